@@ -1,0 +1,53 @@
+"""Where the platform writes and which destination it loads into.
+
+Everything here is read at task run time (never at DAG parse time): an Airflow Variable picks
+the destination, paths come from the environment, credentials come only from Airflow connections.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DESTINATION_VARIABLE = "finops_destination"
+DESTINATIONS = ("filesystem", "clickhouse")
+CLICKHOUSE_CONN_ID = "clickhouse_default"
+
+# Databases used by the SQL layer. Raw tables are exposed as views in RAW_DATABASE so that the same
+# SQL files read them whether dlt wrote parquet files (filesystem) or ClickHouse tables.
+RAW_DATABASE = "finops_raw"
+MART_DATABASE = "finops"
+
+
+def data_dir() -> Path:
+    """Root of everything the filesystem destination writes (raw parquet, embedded ClickHouse)."""
+    return Path(os.environ.get("FINOPS_DATA_DIR", PROJECT_ROOT / "data")).resolve()
+
+
+def raw_dir() -> Path:
+    return data_dir() / "raw"
+
+
+def chdb_dir() -> Path:
+    return data_dir() / "chdb"
+
+
+def dlt_pipelines_dir() -> Path:
+    return data_dir() / "dlt_pipelines"
+
+
+def destination_name() -> str:
+    """The destination chosen by the `finops_destination` Airflow Variable (default: filesystem)."""
+    value = os.environ.get("FINOPS_DESTINATION")
+    if value is None:
+        from airflow.sdk import Variable
+
+        value = Variable.get(DESTINATION_VARIABLE, default="filesystem")
+    value = value.strip().lower()
+    if value not in DESTINATIONS:
+        raise ValueError(
+            f"Airflow Variable {DESTINATION_VARIABLE!r} is {value!r}; expected one of {DESTINATIONS}"
+        )
+    return value
