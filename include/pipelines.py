@@ -16,18 +16,49 @@ from include import settings
 log = logging.getLogger(__name__)
 
 
-def _quiet_dlt() -> None:
+class LoadError(RuntimeError):
+    """A dlt load failed; the message leads with the root cause (which names the file or object)."""
+
+
+def root_cause(exc: BaseException) -> BaseException:
+    """The first exception in the chain that dlt did not raise: the source's own error."""
+    while type(exc).__module__.split(".")[0] == "dlt":
+        nested = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+        if nested is None:
+            break
+        exc = nested
+    return exc
+
+
+def _configure_dlt() -> None:
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     os.environ.setdefault("DLT_DATA_DIR", str(settings.data_dir() / "dlt_home"))
+    # Every raw row carries the id of the load that wrote it: the SQL layer reads only rows of
+    # completed loads (listed in `_dlt_loads`), and the newest load of a billing period.
+    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
 
 
-def make_destination(destination: str | None = None, clickhouse_conn_id: str = settings.CLICKHOUSE_CONN_ID):
-    """The dlt destination object for `filesystem` (local parquet) or `clickhouse` (server)."""
-    _quiet_dlt()
+def make_destination(
+    destination: str | None = None,
+    clickhouse_conn_id: str = settings.CLICKHOUSE_CONN_ID,
+    partition: str | None = None,
+):
+    """The dlt destination object for `filesystem` (local parquet) or `clickhouse` (server).
+
+    `partition` (filesystem only) puts this load's files in a folder of their own,
+    `<table>/<partition>/<load_id>.<file_id>.parquet`, so one billing period can be replaced alone.
+    """
+    _configure_dlt()
     import dlt
 
     destination = destination or settings.destination_name()
     if destination == "filesystem":
+        if partition:
+            return dlt.destinations.filesystem(
+                bucket_url=settings.raw_dir().as_uri(),
+                layout="{table_name}/{partition}/{load_id}.{file_id}.{ext}",
+                extra_placeholders={"partition": partition},
+            )
         return dlt.destinations.filesystem(bucket_url=settings.raw_dir().as_uri())
     if destination == "clickhouse":
         from finops_clickhouse import ClickHouseHook
@@ -36,28 +67,45 @@ def make_destination(destination: str | None = None, clickhouse_conn_id: str = s
     raise ValueError(f"unknown destination {destination!r}")
 
 
-def run_pipeline(dataset_name: str, data: Any, destination: str | None = None, **run_kwargs: Any) -> dict:
+def run_pipeline(
+    dataset_name: str, data: Any, destination: str | None = None, partition: str | None = None, **run_kwargs: Any
+) -> dict:
     """Run `data` (a dlt source or resources) into `dataset_name`; return rows loaded per table.
 
     dlt's own load packages make a failed run leave the previously loaded tables as they were.
     """
-    _quiet_dlt()
+    return run_pipeline_with_load_id(dataset_name, data, destination, partition, **run_kwargs)[0]
+
+
+def run_pipeline_with_load_id(
+    dataset_name: str, data: Any, destination: str | None = None, partition: str | None = None, **run_kwargs: Any
+) -> tuple[dict, str | None]:
+    """As run_pipeline; also returns the id of the load package (None when nothing was extracted)."""
+    _configure_dlt()
     import dlt
 
     pipeline = dlt.pipeline(
         pipeline_name=dataset_name,
-        destination=make_destination(destination),
+        destination=make_destination(destination, partition=partition),
         dataset_name=dataset_name,
         pipelines_dir=str(settings.dlt_pipelines_dir()),
         progress="log",
     )
     run_kwargs.setdefault("loader_file_format", "parquet")
-    info = pipeline.run(data, **run_kwargs)
-    info.raise_on_failed_jobs()
+    from dlt.pipeline.exceptions import PipelineStepFailed
+
+    try:
+        info = pipeline.run(data, **run_kwargs)
+        info.raise_on_failed_jobs()
+    except PipelineStepFailed as exc:
+        cause = root_cause(exc)
+        raise LoadError(
+            f"loading dataset {dataset_name!r} failed at dlt step {exc.step!r}: {type(cause).__name__}: {cause}"
+        ) from exc
     row_counts = {
         table: count
         for table, count in pipeline.last_trace.last_normalize_info.row_counts.items()
         if not table.startswith("_dlt")
     }
     log.info("dlt loaded %s into dataset %s: %s", pipeline.destination.destination_name, dataset_name, row_counts)
-    return row_counts
+    return row_counts, (info.loads_ids[-1] if info.loads_ids else None)

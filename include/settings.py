@@ -51,3 +51,13 @@ def destination_name() -> str:
             f"Airflow Variable {DESTINATION_VARIABLE!r} is {value!r}; expected one of {DESTINATIONS}"
         )
     return value
+
+
+def variable_json(name: str, defaults: dict) -> dict:
+    """A JSON Airflow Variable merged over `defaults` (configuration, never credentials)."""
+    from airflow.sdk import Variable
+
+    value = Variable.get(name, default=None, deserialize_json=True)
+    if value is not None and not isinstance(value, dict):
+        raise ValueError(f"Airflow Variable {name!r} must be a JSON object, got {type(value).__name__}")
+    return {**defaults, **(value or {})}

@@ -1,0 +1,137 @@
+"""The `aws_costs` load task: CUR files from S3 into the raw `aws_costs` dataset.
+
+Each billing period is its own dlt load, which replaces exactly that period's rows:
+* filesystem: the period's files live in `raw/aws_costs/cur_line_items/<YYYY-MM>/`; after the new
+  load is committed the older loads' files of that period are deleted;
+* clickhouse: dlt's delete-insert merge on `billing_period` in the same load.
+The SQL layer reads only the newest completed load of each period, so a failed or half-pruned
+load never double counts and never hides the previous good data.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date
+
+from include import settings
+
+log = logging.getLogger(__name__)
+
+CONFIG_VARIABLE = "aws_costs_config"
+DEFAULT_CONFIG = {
+    "aws_conn_id": "aws_default",
+    "bucket": None,
+    "prefix": "cur",
+    "export_name": "finops",
+    # Scheduled runs re-check this many months (the logical date's month and the ones before it);
+    # older months are loaded once and then left alone.
+    "refresh_months": 2,
+}
+PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+RAW_TABLE = "cur_line_items"
+
+
+def credentials_from_connection(aws_conn_id: str) -> dict:
+    """S3 credentials through the Amazon provider's hook: keys, assumed role or instance profile,
+    and `endpoint_url` from the connection's extra for S3-compatible storage."""
+    from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+
+    hook = AwsBaseHook(aws_conn_id=aws_conn_id, client_type="s3")
+    credentials = hook.get_credentials()
+    return {
+        "aws_access_key_id": credentials.access_key,
+        "aws_secret_access_key": credentials.secret_key,
+        "aws_session_token": credentials.token,
+        "region_name": hook.conn_region_name,
+        "endpoint_url": hook.conn_config.endpoint_url,
+    }
+
+
+def month_window(day: date, months: int) -> list[str]:
+    """`months` billing periods ending with the one containing `day`, oldest first."""
+    year, month = day.year, day.month
+    periods = []
+    for _ in range(max(months, 1)):
+        periods.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return periods[::-1]
+
+
+def validate_periods(periods) -> list[str]:
+    if isinstance(periods, str):
+        periods = [p.strip() for p in periods.split(",") if p.strip()]
+    bad = [p for p in periods if not PERIOD.match(str(p))]
+    if bad:
+        raise ValueError(f"billing_periods must be YYYY-MM, got {bad}")
+    return sorted(set(periods))
+
+
+def prune_superseded_files(period_dir, load_id: str) -> int:
+    """Delete files of a period written by loads older than `load_id` (filesystem destination)."""
+    removed = 0
+    for path in period_dir.glob("*"):
+        if path.is_file() and not path.name.startswith(f"{load_id}."):
+            path.unlink()
+            removed += 1
+    return removed
+
+
+def load(params: dict | None = None, logical_date: date | None = None, run_type: str | None = None) -> dict:
+    """Load CUR billing periods. Returns rows loaded per billing period (0 = unchanged, skipped).
+
+    * `params.billing_periods` (YYYY-MM list): exactly those periods;
+    * a backfill run: the refresh window ending at its logical date, reloaded;
+    * a scheduled run: the refresh window when AWS re-delivered it, plus periods never loaded;
+    * `params.full_refresh`: reload even periods whose delivery did not change.
+    """
+    from include.pipelines import run_pipeline_with_load_id
+    from include.sources.aws_cur import aws_cur_source, list_deliveries
+
+    params = params or {}
+    config = settings.variable_json(CONFIG_VARIABLE, DEFAULT_CONFIG)
+    if not config["bucket"]:
+        raise ValueError(f"Airflow Variable {CONFIG_VARIABLE!r} must name the CUR export's S3 `bucket`")
+    credentials = credentials_from_connection(config["aws_conn_id"])
+    deliveries = list_deliveries(config["bucket"], config["prefix"], config["export_name"], credentials)
+    available = [d.billing_period for d in deliveries]
+    full_refresh = bool(params.get("full_refresh"))
+    window = month_window(logical_date or date.today(), int(config["refresh_months"]))
+    refresh_from = None
+
+    requested = validate_periods(params.get("billing_periods") or [])
+    if requested:
+        missing = [p for p in requested if p not in available]
+        if missing:
+            raise ValueError(
+                f"billing periods {missing} have no delivered manifest under "
+                f"s3://{config['bucket']}/{config['prefix']}/{config['export_name']}/metadata/ (found {available})"
+            )
+        periods = requested
+    elif run_type == "backfill":
+        periods, full_refresh = [p for p in window if p in available], True
+    else:
+        periods, refresh_from = available, window[0]
+
+    destination = settings.destination_name()
+    loaded: dict[str, int] = {}
+    for period in periods:
+        source = aws_cur_source(
+            config["bucket"],
+            config["prefix"],
+            config["export_name"],
+            credentials,
+            billing_periods=[period],
+            full_refresh=full_refresh,
+            replace_by_period=destination == "clickhouse",
+            refresh_from=refresh_from,
+        )
+        counts, load_id = run_pipeline_with_load_id(
+            "aws_costs", source, destination=destination, partition=period if destination == "filesystem" else None
+        )
+        loaded[period] = counts.get(RAW_TABLE, 0)
+        if loaded[period] and destination == "filesystem":
+            removed = prune_superseded_files(settings.raw_dir() / "aws_costs" / RAW_TABLE / period, load_id)
+            log.info("billing period %s: %d rows (load %s), %d superseded files removed",
+                     period, loaded[period], load_id, removed)
+    return loaded

@@ -1,0 +1,47 @@
+-- Cloud cost per provider and month. AWS: unblended cost including tax, credits and refunds (what
+-- the invoice shows). GCP: net cost = cost + credits.
+CREATE OR REPLACE VIEW finops.monthly_cloud_costs AS
+SELECT billing_period AS month, 'aws' AS provider, upper(currency) AS currency, sum(unblended_cost) AS cost
+FROM finops.aws_cost_daily
+GROUP BY month, provider, currency
+UNION ALL
+SELECT invoice_month AS month, 'gcp' AS provider, upper(currency) AS currency, sum(net_cost) AS cost
+FROM finops.gcp_cost_daily
+GROUP BY month, provider, currency;
+
+-- Stripe revenue per month: the ledger's net (charges less refunds, disputes and Stripe fees).
+CREATE OR REPLACE VIEW finops.monthly_revenue AS
+SELECT month, upper(currency) AS currency, sum(amount) AS gross, sum(fee) AS fees, sum(net) AS net
+FROM finops.stripe_balance_daily
+GROUP BY month, currency;
+
+-- Revenue against cloud cost, per month and currency (currency conversion comes with the FX table).
+CREATE OR REPLACE VIEW finops.monthly_margin AS
+WITH
+    costs AS
+    (
+        SELECT month, currency,
+               sumIf(cost, provider = 'aws') AS aws_cost,
+               sumIf(cost, provider = 'gcp') AS gcp_cost
+        FROM finops.monthly_cloud_costs
+        GROUP BY month, currency
+    ),
+    months AS
+    (
+        SELECT month, currency FROM costs
+        UNION DISTINCT
+        SELECT month, currency FROM finops.monthly_revenue
+    )
+SELECT
+    m.month                                    AS month,
+    m.currency                                 AS currency,
+    toDecimal128(ifNull(c.aws_cost, 0), 10)    AS aws_cost,
+    toDecimal128(ifNull(c.gcp_cost, 0), 10)    AS gcp_cost,
+    aws_cost + gcp_cost                        AS cloud_cost,
+    toDecimal128(ifNull(r.net, 0), 10)         AS revenue,
+    revenue - cloud_cost                       AS margin,
+    if(revenue = 0, NULL, round(toFloat64(margin / revenue) * 100, 2)) AS margin_pct
+FROM months AS m
+LEFT JOIN costs AS c ON c.month = m.month AND c.currency = m.currency
+LEFT JOIN finops.monthly_revenue AS r ON r.month = m.month AND r.currency = m.currency
+ORDER BY month, currency;

@@ -1,0 +1,15 @@
+"""Shared test setup: make `include`, `plugins` and `standins` importable and keep dlt quiet."""
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+for path in (ROOT, ROOT / "plugins"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+
+# Stand-in servers, started once per test session on 127.0.0.1 with free ports.
+pytest_plugins = ["tests.fixtures.s3", "tests.fixtures.bigquery", "tests.fixtures.stripe"]

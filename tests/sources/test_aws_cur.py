@@ -1,0 +1,187 @@
+"""The AWS CUR source and load task against a real S3 API (moto server), SQL on chdb."""
+
+import glob
+import json
+from datetime import date
+from decimal import Decimal
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from include import sql_runner
+from include.loaders import aws as aws_loader
+from include.pipelines import LoadError, root_cause, run_pipeline
+from include.sources.aws_cur import CurInputError, aws_cur_source
+from include.sources.aws_cur.helpers import map_to_json
+from standins.sample_data.aws import Cur2Export, generate_cur2_month, write_cur2_period
+
+
+@pytest.fixture
+def local_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("FINOPS_DESTINATION", "filesystem")
+    monkeypatch.setenv("FINOPS_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt_home"))
+    return tmp_path
+
+
+@pytest.fixture
+def aws_airflow(s3_server, cur_bucket, local_data, monkeypatch):
+    """The Airflow connection and Variable the load task reads, pointing at the S3 stand-in."""
+    creds = s3_server.credentials()
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_AWS_DEFAULT",
+        json.dumps({
+            "conn_type": "aws", "login": creds["aws_access_key_id"], "password": creds["aws_secret_access_key"],
+            "extra": {"endpoint_url": creds["endpoint_url"], "region_name": creds["region_name"]},
+        }),
+    )
+    monkeypatch.setenv(
+        "AIRFLOW_VAR_AWS_COSTS_CONFIG", json.dumps({"bucket": cur_bucket, "prefix": "cur", "export_name": "finops"})
+    )
+    return Cur2Export(cur_bucket, "cur", "finops")
+
+
+def cents(values) -> Decimal:
+    return sum((Decimal(repr(v)) for v in values), Decimal(0)).quantize(Decimal("0.01"))
+
+
+def read_raw(data_dir):
+    files = glob.glob(str(data_dir / "raw" / "aws_costs" / "cur_line_items" / "**" / "*.parquet"), recursive=True)
+    return pq.read_table(files) if files else None
+
+
+def sql_totals() -> dict:
+    """Per billing period: (line items, unblended cost to the cent) as the SQL layer sees them."""
+    sql_runner.run_transformations("aws")
+    _, rows = sql_runner.query(
+        "SELECT billing_period, sum(line_items), sum(unblended_cost) FROM finops.aws_cost_daily GROUP BY 1"
+    )
+    return {period: (int(n), Decimal(cost).quantize(Decimal("0.01"))) for period, n, cost in rows}
+
+
+def expected(table) -> tuple[int, Decimal]:
+    return table.num_rows, cents(table["line_item_unblended_cost"].to_pylist())
+
+
+def test_map_to_json_handles_nulls_escapes_and_numbers():
+    import pyarrow as pa
+
+    maps = pa.array(
+        [[("user:team", 'pay"ments')], None, [], [("a\\b", None)]], type=pa.map_(pa.string(), pa.string())
+    )
+    as_json = map_to_json(maps).to_pylist()
+    assert [json.loads(v) if v is not None else None for v in as_json] == [
+        {"user:team": 'pay"ments'}, None, {}, {"a\\b": None}
+    ]
+    numbers = pa.array([[("bundled", -1.25)]], type=pa.map_(pa.string(), pa.float64()))
+    assert json.loads(map_to_json(numbers)[0].as_py()) == {"bundled": -1.25}
+
+
+def test_source_reads_every_period_and_keeps_tags_as_json(s3_server, cur_bucket, local_data):
+    export = Cur2Export(cur_bucket, "cur", "finops")
+    totals = {}
+    for period in ("2026-08", "2026-09"):
+        table = generate_cur2_month(period, 3_000)
+        write_cur2_period(s3_server.client(), export, period, table, rows_per_file=1_000)
+        totals[period] = expected(table)
+
+    source = aws_cur_source(cur_bucket, "cur", "finops", s3_server.credentials(), replace_by_period=False)
+    assert run_pipeline("aws_costs", source) == {"cur_line_items": 6_000}
+
+    raw = read_raw(local_data)
+    for period, (rows, total) in totals.items():
+        month = raw.filter(pc.equal(raw["billing_period"], period))
+        assert (month.num_rows, cents(month["line_item_unblended_cost"].to_pylist())) == (rows, total)
+    assert raw.schema.field("resource_tags").type == "string"
+    assert set(json.loads(raw["resource_tags"][0].as_py())) <= {"user:team", "user:environment"}
+
+
+def test_redeliveries_replace_the_period_and_totals_equal_the_newest(s3_server, aws_airflow):
+    client = s3_server.client()
+    august = generate_cur2_month("2026-08", 1_500)
+    write_cur2_period(client, aws_airflow, "2026-08", august)
+    for seed, rows in ((1, 2_000), (2, 2_400), (3, 1_800)):  # estimated, then finalized, then late credits
+        september = generate_cur2_month("2026-09", rows, seed=seed)
+        write_cur2_period(client, aws_airflow, "2026-09", september, rows_per_file=700)
+        loaded = aws_loader.load({}, logical_date=date(2026, 9, 30))
+        assert loaded["2026-09"] == rows
+        assert sql_totals() == {"2026-08": expected(august), "2026-09": expected(september)}
+
+    _, dupes = sql_runner.query(
+        "SELECT count() FROM (SELECT identity_line_item_id, identity_time_interval FROM finops.aws_cur_line_items "
+        "GROUP BY ALL HAVING count() > 1)"
+    )
+    assert dupes == [(0,)]
+    # Only the newest delivery's files remain on disk.
+    assert read_raw(aws_airflow and sql_runner.settings.data_dir()).num_rows == 1_500 + 1_800
+
+
+def test_only_changed_periods_are_reloaded(s3_server, aws_airflow):
+    client = s3_server.client()
+    months = {p: generate_cur2_month(p, 800) for p in ("2026-07", "2026-08", "2026-09")}
+    for period, table in months.items():
+        write_cur2_period(client, aws_airflow, period, table)
+    assert aws_loader.load({}, logical_date=date(2026, 9, 15)) == {"2026-07": 800, "2026-08": 800, "2026-09": 800}
+    assert aws_loader.load({}, logical_date=date(2026, 9, 16)) == {"2026-07": 0, "2026-08": 0, "2026-09": 0}
+
+    months["2026-09"] = generate_cur2_month("2026-09", 900, seed=9)
+    write_cur2_period(client, aws_airflow, "2026-09", months["2026-09"])
+    # July is re-delivered too, but is outside the two-month refresh window: left alone.
+    write_cur2_period(client, aws_airflow, "2026-07", generate_cur2_month("2026-07", 50, seed=9))
+    assert aws_loader.load({}, logical_date=date(2026, 9, 17)) == {"2026-07": 0, "2026-08": 0, "2026-09": 900}
+    assert sql_totals() == {p: expected(t) for p, t in months.items()}
+
+
+def test_new_tag_key_in_a_later_month_loads_without_ddl(s3_server, aws_airflow):
+    client = s3_server.client()
+    write_cur2_period(client, aws_airflow, "2026-08", generate_cur2_month("2026-08", 500))
+    aws_loader.load({}, logical_date=date(2026, 8, 31))
+    write_cur2_period(client, aws_airflow, "2026-09", generate_cur2_month("2026-09", 500, tag_keys_extra=("cost_center",)))
+    aws_loader.load({}, logical_date=date(2026, 9, 30))
+    sql_runner.run_transformations("aws")
+    _, rows = sql_runner.query(
+        "SELECT billing_period, countIf(JSONHas(resource_tags, 'user:cost_center')) FROM finops.aws_cur_line_items "
+        "GROUP BY 1 ORDER BY 1"
+    )
+    assert rows == [("2026-08", 0), ("2026-09", 500)]
+
+
+def test_corrupt_file_fails_naming_it_and_keeps_the_previous_data(s3_server, aws_airflow):
+    client = s3_server.client()
+    good = generate_cur2_month("2026-09", 1_000)
+    write_cur2_period(client, aws_airflow, "2026-09", good)
+    aws_loader.load({}, logical_date=date(2026, 9, 30))
+    before = sql_totals()
+
+    keys = write_cur2_period(client, aws_airflow, "2026-09", generate_cur2_month("2026-09", 1_000, seed=5),
+                             rows_per_file=400)
+    client.put_object(Bucket=aws_airflow.bucket, Key=keys[1], Body=b"PAR1 truncated")
+    with pytest.raises(LoadError, match=f"CurInputError: cannot read CUR data file s3://{aws_airflow.bucket}/{keys[1]}") as failure:
+        aws_loader.load({}, logical_date=date(2026, 9, 30))
+    assert isinstance(root_cause(failure.value.__cause__), CurInputError)
+    assert sql_totals() == before == {"2026-09": expected(good)}
+
+
+def test_manifest_naming_a_missing_file_fails_naming_it(s3_server, aws_airflow):
+    client = s3_server.client()
+    keys = write_cur2_period(client, aws_airflow, "2026-09", generate_cur2_month("2026-09", 600), rows_per_file=300)
+    client.delete_object(Bucket=aws_airflow.bucket, Key=keys[0])
+    with pytest.raises(LoadError, match=f"s3://{aws_airflow.bucket}/{keys[0]} listed in the manifest does not exist"):
+        aws_loader.load({}, logical_date=date(2026, 9, 30))
+
+
+def test_params_and_backfill_choose_the_periods(s3_server, aws_airflow):
+    client = s3_server.client()
+    for period in ("2026-06", "2026-07", "2026-08", "2026-09"):
+        write_cur2_period(client, aws_airflow, period, generate_cur2_month(period, 300))
+    assert aws_loader.load({"billing_periods": ["2026-07"]}) == {"2026-07": 300}
+    assert aws_loader.load({"billing_periods": ["2026-07"]}) == {"2026-07": 0}
+    assert aws_loader.load({"billing_periods": ["2026-07"], "full_refresh": True}) == {"2026-07": 300}
+    # A backfill run reloads the refresh window ending at its logical date.
+    assert aws_loader.load({}, logical_date=date(2026, 8, 10), run_type="backfill") == {"2026-07": 300, "2026-08": 300}
+    with pytest.raises(ValueError, match="2026-01"):
+        aws_loader.load({"billing_periods": ["2026-01"]})
+    with pytest.raises(ValueError, match="YYYY-MM"):
+        aws_loader.load({"billing_periods": ["2026/07"]})
+    assert set(sql_totals()) == {"2026-07", "2026-08"}
