@@ -1,0 +1,56 @@
+"""
+### GCP costs
+
+Loads the Cloud Billing export from BigQuery into the raw `gcp_costs` dataset with dlt, then
+rebuilds the GCP cost tables (cost, credits by type, net cost) with the SQL in `include/sql/gcp`.
+
+* **Schedule:** daily, incremental on `export_time` with a lookback window for late rows.
+* **Manual runs:** `invoice_months` (e.g. `["202609"]`) reloads exactly those invoice months;
+  `full_refresh` reloads everything.
+* **Configuration:** Airflow Variable `gcp_costs_config` (JSON: `billing_table`, `gcp_conn_id`, ...);
+  credentials from the Google Cloud connection (default `google_cloud_default`).
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import Param, dag, get_current_context, task
+
+from include.dag_config import DEFAULT_ARGS, MART_ASSETS, RAW_ASSETS, SQL_POOL, START_DATE
+
+
+@dag(
+    dag_id="gcp_costs",
+    schedule="@daily",
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["finops", "gcp", "costs"],
+    doc_md=__doc__,
+    params={
+        "invoice_months": Param(
+            [],
+            type="array",
+            items={"type": "string", "pattern": r"^\d{4}(0[1-9]|1[0-2])$"},
+            description="Invoice months (YYYYMM) to reload. Empty: incremental load.",
+        ),
+        "full_refresh": Param(False, type="boolean", description="Reload the whole export."),
+    },
+)
+def gcp_costs():
+    @task(outlets=[RAW_ASSETS["gcp_costs"]])
+    def load_billing_export() -> dict:
+        from include.loaders import gcp
+
+        return gcp.load(dict(get_current_context()["params"]))
+
+    @task(outlets=[MART_ASSETS["gcp_costs"]], pool=SQL_POOL)
+    def build_cost_tables() -> dict:
+        from include.sql_runner import run_transformations
+
+        return run_transformations("gcp")
+
+    load_billing_export() >> build_cost_tables()
+
+
+gcp_costs()

@@ -1,0 +1,54 @@
+"""
+### Stripe revenue
+
+Loads Stripe objects (balance transactions first: the ledger) through the official SDK into the
+raw `stripe_revenue` dataset with dlt, then rebuilds the revenue tables with the SQL in
+`include/sql/stripe`.
+
+* **Schedule:** daily, incremental on `created`.
+* **Manual runs:** `start_date` / `end_date` (YYYY-MM-DD) reload that range; `full_refresh`
+  reloads everything.
+* **Configuration:** Airflow Variable `stripe_revenue_config` (JSON); the API key is the password
+  of the Stripe connection (default `stripe_default`; a restricted read-only key is enough).
+  API calls are capped by the `stripe_api` pool.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import Param, dag, get_current_context, task
+
+from include.dag_config import DEFAULT_ARGS, MART_ASSETS, RAW_ASSETS, SQL_POOL, START_DATE, STRIPE_POOL
+
+
+@dag(
+    dag_id="stripe_revenue",
+    schedule="@daily",
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["finops", "stripe", "revenue"],
+    doc_md=__doc__,
+    params={
+        "start_date": Param(None, type=["null", "string"], format="date", description="First day to reload."),
+        "end_date": Param(None, type=["null", "string"], format="date", description="Last day to reload."),
+        "full_refresh": Param(False, type="boolean", description="Reload all Stripe objects."),
+    },
+)
+def stripe_revenue():
+    @task(outlets=[RAW_ASSETS["stripe_revenue"]], pool=STRIPE_POOL)
+    def load_stripe_objects() -> dict:
+        from include.loaders import stripe
+
+        return stripe.load(dict(get_current_context()["params"]))
+
+    @task(outlets=[MART_ASSETS["stripe_revenue"]], pool=SQL_POOL)
+    def build_revenue_tables() -> dict:
+        from include.sql_runner import run_transformations
+
+        return run_transformations("stripe")
+
+    load_stripe_objects() >> build_revenue_tables()
+
+
+stripe_revenue()

@@ -1,0 +1,33 @@
+"""What the three provider DAGs share: default args, Assets and pools. Light imports only: this
+module is imported when DAG files are parsed."""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Asset
+
+START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
+
+DEFAULT_ARGS = {
+    "owner": "finops",
+    "retries": 2,
+    "retry_delay": pendulum.duration(minutes=2),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": pendulum.duration(minutes=30),
+}
+
+# One slot: the SQL tasks of all DAGs take turns (the embedded engine's data folder is used by
+# one process at a time; on a server it keeps rebuilds from competing).
+SQL_POOL = "finops_sql"
+# Caps concurrent calls to the Stripe API across runs and backfills.
+STRIPE_POOL = "stripe_api"
+
+# Raw data landed by dlt, and the derived tables of the SQL layer, per provider.
+RAW_ASSETS = {name: Asset(f"finops.raw.{name}") for name in ("aws_costs", "gcp_costs", "stripe_revenue")}
+MART_ASSETS = {name: Asset(f"finops.mart.{name}") for name in ("aws_costs", "gcp_costs", "stripe_revenue")}
+
+
+def run_date(context) -> pendulum.Date:
+    """The date a run is about: its logical date, or when it was triggered for runs without one."""
+    when = context.get("logical_date") or context["dag_run"].run_after
+    return pendulum.instance(when).date()
