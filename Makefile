@@ -1,0 +1,54 @@
+# Quick start: `make demo` (everything local, no cloud credentials) and `make test`.
+# Every install step lives here; installs come from the fully pinned requirements.lock via uv.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.9
+UV := $(VENV)/bin/uv
+STAMP := $(VENV)/.installed-lock
+
+export RUNTIME__DLTHUB_TELEMETRY := false
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup demo test test-integration lint airflow bench lock clean
+
+help:
+	@echo "make demo      set up and run the three DAGs on local stand-ins; print cost, revenue, margin"
+	@echo "make test      set up and run the test suite"
+	@echo "make airflow   a local Airflow on http://127.0.0.1:8080 with the stand-ins (Ctrl-C stops all)"
+	@echo "make bench     AWS CUR load benchmark (writes bench/results/aws_cur.json)"
+	@echo "make lint      ruff"
+	@echo "make lock      re-resolve requirements.lock from requirements-dev.in"
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(UV) pip install --python $(PY) --quiet -r requirements.lock
+	@touch $(STAMP)
+
+demo: setup
+	$(PY) -m standins.demo
+
+test: setup
+	$(PY) -m pytest
+
+test-integration: setup
+	$(PY) -m pytest -m integration tests/integration
+
+lint: setup
+	$(PY) -m ruff check .
+
+airflow: setup
+	$(PY) -m standins.local_airflow
+
+bench: setup
+	$(PY) -m bench.aws_cur
+
+lock: setup
+	$(UV) pip compile requirements-dev.in --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf .demo data .airflow bench/data

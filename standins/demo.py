@@ -1,0 +1,290 @@
+"""`make demo`: the whole product on this machine, no cloud credentials.
+
+1. generates realistic billing data for AWS (CUR 2.0 parquet), GCP (billing export rows) and Stripe;
+2. serves it through local stand-ins that speak the real protocols: S3 (moto server), BigQuery
+   (bqemulator, driven by the real google-cloud-bigquery client) and a Stripe-API-compatible server;
+3. runs the DAGs `aws_costs`, `gcp_costs` and `stripe_revenue` with `airflow dags test` on the
+   default `filesystem` destination (raw parquet under `data/raw`, SQL on embedded ClickHouse);
+4. prints cost per provider and month, revenue, margin, and checks them against the generated
+   data to the cent; then stops every server it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from contextlib import ExitStack
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DAG_IDS = ("aws_costs", "gcp_costs", "stripe_revenue")
+CUR_BUCKET, CUR_PREFIX, CUR_EXPORT = "finops-demo-cur", "cur", "finops-demo"
+GCP_PROJECT, GCP_DATASET = "finops-demo", "billing"
+STRIPE_KEY = "rk_test_finops_demo_read_only"
+CENT = Decimal("0.01")
+
+_started = time.monotonic()
+
+
+def say(message: str) -> None:
+    print(f"[demo {time.monotonic() - _started:6.1f}s] {message}", flush=True)
+
+
+def demo_months(today: date, count: int = 3) -> list[str]:
+    """The `count` complete months before `today`'s month, oldest first."""
+    year, month = today.year, today.month
+    months = []
+    for _ in range(count):
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+        months.append(f"{year:04d}-{month:02d}")
+    return months[::-1]
+
+
+# ----------------------------------------------------------------------------------- sample data
+def generate_sample_data(months: list[str], aws_rows: int, gcp_rows: int, stripe_customers: int) -> dict:
+    from standins.sample_data.aws import generate_cur2_month
+    from standins.sample_data.gcp import generate_billing_rows
+    from standins.sample_data.stripe import generate_stripe_data
+
+    return {
+        "aws": {period: generate_cur2_month(period, aws_rows) for period in months},
+        "gcp": generate_billing_rows(months, rows_per_month=gcp_rows),
+        "stripe": generate_stripe_data(months, customers=stripe_customers),
+    }
+
+
+def expected_totals(data: dict) -> dict[str, dict[str, Decimal]]:
+    """Per month, from the generated data alone: AWS unblended cost, GCP cost + credits, Stripe net
+    (major units), in USD. This is the yardstick the SQL layer's numbers must equal to the cent."""
+    totals: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for period, table in data["aws"].items():
+        for cost in table["line_item_unblended_cost"].to_pylist():
+            totals[period]["aws"] += Decimal(repr(cost))
+    for row in data["gcp"]:
+        month = row["invoice"]["month"]
+        month = f"{month[:4]}-{month[4:]}"
+        totals[month]["gcp"] += Decimal(repr(row["cost"])) + sum(
+            (Decimal(repr(c["amount"])) for c in row.get("credits") or []), Decimal(0)
+        )
+    for txn in data["stripe"]["balance_transactions"]:
+        month = datetime.fromtimestamp(txn["created"], tz=timezone.utc).strftime("%Y-%m")
+        assert txn["currency"] == "usd", "the demo's Stripe data is in USD"
+        totals[month]["revenue"] += Decimal(txn["net"]) / 100
+    return {month: {k: v.quantize(CENT) for k, v in values.items()} for month, values in totals.items()}
+
+
+# ------------------------------------------------------------------------------------ stand-ins
+def start_standins(stack: ExitStack, data: dict, workdir: Path) -> dict[str, str]:
+    """Start the three stand-ins, load the sample data into them; returns the Airflow env vars that
+    point the DAGs at them (connections and Variables, as `AIRFLOW_CONN_*` / `AIRFLOW_VAR_*`)."""
+    from standins.bigquery import BigQueryEmulator
+    from standins.s3 import MotoS3Server
+    from standins.sample_data.aws import Cur2Export, write_cur2_period
+    from standins.sample_data.gcp import BILLING_ACCOUNT_ID, seed_bigquery
+    from standins.stripe_api import StripeApiServer
+
+    say("starting S3 stand-in (moto server)")
+    s3 = stack.enter_context(MotoS3Server())
+    client = s3.client()
+    client.create_bucket(Bucket=CUR_BUCKET)
+    export = Cur2Export(CUR_BUCKET, CUR_PREFIX, CUR_EXPORT)
+    for period, table in data["aws"].items():
+        write_cur2_period(client, export, period, table)
+    say(f"  CUR 2.0 export in s3://{CUR_BUCKET}/{CUR_PREFIX}/{CUR_EXPORT}/ ({len(data['aws'])} billing periods)")
+
+    say("starting BigQuery stand-in (bqemulator)")
+    bigquery = BigQueryEmulator(project=GCP_PROJECT, log_path=workdir / "bqemulator.log")
+    stack.callback(bigquery.stop)
+    bigquery.start()
+    table_name = "gcp_billing_export_v1_" + BILLING_ACCOUNT_ID.replace("-", "_")
+    billing_table = seed_bigquery(bigquery.client(), GCP_DATASET, table_name, data["gcp"])
+    say(f"  billing export {billing_table} ({len(data['gcp'])} rows)")
+
+    say("starting Stripe API stand-in")
+    stripe_api = StripeApiServer(data=data["stripe"], api_keys=[STRIPE_KEY])
+    stack.callback(stripe_api.stop)
+    stripe_api.start()
+    say(f"  {len(data['stripe']['balance_transactions'])} balance transactions at {stripe_api.url}")
+
+    credentials = s3.credentials()
+    connections = {
+        "aws_default": {
+            "conn_type": "aws",
+            "login": credentials["aws_access_key_id"],
+            "password": credentials["aws_secret_access_key"],
+            "extra": {"endpoint_url": credentials["endpoint_url"], "region_name": credentials["region_name"]},
+        },
+        "google_cloud_default": {
+            "conn_type": "google_cloud_platform",
+            "extra": {"project": GCP_PROJECT, "api_endpoint": bigquery.endpoint},
+        },
+        "stripe_default": {"conn_type": "generic", "host": stripe_api.url, "password": STRIPE_KEY},
+    }
+    variables = {
+        "finops_destination": "filesystem",
+        "aws_costs_config": {"bucket": CUR_BUCKET, "prefix": CUR_PREFIX, "export_name": CUR_EXPORT},
+        "gcp_costs_config": {"billing_table": billing_table},
+        "stripe_revenue_config": {"stripe_conn_id": "stripe_default"},
+    }
+    env = {f"AIRFLOW_CONN_{k.upper()}": json.dumps(v) for k, v in connections.items()}
+    env.update({f"AIRFLOW_VAR_{k.upper()}": v if isinstance(v, str) else json.dumps(v) for k, v in variables.items()})
+    return env
+
+
+# -------------------------------------------------------------------------------------- airflow
+def airflow_env(airflow_home: Path, data_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "AIRFLOW_HOME": str(airflow_home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
+            "FINOPS_DATA_DIR": str(data_dir),
+            "DLT_DATA_DIR": str(data_dir / "dlt_home"),
+            "RUNTIME__DLTHUB_TELEMETRY": "false",
+        }
+    )
+    env.pop("FINOPS_DESTINATION", None)  # the Airflow Variable decides
+    return env
+
+
+def airflow(args: list[str], env: dict[str, str], log_path: Path) -> float:
+    """Run an `airflow` CLI command, its output to `log_path`; fail with the log's tail."""
+    started = time.monotonic()
+    with open(log_path, "w") as log:
+        result = subprocess.run(
+            [str(Path(sys.executable).parent / "airflow"), *args], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    if result.returncode != 0:
+        tail = log_path.read_text().splitlines()[-40:]
+        raise SystemExit(f"`airflow {' '.join(args)}` failed (exit {result.returncode}); log {log_path}:\n" + "\n".join(tail))
+    return time.monotonic() - started
+
+
+def rows_loaded(log_path: Path) -> dict[str, int]:
+    """Rows per raw table, summed over the `dlt loaded ... {table: rows}` lines of a task log."""
+    totals: dict[str, int] = defaultdict(int)
+    for line in log_path.read_text().splitlines():
+        match = re.search(r"dlt loaded .*?(\{[^{}]*\})", line)
+        if match:
+            for table, rows in ast.literal_eval(match.group(1)).items():
+                totals[table] += rows
+    return dict(totals)
+
+
+def run_dags(env: dict[str, str], logs: Path, run_day: date) -> None:
+    airflow_home = Path(env["AIRFLOW_HOME"])
+    say(f"initialising Airflow metadata database in {airflow_home}")
+    airflow(["db", "migrate"], env, logs / "airflow_db_migrate.log")
+    pools = {"finops_sql": (1, "SQL tasks take turns"), "stripe_api": (2, "caps Stripe API concurrency")}
+    for pool, (slots, description) in pools.items():
+        airflow(["pools", "set", pool, str(slots), description], env, logs / f"pool_{pool}.log")
+    for dag_id in DAG_IDS:
+        say(f"airflow dags test {dag_id} {run_day} (log: {logs / (dag_id + '.log')})")
+        seconds = airflow(["dags", "test", dag_id, run_day.isoformat()], env, logs / f"{dag_id}.log")
+        say(f"  {dag_id} succeeded in {seconds:.0f}s; rows loaded: {rows_loaded(logs / f'{dag_id}.log') or 'none'}")
+
+
+# --------------------------------------------------------------------------------------- report
+def margin_report(data_dir: Path) -> tuple[list[str], list[tuple]]:
+    os.environ["FINOPS_DATA_DIR"] = str(data_dir)
+    from include.sql_runner import query
+
+    return query(
+        "SELECT month, currency, aws_cost, gcp_cost, cloud_cost, revenue, margin, margin_pct "
+        "FROM finops.monthly_margin ORDER BY month, currency",
+        destination="filesystem",
+    )
+
+
+def format_table(columns: list[str], rows: list[tuple]) -> str:
+    def cell(value) -> str:
+        if isinstance(value, Decimal):
+            return f"{value.quantize(CENT):,}"
+        return "" if value is None else str(value)
+
+    cells = [[cell(v) for v in row] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) if cells else len(c) for i, c in enumerate(columns)]
+    lines = [" | ".join(c.ljust(w) for c, w in zip(columns, widths)), "-+-".join("-" * w for w in widths)]
+    lines += [" | ".join(v.rjust(w) if i >= 2 else v.ljust(w) for i, (v, w) in enumerate(zip(r, widths))) for r in cells]
+    return "\n".join(lines)
+
+
+def reconcile(rows: list[tuple], expected: dict[str, dict[str, Decimal]]) -> list[str]:
+    """Differences between the report and the generated data, to the cent (empty when they agree)."""
+    problems = []
+    seen = set()
+    for month, currency, aws_cost, gcp_cost, _cloud, revenue, _margin, _pct in rows:
+        seen.add(month)
+        want = expected.get(month, {})
+        for name, got in (("aws", aws_cost), ("gcp", gcp_cost), ("revenue", revenue)):
+            if got.quantize(CENT) != want.get(name, Decimal("0.00")):
+                problems.append(f"{month} {name}: report {got.quantize(CENT)} != generated {want.get(name)}")
+    problems += [f"{month}: in the generated data, missing from the report" for month in expected if month not in seen]
+    return problems
+
+
+# ----------------------------------------------------------------------------------------- main
+def run_demo(workdir: Path, data_dir: Path, months: list[str], aws_rows: int, gcp_rows: int,
+             stripe_customers: int) -> tuple[list[str], list[tuple], dict]:
+    for path in (workdir, data_dir):
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(parents=True)
+    logs = workdir / "logs"
+    logs.mkdir()
+    say(f"generating sample data for {', '.join(months)}")
+    data = generate_sample_data(months, aws_rows, gcp_rows, stripe_customers)
+    with ExitStack() as stack:
+        env = airflow_env(workdir / "airflow", data_dir)
+        env.update(start_standins(stack, data, workdir))
+        run_dags(env, logs, date.today())
+        say("stopping stand-ins")
+    columns, rows = margin_report(data_dir)
+    return columns, rows, expected_totals(data)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", type=Path, default=ROOT / ".demo", help="Airflow home, logs (wiped)")
+    parser.add_argument("--data-dir", type=Path, default=ROOT / "data", help="raw parquet + embedded ClickHouse (wiped)")
+    parser.add_argument("--months", type=int, default=3, help="complete months before this one")
+    parser.add_argument("--aws-rows", type=int, default=20_000, help="CUR line items per month")
+    parser.add_argument("--gcp-rows", type=int, default=400, help="billing export rows per month")
+    parser.add_argument("--stripe-customers", type=int, default=120)
+    args = parser.parse_args(argv)
+
+    months = demo_months(date.today(), args.months)
+    columns, rows, expected = run_demo(
+        args.workdir.resolve(), args.data_dir.resolve(), months, args.aws_rows, args.gcp_rows, args.stripe_customers
+    )
+    print()
+    print("Cloud cost vs Stripe revenue per month (AWS: unblended incl. tax and credits; GCP: cost + credits;")
+    print("revenue: Stripe balance transactions net of fees and refunds)")
+    print(format_table(columns, rows))
+    print()
+    problems = reconcile(rows, expected)
+    if problems:
+        print("RECONCILIATION FAILED:\n  " + "\n  ".join(problems))
+        return 1
+    print(f"Reconciled with the generated data to the cent ({len(months)} months, 3 providers).")
+    print(f"Raw parquet: {args.data_dir.resolve() / 'raw'}   Embedded ClickHouse: {args.data_dir.resolve() / 'chdb'}")
+    say("done")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

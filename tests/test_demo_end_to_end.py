@@ -1,0 +1,85 @@
+"""`make demo` end to end: the printed totals equal the generated data's, to the cent.
+
+Runs the demo command as a user does (stand-ins, `airflow dags test` for the three DAGs, SQL on
+embedded ClickHouse), then recomputes every total from the generators' output in this test.
+"""
+
+import subprocess
+import sys
+from collections import defaultdict
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+from standins.demo import demo_months
+from standins.sample_data.aws import generate_cur2_month
+from standins.sample_data.gcp import generate_billing_rows
+from standins.sample_data.stripe import generate_stripe_data
+
+ROOT = Path(__file__).resolve().parent.parent
+AWS_ROWS, GCP_ROWS, CUSTOMERS = 1_500, 60, 25
+CENT = Decimal("0.01")
+
+
+def printed_table(output: str) -> dict[str, dict[str, Decimal]]:
+    lines = output.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("month "))
+    columns = [c.strip() for c in lines[header].split("|")]
+    table = {}
+    for line in lines[header + 2:]:
+        if " | " not in line:
+            break
+        values = dict(zip(columns, (v.strip() for v in line.split("|"))))
+        table[values["month"]] = {
+            k: Decimal(values[k].replace(",", "")) for k in ("aws_cost", "gcp_cost", "cloud_cost", "revenue", "margin")
+        }
+    return table
+
+
+def independent_totals(months):
+    """Exact cost and revenue per month straight from the generators' output (rounded only when compared)."""
+    totals = defaultdict(lambda: defaultdict(Decimal))
+    for period in months:
+        for cost in generate_cur2_month(period, AWS_ROWS)["line_item_unblended_cost"].to_pylist():
+            totals[period]["aws_cost"] += Decimal(str(cost))
+    for row in generate_billing_rows(months, rows_per_month=GCP_ROWS):
+        month = row["invoice"]["month"][:4] + "-" + row["invoice"]["month"][4:]
+        totals[month]["gcp_cost"] += Decimal(str(row["cost"])) + sum(Decimal(str(c["amount"])) for c in row["credits"])
+    for txn in generate_stripe_data(months, customers=CUSTOMERS)["balance_transactions"]:
+        month = datetime.fromtimestamp(txn["created"], timezone.utc).strftime("%Y-%m")
+        totals[month]["revenue"] += Decimal(txn["amount"] - txn["fee"]) / 100
+    return totals
+
+
+def cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT)
+
+
+def test_demo_prints_totals_that_reconcile_with_the_generated_data(tmp_path):
+    months = demo_months(date.today())
+    result = subprocess.run(
+        [sys.executable, "-m", "standins.demo", "--workdir", str(tmp_path / "work"), "--data-dir",
+         str(tmp_path / "data"), "--aws-rows", str(AWS_ROWS), "--gcp-rows", str(GCP_ROWS),
+         "--stripe-customers", str(CUSTOMERS)],
+        cwd=ROOT, capture_output=True, text=True, timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    for dag_id in ("aws_costs", "gcp_costs", "stripe_revenue"):
+        assert f"{dag_id} succeeded" in result.stdout
+    assert "Reconciled with the generated data to the cent" in result.stdout
+
+    printed = printed_table(result.stdout)
+    expected = independent_totals(months)
+    assert set(months) <= set(printed)
+    for month, want in expected.items():
+        got = printed[month]
+        aws, gcp, revenue = want["aws_cost"], want["gcp_cost"], want["revenue"]
+        assert got["aws_cost"] == cents(aws), month
+        assert got["gcp_cost"] == cents(gcp), month
+        assert got["revenue"] == cents(revenue), month
+        assert got["cloud_cost"] == cents(aws + gcp), month
+        assert got["margin"] == cents(revenue - aws - gcp), month
+    assert sum(printed[m]["aws_cost"] for m in months) > 0 and sum(printed[m]["gcp_cost"] for m in months) > 0
+    # The raw data landed as parquet under the one data folder.
+    for dataset in ("aws_costs", "gcp_costs", "stripe_revenue"):
+        assert list((tmp_path / "data" / "raw" / dataset).rglob("*.parquet")), dataset
