@@ -84,9 +84,12 @@ def expected_totals(data: dict) -> dict[str, dict[str, Decimal]]:
 
 
 # ------------------------------------------------------------------------------------ stand-ins
-def start_standins(stack: ExitStack, data: dict, workdir: Path) -> dict[str, str]:
+def start_standins(stack: ExitStack, data: dict, workdir: Path, ports: dict[str, int] | None = None,
+                   stripe_key: str = STRIPE_KEY) -> dict[str, str]:
     """Start the three stand-ins, load the sample data into them; returns the Airflow env vars that
-    point the DAGs at them (connections and Variables, as `AIRFLOW_CONN_*` / `AIRFLOW_VAR_*`)."""
+    point the DAGs at them (connections and Variables, as `AIRFLOW_CONN_*` / `AIRFLOW_VAR_*`).
+    `ports` (keys s3, bigquery, stripe) fixes their ports; by default free ones are picked."""
+    ports = ports or {}
     from standins.bigquery import BigQueryEmulator
     from standins.s3 import MotoS3Server
     from standins.sample_data.aws import Cur2Export, write_cur2_period
@@ -94,7 +97,7 @@ def start_standins(stack: ExitStack, data: dict, workdir: Path) -> dict[str, str
     from standins.stripe_api import StripeApiServer
 
     say("starting S3 stand-in (moto server)")
-    s3 = stack.enter_context(MotoS3Server())
+    s3 = stack.enter_context(MotoS3Server(port=ports.get("s3")))
     client = s3.client()
     client.create_bucket(Bucket=CUR_BUCKET)
     export = Cur2Export(CUR_BUCKET, CUR_PREFIX, CUR_EXPORT)
@@ -103,7 +106,7 @@ def start_standins(stack: ExitStack, data: dict, workdir: Path) -> dict[str, str
     say(f"  CUR 2.0 export in s3://{CUR_BUCKET}/{CUR_PREFIX}/{CUR_EXPORT}/ ({len(data['aws'])} billing periods)")
 
     say("starting BigQuery stand-in (bqemulator)")
-    bigquery = BigQueryEmulator(project=GCP_PROJECT, log_path=workdir / "bqemulator.log")
+    bigquery = BigQueryEmulator(project=GCP_PROJECT, port=ports.get("bigquery"), log_path=workdir / "bqemulator.log")
     stack.callback(bigquery.stop)
     bigquery.start()
     table_name = "gcp_billing_export_v1_" + BILLING_ACCOUNT_ID.replace("-", "_")
@@ -111,7 +114,7 @@ def start_standins(stack: ExitStack, data: dict, workdir: Path) -> dict[str, str
     say(f"  billing export {billing_table} ({len(data['gcp'])} rows)")
 
     say("starting Stripe API stand-in")
-    stripe_api = StripeApiServer(data=data["stripe"], api_keys=[STRIPE_KEY])
+    stripe_api = StripeApiServer(data=data["stripe"], port=ports.get("stripe", 0), api_keys=[stripe_key])
     stack.callback(stripe_api.stop)
     stripe_api.start()
     say(f"  {len(data['stripe']['balance_transactions'])} balance transactions at {stripe_api.url}")
@@ -128,7 +131,7 @@ def start_standins(stack: ExitStack, data: dict, workdir: Path) -> dict[str, str
             "conn_type": "google_cloud_platform",
             "extra": {"project": GCP_PROJECT, "api_endpoint": bigquery.endpoint},
         },
-        "stripe_default": {"conn_type": "generic", "host": stripe_api.url, "password": STRIPE_KEY},
+        "stripe_default": {"conn_type": "generic", "host": stripe_api.url, "password": stripe_key},
     }
     variables = {
         "finops_destination": "filesystem",

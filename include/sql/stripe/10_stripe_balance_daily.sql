@@ -14,7 +14,7 @@ SELECT
     sum(toDecimal128(bt.fee, 10) / if(e.divisor = 0, 100, e.divisor))    AS fee,
     sum(toDecimal128(bt.net, 10) / if(e.divisor = 0, 100, e.divisor))    AS net,
     count()                                            AS transactions
-FROM finops_raw.stripe_revenue__balance_transactions AS bt
+FROM finops.stripe_balance_transactions AS bt
 LEFT JOIN finops.currency_exponents AS e ON e.currency = lower(bt.currency)
 GROUP BY ALL;
 

@@ -1,0 +1,119 @@
+"""Task entry point of the `stripe_revenue` DAG: load Stripe into the `stripe_revenue` dataset.
+
+Configuration: the optional Airflow Variable `stripe_revenue_config` (JSON), defaults:
+
+    {"stripe_conn_id": "stripe_default",   # connection: password = API key, host = optional base URL
+     "resources": null,                    # subset of the source's resources; null = all
+     "include_customer_pii": false,        # customers' name/email/phone/address only when true
+     "initial_start_date": null,           # lower bound of the first incremental load (ISO date)
+     "max_network_retries": null,          # overrides the connection's extra (default 5)
+     "retry_attempts": 4,                  # source-level resumes after the SDK gave up (429/5xx/network)
+     "retry_backoff_seconds": 2.0}         # first backoff of those, doubled each time (max 60s)
+
+Params (from the DAG run): start_date / end_date (backfill range on `created`; a date-only end_date
+"YYYY-MM-DD" is the last day reloaded, i.e. inclusive, a datetime is an exclusive bound) and
+full_refresh (drop the dataset's tables and incremental state, then reload everything).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+CONFIG_VARIABLE = "stripe_revenue_config"
+DATASET = "stripe_revenue"
+DEFAULT_CONFIG: dict[str, Any] = {
+    "stripe_conn_id": "stripe_default",
+    "resources": None,
+    "include_customer_pii": False,
+    "initial_start_date": None,
+    "max_network_retries": None,
+    "retry_attempts": 4,
+    "retry_backoff_seconds": 2.0,
+}
+
+
+def read_config() -> dict[str, Any]:
+    """The `stripe_revenue_config` Variable (JSON) merged over DEFAULT_CONFIG."""
+    from include import settings
+
+    return settings.variable_json(CONFIG_VARIABLE, DEFAULT_CONFIG)
+
+
+def end_bound(end_date: Any) -> Any:
+    """The exclusive upper bound for the source: the day after a date-only `end_date` (last day reloaded)."""
+    from datetime import date, datetime, timedelta
+
+    if isinstance(end_date, str) and len(end_date.strip()) == 10:
+        return (date.fromisoformat(end_date.strip()) + timedelta(days=1)).isoformat()
+    if isinstance(end_date, date) and not isinstance(end_date, datetime):
+        return end_date + timedelta(days=1)
+    return end_date
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def load(params: dict | None = None, config: dict | None = None, client: Any = None) -> dict:
+    """Run the `stripe_revenue` source; return rows loaded per table.
+
+    `params` may hold start_date, end_date (None/"" = incremental from the last run) and full_refresh.
+    `config` overrides the Variable (tests); `client` overrides the client built from the connection.
+    Raises StripeLoadError (object type and cursor in the message) when Stripe fails after retries;
+    nothing of the failed run is loaded then, earlier data stays as it was.
+    """
+    from include.pipelines import run_pipeline
+    from include.sources.stripe_revenue import stripe_revenue_source
+    from include.sources.stripe_revenue.helpers import RetryPolicy, StripeLoadError, client_from_connection
+
+    params = dict(params or {})
+    config = {**DEFAULT_CONFIG, **(config if config is not None else read_config())}
+    if client is None:
+        client = client_from_connection(
+            config["stripe_conn_id"],
+            max_network_retries=None
+            if config.get("max_network_retries") is None
+            else int(config["max_network_retries"]),
+        )
+    start_date = params.get("start_date") or None
+    end_date = end_bound(params.get("end_date") or None)
+    full_refresh = _truthy(params.get("full_refresh", False))
+    if full_refresh and (start_date or end_date):
+        # dropping everything and then loading a range would lose the rest: full_refresh wins
+        log.warning("full_refresh reloads all Stripe objects; ignoring start_date=%s end_date=%s", start_date, end_date)
+        start_date = end_date = None
+    source = stripe_revenue_source(
+        client,
+        start_date=start_date,
+        end_date=end_date,
+        resources=config.get("resources"),
+        include_customer_pii=_truthy(config.get("include_customer_pii", False)),
+        initial_start_date=config.get("initial_start_date"),
+        retry=RetryPolicy(
+            attempts=int(config["retry_attempts"]), backoff_seconds=float(config["retry_backoff_seconds"])
+        ),
+    )
+    run_kwargs: dict[str, Any] = {}
+    if full_refresh:
+        run_kwargs["refresh"] = "drop_sources"
+    log.info(
+        "Loading Stripe (start_date=%s, end_date=%s, full_refresh=%s, resources=%s)",
+        start_date,
+        end_date,
+        full_refresh,
+        config.get("resources") or "all",
+    )
+    try:
+        return run_pipeline(DATASET, source, **run_kwargs)
+    except Exception as exc:  # dlt wraps extraction errors in PipelineStepFailed: surface ours
+        cause: BaseException | None = exc
+        while cause is not None and not isinstance(cause, StripeLoadError):
+            cause = cause.__cause__ or cause.__context__
+        if isinstance(cause, StripeLoadError):
+            raise StripeLoadError(cause.object_type, cause.cursor, cause.params, cause.__cause__ or cause) from exc
+        raise

@@ -1,0 +1,285 @@
+"""dlt source `stripe_revenue`: the Stripe ledger and billing objects, through the official stripe SDK.
+
+Resources (each is one raw table of the `stripe_revenue` dataset, with a fixed Arrow schema, see
+helpers.py and include/sql/stripe/README-contract.md):
+
+* immutable objects, loaded incrementally on `created` and appended:
+  `balance_transactions`, `charges`, `refunds`;
+* objects that change after creation, reloaded in full on every run and replaced, so the table is the
+  current state (a cancelled subscription shows as cancelled): `subscriptions` (+ the
+  `subscription_items` table, one row per item), `invoices`, `customers`, `disputes`, `products`,
+  `prices`.
+
+Incremental state (per resource, in the dlt pipeline state): the newest `created` loaded and the ids
+at that second. The next run asks for `created[gte]` that second and skips those ids. A run with
+`start_date`/`end_date` (a backfill) asks for `created[gte]=start_date, created[lt]=end_date` and does
+not move the state unless it runs up to now (no end_date). Appended tables can hold an id more than once
+(a backfill over an already loaded range, a lookback); readers keep the row with the newest
+`_loaded_at` per id (the dedup rule of the contract).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import dlt
+
+from include.sources.stripe_revenue.helpers import (
+    BALANCE_TRANSACTION_COLUMNS,
+    BATCH_ROWS,
+    CHARGE_COLUMNS,
+    CUSTOMER_COLUMNS,
+    CUSTOMER_PII_COLUMNS,
+    DISPUTE_COLUMNS,
+    INVOICE_COLUMNS,
+    PAGE_SIZE,
+    PINNED_API_VERSION,
+    PRICE_COLUMNS,
+    PRODUCT_COLUMNS,
+    REFUND_COLUMNS,
+    SUBSCRIPTION_COLUMNS,
+    SUBSCRIPTION_ITEM_COLUMNS,
+    Column,
+    RetryPolicy,
+    StripeLoadError,
+    batched_tables,
+    client_from_connection,
+    currency_exponent,
+    flatten,
+    iter_stripe_list,
+    subscription_items,
+    to_arrow,
+    to_epoch,
+)
+
+__all__ = [
+    "stripe_revenue_source",
+    "client_from_connection",
+    "PINNED_API_VERSION",
+    "StripeLoadError",
+    "RetryPolicy",
+    "currency_exponent",
+    "INCREMENTAL_RESOURCES",
+    "MUTABLE_RESOURCES",
+    "ALL_RESOURCES",
+]
+
+# resource name (= API list path under /v1 and raw table name) -> columns
+INCREMENTAL_RESOURCES: dict[str, list[Column]] = {
+    "balance_transactions": BALANCE_TRANSACTION_COLUMNS,
+    "charges": CHARGE_COLUMNS,
+    "refunds": REFUND_COLUMNS,
+}
+MUTABLE_RESOURCES: dict[str, list[Column]] = {
+    "subscriptions": SUBSCRIPTION_COLUMNS,
+    "invoices": INVOICE_COLUMNS,
+    "customers": CUSTOMER_COLUMNS,
+    "disputes": DISPUTE_COLUMNS,
+    "products": PRODUCT_COLUMNS,
+    "prices": PRICE_COLUMNS,
+}
+ALL_RESOURCES: tuple[str, ...] = (*INCREMENTAL_RESOURCES, *MUTABLE_RESOURCES)
+_LIST_PARAMS: dict[str, dict[str, Any]] = {"subscriptions": {"status": "all"}}
+
+
+def _customer_columns(include_pii: bool) -> list[Column]:
+    if not include_pii:
+        return CUSTOMER_COLUMNS
+    return CUSTOMER_COLUMNS[:-1] + CUSTOMER_PII_COLUMNS + CUSTOMER_COLUMNS[-1:]
+
+
+@dlt.source(name="stripe_revenue", max_table_nesting=0)
+def stripe_revenue_source(
+    client: Any,
+    start_date: Any = None,
+    end_date: Any = None,
+    resources: Sequence[str] | None = None,
+    include_customer_pii: bool = False,
+    initial_start_date: Any = None,
+    page_size: int = PAGE_SIZE,
+    batch_rows: int = BATCH_ROWS,
+    retry: RetryPolicy | None = None,
+    expand_invoice_lines: bool = True,
+) -> Iterable[Any]:
+    """Stripe objects for the revenue metrics.
+
+    client: a `stripe.StripeClient` (see `client_from_connection`); its key may be a restricted key
+        with read access to the loaded objects.
+    start_date / end_date: optional backfill range on `created` (epoch seconds, ISO strings, dates or
+        datetimes; end exclusive) for the incremental resources; mutable ones always load current state.
+    resources: names to load (default all, see ALL_RESOURCES).
+    include_customer_pii: also load customers' name, email, phone, description, address, shipping.
+    initial_start_date: lower bound of the very first incremental load (default: all history).
+    """
+    start = to_epoch(start_date)
+    end = to_epoch(end_date)
+    initial = to_epoch(initial_start_date)
+    if start is not None and end is not None and start >= end:
+        raise ValueError(f"start_date {start_date!r} must be before end_date {end_date!r}")
+    names = list(resources) if resources else list(ALL_RESOURCES)
+    unknown = sorted(set(names) - set(ALL_RESOURCES))
+    if unknown:
+        raise ValueError(f"unknown Stripe resources {unknown}; expected some of {list(ALL_RESOURCES)}")
+    loaded_at = datetime.now(UTC)
+    retry = retry or RetryPolicy()
+
+    for name in names:
+        if name in INCREMENTAL_RESOURCES:
+            yield dlt.resource(
+                _incremental(
+                    client,
+                    name,
+                    INCREMENTAL_RESOURCES[name],
+                    start,
+                    end,
+                    initial,
+                    loaded_at,
+                    retry,
+                    page_size,
+                    batch_rows,
+                ),
+                name=name,
+                write_disposition="append",
+            )
+        elif name == "subscriptions":
+            yield dlt.resource(
+                _subscriptions(client, loaded_at, retry, page_size, batch_rows),
+                name=name,
+                write_disposition="replace",
+            )
+        else:
+            columns = _customer_columns(include_customer_pii) if name == "customers" else MUTABLE_RESOURCES[name]
+            yield dlt.resource(
+                _snapshot(
+                    client,
+                    name,
+                    columns,
+                    loaded_at,
+                    retry,
+                    page_size,
+                    batch_rows,
+                    expand_invoice_lines=expand_invoice_lines,
+                ),
+                name=name,
+                write_disposition="replace",
+            )
+
+
+def _list_fn(client: Any, name: str):
+    return getattr(client.v1, name).list
+
+
+def _incremental(
+    client: Any,
+    name: str,
+    columns: list[Column],
+    start: int | None,
+    end: int | None,
+    initial: int | None,
+    loaded_at: datetime,
+    retry: RetryPolicy,
+    page_size: int,
+    batch_rows: int,
+):
+    def gen() -> Iterator[Any]:
+        state = dlt.current.resource_state()
+        backfill = start is not None or end is not None
+        lower = start if backfill else state.get("last_created", initial)
+        created: dict[str, int] = {}
+        if lower is not None:
+            created["gte"] = int(lower)
+        if end is not None:
+            created["lt"] = int(end)
+        params: dict[str, Any] = {"created": created} if created else {}
+        # ids already loaded at the state's boundary second (only skipped on incremental runs)
+        skip = set(state.get("boundary_ids", [])) if not backfill else set()
+        newest = {"created": state.get("last_created"), "ids": set(state.get("boundary_ids", []))}
+
+        def objects() -> Iterator[dict]:
+            for obj in iter_stripe_list(_list_fn(client, name), name, params, retry, page_size):
+                c = obj.get("created")
+                if c == lower and obj["id"] in skip:
+                    continue
+                if newest["created"] is None or c > newest["created"]:
+                    newest["created"], newest["ids"] = c, {obj["id"]}
+                elif c == newest["created"]:
+                    newest["ids"].add(obj["id"])
+                yield obj
+
+        yield from batched_tables(objects(), columns, {"_loaded_at": loaded_at}, batch_rows)
+        if end is None and newest["created"] is not None:
+            state["last_created"] = int(newest["created"])
+            state["boundary_ids"] = sorted(newest["ids"])
+
+    gen.__name__ = name
+    return gen
+
+
+def _snapshot(
+    client: Any,
+    name: str,
+    columns: list[Column],
+    loaded_at: datetime,
+    retry: RetryPolicy,
+    page_size: int,
+    batch_rows: int,
+    expand_invoice_lines: bool = True,
+):
+    def gen() -> Iterator[Any]:
+        objects = iter_stripe_list(_list_fn(client, name), name, _LIST_PARAMS.get(name), retry, page_size)
+        if name == "invoices" and expand_invoice_lines:
+            objects = _with_all_invoice_lines(client, objects, retry, page_size)
+        yield from batched_tables(objects, columns, {"_loaded_at": loaded_at}, batch_rows)
+
+    gen.__name__ = name
+    return gen
+
+
+def _with_all_invoice_lines(client: Any, invoices: Iterator[dict], retry: RetryPolicy, page_size: int):
+    """Invoices list only embeds the first lines; fetch the rest when `lines.has_more`."""
+    for invoice in invoices:
+        lines = invoice.get("lines") or {}
+        if lines.get("has_more"):
+            invoice_id = invoice["id"]
+            all_lines = list(
+                iter_stripe_list(
+                    lambda params, invoice_id=invoice_id: client.v1.invoices.line_items.list(invoice_id, params=params),
+                    f"invoices/{invoice_id}/lines",
+                    None,
+                    retry,
+                    page_size,
+                )
+            )
+            invoice = dict(invoice, lines=dict(lines, data=all_lines, has_more=False))
+        yield invoice
+
+
+def _subscriptions(client: Any, loaded_at: datetime, retry: RetryPolicy, page_size: int, batch_rows: int):
+    """All subscriptions (status=all, so cancelled ones too) and their items as a second table."""
+
+    def gen() -> Iterator[Any]:
+        extra = {"_loaded_at": loaded_at}
+        subs: list[dict] = []
+        items: list[dict] = []
+
+        def flush() -> Iterator[Any]:
+            if subs:
+                yield to_arrow(subs, SUBSCRIPTION_COLUMNS)
+                subs.clear()
+            if items:
+                yield dlt.mark.with_table_name(to_arrow(items, SUBSCRIPTION_ITEM_COLUMNS), "subscription_items")
+                items.clear()
+
+        for sub in iter_stripe_list(
+            _list_fn(client, "subscriptions"), "subscriptions", _LIST_PARAMS["subscriptions"], retry, page_size
+        ):
+            subs.append(flatten(sub, SUBSCRIPTION_COLUMNS, extra))
+            items.extend(flatten(item, SUBSCRIPTION_ITEM_COLUMNS, extra) for item in subscription_items(sub))
+            if len(subs) >= batch_rows:
+                yield from flush()
+        yield from flush()
+
+    gen.__name__ = "subscriptions"
+    return gen

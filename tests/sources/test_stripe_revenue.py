@@ -1,0 +1,710 @@
+"""The `stripe_revenue` source against the local Stripe API stand-in (tests own the server)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from standins.sample_data.stripe import generate_stripe_data
+from tests.fixtures.stripe import TEST_API_KEY
+
+MONTHS = ["2026-06", "2026-07", "2026-08"]
+# Independent of the source's table: decimals of Stripe's minor unit per currency.
+EXPONENTS = {"usd": 2, "eur": 2, "gbp": 2, "jpy": 0, "krw": 0, "kwd": 3}
+
+
+@pytest.fixture
+def filesystem_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("FINOPS_DESTINATION", "filesystem")
+    monkeypatch.setenv("FINOPS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt_home"))
+    return tmp_path / "data"
+
+
+def _fast_retry():
+    from include.sources.stripe_revenue import RetryPolicy
+
+    return RetryPolicy(attempts=2, backoff_seconds=0.01, sleep=lambda s: None)
+
+
+def _run(client, **kwargs):
+    from include.pipelines import run_pipeline
+    from include.sources.stripe_revenue import stripe_revenue_source
+
+    run_kwargs = kwargs.pop("run_kwargs", {})
+    kwargs.setdefault("retry", _fast_retry())
+    return run_pipeline("stripe_revenue", stripe_revenue_source(client, **kwargs), **run_kwargs)
+
+
+def _read(data_dir: Path, table: str) -> list[dict]:
+    import pyarrow.parquet as pq
+
+    files = sorted((data_dir / "raw" / "stripe_revenue" / table).rglob("*.parquet"))
+    rows: list[dict] = []
+    for f in files:
+        rows.extend(pq.read_table(f).to_pylist())
+    return rows
+
+
+def _schema(data_dir: Path, table: str):
+    import pyarrow.parquet as pq
+
+    return pq.read_schema(next((data_dir / "raw" / "stripe_revenue" / table).rglob("*.parquet")))
+
+
+def _sums(objects, fields=("amount", "fee", "net")):
+    out: dict[str, Counter] = defaultdict(Counter)
+    for o in objects:
+        for f in fields:
+            out[o["currency"]][f] += o[f]
+        out[o["currency"]]["count"] += 1
+    return {c: dict(v) for c, v in out.items()}
+
+
+# --------------------------------------------------------------------------------- the stand-in itself
+def _get(server, path, key=TEST_API_KEY, **params):
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    query = urllib.parse.urlencode(params)
+    request = urllib.request.Request(f"{server.url}{path}?{query}")
+    if key:
+        request.add_header("Authorization", f"Bearer {key}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            return resp.status, json.loads(resp.read()), dict(resp.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read()), dict(exc.headers)
+
+
+def test_standin_list_semantics(stripe_api):
+    objs = [{"id": f"ch_{i:03d}", "created": 1_780_000_000 + i * 10, "amount": i, "currency": "usd"} for i in range(25)]
+    stripe_api.add("charges", objs)
+
+    status, page, _ = _get(stripe_api, "/v1/charges")
+    assert status == 200 and page["object"] == "list" and page["url"] == "/v1/charges"
+    assert [o["id"] for o in page["data"]] == [f"ch_{i:03d}" for i in range(24, 14, -1)]  # newest first, 10
+    assert page["has_more"] is True and page["data"][0]["object"] == "charge"
+
+    _, page2, _ = _get(stripe_api, "/v1/charges", limit=10, starting_after="ch_015")
+    assert [o["id"] for o in page2["data"]] == [f"ch_{i:03d}" for i in range(14, 4, -1)] and page2["has_more"]
+    _, page3, _ = _get(stripe_api, "/v1/charges", limit=10, starting_after="ch_005")
+    assert [o["id"] for o in page3["data"]] == [f"ch_{i:03d}" for i in range(4, -1, -1)] and not page3["has_more"]
+    _, before, _ = _get(stripe_api, "/v1/charges", limit=3, ending_before="ch_010")
+    assert [o["id"] for o in before["data"]] == ["ch_013", "ch_012", "ch_011"] and before["has_more"]
+
+    _, ranged, _ = _get(
+        stripe_api, "/v1/charges", limit=100, **{"created[gte]": 1_780_000_050, "created[lt]": 1_780_000_100}
+    )
+    assert [o["id"] for o in ranged["data"]] == ["ch_009", "ch_008", "ch_007", "ch_006", "ch_005"]
+    _, gt, _ = _get(
+        stripe_api, "/v1/charges", limit=100, **{"created[gt]": 1_780_000_200, "created[lte]": 1_780_000_220}
+    )
+    assert [o["id"] for o in gt["data"]] == ["ch_022", "ch_021"]
+
+    _, one, _ = _get(stripe_api, "/v1/charges/ch_003")
+    assert one["id"] == "ch_003"
+
+    status, err, _ = _get(stripe_api, "/v1/charges/ch_nope")
+    assert (
+        status == 404 and err["error"]["code"] == "resource_missing" and err["error"]["type"] == "invalid_request_error"
+    )
+    assert _get(stripe_api, "/v1/charges", limit=101)[0] == 400
+    assert _get(stripe_api, "/v1/charges", limit=0)[0] == 400
+    assert _get(stripe_api, "/v1/charges", bogus=1)[0] == 400
+    status, err, _ = _get(stripe_api, "/v1/charges", starting_after="ch_missing")
+    assert status == 400 and err["error"]["param"] == "starting_after"
+    status, err, _ = _get(stripe_api, "/v1/charges", key=None)
+    assert status == 401 and "API key" in err["error"]["message"]
+    status, err, _ = _get(stripe_api, "/v1/charges", key="pk_test_publishable")
+    assert status == 401 and err["error"]["type"] == "invalid_request_error"
+
+
+def test_standin_subscription_status_filter_and_faults(stripe_api):
+    stripe_api.add(
+        "subscriptions",
+        [
+            {"id": "sub_a", "created": 100, "status": "active"},
+            {"id": "sub_c", "created": 200, "status": "canceled"},
+            {"id": "sub_p", "created": 300, "status": "past_due"},
+        ],
+    )
+    ids = lambda page: [o["id"] for o in page["data"]]  # noqa: E731
+    assert ids(_get(stripe_api, "/v1/subscriptions")[1]) == ["sub_p", "sub_a"]
+    assert ids(_get(stripe_api, "/v1/subscriptions", status="all")[1]) == ["sub_p", "sub_c", "sub_a"]
+    assert ids(_get(stripe_api, "/v1/subscriptions", status="canceled")[1]) == ["sub_c"]
+
+    stripe_api.fail_next(1, status=429, path_prefix="/v1/subscriptions")
+    status, err, headers = _get(stripe_api, "/v1/subscriptions")
+    assert status == 429 and err["error"]["code"] == "rate_limit"
+    assert headers.get("Stripe-Should-Retry") == "true"
+    stripe_api.fail_next(1, status=500, retry_after=2)
+    status, err, headers = _get(stripe_api, "/v1/charges")
+    assert status == 500 and err["error"]["type"] == "api_error" and headers.get("Retry-After") == "2"
+    assert _get(stripe_api, "/v1/subscriptions")[0] == 200
+    assert [r["status"] for r in stripe_api.requests[-3:]] == [429, 500, 200]
+
+
+def test_standin_cli_serves_a_dump(tmp_path):
+    import subprocess
+    import sys
+
+    from standins.ports import free_port, wait_for_http
+
+    dump = tmp_path / "stripe.json"
+    dump.write_text(json.dumps(generate_stripe_data(["2026-08"], customers=5)))
+    port = free_port()
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "standins.stripe_api", "--port", str(port), "--data", str(dump)],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for_http(url + "/v1/customers", timeout=30, process=proc)
+
+        class _S:
+            pass
+
+        s = _S()
+        s.url = url
+        status, page, _ = _get(s, "/v1/customers", limit=100)
+        assert status == 200 and len(page["data"]) == 5
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+# --------------------------------------------------------------------------------- loading
+def test_generator_is_deterministic_and_consistent():
+    a = generate_stripe_data(MONTHS, seed=3, customers=40)
+    b = generate_stripe_data(MONTHS, seed=3, customers=40)
+    assert a == b
+    assert generate_stripe_data(MONTHS, seed=4, customers=40) != a
+    for txn in a["balance_transactions"]:
+        assert txn["net"] == txn["amount"] - txn["fee"]
+        assert txn["fee"] == sum(d["amount"] for d in txn["fee_details"])
+        assert isinstance(txn["amount"], int) and txn["currency"] == "usd"
+    start = datetime(2026, 6, 1, tzinfo=UTC).timestamp()
+    end = datetime(2026, 9, 1, tzinfo=UTC).timestamp()
+    for name in ("invoices", "charges", "refunds", "disputes", "balance_transactions", "events"):
+        assert a[name] and all(start <= o["created"] < end for o in a[name]), name
+    assert any(c["created"] < start for c in a["customers"])
+    charges = {c["id"]: c for c in a["charges"]}
+    for txn in a["balance_transactions"]:
+        if txn["type"] == "charge":
+            assert charges[txn["source"]]["balance_transaction"] == txn["id"]
+
+
+def test_balance_transactions_match_generated_data(stripe_api, stripe_client, filesystem_env):
+    data = generate_stripe_data(MONTHS, seed=11, customers=150)
+    stripe_api.add_all(data)
+    counts = _run(stripe_client)
+
+    expected_counts = {
+        name: len(data[name])
+        for name in (
+            "balance_transactions",
+            "charges",
+            "refunds",
+            "disputes",
+            "invoices",
+            "subscriptions",
+            "customers",
+            "products",
+            "prices",
+        )
+    }
+    for name, n in expected_counts.items():
+        assert counts[name] == n, name
+    assert counts["subscription_items"] == sum(len(s["items"]["data"]) for s in data["subscriptions"])
+
+    rows = _read(filesystem_env, "balance_transactions")
+    assert len(rows) == len(data["balance_transactions"])
+    assert _sums(rows) == _sums(data["balance_transactions"])
+    assert {r["id"] for r in rows} == {t["id"] for t in data["balance_transactions"]}
+    by_id = {t["id"]: t for t in data["balance_transactions"]}
+    for row in rows:
+        src = by_id[row["id"]]
+        assert int(row["created"].timestamp()) == src["created"]
+        assert int(row["available_on"].timestamp()) == src["available_on"]
+        assert row["created"].tzinfo is not None
+        assert json.loads(row["fee_details"]) == src["fee_details"]
+        assert row["reporting_category"] == src["reporting_category"] and row["source"] == src["source"]
+
+    schema = _schema(filesystem_env, "balance_transactions")
+    assert str(schema.field("amount").type) == "int64"
+    assert str(schema.field("created").type) == "timestamp[us, tz=UTC]"
+    assert str(schema.field("fee_details").type) == "string"
+
+    charges = _read(filesystem_env, "charges")
+    assert sum(r["amount"] for r in charges) == sum(c["amount"] for c in data["charges"])
+    assert sum(r["amount_refunded"] for r in charges) == sum(c["amount_refunded"] for c in data["charges"])
+    invoices = _read(filesystem_env, "invoices")
+    assert sum(r["amount_paid"] for r in invoices) == sum(i["amount_paid"] for i in data["invoices"])
+    assert all(r["subscription"] for r in invoices)
+
+
+def test_pagination_follows_has_more_and_starting_after(stripe_api, stripe_client, filesystem_env):
+    data = generate_stripe_data(MONTHS, seed=5, customers=200)
+    stripe_api.add_all(data)
+    n = len(data["balance_transactions"])
+    assert n > 300
+    _run(stripe_client, resources=["balance_transactions"])
+
+    requests = stripe_api.requests_to("/v1/balance_transactions")
+    assert len(requests) == math.ceil(n / 100) + (1 if n % 100 == 0 else 0)
+    assert all(r["params"]["limit"] == "100" for r in requests)
+    assert "starting_after" not in requests[0]["params"]
+    cursors = [r["params"].get("starting_after") for r in requests[1:]]
+    assert all(cursors) and len(set(cursors)) == len(cursors)
+    rows = _read(filesystem_env, "balance_transactions")
+    assert len(rows) == n and len({r["id"] for r in rows}) == n
+    assert all(r["stripe_version"] for r in requests)
+
+
+def test_rate_limit_burst_and_server_error_succeed_on_retry(stripe_api, stripe_client, filesystem_env):
+    data = generate_stripe_data(MONTHS, seed=5, customers=60)
+    stripe_api.add_all(data)
+    stripe_api.fail_next(3, status=429, path_prefix="/v1/balance_transactions")
+    stripe_api.fail_next(1, status=500, path_prefix="/v1/balance_transactions")
+    _run(stripe_client, resources=["balance_transactions"])
+
+    statuses = [r["status"] for r in stripe_api.requests_to("/v1/balance_transactions")]
+    assert statuses[:4] == [429, 429, 429, 500] and statuses[4:] and set(statuses[4:]) == {200}
+    rows = _read(filesystem_env, "balance_transactions")
+    assert _sums(rows) == _sums(data["balance_transactions"])
+
+
+def test_rate_limit_without_should_retry_header_resumes_from_cursor(stripe_api, stripe_client, filesystem_env):
+    """A 429 the SDK does not retry (no Stripe-Should-Retry) is retried by the source from its cursor."""
+    data = generate_stripe_data(MONTHS, seed=5, customers=150)
+    stripe_api.add_all(data)
+    # let the first page through, then rate limit the second one
+    original_handle = stripe_api.handle
+    calls = {"n": 0}
+
+    def handle(method, path, headers):
+        if path.startswith("/v1/balance_transactions"):
+            calls["n"] += 1
+            if calls["n"] == 2:
+                stripe_api.fail_next(1, status=429, should_retry=False)
+        return original_handle(method, path, headers)
+
+    stripe_api.handle = handle
+    _run(stripe_client, resources=["balance_transactions"])
+    requests = stripe_api.requests_to("/v1/balance_transactions")
+    assert [r["status"] for r in requests[:3]] == [200, 429, 200]
+    assert requests[1]["params"]["starting_after"] == requests[2]["params"]["starting_after"]
+    rows = _read(filesystem_env, "balance_transactions")
+    assert len(rows) == len(data["balance_transactions"])
+
+
+# --------------------------------------------------------------------------------- step 2: issue 5
+def _chdb_query(sql: str, tmp_path: Path) -> list[list]:
+    """Run ClickHouse SQL on chdb in a subprocess (chdb allows one session per process)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys, clickhouse_connect\n"
+        f"c = clickhouse_connect.get_client(dsn='chdb://{tmp_path / 'chdb_session'}')\n"
+        "rows = c.query(sys.stdin.read()).result_rows\n"
+        "print(json.dumps([list(r) for r in rows], default=str))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], input=sql, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _parquet_glob(data_dir: Path, table: str) -> str:
+    return str(data_dir / "raw" / "stripe_revenue" / table / "**" / "*.parquet")
+
+
+def _split(data: dict, cutoff: int, names=("balance_transactions", "charges", "refunds")):
+    before = {k: [o for o in v if k not in names or o["created"] < cutoff] for k, v in data.items()}
+    after = {k: [o for o in v if o["created"] >= cutoff] for k, v in data.items() if k in names}
+    return before, after
+
+
+def test_incremental_on_created_loads_only_new_objects(stripe_api, stripe_client, filesystem_env):
+    from datetime import datetime
+
+    data = generate_stripe_data(MONTHS, seed=21, customers=80)
+    cutoff = int(datetime(2026, 8, 1, tzinfo=UTC).timestamp())
+    before, after = _split(data, cutoff)
+    stripe_api.add_all(before)
+    first = _run(stripe_client)
+    assert first["balance_transactions"] == len(before["balance_transactions"])
+    last_created = max(t["created"] for t in before["balance_transactions"])
+
+    # new objects, one of them in the same second as the newest already loaded one
+    same_second = dict(before["balance_transactions"][-1], id="txn_same_second_new")
+    assert same_second["created"] == last_created
+    stripe_api.add_all(after)
+    stripe_api.add("balance_transactions", [same_second])
+    stripe_api.clear_requests()
+    second = _run(stripe_client)
+
+    requests = stripe_api.requests_to("/v1/balance_transactions")
+    assert requests[0]["params"]["created[gte]"] == str(last_created)
+    assert second["balance_transactions"] == len(after["balance_transactions"]) + 1
+    assert second["charges"] == len(after["charges"])
+    rows = _read(filesystem_env, "balance_transactions")
+    ids = [r["id"] for r in rows]
+    assert len(ids) == len(set(ids)) == len(data["balance_transactions"]) + 1  # no boundary duplicate
+    # nothing new: the third run loads nothing from the immutable tables
+    third = _run(stripe_client)
+    assert "balance_transactions" not in third and "charges" not in third
+
+
+def test_subscription_cancelled_between_runs_shows_cancelled(stripe_api, stripe_client, filesystem_env):
+    data = generate_stripe_data(MONTHS, seed=8, customers=40)
+    stripe_api.add_all(data)
+    _run(stripe_client)
+    active = next(s for s in data["subscriptions"] if s["status"] == "active")
+    subs = {r["id"]: r for r in _read(filesystem_env, "subscriptions")}
+    assert subs[active["id"]]["status"] == "active" and subs[active["id"]]["canceled_at"] is None
+    assert len(subs) == len(data["subscriptions"])  # canceled ones included (status=all)
+
+    canceled_at = active["items"]["data"][0]["current_period_start"] + 3 * 86400
+    stripe_api.update_object(
+        "subscriptions",
+        active["id"],
+        event_type="customer.subscription.deleted",
+        status="canceled",
+        canceled_at=canceled_at,
+        ended_at=canceled_at,
+        cancellation_details={"comment": None, "feedback": "too_expensive", "reason": "cancellation_requested"},
+    )
+    _run(stripe_client)
+    rows = [r for r in _read(filesystem_env, "subscriptions") if r["id"] == active["id"]]
+    assert len(rows) == 1
+    assert rows[0]["status"] == "canceled" and int(rows[0]["canceled_at"].timestamp()) == canceled_at
+    assert rows[0]["cancellation_feedback"] == "too_expensive"
+    items = [r for r in _read(filesystem_env, "subscription_items") if r["subscription"] == active["id"]]
+    assert [i["subscription_status"] for i in items] == ["canceled"]
+    assert len(_read(filesystem_env, "subscriptions")) == len(data["subscriptions"])
+
+
+def test_jpy_usd_and_three_decimal_amounts(stripe_api, stripe_client, filesystem_env):
+    data = generate_stripe_data(MONTHS, seed=9, customers=90, currencies=("usd", "jpy", "kwd"))
+    stripe_api.add_all(data)
+    _run(stripe_client)
+    rows = _read(filesystem_env, "balance_transactions")
+    assert {r["currency"] for r in rows} == {"usd", "jpy", "kwd"}
+    for r in rows:
+        assert r["currency_exponent"] == EXPONENTS[r["currency"]]
+    assert _sums(rows) == _sums(data["balance_transactions"])  # minor units as Stripe gives them
+
+    def major(objects):
+        out: dict[str, float] = defaultdict(float)
+        for o in objects:
+            out[o["currency"]] += o["amount"] / 10 ** EXPONENTS[o["currency"]]
+        return out
+
+    loaded = {}
+    for r in rows:
+        loaded[r["currency"]] = loaded.get(r["currency"], 0) + r["amount"] / 10 ** r["currency_exponent"]
+    for currency, value in major(data["balance_transactions"]).items():
+        assert loaded[currency] == pytest.approx(value)
+    prices = {r["id"]: r for r in _read(filesystem_env, "prices")}
+    jpy = [p for p in data["prices"] if p["currency"] == "jpy"]
+    assert jpy and all(
+        prices[p["id"]]["unit_amount"] == p["unit_amount"] and prices[p["id"]]["currency_exponent"] == 0 for p in jpy
+    )
+    # a JPY subscription item reads in yen: 4,400 yen stays 4400, not 44.00
+    items = [i for i in _read(filesystem_env, "subscription_items") if i["currency"] == "jpy"]
+    assert items and all(i["unit_amount"] / 10 ** i["currency_exponent"] == i["unit_amount"] for i in items)
+
+
+def test_customers_carry_no_personal_fields_by_default(
+    stripe_api, stripe_client, filesystem_env, tmp_path, monkeypatch
+):
+    data = generate_stripe_data(["2026-08"], seed=2, customers=20)
+    stripe_api.add_all(data)
+    _run(stripe_client, resources=["customers"])
+    pii = {"name", "email", "phone", "address", "shipping", "description"}
+    schema = _schema(filesystem_env, "customers")
+    assert not pii & set(schema.names)
+    assert {"id", "created", "currency", "metadata", "delinquent"} <= set(schema.names)
+    raw = b"".join(p.read_bytes() for p in (filesystem_env / "raw" / "stripe_revenue" / "customers").rglob("*.parquet"))
+    assert data["customers"][0]["email"].encode() not in raw
+    assert data["customers"][0]["name"].encode() not in raw
+    rows = {r["id"]: r for r in _read(filesystem_env, "customers")}
+    c = data["customers"][0]
+    assert json.loads(rows[c["id"]]["metadata"]) == c["metadata"]
+
+    # opting in loads them
+    monkeypatch.setenv("FINOPS_DATA_DIR", str(tmp_path / "pii"))
+    _run(stripe_client, resources=["customers"], include_customer_pii=True)
+    rows = {r["id"]: r for r in _read(tmp_path / "pii", "customers")}
+    assert rows[c["id"]]["email"] == c["email"] and json.loads(rows[c["id"]]["address"]) == c["address"]
+
+
+def test_backfill_range_reloads_without_duplicates_after_dedup(stripe_api, stripe_client, filesystem_env, tmp_path):
+    from datetime import datetime
+
+    data = generate_stripe_data(MONTHS, seed=13, customers=60)
+    stripe_api.add_all(data)
+    _run(stripe_client)
+    start = int(datetime(2026, 7, 1, tzinfo=UTC).timestamp())
+    end = int(datetime(2026, 8, 1, tzinfo=UTC).timestamp())
+    in_range = [t for t in data["balance_transactions"] if start <= t["created"] < end]
+    stripe_api.clear_requests()
+    counts = _run(
+        stripe_client, start_date="2026-07-01", end_date="2026-08-01", resources=["balance_transactions", "charges"]
+    )
+    assert counts["balance_transactions"] == len(in_range)
+    params = stripe_api.requests_to("/v1/balance_transactions")[0]["params"]
+    assert params["created[gte]"] == str(start) and params["created[lt]"] == str(end)
+    raw = _read(filesystem_env, "balance_transactions")
+    assert len(raw) == len(data["balance_transactions"]) + len(in_range)  # appended: raw holds both
+
+    # the contract's dedup rule gives each object once, with the generated totals
+    glob = _parquet_glob(filesystem_env, "balance_transactions")
+    rows = _chdb_query(
+        f"""
+        SELECT currency, count(), uniqExact(id), sum(amount), sum(fee), sum(net)
+        FROM (
+            SELECT * FROM file('{glob}', Parquet)
+            ORDER BY _loaded_at DESC, _dlt_load_id DESC
+            LIMIT 1 BY id
+        )
+        GROUP BY currency
+    """,
+        tmp_path,
+    )
+    expected = _sums(data["balance_transactions"])["usd"]
+    assert rows == [["usd", expected["count"], expected["count"], expected["amount"], expected["fee"], expected["net"]]]
+
+    # a backfill does not move the incremental state: the next scheduled run finds nothing new
+    stripe_api.clear_requests()
+    again = _run(stripe_client, resources=["balance_transactions"])
+    assert "balance_transactions" not in again
+    last = max(t["created"] for t in data["balance_transactions"])
+    assert stripe_api.requests_to("/v1/balance_transactions")[0]["params"]["created[gte]"] == str(last)
+
+
+def test_loader_full_refresh_failure_message_and_intact_data(stripe_api, filesystem_env, monkeypatch):
+    """Through the DAG's entry point: Airflow connection, params, a failure after retries, full_refresh."""
+    from include.loaders import stripe as loader
+    from include.sources.stripe_revenue import StripeLoadError
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_STRIPE_TEST",
+        json.dumps(
+            {
+                "conn_type": "generic",
+                "password": TEST_API_KEY,
+                "host": stripe_api.url,
+                "extra": {"max_network_retries": 1},
+            }
+        ),
+    )
+    monkeypatch.setenv("AIRFLOW_VAR_STRIPE_REVENUE_CONFIG", json.dumps({"stripe_conn_id": "stripe_test"}))
+    data = generate_stripe_data(MONTHS, seed=17, customers=150)
+    stripe_api.add_all(data)
+    first = loader.load({"start_date": None, "end_date": None, "full_refresh": False})
+    assert first["charges"] == len(data["charges"])
+    table_dir = filesystem_env / "raw" / "stripe_revenue"
+    snapshot = {p: p.read_bytes() for p in table_dir.rglob("*.parquet")}
+
+    # new charges, then Stripe fails on the second page of charges beyond all retries
+    newest = max(c["created"] for c in data["charges"])
+    extra = [dict(c, id=f"ch_new_{i:04d}", created=newest + 60 + i) for i, c in enumerate(data["charges"][:250])]
+    stripe_api.add("charges", extra)
+    stripe_api.fail_next(1000, status=500, path_prefix="/v1/charges", skip=1)
+    monkeypatch.setenv(
+        "AIRFLOW_VAR_STRIPE_REVENUE_CONFIG",
+        json.dumps({"stripe_conn_id": "stripe_test", "retry_attempts": 1, "retry_backoff_seconds": 0.01}),
+    )
+    with pytest.raises(StripeLoadError) as info:
+        loader.load({})
+    message = str(info.value)
+    assert "charges" in message and "starting_after='ch_" in message and "HTTP 500" in message
+    assert info.value.object_type == "charges" and info.value.cursor.startswith("ch_")
+    assert {p: p.read_bytes() for p in table_dir.rglob("*.parquet")} == snapshot  # already-loaded data intact
+
+    # after the fault: the next run loads exactly the new charges (state was not moved)
+    stripe_api.clear_faults()
+    second = loader.load({})
+    assert second["charges"] == len(extra)
+
+    # a manual backfill with DAG-style dates: end_date is the last day reloaded
+    stripe_api.clear_requests()
+    loader.load({"start_date": "2026-07-01", "end_date": "2026-07-31", "full_refresh": False})
+    params = stripe_api.requests_to("/v1/charges")[0]["params"]
+    assert params["created[gte]"] == str(int(datetime(2026, 7, 1, tzinfo=UTC).timestamp()))
+    assert params["created[lt]"] == str(int(datetime(2026, 8, 1, tzinfo=UTC).timestamp()))
+
+    # full_refresh: tables and state dropped, everything reloaded once
+    stripe_api.clear_requests()
+    third = loader.load({"full_refresh": True})
+    assert third["charges"] == len(data["charges"]) + len(extra)
+    assert "created[gte]" not in stripe_api.requests_to("/v1/charges")[0]["params"]
+    charges = _read(filesystem_env, "charges")
+    assert len(charges) == len({c["id"] for c in charges}) == len(data["charges"]) + len(extra)
+    assert len(_read(filesystem_env, "balance_transactions")) == len(data["balance_transactions"])
+
+
+def _run_sql_file_on_chdb(data_dir: Path, tmp_path: Path, sql_file: Path, query: str) -> list[list]:
+    """Raw views over the parquet dlt wrote, then a SQL file of include/sql/stripe, then `query` (chdb)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    script = f"""
+import json, sys
+sys.path.insert(0, {str(root)!r})
+import clickhouse_connect
+from include.sql_runner import split_statements
+c = clickhouse_connect.get_client(dsn='chdb://{tmp_path / "chdb_sql"}')
+c.command('CREATE DATABASE IF NOT EXISTS finops_raw')
+import pathlib
+for table in ('subscriptions', 'subscription_items', 'balance_transactions'):
+    if not pathlib.Path('{data_dir}/raw/stripe_revenue/' + table).is_dir():
+        continue
+    c.command(f"CREATE OR REPLACE VIEW finops_raw.stripe_revenue__{{table}} AS SELECT * FROM "
+              f"file('{data_dir}/raw/stripe_revenue/{{table}}/**/*.parquet', Parquet)")
+for statement in split_statements(open({str(sql_file)!r}).read()):
+    c.command(statement)
+print(json.dumps([list(r) for r in c.query({query!r}).result_rows], default=str))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr[-4000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_mrr_and_churn_sql_on_chdb(stripe_api, stripe_client, filesystem_env, tmp_path):
+    from datetime import datetime
+
+    data = generate_stripe_data(MONTHS, seed=31, customers=120, currencies=("usd", "jpy"))
+    stripe_api.add_all(data)
+    _run(stripe_client, resources=["subscriptions"])
+    _run(stripe_client, resources=["subscriptions"])  # a second snapshot: dedup must hold
+    sql_file = Path(__file__).resolve().parents[2] / "include" / "sql" / "stripe" / "40_stripe_mrr_monthly.sql"
+    rows = _run_sql_file_on_chdb(
+        filesystem_env,
+        tmp_path,
+        sql_file,
+        "SELECT month, currency, toFloat64(mrr), active_subscriptions, new_subscriptions, churned_subscriptions, "
+        "subscriptions_at_start, subscription_churn_rate FROM finops.stripe_mrr_monthly ORDER BY month, currency",
+    )
+    got = {(r[0], r[1]): r[2:] for r in rows}
+
+    factor = {"month": 1, "year": 1 / 12}
+    for month in MONTHS:
+        start = int(datetime.fromisoformat(month + "-01T00:00:00+00:00").timestamp())
+        y, m = map(int, month.split("-"))
+        end = int(datetime(y + m // 12, m % 12 + 1, 1, tzinfo=UTC).timestamp())
+        for currency in ("usd", "jpy"):
+            subs = [s for s in data["subscriptions"] if s["currency"] == currency]
+            active = [s for s in subs if s["start_date"] < end and (s["ended_at"] is None or s["ended_at"] >= end)]
+            at_start = [
+                s for s in subs if s["start_date"] < start and (s["ended_at"] is None or s["ended_at"] >= start)
+            ]
+            churned = [s for s in subs if s["ended_at"] is not None and start <= s["ended_at"] < end]
+            new = [s for s in subs if start <= s["start_date"] < end]
+            mrr = sum(
+                i["price"]["unit_amount"]
+                * i["quantity"]
+                * factor[i["price"]["recurring"]["interval"]]
+                / 10 ** EXPONENTS[currency]
+                for s in active
+                for i in s["items"]["data"]
+            )
+            g = got[(month, currency)]
+            assert g[0] == pytest.approx(mrr, rel=1e-9), (month, currency)
+            assert g[1:5] == [len(active), len(new), len(churned), len(at_start)], (month, currency)
+            assert g[5] == pytest.approx(len(churned) / len(at_start) if at_start else 0)
+
+
+def test_invoice_lines_beyond_the_embedded_page_are_fetched(stripe_api, stripe_client, filesystem_env):
+    data = generate_stripe_data(["2026-08"], seed=4, customers=5)
+    invoice = data["invoices"][0]
+    line = invoice["lines"]["data"][0]
+    invoice["lines"]["data"] = [dict(line, id=f"il_many_{i:03d}", amount=100 + i) for i in range(25)]
+    stripe_api.add_all(data)
+    _, listed, _ = _get(stripe_api, "/v1/invoices", limit=100)
+    embedded = next(i for i in listed["data"] if i["id"] == invoice["id"])["lines"]
+    assert len(embedded["data"]) == 10 and embedded["has_more"] is True
+
+    _run(stripe_client, resources=["invoices"])
+    row = next(r for r in _read(filesystem_env, "invoices") if r["id"] == invoice["id"])
+    lines = json.loads(row["lines"])
+    assert [x["id"] for x in lines] == [f"il_many_{i:03d}" for i in range(25)]
+    assert sum(x["amount"] for x in lines) == sum(100 + i for i in range(25))
+    assert any(r["path"] == f"/v1/invoices/{invoice['id']}/lines" for r in stripe_api.requests)
+
+
+_CLICKHOUSE_TYPES = {
+    "int64": "Int64",
+    "string": "String",
+    "double": "Float64",
+    "bool": "Bool",
+    "timestamp[us, tz=UTC]": "DateTime64(6, 'UTC')",
+}
+
+
+@pytest.mark.integration
+def test_clickhouse_columns_have_the_parquet_types(stripe_api, stripe_client, filesystem_env, monkeypatch):
+    """Same raw column types on both destinations (needs CLICKHOUSE_HOST etc.; skipped otherwise)."""
+    import os
+
+    host = os.environ.get("CLICKHOUSE_HOST")
+    if not host:
+        pytest.skip(
+            "no ClickHouse server (set CLICKHOUSE_HOST, CLICKHOUSE_PORT, CLICKHOUSE_NATIVE_PORT, "
+            "CLICKHOUSE_USER, CLICKHOUSE_PASSWORD, CLICKHOUSE_DATABASE)"
+        )
+    database = os.environ.get("CLICKHOUSE_DATABASE", "default")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CLICKHOUSE_DEFAULT",
+        json.dumps(
+            {
+                "conn_type": "generic",
+                "host": host,
+                "port": int(os.environ.get("CLICKHOUSE_PORT", 8123)),
+                "login": os.environ.get("CLICKHOUSE_USER", "default"),
+                "password": os.environ.get("CLICKHOUSE_PASSWORD", ""),
+                "schema": database,
+                "extra": {"native_port": int(os.environ.get("CLICKHOUSE_NATIVE_PORT", 9000))},
+            }
+        ),
+    )
+    stripe_api.add_all(generate_stripe_data(["2026-08"], seed=3, customers=30, currencies=("usd", "jpy")))
+    tables = ["balance_transactions", "charges", "subscriptions", "customers"]
+    _run(stripe_client, resources=tables)  # filesystem (FINOPS_DESTINATION from filesystem_env)
+    monkeypatch.setenv("FINOPS_DESTINATION", "clickhouse")
+    _run(stripe_client, resources=tables, run_kwargs={"refresh": "drop_sources"})
+
+    import clickhouse_connect
+
+    client = clickhouse_connect.get_client(
+        host=host,
+        port=int(os.environ.get("CLICKHOUSE_PORT", 8123)),
+        username=os.environ.get("CLICKHOUSE_USER", "default"),
+        password=os.environ.get("CLICKHOUSE_PASSWORD", ""),
+        database=database,
+    )
+    for table in tables + ["subscription_items"]:
+        parquet = _schema(filesystem_env, table)
+        rows = client.query(
+            "SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {t:String}",
+            parameters={"db": database, "t": f"stripe_revenue___{table}"},
+        ).result_rows
+        clickhouse = dict(rows)
+        for field in parquet:
+            if field.name == "_dlt_load_id":
+                continue
+            assert clickhouse[field.name] == f"Nullable({_CLICKHOUSE_TYPES[str(field.type)]})", (table, field.name)
