@@ -32,8 +32,10 @@ $(STAMP): requirements.lock
 demo: setup
 	$(PY) -m standins.demo
 
+# pytest exits 5 when it collects no tests: a broken suite, so it fails here too.
 test: setup
-	$(PY) -m pytest
+	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$status
 
 test-integration: setup
 	$(PY) -m pytest -m integration tests/integration
