@@ -23,6 +23,8 @@ FROM
         arraySum(arrayMap(c -> toDecimal128(JSONExtractFloat(c, 'amount'), 10),
                           JSONExtractArrayRaw(ifNull(credits, '[]')))) AS credit_amount
     FROM finops_raw.gcp_costs__billing_export
+    -- The raw export is appended (late rows, re-read windows): each exported row counts once.
+    LIMIT 1 BY row_key
 )
 GROUP BY ALL;
 

@@ -1,0 +1,189 @@
+"""Task entry point of the `gcp_costs` DAG: load the Cloud Billing export into the `gcp_costs` dataset.
+
+Configuration: Airflow Variable `gcp_costs_config` (JSON), e.g.
+
+    {"billing_table": "my-project.billing.gcp_billing_export_v1_01A2B3_C4D5E6_F7A8B9",
+     "gcp_conn_id": "google_cloud_default",
+     "export_type": "standard",          # or "detailed"; default: from the table name
+     "lookback_days": 5,                 # incremental re-read window on export_time
+     "month_tail_days": 40,              # invoice-month reload: export window after month end
+     "start_month": null,                # YYYYMM: full loads read rows exported from then on only
+     "partition_slack_days": 1,          # partition filter starts this many days before the window
+     "maximum_bytes_billed": null,       # optional per-query BigQuery guard rail
+     "location": null}                   # optional BigQuery location for the jobs
+
+DAG params: `invoice_months` (list of YYYYMM: reload exactly those months) and `full_refresh`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from include import settings
+
+log = logging.getLogger(__name__)
+
+CONFIG_VARIABLE = "gcp_costs_config"
+DATASET = "gcp_costs"
+TABLE = "billing_export"
+DEFAULT_CONN_ID = "google_cloud_default"
+
+
+def read_config() -> dict:
+    from airflow.sdk import Variable
+
+    config = Variable.get(CONFIG_VARIABLE, default=None, deserialize_json=True)
+    if not config or not config.get("billing_table"):
+        raise ValueError(
+            f"Airflow Variable {CONFIG_VARIABLE!r} must be JSON with at least "
+            '{"billing_table": "project.dataset.gcp_billing_export_v1_..."}'
+        )
+    return config
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def load(params: dict | None = None, config: dict | None = None, client: Any = None) -> dict:
+    """Run the GCP billing pipeline; return rows loaded per table.
+
+    `params`: the DAG run params (`invoice_months`, `full_refresh`). `config` overrides the Airflow
+    Variable and `client` the BigQuery client built from the connection (both for tests).
+    """
+    from include.sources.gcp_billing import (
+        DEFAULT_LOOKBACK_DAYS,
+        DEFAULT_MONTH_TAIL_DAYS,
+        DEFAULT_PARTITION_SLACK_DAYS,
+        client_from_connection,
+        gcp_billing_source,
+        month_window,
+        normalize_invoice_months,
+    )
+
+    params = params or {}
+    config = config or read_config()
+    table = config["billing_table"]
+    months = normalize_invoice_months(params.get("invoice_months"))
+    full_refresh = _as_bool(params.get("full_refresh", False))
+    if full_refresh and months:
+        raise ValueError("use either invoice_months or full_refresh, not both")
+    tail_days = int(config.get("month_tail_days", DEFAULT_MONTH_TAIL_DAYS))
+    if client is None:
+        client = client_from_connection(config.get("gcp_conn_id", DEFAULT_CONN_ID), location=config.get("location"))
+    source = gcp_billing_source(
+        client,
+        table,
+        export_type=config.get("export_type"),
+        lookback_days=float(config.get("lookback_days", DEFAULT_LOOKBACK_DAYS)),
+        invoice_months=months or None,
+        full_refresh=full_refresh,
+        month_tail_days=tail_days,
+        start_month=config.get("start_month"),
+        partition_slack_days=int(config.get("partition_slack_days", DEFAULT_PARTITION_SLACK_DAYS)),
+        maximum_bytes_billed=config.get("maximum_bytes_billed"),
+    )
+    # arrow tables get dlt's `_dlt_load_id` column only when asked (scoped to this pipeline)
+    os.environ[f"{DATASET.upper()}__NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID"] = "true"
+    destination = settings.destination_name()
+    counts, load_id = _run(source, destination)
+    if months:
+        start, end = month_window(months, tail_days)
+        # no load id: the reload found no rows, so every earlier row of those months in the window goes
+        load_id = load_id or ""
+        removed = remove_superseded_month_rows(destination, months, start, end, load_id)
+        log.info("invoice months %s reloaded by load %s; removed %s rows of earlier loads", months, load_id, removed)
+    return counts
+
+
+def _run(source, destination: str) -> tuple[dict, str | None]:
+    from include import pipelines
+
+    if hasattr(pipelines, "run_pipeline_with_load_id"):
+        return pipelines.run_pipeline_with_load_id(DATASET, source, destination=destination)
+    counts = pipelines.run_pipeline(DATASET, source, destination=destination)
+    return counts, (_last_load_id() if counts.get(TABLE) else None)
+
+
+def _last_load_id() -> str:
+    import dlt
+
+    pipeline = dlt.attach(pipeline_name=DATASET, pipelines_dir=str(settings.dlt_pipelines_dir()))
+    trace = pipeline.last_trace
+    if trace is None or trace.last_load_info is None or not trace.last_load_info.loads_ids:
+        raise RuntimeError("could not find the load id of the invoice-month reload")
+    return trace.last_load_info.loads_ids[-1]
+
+
+def remove_superseded_month_rows(destination: str, months: list[str], start, end, load_id: str) -> int:
+    """Delete raw rows of `months` with export_time in [start, end) written by loads other than
+    `load_id` (the reload that just succeeded). Returns the number of rows removed."""
+    if destination == "filesystem":
+        return _remove_filesystem(months, start, end, load_id)
+    if destination == "clickhouse":
+        return _remove_clickhouse(months, start, end, load_id)
+    raise ValueError(f"unknown destination {destination!r}")
+
+
+def _month_mask(tbl, months, start, end, load_id):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    superseded = pc.and_(
+        pc.and_(
+            pc.is_in(tbl["invoice_month"], value_set=pa.array(months, pa.string())),
+            pc.and_(
+                pc.greater_equal(tbl["export_time"], pa.scalar(start, pa.timestamp("us", tz="UTC"))),
+                pc.less(tbl["export_time"], pa.scalar(end, pa.timestamp("us", tz="UTC"))),
+            ),
+        ),
+        pc.not_equal(pc.cast(tbl["_dlt_load_id"], pa.string()), pa.scalar(load_id, pa.string())),
+    )
+    return pc.fill_null(superseded, False)
+
+
+def _remove_filesystem(months, start, end, load_id) -> int:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    table_dir = settings.raw_dir() / DATASET / TABLE
+    removed = 0
+    for path in sorted(table_dir.rglob("*.parquet")):
+        if path.name.startswith(f"{load_id}."):
+            continue
+        tbl = pq.read_table(path)
+        if "_dlt_load_id" not in tbl.column_names:
+            continue
+        mask = _month_mask(tbl, months, start, end, load_id)
+        n = pc.sum(mask).as_py() or 0
+        if not n:
+            continue
+        kept = tbl.filter(pc.invert(mask))
+        removed += n
+        if kept.num_rows == 0:
+            path.unlink()
+            continue
+        tmp = path.with_name(path.name + ".tmp")
+        pq.write_table(kept, tmp)
+        os.replace(tmp, path)
+    return removed
+
+
+def _remove_clickhouse(months, start, end, load_id) -> int:
+    from finops_clickhouse import ClickHouseHook
+
+    client = ClickHouseHook(settings.CLICKHOUSE_CONN_ID).get_conn()
+    table = f"`{DATASET}___{TABLE}`"
+    condition = (
+        "invoice_month IN %(months)s AND export_time >= %(start)s AND export_time < %(end)s"
+        " AND _dlt_load_id != %(load_id)s"
+    )
+    bind = {"months": list(months), "start": start, "end": end, "load_id": load_id}
+    n = client.query(f"SELECT count() FROM {table} WHERE {condition}", parameters=bind).result_rows[0][0]
+    if n:
+        client.command(f"ALTER TABLE {table} DELETE WHERE {condition}", parameters=bind, settings={"mutations_sync": 2})
+    return int(n)

@@ -1,0 +1,142 @@
+"""The billing export fields read, and the flat raw table they become.
+
+Scalar STRUCT fields become top-level columns (`service.id` -> `service_id`); repeated / nested
+values become JSON strings: key/value arrays (`labels`, `system_labels`, `project.labels`) a
+key -> value object '{"env":"prod"}', the others (`credits`, `tags`, `project.ancestors`) an array
+of objects '[{"name":..,"amount":-1.23,...}]'. Same column types on parquet and ClickHouse.
+"""
+
+from __future__ import annotations
+
+STANDARD = "standard"
+DETAILED = "detailed"
+EXPORT_TYPES = (STANDARD, DETAILED)
+
+# output column, BigQuery expression (alias `t`), kind: scalar | kv (key/value array -> JSON object) |
+# array (repeated record -> JSON array), arrow type name
+_COLUMNS: list[tuple[str, str, str, str]] = [
+    ("billing_account_id", "t.billing_account_id", "scalar", "string"),
+    ("service_id", "t.service.id", "scalar", "string"),
+    ("service_description", "t.service.description", "scalar", "string"),
+    ("sku_id", "t.sku.id", "scalar", "string"),
+    ("sku_description", "t.sku.description", "scalar", "string"),
+    ("usage_start_time", "t.usage_start_time", "scalar", "timestamp"),
+    ("usage_end_time", "t.usage_end_time", "scalar", "timestamp"),
+    ("project_id", "t.project.id", "scalar", "string"),
+    ("project_number", "t.project.number", "scalar", "string"),
+    ("project_name", "t.project.name", "scalar", "string"),
+    ("project_labels", "t.project.labels", "kv", "string"),
+    ("project_ancestry_numbers", "t.project.ancestry_numbers", "scalar", "string"),
+    ("project_ancestors", "t.project.ancestors", "array", "string"),
+    ("labels", "t.labels", "kv", "string"),
+    ("system_labels", "t.system_labels", "kv", "string"),
+    ("location_location", "t.location.location", "scalar", "string"),
+    ("location_country", "t.location.country", "scalar", "string"),
+    ("location_region", "t.location.region", "scalar", "string"),
+    ("location_zone", "t.location.zone", "scalar", "string"),
+    ("tags", "t.tags", "array", "string"),
+    ("export_time", "t.export_time", "scalar", "timestamp"),
+    ("cost", "t.cost", "scalar", "float64"),
+    ("currency", "t.currency", "scalar", "string"),
+    ("currency_conversion_rate", "t.currency_conversion_rate", "scalar", "float64"),
+    ("usage_amount", "t.usage.amount", "scalar", "float64"),
+    ("usage_unit", "t.usage.unit", "scalar", "string"),
+    ("usage_amount_in_pricing_units", "t.usage.amount_in_pricing_units", "scalar", "float64"),
+    ("usage_pricing_unit", "t.usage.pricing_unit", "scalar", "string"),
+    ("credits", "t.credits", "array", "string"),
+    ("invoice_month", "t.invoice.month", "scalar", "string"),
+    ("invoice_publisher_type", "t.invoice.publisher_type", "scalar", "string"),
+    ("cost_type", "t.cost_type", "scalar", "string"),
+    ("adjustment_info_id", "t.adjustment_info.id", "scalar", "string"),
+    ("adjustment_info_description", "t.adjustment_info.description", "scalar", "string"),
+    ("adjustment_info_mode", "t.adjustment_info.mode", "scalar", "string"),
+    ("adjustment_info_type", "t.adjustment_info.type", "scalar", "string"),
+    ("cost_at_list", "t.cost_at_list", "scalar", "float64"),
+    ("transaction_type", "t.transaction_type", "scalar", "string"),
+    ("seller_name", "t.seller_name", "scalar", "string"),
+    ("price_effective_price", "t.price.effective_price", "scalar", "decimal"),
+    ("price_tier_start_amount", "t.price.tier_start_amount", "scalar", "decimal"),
+    ("price_unit", "t.price.unit", "scalar", "string"),
+    ("price_pricing_unit_quantity", "t.price.pricing_unit_quantity", "scalar", "decimal"),
+]
+_DETAILED_COLUMNS: list[tuple[str, str, str, str]] = [
+    ("resource_name", "t.resource.name", "scalar", "string"),
+    ("resource_global_name", "t.resource.global_name", "scalar", "string"),
+]
+# Columns added by the source (not in the export): total credits of the row, which export it came
+# from, and the row key (see README-contract.md).
+DERIVED_COLUMNS: list[tuple[str, str]] = [
+    ("credits_amount", "float64"),
+    ("export_type", "string"),
+    ("row_occurrence", "int64"),
+    ("row_key", "string"),
+]
+
+# Top-level export fields and their sub-fields that must exist, per export type.
+REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    "billing_account_id": (),
+    "service": ("id", "description"),
+    "sku": ("id", "description"),
+    "usage_start_time": (),
+    "usage_end_time": (),
+    "project": ("id", "number", "name", "labels", "ancestry_numbers", "ancestors"),
+    "labels": ("key", "value"),
+    "system_labels": ("key", "value"),
+    "location": ("location", "country", "region", "zone"),
+    "tags": ("key", "value", "inherited", "namespace"),
+    "export_time": (),
+    "cost": (),
+    "currency": (),
+    "currency_conversion_rate": (),
+    "usage": ("amount", "unit", "amount_in_pricing_units", "pricing_unit"),
+    "credits": ("name", "amount", "full_name", "id", "type"),
+    "invoice": ("month", "publisher_type"),
+    "cost_type": (),
+    "adjustment_info": ("id", "description", "mode", "type"),
+    "cost_at_list": (),
+    "transaction_type": (),
+    "seller_name": (),
+    "price": ("effective_price", "tier_start_amount", "unit", "pricing_unit_quantity"),
+}
+DETAILED_REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {"resource": ("name", "global_name")}
+
+
+def export_columns(export_type: str) -> list[tuple[str, str, str, str]]:
+    return _COLUMNS + (_DETAILED_COLUMNS if export_type == DETAILED else [])
+
+
+def required_fields(export_type: str) -> dict[str, tuple[str, ...]]:
+    fields = dict(REQUIRED_FIELDS)
+    if export_type == DETAILED:
+        fields.update(DETAILED_REQUIRED_FIELDS)
+    return fields
+
+
+def missing_fields(bq_schema: list, export_type: str) -> list[str]:
+    """Expected fields (dotted names) absent from a BigQuery table schema."""
+    present = {field.name.lower(): field for field in bq_schema}
+    missing = []
+    for name, subfields in required_fields(export_type).items():
+        field = present.get(name)
+        if field is None:
+            missing.append(name)
+            continue
+        sub = {f.name.lower() for f in (field.fields or ())}
+        missing.extend(f"{name}.{s}" for s in subfields if s not in sub)
+    return missing
+
+
+def arrow_schema(export_type: str):
+    """The pyarrow schema of the raw `billing_export` table for `export_type`."""
+    import pyarrow as pa
+
+    types = {
+        "string": pa.string(),
+        "float64": pa.float64(),
+        "int64": pa.int64(),
+        "timestamp": pa.timestamp("us", tz="UTC"),
+        "decimal": pa.decimal128(38, 9),
+    }
+    fields = [pa.field(name, types[t]) for name, _, _, t in export_columns(export_type)]
+    fields += [pa.field(name, types[t]) for name, t in DERIVED_COLUMNS]
+    return pa.schema(fields)

@@ -1,0 +1,461 @@
+"""The GCP billing export source and load task against bqemulator (a real BigQuery REST API)."""
+
+import glob
+import json
+import logging
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from google.api_core import exceptions as gexc
+
+from include import sql_runner
+from include.loaders import gcp as gcp_loader
+from include.pipelines import run_pipeline
+from include.sources.gcp_billing import BillingExportError, gcp_billing_source, month_window
+from include.sources.gcp_billing.schema import arrow_schema
+from standins.sample_data.gcp import (
+    DETAILED_TABLE,
+    STANDARD_TABLE,
+    generate_billing_rows,
+    seed_bigquery,
+)
+
+MONTHS = ["2026-08", "2026-09", "2026-10"]
+
+
+@pytest.fixture
+def local_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("FINOPS_DESTINATION", "filesystem")
+    monkeypatch.setenv("FINOPS_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt_home"))
+    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+    return tmp_path
+
+
+def cents(values) -> Decimal:
+    return sum((Decimal(repr(float(v))) for v in values), Decimal(0)).quantize(Decimal("0.01"))
+
+
+def read_raw(data_dir) -> pa.Table | None:
+    files = sorted(glob.glob(str(data_dir / "raw" / "gcp_costs" / "billing_export" / "*.parquet")))
+    return pq.read_table(files) if files else None
+
+
+def test_source_round_trip(bigquery_client, billing_dataset, local_data):
+    rows = generate_billing_rows(MONTHS, rows_per_month=150, seed=7)
+    table_id = seed_bigquery(bigquery_client, billing_dataset, STANDARD_TABLE, rows)
+
+    counts = run_pipeline("gcp_costs", gcp_billing_source(bigquery_client, table_id))
+    assert counts == {"billing_export": len(rows)}
+
+    raw = read_raw(local_data)
+    assert raw.num_rows == len(rows)
+    # flat columns with stable types
+    types = {f.name: f.type for f in raw.schema}
+    assert types["cost"] == pa.float64()
+    assert types["usage_start_time"] == pa.timestamp("us", tz="UTC")
+    assert types["export_time"] == pa.timestamp("us", tz="UTC")
+    for name in ("credits", "labels", "system_labels", "tags", "project_labels", "project_ancestors"):
+        assert types[name] == pa.string(), name
+    for name in (
+        "service_id",
+        "sku_description",
+        "project_number",
+        "location_region",
+        "usage_amount",
+        "invoice_month",
+        "price_effective_price",
+        "adjustment_info_type",
+        "transaction_type",
+        "seller_name",
+        "cost_type",
+        "cost_at_list",
+        "row_key",
+    ):
+        assert name in types, name
+
+    # money to the cent, computed independently with Decimal
+    assert cents(raw["cost"].to_pylist()) == cents(r["cost"] for r in rows)
+    raw_credits = [c for j in raw["credits"].to_pylist() for c in json.loads(j)]
+    gen_credits = [c for r in rows for c in r["credits"]]
+    assert cents(c["amount"] for c in raw_credits) == cents(c["amount"] for c in gen_credits)
+    assert cents(raw["credits_amount"].to_pylist()) == cents(c["amount"] for c in gen_credits)
+    assert len(gen_credits) > 20
+
+    # credits JSON round-trips exactly (name, type, full_name, id, amount), per row
+    def row_sig(service_id, sku_id, start, export_time, cost):
+        return (service_id, sku_id, start, export_time, repr(cost))
+
+    gen_by_sig = {}
+    for r in rows:
+        sig = row_sig(r["service"]["id"], r["sku"]["id"], ts(r["usage_start_time"]), ts(r["export_time"]), r["cost"])
+        gen_by_sig.setdefault(sig, []).append(r)
+    for rec in raw.to_pylist():
+        sig = row_sig(rec["service_id"], rec["sku_id"], rec["usage_start_time"], rec["export_time"], rec["cost"])
+        candidates = gen_by_sig[sig]
+        gen = candidates[0]
+        assert json.loads(rec["credits"]) == gen["credits"]
+        assert json.loads(rec["labels"]) == {kv["key"]: kv["value"] for kv in gen["labels"]}
+        assert json.loads(rec["system_labels"]) == {kv["key"]: kv["value"] for kv in gen["system_labels"]}
+        assert json.loads(rec["project_labels"]) == {kv["key"]: kv["value"] for kv in gen["project"]["labels"]}
+        assert json.loads(rec["project_ancestors"]) == gen["project"]["ancestors"]
+        assert json.loads(rec["tags"]) == gen["tags"]
+        assert rec["project_id"] == gen["project"]["id"]
+        assert rec["project_number"] == gen["project"]["number"]
+        assert rec["project_name"] == gen["project"]["name"]
+        assert rec["project_ancestry_numbers"] == gen["project"]["ancestry_numbers"]
+        assert rec["invoice_month"] == gen["invoice"]["month"]
+        assert rec["cost_type"] == gen["cost_type"]
+        assert rec["location_location"] == gen["location"]["location"]
+        assert rec["usage_end_time"] == ts(gen["usage_end_time"])
+        assert rec["transaction_type"] == gen["transaction_type"]
+        assert rec["seller_name"] == gen["seller_name"]
+        assert (rec["adjustment_info_id"] is None) == (gen["adjustment_info"] is None)
+
+    # every row has a distinct key, identical duplicate rows included
+    assert len(set(raw["row_key"].to_pylist())) == raw.num_rows
+    assert Counter(raw["cost_type"].to_pylist()) == Counter(r["cost_type"] for r in rows)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Step 2: incremental with late data, exactly once, invoice-month reload, standard vs detailed, errors
+# ---------------------------------------------------------------------------------------------------
+
+
+DEDUP_VIEW = """
+SELECT * FROM finops_raw.gcp_costs__billing_export
+LIMIT 1 BY row_key
+"""
+
+
+def ts(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def load(client, table_id, **params):
+    return gcp_loader.load(params=params, config={"billing_table": table_id}, client=client)
+
+
+def dedup_totals() -> tuple[int, Decimal, Decimal, Decimal]:
+    """(rows, cost, credits, net cost) of the deduplicated raw table, computed on chdb."""
+    client = sql_runner.clickhouse_client("filesystem")
+    try:
+        sql_runner.refresh_raw_views(client, "filesystem")
+        row = client.query(
+            f"""
+            SELECT count(),
+                   sum(toDecimal128(toString(cost), 9)),
+                   sum(arraySum(arrayMap(c -> toDecimal128(JSONExtractFloat(c, 'amount'), 9),
+                                         JSONExtractArrayRaw(ifNull(credits, '[]'))))),
+                   sum(toDecimal128(toString(cost), 9) + toDecimal128(toString(credits_amount), 9))
+            FROM ({DEDUP_VIEW})
+            """
+        ).result_rows[0]
+    finally:
+        client.close()
+    q = Decimal("0.01")
+    return int(row[0]), Decimal(row[1]).quantize(q), Decimal(row[2]).quantize(q), Decimal(row[3]).quantize(q)
+
+
+def expected_totals(rows) -> tuple[int, Decimal, Decimal, Decimal]:
+    def exact(values):
+        return sum((Decimal(repr(float(v))) for v in values), Decimal(0))
+
+    cost = exact(r["cost"] for r in rows)
+    credits = exact(c["amount"] for r in rows for c in r["credits"])
+    q = Decimal("0.01")
+    return len(rows), cost.quantize(q), credits.quantize(q), (cost + credits).quantize(q)
+
+
+def test_late_rows_load_exactly_once(bigquery_client, billing_dataset, local_data):
+    rows = generate_billing_rows(["2026-09", "2026-10"], rows_per_month=200, seed=11)
+    batches = sorted({r["export_time"] for r in rows})
+    cutoff = ts(batches[len(batches) * 2 // 3])
+    in_window = [b for b in batches if cutoff - timedelta(days=3) <= ts(b) < cutoff]
+    held_whole, held_part = in_window[0], next(b for b in in_window[1:] if sum(r["export_time"] == b for r in rows) > 1)
+    first, later = [], []
+    part_seen = False
+    for r in rows:
+        if r["export_time"] == held_whole or ts(r["export_time"]) > cutoff:
+            later.append(r)
+        elif r["export_time"] == held_part and not part_seen:
+            part_seen = True  # half a batch was visible at the first run, the rest comes later
+            later.append(r)
+        else:
+            first.append(r)
+    assert any(ts(r["export_time"]) - ts(r["usage_end_time"]) > timedelta(days=1) for r in later)  # late rows
+
+    table_id = seed_bigquery(bigquery_client, billing_dataset, STANDARD_TABLE, first)
+    assert load(bigquery_client, table_id) == {"billing_export": len(first)}
+    assert dedup_totals() == expected_totals(first)
+
+    seed_bigquery(bigquery_client, billing_dataset, STANDARD_TABLE, later)
+    second = load(bigquery_client, table_id)
+    # new and late batches, plus the whole batch that grew; batches already loaded are not re-read
+    assert 0 < second["billing_export"] < len(later) + 10
+    assert dedup_totals() == expected_totals(rows)
+
+    # reruns load nothing twice
+    assert load(bigquery_client, table_id).get("billing_export", 0) == 0
+    assert load(bigquery_client, table_id).get("billing_export", 0) == 0
+    assert dedup_totals() == expected_totals(rows)
+    raw = read_raw(local_data)
+    assert len(set(raw["row_key"].to_pylist())) == len(rows)
+    assert raw.num_rows - len(rows) <= sum(r["export_time"] == held_part for r in rows)
+
+
+def test_identical_rows_are_kept(bigquery_client, billing_dataset, local_data):
+    rows = generate_billing_rows(["2026-09"], rows_per_month=60, seed=3)
+    rows += [dict(rows[5]), dict(rows[5]), dict(rows[9])]
+    table_id = seed_bigquery(bigquery_client, billing_dataset, STANDARD_TABLE, rows)
+    load(bigquery_client, table_id)
+    load(bigquery_client, table_id)
+    assert dedup_totals() == expected_totals(rows)
+    raw = read_raw(local_data)
+    assert max(raw["row_occurrence"].to_pylist()) >= 3
+
+
+def test_incremental_query_prunes_partitions_and_logs_bytes(bigquery_client, billing_dataset, local_data, caplog):
+    rows = generate_billing_rows(["2026-10"], rows_per_month=40, seed=5)
+    table_id = seed_bigquery(bigquery_client, billing_dataset, STANDARD_TABLE, rows)
+    load(bigquery_client, table_id)
+    queries = []
+    original = bigquery_client.query
+
+    def recording_query(sql, *args, **kwargs):
+        queries.append((sql, {p.name: getattr(p, "value", None) for p in kwargs["job_config"].query_parameters}))
+        return original(sql, *args, **kwargs)
+
+    bigquery_client.query = recording_query
+    try:
+        with caplog.at_level(logging.INFO, logger="include.sources.gcp_billing"):
+            load(bigquery_client, table_id)
+    finally:
+        del bigquery_client.query
+    ((sql, params),) = queries
+    assert "_PARTITIONTIME >= @partition_from" in sql and "t.export_time >= @export_from" in sql
+    newest = max(ts(r["export_time"]) for r in rows)
+    assert params["export_from"] == newest - timedelta(days=5)
+    assert params["partition_from"] == datetime.combine(
+        (newest - timedelta(days=6)).date(), datetime.min.time(), tzinfo=UTC
+    )
+    assert any("bytes processed" in rec.getMessage() for rec in caplog.records)
+
+
+def test_standard_or_detailed_never_both(bigquery_client, billing_dataset, local_data):
+    standard = generate_billing_rows(["2026-09", "2026-10"], rows_per_month=120, seed=21)
+    detailed = generate_billing_rows(["2026-09", "2026-10"], rows_per_month=120, seed=21, detailed=True)
+    std_id = seed_bigquery(bigquery_client, billing_dataset, STANDARD_TABLE, standard)
+    det_id = seed_bigquery(bigquery_client, billing_dataset, DETAILED_TABLE, detailed)
+    assert len(detailed) > len(standard)
+
+    load(bigquery_client, std_id)
+    std_totals = dedup_totals()
+    assert std_totals == expected_totals(standard)
+
+    # switching the configured export replaces the raw table with the detailed export
+    assert load(bigquery_client, det_id) == {"billing_export": len(detailed)}
+    det_totals = dedup_totals()
+    assert det_totals == expected_totals(detailed)
+    assert det_totals[1] == std_totals[1]  # same money, not summed twice
+    raw = read_raw(local_data)
+    assert set(raw["export_type"].to_pylist()) == {"detailed"}
+    assert raw.num_rows == len(detailed)
+    assert any(raw["resource_name"].to_pylist())
+
+    # an explicit export_type contradicting the table's schema is refused
+    with pytest.raises(BillingExportError, match=rf"{STANDARD_TABLE}.*missing resource"):
+        gcp_loader.load(config={"billing_table": std_id, "export_type": "detailed"}, client=bigquery_client)
+
+
+def test_invoice_month_reload_replaces_exactly_that_month(bigquery_client, billing_dataset, local_data):
+    rows = generate_billing_rows(["2026-08", "2026-09", "2026-10"], rows_per_month=120, seed=33)
+    table_id = seed_bigquery(bigquery_client, billing_dataset, STANDARD_TABLE, rows)
+    load(bigquery_client, table_id)
+    before = read_raw(local_data)
+    others_before = sorted(
+        (key, load_id)
+        for key, month, load_id in zip(
+            before["row_key"].to_pylist(),
+            before["invoice_month"].to_pylist(),
+            before["_dlt_load_id"].to_pylist(),
+            strict=True,
+        )
+        if month != "202609"
+    )
+
+    # September changes at the source: tax rows are withdrawn, a correction is added
+    bigquery_client.query(f"DELETE FROM `{table_id}` WHERE invoice.month = '202609' AND cost_type = 'tax'").result()
+    correction = dict(next(r for r in rows if r["invoice"]["month"] == "202609" and r["cost_type"] == "regular"))
+    correction.update(
+        cost=-12.5,
+        cost_at_list=-12.5,
+        credits=[],
+        cost_type="adjustment",
+        export_time="2026-10-03T04:17:00.000000Z",
+        adjustment_info={
+            "id": "adj-x",
+            "description": "goodwill",
+            "mode": "MANUAL_ADJUSTMENT",
+            "type": "GENERAL_ADJUSTMENT",
+        },
+    )
+    seed_bigquery(bigquery_client, billing_dataset, STANDARD_TABLE, [correction])
+    september = [r for r in rows if r["invoice"]["month"] == "202609" and r["cost_type"] != "tax"] + [correction]
+    assert len(september) < sum(r["invoice"]["month"] == "202609" for r in rows) + 1
+
+    counts = load(bigquery_client, table_id, invoice_months=["202609"])
+    assert counts == {"billing_export": len(september)}
+    after = read_raw(local_data)
+    sept = after.filter(pc.equal(after["invoice_month"], "202609"))
+    assert sept.num_rows == len(september)  # old September rows removed, not just shadowed
+    assert cents(sept["cost"].to_pylist()) == cents(r["cost"] for r in september)
+    others_after = sorted(
+        (key, load_id)
+        for key, month, load_id in zip(
+            after["row_key"].to_pylist(),
+            after["invoice_month"].to_pylist(),
+            after["_dlt_load_id"].to_pylist(),
+            strict=True,
+        )
+        if month != "202609"
+    )
+    assert others_after == others_before  # other months untouched
+    expected = [r for r in rows if r["invoice"]["month"] != "202609"] + september
+    assert dedup_totals() == expected_totals(expected)
+
+    # the next incremental run still works and adds nothing twice
+    load(bigquery_client, table_id)
+    assert dedup_totals() == expected_totals(expected)
+    # a full refresh gives the same data
+    assert load(bigquery_client, table_id, full_refresh=True) == {"billing_export": len(expected)}
+    assert read_raw(local_data).num_rows == len(expected)
+    assert dedup_totals() == expected_totals(expected)
+
+
+def test_month_window_bounds():
+    start, end = month_window(["202609", "202610"], tail_days=40)
+    assert start == datetime(2026, 8, 31, tzinfo=UTC)
+    assert end == datetime(2026, 12, 11, tzinfo=UTC)
+    with pytest.raises(ValueError, match="YYYYMM"):
+        month_window(["2026-13"])
+
+
+def test_missing_table_fails_and_keeps_data(bigquery_client, bigquery_emulator, billing_dataset, local_data):
+    rows = generate_billing_rows(["2026-10"], rows_per_month=50, seed=8)
+    table_id = seed_bigquery(bigquery_client, billing_dataset, STANDARD_TABLE, rows)
+    load(bigquery_client, table_id)
+    before = read_raw(local_data)
+
+    missing = f"{bigquery_emulator.project}.{billing_dataset}.gcp_billing_export_v1_000000_000000_000000"
+    with pytest.raises(BillingExportError, match=rf"{missing} was not found"):
+        load(bigquery_client, missing)
+    with pytest.raises(BillingExportError, match=r"no_such_dataset\.gcp_billing_export_v1_X was not found"):
+        load(bigquery_client, f"{bigquery_emulator.project}.no_such_dataset.gcp_billing_export_v1_X")
+    assert read_raw(local_data).equals(before)
+    assert load(bigquery_client, table_id).get("billing_export", 0) == 0  # state intact too
+
+
+def test_schema_without_expected_fields(bigquery_client, billing_dataset, local_data):
+    from google.cloud import bigquery
+
+    from standins.sample_data.gcp import billing_export_schema
+
+    schema = [f for f in billing_export_schema() if f.name not in ("credits", "seller_name")]
+    schema = [
+        bigquery.SchemaField("invoice", "RECORD", fields=[bigquery.SchemaField("publisher_type", "STRING")])
+        if f.name == "invoice"
+        else f
+        for f in schema
+    ]
+    table_id = f"{bigquery_client.project}.{billing_dataset}.gcp_billing_export_v1_BAD"
+    bigquery_client.create_dataset(billing_dataset, exists_ok=True)
+    bigquery_client.create_table(bigquery.Table(table_id, schema=schema))
+    with pytest.raises(BillingExportError) as err:
+        load(bigquery_client, table_id)
+    message = str(err.value)
+    assert table_id in message
+    assert "credits" in message and "invoice.month" in message and "seller_name" in message
+    assert read_raw(local_data) is None
+
+
+class _ForbiddenClient:
+    project = "finops-demo"
+
+    def get_table(self, table):
+        raise gexc.Forbidden("Access Denied: Table finops-demo:billing.t: User does not have permission")
+
+
+def test_permission_error_names_the_table(local_data):
+    with pytest.raises(
+        BillingExportError, match=r"permission denied on GCP billing export table finops-demo\.billing\.t"
+    ):
+        gcp_billing_source(_ForbiddenClient(), "finops-demo.billing.t")
+
+
+def test_load_task_reads_variable_and_connection(
+    bigquery_emulator, bigquery_client, billing_dataset, local_data, monkeypatch
+):
+    rows = generate_billing_rows(["2026-10"], rows_per_month=30, seed=9)
+    table_id = seed_bigquery(bigquery_client, billing_dataset, STANDARD_TABLE, rows)
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_BQ_EMULATOR",
+        json.dumps(
+            {
+                "conn_type": "google_cloud_platform",
+                "extra": {"api_endpoint": bigquery_emulator.endpoint, "project": bigquery_emulator.project},
+            }
+        ),
+    )
+    monkeypatch.setenv(
+        "AIRFLOW_VAR_GCP_COSTS_CONFIG", json.dumps({"billing_table": table_id, "gcp_conn_id": "bq_emulator"})
+    )
+    assert gcp_loader.load({"invoice_months": [], "full_refresh": False}) == {"billing_export": len(rows)}
+    assert dedup_totals() == expected_totals(rows)
+
+
+def test_raw_schema_is_stable():
+    schema = arrow_schema("standard")
+    assert schema.field("cost").type == pa.float64()
+    assert schema.field("credits").type == pa.string()
+    assert "resource_name" in arrow_schema("detailed").names
+    assert "resource_name" not in schema.names
+
+
+def test_permission_error_while_querying_keeps_data(bigquery_client, billing_dataset, local_data):
+    rows = generate_billing_rows(["2026-10"], rows_per_month=40, seed=12)
+    table_id = seed_bigquery(bigquery_client, billing_dataset, STANDARD_TABLE, rows)
+    load(bigquery_client, table_id)
+    before = read_raw(local_data)
+    seed_bigquery(
+        bigquery_client, billing_dataset, STANDARD_TABLE, generate_billing_rows(["2026-11"], rows_per_month=10, seed=13)
+    )
+
+    def forbidden(*args, **kwargs):
+        raise gexc.Forbidden("Access Denied: User does not have bigquery.jobs.create permission")
+
+    bigquery_client.query = forbidden
+    try:
+        with pytest.raises(Exception, match=rf"permission denied on GCP billing export table {table_id}"):
+            load(bigquery_client, table_id)
+        with pytest.raises(Exception, match=rf"permission denied on GCP billing export table {table_id}"):
+            load(bigquery_client, table_id, invoice_months=["202610"])
+    finally:
+        del bigquery_client.query
+    assert read_raw(local_data).equals(before)
+    assert load(bigquery_client, table_id) == {"billing_export": 10}  # the state did not move either
+
+
+def test_start_month_bounds_the_first_load(bigquery_client, billing_dataset, local_data):
+    rows = generate_billing_rows(["2026-08", "2026-09", "2026-10"], rows_per_month=40, seed=14)
+    table_id = seed_bigquery(bigquery_client, billing_dataset, STANDARD_TABLE, rows)
+    gcp_loader.load(config={"billing_table": table_id, "start_month": "202610"}, client=bigquery_client)
+    floor = datetime(2026, 9, 30, tzinfo=UTC)
+    expected = [r for r in rows if ts(r["export_time"]) >= floor]
+    assert 0 < len(expected) < len(rows)
+    assert dedup_totals() == expected_totals(expected)
