@@ -31,7 +31,6 @@ def root_cause(exc: BaseException) -> BaseException:
 
 
 def _configure_dlt() -> None:
-    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     os.environ.setdefault("DLT_DATA_DIR", str(settings.data_dir() / "dlt_home"))
     # Every raw row carries the id of the load that wrote it: the SQL layer reads only rows of
     # completed loads (listed in `_dlt_loads`), and the newest load of a billing period.

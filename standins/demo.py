@@ -22,7 +22,7 @@ import sys
 import time
 from collections import defaultdict
 from contextlib import ExitStack
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -77,7 +77,7 @@ def expected_totals(data: dict) -> dict[str, dict[str, Decimal]]:
             (Decimal(repr(c["amount"])) for c in row.get("credits") or []), Decimal(0)
         )
     for txn in data["stripe"]["balance_transactions"]:
-        month = datetime.fromtimestamp(txn["created"], tz=timezone.utc).strftime("%Y-%m")
+        month = datetime.fromtimestamp(txn["created"], tz=UTC).strftime("%Y-%m")
         assert txn["currency"] == "usd", "the demo's Stripe data is in USD"
         totals[month]["revenue"] += Decimal(txn["net"]) / 100
     return {month: {k: v.quantize(CENT) for k, v in values.items()} for month, values in totals.items()}
@@ -221,8 +221,8 @@ def format_table(columns: list[str], rows: list[tuple]) -> str:
 
     cells = [[cell(v) for v in row] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) if cells else len(c) for i, c in enumerate(columns)]
-    lines = [" | ".join(c.ljust(w) for c, w in zip(columns, widths)), "-+-".join("-" * w for w in widths)]
-    lines += [" | ".join(v.rjust(w) if i >= 2 else v.ljust(w) for i, (v, w) in enumerate(zip(r, widths))) for r in cells]
+    lines = [" | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)), "-+-".join("-" * w for w in widths)]
+    lines += [" | ".join(v.rjust(w) if i >= 2 else v.ljust(w) for i, (v, w) in enumerate(zip(r, widths, strict=True))) for r in cells]
     return "\n".join(lines)
 
 
@@ -230,7 +230,7 @@ def reconcile(rows: list[tuple], expected: dict[str, dict[str, Decimal]]) -> lis
     """Differences between the report and the generated data, to the cent (empty when they agree)."""
     problems = []
     seen = set()
-    for month, currency, aws_cost, gcp_cost, _cloud, revenue, _margin, _pct in rows:
+    for month, _currency, aws_cost, gcp_cost, _cloud, revenue, _margin, _pct in rows:
         seen.add(month)
         want = expected.get(month, {})
         for name, got in (("aws", aws_cost), ("gcp", gcp_cost), ("revenue", revenue)):

@@ -19,7 +19,7 @@ class MotoS3Server:
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "MotoS3Server":
+    def start(self) -> MotoS3Server:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL,
@@ -36,7 +36,7 @@ class MotoS3Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
 
-    def __enter__(self) -> "MotoS3Server":
+    def __enter__(self) -> MotoS3Server:
         return self.start()
 
     def __exit__(self, *exc) -> None:

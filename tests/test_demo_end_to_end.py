@@ -7,7 +7,7 @@ embedded ClickHouse), then recomputes every total from the generators' output in
 import subprocess
 import sys
 from collections import defaultdict
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -29,7 +29,7 @@ def printed_table(output: str) -> dict[str, dict[str, Decimal]]:
     for line in lines[header + 2:]:
         if " | " not in line:
             break
-        values = dict(zip(columns, (v.strip() for v in line.split("|"))))
+        values = dict(zip(columns, (v.strip() for v in line.split("|")), strict=True))
         table[values["month"]] = {
             k: Decimal(values[k].replace(",", "")) for k in ("aws_cost", "gcp_cost", "cloud_cost", "revenue", "margin")
         }
@@ -46,7 +46,7 @@ def independent_totals(months):
         month = row["invoice"]["month"][:4] + "-" + row["invoice"]["month"][4:]
         totals[month]["gcp_cost"] += Decimal(str(row["cost"])) + sum(Decimal(str(c["amount"])) for c in row["credits"])
     for txn in generate_stripe_data(months, customers=CUSTOMERS)["balance_transactions"]:
-        month = datetime.fromtimestamp(txn["created"], timezone.utc).strftime("%Y-%m")
+        month = datetime.fromtimestamp(txn["created"], UTC).strftime("%Y-%m")
         totals[month]["revenue"] += Decimal(txn["amount"] - txn["fee"]) / 100
     return totals
 

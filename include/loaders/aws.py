@@ -23,7 +23,8 @@ DEFAULT_CONFIG = {
     "aws_conn_id": "aws_default",
     "bucket": None,
     "prefix": "cur",
-    "export_name": "finops",
+    "export_name": "finops",  # the Data Exports export name, or the legacy CUR report name
+    "export_format": "auto",  # cur2 | legacy | auto (detected from the bucket layout)
     # Scheduled runs re-check this many months (the logical date's month and the ones before it);
     # older months are loaded once and then left alone.
     "refresh_months": 2,
@@ -93,7 +94,9 @@ def load(params: dict | None = None, logical_date: date | None = None, run_type:
     if not config["bucket"]:
         raise ValueError(f"Airflow Variable {CONFIG_VARIABLE!r} must name the CUR export's S3 `bucket`")
     credentials = credentials_from_connection(config["aws_conn_id"])
-    deliveries = list_deliveries(config["bucket"], config["prefix"], config["export_name"], credentials)
+    deliveries = list_deliveries(
+        config["bucket"], config["prefix"], config["export_name"], credentials, config["export_format"]
+    )
     available = [d.billing_period for d in deliveries]
     full_refresh = bool(params.get("full_refresh"))
     window = month_window(logical_date or date.today(), int(config["refresh_months"]))
@@ -105,7 +108,7 @@ def load(params: dict | None = None, logical_date: date | None = None, run_type:
         if missing:
             raise ValueError(
                 f"billing periods {missing} have no delivered manifest under "
-                f"s3://{config['bucket']}/{config['prefix']}/{config['export_name']}/metadata/ (found {available})"
+                f"s3://{config['bucket']}/{config['prefix']}/{config['export_name']}/ (found {available})"
             )
         periods = requested
     elif run_type == "backfill":
@@ -125,6 +128,7 @@ def load(params: dict | None = None, logical_date: date | None = None, run_type:
             full_refresh=full_refresh,
             replace_by_period=destination == "clickhouse",
             refresh_from=refresh_from,
+            export_format=config["export_format"],
         )
         counts, load_id = run_pipeline_with_load_id(
             "aws_costs", source, destination=destination, partition=period if destination == "filesystem" else None

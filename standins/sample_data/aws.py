@@ -15,7 +15,7 @@ import io
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pyarrow as pa
@@ -60,12 +60,12 @@ class Cur2Export:
 
 def _period_bounds(period: str) -> tuple[datetime, datetime]:
     year, month = (int(part) for part in period.split("-"))
-    start = datetime(year, month, 1, tzinfo=timezone.utc)
+    start = datetime(year, month, 1, tzinfo=UTC)
     end = start + timedelta(days=calendar.monthrange(year, month)[1])
     return start, end
 
 
-def _map_array(keys: list[np.ndarray], values: list[np.ndarray], rows: int, value_type=pa.string()) -> pa.MapArray:
+def _map_array(keys: list[np.ndarray], values: list[np.ndarray], rows: int) -> pa.MapArray:
     """A map<string, value_type> column: entry j of row i is (keys[j][i], values[j][i]) when that value is set."""
     present = np.stack([np.asarray([v is not None for v in vals]) for vals in values], axis=1) if values else None
     counts = present.sum(axis=1) if present is not None else np.zeros(rows, dtype=np.int64)
@@ -78,7 +78,7 @@ def _map_array(keys: list[np.ndarray], values: list[np.ndarray], rows: int, valu
         flat_keys = key_matrix[present].tolist()
         flat_values = value_matrix[present].tolist()
     return pa.MapArray.from_arrays(
-        pa.array(offsets), pa.array(flat_keys, pa.string()), pa.array(flat_values, value_type)
+        pa.array(offsets), pa.array(flat_keys, pa.string()), pa.array(flat_values, pa.string())
     )
 
 
@@ -251,4 +251,89 @@ def write_cur2_period(s3_client, export: Cur2Export, period: str, table: pa.Tabl
     s3_client.put_object(
         Bucket=export.bucket, Key=export.manifest_key(period), Body=json.dumps(manifest).encode()
     )
+    return keys
+
+
+# ----------------------------------------------------------------------------------- legacy CUR
+LEGACY_CATEGORIES = {
+    "bill": "bill", "identity": "identity", "line_item": "lineItem", "pricing": "pricing", "product": "product",
+    "reservation": "reservation", "savings_plan": "savingsPlan", "discount": "discount",
+}
+
+
+def legacy_header(column: str) -> tuple[str, str]:
+    """(category, name) of a CUR 2.0 column in a legacy report: `line_item_unblended_cost` ->
+    (`lineItem`, `UnblendedCost`); product attributes are camelCase (`product/regionCode`)."""
+    for snake, category in sorted(LEGACY_CATEGORIES.items(), key=lambda kv: -len(kv[0])):
+        if column.startswith(snake + "_"):
+            words = column[len(snake) + 1:].split("_")
+            name = "".join(w[:1].upper() + w[1:] for w in words)
+            return category, (name[:1].lower() + name[1:]) if category == "product" else name
+    raise ValueError(f"no legacy category for {column}")
+
+
+def to_legacy_csv_table(table: pa.Table) -> tuple[pa.Table, list[dict]]:
+    """A CUR 2.0 month as a legacy CUR table (flat `resourceTags/user:x` columns, no maps) and
+    its manifest `columns` entries."""
+    import pyarrow.compute as pc
+
+    columns, manifest_columns = {}, []
+    for name in table.column_names:
+        column = table[name]
+        if name in ("resource_tags", "cost_category"):
+            category = "resourceTags" if name == "resource_tags" else "costCategory"
+            rows = column.to_pylist()
+            keys = sorted({k for row in rows if row for k, _ in row})
+            for key in keys:
+                values = [dict(row).get(key, "") if row else "" for row in rows]
+                columns[f"{category}/{key}"] = pa.array(values, pa.string())
+                manifest_columns.append({"category": category, "name": key, "type": "OptionalString"})
+            continue
+        if name in ("product", "discount"):
+            continue
+        category, legacy = legacy_header(name)
+        if pa.types.is_timestamp(column.type):
+            column, kind = pc.strftime(pc.cast(column, pa.timestamp("s", tz="UTC")), "%Y-%m-%dT%H:%M:%SZ"), "DateTime"
+        elif pa.types.is_floating(column.type):
+            kind = "OptionalBigDecimal"
+        else:
+            kind = "OptionalString"
+        columns[f"{category}/{legacy}"] = column
+        manifest_columns.append({"category": category, "name": legacy, "type": kind})
+    return pa.table(columns), manifest_columns
+
+
+def write_legacy_period(s3_client, bucket: str, prefix: str, report_name: str, period: str, table: pa.Table,
+                        rows_per_file: int = 250_000, assembly_id: str | None = None) -> list[str]:
+    """Deliver one billing period like legacy CUR with "create new report versions": csv.gz files
+    in a new assembly folder, then the period's manifest naming that assembly."""
+    import gzip
+
+    import pyarrow.csv as pacsv
+
+    start, end = _period_bounds(period)
+    folder = f"{prefix}/{report_name}/{start:%Y%m%d}-{end:%Y%m%d}"
+    assembly_id = assembly_id or str(uuid.uuid4())
+    legacy, manifest_columns = to_legacy_csv_table(table)
+    keys = []
+    for number, offset in enumerate(range(0, max(legacy.num_rows, 1), rows_per_file), start=1):
+        buffer = io.BytesIO()
+        pacsv.write_csv(legacy.slice(offset, rows_per_file), buffer)
+        key = f"{folder}/{assembly_id}/{report_name}-{number}.csv.gz"
+        s3_client.put_object(Bucket=bucket, Key=key, Body=gzip.compress(buffer.getvalue()))
+        keys.append(key)
+    manifest = {
+        "assemblyId": assembly_id,
+        "account": PAYER[0],
+        "columns": manifest_columns,
+        "charset": "UTF-8",
+        "compression": "GZIP",
+        "contentType": "text/csv",
+        "reportId": uuid.uuid5(uuid.NAMESPACE_URL, report_name).hex,
+        "reportName": report_name,
+        "billingPeriod": {"start": f"{start:%Y%m%dT%H%M%S}.000Z", "end": f"{end:%Y%m%dT%H%M%S}.000Z"},
+        "bucket": bucket,
+        "reportKeys": keys,
+    }
+    s3_client.put_object(Bucket=bucket, Key=f"{folder}/{report_name}-Manifest.json", Body=json.dumps(manifest).encode())
     return keys

@@ -68,12 +68,15 @@ def test_map_to_json_handles_nulls_escapes_and_numbers():
     import pyarrow as pa
 
     maps = pa.array(
-        [[("user:team", 'pay"ments')], None, [], [("a\\b", None)]], type=pa.map_(pa.string(), pa.string())
+        [[("user:team", 'pay"ments')], None, [], [("a\\b", None)], [("k", "line\nbreak\x01\ttab")]],
+        type=pa.map_(pa.string(), pa.string()),
     )
     as_json = map_to_json(maps).to_pylist()
     assert [json.loads(v) if v is not None else None for v in as_json] == [
-        {"user:team": 'pay"ments'}, None, {}, {"a\\b": None}
+        {"user:team": 'pay"ments'}, None, {}, {"a\\b": None}, {"k": "line\nbreak\x01\ttab"}
     ]
+    plain = pa.array([[("user:team", "search")]], type=pa.map_(pa.string(), pa.string()))
+    assert map_to_json(plain).to_pylist() == ['{"user:team":"search"}']
     numbers = pa.array([[("bundled", -1.25)]], type=pa.map_(pa.string(), pa.float64()))
     assert json.loads(map_to_json(numbers)[0].as_py()) == {"bundled": -1.25}
 
@@ -185,3 +188,44 @@ def test_params_and_backfill_choose_the_periods(s3_server, aws_airflow):
     with pytest.raises(ValueError, match="YYYY-MM"):
         aws_loader.load({"billing_periods": ["2026/07"]})
     assert set(sql_totals()) == {"2026-07", "2026-08"}
+
+
+def test_legacy_csv_cur_loads_into_the_same_raw_table_with_cur2_names(s3_server, aws_airflow, monkeypatch):
+    from standins.sample_data.aws import write_legacy_period
+
+    monkeypatch.setenv(
+        "AIRFLOW_VAR_AWS_COSTS_CONFIG",
+        json.dumps({"bucket": aws_airflow.bucket, "prefix": "legacy", "export_name": "finops-cur"}),
+    )
+    client = s3_server.client()
+    august = generate_cur2_month("2026-08", 700)
+    write_legacy_period(client, aws_airflow.bucket, "legacy", "finops-cur", "2026-08", august, rows_per_file=300)
+    september = generate_cur2_month("2026-09", 900, tag_keys_extra=("cost_center",))
+    write_legacy_period(client, aws_airflow.bucket, "legacy", "finops-cur", "2026-09", september)
+    assert aws_loader.load({}, logical_date=date(2026, 9, 30)) == {"2026-08": 700, "2026-09": 900}
+
+    # A new assembly of September (the report was updated) replaces it.
+    september = generate_cur2_month("2026-09", 950, seed=3, tag_keys_extra=("cost_center",))
+    write_legacy_period(client, aws_airflow.bucket, "legacy", "finops-cur", "2026-09", september)
+    assert aws_loader.load({}, logical_date=date(2026, 9, 30)) == {"2026-08": 0, "2026-09": 950}
+    assert sql_totals() == {"2026-08": expected(august), "2026-09": expected(september)}
+
+    _, rows = sql_runner.query(
+        "SELECT billing_period, countIf(JSONHas(resource_tags, 'user:cost_center')), "
+        "countIf(JSONExtractString(resource_tags, 'user:team') != ''), min(line_item_usage_start_date) "
+        "FROM finops.aws_cur_line_items GROUP BY 1 ORDER BY 1"
+    )
+    tagged = lambda t: sum(1 for tags in t["resource_tags"].to_pylist() if dict(tags or []).get("user:team"))  # noqa: E731
+    assert [r[:3] for r in rows] == [("2026-08", 0, tagged(august)), ("2026-09", 950, tagged(september))]
+    assert str(rows[0][3]).startswith("2026-08-01")
+
+
+def test_flat_tag_columns_become_json_with_one_value_per_row():
+    import pyarrow as pa
+
+    from include.sources.aws_cur.helpers import _flat_columns_to_json
+
+    team = pa.array(["payments", None, "", 'se"arch', None], pa.string())
+    env = pa.array([None, "prod", "dev", "", None], pa.string())
+    result = [json.loads(v) for v in _flat_columns_to_json({"user:team": team, "user:env": env}).to_pylist()]
+    assert result == [{"user:team": "payments"}, {"user:env": "prod"}, {"user:env": "dev"}, {"user:team": 'se"arch'}, {}]

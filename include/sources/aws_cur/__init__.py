@@ -1,4 +1,6 @@
-"""dlt source for AWS Cost and Usage Reports delivered to S3 (Data Exports CUR 2.0 parquet)."""
+"""dlt source for AWS Cost and Usage Reports delivered to S3: Data Exports CUR 2.0 (parquet) and
+legacy CUR (csv.gz, or parquet). Both land in one raw table, `cur_line_items`, with CUR 2.0 column
+names and the tag / cost category maps as JSON strings."""
 
 from __future__ import annotations
 
@@ -10,16 +12,44 @@ from .helpers import (
     BillingPeriodDelivery,
     CurInputError,
     discover_cur2_deliveries,
+    discover_legacy_deliveries,
+    prefetch,
     s3_filesystem,
+    stream_legacy_file,
     stream_parquet,
 )
+
+EXPORT_FORMATS = ("auto", "cur2", "legacy")
 
 __all__ = ["aws_cur_source", "list_deliveries", "BillingPeriodDelivery", "CurInputError"]
 
 
-def list_deliveries(bucket: str, prefix: str, export_name: str, credentials: dict) -> list[BillingPeriodDelivery]:
+def read_delivery(filesystem, delivery: BillingPeriodDelivery, export_format: str) -> Iterator:
+    """Arrow tables of every data file of one delivery, in manifest order."""
+    for path in delivery.data_files:
+        if export_format == "cur2":
+            yield from stream_parquet(filesystem, path, delivery.billing_period)
+        else:
+            yield from stream_legacy_file(filesystem, path, delivery.billing_period, delivery.column_types)
+
+
+def find_deliveries(filesystem, bucket: str, prefix: str, export_name: str, export_format: str = "auto"):
+    """(format, deliveries): the billing periods of an export with each one's newest delivery.
+    `auto` takes CUR 2.0 when the export has `metadata/BILLING_PERIOD=...` manifests, else legacy."""
+    if export_format not in EXPORT_FORMATS:
+        raise ValueError(f"export_format must be one of {EXPORT_FORMATS}, got {export_format!r}")
+    if export_format in ("auto", "cur2"):
+        deliveries = discover_cur2_deliveries(filesystem, bucket, prefix, export_name)
+        if deliveries or export_format == "cur2":
+            return "cur2", deliveries
+    return "legacy", discover_legacy_deliveries(filesystem, bucket, prefix, export_name)
+
+
+def list_deliveries(
+    bucket: str, prefix: str, export_name: str, credentials: dict, export_format: str = "auto"
+) -> list[BillingPeriodDelivery]:
     """The billing periods of an export, each with its newest delivery (from the manifests)."""
-    return discover_cur2_deliveries(s3_filesystem(credentials), bucket, prefix, export_name)
+    return find_deliveries(s3_filesystem(credentials), bucket, prefix, export_name, export_format)[1]
 
 
 @dlt.source(name="aws_cur")
@@ -32,6 +62,7 @@ def aws_cur_source(
     full_refresh: bool = False,
     replace_by_period: bool = True,
     refresh_from: str | None = None,
+    export_format: str = "auto",
 ):
     """CUR 2.0 line items of the newest delivery of each billing period (all, or `billing_periods`).
 
@@ -40,13 +71,14 @@ def aws_cur_source(
     never loaded: AWS stops changing a month a few weeks after it closes. The delivery loaded for each period is kept in the resource state, which dlt
     commits together with the data.
 
+    `export_format`: `cur2`, `legacy` or `auto` (detected from the bucket layout).
     `credentials`: aws_access_key_id, aws_secret_access_key, aws_session_token, region_name and
     endpoint_url (for S3-compatible storage), as derived from the Airflow AWS connection.
     `replace_by_period`: on destinations that merge (ClickHouse), loading a period deletes that
     period's previous rows in the same load (dlt delete-insert on `billing_period`).
     """
     filesystem = s3_filesystem(credentials)
-    deliveries = discover_cur2_deliveries(filesystem, bucket, prefix, export_name)
+    detected, deliveries = find_deliveries(filesystem, bucket, prefix, export_name, export_format)
     if billing_periods:
         wanted = set(billing_periods)
         deliveries = [d for d in deliveries if d.billing_period in wanted]
@@ -65,8 +97,7 @@ def aws_cur_source(
             if not full_refresh and previous is not None:
                 if previous == delivery.key or (refresh_from and delivery.billing_period < refresh_from):
                     continue
-            for path in delivery.data_files:
-                yield from stream_parquet(filesystem, path, delivery.billing_period)
+            yield from prefetch(read_delivery(filesystem, delivery, detected))
             loaded[delivery.billing_period] = delivery.key
 
     return cur_line_items

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -32,6 +32,7 @@ class BillingPeriodDelivery:
     execution_id: str | None
     data_files: list[str] = field(default_factory=list)
     manifest_mtime: str | None = None
+    column_types: dict = field(default_factory=dict)  # legacy CSV: header -> arrow type
 
     @property
     def key(self) -> str:
@@ -95,11 +96,20 @@ def discover_cur2_deliveries(filesystem, bucket: str, prefix: str, export_name: 
     return deliveries
 
 
+_NEEDS_ESCAPE = r'["\\\x00-\x1f]'
+
+
 def _json_escape(strings: pa.Array) -> pa.Array:
+    # One regex pass usually shows there is nothing to escape (tag keys and values rarely hold
+    # quotes, backslashes or control characters); only then the replace passes run.
+    if not pc.any(pc.match_substring_regex(strings, _NEEDS_ESCAPE)).as_py():
+        return strings
     escaped = pc.replace_substring(strings, "\\", "\\\\")
     escaped = pc.replace_substring(escaped, '"', '\\"')
     for control, replacement in (("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
         escaped = pc.replace_substring(escaped, control, replacement)
+    for code in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)):  # the rest as \u00XX (rare path)
+        escaped = pc.replace_substring(escaped, chr(code), f"\\u{code:04x}")
     return escaped
 
 
@@ -128,7 +138,7 @@ def map_to_json(column: pa.Array) -> pa.Array:
 def prepare_batch(batch: pa.RecordBatch, billing_period: str, source_file: str) -> pa.Table:
     """Maps to JSON strings, plus the billing period and source file of every row."""
     columns, names = [], []
-    for name, column in zip(batch.schema.names, batch.columns):
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
         if pa.types.is_map(column.type):
             column = map_to_json(column)
         columns.append(column)
@@ -139,6 +149,46 @@ def prepare_batch(batch: pa.RecordBatch, billing_period: str, source_file: str) 
     return pa.Table.from_arrays(columns, names=names)
 
 
+def prefetch(items: Iterator, depth: int = 2) -> Iterator:
+    """Iterate `items` in a background thread, `depth` items ahead. Reading and converting a
+    batch (arrow releases the GIL) then overlaps with dlt writing the previous one; memory stays
+    bounded by `depth` batches. Errors surface in the consumer, in order."""
+    import queue
+    import threading
+
+    buffer: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                buffer.put((item, None))
+        except BaseException as exc:  # handed to the consumer
+            buffer.put((None, exc))
+        buffer.put((done, None))
+
+    worker = threading.Thread(target=produce, name="cur-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = buffer.get()
+            if error is not None:
+                raise error
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                buffer.get_nowait()
+            except queue.Empty:
+                worker.join(timeout=0.1)
+
+
 def stream_parquet(filesystem, path: str, billing_period: str) -> Iterator[pa.Table]:
     """Row-group-sized arrow tables of one parquet data file; errors name the file."""
     try:
@@ -146,6 +196,163 @@ def stream_parquet(filesystem, path: str, billing_period: str) -> Iterator[pa.Ta
             parquet = pq.ParquetFile(handle)
             for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
                 yield prepare_batch(batch, billing_period, f"s3://{path}")
+    except FileNotFoundError as exc:
+        raise CurInputError(f"CUR data file s3://{path} listed in the manifest does not exist") from exc
+    except (OSError, pa.ArrowException) as exc:
+        raise CurInputError(f"cannot read CUR data file s3://{path}: {exc}") from exc
+
+
+# ----------------------------------------------------------------------------------- legacy CUR
+LEGACY_PERIOD_FOLDER = re.compile(r"^(\d{4})(\d{2})01-\d{8}$")
+ATHENA_PARTITION = re.compile(r"year=(\d{4})/month=(\d{1,2})(/|$)")
+# Legacy manifest column types -> arrow types matching CUR 2.0's parquet (money and amounts double).
+LEGACY_TYPES = {
+    "BigDecimal": pa.float64(),
+    "OptionalBigDecimal": pa.float64(),
+    "DateTime": pa.timestamp("ms", tz="UTC"),
+}
+MAP_CATEGORIES = {"resourceTags": "resource_tags", "costCategory": "cost_category"}
+_CAMEL_BOUNDARY = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def legacy_column_name(header: str) -> str:
+    """`lineItem/UnblendedCost` -> `line_item_unblended_cost`, the CUR 2.0 name of the same column
+    (CUR 2.0 names are the legacy ones snake-cased: `reservation/ReservationARN` ->
+    `reservation_reservation_a_r_n`)."""
+    category, _, name = header.partition("/")
+    parts = [_CAMEL_BOUNDARY.sub("_", category).lower()]
+    if name:
+        parts.append(_CAMEL_BOUNDARY.sub("_", name).lower().replace(":", "_"))
+    return "_".join(p for p in parts if p)
+
+
+def discover_legacy_deliveries(filesystem, bucket: str, prefix: str, report_name: str) -> list[BillingPeriodDelivery]:
+    """Billing periods of a legacy CUR and the files of each one's newest assembly.
+
+    csv.gz/zip reports: `<prefix>/<report>/YYYYMMDD-YYYYMMDD/<report>-Manifest.json` names the newest
+    assembly (`assemblyId`) and its files (`reportKeys`). Parquet (Athena) reports have no period
+    manifest: files under `<prefix>/<report>/<report>/year=YYYY/month=M/`.
+    """
+    from pyarrow import fs
+
+    base = "/".join(part.strip("/") for part in (bucket, prefix, report_name) if part.strip("/"))
+    try:
+        entries = filesystem.get_file_info(fs.FileSelector(base, allow_not_found=True))
+    except OSError as exc:
+        raise CurInputError(f"cannot list s3://{base}: {exc}") from exc
+    deliveries = []
+    for info in sorted(entries, key=lambda i: i.path):
+        folder = info.path.rsplit("/", 1)[-1]
+        match = LEGACY_PERIOD_FOLDER.match(folder)
+        if info.type != fs.FileType.Directory or not match:
+            continue
+        manifest_path = f"{info.path}/{report_name}-Manifest.json"
+        try:
+            with filesystem.open_input_stream(manifest_path) as stream:
+                manifest = json.loads(stream.read())
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError) as exc:
+            raise CurInputError(f"cannot read manifest s3://{manifest_path}: {exc}") from exc
+        keys = manifest.get("reportKeys") or []
+        if not keys:
+            raise CurInputError(f"manifest s3://{manifest_path} lists no reportKeys")
+        mtime = filesystem.get_file_info(manifest_path).mtime
+        deliveries.append(
+            BillingPeriodDelivery(
+                billing_period=f"{match.group(1)}-{match.group(2)}",
+                manifest_path=manifest_path,
+                execution_id=manifest.get("assemblyId"),
+                data_files=[f"{manifest.get('bucket') or bucket}/{key}" for key in keys],
+                manifest_mtime=mtime.isoformat() if mtime else None,
+                column_types={
+                    f"{c['category']}/{c['name']}": LEGACY_TYPES[c.get("type")]
+                    for c in manifest.get("columns", [])
+                    if c.get("type") in LEGACY_TYPES
+                },
+            )
+        )
+    if deliveries:
+        return deliveries
+    # Parquet (Athena) reports: one folder per month, no manifest.
+    files = filesystem.get_file_info(fs.FileSelector(f"{base}/{report_name}", recursive=True, allow_not_found=True))
+    by_period: dict[str, list] = {}
+    for info in files:
+        match = ATHENA_PARTITION.search(info.path)
+        if info.type == fs.FileType.File and match and info.path.endswith(".parquet"):
+            by_period.setdefault(f"{match.group(1)}-{int(match.group(2)):02d}", []).append(info)
+    for period, infos in sorted(by_period.items()):
+        newest = max(i.mtime for i in infos)
+        deliveries.append(
+            BillingPeriodDelivery(period, None, None, sorted(i.path for i in infos), newest.isoformat())
+        )
+    return deliveries
+
+
+def _flat_columns_to_json(columns: dict[str, pa.Array]) -> pa.Array:
+    """Flat key columns (`{"user:team": array}`) as one JSON object string per row; empty values
+    are absent keys, as in CUR 2.0's maps.
+
+    Built without nulls: each present entry carries its own trailing comma and absent ones are "",
+    then one trim drops the last comma. (pyarrow's null_handling="skip" join drops rows whose
+    inputs are all null, so it is not used.)"""
+    rows = len(next(iter(columns.values())))
+    entries = []
+    for key, values in columns.items():
+        values = pc.cast(values, pa.string())
+        present = pc.fill_null(pc.and_kleene(pc.is_valid(values), pc.not_equal(values, "")), False)
+        quoted_key = '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '":"'
+        entry = pc.binary_join_element_wise(quoted_key, pc.fill_null(_json_escape(values), ""), '",', "")
+        entries.append(pc.if_else(present, entry, ""))
+    joined = pc.binary_join_element_wise(*entries, "") if entries else pa.repeat(pa.scalar(""), rows)
+    return pc.binary_join_element_wise("{", pc.utf8_rtrim(joined, characters=","), "}", "")
+
+
+def prepare_legacy_batch(batch: pa.RecordBatch, billing_period: str, source_file: str) -> pa.Table:
+    """A legacy CUR batch with CUR 2.0 column names; resourceTags/* and costCategory/* become the
+    JSON map columns `resource_tags` and `cost_category` (so new tag keys never change the schema)."""
+    flat: dict[str, pa.Array] = {}
+    maps: dict[str, dict[str, pa.Array]] = {target: {} for target in MAP_CATEGORIES.values()}
+    for header, column in zip(batch.schema.names, batch.columns, strict=True):
+        category, _, key = header.partition("/")
+        if category in MAP_CATEGORIES and key:
+            maps[MAP_CATEGORIES[category]][key] = column
+        elif category.startswith("resource_tags_") or category.startswith("cost_category_"):
+            # Athena-style parquet flattened the key already: resource_tags_user_team -> user:team
+            target = "resource_tags" if category.startswith("resource_tags_") else "cost_category"
+            rest = category.removeprefix(target + "_")
+            maps[target][rest.replace("_", ":", 1) if rest.startswith(("user_", "aws_")) else rest] = column
+        else:
+            flat[legacy_column_name(header) if "/" in header else header] = column
+    for target, columns in maps.items():
+        flat[target] = _flat_columns_to_json(columns) if columns else pa.repeat(pa.scalar("{}"), batch.num_rows)
+    flat["billing_period"] = pa.repeat(pa.scalar(billing_period), batch.num_rows)
+    flat["source_file"] = pa.repeat(pa.scalar(source_file), batch.num_rows)
+    return pa.Table.from_pydict(flat)
+
+
+def stream_legacy_file(filesystem, path: str, billing_period: str, column_types: dict) -> Iterator[pa.Table]:
+    """A legacy CUR data file (csv.gz, or parquet) as CUR 2.0-named arrow tables, block by block."""
+    import pyarrow.csv as pacsv
+
+    try:
+        if path.endswith(".parquet"):
+            with filesystem.open_input_file(path) as handle:
+                for batch in pq.ParquetFile(handle).iter_batches(batch_size=BATCH_ROWS):
+                    yield prepare_legacy_batch(batch, billing_period, f"s3://{path}")
+            return
+        # open_input_stream decompresses by extension (.gz); the CSV is read block by block.
+        with filesystem.open_input_stream(path) as stream:
+            reader = pacsv.open_csv(
+                stream,
+                read_options=pacsv.ReadOptions(block_size=8 << 20),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=column_types, strings_can_be_null=True,
+                    timestamp_parsers=["%Y-%m-%dT%H:%M:%SZ", pacsv.ISO8601],
+                ),
+            )
+            for batch in reader:
+                yield prepare_legacy_batch(batch, billing_period, f"s3://{path}")
     except FileNotFoundError as exc:
         raise CurInputError(f"CUR data file s3://{path} listed in the manifest does not exist") from exc
     except (OSError, pa.ArrowException) as exc:
