@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from include.dag_config import DEFAULT_ARGS, MART_ASSETS, RAW_ASSETS, SQL_POOL, START_DATE, run_date
+from include.dag_config import DEFAULT_ARGS, MART_ASSETS, RAW_ASSETS, SQL_POOL, START_DATE, run_date, run_type
 
 
 @dag(
@@ -48,7 +48,7 @@ def aws_costs():
         from include.loaders import aws
 
         context = get_current_context()
-        return aws.load(dict(context["params"]), run_date(context), str(context["dag_run"].run_type))
+        return aws.load(dict(context["params"]), run_date(context), run_type(context))
 
     @task(outlets=[MART_ASSETS["aws_costs"]], pool=SQL_POOL)
     def build_cost_tables() -> dict:

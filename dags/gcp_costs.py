@@ -6,7 +6,7 @@ rebuilds the GCP cost tables (cost, credits by type, net cost) with the SQL in `
 
 * **Schedule:** daily, incremental on `export_time` with a lookback window for late rows.
 * **Manual runs:** `invoice_months` (e.g. `["202609"]`) reloads exactly those invoice months;
-  `full_refresh` reloads everything.
+  `full_refresh` reloads everything. A **backfill** reloads the invoice month of each run.
 * **Configuration:** Airflow Variable `gcp_costs_config` (JSON: `billing_table`, `gcp_conn_id`, ...);
   credentials from the Google Cloud connection (default `google_cloud_default`).
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from include.dag_config import DEFAULT_ARGS, MART_ASSETS, RAW_ASSETS, SQL_POOL, START_DATE
+from include.dag_config import DEFAULT_ARGS, MART_ASSETS, RAW_ASSETS, SQL_POOL, START_DATE, backfill_invoice_months
 
 
 @dag(
@@ -42,7 +42,8 @@ def gcp_costs():
     def load_billing_export() -> dict:
         from include.loaders import gcp
 
-        return gcp.load(dict(get_current_context()["params"]))
+        context = get_current_context()
+        return gcp.load(backfill_invoice_months(context, context["params"]))
 
     @task(outlets=[MART_ASSETS["gcp_costs"]], pool=SQL_POOL)
     def build_cost_tables() -> dict:

@@ -6,8 +6,9 @@ raw `stripe_revenue` dataset with dlt, then rebuilds the revenue tables with the
 `include/sql/stripe`.
 
 * **Schedule:** daily, incremental on `created`.
-* **Manual runs:** `start_date` / `end_date` (YYYY-MM-DD) reload that range; `full_refresh`
-  reloads everything.
+* **Manual runs:** `start_date` / `end_date` (YYYY-MM-DD, both included) reload that range;
+  `full_refresh` reloads everything. A **backfill** reloads each run's data interval; the SQL keeps
+  one row per Stripe object, so nothing is counted twice.
 * **Configuration:** Airflow Variable `stripe_revenue_config` (JSON); the API key is the password
   of the Stripe connection (default `stripe_default`; a restricted read-only key is enough).
   API calls are capped by the `stripe_api` pool.
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from include.dag_config import DEFAULT_ARGS, MART_ASSETS, RAW_ASSETS, SQL_POOL, START_DATE, STRIPE_POOL
+from include.dag_config import DEFAULT_ARGS, MART_ASSETS, RAW_ASSETS, SQL_POOL, START_DATE, STRIPE_POOL, backfill_params
 
 
 @dag(
@@ -40,7 +41,8 @@ def stripe_revenue():
     def load_stripe_objects() -> dict:
         from include.loaders import stripe
 
-        return stripe.load(dict(get_current_context()["params"]))
+        context = get_current_context()
+        return stripe.load(backfill_params(context, context["params"]))
 
     @task(outlets=[MART_ASSETS["stripe_revenue"]], pool=SQL_POOL)
     def build_revenue_tables() -> dict:
