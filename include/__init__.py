@@ -7,3 +7,9 @@ import os
 # their configuration from Airflow connections and Variables explicitly.
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 os.environ.setdefault("PROVIDERS__ENABLE_AIRFLOW_SECRETS", "false")
+# dlt keeps its home (telemetry id, local state) under DLT_DATA_DIR; as root it would default to /var.
+os.environ.setdefault(
+    "DLT_DATA_DIR",
+    os.path.join(os.environ.get("FINOPS_DATA_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "data")),
+                 "dlt_home"),
+)

@@ -1,6 +1,7 @@
 """Shared test setup: make `include`, `plugins` and `standins` importable and keep dlt quiet."""
 
 import os
+import tempfile
 import sys
 from pathlib import Path
 
@@ -10,6 +11,8 @@ for path in (ROOT, ROOT / "plugins"):
         sys.path.insert(0, str(path))
 
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+# dlt's home for the whole session (tests that load data set their own, per test).
+os.environ.setdefault("DLT_DATA_DIR", tempfile.mkdtemp(prefix="finops-tests-dlt-"))
 
 # Stand-in servers, started once per test session on 127.0.0.1 with free ports.
 pytest_plugins = ["tests.fixtures.s3", "tests.fixtures.bigquery", "tests.fixtures.stripe"]
