@@ -229,3 +229,54 @@ def test_flat_tag_columns_become_json_with_one_value_per_row():
     env = pa.array([None, "prod", "dev", "", None], pa.string())
     result = [json.loads(v) for v in _flat_columns_to_json({"user:team": team, "user:env": env}).to_pylist()]
     assert result == [{"user:team": "payments"}, {"user:env": "prod"}, {"user:env": "dev"}, {"user:team": 'se"arch'}, {}]
+
+
+def test_a_column_with_the_wrong_type_fails_naming_file_and_column(s3_server, aws_airflow):
+    import pyarrow as pa
+
+    client = s3_server.client()
+    good = generate_cur2_month("2026-09", 500)
+    write_cur2_period(client, aws_airflow, "2026-09", good)
+    aws_loader.load({}, logical_date=date(2026, 9, 30))
+    before = sql_totals()
+
+    bad = generate_cur2_month("2026-09", 500, seed=4)
+    costs = pc.cast(bad["line_item_unblended_cost"], pa.string())
+    bad = bad.set_column(bad.schema.get_field_index("line_item_unblended_cost"), "line_item_unblended_cost", costs)
+    keys = write_cur2_period(client, aws_airflow, "2026-09", bad)
+    with pytest.raises(LoadError, match=f"s3://{aws_airflow.bucket}/{keys[0]}: column line_item_unblended_cost has "
+                                        "type string, expected a number"):
+        aws_loader.load({}, logical_date=date(2026, 9, 30))
+    assert sql_totals() == before
+
+    # Decimal or integer money is fine: read as float64 like every other delivery.
+    decimal = generate_cur2_month("2026-09", 500, seed=6)
+    as_decimal = pc.cast(decimal["line_item_unblended_cost"], pa.decimal128(20, 10))
+    decimal = decimal.set_column(decimal.schema.get_field_index("line_item_unblended_cost"),
+                                 "line_item_unblended_cost", as_decimal)
+    write_cur2_period(client, aws_airflow, "2026-09", decimal)
+    assert aws_loader.load({}, logical_date=date(2026, 9, 30)) == {"2026-09": 500}
+    assert sql_totals()["2026-09"][1] == cents(pc.cast(as_decimal, pa.float64()).to_pylist())
+
+
+
+def test_a_new_column_in_a_later_legacy_month_loads_without_breaking_earlier_months(s3_server, aws_airflow,
+                                                                                      monkeypatch):
+    import pyarrow as pa
+
+    from standins.sample_data.aws import write_legacy_period
+
+    monkeypatch.setenv("AIRFLOW_VAR_AWS_COSTS_CONFIG",
+                       json.dumps({"bucket": aws_airflow.bucket, "prefix": "legacy", "export_name": "cur"}))
+    client = s3_server.client()
+    august = generate_cur2_month("2026-08", 400)
+    write_legacy_period(client, aws_airflow.bucket, "legacy", "cur", "2026-08", august)
+    aws_loader.load({}, logical_date=date(2026, 8, 31))
+    september = generate_cur2_month("2026-09", 400)
+    september = september.append_column("product_instance_family", pa.array(["general purpose"] * 400))
+    write_legacy_period(client, aws_airflow.bucket, "legacy", "cur", "2026-09", september)
+    aws_loader.load({}, logical_date=date(2026, 9, 30))
+    assert sql_totals() == {"2026-08": expected(august), "2026-09": expected(september)}
+    _, rows = sql_runner.query("SELECT billing_period, countIf(product_instance_family = 'general purpose') "
+                               "FROM finops.aws_cur_line_items GROUP BY 1 ORDER BY 1")
+    assert rows == [("2026-08", 0), ("2026-09", 400)]

@@ -135,12 +135,45 @@ def map_to_json(column: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise("{", joined, "}", "")
 
 
+NUMERIC_SUFFIXES = ("_cost", "_rate", "_amount", "_fee", "_factor", "_discount", "_commitment", "_quantity",
+                    "_for_usage", "_for_billing_period", "_to_date", "_hours", "_units")
+
+
+def expected_kind(name: str) -> str | None:
+    """`number`, `timestamp` or None (anything) for a CUR 2.0 column name."""
+    if name.endswith("_to_date"):  # savings_plan_total_commitment_to_date is money, not a date
+        return "number"
+    if name.endswith("_date"):
+        return "timestamp"
+    if name.endswith(NUMERIC_SUFFIXES):
+        return "number"
+    return None
+
+
+def conform_column(name: str, column: pa.Array, source_file: str) -> pa.Array:
+    """Money and amounts as float64, dates as UTC timestamps, whatever the file wrote; a column of
+    another kind (text in a cost column, say) is bad input, named with its file."""
+    kind, expected = column.type, expected_kind(name)
+    if expected is None or pa.types.is_null(kind):
+        return column
+    if expected == "number":
+        if kind == pa.float64():
+            return column
+        if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+            return pc.cast(column, pa.float64())
+    elif pa.types.is_timestamp(kind):
+        return column if kind.tz in ("UTC", "+00:00") else pc.cast(column, pa.timestamp(kind.unit, tz="UTC"))
+    raise CurInputError(f"CUR data file {source_file}: column {name} has type {kind}, expected a {expected}")
+
+
 def prepare_batch(batch: pa.RecordBatch, billing_period: str, source_file: str) -> pa.Table:
-    """Maps to JSON strings, plus the billing period and source file of every row."""
+    """Maps to JSON strings, types checked, plus the billing period and source file of every row."""
     columns, names = [], []
     for name, column in zip(batch.schema.names, batch.columns, strict=True):
         if pa.types.is_map(column.type):
             column = map_to_json(column)
+        else:
+            column = conform_column(name, column, source_file)
         columns.append(column)
         names.append(name)
     rows = batch.num_rows
@@ -323,7 +356,8 @@ def prepare_legacy_batch(batch: pa.RecordBatch, billing_period: str, source_file
             rest = category.removeprefix(target + "_")
             maps[target][rest.replace("_", ":", 1) if rest.startswith(("user_", "aws_")) else rest] = column
         else:
-            flat[legacy_column_name(header) if "/" in header else header] = column
+            name = legacy_column_name(header) if "/" in header else header
+            flat[name] = conform_column(name, column, source_file)
     for target, columns in maps.items():
         flat[target] = _flat_columns_to_json(columns) if columns else pa.repeat(pa.scalar("{}"), batch.num_rows)
     flat["billing_period"] = pa.repeat(pa.scalar(billing_period), batch.num_rows)
