@@ -93,15 +93,10 @@ def setup_files(directory: Path = SETUP_DIR) -> list[Path]:
 
 
 def split_statements(text: str) -> list[str]:
-    """The statements of a SQL file, comments and trailing semicolons removed."""
-    import sqlparse
+    """The statements of a SQL file, comments and trailing semicolons removed (as the SQL runner)."""
+    from include.sql_runner import split_statements as split
 
-    statements = []
-    for statement in sqlparse.split(text):
-        body = sqlparse.format(statement, strip_comments=True).strip().rstrip(";").strip()
-        if body:
-            statements.append(body)
-    return statements
+    return split(text)
 
 
 def statements(values: Mapping[str, str], directory: Path = SETUP_DIR) -> list[Statement]:

@@ -57,6 +57,32 @@ def s3_filesystem(credentials: dict):
     return fs.S3FileSystem(**{k: v for k, v in kwargs.items() if v is not None})
 
 
+def _list_folders(filesystem, path: str):
+    """The entries under `path` (sorted), or a clear error naming it."""
+    from pyarrow import fs
+
+    try:
+        return sorted(filesystem.get_file_info(fs.FileSelector(path, allow_not_found=True)), key=lambda i: i.path)
+    except OSError as exc:
+        raise CurInputError(f"cannot list s3://{path}: {exc}") from exc
+
+
+def _read_manifest(filesystem, path: str, files_key: str) -> tuple[dict, list[str], str | None] | None:
+    """(manifest, its data file list, its modification time), or None while it is not delivered yet."""
+    try:
+        with filesystem.open_input_stream(path) as stream:
+            manifest = json.loads(stream.read())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise CurInputError(f"cannot read manifest s3://{path}: {exc}") from exc
+    files = manifest.get(files_key) or []
+    if not files:
+        raise CurInputError(f"manifest s3://{path} lists no {files_key}")
+    mtime = filesystem.get_file_info(path).mtime
+    return manifest, files, mtime.isoformat() if mtime else None
+
+
 def discover_cur2_deliveries(filesystem, bucket: str, prefix: str, export_name: str) -> list[BillingPeriodDelivery]:
     """Billing periods of a CUR 2.0 export and the files of each one's newest delivery.
 
@@ -67,30 +93,22 @@ def discover_cur2_deliveries(filesystem, bucket: str, prefix: str, export_name: 
     from pyarrow import fs
 
     base = "/".join(part.strip("/") for part in (bucket, prefix, export_name) if part.strip("/"))
-    try:
-        periods = filesystem.get_file_info(fs.FileSelector(f"{base}/metadata", allow_not_found=True))
-    except OSError as exc:
-        raise CurInputError(f"cannot list s3://{base}/metadata: {exc}") from exc
     deliveries = []
-    for info in sorted(periods, key=lambda i: i.path):
+    for info in _list_folders(filesystem, f"{base}/metadata"):
         match = PERIOD_FOLDER.search(info.path)
         if info.type != fs.FileType.Directory or not match:
             continue
-        manifest_path = f"{info.path}/{export_name}-Manifest.json"
-        try:
-            with filesystem.open_input_stream(manifest_path) as stream:
-                manifest = json.loads(stream.read())
-        except FileNotFoundError:
+        found = _read_manifest(filesystem, f"{info.path}/{export_name}-Manifest.json", "dataFiles")
+        if found is None:
             continue
-        except (OSError, ValueError) as exc:
-            raise CurInputError(f"cannot read manifest s3://{manifest_path}: {exc}") from exc
-        files = [f.removeprefix("s3://") for f in manifest.get("dataFiles", [])]
-        if not files:
-            raise CurInputError(f"manifest s3://{manifest_path} lists no dataFiles")
-        mtime = filesystem.get_file_info(manifest_path).mtime
+        manifest, files, mtime = found
         deliveries.append(
             BillingPeriodDelivery(
-                match.group(1), manifest_path, manifest.get("executionId"), files, mtime.isoformat() if mtime else None
+                match.group(1),
+                f"{info.path}/{export_name}-Manifest.json",
+                manifest.get("executionId"),
+                [f.removeprefix("s3://") for f in files],
+                mtime,
             )
         )
     return deliveries
@@ -269,35 +287,23 @@ def discover_legacy_deliveries(filesystem, bucket: str, prefix: str, report_name
     from pyarrow import fs
 
     base = "/".join(part.strip("/") for part in (bucket, prefix, report_name) if part.strip("/"))
-    try:
-        entries = filesystem.get_file_info(fs.FileSelector(base, allow_not_found=True))
-    except OSError as exc:
-        raise CurInputError(f"cannot list s3://{base}: {exc}") from exc
     deliveries = []
-    for info in sorted(entries, key=lambda i: i.path):
-        folder = info.path.rsplit("/", 1)[-1]
-        match = LEGACY_PERIOD_FOLDER.match(folder)
+    for info in _list_folders(filesystem, base):
+        match = LEGACY_PERIOD_FOLDER.match(info.path.rsplit("/", 1)[-1])
         if info.type != fs.FileType.Directory or not match:
             continue
         manifest_path = f"{info.path}/{report_name}-Manifest.json"
-        try:
-            with filesystem.open_input_stream(manifest_path) as stream:
-                manifest = json.loads(stream.read())
-        except FileNotFoundError:
+        found = _read_manifest(filesystem, manifest_path, "reportKeys")
+        if found is None:
             continue
-        except (OSError, ValueError) as exc:
-            raise CurInputError(f"cannot read manifest s3://{manifest_path}: {exc}") from exc
-        keys = manifest.get("reportKeys") or []
-        if not keys:
-            raise CurInputError(f"manifest s3://{manifest_path} lists no reportKeys")
-        mtime = filesystem.get_file_info(manifest_path).mtime
+        manifest, keys, mtime = found
         deliveries.append(
             BillingPeriodDelivery(
                 billing_period=f"{match.group(1)}-{match.group(2)}",
                 manifest_path=manifest_path,
                 execution_id=manifest.get("assemblyId"),
                 data_files=[f"{manifest.get('bucket') or bucket}/{key}" for key in keys],
-                manifest_mtime=mtime.isoformat() if mtime else None,
+                manifest_mtime=mtime,
                 column_types={
                     f"{c['category']}/{c['name']}": LEGACY_TYPES[c.get("type")]
                     for c in manifest.get("columns", [])
