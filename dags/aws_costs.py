@@ -54,7 +54,8 @@ def aws_costs():
     def build_cost_tables() -> dict:
         from include.sql_runner import run_transformations
 
-        return run_transformations("aws")
+        # Only the billing periods that completed loads changed since the last build (all with full_refresh).
+        return run_transformations("aws", periods=None if get_current_context()["params"]["full_refresh"] else "changed")
 
     load_cur() >> build_cost_tables()
 

@@ -49,7 +49,11 @@ def gcp_costs():
     def build_cost_tables() -> dict:
         from include.sql_runner import run_transformations
 
-        return run_transformations("gcp")
+        context = get_current_context()
+        params = backfill_invoice_months(context, context["params"])
+        # The reloaded invoice months (emptied if they came back empty), else the months changed loads touched.
+        periods = None if params["full_refresh"] else (params.get("invoice_months") or "changed")
+        return run_transformations("gcp", periods=periods)
 
     load_billing_export() >> build_cost_tables()
 

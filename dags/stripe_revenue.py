@@ -48,7 +48,8 @@ def stripe_revenue():
     def build_revenue_tables() -> dict:
         from include.sql_runner import run_transformations
 
-        return run_transformations("stripe")
+        full_refresh = get_current_context()["params"]["full_refresh"]
+        return run_transformations("stripe", periods=None if full_refresh else "changed")
 
     load_stripe_objects() >> build_revenue_tables()
 

@@ -1,11 +1,14 @@
--- Cloud cost per provider and month. AWS: unblended cost including tax, credits and refunds (what
--- the invoice shows). GCP: net cost = cost + credits.
+-- Cloud cost per provider and month. `cost`: AWS unblended cost including tax, credits and refunds
+-- (what the invoice shows); GCP net cost = cost + credits. `effective_cost`: AWS net amortized cost
+-- (commitments spread over the usage they cover), GCP net cost.
 CREATE OR REPLACE VIEW finops.monthly_cloud_costs AS
-SELECT billing_period AS month, 'aws' AS provider, upper(currency) AS currency, sum(unblended_cost) AS cost
+SELECT billing_period AS month, 'aws' AS provider, upper(currency) AS currency, sum(unblended_cost) AS cost,
+       sum(net_amortized_cost) AS effective_cost
 FROM finops.aws_cost_daily
 GROUP BY month, provider, currency
 UNION ALL
-SELECT invoice_month AS month, 'gcp' AS provider, upper(currency) AS currency, sum(net_cost) AS cost
+SELECT invoice_month AS month, 'gcp' AS provider, upper(currency) AS currency, sum(net_cost) AS cost,
+       sum(net_cost) AS effective_cost
 FROM finops.gcp_cost_daily
 GROUP BY month, provider, currency;
 
@@ -15,7 +18,7 @@ SELECT month, upper(currency) AS currency, sum(amount) AS gross, sum(fee) AS fee
 FROM finops.stripe_balance_daily
 GROUP BY month, currency;
 
--- Revenue against cloud cost, per month and currency (currency conversion comes with the FX table).
+-- Revenue against cloud cost, per month and currency, unconverted (converted: unit_economics_monthly).
 CREATE OR REPLACE VIEW finops.monthly_margin AS
 WITH
     costs AS
@@ -40,7 +43,7 @@ SELECT
     aws_cost + gcp_cost                        AS cloud_cost,
     toDecimal128(ifNull(r.net, 0), 10)         AS revenue,
     revenue - cloud_cost                       AS margin,
-    if(revenue = 0, NULL, round(toFloat64(margin / revenue) * 100, 2)) AS margin_pct
+    if(revenue = 0, NULL, round(toFloat64(margin) / toFloat64(revenue) * 100, 2)) AS margin_pct
 FROM months AS m
 LEFT JOIN costs AS c ON c.month = m.month AND c.currency = m.currency
 LEFT JOIN finops.monthly_revenue AS r ON r.month = m.month AND r.currency = m.currency

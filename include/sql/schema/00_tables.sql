@@ -1,5 +1,6 @@
--- Every derived table, created if missing. Each provider DAG runs this file first, so the marts
--- views can be created even before every provider has loaded data.
+-- Every derived table, created if missing (structures in include/sql/ddl.jinja), and the small
+-- reference views. Each provider DAG runs this file first, so the marts views can be created even
+-- before every provider has loaded data.
 CREATE DATABASE IF NOT EXISTS finops;
 
 -- Minor-unit exponents for Stripe amounts (ISO 4217; Stripe's zero- and three-decimal currencies).
@@ -13,58 +14,48 @@ FROM values(
     ('bhd', 3), ('jod', 3), ('kwd', 3), ('omr', 3), ('tnd', 3)
 );
 
-CREATE TABLE IF NOT EXISTS finops.aws_cost_daily
-(
-    billing_period        String,
-    usage_date            Date,
-    payer_account_id      String,
-    usage_account_id      String,
-    usage_account_name    String,
-    product_code          String,
-    region                String,
-    line_item_type        String,
-    currency              String,
-    unblended_cost        Decimal(38, 10),
-    net_unblended_cost    Decimal(38, 10),
-    public_on_demand_cost Decimal(38, 10),
-    usage_amount          Float64,
-    line_items            UInt64
-)
-ENGINE = MergeTree
-PARTITION BY billing_period
-ORDER BY (billing_period, usage_date, usage_account_id, product_code, region, line_item_type);
+-- FX: one rate per currency and month, the value of one unit of `currency` in USD. From
+-- include/sql/seeds/fx_rates.csv overridden by the `fx_rates` of the Variable finops_sql_config.
+CREATE OR REPLACE VIEW finops.fx_rates AS
+SELECT month, toDate(concat(month, '-01')) AS month_start, currency, rate_to_usd
+FROM values(
+    'month String, currency String, rate_to_usd Decimal(38, 10)'
+{%- for month, currency, rate in config.fx_rates %},
+    ({{ lit(month) }}, {{ lit(currency) }}, {{ lit(rate) }})
+{%- endfor %}
+);
 
-CREATE TABLE IF NOT EXISTS finops.gcp_cost_daily
-(
-    invoice_month       String,
-    usage_date          Date,
-    billing_account_id  String,
-    project_id          String,
-    service_description String,
-    region              String,
-    cost_type           String,
-    currency            String,
-    cost                Decimal(38, 10),
-    credits             Decimal(38, 10),
-    net_cost            Decimal(38, 10),
-    line_items          UInt64
-)
-ENGINE = MergeTree
-PARTITION BY invoice_month
-ORDER BY (invoice_month, usage_date, project_id, service_description, region, cost_type);
+-- FOCUS ServiceCategory / ServiceSubcategory per provider service, from
+-- include/sql/seeds/service_categories.csv (services not listed: Other / Other (Other)).
+CREATE OR REPLACE VIEW finops.service_categories AS
+SELECT provider, service, service_category, service_subcategory
+FROM values(
+    'provider String, service String, service_category String, service_subcategory String'
+{%- for provider, service, category, subcategory in config.service_categories %},
+    ({{ lit(provider) }}, {{ lit(service) }}, {{ lit(category) }}, {{ lit(subcategory) }})
+{%- endfor %}
+);
 
-CREATE TABLE IF NOT EXISTS finops.stripe_balance_daily
+-- Columns added to a table's structure since it was created are added in place (in their position),
+-- so per-period rebuilds keep working after an upgrade; the next full rebuild applies everything else.
+{% for table in ['aws_cost_line_items', 'aws_cost_daily', 'aws_cost_daily_by_tag', 'gcp_cost_line_items',
+                 'gcp_cost_daily', 'gcp_cost_daily_by_tag', 'stripe_balance_daily', 'cost_anomalies'] %}
+CREATE TABLE IF NOT EXISTS finops.{{ table }} {{ ddl[table]() }};
+ALTER TABLE finops.{{ table }}
+{%- for column, type in ddl_columns(table) %}
+    ADD COLUMN IF NOT EXISTS {{ column }} {{ type }} {{ 'FIRST' if loop.first else 'AFTER ' ~ loop.previtem[0] }}{{ "," if not loop.last }}
+{%- endfor %};
+{% endfor %}
+-- Bookkeeping of include/sql_runner.py: the newest completed load each provider's SQL has built
+-- (run_transformations(..., periods="changed") rebuilds the months of newer loads).
+CREATE TABLE IF NOT EXISTS finops.sql_build_state
 (
-    month              String,
-    day                Date,
-    currency           String,
-    reporting_category String,
-    type               String,
-    amount             Decimal(38, 10),
-    fee                Decimal(38, 10),
-    net                Decimal(38, 10),
-    transactions       UInt64
+    provider String,
+    load_id  String,
+    built_at DateTime64(3, 'UTC')
 )
 ENGINE = MergeTree
-PARTITION BY month
-ORDER BY (month, day, currency, reporting_category, type);
+ORDER BY (provider, built_at);
+
+-- Owned by stripe/40_stripe_mrr_monthly.sql; created here so that the marts can read it early.
+CREATE TABLE IF NOT EXISTS finops.stripe_mrr_monthly {{ ddl.stripe_mrr_monthly() }};

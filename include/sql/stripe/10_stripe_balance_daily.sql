@@ -1,8 +1,6 @@
 -- Daily Stripe ledger (balance transactions) in major units: minor units / 10^exponent.
-DROP TABLE IF EXISTS finops.stripe_balance_daily__next;
-CREATE TABLE finops.stripe_balance_daily__next AS finops.stripe_balance_daily;
-
-INSERT INTO finops.stripe_balance_daily__next
+-- Partitioned by month (of `created`, UTC); a run with `periods` rebuilds only those months.
+{% call rebuild('stripe_balance_daily') %}
 SELECT
     formatDateTime(toDate(bt.created, 'UTC'), '%Y-%m') AS month,
     toDate(bt.created, 'UTC')                          AS day,
@@ -16,7 +14,6 @@ SELECT
     count()                                            AS transactions
 FROM finops.stripe_balance_transactions AS bt
 LEFT JOIN finops.currency_exponents AS e ON e.currency = lower(bt.currency)
-GROUP BY ALL;
-
-EXCHANGE TABLES finops.stripe_balance_daily__next AND finops.stripe_balance_daily;
-DROP TABLE finops.stripe_balance_daily__next;
+WHERE {{ in_periods("formatDateTime(toDate(bt.created, 'UTC'), '%Y-%m')") }}
+GROUP BY ALL
+{% endcall %}

@@ -1,0 +1,133 @@
+"""FX conversion and unit economics, anomaly flags, month-end forecast."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from include.sql_runner import SqlConfigError
+from tests.sql.conftest import one, q, run
+from tests.sql.raw import aws_line, gcp_row, write_aws_period, write_gcp_rows, write_stripe
+
+D = Decimal
+FX = {"fx_rates": [
+    {"month": "2026-09", "currency": "EUR", "rate_to_usd": "1.25"},
+    {"month": "2026-07", "currency": "PLN", "rate_to_usd": "0.25"},  # September falls back to July
+]}
+
+
+def unit_economics_data(data_dir):
+    write_aws_period(data_dir, "2026-09", [aws_line("2026-09", "Usage", 200.0)])
+    write_gcp_rows(data_dir, [gcp_row("2026-09", 110.0, [("PROMOTION", -10.0)], currency="EUR")])
+    write_stripe(
+        data_dir,
+        [
+            {"id": "txn_1", "amount": 100_000, "fee": 3_000, "currency": "eur", "created": date(2026, 9, 3)},
+            {"id": "txn_2", "amount": 50_000, "currency": "usd", "created": date(2026, 9, 4)},
+            {"id": "txn_3", "amount": 10_000, "currency": "pln", "created": date(2026, 9, 5)},
+            {"id": "txn_4", "amount": 7_000, "currency": "brl", "created": date(2026, 9, 6)},  # no rate at all
+        ],
+        [
+            {"id": "sub_1", "customer": "cus_1", "currency": "usd", "start": date(2026, 8, 1), "ended": None, "amount": 500},
+            {"id": "sub_2", "customer": "cus_2", "currency": "eur", "start": date(2026, 9, 2), "ended": None, "amount": 900},
+            {"id": "sub_3", "customer": "cus_3", "currency": "usd", "start": date(2026, 8, 1),
+             "ended": date(2026, 9, 10), "amount": 500},
+        ],
+    )
+    for provider in ("aws", "gcp", "stripe"):
+        run(provider, config=FX)
+
+
+def test_fx_conversion_and_unit_economics(data_dir):
+    unit_economics_data(data_dir)
+    row = dict(zip(
+        ("reporting_currency", "revenue", "aws_cost", "gcp_cost", "cloud_cost", "gross_margin", "margin_pct",
+         "active_customers", "cost_per_active_customer", "missing_fx"),
+        q("SELECT reporting_currency, revenue, aws_cost, gcp_cost, cloud_cost, gross_margin, margin_pct, "
+          "active_customers, cost_per_active_customer, missing_fx FROM finops.unit_economics_monthly "
+          "WHERE month = '2026-09'")[0],
+        strict=True,
+    ))
+    # revenue: 970 EUR * 1.25 + 500 USD + 100 PLN * 0.25 (July's rate); BRL has no rate: left out, listed
+    assert row == {
+        "reporting_currency": "USD", "revenue": D("1737.5"), "aws_cost": D("200"), "gcp_cost": D("125"),
+        "cloud_cost": D("325"), "gross_margin": D("1412.5"), "margin_pct": 81.29, "active_customers": 2,
+        "cost_per_active_customer": D("162.5"), "missing_fx": ["BRL"],
+    }
+    # The per-currency view is not converted.
+    assert dict(q("SELECT currency, revenue FROM finops.monthly_margin WHERE month = '2026-09'"))["EUR"] == D("970")
+
+    run("stripe", config={**FX, "reporting_currency": "EUR"})
+    assert q("SELECT reporting_currency, revenue, cloud_cost FROM finops.unit_economics_monthly WHERE month = '2026-09'") \
+        == [("EUR", D("1390"), D("260"))]
+
+
+def test_fx_and_tag_configuration_is_validated(data_dir):
+    with pytest.raises(SqlConfigError, match="not a number"):
+        run("aws", config={"fx_rates": [{"month": "2026-09", "currency": "EUR", "rate_to_usd": "abc"}]})
+    with pytest.raises(SqlConfigError, match="YYYY-MM"):
+        run("aws", config={"fx_rates": [{"month": "Sept", "currency": "EUR", "rate_to_usd": "1"}]})
+    with pytest.raises(SqlConfigError, match="ISO 4217"):
+        run("aws", config={"reporting_currency": "US Dollar"})
+    with pytest.raises(SqlConfigError, match="not a valid column name"):
+        run("aws", config={"tag_keys": {"aws": {"team; DROP TABLE x": "user:team"}}})
+    with pytest.raises(SqlConfigError, match="YYYY-MM"):
+        run("aws", periods=["2026-13"])
+
+
+def daily_usage(period_days, service: str, cost_of_day, account: str = "111111111111"):
+    rows = {}
+    for day in period_days:
+        period = day.strftime("%Y-%m")
+        rows.setdefault(period, []).append(aws_line(
+            period, "Usage", cost_of_day(day), day=day.day, line_item_product_code=service,
+            line_item_usage_account_id=account, product="{}"))
+    return rows
+
+
+def test_an_injected_spike_is_flagged_and_normal_days_are_not(data_dir):
+    days = [date(2026, 8, 1) + timedelta(days=i) for i in range(61)]  # Aug 1 .. Sep 30
+    spike = date(2026, 9, 10)
+    ec2 = daily_usage(days, "AmazonEC2", lambda d: 400.0 if d == spike else 100.0 + d.toordinal() % 3)
+    s3 = daily_usage(days, "AmazonS3", lambda d: 50.0 + (d.toordinal() % 5) * 0.5)
+    # a new service whose first days are large: too little history to judge
+    new = daily_usage([date(2026, 9, 20) + timedelta(days=i) for i in range(5)], "AmazonBedrock", lambda d: 900.0)
+    for period in ("2026-08", "2026-09"):
+        write_aws_period(data_dir, period, ec2[period] + s3[period] + new.get(period, []))
+    run("aws")
+
+    flagged = q("SELECT usage_date, service_name, actual_cost, expected_cost, jump, history_days "
+                "FROM finops.cost_anomalies")
+    before = [100.0 + (spike - timedelta(days=i)).toordinal() % 3 for i in range(1, 15)]
+    expected = D(str(sum(before))) / 14
+    assert len(flagged) == 1, flagged
+    usage_date, service, actual, expected_cost, jump, history = flagged[0]
+    assert (usage_date, service, actual, history) == (spike, "AmazonEC2", D("400"), 40)
+    assert expected_cost == pytest.approx(expected, abs=D("0.0000001"))
+    assert jump == actual - expected_cost
+
+    # thresholds come from the configuration
+    run("aws", config={"anomaly": {"min_abs_change": 1_000}})
+    assert q("SELECT count() FROM finops.cost_anomalies") == [(0,)]
+
+
+def test_forecast_of_a_linear_month(data_dir):
+    days = [date(2026, 9, 1) + timedelta(days=i) for i in range(15)]  # September, as of the 15th
+    linear = daily_usage(days, "AmazonEC2", lambda d: 10.0 + 2 * d.day)["2026-09"]
+    flat = daily_usage(days, "AmazonS3", lambda d: 7.0)["2026-09"]
+    tax = [aws_line("2026-09", "Tax", 5.0, line_item_product_code="AmazonEC2", product="{}")]
+    write_aws_period(data_dir, "2026-09", linear + flat + tax)
+    run("aws")
+    got = {r[0]: r[1:] for r in q(
+        "SELECT service_name, as_of_date, elapsed_days, days_in_month, cost_to_date, run_rate_forecast, "
+        "trend_forecast, forecast, daily_trend FROM finops.cost_forecast WHERE month = '2026-09'")}
+    # EC2: 10 + 2d for d = 1..15 so far (390) plus 5 tax; a month of the line is sum(10 + 2d, d = 1..30) = 1230
+    as_of, elapsed, days_in_month, to_date, run_rate, trend, forecast, slope = got["AmazonEC2"]
+    assert (as_of, elapsed, days_in_month, to_date) == (date(2026, 9, 15), 15, 30, D("395"))
+    assert run_rate == D("785")  # 390 / 15 * 30 + 5
+    assert trend == pytest.approx(D("1235"), abs=D("0.000001"))
+    assert forecast == trend and slope == 2
+    assert got["AmazonS3"][4:7] == (D("210"), D("210"), D("210"))
+    with_config = {"forecast": {"min_trend_days": 20}}
+    run("aws", config=with_config)
+    assert one("SELECT forecast FROM finops.cost_forecast WHERE service_name = 'AmazonEC2'") == D("785")
