@@ -598,7 +598,8 @@ def test_mrr_and_churn_sql_on_chdb(stripe_api, stripe_client, filesystem_env, tm
         tmp_path,
         sql_file,
         "SELECT month, currency, toFloat64(mrr), active_subscriptions, new_subscriptions, churned_subscriptions, "
-        "subscriptions_at_start, subscription_churn_rate FROM finops.stripe_mrr_monthly ORDER BY month, currency",
+        "subscriptions_at_start, subscription_churn_rate, toFloat64(new_mrr) FROM finops.stripe_mrr_monthly "
+        "ORDER BY month, currency",
     )
     got = {(r[0], r[1]): r[2:] for r in rows}
 
@@ -615,18 +616,22 @@ def test_mrr_and_churn_sql_on_chdb(stripe_api, stripe_client, filesystem_env, tm
             ]
             churned = [s for s in subs if s["ended_at"] is not None and start <= s["ended_at"] < end]
             new = [s for s in subs if start <= s["start_date"] < end]
-            mrr = sum(
-                i["price"]["unit_amount"]
-                * i["quantity"]
-                * factor[i["price"]["recurring"]["interval"]]
-                / 10 ** EXPONENTS[currency]
-                for s in active
-                for i in s["items"]["data"]
-            )
+            def monthly(subscriptions):
+                return sum(
+                    i["price"]["unit_amount"]
+                    * i["quantity"]
+                    * factor[i["price"]["recurring"]["interval"]]
+                    / 10 ** EXPONENTS[currency]
+                    for s in subscriptions
+                    for i in s["items"]["data"]
+                )
+
+            mrr = monthly(active)
             g = got[(month, currency)]
             assert g[0] == pytest.approx(mrr, rel=1e-9), (month, currency)
             assert g[1:5] == [len(active), len(new), len(churned), len(at_start)], (month, currency)
             assert g[5] == pytest.approx(len(churned) / len(at_start) if at_start else 0)
+            assert g[6] == pytest.approx(monthly(new), rel=1e-9), (month, currency)
 
 
 def test_invoice_lines_beyond_the_embedded_page_are_fetched(stripe_api, stripe_client, filesystem_env):

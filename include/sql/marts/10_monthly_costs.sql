@@ -12,10 +12,27 @@ SELECT invoice_month AS month, 'gcp' AS provider, upper(currency) AS currency, s
 FROM finops.gcp_cost_daily
 GROUP BY month, provider, currency;
 
--- Stripe revenue per month: the ledger's net (charges less refunds, disputes and Stripe fees).
+-- Stripe revenue per month and currency, from the ledger (balance transactions), in major units.
+-- Only revenue moves count: charges, refunds, disputes and their reversals, Stripe's own fees and
+-- adjustments. Payouts, transfers, top-ups and reserves move money between balances and the bank;
+-- they are not revenue and are left out. net = gross_volume + refunds + disputes + other
+-- - processing_fees - stripe_fees.
 CREATE OR REPLACE VIEW finops.monthly_revenue AS
-SELECT month, upper(currency) AS currency, sum(amount) AS gross, sum(fee) AS fees, sum(net) AS net
+SELECT
+    month,
+    upper(currency)                                                             AS currency,
+    sumIf(amount, reporting_category = 'charge')                                AS gross_volume,
+    sumIf(amount, reporting_category IN ('refund', 'partial_capture_reversal'))   AS refunds,
+    sumIf(amount, reporting_category IN ('dispute', 'dispute_reversal'))        AS disputes,
+    sum(fee)                                                                    AS processing_fees,
+    -sumIf(amount, reporting_category = 'fee')                                  AS stripe_fees,
+    sumIf(amount, reporting_category = 'other_adjustment')                      AS other,
+    sum(amount)                                                                 AS gross,
+    sum(fee)                                                                    AS fees,
+    sum(net)                                                                    AS net
 FROM finops.stripe_balance_daily
+WHERE reporting_category IN
+    ('charge', 'refund', 'partial_capture_reversal', 'dispute', 'dispute_reversal', 'fee', 'other_adjustment')
 GROUP BY month, currency;
 
 -- Revenue against cloud cost, per month and currency, unconverted (converted: unit_economics_monthly).

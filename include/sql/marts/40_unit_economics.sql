@@ -14,8 +14,8 @@ WITH
         SELECT invoice_month, 'gcp', upper(currency), sum(net_cost)
         FROM finops.gcp_cost_daily GROUP BY invoice_month, upper(currency)
         UNION ALL
-        SELECT month, 'revenue', upper(currency), sum(net)
-        FROM finops.stripe_balance_daily GROUP BY month, upper(currency)
+        SELECT month, 'revenue', currency, net  -- revenue moves only (payouts etc. excluded)
+        FROM finops.monthly_revenue
     ),
     with_rate AS
     (

@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS finops.stripe_mrr_monthly
     churned_subscriptions   UInt64,
     churned_mrr             Decimal(38, 10),
     subscriptions_at_start  UInt64,
-    subscription_churn_rate Float64
+    subscription_churn_rate Float64,
+    new_mrr                 Decimal(38, 10)
 )
 ENGINE = MergeTree
 ORDER BY (month, currency);
@@ -118,7 +119,8 @@ SELECT
     countIf(churned AND counted)           AS churned_subscriptions,
     sumIf(subscription_mrr, churned AND counted) AS churned_mrr,
     countIf(active_at_start)               AS subscriptions_at_start,
-    if(subscriptions_at_start = 0, 0, churned_subscriptions / subscriptions_at_start) AS subscription_churn_rate
+    if(subscriptions_at_start = 0, 0, churned_subscriptions / subscriptions_at_start) AS subscription_churn_rate,
+    sumIf(subscription_mrr, started AND counted) AS new_mrr
 FROM flags
 GROUP BY month, currency;
 
