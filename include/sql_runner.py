@@ -531,11 +531,17 @@ def run_transformations(
                 f"INSERT INTO {STATE_TABLE} (provider, load_id, built_at) VALUES "
                 f"({quote_string(provider)}, {quote_string(watermark)}, now64(3))"
             )
+        marts = {}
+        if destination == "filesystem":
+            # Local dashboards (Rill on DuckDB) read the derived tables as parquet: data/marts/<table>.parquet.
+            from include.mart_export import export_marts
+
+            marts = export_marts(client, settings.data_dir())
     finally:
         client.close()
-    log.info("%s SQL on %s (periods %s): %d raw views, %d statements", provider, destination,
-             "all" if selected is None else selected, len(views), statements)
-    return {"raw_views": views, "statements": statements, "periods": selected}
+    log.info("%s SQL on %s (periods %s): %d raw views, %d statements, %d marts exported", provider, destination,
+             "all" if selected is None else selected, len(views), statements, len(marts))
+    return {"raw_views": views, "statements": statements, "periods": selected, "marts": marts}
 
 
 def query(sql: str, destination: str | None = None, parameters: dict | None = None):

@@ -284,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"Reconciled with the generated data to the cent ({len(months)} months, 3 providers).")
     print(f"Raw parquet: {args.data_dir.resolve() / 'raw'}   Embedded ClickHouse: {args.data_dir.resolve() / 'chdb'}")
+    print(f"Dashboards: the derived tables are in {args.data_dir.resolve() / 'marts'}; `cd rill && rill start` shows them.")
     say("done")
     return 0
 

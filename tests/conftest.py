@@ -1,8 +1,8 @@
 """Shared test setup: make `include`, `plugins` and `standins` importable and keep dlt quiet."""
 
 import os
-import tempfile
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,7 +8,7 @@ import pendulum
 from include.dag_config import backfill_invoice_months, backfill_params, run_date, run_type
 
 
-class SdkRunType(str, Enum):  # like the task SDK's generated enum: str() is "SdkRunType.BACKFILL"
+class SdkRunType(str, Enum):  # noqa: UP042 - like the task SDK's generated enum: str() is "SdkRunType.BACKFILL"
     BACKFILL = "backfill"
     SCHEDULED = "scheduled"
 

@@ -616,7 +616,7 @@ def test_mrr_and_churn_sql_on_chdb(stripe_api, stripe_client, filesystem_env, tm
             ]
             churned = [s for s in subs if s["ended_at"] is not None and start <= s["ended_at"] < end]
             new = [s for s in subs if start <= s["start_date"] < end]
-            def monthly(subscriptions):
+            def monthly(subscriptions, currency=currency):
                 return sum(
                     i["price"]["unit_amount"]
                     * i["quantity"]

@@ -9,3 +9,6 @@ CREATE DATABASE IF NOT EXISTS finops_raw;
 
 -- Derived tables and views: what dashboards read.
 CREATE DATABASE IF NOT EXISTS finops;
+
+-- Rill's model views over the `finops` tables (Rill creates its models as views in its database).
+CREATE DATABASE IF NOT EXISTS finops_rill;

@@ -27,3 +27,5 @@ CREATE ROLE IF NOT EXISTS finops_dashboard_role;
 GRANT SELECT ON finops.* TO finops_dashboard_role;
 GRANT SELECT ON finops_raw.* TO finops_dashboard_role;
 GRANT CREATE TEMPORARY TABLE ON *.* TO finops_dashboard_role;
+-- Rill (connector mode readwrite) keeps its models as views in finops_rill: views only, nothing else.
+GRANT SELECT, CREATE VIEW, DROP VIEW, SHOW ON finops_rill.* TO finops_dashboard_role;

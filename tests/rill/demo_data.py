@@ -1,0 +1,55 @@
+"""Build the demo data the Rill tests run on: the real load tasks against the stand-ins, the SQL layer
+on embedded ClickHouse, then the marts exported as parquet (what `rill start rill/` reads locally).
+
+Same path as `make demo` without the Airflow scheduler: standins.demo generates the data and starts the
+S3 / BigQuery / Stripe stand-ins, the three load tasks (include.loaders.*) run on the `filesystem`
+destination, then include.sql_runner.run_transformations for aws, gcp and stripe, then
+include.mart_export.export_marts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import ExitStack
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+MONTHS = 3
+AWS_ROWS, GCP_ROWS, STRIPE_CUSTOMERS = 3_000, 150, 40
+
+
+def build(data_dir: Path, workdir: Path, months: int = MONTHS) -> dict:
+    """Load, transform and export into `data_dir`; returns the export's {table: rows}."""
+    from standins import demo
+
+    month_list = demo.demo_months(date.today(), months)
+    data = demo.generate_sample_data(month_list, AWS_ROWS, GCP_ROWS, STRIPE_CUSTOMERS)
+    env = {
+        "FINOPS_DESTINATION": "filesystem",
+        "FINOPS_DATA_DIR": str(data_dir),
+        "DLT_DATA_DIR": str(data_dir / "dlt_home"),
+        "RUNTIME__DLTHUB_TELEMETRY": "false",
+    }
+    with pytest.MonkeyPatch.context() as patch, ExitStack() as stack:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        for key, value in demo.start_standins(stack, data, workdir).items():
+            patch.setenv(key, value)
+        from include import sql_runner
+        from include.loaders import aws, gcp, stripe
+        from include.mart_export import export_marts
+
+        aws.load({}, logical_date=date.today())
+        gcp.load({}, config=json.loads(os.environ["AIRFLOW_VAR_GCP_COSTS_CONFIG"]))
+        stripe.load({}, config=json.loads(os.environ["AIRFLOW_VAR_STRIPE_REVENUE_CONFIG"]))
+        for provider in ("aws", "gcp", "stripe"):
+            sql_runner.run_transformations(provider, config={})
+        client = sql_runner.clickhouse_client("filesystem")
+        try:
+            exported = export_marts(client, data_dir)
+        finally:
+            client.close()
+    return {"months": month_list, "exported": exported, "expected": demo.expected_totals(data)}
