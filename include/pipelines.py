@@ -31,7 +31,7 @@ def root_cause(exc: BaseException) -> BaseException:
 
 
 def _configure_dlt() -> None:
-    os.environ.setdefault("DLT_DATA_DIR", str(settings.data_dir() / "dlt_home"))
+    # DLT_DATA_DIR and telemetry are set when `include` is imported (include/__init__.py).
     # Every raw row carries the id of the load that wrote it: the SQL layer reads only rows of
     # completed loads (listed in `_dlt_loads`), and the newest load of a billing period.
     os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")

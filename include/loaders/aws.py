@@ -94,10 +94,11 @@ def load(params: dict | None = None, logical_date: date | None = None, run_type:
     if not config["bucket"]:
         raise ValueError(f"Airflow Variable {CONFIG_VARIABLE!r} must name the CUR export's S3 `bucket`")
     credentials = credentials_from_connection(config["aws_conn_id"])
-    deliveries = list_deliveries(
+    export_format, deliveries = list_deliveries(
         config["bucket"], config["prefix"], config["export_name"], credentials, config["export_format"]
     )
-    available = [d.billing_period for d in deliveries]
+    by_period = {d.billing_period: d for d in deliveries}
+    available = list(by_period)
     full_refresh = bool(params.get("full_refresh"))
     window = month_window(logical_date or date.today(), int(config["refresh_months"]))
     refresh_from = None
@@ -124,11 +125,11 @@ def load(params: dict | None = None, logical_date: date | None = None, run_type:
             config["prefix"],
             config["export_name"],
             credentials,
-            billing_periods=[period],
             full_refresh=full_refresh,
             replace_by_period=destination == "clickhouse",
             refresh_from=refresh_from,
-            export_format=config["export_format"],
+            export_format=export_format,
+            deliveries=[by_period[period]],  # discovered once above
         )
         counts, load_id = run_pipeline_with_load_id(
             "aws_costs", source, destination=destination, partition=period if destination == "filesystem" else None

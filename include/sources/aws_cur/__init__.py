@@ -47,9 +47,9 @@ def find_deliveries(filesystem, bucket: str, prefix: str, export_name: str, expo
 
 def list_deliveries(
     bucket: str, prefix: str, export_name: str, credentials: dict, export_format: str = "auto"
-) -> list[BillingPeriodDelivery]:
-    """The billing periods of an export, each with its newest delivery (from the manifests)."""
-    return find_deliveries(s3_filesystem(credentials), bucket, prefix, export_name, export_format)[1]
+) -> tuple[str, list[BillingPeriodDelivery]]:
+    """(format, deliveries): the billing periods of an export, each with its newest delivery."""
+    return find_deliveries(s3_filesystem(credentials), bucket, prefix, export_name, export_format)
 
 
 @dlt.source(name="aws_cur")
@@ -63,6 +63,7 @@ def aws_cur_source(
     replace_by_period: bool = True,
     refresh_from: str | None = None,
     export_format: str = "auto",
+    deliveries: Sequence[BillingPeriodDelivery] | None = None,
 ):
     """CUR 2.0 line items of the newest delivery of each billing period (all, or `billing_periods`).
 
@@ -72,13 +73,20 @@ def aws_cur_source(
     commits together with the data.
 
     `export_format`: `cur2`, `legacy` or `auto` (detected from the bucket layout).
+    `deliveries`: already discovered deliveries (with a concrete `export_format`), so a caller that
+    loads period by period reads the manifests once, not once per period.
     `credentials`: aws_access_key_id, aws_secret_access_key, aws_session_token, region_name and
     endpoint_url (for S3-compatible storage), as derived from the Airflow AWS connection.
     `replace_by_period`: on destinations that merge (ClickHouse), loading a period deletes that
     period's previous rows in the same load (dlt delete-insert on `billing_period`).
     """
     filesystem = s3_filesystem(credentials)
-    detected, deliveries = find_deliveries(filesystem, bucket, prefix, export_name, export_format)
+    if deliveries is None:
+        detected, deliveries = find_deliveries(filesystem, bucket, prefix, export_name, export_format)
+    elif export_format in ("cur2", "legacy"):
+        detected = export_format
+    else:
+        raise ValueError("with `deliveries`, export_format must be the detected one: cur2 or legacy")
     if billing_periods:
         wanted = set(billing_periods)
         deliveries = [d for d in deliveries if d.billing_period in wanted]
