@@ -147,6 +147,8 @@ class _Gen:
             if c not in CURRENCIES:
                 raise ValueError(f"unsupported sample currency {c!r}; choose from {sorted(CURRENCIES)}")
         self.rng = random.Random(seed)
+        # Plan changes draw from their own generator, so adding them left every other value as it was.
+        self.plan_rng = random.Random(seed * 7919 + 1)
         self.months = sorted(set(months))
         self.start = int(_month_start(self.months[0]).timestamp())
         last = _month_start(self.months[-1])
@@ -182,16 +184,19 @@ class _Gen:
     def fixed_fee(self, currency: str) -> int:
         return minor_amount(0.30, currency) if CURRENCIES[currency][0] else int(round(0.30 * CURRENCIES[currency][1]))
 
-    def event(self, type_: str, obj: dict, created: int) -> None:
+    def event(self, type_: str, obj: dict, created: int, previous_attributes: dict | None = None) -> None:
         if not self.include_events or not self.start <= created < self.end:
             return
+        data = {"object": json.loads(json.dumps(obj))}
+        if previous_attributes is not None:
+            data["previous_attributes"] = json.loads(json.dumps(previous_attributes))
         self.out["events"].append(
             {
                 "id": self.id("evt"),
                 "object": "event",
                 "api_version": None,
                 "created": created,
-                "data": {"object": json.loads(json.dumps(obj))},
+                "data": data,
                 "livemode": False,
                 "pending_webhooks": 0,
                 "request": {"id": None, "idempotency_key": None},
@@ -430,25 +435,35 @@ class _Gen:
             "trial_start": None,
         }
         period_start, period_end = periods[-1]
-        sub["items"]["data"].append(
-            {
-                "id": item_id,
-                "object": "subscription_item",
-                "created": created + 1,
-                "current_period_end": period_end,
-                "current_period_start": period_start,
-                "discounts": [],
-                "metadata": {},
-                "price": json.loads(json.dumps(price)),
-                "quantity": quantity,
-                "subscription": sub_id,
-                "tax_rates": [],
-            }
-        )
+        item = {
+            "id": item_id,
+            "object": "subscription_item",
+            "created": created + 1,
+            "current_period_end": period_end,
+            "current_period_start": period_start,
+            "discounts": [],
+            "metadata": {},
+            "price": json.loads(json.dumps(price)),
+            "quantity": quantity,
+            "subscription": sub_id,
+            "tax_rates": [],
+        }
+        sub["items"]["data"].append(item)
         created_snapshot = json.loads(json.dumps(sub))
         created_snapshot.update(status="active", canceled_at=None, ended_at=None)
         created_snapshot["cancellation_details"] = {"comment": None, "feedback": None, "reason": None}
         self.event("customer.subscription.created", created_snapshot, created)
+
+        change = self.plan_change(plan, interval, currency, quantity, periods, canceled_at)
+        if change:
+            # The item now has the new price and quantity; the change is prorated (Stripe's default
+            # create_prorations) on the next period's invoice.
+            old_item = json.loads(json.dumps(item))
+            item.update(price=json.loads(json.dumps(change["price"])), quantity=change["quantity"])
+            updated = json.loads(json.dumps(sub))
+            updated.update(status="active", canceled_at=None, ended_at=None)
+            updated["cancellation_details"] = {"comment": None, "feedback": None, "reason": None}
+            self.event("customer.subscription.updated", updated, change["at"], {"items": {"data": [old_item]}})
 
         last_failed = False
         for number, (p_start, p_end) in enumerate(periods, start=1):
@@ -456,7 +471,16 @@ class _Gen:
                 break
             if p_start < self.start:
                 continue  # billing before the window is not part of the sample
-            last_failed = self.invoice(customer, sub, item_id, price, quantity, number, p_start, p_end)
+            lines = []
+            if change and number - 1 > change["period"]:
+                bill_price, bill_quantity = change["price"], change["quantity"]
+                if number - 1 == change["period"] + 1:
+                    lines += self.proration_lines(sub_id, item_id, price, quantity, change, periods)
+            else:
+                bill_price, bill_quantity = price, quantity
+            lines.insert(0, self.line(sub_id, item_id, bill_price, bill_quantity,
+                                      bill_price["unit_amount"] * bill_quantity, p_start, p_end))
+            last_failed = self.invoice(customer, sub, lines, number, p_start, p_end)
         if status == "active" and last_failed:
             sub["status"] = "past_due"
             customer["delinquent"] = True
@@ -464,20 +488,117 @@ class _Gen:
             self.event("customer.subscription.deleted", sub, canceled_at)
         self.out["subscriptions"].append(sub)
 
-    def invoice(
-        self, customer: dict, sub: dict, item_id: str, price: dict, quantity: int, number: int, p_start: int, p_end: int
-    ) -> bool:
+    def plan_change(
+        self, plan: str, interval: str, currency: str, quantity: int, periods: list[tuple[int, int]],
+        canceled_at: int | None,
+    ) -> dict | None:
+        """About one in four subscriptions changes plan or quantity once, in the middle of a billing
+        period inside the window that is followed by an invoiced one; None when it does not."""
+        rng = self.plan_rng
+        candidates = [
+            j for j in range(len(periods) - 1)
+            if periods[j][0] >= self.start and periods[j + 1][0] + 2 * 3600 < self.end
+            and (canceled_at is None or canceled_at > periods[j + 1][0])
+        ]
+        if not candidates or rng.random() >= 0.25:
+            return None
+        j = rng.choice(candidates)
+        at = rng.randint(periods[j][0] + DAY, periods[j][1] - DAY)
+        names = [p[0] for p in PLANS]
+        if rng.random() < 0.5:  # seats up or down
+            new_plan = plan
+            new_quantity = quantity - 1 if quantity > 1 and rng.random() < 0.4 else quantity + rng.randint(1, 3)
+        else:  # one plan up or down
+            index = names.index(plan)
+            index = index + 1 if index == 0 or (index < len(names) - 1 and rng.random() < 0.6) else index - 1
+            new_plan, new_quantity = names[index], quantity
+        return {"period": j, "at": at, "price": self.prices[(new_plan, currency, interval)], "quantity": new_quantity}
+
+    def proration_lines(
+        self, sub_id: str, item_id: str, price: dict, quantity: int, change: dict, periods: list[tuple[int, int]]
+    ) -> list[dict]:
+        """"Unused time on" the old plan (a credit) and "remaining time on" the new one, from the change
+        to the end of its period, as Stripe prorates by the second."""
+        start, end = periods[change["period"]]
+        share = (end - change["at"]) / (end - start)
+
+        def prorated(amount: int) -> int:
+            value = round(amount * share)
+            return value - value % 10 if CURRENCIES[price["currency"]][0] == 3 else value
+
+        return [
+            self.line(sub_id, item_id, price, quantity, -prorated(price["unit_amount"] * quantity), change["at"], end,
+                      proration=True),
+            self.line(sub_id, item_id, change["price"], change["quantity"],
+                      prorated(change["price"]["unit_amount"] * change["quantity"]), change["at"], end, proration=True),
+        ]
+
+    def line(
+        self, sub_id: str, item_id: str, price: dict, quantity: int, amount: int, start: int, end: int,
+        proration: bool = False,
+    ) -> dict:
+        """An invoice line of the pinned API version: a subscription item's period, or a proration
+        (backed by an invoice item)."""
+        if proration:
+            parent = {
+                "type": "invoice_item_details",
+                "invoice_item_details": {
+                    "invoice_item": self.id("ii"),
+                    "proration": True,
+                    "proration_details": {"credited_items": None},
+                    "subscription": sub_id,
+                },
+                "subscription_item_details": None,
+            }
+            description = f"{'Unused' if amount < 0 else 'Remaining'} time on {quantity} × {price['nickname']}"
+        else:
+            parent = {
+                "type": "subscription_item_details",
+                "invoice_item_details": None,
+                "subscription_item_details": {
+                    "invoice_item": None,
+                    "proration": False,
+                    "proration_details": {"credited_items": None},
+                    "subscription": sub_id,
+                    "subscription_item": item_id,
+                },
+            }
+            description = f"{quantity} × {price['nickname']}"
+        return {
+            "id": self.id("il"),
+            "object": "line_item",
+            "amount": amount,
+            "currency": price["currency"],
+            "description": description,
+            "discount_amounts": [],
+            "discountable": not proration,
+            "discounts": [],
+            "invoice": None,  # set by invoice()
+            "livemode": False,
+            "metadata": {},
+            "parent": parent,
+            "period": {"end": end, "start": start},
+            "pricing": {
+                "type": "price_details",
+                "price_details": {"price": price["id"], "product": price["product"]},
+                "unit_amount_decimal": str(price["unit_amount"]),
+            },
+            "quantity": quantity,
+            "taxes": [],
+        }
+
+    def invoice(self, customer: dict, sub: dict, lines: list[dict], number: int, p_start: int, p_end: int) -> bool:
         """One paid (or failed) subscription invoice with its charge; returns True if payment failed."""
         rng = self.rng
         currency = customer["currency"]
-        amount = price["unit_amount"] * quantity
+        amount = sum(line["amount"] for line in lines)
         created = p_start
         finalized = created + 3600
         charge_at = finalized + rng.randint(1, 600)
         failed = rng.random() < self.failure_rate
         inv_id = self.id("in")
         customer["next_invoice_sequence"] = number + 1
-        interval = price["recurring"]["interval"]
+        interval = sub["items"]["data"][0]["price"]["recurring"]["interval"]
         charge_id = self.id("ch")
         month = datetime.fromtimestamp(created, UTC).strftime("%Y-%m")
         invoice = {
@@ -508,42 +629,9 @@ class _Gen:
             "lines": {
                 "object": "list",
                 "has_more": False,
-                "total_count": 1,
+                "total_count": len(lines),
                 "url": f"/v1/invoices/{inv_id}/lines",
-                "data": [
-                    {
-                        "id": self.id("il"),
-                        "object": "line_item",
-                        "amount": amount,
-                        "currency": currency,
-                        "description": f"{quantity} × {price['nickname']}",
-                        "discount_amounts": [],
-                        "discountable": True,
-                        "discounts": [],
-                        "invoice": inv_id,
-                        "livemode": False,
-                        "metadata": {},
-                        "parent": {
-                            "type": "subscription_item_details",
-                            "invoice_item_details": None,
-                            "subscription_item_details": {
-                                "invoice_item": None,
-                                "proration": False,
-                                "proration_details": {"credited_items": None},
-                                "subscription": sub["id"],
-                                "subscription_item": item_id,
-                            },
-                        },
-                        "period": {"end": p_end, "start": p_start},
-                        "pricing": {
-                            "type": "price_details",
-                            "price_details": {"price": price["id"], "product": price["product"]},
-                            "unit_amount_decimal": str(price["unit_amount"]),
-                        },
-                        "quantity": quantity,
-                        "taxes": [],
-                    }
-                ],
+                "data": [dict(line, invoice=inv_id) for line in lines],
             },
             "livemode": False,
             "metadata": {},

@@ -557,81 +557,97 @@ def test_loader_full_refresh_failure_message_and_intact_data(stripe_api, filesys
     assert len(_read(filesystem_env, "balance_transactions")) == len(data["balance_transactions"])
 
 
-def _run_sql_file_on_chdb(data_dir: Path, tmp_path: Path, sql_file: Path, query: str) -> list[list]:
-    """Raw views over the parquet dlt wrote, then a SQL file of include/sql/stripe, then `query` (chdb)."""
-    import subprocess
-    import sys
-
-    root = Path(__file__).resolve().parents[2]
-    script = f"""
-import json, sys
-sys.path.insert(0, {str(root)!r})
-import clickhouse_connect
-from include.sql_runner import split_statements
-c = clickhouse_connect.get_client(dsn='chdb://{tmp_path / "chdb_sql"}')
-c.command('CREATE DATABASE IF NOT EXISTS finops_raw')
-import pathlib
-for table in ('subscriptions', 'subscription_items', 'balance_transactions'):
-    if not pathlib.Path('{data_dir}/raw/stripe_revenue/' + table).is_dir():
-        continue
-    c.command(f"CREATE OR REPLACE VIEW finops_raw.stripe_revenue__{{table}} AS SELECT * FROM "
-              f"file('{data_dir}/raw/stripe_revenue/{{table}}/**/*.parquet', Parquet)")
-for statement in split_statements(open({str(sql_file)!r}).read()):
-    c.command(statement)
-print(json.dumps([list(r) for r in c.query({query!r}).result_rows], default=str))
-"""
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180)
-    assert out.returncode == 0, out.stderr[-4000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def _month_ends(months: list[str]) -> list[tuple[str, int, int]]:
+    """(month, first second, first second of the next month) per month."""
+    out = []
+    for month in months:
+        y, m = map(int, month.split("-"))
+        start = int(datetime(y, m, 1, tzinfo=UTC).timestamp())
+        out.append((month, start, int(datetime(y + m // 12, m % 12 + 1, 1, tzinfo=UTC).timestamp())))
+    return out
 
 
-def test_mrr_and_churn_sql_on_chdb(stripe_api, stripe_client, filesystem_env, tmp_path):
-    from datetime import datetime
+def test_mrr_movements_and_churn_on_chdb_equal_an_independent_computation(stripe_api, stripe_client, filesystem_env):
+    """Loaded through the real source, built by the real SQL task, checked against the generator's own
+    history: each subscription's plan before and after its change comes from the
+    customer.subscription.updated events (the SQL never reads events), the current plan from the
+    subscription. Months that invoices cover show what was billed then, the others the current plan."""
+    from include.sql_runner import query, run_transformations
 
     data = generate_stripe_data(MONTHS, seed=31, customers=120, currencies=("usd", "jpy"))
     stripe_api.add_all(data)
-    _run(stripe_client, resources=["subscriptions"])
-    _run(stripe_client, resources=["subscriptions"])  # a second snapshot: dedup must hold
-    sql_file = Path(__file__).resolve().parents[2] / "include" / "sql" / "stripe" / "40_stripe_mrr_monthly.sql"
-    rows = _run_sql_file_on_chdb(
-        filesystem_env,
-        tmp_path,
-        sql_file,
-        "SELECT month, currency, toFloat64(mrr), active_subscriptions, new_subscriptions, churned_subscriptions, "
-        "subscriptions_at_start, subscription_churn_rate, toFloat64(new_mrr) FROM finops.stripe_mrr_monthly "
-        "ORDER BY month, currency",
-    )
-    got = {(r[0], r[1]): r[2:] for r in rows}
+    resources = ["subscriptions", "invoices", "prices", "balance_transactions"]
+    _run(stripe_client, resources=resources)
+    _run(stripe_client, resources=resources)  # a second snapshot: dedup must hold
+    run_transformations("stripe", periods=None, config={})
+    loaded_at = query("SELECT toUnixTimestamp(max(_loaded_at)) FROM finops_raw.stripe_revenue__subscriptions")[1][0][0]
+    columns = ["mrr", "mrr_at_start", "new_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr",
+               "reactivation_mrr", "active_subscriptions", "new_subscriptions", "churned_subscriptions",
+               "subscriptions_at_start", "subscription_churn_rate"]
+    rows = query(f"SELECT month, currency, {', '.join(f'toFloat64({c})' for c in columns)} "
+                 "FROM finops.stripe_mrr_monthly ORDER BY month, currency")[1]
+    got = {(r[0], r[1]): dict(zip(columns, r[2:], strict=True)) for r in rows}
 
     factor = {"month": 1, "year": 1 / 12}
-    for month in MONTHS:
-        start = int(datetime.fromisoformat(month + "-01T00:00:00+00:00").timestamp())
-        y, m = map(int, month.split("-"))
-        end = int(datetime(y + m // 12, m % 12 + 1, 1, tzinfo=UTC).timestamp())
-        for currency in ("usd", "jpy"):
-            subs = [s for s in data["subscriptions"] if s["currency"] == currency]
+
+    def monthly(items, currency) -> float:
+        return sum(i["price"]["unit_amount"] * i["quantity"] * factor[i["price"]["recurring"]["interval"]]
+                   for i in items) / 10 ** EXPONENTS[currency]
+
+    changes = {e["data"]["object"]["id"]: e for e in data["events"] if e["type"] == "customer.subscription.updated"}
+    covered = defaultdict(list)  # subscription -> [(start, end)] of its billed lines
+    for invoice in data["invoices"]:
+        if invoice["status"] not in ("draft", "void"):
+            sub_id = invoice["parent"]["subscription_details"]["subscription"]
+            covered[sub_id] += [(x["period"]["start"], x["period"]["end"]) for x in invoice["lines"]["data"]]
+
+    def mrr_at(sub, end) -> float:
+        if not (sub["start_date"] < end and (sub["ended_at"] is None or sub["ended_at"] >= end)):
+            return 0.0
+        items = sub["items"]["data"]
+        billed = end <= loaded_at and any(s < end <= e for s, e in covered[sub["id"]])
+        change = changes.get(sub["id"])
+        if billed and change and end <= change["created"]:
+            items = change["data"]["previous_attributes"]["items"]["data"]
+        return monthly(items, sub["currency"])
+
+    months = _month_ends([m for m, _ in sorted({k[0]: 0 for k in got}.items())])
+    assert months[0][0] <= MONTHS[0] and months[-1][0] == datetime.fromtimestamp(loaded_at, UTC).strftime("%Y-%m")
+    moves = Counter()
+    for currency in ("usd", "jpy"):
+        subs = [s for s in data["subscriptions"] if s["currency"] == currency]
+        previous = {s["id"]: 0.0 for s in subs}
+        for month, start, end in months:
+            now = {s["id"]: mrr_at(s, end) for s in subs}
+            delta = {k: now[k] - previous[k] for k in now}
+            expected = {
+                "mrr": sum(now.values()),
+                "mrr_at_start": sum(previous.values()),
+                "new_mrr": sum(d for k, d in delta.items() if previous[k] == 0 and now[k] > 0),
+                "expansion_mrr": sum(d for k, d in delta.items() if previous[k] > 0 and d > 0),
+                "contraction_mrr": -sum(d for k, d in delta.items() if now[k] > 0 and d < 0),
+                "churned_mrr": sum(previous[k] for k in now if previous[k] > 0 and now[k] == 0),
+                "reactivation_mrr": 0.0,  # one subscription per customer here
+            }
+            g = got.get((month, currency))
+            if g is None:
+                assert all(v == 0 for v in expected.values()), (month, currency)
+                previous = now
+                continue
+            for name, value in expected.items():
+                assert g[name] == pytest.approx(value, rel=1e-9, abs=1e-6), (month, currency, name)
+                moves[name] += value > 0
             active = [s for s in subs if s["start_date"] < end and (s["ended_at"] is None or s["ended_at"] >= end)]
-            at_start = [
-                s for s in subs if s["start_date"] < start and (s["ended_at"] is None or s["ended_at"] >= start)
-            ]
+            at_start = [s for s in subs
+                        if s["start_date"] < start and (s["ended_at"] is None or s["ended_at"] >= start)]
             churned = [s for s in subs if s["ended_at"] is not None and start <= s["ended_at"] < end]
             new = [s for s in subs if start <= s["start_date"] < end]
-            def monthly(subscriptions, currency=currency):
-                return sum(
-                    i["price"]["unit_amount"]
-                    * i["quantity"]
-                    * factor[i["price"]["recurring"]["interval"]]
-                    / 10 ** EXPONENTS[currency]
-                    for s in subscriptions
-                    for i in s["items"]["data"]
-                )
-
-            mrr = monthly(active)
-            g = got[(month, currency)]
-            assert g[0] == pytest.approx(mrr, rel=1e-9), (month, currency)
-            assert g[1:5] == [len(active), len(new), len(churned), len(at_start)], (month, currency)
-            assert g[5] == pytest.approx(len(churned) / len(at_start) if at_start else 0)
-            assert g[6] == pytest.approx(monthly(new), rel=1e-9), (month, currency)
+            assert [g["active_subscriptions"], g["new_subscriptions"], g["churned_subscriptions"],
+                    g["subscriptions_at_start"]] == [len(active), len(new), len(churned), len(at_start)], month
+            assert g["subscription_churn_rate"] == pytest.approx(len(churned) / len(at_start) if at_start else 0)
+            previous = now
+    # the sample has every kind of movement, so each comparison above could have failed
+    assert all(moves[k] > 0 for k in ("new_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr")), moves
 
 
 def test_invoice_lines_beyond_the_embedded_page_are_fetched(stripe_api, stripe_client, filesystem_env):

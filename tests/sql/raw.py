@@ -242,6 +242,7 @@ def write_stripe(data_dir: Path, transactions: list[dict], subscriptions: list[d
         "start_date": pa.array([at(s["start"]) for s in subs], ts),
         "ended_at": pa.array([at(s["ended"]) for s in subs], ts),
         "trial_end": pa.array([None] * m, ts),
+        "current_period_start": pa.array([None] * m, ts),
         "_loaded_at": pa.array([loaded_at] * m, ts),
         "_dlt_load_id": pa.array([load_id] * m, pa.string()),
     }), load_id)
@@ -259,4 +260,26 @@ def write_stripe(data_dir: Path, transactions: list[dict], subscriptions: list[d
         "_dlt_load_id": pa.array([load_id] * m, pa.string()),
     }), load_id)
     write_loads(data_dir, "stripe_revenue", [load_id])
+    return load_id
+
+
+def write_stripe_objects(data_dir: Path, objects: dict[str, list[dict]], loaded_at: datetime,
+                         load_id: str | None = None, completed: bool = True) -> str:
+    """Stripe API objects ({table: [object, ...]}, as the API returns them) written through the
+    source's own flattening (include/sources/stripe_revenue/helpers.py), so the rows are exactly what
+    a load of those objects writes; `subscriptions` also writes their `subscription_items`."""
+    from include.sources.stripe_revenue import INCREMENTAL_RESOURCES, MUTABLE_RESOURCES
+    from include.sources.stripe_revenue.helpers import SUBSCRIPTION_ITEM_COLUMNS, flatten, subscription_items, to_arrow
+
+    load_id = load_id or new_load_id()
+    columns = {**INCREMENTAL_RESOURCES, **MUTABLE_RESOURCES, "subscription_items": SUBSCRIPTION_ITEM_COLUMNS}
+    tables = dict(objects)
+    if "subscriptions" in tables:
+        tables["subscription_items"] = [i for s in tables["subscriptions"] for i in subscription_items(s)]
+    for table, rows in tables.items():
+        arrow = to_arrow([flatten(o, columns[table], {"_loaded_at": loaded_at}) for o in rows], columns[table])
+        arrow = arrow.append_column("_dlt_load_id", pa.array([load_id] * len(rows), pa.string()))
+        write_table(data_dir, "stripe_revenue", table, arrow, load_id)
+    if completed:
+        write_loads(data_dir, "stripe_revenue", [load_id])
     return load_id

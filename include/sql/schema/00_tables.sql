@@ -57,5 +57,5 @@ CREATE TABLE IF NOT EXISTS finops.sql_build_state
 ENGINE = MergeTree
 ORDER BY (provider, built_at);
 
--- Owned by stripe/40_stripe_mrr_monthly.sql; created here so that the marts can read it early.
+-- Rebuilt by stripe/40_stripe_mrr_monthly.sql; created here so that the marts can read it early.
 CREATE TABLE IF NOT EXISTS finops.stripe_mrr_monthly {{ ddl.stripe_mrr_monthly() }};
