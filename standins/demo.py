@@ -213,6 +213,27 @@ def margin_report(data_dir: Path) -> tuple[list[str], list[tuple]]:
     )
 
 
+def mrr_report(data_dir: Path, months: list[str]) -> tuple[list[str], list[tuple]]:
+    """MRR and its movements per month of the sample (finops.stripe_mrr_monthly)."""
+    os.environ["FINOPS_DATA_DIR"] = str(data_dir)
+    from include.sql_runner import query
+
+    listed = ", ".join(f"'{m}'" for m in months)
+    return query(
+        "SELECT month, upper(currency) AS currency, mrr_at_start, new_mrr, expansion_mrr, reactivation_mrr, "
+        f"contraction_mrr, churned_mrr, mrr FROM finops.stripe_mrr_monthly WHERE month IN ({listed}) "
+        "ORDER BY month, currency",
+        destination="filesystem",
+    )
+
+
+def mrr_problems(rows: list[tuple]) -> list[str]:
+    """Months whose MRR is not the MRR at the start plus its movements (empty when all add up)."""
+    return [f"{month} {currency}: {start} + {new} + {up} + {back} - {down} - {lost} != {end}"
+            for month, currency, start, new, up, back, down, lost, end in rows
+            if start + new + up + back - down - lost != end]
+
+
 def format_table(columns: list[str], rows: list[tuple]) -> str:
     def cell(value) -> str:
         if isinstance(value, Decimal):
@@ -283,6 +304,16 @@ def main(argv: list[str] | None = None) -> int:
         print("RECONCILIATION FAILED:\n  " + "\n  ".join(problems))
         return 1
     print(f"Reconciled with the generated data to the cent ({len(months)} months, 3 providers).")
+    print()
+    mrr_columns, mrr_rows = mrr_report(args.data_dir.resolve(), months)
+    print("MRR movements per month (Stripe subscriptions; history from invoice lines, prorations included)")
+    print(format_table(mrr_columns, mrr_rows))
+    problems = mrr_problems(mrr_rows)
+    if problems or not mrr_rows:
+        print("MRR DOES NOT ADD UP:\n  " + "\n  ".join(problems or ["no MRR rows"]))
+        return 1
+    print("Every month: MRR at start + new + expansion + reactivation - contraction - churned = MRR at end.")
+    print()
     print(f"Raw parquet: {args.data_dir.resolve() / 'raw'}   Embedded ClickHouse: {args.data_dir.resolve() / 'chdb'}")
     print(f"Dashboards: the derived tables are in {args.data_dir.resolve() / 'marts'}; `cd rill && rill start` shows them.")
     say("done")

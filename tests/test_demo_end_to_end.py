@@ -67,6 +67,8 @@ def test_demo_prints_totals_that_reconcile_with_the_generated_data(tmp_path):
     for dag_id in ("aws_costs", "gcp_costs", "stripe_revenue"):
         assert f"{dag_id} succeeded" in result.stdout
     assert "Reconciled with the generated data to the cent" in result.stdout
+    assert "Every month: MRR at start + new + expansion + reactivation - contraction - churned = MRR at end." \
+        in result.stdout
 
     printed = printed_table(result.stdout)
     expected = independent_totals(months)

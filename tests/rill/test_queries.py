@@ -190,13 +190,19 @@ def test_revenue_breakdown_per_month_equals_the_sql_layer_and_the_generated_data
 
 
 def test_mrr_and_churn_per_month_equal_the_sql_layer(engine, clickhouse):
-    expected = {month: (cents(mrr), churned, at_start, cents(new - lost)) for month, mrr, churned, at_start, new, lost
+    expected = {month: (cents(mrr), churned, at_start, cents(mrr - mrr_at_start), cents(up), cents(down))
+                for month, mrr, churned, at_start, mrr_at_start, up, down
                 in sql_layer(clickhouse, "SELECT month, sum(mrr), sum(churned_subscriptions), sum(subscriptions_at_start), "
-                                         "sum(new_mrr), sum(churned_mrr) FROM finops.stripe_mrr_monthly GROUP BY month")}
+                                         "sum(mrr_at_start), sum(expansion_mrr), sum(contraction_mrr) "
+                                         "FROM finops.stripe_mrr_monthly GROUP BY month")}
     mrr = rill.measure_totals(engine, "stripe_mrr", "month")
     assert {m: cents(v["mrr_month_end"]) for m, v in mrr.items()} == {m: e[0] for m, e in expected.items()}
+    # net new MRR, summed from its movements, is the change of month-end MRR
     assert {m: cents(v["mrr_net_new"]) for m, v in mrr.items()} == {m: e[3] for m, e in expected.items()}
-    for month, (_, churned, at_start, _) in expected.items():
+    assert {m: (cents(v["mrr_expansion"]), cents(v["mrr_contraction"])) for m, v in mrr.items()} == {
+        m: e[4:] for m, e in expected.items()}
+    assert any(e[4] > 0 for e in expected.values()) and any(e[5] > 0 for e in expected.values())
+    for month, (_, churned, at_start, *_rest) in expected.items():
         assert mrr[month]["subscriptions_churned"] == churned
         assert mrr[month]["churn_rate"] == (pytest.approx(churned / at_start) if at_start else None)
 
