@@ -39,12 +39,15 @@ def credentials_from_connection(aws_conn_id: str) -> dict:
     from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 
     hook = AwsBaseHook(aws_conn_id=aws_conn_id, client_type="s3")
-    credentials = hook.get_credentials()
+    credentials = hook.get_credentials()  # also masks the secret key and session token in task logs
     return {
         "aws_access_key_id": credentials.access_key,
         "aws_secret_access_key": credentials.secret_key,
         "aws_session_token": credentials.token,
-        "region_name": hook.conn_region_name,
+        # The connection's region, else boto3's default chain (environment, profile). Not
+        # `hook.conn_region_name`: that builds a whole boto3 S3 client (0.1-0.2 s) only to read it,
+        # and with a role to assume, a second session (another STS AssumeRole call).
+        "region_name": hook.region_name or hook.get_session().region_name,
         "endpoint_url": hook.conn_config.endpoint_url,
     }
 
@@ -86,14 +89,16 @@ def load(params: dict | None = None, logical_date: date | None = None, run_type:
     * a scheduled run: the refresh window when AWS re-delivered it, plus periods never loaded;
     * `params.full_refresh`: reload even periods whose delivery did not change.
     """
-    from include.pipelines import run_pipeline_with_load_id
-    from include.sources.aws_cur import aws_cur_source, list_deliveries
+    from include.pipelines import loading_modules, run_pipeline_with_load_id
 
     params = params or {}
-    config = settings.variable_json(CONFIG_VARIABLE, DEFAULT_CONFIG)
-    if not config["bucket"]:
-        raise ValueError(f"Airflow Variable {CONFIG_VARIABLE!r} must name the CUR export's S3 `bucket`")
-    credentials = credentials_from_connection(config["aws_conn_id"])
+    with loading_modules():  # dlt, Airflow (Variable), the Amazon provider's hook and boto3
+        from include.sources.aws_cur import aws_cur_source, list_deliveries
+
+        config = settings.variable_json(CONFIG_VARIABLE, DEFAULT_CONFIG)
+        if not config["bucket"]:
+            raise ValueError(f"Airflow Variable {CONFIG_VARIABLE!r} must name the CUR export's S3 `bucket`")
+        credentials = credentials_from_connection(config["aws_conn_id"])
     export_format, deliveries = list_deliveries(
         config["bucket"], config["prefix"], config["export_name"], credentials, config["export_format"]
     )

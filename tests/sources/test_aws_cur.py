@@ -79,6 +79,9 @@ def test_map_to_json_handles_nulls_escapes_and_numbers():
     assert map_to_json(plain).to_pylist() == ['{"user:team":"search"}']
     numbers = pa.array([[("bundled", -1.25)]], type=pa.map_(pa.string(), pa.float64()))
     assert json.loads(map_to_json(numbers)[0].as_py()) == {"bundled": -1.25}
+    # slices of a batch (arrow keeps the whole child arrays and offsets into them)
+    assert map_to_json(maps.slice(1, 3)).to_pylist() == as_json[1:4]
+    assert map_to_json(maps.slice(3)).to_pylist() == as_json[3:]
 
 
 def test_source_reads_every_period_and_keeps_tags_as_json(s3_server, cur_bucket, local_data):

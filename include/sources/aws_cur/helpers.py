@@ -114,13 +114,28 @@ def discover_cur2_deliveries(filesystem, bucket: str, prefix: str, export_name: 
     return deliveries
 
 
-_NEEDS_ESCAPE = r'["\\\x00-\x1f]'
+# The bytes a JSON string cannot hold as they are: control characters (below the space), the quote
+# and the backslash. Scalars made from raw bytes: pa.scalar() would import pandas (pyarrow's pandas
+# shim), a third of a second, whenever this module is imported.
+_SPACE, _QUOTE, _BACKSLASH = pa.Array.from_buffers(pa.uint8(), 3, [None, pa.py_buffer(b' "\\')])
+
+
+def _may_need_escaping(strings: pa.Array) -> bool:
+    """Whether any string might need JSON escaping: one vectorised scan of the character bytes
+    (bytes outside a sliced array's slice can only add a false positive), several times cheaper
+    than a regex over every string. Tag keys and values rarely need any escaping."""
+    if not (pa.types.is_string(strings.type) or pa.types.is_large_string(strings.type)):
+        return True  # another layout (string_view keeps short strings outside the data buffer)
+    data = strings.buffers()[2]
+    if data is None:
+        return False
+    chars = pa.Array.from_buffers(pa.uint8(), data.size, [None, data])
+    special = pc.or_(pc.less(chars, _SPACE), pc.or_(pc.equal(chars, _QUOTE), pc.equal(chars, _BACKSLASH)))
+    return bool(pc.any(special).as_py())
 
 
 def _json_escape(strings: pa.Array) -> pa.Array:
-    # One regex pass usually shows there is nothing to escape (tag keys and values rarely hold
-    # quotes, backslashes or control characters); only then the replace passes run.
-    if not pc.any(pc.match_substring_regex(strings, _NEEDS_ESCAPE)).as_py():
+    if not _may_need_escaping(strings):
         return strings
     escaped = pc.replace_substring(strings, "\\", "\\\\")
     escaped = pc.replace_substring(escaped, '"', '\\"')
@@ -139,18 +154,21 @@ def map_to_json(column: pa.Array) -> pa.Array:
     """
     if isinstance(column, pa.ChunkedArray):
         return pa.chunked_array([map_to_json(chunk) for chunk in column.chunks], type=pa.string())
-    keys = pc.binary_join_element_wise('"', _json_escape(column.keys), '":', "")
-    items = column.items
-    if pa.types.is_string(items.type) or pa.types.is_large_string(items.type):
-        values = pc.binary_join_element_wise('"', _json_escape(items), '"', "")
+    keys, items = _json_escape(column.keys), column.items
+    is_text = pa.types.is_string(items.type) or pa.types.is_large_string(items.type)
+    # Each entry `"key":value` in as few passes over the data as the values allow.
+    if is_text and items.null_count == 0:
+        entries = pc.binary_join_element_wise('"', keys, '":"', _json_escape(items), '"', "")
     else:
-        values = pc.cast(items, pa.string())
-    values = pc.fill_null(values, "null")
-    entries = pc.binary_join_element_wise(keys, values, "")
-    offsets = column.offsets
-    lists = pa.ListArray.from_arrays(offsets, entries, mask=column.is_null())
-    joined = pc.binary_join(lists, ",")
-    return pc.binary_join_element_wise("{", joined, "}", "")
+        values = pc.binary_join_element_wise('"', _json_escape(items), '"', "") if is_text else pc.cast(items, pa.string())
+        entries = pc.binary_join_element_wise('"', keys, '":', pc.fill_null(values, "null"), "")
+    # `offsets` of a sliced array still index the whole `keys`/`items`, so this holds for slices too;
+    # nulls are applied afterwards because arrow refuses a null mask together with sliced offsets.
+    lists = pa.ListArray.from_arrays(column.offsets, entries)
+    as_json = pc.binary_join_element_wise("{", pc.binary_join(lists, ","), "}", "")
+    if column.null_count == 0:
+        return as_json
+    return pc.if_else(column.is_null(), pa.scalar(None, pa.string()), as_json)
 
 
 NUMERIC_SUFFIXES = ("_cost", "_rate", "_amount", "_fee", "_factor", "_discount", "_commitment", "_quantity",
