@@ -29,6 +29,8 @@ setup: $(STAMP)
 
 $(STAMP): requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@# a venv made by other tools (uv venv) may have no pip
+	@$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip >/dev/null
 	@$(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 	$(UV) pip install --python $(PY) --quiet --compile-bytecode -r requirements.lock
 	@touch $(STAMP)
