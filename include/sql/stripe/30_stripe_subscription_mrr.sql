@@ -20,7 +20,8 @@
 -- and is not incomplete, incomplete_expired (never paid) or, on its current items, paused.
 -- Normalised to one month: year / 12, week * 52 / 12, day * 365 / 12, divided by interval_count; in
 -- major units (minor / 10^exponent). Metered prices and discounts are left out; amounts stay in the
--- subscription's currency.
+-- subscription's currency. A regular line counts its amount, so tiered prices are right; a proration
+-- line of a tiered price (no single unit_amount) counts 0, so there the change shows a period later.
 -- Draft and void invoices are not read. Only rows of completed loads are read; every table gets the
 -- dedup rule of README-contract.md.
 {%- set has_invoices = has_column('stripe_revenue__invoices', 'lines') %}
