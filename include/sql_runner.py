@@ -312,7 +312,8 @@ def template_environment(context: dict):
     )
     env.globals.update(
         {name: getattr(env.get_template("macros.jinja").module, name)
-         for name in ("rebuild", "money", "tag_map", "aws_charge_category", "gcp_charge_category")}
+         for name in ("rebuild", "money", "tag_map", "aws_charge_category", "gcp_charge_category",
+                      "stripe_current")}
     )
     ddl = env.get_template("ddl.jinja").module
     env.globals["ddl"] = ddl

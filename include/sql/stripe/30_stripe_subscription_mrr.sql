@@ -27,15 +27,6 @@
 {%- set has_invoices = has_column('stripe_revenue__invoices', 'lines') %}
 {%- set has_prices = has_column('stripe_revenue__prices', 'recurring_interval') %}
 
-{#- Current rows of a raw Stripe table: completed loads, newest copy of each id. -#}
-{% macro current(table, columns) -%}
-SELECT {{ columns }}
-FROM finops_raw.stripe_revenue__{{ table }}
-WHERE _dlt_load_id IN (SELECT load_id FROM finops_raw.stripe_revenue___dlt_loads WHERE status = 0)
-ORDER BY _loaded_at DESC, _dlt_load_id DESC
-LIMIT 1 BY id
-{%- endmacro %}
-
 {#- An amount in minor units per recurring interval as Decimal major units per month. Multiplied
     before it is divided, so that a yearly 1200.00 is exactly 100.00 a month. 0 for an unknown interval. -#}
 {% macro monthly(amount, interval, interval_count, exponent) -%}
@@ -48,10 +39,10 @@ toDecimal128({{ amount }}, 10)
 {% call rebuild('stripe_subscription_mrr', partitioned=false) %}
 WITH
     subscriptions AS (
-        {{ current('subscriptions', "id, customer, status, lower(currency) AS currency, start_date, ended_at, trial_end, _loaded_at") | indent(8) }}
+        {{ stripe_current('subscriptions', "id, customer, status, lower(currency) AS currency, start_date, ended_at, trial_end, _loaded_at") | indent(8) }}
     ),
     items AS (
-        {{ current('subscription_items', "id, subscription, quantity, unit_amount, currency_exponent, recurring_interval, recurring_interval_count, recurring_usage_type") | indent(8) }}
+        {{ stripe_current('subscription_items', "id, subscription, quantity, unit_amount, currency_exponent, recurring_interval, recurring_interval_count, recurring_usage_type") | indent(8) }}
     ),
     current_mrr AS (
         SELECT
@@ -66,11 +57,11 @@ WITH
 {%- if has_invoices %}
         WITH
             invoices AS (
-                {{ current('invoices', "id, status, subscription, currency_exponent, lines") | indent(16) }}
+                {{ stripe_current('invoices', "id, status, subscription, currency_exponent, lines") | indent(16) }}
             ),
             {%- if has_prices %}
             prices AS (
-                {{ current('prices', "id, unit_amount, recurring_interval, recurring_interval_count, recurring_usage_type") | indent(16) }}
+                {{ stripe_current('prices', "id, unit_amount, recurring_interval, recurring_interval_count, recurring_usage_type") | indent(16) }}
             ),
             {%- endif %}
             lines AS (
