@@ -130,6 +130,14 @@ def minor_amount(usd: float, currency: str) -> int:
     return int(round(major)) * 10**exponent
 
 
+def _active_snapshot(sub: dict) -> dict:
+    """A copy of a subscription as it was while still active (for the events before its end)."""
+    snapshot = json.loads(json.dumps(sub))
+    snapshot.update(status="active", canceled_at=None, ended_at=None)
+    snapshot["cancellation_details"] = {"comment": None, "feedback": None, "reason": None}
+    return snapshot
+
+
 class _Gen:
     def __init__(
         self,
@@ -449,10 +457,7 @@ class _Gen:
             "tax_rates": [],
         }
         sub["items"]["data"].append(item)
-        created_snapshot = json.loads(json.dumps(sub))
-        created_snapshot.update(status="active", canceled_at=None, ended_at=None)
-        created_snapshot["cancellation_details"] = {"comment": None, "feedback": None, "reason": None}
-        self.event("customer.subscription.created", created_snapshot, created)
+        self.event("customer.subscription.created", _active_snapshot(sub), created)
 
         change = self.plan_change(plan, interval, currency, quantity, periods, canceled_at)
         if change:
@@ -460,10 +465,8 @@ class _Gen:
             # create_prorations) on the next period's invoice.
             old_item = json.loads(json.dumps(item))
             item.update(price=json.loads(json.dumps(change["price"])), quantity=change["quantity"])
-            updated = json.loads(json.dumps(sub))
-            updated.update(status="active", canceled_at=None, ended_at=None)
-            updated["cancellation_details"] = {"comment": None, "feedback": None, "reason": None}
-            self.event("customer.subscription.updated", updated, change["at"], {"items": {"data": [old_item]}})
+            self.event("customer.subscription.updated", _active_snapshot(sub), change["at"],
+                       {"items": {"data": [old_item]}})
 
         last_failed = False
         for number, (p_start, p_end) in enumerate(periods, start=1):
