@@ -242,7 +242,6 @@ def write_stripe(data_dir: Path, transactions: list[dict], subscriptions: list[d
         "start_date": pa.array([at(s["start"]) for s in subs], ts),
         "ended_at": pa.array([at(s["ended"]) for s in subs], ts),
         "trial_end": pa.array([None] * m, ts),
-        "current_period_start": pa.array([None] * m, ts),
         "_loaded_at": pa.array([loaded_at] * m, ts),
         "_dlt_load_id": pa.array([load_id] * m, pa.string()),
     }), load_id)
