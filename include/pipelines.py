@@ -46,9 +46,9 @@ def loading_modules() -> Iterator[None]:
     thousand objects that live as long as the process): no garbage collection inside the block, and
     the first time in a process, everything alive at its end is frozen (`gc.freeze`).
 
-    Otherwise each full collection (several while importing, more during the load, and those at
-    interpreter exit) traverses all of those objects again: 0.1-0.2 s each on a 2-core worker, about
-    a second of a 1M-line-item CUR load. Objects created later are collected as usual.
+    Otherwise each full collection (several while importing, more during the load) traverses all of
+    those objects again: 0.1-0.2 s each on a 2-core worker, about half a second of a 1M-line-item CUR
+    load. Objects created later are collected as usual.
     """
     was_enabled = gc.isenabled()
     gc.disable()
