@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from include import settings
@@ -38,6 +39,8 @@ def _configure_dlt() -> None:
     # Every raw row carries the id of the load that wrote it: the SQL layer reads only rows of
     # completed loads (listed in `_dlt_loads`), and the newest load of a billing period.
     os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+    # Job files of a loaded package are deleted once it is loaded (remove_loaded_packages drops the rest).
+    os.environ.setdefault("LOAD__DELETE_COMPLETED_JOBS", "true")
 
 
 @contextmanager
@@ -90,6 +93,132 @@ def make_destination(
     raise ValueError(f"unknown destination {destination!r}")
 
 
+class PipelineBusyError(RuntimeError):
+    """Another process holds the lock of this pipeline (or embedded database) for longer than we wait."""
+
+
+_held_locks: dict[str, tuple[Any, int]] = {}  # lock path -> (open file, depth): re-entrant per process
+
+
+@contextmanager
+def exclusive_lock(path: Path, what: str, timeout_seconds: float | None = None) -> Iterator[None]:
+    """Hold an exclusive `flock` on `path` (created if missing) for the block; wait for it at most
+    `timeout_seconds` (settings.lock_timeout_seconds()), then PipelineBusyError naming `what` and the
+    holder. The kernel releases the lock when the holding process dies, even by SIGKILL, so a
+    killed run never leaves a lock that blocks later runs. Re-entrant within a process."""
+    import fcntl
+    import time
+
+    key = str(path)
+    if key in _held_locks:
+        handle, depth = _held_locks[key]
+        _held_locks[key] = (handle, depth + 1)
+        try:
+            yield
+        finally:
+            handle, depth = _held_locks[key]
+            _held_locks[key] = (handle, depth - 1)
+        return
+    timeout = settings.lock_timeout_seconds() if timeout_seconds is None else timeout_seconds
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+")  # noqa: SIM115 - kept open for as long as the lock is held
+    deadline, logged = time.monotonic() + timeout, False
+    try:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                if time.monotonic() >= deadline:
+                    raise PipelineBusyError(
+                        f"{what} is in use by {holder} (lock {path}); gave up after waiting {timeout:g}s. "
+                        "Runs of the same pipeline take turns: retry when that run has finished."
+                    ) from None
+                if not logged:
+                    log.warning("%s is in use by %s: waiting up to %gs for it (lock %s)", what, holder, timeout, path)
+                    logged = True
+                time.sleep(0.2)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}")
+        handle.flush()
+        _held_locks[key] = (handle, 1)
+        try:
+            yield
+        finally:
+            del _held_locks[key]
+            handle.seek(0)
+            handle.truncate()
+            handle.flush()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        handle.close()
+
+
+def pipeline_lock(dataset_name: str) -> Any:
+    """The lock that serialises every run of a pipeline: its dlt working folder and its raw data."""
+    return exclusive_lock(settings.dlt_pipelines_dir() / f"{dataset_name}.lock", f"pipeline {dataset_name!r}")
+
+
+def open_pipeline(dataset_name: str, destination: str | None = None, partition: str | None = None):
+    """The dlt pipeline of a dataset, with its working folder under settings.dlt_pipelines_dir()."""
+    _configure_dlt()
+    with loading_modules():
+        import dlt
+
+        return dlt.pipeline(
+            pipeline_name=dataset_name,
+            destination=make_destination(destination, partition=partition),
+            dataset_name=dataset_name,
+            pipelines_dir=str(settings.dlt_pipelines_dir()),
+            progress="log",
+        )
+
+
+def discard_pending_packages(dataset_name: str, destination: str | None = None) -> list[str]:
+    """Abort the load packages a killed run left behind and rewind the local dlt state to before
+    them; returns their ids. For pipelines whose destination depends on the package (a folder per
+    billing period), where finishing a leftover package with the next run's destination would credit
+    it to the wrong period. Rows a half-loaded package wrote are not in `_dlt_loads`, so no reader
+    counts them; the caller re-extracts what they held."""
+    with pipeline_lock(dataset_name):
+        pipeline = open_pipeline(dataset_name, destination)
+        pending = [*pipeline.list_extracted_load_packages(), *pipeline.list_normalized_load_packages()]
+        if pending:
+            log.warning("dataset %s: discarding load packages %s left by an interrupted run", dataset_name, pending)
+            pipeline.abort_packages()
+        if pipeline.has_pending_data:
+            raise LoadError(f"dataset {dataset_name!r}: could not discard the pending load packages {pending}")
+        return pending
+
+
+def finish_pending_packages(pipeline) -> list[str]:
+    """Normalize and load what a killed run left behind, into the destination it was meant for (the
+    same for every package of these pipelines); returns the load ids finished."""
+    if not pipeline.has_pending_data:
+        return []
+    pending = [*pipeline.list_extracted_load_packages(), *pipeline.list_normalized_load_packages()]
+    log.warning("dataset %s: finishing load packages %s left by an interrupted run", pipeline.dataset_name, pending)
+    info = pipeline.run()  # no data: normalizes and loads only the pending packages
+    if info is not None:
+        info.raise_on_failed_jobs()
+    return pending
+
+
+def remove_loaded_packages(pipeline) -> int:
+    """Delete the working copies of completed load packages: the data is at the destination and
+    recovery needs only pending packages (dlt otherwise keeps every package, personal data included)."""
+    import shutil
+
+    removed = 0
+    for load_id in pipeline.list_completed_load_packages():
+        shutil.rmtree(pipeline.get_load_package_info(load_id).package_path, ignore_errors=True)
+        removed += 1
+    return removed
+
+
 def run_pipeline(
     dataset_name: str, data: Any, destination: str | None = None, partition: str | None = None, **run_kwargs: Any
 ) -> dict:
@@ -103,33 +232,38 @@ def run_pipeline(
 def run_pipeline_with_load_id(
     dataset_name: str, data: Any, destination: str | None = None, partition: str | None = None, **run_kwargs: Any
 ) -> tuple[dict, str | None]:
-    """As run_pipeline; also returns the id of the load package (None when nothing was extracted)."""
-    _configure_dlt()
-    with loading_modules():
-        import dlt
-        from dlt.pipeline.exceptions import PipelineStepFailed
+    """As run_pipeline; also returns the id of the load package (None when nothing was extracted).
 
-        pipeline = dlt.pipeline(
-            pipeline_name=dataset_name,
-            destination=make_destination(destination, partition=partition),
-            dataset_name=dataset_name,
-            pipelines_dir=str(settings.dlt_pipelines_dir()),
-            progress="log",
-        )
+    Runs of one dataset take turns (pipeline_lock). A package a killed run left behind is finished
+    first, into the same destination; with a `partition` (the destination depends on the package)
+    it must have been discarded beforehand (discard_pending_packages), else this refuses to run.
+    """
+    from dlt.pipeline.exceptions import PipelineStepFailed
+
     run_kwargs.setdefault("loader_file_format", "parquet")
-
-    try:
-        info = pipeline.run(data, **run_kwargs)
-        info.raise_on_failed_jobs()
-    except PipelineStepFailed as exc:
-        cause = root_cause(exc)
-        raise LoadError(
-            f"loading dataset {dataset_name!r} failed at dlt step {exc.step!r}: {type(cause).__name__}: {cause}"
-        ) from exc
-    row_counts = {
-        table: count
-        for table, count in pipeline.last_trace.last_normalize_info.row_counts.items()
-        if not table.startswith("_dlt")
-    }
+    with pipeline_lock(dataset_name):
+        pipeline = open_pipeline(dataset_name, destination, partition)
+        try:
+            if partition and pipeline.has_pending_data:
+                raise LoadError(
+                    f"dataset {dataset_name!r} has load packages of an interrupted run; they must be "
+                    f"discarded before loading partition {partition!r}"
+                )
+            finish_pending_packages(pipeline)
+            info = pipeline.run(data, **run_kwargs)
+            info.raise_on_failed_jobs()
+        except PipelineStepFailed as exc:
+            cause = root_cause(exc)
+            raise LoadError(
+                f"loading dataset {dataset_name!r} failed at dlt step {exc.step!r}: {type(cause).__name__}: {cause}"
+            ) from exc
+        normalize_info = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
+        row_counts = {
+            table: count
+            for table, count in (normalize_info.row_counts.items() if normalize_info else ())
+            if not table.startswith("_dlt")
+        }
+        load_id = info.loads_ids[-1] if info.loads_ids else None
+        remove_loaded_packages(pipeline)
     log.info("dlt loaded %s into dataset %s: %s", pipeline.destination.destination_name, dataset_name, row_counts)
-    return row_counts, (info.loads_ids[-1] if info.loads_ids else None)
+    return row_counts, load_id

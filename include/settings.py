@@ -61,3 +61,9 @@ def variable_json(name: str, defaults: dict) -> dict:
     if value is not None and not isinstance(value, dict):
         raise ValueError(f"Airflow Variable {name!r} must be a JSON object, got {type(value).__name__}")
     return {**defaults, **(value or {})}
+
+
+def lock_timeout_seconds() -> float:
+    """How long a run waits for another run of the same pipeline (or SQL on the same embedded
+    database) to finish before it stops with an error; below the tasks' execution_timeout."""
+    return float(os.environ.get("FINOPS_LOCK_TIMEOUT_SECONDS", 30 * 60))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import date
+from pathlib import Path
 
 from include import settings
 
@@ -30,6 +31,7 @@ DEFAULT_CONFIG = {
     "refresh_months": 2,
 }
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+DATASET = "aws_costs"
 RAW_TABLE = "cur_line_items"
 
 
@@ -71,13 +73,58 @@ def validate_periods(periods) -> list[str]:
     return sorted(set(periods))
 
 
-def prune_superseded_files(period_dir, load_id: str) -> int:
-    """Delete files of a period written by loads older than `load_id` (filesystem destination)."""
+def completed_load_ids(dataset_dir: Path) -> set[str]:
+    """Ids of the loads dlt completed into a filesystem dataset (`_dlt_loads`, status 0)."""
+    import json
+
+    completed = set()
+    for path in (dataset_dir / "_dlt_loads").glob("*.jsonl"):
+        for line in path.read_text().splitlines():
+            if line.strip():
+                record = json.loads(line)
+                if record.get("status") == 0:
+                    completed.add(str(record["load_id"]))
+    return completed
+
+
+def file_load_id(path: Path) -> str:
+    """The load id a raw file was written by: `<load_id>.<file_id>.<ext>`, where a load id is
+    `<seconds>.<fraction>`."""
+    return ".".join(path.name.split(".")[:2])
+
+
+def newest_completed_load(period_dir: Path, completed: set[str]) -> str | None:
+    """The newest completed load that wrote files of this period (the one the SQL reads)."""
+    loads = {file_load_id(p) for p in period_dir.glob("*") if p.is_file()} & completed
+    return max(loads, key=float) if loads else None
+
+
+def prune_period(period_dir: Path, completed: set[str]) -> int:
+    """Delete the files of a billing period that no reader counts, given the completed loads:
+    files of older loads, superseded by the period's newest completed load, and files of loads that
+    never completed (a killed or failed run). Only call it while holding the pipeline's lock with
+    no package pending: then no load that is still running can own a file here."""
+    newest = newest_completed_load(period_dir, completed)
     removed = 0
     for path in period_dir.glob("*"):
-        if path.is_file() and not path.name.startswith(f"{load_id}."):
+        if not path.is_file():
+            continue
+        load_id = file_load_id(path)
+        superseded = newest is not None and load_id in completed and float(load_id) < float(newest)
+        if superseded or load_id not in completed:
             path.unlink()
             removed += 1
+    return removed
+
+
+def prune_all_periods(table_dir: Path) -> dict[str, int]:
+    """prune_period for every billing period folder; returns files removed per period."""
+    completed = completed_load_ids(table_dir.parent)
+    removed = {}
+    for period_dir in sorted(p for p in table_dir.glob("*") if p.is_dir() and PERIOD.match(p.name)):
+        count = prune_period(period_dir, completed)
+        if count:
+            removed[period_dir.name] = count
     return removed
 
 
@@ -89,7 +136,7 @@ def load(params: dict | None = None, logical_date: date | None = None, run_type:
     * a scheduled run: the refresh window when AWS re-delivered it, plus periods never loaded;
     * `params.full_refresh`: reload even periods whose delivery did not change.
     """
-    from include.pipelines import loading_modules, run_pipeline_with_load_id
+    from include.pipelines import discard_pending_packages, loading_modules, pipeline_lock, run_pipeline_with_load_id
 
     params = params or {}
     with loading_modules():  # dlt, Airflow (Variable), the Amazon provider's hook and boto3
@@ -123,25 +170,46 @@ def load(params: dict | None = None, logical_date: date | None = None, run_type:
         periods, refresh_from = available, window[0]
 
     destination = settings.destination_name()
+    table_dir = settings.raw_dir() / DATASET / RAW_TABLE
     loaded: dict[str, int] = {}
-    for period in periods:
-        source = aws_cur_source(
-            config["bucket"],
-            config["prefix"],
-            config["export_name"],
-            credentials,
-            full_refresh=full_refresh,
-            replace_by_period=destination == "clickhouse",
-            refresh_from=refresh_from,
-            export_format=export_format,
-            deliveries=[by_period[period]],  # discovered once above
-        )
-        counts, load_id = run_pipeline_with_load_id(
-            "aws_costs", source, destination=destination, partition=period if destination == "filesystem" else None
-        )
-        loaded[period] = counts.get(RAW_TABLE, 0)
-        if loaded[period] and destination == "filesystem":
-            removed = prune_superseded_files(settings.raw_dir() / "aws_costs" / RAW_TABLE / period, load_id)
-            log.info("billing period %s: %d rows (load %s), %d superseded files removed",
-                     period, loaded[period], load_id, removed)
+    with pipeline_lock(DATASET):  # one run at a time: backfills may start several
+        # A package of a killed run says nothing reliable about which period's folder it was bound
+        # for: discard it (dlt rewinds its state) and load that period again below.
+        discard_pending_packages(DATASET, destination)
+        on_disk: set[str] = set()
+        if destination == "filesystem":
+            removed = prune_all_periods(table_dir)
+            if removed:
+                log.info("removed files no reader counts (superseded or never completed loads): %s", removed)
+            completed = completed_load_ids(table_dir.parent)
+            on_disk = {p.name for p in table_dir.glob("*") if p.is_dir() and newest_completed_load(p, completed)}
+        for period in periods:
+            # dlt's state says which delivery each period holds; on the filesystem it is only
+            # believed when the period's data is there (a lost folder is loaded again).
+            missing = destination == "filesystem" and period not in on_disk
+            source = aws_cur_source(
+                config["bucket"],
+                config["prefix"],
+                config["export_name"],
+                credentials,
+                full_refresh=full_refresh or missing,
+                replace_by_period=destination == "clickhouse",
+                refresh_from=refresh_from,
+                export_format=export_format,
+                deliveries=[by_period[period]],  # discovered once above
+            )
+            counts, load_id = run_pipeline_with_load_id(
+                DATASET, source, destination=destination, partition=period if destination == "filesystem" else None
+            )
+            loaded[period] = counts.get(RAW_TABLE, 0)
+            if loaded[period] and destination == "filesystem":
+                period_dir = table_dir / period
+                completed = completed_load_ids(table_dir.parent)
+                if newest_completed_load(period_dir, completed) != load_id:
+                    raise RuntimeError(
+                        f"billing period {period}: load {load_id} is not the newest completed load in {period_dir}"
+                    )
+                removed_files = prune_period(period_dir, completed)
+                log.info("billing period %s: %d rows (load %s), %d superseded files removed",
+                         period, loaded[period], load_id, removed_files)
     return loaded

@@ -18,6 +18,7 @@ from .helpers import (
     stream_legacy_file,
     stream_parquet,
 )
+from .validation import check_distinct_files, check_files_present
 
 EXPORT_FORMATS = ("auto", "cur2", "legacy")
 
@@ -25,7 +26,10 @@ __all__ = ["aws_cur_source", "list_deliveries", "BillingPeriodDelivery", "CurInp
 
 
 def read_delivery(filesystem, delivery: BillingPeriodDelivery, export_format: str) -> Iterator:
-    """Arrow tables of every data file of one delivery, in manifest order."""
+    """Arrow tables of every data file of one delivery, in manifest order, after the manifest's
+    checks (each file listed once, every file present); each batch is checked as it is read."""
+    check_distinct_files(delivery.manifest_path, delivery.data_files)
+    check_files_present(filesystem, delivery.manifest_path, delivery.data_files)
     for path in delivery.data_files:
         if export_format == "cur2":
             yield from stream_parquet(filesystem, path, delivery.billing_period)

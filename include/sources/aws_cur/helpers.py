@@ -15,12 +15,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from .errors import CurInputError
+from .validation import check_batch
+
 PERIOD_FOLDER = re.compile(r"BILLING_PERIOD=(\d{4}-\d{2})")
 BATCH_ROWS = 65_536
-
-
-class CurInputError(RuntimeError):
-    """A CUR file or manifest that cannot be read as it should; the message names the object."""
 
 
 @dataclass
@@ -263,8 +262,12 @@ def stream_parquet(filesystem, path: str, billing_period: str) -> Iterator[pa.Ta
     try:
         with filesystem.open_input_file(path) as handle:
             parquet = pq.ParquetFile(handle)
+            first_row = 1
             for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
-                yield prepare_batch(batch, billing_period, f"s3://{path}")
+                table = prepare_batch(batch, billing_period, f"s3://{path}")
+                check_batch(table, billing_period, f"s3://{path}", first_row)
+                first_row += table.num_rows
+                yield table
     except FileNotFoundError as exc:
         raise CurInputError(f"CUR data file s3://{path} listed in the manifest does not exist") from exc
     except (OSError, pa.ArrowException) as exc:
@@ -389,6 +392,16 @@ def prepare_legacy_batch(batch: pa.RecordBatch, billing_period: str, source_file
     return pa.Table.from_pydict(flat)
 
 
+def _checked(batches, billing_period: str, source_file: str) -> Iterator[pa.Table]:
+    """Legacy batches with CUR 2.0 names, each checked (validation.check_batch)."""
+    first_row = 1
+    for batch in batches:
+        table = prepare_legacy_batch(batch, billing_period, source_file)
+        check_batch(table, billing_period, source_file, first_row)
+        first_row += table.num_rows
+        yield table
+
+
 def stream_legacy_file(filesystem, path: str, billing_period: str, column_types: dict) -> Iterator[pa.Table]:
     """A legacy CUR data file (csv.gz, or parquet) as CUR 2.0-named arrow tables, block by block."""
     import pyarrow.csv as pacsv
@@ -396,8 +409,8 @@ def stream_legacy_file(filesystem, path: str, billing_period: str, column_types:
     try:
         if path.endswith(".parquet"):
             with filesystem.open_input_file(path) as handle:
-                for batch in pq.ParquetFile(handle).iter_batches(batch_size=BATCH_ROWS):
-                    yield prepare_legacy_batch(batch, billing_period, f"s3://{path}")
+                batches = pq.ParquetFile(handle).iter_batches(batch_size=BATCH_ROWS)
+                yield from _checked(batches, billing_period, f"s3://{path}")
             return
         # open_input_stream decompresses by extension (.gz); the CSV is read block by block.
         with filesystem.open_input_stream(path) as stream:
@@ -409,8 +422,7 @@ def stream_legacy_file(filesystem, path: str, billing_period: str, column_types:
                     timestamp_parsers=["%Y-%m-%dT%H:%M:%SZ", pacsv.ISO8601],
                 ),
             )
-            for batch in reader:
-                yield prepare_legacy_batch(batch, billing_period, f"s3://{path}")
+            yield from _checked(reader, billing_period, f"s3://{path}")
     except FileNotFoundError as exc:
         raise CurInputError(f"CUR data file s3://{path} listed in the manifest does not exist") from exc
     except (OSError, pa.ArrowException) as exc:
