@@ -20,7 +20,16 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from include.dag_config import DEFAULT_ARGS, MART_ASSETS, RAW_ASSETS, SQL_POOL, START_DATE, run_date, run_type
+from include.dag_config import (
+    DEFAULT_ARGS,
+    LOAD_TASK_LIMITS,
+    MART_ASSETS,
+    RAW_ASSETS,
+    SQL_POOL,
+    START_DATE,
+    run_date,
+    run_type,
+)
 
 
 @dag(
@@ -43,7 +52,7 @@ from include.dag_config import DEFAULT_ARGS, MART_ASSETS, RAW_ASSETS, SQL_POOL, 
     },
 )
 def aws_costs():
-    @task(outlets=[RAW_ASSETS["aws_costs"]])
+    @task(outlets=[RAW_ASSETS["aws_costs"]], **LOAD_TASK_LIMITS)
     def load_cur() -> dict:
         from include.loaders import aws
 

@@ -15,7 +15,15 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from include.dag_config import DEFAULT_ARGS, MART_ASSETS, RAW_ASSETS, SQL_POOL, START_DATE, backfill_invoice_months
+from include.dag_config import (
+    DEFAULT_ARGS,
+    LOAD_TASK_LIMITS,
+    MART_ASSETS,
+    RAW_ASSETS,
+    SQL_POOL,
+    START_DATE,
+    backfill_invoice_months,
+)
 
 
 @dag(
@@ -38,7 +46,7 @@ from include.dag_config import DEFAULT_ARGS, MART_ASSETS, RAW_ASSETS, SQL_POOL, 
     },
 )
 def gcp_costs():
-    @task(outlets=[RAW_ASSETS["gcp_costs"]])
+    @task(outlets=[RAW_ASSETS["gcp_costs"]], **LOAD_TASK_LIMITS)
     def load_billing_export() -> dict:
         from include.loaders import gcp
 

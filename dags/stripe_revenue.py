@@ -18,7 +18,16 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from include.dag_config import DEFAULT_ARGS, MART_ASSETS, RAW_ASSETS, SQL_POOL, START_DATE, STRIPE_POOL, backfill_params
+from include.dag_config import (
+    DEFAULT_ARGS,
+    LOAD_TASK_LIMITS,
+    MART_ASSETS,
+    RAW_ASSETS,
+    SQL_POOL,
+    START_DATE,
+    STRIPE_POOL,
+    backfill_params,
+)
 
 
 @dag(
@@ -37,7 +46,7 @@ from include.dag_config import DEFAULT_ARGS, MART_ASSETS, RAW_ASSETS, SQL_POOL, 
     },
 )
 def stripe_revenue():
-    @task(outlets=[RAW_ASSETS["stripe_revenue"]], pool=STRIPE_POOL)
+    @task(outlets=[RAW_ASSETS["stripe_revenue"]], pool=STRIPE_POOL, **LOAD_TASK_LIMITS)
     def load_stripe_objects() -> dict:
         from include.loaders import stripe
 

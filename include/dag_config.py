@@ -14,7 +14,14 @@ DEFAULT_ARGS = {
     "retry_delay": pendulum.duration(minutes=2),
     "retry_exponential_backoff": True,
     "max_retry_delay": pendulum.duration(minutes=30),
+    # Every task is bounded: a hung S3/BigQuery/Stripe call or a stuck lock fails the try (and is
+    # retried) instead of holding a worker slot forever. Far above a normal run (minutes).
+    "execution_timeout": pendulum.duration(hours=3),
 }
+# A load task's runs take turns, backfill runs included (the DAG's max_active_runs does not bind a
+# backfill): two runs of one dlt pipeline would share its working folder and raw data. The loaders
+# also take a file lock on the pipeline (include/pipelines.py) for runs outside the scheduler.
+LOAD_TASK_LIMITS = {"max_active_tis_per_dag": 1}
 
 # One slot: the SQL tasks of all DAGs take turns (the embedded engine's data folder is used by
 # one process at a time; on a server it keeps rebuilds from competing).

@@ -66,6 +66,10 @@ class SqlFileError(RuntimeError):
     """A statement of a SQL file failed; the message names the file and the statement."""
 
 
+class MissingRawDataError(RuntimeError):
+    """A provider's SQL ran before its load task had landed any raw data (a first install)."""
+
+
 class SqlConfigError(ValueError):
     """The SQL configuration (Variable `finops_sql_config`, periods, seeds) is invalid."""
 
@@ -202,6 +206,13 @@ def normalize_periods(periods: Any) -> list[str] | None:
     return sorted({normalize_period(p) for p in periods})
 
 
+# finops.fx_rates holds rates as Decimal(38, 10), and amounts are multiplied by them: a rate that
+# rounds to 0 at 10 decimals would turn every amount into 0 (or a division by zero), and one above
+# this bound (no currency unit is worth a million USD) would overflow the products.
+FX_RATE_SCALE = Decimal("1e-10")
+FX_RATE_MAX = Decimal("1e6")
+
+
 def _decimal(value: Any, what: str) -> Decimal:
     try:
         number = Decimal(str(value).strip())
@@ -209,6 +220,10 @@ def _decimal(value: Any, what: str) -> Decimal:
         raise SqlConfigError(f"{what}: {value!r} is not a number") from exc
     if not number.is_finite() or number <= 0:
         raise SqlConfigError(f"{what}: {value!r} must be a positive number")
+    if number.quantize(FX_RATE_SCALE) == 0:
+        raise SqlConfigError(f"{what}: {value!r} rounds to 0 at the 10 decimals rates are kept with (underflow)")
+    if number > FX_RATE_MAX:
+        raise SqlConfigError(f"{what}: {value!r} is above {FX_RATE_MAX:,f} USD per unit and would overflow amounts")
     return number
 
 
@@ -392,8 +407,35 @@ def clickhouse_client(destination: str | None = None, clickhouse_conn_id: str = 
     destination = destination or settings.destination_name()
     if destination == "filesystem":
         settings.chdb_dir().mkdir(parents=True, exist_ok=True)
-        return ClickHouseHook(embedded_path=str(settings.chdb_dir())).get_conn()
+        return embedded_client(ClickHouseHook(embedded_path=str(settings.chdb_dir())))
     return ClickHouseHook(clickhouse_conn_id).get_conn()
+
+
+def embedded_client(hook):
+    """The chdb client of `hook`, holding the folder's lock until `close()`: the embedded engine
+    opens a folder in one process at a time (a second one fails with `Error initializing
+    EmbeddedServer`), so SQL tasks outside the `finops_sql` pool wait for each other instead."""
+    from include.locks import exclusive_lock
+
+    lock = exclusive_lock(settings.data_dir() / "chdb.lock", f"embedded ClickHouse database {settings.chdb_dir()}")
+    lock.__enter__()
+    try:
+        client = hook.get_conn()
+    except BaseException:
+        lock.__exit__(None, None, None)
+        raise
+    close, open_ = client.close, [True]
+
+    def close_and_unlock() -> None:
+        try:
+            close()
+        finally:
+            if open_:
+                open_.clear()
+                lock.__exit__(None, None, None)
+
+    client.close = close_and_unlock
+    return client
 
 
 def refresh_raw_views(client, destination: str, clickhouse_conn_id: str = settings.CLICKHOUSE_CONN_ID) -> list[str]:
@@ -518,6 +560,13 @@ def run_transformations(
             # older servers do it without the setting (and do not know it).
             "replace_empty_setting": server_supports(client, "allow_replace_partition_from_empty_source"),
         }
+        dataset, table, _ = PROVIDER_SOURCES[provider]
+        if f"{dataset}__{table}" not in columns:
+            raise MissingRawDataError(
+                f"{provider}: no raw data yet ({settings.RAW_DATABASE}.{dataset}__{table} does not exist): the "
+                f"{dataset} load task has loaded nothing so far (for AWS: no billing period has a delivered "
+                "manifest yet). Run the SQL again after the first load that brings data."
+            )
         statements = run_sql_files(client, sql_files("schema"), template_environment(context))
         watermark = completed_load_watermark(client, provider, columns)
         if auto:

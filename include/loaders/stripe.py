@@ -115,5 +115,5 @@ def load(params: dict | None = None, config: dict | None = None, client: Any = N
         while cause is not None and not isinstance(cause, StripeLoadError):
             cause = cause.__cause__ or cause.__context__
         if isinstance(cause, StripeLoadError):
-            raise StripeLoadError(cause.object_type, cause.cursor, cause.params, cause.__cause__ or cause) from exc
+            raise cause from exc
         raise

@@ -2,7 +2,7 @@
 
 import glob
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pyarrow.compute as pc
@@ -283,3 +283,88 @@ def test_a_new_column_in_a_later_legacy_month_loads_without_breaking_earlier_mon
     _, rows = sql_runner.query("SELECT billing_period, countIf(product_instance_family = 'general purpose') "
                                "FROM finops.aws_cur_line_items GROUP BY 1 ORDER BY 1")
     assert rows == [("2026-08", 0), ("2026-09", 400)]
+
+
+# ------------------------------------------------------------- a delivery is checked before it replaces a period
+def _raw_totals(data_dir) -> dict:
+    from tests.faults.conftest import aws_period_totals
+
+    return aws_period_totals(data_dir)
+
+
+def _without(table, *names):
+    return table.drop_columns(list(names))
+
+
+def _with_value(table, name, row, value):
+    import pyarrow as pa
+
+    values = table[name].to_pylist()
+    values[row] = value
+    return table.set_column(table.schema.get_field_index(name), name, pa.array(values, table.schema.field(name).type))
+
+
+BAD_DELIVERIES = {
+    "no cost column": (lambda t: _without(t, "line_item_unblended_cost"),
+                       r"{key}: required column line_item_unblended_cost is missing"),
+    "no type and usage start columns": (
+        lambda t: _without(t, "line_item_line_item_type", "line_item_usage_start_date"),
+        r"{key}: required column line_item_line_item_type is missing"),
+    "a NaN cost": (lambda t: _with_value(t, "line_item_unblended_cost", 7, float("nan")),
+                   r"{key}: column line_item_unblended_cost row 8 is nan, expected a finite number"),
+    "an infinite amount": (lambda t: _with_value(t, "line_item_usage_amount", 0, float("inf")),
+                           r"{key}: column line_item_usage_amount row 1 is inf, expected a finite number"),
+    "a usage date of another month": (
+        lambda t: _with_value(t, "line_item_usage_start_date", 11, datetime(2026, 7, 3, tzinfo=UTC)),
+        r"{key}: column line_item_usage_start_date row 12 is 2026-07-03 00:00:00\+00:00, outside billing period "
+        r"2026-09"),
+    "an empty usage date": (lambda t: _with_value(t, "line_item_usage_start_date", 4, None),
+                            r"{key}: column line_item_usage_start_date row 5 is empty"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_DELIVERIES))
+def test_a_bad_delivery_is_rejected_naming_object_column_and_row_and_the_period_keeps_its_data(
+        case, s3_server, aws_airflow, local_data):
+    client = s3_server.client()
+    good = generate_cur2_month("2026-09", 400)
+    write_cur2_period(client, aws_airflow, "2026-09", good)
+    aws_loader.load({}, logical_date=date(2026, 9, 30))
+    before = _raw_totals(local_data)
+    assert before == {"2026-09": expected(good)}
+
+    mutate, message = BAD_DELIVERIES[case]
+    keys = write_cur2_period(client, aws_airflow, "2026-09", mutate(generate_cur2_month("2026-09", 400, seed=8)))
+    with pytest.raises(LoadError, match=message.format(key=f"s3://{aws_airflow.bucket}/{keys[0]}")):
+        aws_loader.load({}, logical_date=date(2026, 9, 30))
+    assert _raw_totals(local_data) == before
+
+
+def test_a_manifest_listing_a_file_twice_is_rejected(s3_server, aws_airflow, local_data):
+    client = s3_server.client()
+    good = generate_cur2_month("2026-09", 600)
+    write_cur2_period(client, aws_airflow, "2026-09", good, rows_per_file=300)
+    aws_loader.load({}, logical_date=date(2026, 9, 30))
+
+    keys = write_cur2_period(client, aws_airflow, "2026-09", generate_cur2_month("2026-09", 600, seed=3),
+                             rows_per_file=300)
+    manifest_key = aws_airflow.manifest_key("2026-09")
+    manifest = json.loads(client.get_object(Bucket=aws_airflow.bucket, Key=manifest_key)["Body"].read())
+    manifest["dataFiles"].append(manifest["dataFiles"][0])
+    client.put_object(Bucket=aws_airflow.bucket, Key=manifest_key, Body=json.dumps(manifest).encode())
+    with pytest.raises(LoadError, match=f"manifest s3://{aws_airflow.bucket}/{manifest_key} lists data file "
+                                        f"s3://{aws_airflow.bucket}/{keys[0]} more than once"):
+        aws_loader.load({}, logical_date=date(2026, 9, 30))
+    assert _raw_totals(local_data) == {"2026-09": expected(good)}
+
+
+def test_rows_at_the_period_bounds_and_earlier_refunds_are_accepted(s3_server, aws_airflow, local_data):
+    """Tax and fee rows stamped at the end of the period, and refunds or credits of earlier usage,
+    are part of a valid delivery."""
+    table = generate_cur2_month("2026-09", 300)
+    table = _with_value(table, "line_item_usage_start_date", 0, datetime(2026, 10, 1, tzinfo=UTC))
+    table = _with_value(table, "line_item_line_item_type", 1, "Refund")
+    table = _with_value(table, "line_item_usage_start_date", 1, datetime(2026, 6, 15, tzinfo=UTC))
+    write_cur2_period(s3_server.client(), aws_airflow, "2026-09", table)
+    assert aws_loader.load({}, logical_date=date(2026, 9, 30)) == {"2026-09": 300}
+    assert _raw_totals(local_data) == {"2026-09": expected(table)}

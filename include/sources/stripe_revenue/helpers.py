@@ -109,7 +109,9 @@ def make_client(
 class StripeLoadError(RuntimeError):
     """A Stripe list failed after all retries; names the object type and the cursor reached."""
 
-    def __init__(self, object_type: str, cursor: str | None, params: dict, cause: BaseException):
+    def __init__(
+        self, object_type: str, cursor: str | None, params: dict, cause: BaseException, note: str = ""
+    ):
         self.object_type = object_type
         self.cursor = cursor
         self.params = params
@@ -117,20 +119,37 @@ class StripeLoadError(RuntimeError):
         status = getattr(cause, "http_status", None)
         super().__init__(
             f"Stripe {object_type} load failed after retries at cursor starting_after={cursor!r} "
-            f"(list params {params}; HTTP {status}; {type(cause).__name__}: {detail}). "
+            f"(list params {params}; HTTP {status}; {type(cause).__name__}: {detail}){note}. "
             f"Nothing of this run was loaded; earlier loads are intact."
+        )
+
+
+class StripePagingError(StripeLoadError):
+    """The API answered with pages that cannot be followed (a cursor that does not advance, or
+    `has_more` with no objects): retrying would loop, so the listing stops."""
+
+    def __init__(self, object_type: str, cursor: str | None, params: dict, problem: str):
+        self.object_type = object_type
+        self.cursor = cursor
+        self.params = params
+        RuntimeError.__init__(
+            self,
+            f"Stripe {object_type} list: {problem} (page after starting_after={cursor!r}, list params {params}). "
+            "Nothing of this run was loaded; earlier loads are intact.",
         )
 
 
 @dataclass
 class RetryPolicy:
     """Retries on top of the SDK's own: resume the listing from the last cursor after a rate limit,
-    connection error or 5xx that the SDK gave up on."""
+    connection error or 5xx that the SDK gave up on. A server's Retry-After is honoured up to
+    `max_retry_after_seconds`: a longer wait (a day, say) would hold a worker slot hostage."""
 
     attempts: int = 4
     backoff_seconds: float = 2.0
     max_backoff_seconds: float = 60.0
     sleep: Callable[[float], None] = time.sleep
+    max_retry_after_seconds: float = 60.0
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -142,6 +161,16 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, stripe.StripeError) and status is not None and (status >= 500 or status in (409, 429))
 
 
+def _retry_after(exc: BaseException) -> float | None:
+    """The Retry-After header of an error response, in seconds (None when absent or not a number)."""
+    value = (getattr(exc, "headers", None) or {}).get("retry-after")
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and seconds >= 0 and seconds == seconds else None
+
+
 def iter_stripe_list(
     list_fn: Callable[..., Any],
     object_type: str,
@@ -149,11 +178,13 @@ def iter_stripe_list(
     retry: RetryPolicy | None = None,
     page_size: int = PAGE_SIZE,
 ) -> Iterator[dict]:
-    """All objects of a list endpoint as plain dicts, through the SDK's auto-pagination.
+    """All objects of a list endpoint as plain dicts, page by page (`starting_after` the last id).
 
     `list_fn` is e.g. `client.v1.charges.list`. When a page fails after the SDK's retries with a
-    retryable error, the listing resumes from the last object seen (`starting_after`) after a backoff
-    (honouring Retry-After); otherwise, or after `retry.attempts`, StripeLoadError is raised.
+    retryable error, the listing resumes from the last page's cursor after a backoff (honouring
+    Retry-After up to the policy's cap); otherwise, or after `retry.attempts`, StripeLoadError is
+    raised. Pages that cannot be followed raise StripePagingError: a page whose last id was already a
+    cursor of this listing (the server repeats itself) and `has_more` with an empty page.
     """
     import stripe
 
@@ -162,27 +193,29 @@ def iter_stripe_list(
     base = {k: v for k, v in (params or {}).items() if v is not None}
     base["limit"] = page_size
     cursor: str | None = base.pop("starting_after", None)
+    requested: set[str | None] = set()  # cursors of pages already fetched: one per page, not per object
     failures = 0
     while True:
         request = dict(base, starting_after=cursor) if cursor else dict(base)
         try:
-            for obj in list_fn(params=request).auto_paging_iter():
-                cursor = obj["id"]
-                failures = 0
-                yield obj.to_dict(recursive=True, for_json=True)
-            return
+            page = list_fn(params=request)
         except stripe_error as exc:
             failures += 1
+            asked = _retry_after(exc)
+            capped = asked is not None and asked > retry.max_retry_after_seconds
+            note = (
+                f"; the server asked to wait {asked:g}s (Retry-After), more than the "
+                f"{retry.max_retry_after_seconds:g}s this loader waits"
+                if capped
+                else ""
+            )
             if not _retryable(exc) or failures > retry.attempts:
-                raise StripeLoadError(object_type, cursor, base, exc) from exc
+                raise StripeLoadError(object_type, cursor, base, exc, note) from exc
             delay = min(retry.backoff_seconds * 2 ** (failures - 1), retry.max_backoff_seconds)
-            retry_after = (getattr(exc, "headers", None) or {}).get("retry-after")
-            try:
-                delay = max(delay, float(retry_after)) if retry_after else delay
-            except ValueError:
-                pass
+            if asked is not None:
+                delay = max(delay, min(asked, retry.max_retry_after_seconds))
             log.warning(
-                "Stripe %s list: %s (HTTP %s); resuming after %s in %.1fs (attempt %d/%d)",
+                "Stripe %s list: %s (HTTP %s); resuming after %s in %.1fs (attempt %d/%d)%s",
                 object_type,
                 type(exc).__name__,
                 getattr(exc, "http_status", None),
@@ -190,8 +223,26 @@ def iter_stripe_list(
                 delay,
                 failures,
                 retry.attempts,
+                note,
             )
             retry.sleep(delay)
+            continue
+        failures = 0
+        requested.add(cursor)
+        data = list(page.data or [])
+        for obj in data:
+            yield obj.to_dict(recursive=True, for_json=True)
+        if not page.has_more:
+            return
+        if not data:
+            raise StripePagingError(object_type, cursor, base, "the API says has_more but returned no objects")
+        last = data[-1]["id"]
+        if last in requested:
+            raise StripePagingError(
+                object_type, cursor, base,
+                f"the cursor does not advance: the page ends at {last!r}, whose next page was already fetched",
+            )
+        cursor = last
 
 
 # --------------------------------------------------------------------------------------- flattening
