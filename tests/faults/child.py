@@ -150,7 +150,7 @@ def main(job: str, point: str) -> None:
     elif job.startswith("sql-"):
         from include.sql_runner import run_transformations
 
-        result = run_transformations(job.removeprefix("sql-"))
+        result = run_transformations(job.removeprefix("sql-"), periods="changed")  # as the DAG task
     else:
         raise SystemExit(f"unknown job {job!r}")
     print(json.dumps(result, default=str))
