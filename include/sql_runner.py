@@ -220,10 +220,10 @@ def _decimal(value: Any, what: str) -> Decimal:
         raise SqlConfigError(f"{what}: {value!r} is not a number") from exc
     if not number.is_finite() or number <= 0:
         raise SqlConfigError(f"{what}: {value!r} must be a positive number")
-    if number.quantize(FX_RATE_SCALE) == 0:
-        raise SqlConfigError(f"{what}: {value!r} rounds to 0 at the 10 decimals rates are kept with (underflow)")
     if number > FX_RATE_MAX:
         raise SqlConfigError(f"{what}: {value!r} is above {FX_RATE_MAX:,f} USD per unit and would overflow amounts")
+    if number.quantize(FX_RATE_SCALE) == 0:
+        raise SqlConfigError(f"{what}: {value!r} rounds to 0 at the 10 decimals rates are kept with (underflow)")
     return number
 
 

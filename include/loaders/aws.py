@@ -6,6 +6,11 @@ Each billing period is its own dlt load, which replaces exactly that period's ro
 * clickhouse: dlt's delete-insert merge on `billing_period` in the same load.
 The SQL layer reads only the newest completed load of each period, so a failed or half-pruned
 load never double counts and never hides the previous good data.
+
+Runs take turns (the pipeline's lock). A run first discards the load packages a killed run left
+(dlt rewinds its state to before them), since a package does not say which period's folder it was
+bound for; the periods they held are loaded again. Files are deleted only when no reader counts
+them: older than the period's newest completed load, or written by a load that never completed.
 """
 
 from __future__ import annotations

@@ -1,0 +1,30 @@
+"""Clear errors instead of ClickHouse internals: SQL before the first load, FX rates out of range."""
+
+from __future__ import annotations
+
+import pytest
+
+from include import sql_runner
+
+
+def test_sql_before_any_delivery_says_so(local_data):
+    with pytest.raises(sql_runner.MissingRawDataError,
+                       match=r"aws: no raw data yet \(finops_raw.aws_costs__cur_line_items does not exist\): the "
+                             r"aws_costs load task has loaded nothing so far"):
+        sql_runner.run_transformations("aws", config={})
+
+
+@pytest.mark.parametrize(("rate", "problem"), [
+    ("1e40", r"'1e40' is above 1,000,000 USD per unit and would overflow amounts"),
+    ("0.00000000001", r"'0.00000000001' rounds to 0 at the 10 decimals rates are kept with \(underflow\)"),
+    ("0", "'0' must be a positive number"),
+])
+def test_an_fx_rate_that_overflows_or_underflows_is_rejected_naming_the_variable(rate, problem):
+    with pytest.raises(sql_runner.SqlConfigError, match=r"Variable finops_sql_config fx_rates 2026-09 EUR: " + problem):
+        sql_runner.fx_rates([{"month": "2026-09", "currency": "EUR", "rate_to_usd": rate}])
+
+
+def test_small_and_large_real_rates_are_kept():
+    rates = sql_runner.fx_rates([{"month": "2026-09", "currency": "VES", "rate_to_usd": "0.0000270000"},
+                                 {"month": "2026-09", "currency": "KWD", "rate_to_usd": "3.26"}])
+    assert ("2026-09", "VES", "0.0000270000") in rates and ("2026-09", "KWD", "3.26") in rates
