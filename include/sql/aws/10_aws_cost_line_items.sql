@@ -109,7 +109,7 @@ SELECT
     multiIf(
         type_ = 'SavingsPlanCoveredUsage', sp_net_effective_,
         type_ = 'SavingsPlanRecurringFee',
-            if(sp_commitment_ = 0, sp_unused_, toDecimal128(sp_unused_ * sp_net_commitment_ / if(sp_commitment_ = 0, toDecimal128(1, 10), sp_commitment_), 10)),
+            {{ mul_div('sp_unused_', 'sp_net_commitment_', 'sp_commitment_', if_zero='sp_unused_') }},
         type_ IN ('SavingsPlanNegation', 'SavingsPlanUpfrontFee'), toDecimal128(0, 10),
         type_ = 'DiscountedUsage', ri_net_effective_,
         type_ = 'RIFee', ri_net_unused_,

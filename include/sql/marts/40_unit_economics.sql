@@ -27,8 +27,8 @@ WITH
     converted AS
     (
         SELECT w.month, w.source, w.currency, w.amount, w.rate, q.rate_to_usd AS reporting_rate,
-               if(w.rate = 0 OR q.rate_to_usd = 0, NULL,
-                  toDecimal128(w.amount * w.rate / if(q.rate_to_usd = 0, toDecimal128(1, 10), q.rate_to_usd), 10)) AS converted
+               -- exact at any magnitude (a plain Decimal a * b / c overflows near 1.7e8): macros.jinja
+               if(w.rate = 0, NULL, {{ mul_div('w.amount', 'w.rate', 'q.rate_to_usd') }}) AS converted
         FROM (SELECT *, {{ lit(config.reporting_currency) }} AS reporting_currency FROM with_rate) AS w
         ASOF LEFT JOIN (SELECT currency, month_start, rate_to_usd FROM finops.fx_rates) AS q
             ON q.currency = w.reporting_currency AND w.month_start >= q.month_start
