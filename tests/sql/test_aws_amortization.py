@@ -71,7 +71,9 @@ def test_amortized_and_net_amortized_cost_follow_the_cur_library_rules(data_dir)
     assert q("SELECT sum(BilledCost), sum(EffectiveCost), sum(x_UnblendedCost), sum(x_AmortizedCost) "
              "FROM finops.focus WHERE ProviderName = 'AWS'")[0] == (D("243.25"), D("22.4"), D("243.75"), D("23.5"))
     assert one("SELECT sum(effective_cost) FROM finops.monthly_cloud_costs WHERE provider = 'aws'") == D("22.4")
-    assert one("SELECT aws_cost FROM finops.monthly_margin") == D("243.75")
+    # The margin takes what finance is invoiced: net unblended (243.25), not unblended (243.75), nor amortized.
+    assert one("SELECT aws_billed_cost FROM finops.monthly_margin") == D("243.25")
+    assert one("SELECT aws_billed_cost FROM finops.unit_economics_monthly") == D("243.25")
 
     focus = {r[0]: r[1:] for r in q(
         "SELECT x_ChargeType || ':' || ifNull(CommitmentDiscountId, ''), ChargeCategory, ChargeFrequency, "

@@ -83,9 +83,9 @@ def test_fx_conversion_of_monthly_totals_up_to_1e13_is_exact(data_dir):
     write_gcp_rows(data_dir, rows)
     config = {"fx_rates": rates, "reporting_currency": "GBP"}
     run("gcp", config=config)
-    got = dict(q("SELECT month, gcp_cost FROM finops.unit_economics_monthly"))
+    got = dict(q("SELECT month, gcp_billed_cost FROM finops.unit_economics_monthly"))
     want = {month: mul_div(total, eur, gbp) for month, (total, eur, gbp) in totals.items()}
     assert got == want
     run("gcp", config={"fx_rates": rates})  # reporting in USD: amount * rate / 1
-    assert dict(q("SELECT month, gcp_cost FROM finops.unit_economics_monthly")) == {
+    assert dict(q("SELECT month, gcp_billed_cost FROM finops.unit_economics_monthly")) == {
         month: exact(total * eur) for month, (total, eur, _) in totals.items()}

@@ -39,7 +39,7 @@ def test_gcp_net_cost_is_cost_plus_credits_summed_by_type(data_dir):
     assert by_type == {"SUSTAINED_USAGE_DISCOUNT": D("-1.05"), "COMMITTED_USAGE_DISCOUNT": D("-2.5"),
                        "PROMOTION": D("-0.4"), "FREE_TIER": D("-0.1"), "DISCOUNT": D("-0.07")}
     assert one("SELECT sumMap(credits_by_type)['FREE_TIER'] FROM finops.gcp_cost_daily") == D("-0.1")
-    assert one("SELECT gcp_cost FROM finops.monthly_margin WHERE month = '2026-09'") == D("12.28")
+    assert one("SELECT gcp_billed_cost FROM finops.monthly_margin WHERE month = '2026-09'") == D("12.28")
     # labels: the resource label wins over the project label; keys not set read ''
     assert dict(q("SELECT tag_value, sum(net_cost) FROM finops.gcp_cost_daily_by_tag WHERE tag_key = 'team' "
                   "GROUP BY tag_value")) == {"checkout": D("7.83"), "search": D("4.45")}

@@ -41,24 +41,24 @@ def unit_economics_data(data_dir):
 def test_fx_conversion_and_unit_economics(data_dir):
     unit_economics_data(data_dir)
     row = dict(zip(
-        ("reporting_currency", "revenue", "aws_cost", "gcp_cost", "cloud_cost", "gross_margin", "margin_pct",
+        ("reporting_currency", "revenue", "aws_billed_cost", "gcp_billed_cost", "cloud_billed_cost", "gross_margin", "margin_pct",
          "active_customers", "cost_per_active_customer", "missing_fx"),
-        q("SELECT reporting_currency, revenue, aws_cost, gcp_cost, cloud_cost, gross_margin, margin_pct, "
+        q("SELECT reporting_currency, revenue, aws_billed_cost, gcp_billed_cost, cloud_billed_cost, gross_margin, margin_pct, "
           "active_customers, cost_per_active_customer, missing_fx FROM finops.unit_economics_monthly "
           "WHERE month = '2026-09'")[0],
         strict=True,
     ))
     # revenue: 970 EUR * 1.25 + 500 USD + 100 PLN * 0.25 (July's rate); BRL has no rate: left out, listed
     assert row == {
-        "reporting_currency": "USD", "revenue": D("1737.5"), "aws_cost": D("200"), "gcp_cost": D("125"),
-        "cloud_cost": D("325"), "gross_margin": D("1412.5"), "margin_pct": 81.29, "active_customers": 2,
+        "reporting_currency": "USD", "revenue": D("1737.5"), "aws_billed_cost": D("200"), "gcp_billed_cost": D("125"),
+        "cloud_billed_cost": D("325"), "gross_margin": D("1412.5"), "margin_pct": 81.29, "active_customers": 2,
         "cost_per_active_customer": D("162.5"), "missing_fx": ["BRL"],
     }
     # The per-currency view is not converted.
     assert dict(q("SELECT currency, revenue FROM finops.monthly_margin WHERE month = '2026-09'"))["EUR"] == D("970")
 
     run("stripe", config={**FX, "reporting_currency": "EUR"})
-    assert q("SELECT reporting_currency, revenue, cloud_cost FROM finops.unit_economics_monthly WHERE month = '2026-09'") \
+    assert q("SELECT reporting_currency, revenue, cloud_billed_cost FROM finops.unit_economics_monthly WHERE month = '2026-09'") \
         == [("EUR", D("1390"), D("260"))]
 
 
