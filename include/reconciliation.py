@@ -6,6 +6,8 @@ view (BilledCost, EffectiveCost) and the margin views; plus counts that must be 
 line-item keys, negative amortized cost where the source line has none). Each result is a row of
 `finops.reconciliation_checks` (one per check, period and run), which the Rill dashboard
 `reconciliation` shows. A failed check fails the task with the period, both figures and the difference.
+A configured tag key that matches no line item in a month is recorded as a warning (it does not fail the
+task: the figures add up, but that key's cost would otherwise show as untagged without notice).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ DDL = f"""CREATE TABLE IF NOT EXISTS {TABLE}
     actual      Decimal(38, 10),
     difference  Decimal(38, 10),
     passed      UInt8,
+    severity    LowCardinality(String),
     description String
 )
 ENGINE = MergeTree
@@ -156,6 +159,20 @@ def _values(client, sql: str) -> dict[tuple[str, str], Decimal]:
     return {(str(period), str(currency)): Decimal(str(value)) for period, currency, value in client.query(sql).result_rows}
 
 
+def unmatched_tag_keys(client, provider: str, periods: list[str] | None = None) -> list[dict]:
+    """Warnings: configured tag keys that match no line item of a month (finops.tag_key_coverage)."""
+    if provider not in ("aws", "gcp"):
+        return []
+    rows = client.query(
+        f"SELECT month, tag_key, total_line_items FROM {F}.tag_key_coverage WHERE provider = {{p:String}} AND matched = 0",
+        parameters={"p": provider},
+    ).result_rows
+    return [{"check_name": "tag_key_matched", "period": month, "currency": "", "expected": Decimal(1),
+             "actual": Decimal(0), "difference": Decimal(-1), "passed": False, "severity": "warning",
+             "description": f"configured tag key {key!r} matches none of the {lines} line items of the month"}
+            for month, key, lines in rows if periods is None or month in periods]
+
+
 def evaluate(client, provider: str, periods: list[str] | None = None) -> list[dict]:
     """Every check of `provider`, one result per check and period (all periods either side has)."""
     results = []
@@ -165,7 +182,7 @@ def evaluate(client, provider: str, periods: list[str] | None = None) -> list[di
         except Exception as exc:  # a missing or broken table is a failed check, not a crash without figures
             results.append({"check_name": check.name, "period": "", "currency": "", "expected": Decimal(0),
                             "actual": Decimal(0),
-                            "difference": Decimal(0), "passed": False,
+                            "difference": Decimal(0), "passed": False, "severity": "error",
                             "description": f"{check.description}: query failed: {type(exc).__name__}: {exc}"[:2000]})
             continue
         for key in sorted(set(expected) | set(actual)):
@@ -175,7 +192,7 @@ def evaluate(client, provider: str, periods: list[str] | None = None) -> list[di
             difference = got - want
             results.append({"check_name": check.name, "period": key[0], "currency": key[1], "expected": want,
                             "actual": got,
-                            "difference": difference, "passed": abs(difference) < TOLERANCE,
+                            "difference": difference, "passed": abs(difference) < TOLERANCE, "severity": "error",
                             "description": check.description})
     return results
 
@@ -189,9 +206,9 @@ def record(client, provider: str, results: list[dict], run_id: str) -> None:
     client.insert(
         TABLE,
         [[run_id, now, provider, r["check_name"], r["period"], r["currency"], r["expected"], r["actual"],
-          r["difference"], int(r["passed"]), r["description"]] for r in results],
+          r["difference"], int(r["passed"]), r["severity"], r["description"]] for r in results],
         column_names=["run_id", "checked_at", "provider", "check_name", "period", "currency", "expected", "actual",
-                      "difference", "passed", "description"],
+                      "difference", "passed", "severity", "description"],
     )
 
 
@@ -213,7 +230,7 @@ def run_checks(provider: str, destination: str | None = None, run_id: str | None
     run_id = run_id or f"manual__{uuid.uuid4().hex[:12]}"
     client = clickhouse_client(destination)
     try:
-        results = evaluate(client, provider, periods)
+        results = evaluate(client, provider, periods) + unmatched_tag_keys(client, provider, periods)
         record(client, provider, results, run_id)
         if (destination or settings.destination_name()) == "filesystem":
             from include.mart_export import export_marts
@@ -221,7 +238,9 @@ def run_checks(provider: str, destination: str | None = None, run_id: str | None
             export_marts(client, settings.data_dir(), tables=["reconciliation_checks"])
     finally:
         client.close()
-    failed = [r for r in results if not r["passed"]]
+    failed = [r for r in results if not r["passed"] and r["severity"] == "error"]
+    for warning in (r for r in results if r["severity"] == "warning"):
+        log.warning("%s %s: %s", provider, warning["period"], warning["description"])
     log.info("%s reconciliation (run %s): %d checks, %d failed", provider, run_id, len(results), len(failed))
     if failed:
         raise ReconciliationError(failure_message(provider, failed))

@@ -87,3 +87,27 @@ def test_every_dag_runs_the_check_after_its_sql_build(tmp_path_factory):
                           ("stripe_revenue", "build_revenue_tables")):
         dag = bag.dags[dag_id]
         assert dag.get_task("check_figures").upstream_task_ids == {build}, dag_id
+
+
+def test_tag_keys_match_cur2_and_legacy_spelling_and_unmatched_keys_are_reported(data_dir):
+    """CUR 2.0 writes `user_team` where legacy CUR writes `user:team`: one configured key finds both."""
+    write_aws_period(data_dir, "2026-08", [aws_line("2026-08", "Usage", 4.0, resource_tags='{"user:team": "web"}')])
+    write_aws_period(data_dir, "2026-09", [
+        aws_line("2026-09", "Usage", 10.0, resource_tags='{"user_team": "web", "user_cost_center": "cc-1"}'),
+        aws_line("2026-09", "Usage", 3.0, resource_tags='{}'),
+    ])
+    config = {"tag_keys": {"aws": ["user:team", "user:cost-center", "user:owner"]}}
+    run("aws", config=config)
+    assert sorted(q("SELECT billing_period, tag_team, tag_cost_center, unblended_cost FROM finops.aws_costs_normalized")) == [
+        ("2026-08", "web", "", D("4")), ("2026-09", "", "", D("3")), ("2026-09", "web", "cc-1", D("10"))]
+    assert dict(q("SELECT tag_value, sum(unblended_cost) FROM finops.aws_cost_daily_by_tag "
+                  "WHERE tag_key = 'team' GROUP BY tag_value")) == {"web": D("14"), "": D("3")}
+    result = run_checks("aws", run_id="run-tags")  # warnings do not fail the task ...
+    assert result["failed"] == 0
+    # ... but every configured key that matches nothing in a month is reported
+    assert sorted(q("SELECT period, description FROM finops.reconciliation_checks WHERE run_id = 'run-tags' "
+                    "AND severity = 'warning'")) == [
+        ("2026-08", "configured tag key 'cost_center' matches none of the 1 line items of the month"),
+        ("2026-08", "configured tag key 'owner' matches none of the 1 line items of the month"),
+        ("2026-09", "configured tag key 'owner' matches none of the 2 line items of the month"),
+    ]

@@ -129,11 +129,12 @@ FROM items
 {% endcall %}
 
 -- The line items with the configured tag keys as columns (Variable finops_sql_config, tag_keys.aws):
--- tag_<name> = resource_tags['<key>'] ('' when the line item does not carry the tag).
+-- tag_<name> = the value of '<key>' in resource_tags in any spelling (CUR 2.0 `user_team`, legacy CUR
+-- `user:team`; '' when the line item does not carry the tag).
 CREATE OR REPLACE VIEW finops.aws_costs_normalized AS
 SELECT
     *
 {%- for name, key in config.tags.aws %},
-    resource_tags[{{ lit(key) }}] AS tag_{{ ident(name) }}
+    {{ aws_tag_value('resource_tags', lit(key)) }} AS tag_{{ ident(name) }}
 {%- endfor %}
 FROM finops.aws_cost_line_items;
