@@ -115,7 +115,8 @@
     'EffectiveCost': 'net_amortized_cost',
     'InvoiceId': "nullIf(invoice_id, '')",
     'InvoiceIssuerName': "if(invoicing_entity = '' OR match(invoicing_entity, '^(Amazon|AWS)'), 'AWS', invoicing_entity)",
-    'ListCost': "multiIf(" ~ usage_row ~ ", public_on_demand_cost, line_item_type = 'SavingsPlanNegation', toDecimal128(0, 10), unblended_cost)",
+    'ListCost': "multiIf(" ~ usage_row ~ ", public_on_demand_cost, line_item_type = 'SavingsPlanNegation', toDecimal128(0, 10), "
+                ~ aws_charge_category('line_item_type') ~ " = 'Credit', toDecimal128(0, 10), unblended_cost)",
     'ListUnitPrice': "if(" ~ usage_row ~ ", public_on_demand_rate, NULL)",
     'PricingCategory': "if(" ~ usage_row ~ ", multiIf(line_item_type != 'Usage', 'Committed', pricing_term = 'OnDemand', 'Standard', "
                        ~ "pricing_term = 'Spot', 'Dynamic', 'Other'), NULL)",
@@ -163,7 +164,10 @@
 } %}
 
 {%- set gcp_usage_row = "(cost_type = 'regular' AND NOT startsWith(sku_description, 'Commitment'))" %}
-{%- set gcp_period_start = "toDateTime(concat(invoice_month, '-01 00:00:00'), 'UTC')" %}
+{#- GCP invoice months run on Pacific time (like invoice.month): the billing period starts at midnight
+    America/Los_Angeles (07:00 or 08:00 UTC). -#}
+{%- set gcp_period_start = "toTimeZone(toDateTime(concat(invoice_month, '-01 00:00:00'), 'America/Los_Angeles'), 'UTC')" %}
+{%- set gcp_period_end = "toTimeZone(addMonths(toDateTime(concat(invoice_month, '-01 00:00:00'), 'America/Los_Angeles'), 1), 'UTC')" %}
 {%- set gcp = {
     'AvailabilityZone': "nullIf(zone, '')",
     'BilledCost': 'net_cost',
@@ -171,12 +175,12 @@
     'BillingAccountName': 'billing_account_id',
     'BillingAccountType': "'Billing Account'",
     'BillingCurrency': 'currency',
-    'BillingPeriodEnd': 'addMonths(' ~ gcp_period_start ~ ', 1)',
+    'BillingPeriodEnd': gcp_period_end,
     'BillingPeriodStart': gcp_period_start,
     'CapacityReservationId': 'NULL',
     'CapacityReservationStatus': 'NULL',
     'ChargeCategory': gcp_charge_category('cost_type', 'sku_description'),
-    'ChargeClass': "if(usage_start < " ~ gcp_period_start ~ ", 'Correction', NULL)",
+    'ChargeClass': "if(cost_type = 'adjustment' AND usage_start < " ~ gcp_period_start ~ ", 'Correction', NULL)",
     'ChargeDescription': "nullIf(sku_description, '')",
     'ChargeFrequency': "multiIf(startsWith(sku_description, 'Commitment'), 'Recurring', cost_type = 'regular', 'Usage-Based', 'One-Time')",
     'ChargePeriodEnd': "toDateTime(usage_end, 'UTC')",
