@@ -1,7 +1,7 @@
 """FX conversion and unit economics, anomaly flags, month-end forecast."""
 
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
 
 import pytest
 
@@ -79,9 +79,11 @@ def daily_usage(period_days, service: str, cost_of_day, account: str = "11111111
     rows = {}
     for day in period_days:
         period = day.strftime("%Y-%m")
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)  # one line per whole day (daily CUR)
         rows.setdefault(period, []).append(aws_line(
             period, "Usage", cost_of_day(day), day=day.day, line_item_product_code=service,
-            line_item_usage_account_id=account, product="{}"))
+            line_item_usage_account_id=account, product="{}", line_item_usage_start_date=start,
+            line_item_usage_end_date=start + timedelta(days=1)))
     return rows
 
 
@@ -131,3 +133,31 @@ def test_forecast_of_a_linear_month(data_dir):
     with_config = {"forecast": {"min_trend_days": 20}}
     run("aws", config=with_config)
     assert one("SELECT forecast FROM finops.cost_forecast WHERE service_name = 'AmazonEC2'") == D("785")
+
+
+def test_forecast_counts_a_partial_day_as_partial_projects_recurring_credits_and_fees_not_lump_sums(data_dir):
+    days = [date(2026, 9, 1) + timedelta(days=i) for i in range(14)]  # 14 whole days ...
+    usage = daily_usage(days, "AmazonEC2", lambda d: 100.0)["2026-09"]
+    # ... and the first 12 hours of the 15th, hourly (the current day as a CUR delivery has it)
+    for hour in range(12):
+        start = datetime(2026, 9, 15, hour, tzinfo=UTC)
+        usage.append(aws_line("2026-09", "Usage", 4.0, line_item_product_code="AmazonEC2", product="{}",
+                              line_item_usage_start_date=start, line_item_usage_end_date=start + timedelta(hours=1)))
+    credits = [aws_line("2026-09", "Credit", -10.0, line_item_product_code="AmazonEC2", product="{}",
+                        line_item_usage_start_date=datetime(2026, 9, d.day, tzinfo=UTC),
+                        line_item_usage_end_date=datetime(2026, 9, d.day, tzinfo=UTC) + timedelta(days=1)) for d in days]
+    ri_fee = [aws_line("2026-09", "RIFee", 300.0, line_item_product_code="AmazonEC2", product="{}",
+                       line_item_usage_start_date=datetime(2026, 9, 1, tzinfo=UTC),
+                       line_item_usage_end_date=datetime(2026, 10, 1, tzinfo=UTC),
+                       reservation_unused_recurring_fee=300.0, reservation_reservation_a_r_n="arn:ri")]
+    write_aws_period(data_dir, "2026-09", usage + credits + ri_fee)
+    run("aws")
+    as_of, elapsed, to_date, run_rate = q(
+        "SELECT as_of_date, elapsed_days, cost_to_date, run_rate_forecast FROM finops.cost_forecast "
+        "WHERE month = '2026-09'")[0]
+    assert (as_of, elapsed) == (date(2026, 9, 15), 14.5)  # not 15 full days
+    assert to_date == D("1448") - D("140") + D("300")
+    # usage and the daily credit are projected over 14.5 days; the RI fee of the month is counted once
+    # (exact: Decimal, truncated at 10 decimals)
+    projected = D("1448") - D("140")
+    assert run_rate == to_date + (projected * D("15.5") / D("14.5")).quantize(D("1e-10"), rounding=ROUND_DOWN)
