@@ -161,3 +161,32 @@ def test_forecast_counts_a_partial_day_as_partial_projects_recurring_credits_and
     # (exact: Decimal, truncated at 10 decimals)
     projected = D("1448") - D("140")
     assert run_rate == to_date + (projected * D("15.5") / D("14.5")).quantize(D("1e-10"), rounding=ROUND_DOWN)
+
+
+def test_monthly_postings_are_not_flagged_every_month_and_thresholds_are_in_the_reporting_currency(data_dir):
+    days = [date(2026, 7, 1) + timedelta(days=i) for i in range(92)]  # July .. September
+    # a monthly usage fee posted on the 1st (hosted zones, licences): the same 500 every month
+    monthly = daily_usage([d for d in days if d.day == 1], "AmazonRoute53", lambda d: 500.0)
+    # a JPY series whose spike is 900 JPY: about 6 USD, under the 10 (reporting currency) minimum
+    yen = daily_usage(days, "AmazonS3", lambda d: 1800.0 if d == date(2026, 9, 10) else 900.0 + d.toordinal() % 3)
+    for rows in yen.values():
+        for row in rows:
+            row["line_item_currency_code"] = "JPY"
+    # and a real jump of the monthly fee in September
+    for period in ("2026-07", "2026-08", "2026-09"):
+        write_aws_period(data_dir, period, monthly[period] + yen[period])
+    fx = {"fx_rates": [{"month": "2026-07", "currency": "JPY", "rate_to_usd": "0.0067"}]}
+    run("aws", config=fx)
+    assert q("SELECT usage_date, service_name FROM finops.cost_anomalies") == []
+
+    # the JPY spike counts once the threshold is met in USD: a jump of about 890 JPY = 5.9 USD >= 5
+    run("aws", config={**fx, "anomaly": {"min_abs_change": 5}})
+    assert q("SELECT usage_date, service_name, currency FROM finops.cost_anomalies") == [
+        (date(2026, 9, 10), "AmazonS3", "JPY")]
+    assert D("5") < one("SELECT jump_in_reporting_currency FROM finops.cost_anomalies") < D("7")
+
+    # a monthly fee that doubles is flagged against last month's 1st
+    write_aws_period(data_dir, "2026-09", [dict(monthly["2026-09"][0], line_item_unblended_cost=1000.0)]
+                     + yen["2026-09"])
+    run("aws", config=fx)
+    assert q("SELECT usage_date, service_name FROM finops.cost_anomalies") == [(date(2026, 9, 1), "AmazonRoute53")]
