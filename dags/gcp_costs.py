@@ -63,7 +63,14 @@ def gcp_costs():
         periods = None if params["full_refresh"] else (params.get("invoice_months") or "changed")
         return run_transformations("gcp", periods=periods)
 
-    load_billing_export() >> build_cost_tables()
+    @task(pool=SQL_POOL)
+    def check_figures() -> dict:
+        """Reconciliation after the SQL build (include/reconciliation.py): fails with period, figures, difference."""
+        from include.reconciliation import run_checks
+
+        return run_checks("gcp", run_id=get_current_context()["run_id"])
+
+    load_billing_export() >> build_cost_tables() >> check_figures()
 
 
 gcp_costs()

@@ -60,7 +60,14 @@ def stripe_revenue():
         full_refresh = get_current_context()["params"]["full_refresh"]
         return run_transformations("stripe", periods=None if full_refresh else "changed")
 
-    load_stripe_objects() >> build_revenue_tables()
+    @task(pool=SQL_POOL)
+    def check_figures() -> dict:
+        """Reconciliation after the SQL build (include/reconciliation.py): fails with period, figures, difference."""
+        from include.reconciliation import run_checks
+
+        return run_checks("stripe", run_id=get_current_context()["run_id"])
+
+    load_stripe_objects() >> build_revenue_tables() >> check_figures()
 
 
 stripe_revenue()

@@ -207,7 +207,7 @@ def margin_report(data_dir: Path) -> tuple[list[str], list[tuple]]:
     from include.sql_runner import query
 
     return query(
-        "SELECT month, currency, aws_cost, gcp_cost, cloud_cost, revenue, margin, margin_pct "
+        "SELECT month, currency, aws_billed_cost, gcp_billed_cost, cloud_billed_cost, revenue, margin, margin_pct "
         "FROM finops.monthly_margin ORDER BY month, currency",
         destination="filesystem",
     )
@@ -295,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         args.workdir.resolve(), args.data_dir.resolve(), months, args.aws_rows, args.gcp_rows, args.stripe_customers
     )
     print()
-    print("Cloud cost vs Stripe revenue per month (AWS: unblended incl. tax and credits; GCP: cost + credits;")
+    print("Billed cloud cost vs Stripe revenue per month (AWS: net unblended incl. tax and credits; GCP: cost + credits;")
     print("revenue: Stripe balance transactions net of fees and refunds)")
     print(format_table(columns, rows))
     print()

@@ -31,7 +31,8 @@ def printed_table(output: str) -> dict[str, dict[str, Decimal]]:
             break
         values = dict(zip(columns, (v.strip() for v in line.split("|")), strict=True))
         table[values["month"]] = {
-            k: Decimal(values[k].replace(",", "")) for k in ("aws_cost", "gcp_cost", "cloud_cost", "revenue", "margin")
+            k: Decimal(values[k].replace(",", ""))
+            for k in ("aws_billed_cost", "gcp_billed_cost", "cloud_billed_cost", "revenue", "margin")
         }
     return table
 
@@ -76,12 +77,12 @@ def test_demo_prints_totals_that_reconcile_with_the_generated_data(tmp_path):
     for month, want in expected.items():
         got = printed[month]
         aws, gcp, revenue = want["aws_cost"], want["gcp_cost"], want["revenue"]
-        assert got["aws_cost"] == cents(aws), month
-        assert got["gcp_cost"] == cents(gcp), month
+        assert got["aws_billed_cost"] == cents(aws), month
+        assert got["gcp_billed_cost"] == cents(gcp), month
         assert got["revenue"] == cents(revenue), month
-        assert got["cloud_cost"] == cents(aws + gcp), month
+        assert got["cloud_billed_cost"] == cents(aws + gcp), month
         assert got["margin"] == cents(revenue - aws - gcp), month
-    assert sum(printed[m]["aws_cost"] for m in months) > 0 and sum(printed[m]["gcp_cost"] for m in months) > 0
+    assert sum(printed[m]["aws_billed_cost"] for m in months) > 0 and sum(printed[m]["gcp_billed_cost"] for m in months) > 0
     # The raw data landed as parquet under the one data folder.
     for dataset in ("aws_costs", "gcp_costs", "stripe_revenue"):
         assert list((tmp_path / "data" / "raw" / dataset).rglob("*.parquet")), dataset

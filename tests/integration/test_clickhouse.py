@@ -39,7 +39,7 @@ pytestmark = [
 DATASETS = ("aws_costs", "gcp_costs", "stripe_revenue")
 RAW_TABLES = ("aws_costs___cur_line_items", "gcp_costs___billing_export", "stripe_revenue___balance_transactions")
 MARGIN_SQL = (
-    "SELECT month, currency, aws_cost, gcp_cost, cloud_cost, revenue, margin, margin_pct "
+    "SELECT month, currency, aws_billed_cost, gcp_billed_cost, cloud_billed_cost, revenue, margin, margin_pct "
     "FROM finops.monthly_margin ORDER BY month, currency"
 )
 

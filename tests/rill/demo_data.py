@@ -3,7 +3,8 @@ on embedded ClickHouse, then the marts exported as parquet (what `rill start ril
 
 Same path as `make demo` without the Airflow scheduler: standins.demo generates the data and starts the
 S3 / BigQuery / Stripe stand-ins, the three load tasks (include.loaders.*) run on the `filesystem`
-destination, then include.sql_runner.run_transformations for aws, gcp and stripe, then
+destination, then include.sql_runner.run_transformations and include.reconciliation.run_checks for aws,
+gcp and stripe, then
 include.mart_export.export_marts.
 """
 
@@ -45,8 +46,11 @@ def build(data_dir: Path, workdir: Path, months: int = MONTHS) -> dict:
         aws.load({}, logical_date=date.today())
         gcp.load({}, config=json.loads(os.environ["AIRFLOW_VAR_GCP_COSTS_CONFIG"]))
         stripe.load({}, config=json.loads(os.environ["AIRFLOW_VAR_STRIPE_REVENUE_CONFIG"]))
+        from include.reconciliation import run_checks
+
         for provider in ("aws", "gcp", "stripe"):
             sql_runner.run_transformations(provider, config={})
+            run_checks(provider, run_id=f"demo__{provider}")  # the check_figures task of each DAG
         client = sql_runner.clickhouse_client("filesystem")
         try:
             exported = export_marts(client, data_dir)

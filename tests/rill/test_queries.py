@@ -121,9 +121,10 @@ def test_both_engines_give_the_same_numbers(duck, clickhouse, view):
 
 # ------------------------------------------------------------------------ headline numbers
 def test_cloud_cost_per_provider_and_month_equals_the_sql_layer_and_the_generated_data(engine, clickhouse, rill_data):
-    """AWS unblended cost and GCP net cost per month: dashboards = finops.monthly_cloud_costs = generator."""
+    """AWS (net) unblended cost and GCP net cost per month: dashboards = finops.monthly_cloud_costs billed_cost =
+    generator (the demo has no negotiated discounts: net unblended = unblended)."""
     expected = defaultdict(dict)
-    for month, provider, cost in sql_layer(clickhouse, "SELECT month, provider, sum(cost) FROM finops.monthly_cloud_costs "
+    for month, provider, cost in sql_layer(clickhouse, "SELECT month, provider, sum(billed_cost) FROM finops.monthly_cloud_costs "
                                                         "GROUP BY month, provider"):
         expected[provider][month] = cents(cost)
     aws = {month: cents(v["total_unblended_cost"]) for month, v in rill.measure_totals(engine, "aws_costs", "billing_period").items()}

@@ -15,7 +15,7 @@ from google.api_core import exceptions as gexc
 
 from include import sql_runner
 from include.loaders import gcp as gcp_loader
-from include.pipelines import run_pipeline
+from include.pipelines import LoadError, run_pipeline
 from include.sources.gcp_billing import BillingExportError, gcp_billing_source, month_window
 from include.sources.gcp_billing.schema import arrow_schema
 from standins.sample_data.gcp import (
@@ -380,7 +380,100 @@ def test_schema_without_expected_fields(bigquery_client, billing_dataset, local_
         load(bigquery_client, table_id)
     message = str(err.value)
     assert table_id in message
-    assert "credits" in message and "invoice.month" in message and "seller_name" in message
+    assert "credits" in message and "invoice.month" in message
+    # seller_name is not a field the figures need: optional, read as NULL (it used to be required)
+    assert "seller_name" not in message
+    assert read_raw(local_data) is None
+
+
+OPTIONAL_DROPPED = ("seller_name", "transaction_type", "price", "adjustment_info", "tags", "cost_at_list",
+                    "currency_conversion_rate", "system_labels", "billing_account_id", "cost_type", "location")
+
+
+def _without(schema, rows, top_level=OPTIONAL_DROPPED, invoice_fields=("month",)):
+    """A schema and rows without some optional fields (as older or newer exports may be)."""
+    from google.cloud import bigquery
+
+    schema = [f for f in schema if f.name not in top_level]
+    schema = [bigquery.SchemaField("invoice", "RECORD", fields=[bigquery.SchemaField(n, "STRING") for n in invoice_fields])
+              if f.name == "invoice" else f for f in schema]
+    schema = [bigquery.SchemaField("project", "RECORD", fields=[x for x in f.fields if x.name in ("id", "name", "labels")])
+              if f.name == "project" else f for f in schema]
+    out = []
+    for row in rows:
+        row = {k: v for k, v in row.items() if k not in top_level}
+        row["invoice"] = {n: row["invoice"].get(n) for n in invoice_fields}
+        row["project"] = {k: v for k, v in row["project"].items() if k in ("id", "name", "labels")}
+        out.append(row)
+    return schema, out
+
+
+def test_a_standard_export_without_optional_fields_loads_them_as_null(bigquery_client, billing_dataset, local_data):
+    """Google adds fields over time: only the fields the figures need are required (no invoice.publisher_type,
+    seller_name, price, project.ancestors, ... here); the rest read as NULL and the figures are unchanged."""
+    from google.cloud import bigquery
+
+    from standins.sample_data.gcp import billing_export_schema
+
+    rows = generate_billing_rows(MONTHS[:1], rows_per_month=40, seed=3)
+    schema, rows = _without(billing_export_schema(), rows)
+    table_id = f"{bigquery_client.project}.{billing_dataset}.gcp_billing_export_v1_OLD"
+    bigquery_client.create_dataset(billing_dataset, exists_ok=True)
+    bigquery_client.create_table(bigquery.Table(table_id, schema=schema))
+    assert not bigquery_client.insert_rows_json(table_id, rows)
+    assert load(bigquery_client, table_id)["billing_export"] == len(rows)
+    raw = read_raw(local_data)
+    for name in ("invoice_publisher_type", "seller_name", "price_effective_price", "project_ancestors", "cost_type"):
+        assert name in raw.column_names, name
+    assert raw["invoice_publisher_type"].null_count == raw["seller_name"].null_count == len(rows)
+    assert set(raw["tags"].to_pylist()) == {"[]"}
+    want = cents([r["cost"] for r in rows] + [c["amount"] for r in rows for c in r.get("credits") or []])
+    sql_runner.run_transformations("gcp", config={})
+    got = sql_runner.query("SELECT sum(net_cost) FROM finops.gcp_cost_line_items", destination="filesystem")[1][0][0]
+    assert Decimal(got).quantize(Decimal("0.01")) == want
+
+
+def test_a_row_without_invoice_month_fails_naming_table_field_and_row(bigquery_client, billing_dataset, local_data):
+    from google.cloud import bigquery
+
+    from standins.sample_data.gcp import billing_export_schema
+
+    rows = generate_billing_rows(MONTHS[:1], rows_per_month=20, seed=5)
+    rows[7]["invoice"]["month"] = None
+    table_id = f"{bigquery_client.project}.{billing_dataset}.gcp_billing_export_v1_NULLMONTH"
+    bigquery_client.create_dataset(billing_dataset, exists_ok=True)
+    bigquery_client.create_table(bigquery.Table(table_id, schema=billing_export_schema()))
+    assert not bigquery_client.insert_rows_json(table_id, rows)
+    with pytest.raises(LoadError) as err:  # the load task's error around the source's BillingExportError
+        load(bigquery_client, table_id)
+    message = str(err.value)
+    assert "BillingExportError" in message and table_id in message and "invoice.month is NULL" in message
+    assert f"sku {rows[7]['sku']['id']!r}" in message and rows[7]["project"]["id"] in message
+    assert read_raw(local_data) is None
+
+
+def test_a_string_credit_amount_fails_naming_table_field_and_row(bigquery_client, billing_dataset, local_data):
+    from google.cloud import bigquery
+
+    from standins.sample_data.gcp import billing_export_schema
+
+    rows = [r for r in generate_billing_rows(MONTHS[:1], rows_per_month=30, seed=9) if r.get("credits")][:5]
+    schema = [
+        bigquery.SchemaField("credits", "RECORD", mode="REPEATED", fields=[
+            bigquery.SchemaField(x.name, "STRING" if x.name == "amount" else x.field_type) for x in f.fields])
+        if f.name == "credits" else f for f in billing_export_schema()
+    ]
+    for row in rows:
+        for credit in row["credits"]:
+            credit["amount"] = str(credit["amount"])
+    table_id = f"{bigquery_client.project}.{billing_dataset}.gcp_billing_export_v1_STRCREDIT"
+    bigquery_client.create_dataset(billing_dataset, exists_ok=True)
+    bigquery_client.create_table(bigquery.Table(table_id, schema=schema))
+    assert not bigquery_client.insert_rows_json(table_id, rows)
+    with pytest.raises(LoadError) as err:
+        load(bigquery_client, table_id)
+    message = str(err.value)
+    assert "BillingExportError" in message and table_id in message and "credits.amount" in message and "str" in message and "in the row with" in message
     assert read_raw(local_data) is None
 
 

@@ -71,7 +71,9 @@ def test_amortized_and_net_amortized_cost_follow_the_cur_library_rules(data_dir)
     assert q("SELECT sum(BilledCost), sum(EffectiveCost), sum(x_UnblendedCost), sum(x_AmortizedCost) "
              "FROM finops.focus WHERE ProviderName = 'AWS'")[0] == (D("243.25"), D("22.4"), D("243.75"), D("23.5"))
     assert one("SELECT sum(effective_cost) FROM finops.monthly_cloud_costs WHERE provider = 'aws'") == D("22.4")
-    assert one("SELECT aws_cost FROM finops.monthly_margin") == D("243.75")
+    # The margin takes what finance is invoiced: net unblended (243.25), not unblended (243.75), nor amortized.
+    assert one("SELECT aws_billed_cost FROM finops.monthly_margin") == D("243.25")
+    assert one("SELECT aws_billed_cost FROM finops.unit_economics_monthly") == D("243.25")
 
     focus = {r[0]: r[1:] for r in q(
         "SELECT x_ChargeType || ':' || ifNull(CommitmentDiscountId, ''), ChargeCategory, ChargeFrequency, "
@@ -83,7 +85,11 @@ def test_amortized_and_net_amortized_cost_follow_the_cur_library_rules(data_dir)
     assert focus[f"RIFee:{RI}"] == ("Purchase", "Recurring", "Usage", None, None)
     assert focus[f"Fee:{RI}"] == ("Purchase", "One-Time", "Usage", None, None)
     assert focus["Usage:"] == ("Usage", "Usage-Based", None, None, "Standard")
-    assert focus["Tax:"][0] == "Tax" and focus["Credit:"][0] == "Credit" and focus["Refund:"][0] == "Credit"
+    # Refunds give money back for a charge: Adjustment, not Credit (the old expectation was wrong).
+    assert focus["Tax:"][0] == "Tax" and focus["Credit:"][0] == "Credit" and focus["Refund:"][0] == "Adjustment"
+    # Credits and discounts have no list price: ListCost 0, not their (negative) billed amount.
+    assert dict(q("SELECT x_ChargeType, ListCost FROM finops.focus WHERE x_ChargeType IN ('Credit', 'Tax')")) == {
+        "Credit": D("0"), "Tax": D("2")}
 
 
 def test_missing_net_and_commitment_columns_fall_back_to_gross(data_dir):

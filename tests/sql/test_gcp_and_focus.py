@@ -19,7 +19,7 @@ def gcp_month(data_dir):
                 day=3, labels=json.dumps({"team": "search"}), service_description="BigQuery"),
         gcp_row("2026-09", 1.0, day=1, cost_type="tax", service_description="Invoice", sku_description="Tax"),
         gcp_row("2026-09", -0.3, day=4, cost_type="adjustment"),
-        # usage of August billed in September's invoice: a correction
+        # usage of August billed in September's invoice: late usage, not a correction
         gcp_row("2026-09", 0.7, [("DISCOUNT", -0.07)], day=-2),
     ]
     write_gcp_rows(data_dir, rows)
@@ -39,7 +39,7 @@ def test_gcp_net_cost_is_cost_plus_credits_summed_by_type(data_dir):
     assert by_type == {"SUSTAINED_USAGE_DISCOUNT": D("-1.05"), "COMMITTED_USAGE_DISCOUNT": D("-2.5"),
                        "PROMOTION": D("-0.4"), "FREE_TIER": D("-0.1"), "DISCOUNT": D("-0.07")}
     assert one("SELECT sumMap(credits_by_type)['FREE_TIER'] FROM finops.gcp_cost_daily") == D("-0.1")
-    assert one("SELECT gcp_cost FROM finops.monthly_margin WHERE month = '2026-09'") == D("12.28")
+    assert one("SELECT gcp_billed_cost FROM finops.monthly_margin WHERE month = '2026-09'") == D("12.28")
     # labels: the resource label wins over the project label; keys not set read ''
     assert dict(q("SELECT tag_value, sum(net_cost) FROM finops.gcp_cost_daily_by_tag WHERE tag_key = 'team' "
                   "GROUP BY tag_value")) == {"checkout": D("7.83"), "search": D("4.45")}
@@ -48,7 +48,8 @@ def test_gcp_net_cost_is_cost_plus_credits_summed_by_type(data_dir):
     focus = q("SELECT ChargeCategory, ChargeClass, BilledCost, EffectiveCost, ContractedCost, CommitmentDiscountType, "
               "PricingCategory, x_Credits FROM finops.focus ORDER BY ChargePeriodStart")
     assert focus == [
-        ("Usage", "Correction", D("0.63"), D("0.63"), D("0.7"), None, "Standard", D("-0.07")),
+        # (the old expectation called this late usage a Correction: only corrections are)
+        ("Usage", None, D("0.63"), D("0.63"), D("0.7"), None, "Standard", D("-0.07")),
         ("Tax", None, D("1"), D("1"), D("1"), None, None, D("0")),
         ("Usage", None, D("6.5"), D("6.5"), D("10"), "Committed Use Discount", "Committed", D("-3.5")),
         ("Usage", None, D("4.45"), D("4.45"), D("5"), None, "Standard", D("-0.55")),
@@ -111,3 +112,21 @@ def test_service_category_seed_uses_focus_values():
         assert row["service_subcategory"] in subcategories, row
         if row["service_subcategory"].startswith("Other ("):
             assert row["service_subcategory"] == f"Other ({row['service_category']})", row
+
+
+def test_gcp_billing_period_is_pacific_time_and_only_corrections_are_corrections(data_dir):
+    from datetime import UTC, datetime
+
+    rows = [
+        # 2026-09-01 03:00 UTC is still August 31 in Pacific time: usage of August in September's invoice
+        gcp_row("2026-09", 1.0, usage_start_time=datetime(2026, 9, 1, 3, tzinfo=UTC)),
+        # a correction of August's invoice, posted in September
+        gcp_row("2026-09", -0.4, cost_type="adjustment", usage_start_time=datetime(2026, 8, 20, tzinfo=UTC)),
+        gcp_row("2026-09", 2.0, day=5),
+    ]
+    write_gcp_rows(data_dir, rows)
+    run("gcp")
+    periods = q("SELECT DISTINCT BillingPeriodStart, BillingPeriodEnd FROM finops.focus")
+    assert [(str(a), str(b)) for a, b in periods] == [("2026-09-01 07:00:00", "2026-10-01 07:00:00")]
+    assert sorted(q("SELECT x_ChargeType, ChargeClass, BilledCost FROM finops.focus"), key=str) == sorted(
+        [("regular", None, D("1")), ("adjustment", "Correction", D("-0.4")), ("regular", None, D("2"))], key=str)

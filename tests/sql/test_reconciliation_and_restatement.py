@@ -56,7 +56,7 @@ def test_raw_normalized_rollup_and_focus_totals_reconcile(data_dir):
             one(f"SELECT sum(unblended_cost) FROM finops.aws_cost_daily {where}"),
             one(f"SELECT sum(billed_cost) FROM finops.cost_daily WHERE provider = 'aws' AND month = '{month}'"),
             one(f"SELECT sum(BilledCost) FROM finops.focus WHERE ProviderName = 'AWS' AND x_BillingMonth = '{month}'"),
-            one(f"SELECT aws_cost FROM finops.monthly_margin WHERE month = '{month}'"),
+            one(f"SELECT aws_billed_cost FROM finops.monthly_margin WHERE month = '{month}'"),
         ]
         assert {cents(v) for v in aws_figures} == {cents(aws_cost)}, (month, aws_figures)
         for key, total in q(f"SELECT tag_key, sum(unblended_cost) FROM finops.aws_cost_daily_by_tag {where} GROUP BY 1"):
@@ -70,7 +70,7 @@ def test_raw_normalized_rollup_and_focus_totals_reconcile(data_dir):
             one(f"SELECT sum(net_cost) FROM finops.gcp_cost_daily {where}"),
             one(f"SELECT sum(billed_cost) FROM finops.cost_daily WHERE provider = 'gcp' AND month = '{month}'"),
             one(f"SELECT sum(EffectiveCost) FROM finops.focus WHERE x_Provider = 'gcp' AND x_BillingMonth = '{month}'"),
-            one(f"SELECT gcp_cost FROM finops.monthly_margin WHERE month = '{month}'"),
+            one(f"SELECT gcp_billed_cost FROM finops.monthly_margin WHERE month = '{month}'"),
         ]
         assert {cents(v) for v in gcp_figures} == {cents(gcp_cost)}, (month, gcp_figures)
         for key, total in q(f"SELECT tag_key, sum(net_cost) FROM finops.gcp_cost_daily_by_tag {where} GROUP BY 1"):
@@ -100,7 +100,7 @@ def test_a_restated_month_changes_only_that_month(data_dir):
     run("aws")
     run("gcp")
     before, august_parts = state(), parts("2026-08")
-    assert one("SELECT aws_cost FROM finops.monthly_margin WHERE month = '2026-09'") == D("60")
+    assert one("SELECT aws_billed_cost FROM finops.monthly_margin WHERE month = '2026-09'") == D("60")
 
     # AWS re-delivers September (late credits); GCP reloads invoice month 202609 (old rows cleaned up).
     write_aws_period(data_dir, "2026-09", [aws_line("2026-09", "Usage", 20.0, day=3),
@@ -115,9 +115,9 @@ def test_a_restated_month_changes_only_that_month(data_dir):
 
     assert parts("2026-08") == august_parts  # August's data parts were not even rewritten
     assert {k: v for k, v in after.items() if k[1] == "2026-08"} == {k: v for k, v in before.items() if k[1] == "2026-08"}
-    assert one("SELECT aws_cost FROM finops.monthly_margin WHERE month = '2026-09'") == D("16")
-    assert one("SELECT gcp_cost FROM finops.monthly_margin WHERE month = '2026-09'") == D("6")
-    assert one("SELECT gcp_cost FROM finops.monthly_margin WHERE month = '2026-08'") == D("16")
+    assert one("SELECT aws_billed_cost FROM finops.monthly_margin WHERE month = '2026-09'") == D("16")
+    assert one("SELECT gcp_billed_cost FROM finops.monthly_margin WHERE month = '2026-09'") == D("6")
+    assert one("SELECT gcp_billed_cost FROM finops.monthly_margin WHERE month = '2026-08'") == D("16")
 
     # A per-period rebuild leaves exactly what a full rebuild builds; running again changes nothing.
     run("aws")
@@ -151,11 +151,11 @@ def test_changed_mode_rebuilds_the_months_of_new_loads_only(data_dir):
     write_gcp_rows(data_dir, [gcp_row("2026-08", 100.0)], completed=False)  # still running: not counted
     assert run("gcp", periods="changed")["periods"] == ["2026-09"]
     assert parts("2026-08") == august_parts
-    assert dict(q("SELECT month, gcp_cost FROM finops.monthly_margin")) == {"2026-08": D("3"), "2026-09": D("5.5")}
+    assert dict(q("SELECT month, gcp_billed_cost FROM finops.monthly_margin")) == {"2026-08": D("3"), "2026-09": D("5.5")}
     assert run("gcp", periods="changed")["periods"] == []
 
     # Explicit periods do not move the watermark: a later "changed" run still sees the newer load.
     write_gcp_rows(data_dir, [gcp_row("2026-08", 1.0, day=20)])
     run("gcp", periods=["2026-09"])
     assert run("gcp", periods="changed")["periods"] == ["2026-08"]
-    assert dict(q("SELECT month, gcp_cost FROM finops.monthly_margin")) == {"2026-08": D("4"), "2026-09": D("5.5")}
+    assert dict(q("SELECT month, gcp_billed_cost FROM finops.monthly_margin")) == {"2026-08": D("4"), "2026-09": D("5.5")}

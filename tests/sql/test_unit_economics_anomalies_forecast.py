@@ -1,7 +1,7 @@
 """FX conversion and unit economics, anomaly flags, month-end forecast."""
 
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
 
 import pytest
 
@@ -41,24 +41,24 @@ def unit_economics_data(data_dir):
 def test_fx_conversion_and_unit_economics(data_dir):
     unit_economics_data(data_dir)
     row = dict(zip(
-        ("reporting_currency", "revenue", "aws_cost", "gcp_cost", "cloud_cost", "gross_margin", "margin_pct",
+        ("reporting_currency", "revenue", "aws_billed_cost", "gcp_billed_cost", "cloud_billed_cost", "gross_margin", "margin_pct",
          "active_customers", "cost_per_active_customer", "missing_fx"),
-        q("SELECT reporting_currency, revenue, aws_cost, gcp_cost, cloud_cost, gross_margin, margin_pct, "
+        q("SELECT reporting_currency, revenue, aws_billed_cost, gcp_billed_cost, cloud_billed_cost, gross_margin, margin_pct, "
           "active_customers, cost_per_active_customer, missing_fx FROM finops.unit_economics_monthly "
           "WHERE month = '2026-09'")[0],
         strict=True,
     ))
     # revenue: 970 EUR * 1.25 + 500 USD + 100 PLN * 0.25 (July's rate); BRL has no rate: left out, listed
     assert row == {
-        "reporting_currency": "USD", "revenue": D("1737.5"), "aws_cost": D("200"), "gcp_cost": D("125"),
-        "cloud_cost": D("325"), "gross_margin": D("1412.5"), "margin_pct": 81.29, "active_customers": 2,
+        "reporting_currency": "USD", "revenue": D("1737.5"), "aws_billed_cost": D("200"), "gcp_billed_cost": D("125"),
+        "cloud_billed_cost": D("325"), "gross_margin": D("1412.5"), "margin_pct": 81.29, "active_customers": 2,
         "cost_per_active_customer": D("162.5"), "missing_fx": ["BRL"],
     }
     # The per-currency view is not converted.
     assert dict(q("SELECT currency, revenue FROM finops.monthly_margin WHERE month = '2026-09'"))["EUR"] == D("970")
 
     run("stripe", config={**FX, "reporting_currency": "EUR"})
-    assert q("SELECT reporting_currency, revenue, cloud_cost FROM finops.unit_economics_monthly WHERE month = '2026-09'") \
+    assert q("SELECT reporting_currency, revenue, cloud_billed_cost FROM finops.unit_economics_monthly WHERE month = '2026-09'") \
         == [("EUR", D("1390"), D("260"))]
 
 
@@ -79,9 +79,11 @@ def daily_usage(period_days, service: str, cost_of_day, account: str = "11111111
     rows = {}
     for day in period_days:
         period = day.strftime("%Y-%m")
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)  # one line per whole day (daily CUR)
         rows.setdefault(period, []).append(aws_line(
             period, "Usage", cost_of_day(day), day=day.day, line_item_product_code=service,
-            line_item_usage_account_id=account, product="{}"))
+            line_item_usage_account_id=account, product="{}", line_item_usage_start_date=start,
+            line_item_usage_end_date=start + timedelta(days=1)))
     return rows
 
 
@@ -131,3 +133,60 @@ def test_forecast_of_a_linear_month(data_dir):
     with_config = {"forecast": {"min_trend_days": 20}}
     run("aws", config=with_config)
     assert one("SELECT forecast FROM finops.cost_forecast WHERE service_name = 'AmazonEC2'") == D("785")
+
+
+def test_forecast_counts_a_partial_day_as_partial_projects_recurring_credits_and_fees_not_lump_sums(data_dir):
+    days = [date(2026, 9, 1) + timedelta(days=i) for i in range(14)]  # 14 whole days ...
+    usage = daily_usage(days, "AmazonEC2", lambda d: 100.0)["2026-09"]
+    # ... and the first 12 hours of the 15th, hourly (the current day as a CUR delivery has it)
+    for hour in range(12):
+        start = datetime(2026, 9, 15, hour, tzinfo=UTC)
+        usage.append(aws_line("2026-09", "Usage", 4.0, line_item_product_code="AmazonEC2", product="{}",
+                              line_item_usage_start_date=start, line_item_usage_end_date=start + timedelta(hours=1)))
+    credits = [aws_line("2026-09", "Credit", -10.0, line_item_product_code="AmazonEC2", product="{}",
+                        line_item_usage_start_date=datetime(2026, 9, d.day, tzinfo=UTC),
+                        line_item_usage_end_date=datetime(2026, 9, d.day, tzinfo=UTC) + timedelta(days=1)) for d in days]
+    ri_fee = [aws_line("2026-09", "RIFee", 300.0, line_item_product_code="AmazonEC2", product="{}",
+                       line_item_usage_start_date=datetime(2026, 9, 1, tzinfo=UTC),
+                       line_item_usage_end_date=datetime(2026, 10, 1, tzinfo=UTC),
+                       reservation_unused_recurring_fee=300.0, reservation_reservation_a_r_n="arn:ri")]
+    write_aws_period(data_dir, "2026-09", usage + credits + ri_fee)
+    run("aws")
+    as_of, elapsed, to_date, run_rate = q(
+        "SELECT as_of_date, elapsed_days, cost_to_date, run_rate_forecast FROM finops.cost_forecast "
+        "WHERE month = '2026-09'")[0]
+    assert (as_of, elapsed) == (date(2026, 9, 15), 14.5)  # not 15 full days
+    assert to_date == D("1448") - D("140") + D("300")
+    # usage and the daily credit are projected over 14.5 days; the RI fee of the month is counted once
+    # (exact: Decimal, truncated at 10 decimals)
+    projected = D("1448") - D("140")
+    assert run_rate == to_date + (projected * D("15.5") / D("14.5")).quantize(D("1e-10"), rounding=ROUND_DOWN)
+
+
+def test_monthly_postings_are_not_flagged_every_month_and_thresholds_are_in_the_reporting_currency(data_dir):
+    days = [date(2026, 7, 1) + timedelta(days=i) for i in range(92)]  # July .. September
+    # a monthly usage fee posted on the 1st (hosted zones, licences): the same 500 every month
+    monthly = daily_usage([d for d in days if d.day == 1], "AmazonRoute53", lambda d: 500.0)
+    # a JPY series whose spike is 900 JPY: about 6 USD, under the 10 (reporting currency) minimum
+    yen = daily_usage(days, "AmazonS3", lambda d: 1800.0 if d == date(2026, 9, 10) else 900.0 + d.toordinal() % 3)
+    for rows in yen.values():
+        for row in rows:
+            row["line_item_currency_code"] = "JPY"
+    # and a real jump of the monthly fee in September
+    for period in ("2026-07", "2026-08", "2026-09"):
+        write_aws_period(data_dir, period, monthly[period] + yen[period])
+    fx = {"fx_rates": [{"month": "2026-07", "currency": "JPY", "rate_to_usd": "0.0067"}]}
+    run("aws", config=fx)
+    assert q("SELECT usage_date, service_name FROM finops.cost_anomalies") == []
+
+    # the JPY spike counts once the threshold is met in USD: a jump of about 890 JPY = 5.9 USD >= 5
+    run("aws", config={**fx, "anomaly": {"min_abs_change": 5}})
+    assert q("SELECT usage_date, service_name, currency FROM finops.cost_anomalies") == [
+        (date(2026, 9, 10), "AmazonS3", "JPY")]
+    assert D("5") < one("SELECT jump_in_reporting_currency FROM finops.cost_anomalies") < D("7")
+
+    # a monthly fee that doubles is flagged against last month's 1st
+    write_aws_period(data_dir, "2026-09", [dict(monthly["2026-09"][0], line_item_unblended_cost=1000.0)]
+                     + yen["2026-09"])
+    run("aws", config=fx)
+    assert q("SELECT usage_date, service_name FROM finops.cost_anomalies") == [(date(2026, 9, 1), "AmazonRoute53")]

@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import dlt
@@ -40,10 +41,12 @@ from include.sources.gcp_billing.helpers import (
 from include.sources.gcp_billing.schema import (
     DETAILED,
     EXPORT_TYPES,
+    NULL_TYPES,
     STANDARD,
     arrow_schema,
     export_columns,
     missing_fields,
+    present_columns,
 )
 
 __all__ = [
@@ -136,10 +139,14 @@ def _partition_expression(bq_table: Any) -> str | None:
     return "_PARTITIONTIME"
 
 
-def build_query(table: str, export_type: str, where: str = "TRUE") -> str:
+def build_query(table: str, export_type: str, where: str = "TRUE", present: set[str] | None = None) -> str:
     """SELECT of the flattened export columns plus `row_occurrence` (n-th identical row) and
-    `export_batch_rows` (rows sharing this row's export_time in the result)."""
-    cols = export_columns(export_type)
+    `export_batch_rows` (rows sharing this row's export_time in the result). Columns not in `present`
+    (optional fields the table does not have; default: all present) are read as NULL."""
+    cols = [
+        (name, expr if present is None or name in present else f"CAST(NULL AS {NULL_TYPES[type_]})", kind, type_)
+        for name, expr, kind, type_ in export_columns(export_type)
+    ]
     inner = ",\n    ".join(f"{expr} AS {name}" for name, expr, _, _ in cols)
     content = ", ".join(f"{expr} AS {name}" for name, expr, _, _ in cols)
     outer = ", ".join(name for name, _, _, _ in cols)
@@ -157,7 +164,26 @@ def _ts_key(ts: datetime) -> str:
     return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
-def _to_raw_table(batch, export_type: str, schema, skip: dict[str, int] | None, seen: dict[str, int]):
+def _row_name(row: dict) -> str:
+    return (f"export_time {row.get('export_time')}, project {row.get('project_id')!r}, "
+            f"service {row.get('service_description')!r}, sku {row.get('sku_id')!r}, "
+            f"usage_start_time {row.get('usage_start_time')}")
+
+
+def _check_row(table: str, row: dict) -> None:
+    """Values the figures cannot do without: the row is named, nothing of the page is written."""
+    if not row.get("invoice_month"):
+        raise BillingExportError(f"GCP billing export table {table}: invoice.month is NULL in the row with {_row_name(row)}")
+    for number, credit in enumerate(row.get("credits") or [], start=1):
+        amount = credit.get("amount")
+        if amount is not None and (isinstance(amount, bool) or not isinstance(amount, (int, float, Decimal))):
+            raise BillingExportError(
+                f"GCP billing export table {table}: credits.amount of credit {number} is {type(amount).__name__} "
+                f"{amount!r}, not a number, in the row with {_row_name(row)}")
+
+
+def _to_raw_table(batch, export_type: str, schema, skip: dict[str, int] | None, seen: dict[str, int],
+                  table: str = "?"):
     """Flatten one result page into the raw table; drop rows of export batches in `skip` that
     still have the same row count; record every batch's row count in `seen`."""
     import pyarrow as pa
@@ -165,6 +191,7 @@ def _to_raw_table(batch, export_type: str, schema, skip: dict[str, int] | None, 
     cols = export_columns(export_type)
     out: dict[str, list] = {name: [] for name in schema.names}
     for row in batch.to_pylist():
+        _check_row(table, row)
         export_time = row["export_time"]
         batch_key = _ts_key(export_time) if export_time else ""
         batch_rows = row["export_batch_rows"]
@@ -238,6 +265,10 @@ def gcp_billing_source(
             f"GCP billing export table {table} does not have the fields of the {export_type} export: "
             f"missing {', '.join(missing)}"
         )
+    present = present_columns(bq_table.schema, export_type)
+    absent = [name for name, *_ in export_columns(export_type) if name not in present]
+    if absent:
+        log.info("%s has no %s: read as NULL", table, ", ".join(absent))
     partition_expr = _partition_expression(bq_table)
     if partition_expr is None:
         log.warning("%s is not time-partitioned: queries cannot prune partitions", table)
@@ -246,7 +277,7 @@ def gcp_billing_source(
     def run_query(where: str, params: list, purpose: str):
         from google.cloud import bigquery
 
-        sql = build_query(table, export_type, where)
+        sql = build_query(table, export_type, where, present)
         config = bigquery.QueryJobConfig(query_parameters=params, use_legacy_sql=False)
         if maximum_bytes_billed:
             config.maximum_bytes_billed = int(maximum_bytes_billed)
@@ -348,7 +379,7 @@ def gcp_billing_source(
         emitted = 0
         first = True
         for batch in rows.to_arrow_iterable():
-            tbl = _to_raw_table(batch, export_type, schema, skip, seen)
+            tbl = _to_raw_table(batch, export_type, schema, skip, seen, table)
             if tbl.num_rows == 0 and not (first and mode == "full"):
                 continue
             emitted += tbl.num_rows

@@ -72,33 +72,24 @@ DERIVED_COLUMNS: list[tuple[str, str]] = [
     ("row_key", "string"),
 ]
 
-# Top-level export fields and their sub-fields that must exist, per export type.
+# The export fields the figures need (costs, credits, invoice month, usage and export times, currency,
+# project, service, sku): a table without one is refused before any row is read. Every other field is
+# optional: Google adds fields to the export over time, and a table without one reads it as NULL.
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
-    "billing_account_id": (),
     "service": ("id", "description"),
     "sku": ("id", "description"),
     "usage_start_time": (),
     "usage_end_time": (),
-    "project": ("id", "number", "name", "labels", "ancestry_numbers", "ancestors"),
-    "labels": ("key", "value"),
-    "system_labels": ("key", "value"),
-    "location": ("location", "country", "region", "zone"),
-    "tags": ("key", "value", "inherited", "namespace"),
+    "project": ("id",),
     "export_time": (),
     "cost": (),
     "currency": (),
-    "currency_conversion_rate": (),
-    "usage": ("amount", "unit", "amount_in_pricing_units", "pricing_unit"),
-    "credits": ("name", "amount", "full_name", "id", "type"),
-    "invoice": ("month", "publisher_type"),
-    "cost_type": (),
-    "adjustment_info": ("id", "description", "mode", "type"),
-    "cost_at_list": (),
-    "transaction_type": (),
-    "seller_name": (),
-    "price": ("effective_price", "tier_start_amount", "unit", "pricing_unit_quantity"),
+    "credits": ("amount", "type"),
+    "invoice": ("month",),
 }
 DETAILED_REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {"resource": ("name", "global_name")}
+# BigQuery type of an absent optional column (read as NULL), by arrow type name.
+NULL_TYPES = {"string": "STRING", "float64": "FLOAT64", "int64": "INT64", "timestamp": "TIMESTAMP", "decimal": "NUMERIC"}
 
 
 def export_columns(export_type: str) -> list[tuple[str, str, str, str]]:
@@ -124,6 +115,20 @@ def missing_fields(bq_schema: list, export_type: str) -> list[str]:
         sub = {f.name.lower() for f in (field.fields or ())}
         missing.extend(f"{name}.{s}" for s in subfields if s not in sub)
     return missing
+
+
+def present_columns(bq_schema: list, export_type: str) -> set[str]:
+    """Output columns whose export field (`t.a` or `t.a.b`) exists in the BigQuery table schema."""
+    fields = {field.name.lower(): field for field in bq_schema}
+    present = set()
+    for name, expression, _, _ in export_columns(export_type):
+        path = expression.removeprefix("t.").lower().split(".")
+        field = fields.get(path[0])
+        for part in path[1:]:
+            field = {f.name.lower(): f for f in (field.fields or ())}.get(part) if field is not None else None
+        if field is not None:
+            present.add(name)
+    return present
 
 
 def arrow_schema(export_type: str):

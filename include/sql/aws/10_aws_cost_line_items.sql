@@ -109,7 +109,7 @@ SELECT
     multiIf(
         type_ = 'SavingsPlanCoveredUsage', sp_net_effective_,
         type_ = 'SavingsPlanRecurringFee',
-            if(sp_commitment_ = 0, sp_unused_, toDecimal128(sp_unused_ * sp_net_commitment_ / if(sp_commitment_ = 0, toDecimal128(1, 10), sp_commitment_), 10)),
+            {{ mul_div('sp_unused_', 'sp_net_commitment_', 'sp_commitment_', if_zero='sp_unused_') }},
         type_ IN ('SavingsPlanNegation', 'SavingsPlanUpfrontFee'), toDecimal128(0, 10),
         type_ = 'DiscountedUsage', ri_net_effective_,
         type_ = 'RIFee', ri_net_unused_,
@@ -129,11 +129,12 @@ FROM items
 {% endcall %}
 
 -- The line items with the configured tag keys as columns (Variable finops_sql_config, tag_keys.aws):
--- tag_<name> = resource_tags['<key>'] ('' when the line item does not carry the tag).
+-- tag_<name> = the value of '<key>' in resource_tags in any spelling (CUR 2.0 `user_team`, legacy CUR
+-- `user:team`; '' when the line item does not carry the tag).
 CREATE OR REPLACE VIEW finops.aws_costs_normalized AS
 SELECT
     *
 {%- for name, key in config.tags.aws %},
-    resource_tags[{{ lit(key) }}] AS tag_{{ ident(name) }}
+    {{ aws_tag_value('resource_tags', lit(key)) }} AS tag_{{ ident(name) }}
 {%- endfor %}
 FROM finops.aws_cost_line_items;

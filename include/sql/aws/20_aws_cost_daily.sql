@@ -29,7 +29,8 @@ GROUP BY billing_period, usage_date, payer_account_id, usage_account_id, usage_a
          line_item_type, currency
 {% endcall %}
 
--- Daily AWS cost per configured tag key and value (tag_keys.aws; '' = line items without the tag).
+-- Daily AWS cost per configured tag key and value (tag_keys.aws, matched in CUR 2.0 `user_team` and legacy
+-- `user:team` spelling; '' = line items without the tag).
 -- Every line item appears once per configured key, so each key's rows add up to the full cost.
 {% call rebuild('aws_cost_daily_by_tag') %}
 SELECT
@@ -38,7 +39,7 @@ SELECT
     usage_account_id,
     product_code,
     tag.1                       AS tag_key,
-    resource_tags[tag.2]        AS tag_value,
+    {{ aws_tag_value('resource_tags', 'tag.2') }} AS tag_value,
     currency,
     sum(unblended_cost)         AS unblended_cost,
     sum(net_unblended_cost)     AS net_unblended_cost,

@@ -1,14 +1,16 @@
--- Cloud cost per provider and month. `cost`: AWS unblended cost including tax, credits and refunds
--- (what the invoice shows); GCP net cost = cost + credits. `effective_cost`: AWS net amortized cost
--- (commitments spread over the usage they cover), GCP net cost.
+-- Cloud cost per provider and month, in the one vocabulary of every view (= FOCUS):
+--   billed_cost     what finance is invoiced: AWS net unblended cost (net of negotiated discounts; unblended
+--                   where the export has no net columns) incl. tax, credits and refunds; GCP cost + credits
+--   effective_cost  AWS net amortized cost (commitments spread over the usage they cover); GCP cost + credits
+--   list_cost       AWS public on-demand cost; GCP cost at list
 CREATE OR REPLACE VIEW finops.monthly_cloud_costs AS
-SELECT billing_period AS month, 'aws' AS provider, upper(currency) AS currency, sum(unblended_cost) AS cost,
-       sum(net_amortized_cost) AS effective_cost
+SELECT billing_period AS month, 'aws' AS provider, upper(currency) AS currency, sum(net_unblended_cost) AS billed_cost,
+       sum(net_amortized_cost) AS effective_cost, sum(public_on_demand_cost) AS list_cost
 FROM finops.aws_cost_daily
 GROUP BY month, provider, currency
 UNION ALL
-SELECT invoice_month AS month, 'gcp' AS provider, upper(currency) AS currency, sum(net_cost) AS cost,
-       sum(net_cost) AS effective_cost
+SELECT invoice_month AS month, 'gcp' AS provider, upper(currency) AS currency, sum(net_cost) AS billed_cost,
+       sum(net_cost) AS effective_cost, sum(cost_at_list) AS list_cost
 FROM finops.gcp_cost_daily
 GROUP BY month, provider, currency;
 
@@ -35,14 +37,14 @@ WHERE reporting_category IN
     ('charge', 'refund', 'partial_capture_reversal', 'dispute', 'dispute_reversal', 'fee', 'other_adjustment')
 GROUP BY month, currency;
 
--- Revenue against cloud cost, per month and currency, unconverted (converted: unit_economics_monthly).
+-- Revenue against the billed cloud cost, per month and currency, unconverted (converted: unit_economics_monthly).
 CREATE OR REPLACE VIEW finops.monthly_margin AS
 WITH
     costs AS
     (
         SELECT month, currency,
-               sumIf(cost, provider = 'aws') AS aws_cost,
-               sumIf(cost, provider = 'gcp') AS gcp_cost
+               sumIf(billed_cost, provider = 'aws') AS aws_billed,
+               sumIf(billed_cost, provider = 'gcp') AS gcp_billed
         FROM finops.monthly_cloud_costs
         GROUP BY month, currency
     ),
@@ -55,11 +57,11 @@ WITH
 SELECT
     m.month                                    AS month,
     m.currency                                 AS currency,
-    toDecimal128(ifNull(c.aws_cost, 0), 10)    AS aws_cost,
-    toDecimal128(ifNull(c.gcp_cost, 0), 10)    AS gcp_cost,
-    aws_cost + gcp_cost                        AS cloud_cost,
+    toDecimal128(ifNull(c.aws_billed, 0), 10)  AS aws_billed_cost,
+    toDecimal128(ifNull(c.gcp_billed, 0), 10)  AS gcp_billed_cost,
+    aws_billed_cost + gcp_billed_cost          AS cloud_billed_cost,
     toDecimal128(ifNull(r.net, 0), 10)         AS revenue,
-    revenue - cloud_cost                       AS margin,
+    revenue - cloud_billed_cost                AS margin,
     if(revenue = 0, NULL, round(toFloat64(margin) / toFloat64(revenue) * 100, 2)) AS margin_pct
 FROM months AS m
 LEFT JOIN costs AS c ON c.month = m.month AND c.currency = m.currency

@@ -1,63 +1,108 @@
 -- finops.cost_forecast: month-end cost per provider, service and currency (effective cost), from the
--- month to date. The month to date ends at the provider's newest usage day in that month (as_of_date).
--- Usage charges are projected to the month's end; other charges (tax, credits, purchases) count as
--- they are so far.
---   run_rate_forecast  usage so far / elapsed days * days in month
---   trend_forecast     usage so far + the remaining days of a least-squares line through the daily
---                      usage cost of the elapsed days (days without cost count as 0; never below 0)
+-- month to date.
+--   as of          the newest usage end of the provider's hourly / daily line items in that month: a partial
+--                  current day counts as the part of the day it covers (elapsed_days may be 14.5)
+--   projected      charge series (service, charge type) that recur through the month: usage, credits and
+--                  recurring fees posted on a day after the 1st (on the 1st itself, usage is projected)
+--   counted as is  lump sums posted once a month on its first day (RI fees, monthly usage fees, support),
+--                  and cost dated outside the month
+--   run_rate_forecast  to date + projected so far * (month - elapsed) / elapsed (exact Decimal)
+--   trend_forecast     to date + the rest of a least-squares line through the projected cost of the
+--                      complete elapsed days (days without cost count as 0; never below 0)
 --   forecast           trend_forecast once forecast.min_trend_days days have elapsed, else run rate
 -- A complete month's forecast equals its actual cost.
 CREATE OR REPLACE VIEW finops.cost_forecast AS
 WITH
-    daily AS
-    (
-        SELECT provider, month, service_name, currency, usage_date,
-               sumIf(effective_cost, charge_category = 'Usage')  AS usage_cost,
-               sumIf(effective_cost, charge_category != 'Usage') AS other_cost
-        FROM finops.cost_daily
-        GROUP BY provider, month, service_name, currency, usage_date
-    ),
     as_of AS
     (
-        SELECT provider, month, max(usage_date) AS as_of_date
-        FROM finops.cost_daily
-        WHERE toStartOfMonth(usage_date) = toDate(concat(month, '-01'))
+        SELECT provider, month, max(last_end) AS as_of_time
+        FROM
+        (
+            -- charges covering at most a day mark how far the month has run (a monthly fee ends at month end)
+            SELECT 'aws' AS provider, billing_period AS month,
+                   toDateTime(if(countIf(usage_end <= usage_start + INTERVAL 1 DAY) > 0,
+                                 maxIf(usage_end, usage_end <= usage_start + INTERVAL 1 DAY), max(usage_end)), 'UTC') AS last_end
+            FROM finops.aws_cost_line_items
+            WHERE toStartOfMonth(usage_date) = toDate(concat(billing_period, '-01'))
+            GROUP BY billing_period
+            UNION ALL
+            SELECT 'gcp', invoice_month,
+                   toDateTime(if(countIf(usage_end <= usage_start + INTERVAL 1 DAY) > 0,
+                                 maxIf(usage_end, usage_end <= usage_start + INTERVAL 1 DAY), max(usage_end)), 'UTC')
+            FROM finops.gcp_cost_line_items
+            WHERE toStartOfMonth(usage_date) = toDate(concat(invoice_month, '-01'))
+            GROUP BY invoice_month
+        )
         GROUP BY provider, month
+    ),
+    bounds AS
+    (
+        SELECT
+            provider, month,
+            toDateTime(concat(month, '-01 00:00:00'), 'UTC')                          AS month_start,
+            toInt64(dateDiff('second', month_start, addMonths(month_start, 1)))     AS month_seconds,
+            toInt64(least(greatest(dateDiff('second', month_start, as_of_time), 1), month_seconds)) AS elapsed_seconds,
+            toDate(addSeconds(month_start, elapsed_seconds - 1))                    AS as_of_date,
+            intDiv(elapsed_seconds, 86400)                                          AS complete_days,
+            (elapsed_seconds % 86400) / 86400.                                      AS partial_fraction
+        FROM as_of
+    ),
+    daily AS
+    (
+        SELECT d.provider AS provider, d.month AS month, d.service_name AS service_name, d.currency AS currency,
+               d.charge_type AS charge_type, d.charge_category AS charge_category, d.usage_date AS usage_date,
+               sum(d.effective_cost) AS cost,
+               any(b.month_start) AS month_start, any(b.as_of_date) AS as_of_date
+        FROM finops.cost_daily AS d
+        INNER JOIN bounds AS b ON b.provider = d.provider AND b.month = d.month
+        GROUP BY provider, month, service_name, currency, charge_type, charge_category, usage_date
+    ),
+    series AS
+    (
+        -- one charge series (service, charge type, currency) of a month: recurring or a lump sum?
+        SELECT provider, month, service_name, currency, charge_type,
+               uniqExactIf(usage_date, cost != 0 AND usage_date > toDate(month_start) AND usage_date <= as_of_date) > 0
+                   OR (charge_category = 'Usage' AND any(as_of_date) = toDate(any(month_start)))
+                   AS projected
+        FROM daily
+        GROUP BY provider, month, service_name, currency, charge_type, charge_category
     ),
     sums AS
     (
         SELECT
-            d.provider                                                       AS provider,
-            d.month                                                          AS month,
-            d.service_name                                                   AS service_name,
-            d.currency                                                       AS currency,
-            o.as_of_date                                                     AS as_of_date,
-            toDayOfMonth(as_of_date)                                         AS elapsed_days,
-            toDayOfMonth(toLastDayOfMonth(as_of_date))                       AS days_in_month,
-            -- usage of the month's own days (up to the as-of day) is projected; the rest is counted
-            sumIf(d.usage_cost, toStartOfMonth(d.usage_date) = toStartOfMonth(as_of_date)
-                                AND d.usage_date <= as_of_date)              AS usage_to_date,
-            sum(d.usage_cost) + sum(d.other_cost) - usage_to_date            AS other_to_date,
-            sumIf(toFloat64(d.usage_cost) * toDayOfMonth(d.usage_date),
-                  toStartOfMonth(d.usage_date) = toStartOfMonth(as_of_date)
-                  AND d.usage_date <= as_of_date)                            AS sum_xy
+            d.provider AS provider, d.month AS month, d.service_name AS service_name, d.currency AS currency,
+            any(b.as_of_date) AS as_of_date, any(b.month_seconds) AS month_seconds,
+            any(b.elapsed_seconds) AS elapsed_seconds, any(b.complete_days) AS complete_days,
+            any(b.partial_fraction) AS partial_fraction,
+            toDecimal128(sum(d.cost), 10) AS cost_to_date,
+            toDecimal128(sumIf(d.cost, s.projected AND toStartOfMonth(d.usage_date) = toDate(b.month_start)
+                                       AND d.usage_date <= b.as_of_date), 10) AS projected_to_date,
+            -- least squares over the complete days 1..complete_days of the projected daily cost
+            sumIf(toFloat64(d.cost), s.projected AND toDayOfMonth(d.usage_date) <= b.complete_days
+                  AND toStartOfMonth(d.usage_date) = toDate(b.month_start)) AS sum_y,
+            sumIf(toFloat64(d.cost) * toDayOfMonth(d.usage_date), s.projected
+                  AND toDayOfMonth(d.usage_date) <= b.complete_days
+                  AND toStartOfMonth(d.usage_date) = toDate(b.month_start)) AS sum_xy
         FROM daily AS d
-        INNER JOIN as_of AS o ON o.provider = d.provider AND o.month = d.month
-        GROUP BY d.provider, d.month, d.service_name, d.currency, o.as_of_date
+        INNER JOIN series AS s ON s.provider = d.provider AND s.month = d.month AND s.service_name = d.service_name
+                              AND s.currency = d.currency AND s.charge_type = d.charge_type
+        INNER JOIN bounds AS b ON b.provider = d.provider AND b.month = d.month
+        GROUP BY d.provider, d.month, d.service_name, d.currency
     ),
     fitted AS
     (
         SELECT
             *,
-            toFloat64(elapsed_days)                                          AS n,
+            toFloat64(complete_days)                                         AS n,
+            toFloat64(intDiv(month_seconds, 86400))                          AS m,
             n * (n + 1) / 2                                                  AS sum_x,
             n * (n + 1) * (2 * n + 1) / 6                                    AS sum_xx,
-            toFloat64(usage_to_date)                                         AS sum_y,
             if(n < 2, 0., (n * sum_xy - sum_x * sum_y) / (n * sum_xx - sum_x * sum_x)) AS slope,
-            (sum_y - slope * sum_x) / n                                      AS intercept,
-            toFloat64(days_in_month)                                         AS m,
-            greatest(slope * (m * (m + 1) / 2 - sum_x) + intercept * (m - n), 0.) AS remaining_trend,
-            sum_y / n * (m - n)                                              AS remaining_run_rate
+            if(n < 1, 0., (sum_y - slope * sum_x) / n)                       AS intercept,
+            -- the rest of the partial day, then the remaining whole days, on the fitted line
+            greatest((intercept + slope * (n + 1)) * (1 - partial_fraction) * (n < m)
+                     + slope * ((m * (m + 1) - (n + 1) * (n + 2)) / 2) + intercept * greatest(m - n - 1, 0), 0.)
+                                                                             AS remaining_trend
         FROM sums
     )
 SELECT
@@ -66,13 +111,13 @@ SELECT
     service_name,
     currency,
     as_of_date,
-    elapsed_days,
-    days_in_month,
-    usage_to_date + other_to_date                                            AS cost_to_date,
-    toDecimal128(usage_to_date + other_to_date, 10)
-        + toDecimal128(round(remaining_run_rate, 6), 10)                     AS run_rate_forecast,
-    toDecimal128(usage_to_date + other_to_date, 10)
-        + toDecimal128(round(remaining_trend, 6), 10)                        AS trend_forecast,
-    if(elapsed_days >= {{ lit(config.forecast.min_trend_days) }}, trend_forecast, run_rate_forecast) AS forecast,
+    round(elapsed_seconds / 86400., 4)                                       AS elapsed_days,
+    toUInt8(intDiv(month_seconds, 86400))                                    AS days_in_month,
+    cost_to_date,
+    cost_to_date + {{ mul_div('projected_to_date', 'toDecimal128(month_seconds - elapsed_seconds, 0)',
+                              'toDecimal128(elapsed_seconds, 0)', if_zero='toDecimal128(0, 10)') }} AS run_rate_forecast,
+    if(complete_days < 1, run_rate_forecast,
+       cost_to_date + toDecimal128(round(remaining_trend, 6), 10))           AS trend_forecast,
+    if(elapsed_seconds / 86400. >= {{ lit(config.forecast.min_trend_days) }}, trend_forecast, run_rate_forecast) AS forecast,
     round(slope, 6)                                                          AS daily_trend
 FROM fitted;

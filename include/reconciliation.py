@@ -1,0 +1,247 @@
+"""Every run proves its numbers: after a provider's SQL build, compare its figures layer by layer.
+
+Per provider and period (month), to the cent: the raw source totals against the derived line items,
+the line items against the daily rollups, the daily rollups against `finops.cost_daily`, the FOCUS
+view (BilledCost, EffectiveCost) and the margin views; plus counts that must be zero (duplicate
+line-item keys, negative amortized cost where the source line has none). Each result is a row of
+`finops.reconciliation_checks` (one per check, period and run), which the Rill dashboard
+`reconciliation` shows. A failed check fails the task with the period, both figures and the difference.
+A configured tag key that matches no line item in a month is recorded as a warning (it does not fail the
+task: the figures add up, but that key's cost would otherwise show as untagged without notice).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from include import settings
+
+log = logging.getLogger(__name__)
+
+TABLE = f"{settings.MART_DATABASE}.reconciliation_checks"
+TOLERANCE = Decimal("0.005")  # to the cent
+# Line types whose amortized cost is negative by nature (credits, refunds, discounts).
+AWS_NEGATIVE_TYPES = ("Credit", "Refund", "BundledDiscount", "Discount", "EdpDiscount", "PrivateRateDiscount",
+                      "RiVolumeDiscount", "DistributorDiscount", "SavingsPlanNegation")
+
+DDL = f"""CREATE TABLE IF NOT EXISTS {TABLE}
+(
+    run_id      String,
+    checked_at  DateTime64(3, 'UTC'),
+    provider    LowCardinality(String),
+    check_name  LowCardinality(String),
+    period      String,
+    currency    String,
+    expected    Decimal(38, 10),
+    actual      Decimal(38, 10),
+    difference  Decimal(38, 10),
+    passed      UInt8,
+    severity    LowCardinality(String),
+    description String
+)
+ENGINE = MergeTree
+ORDER BY (provider, check_name, period, currency, checked_at)"""
+
+
+class ReconciliationError(RuntimeError):
+    """A reconciliation check failed; the message names the check, period, figures and difference."""
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    description: str
+    expected_sql: str  # SELECT period, currency, value ... GROUP BY period, currency
+    actual_sql: str  # same shape; a count check has currency '' and a constant 0 as expected
+
+
+def _money(column: str) -> str:
+    return f"toDecimal128(toString(ifNull({column}, 0)), 10)"
+
+
+def _sum_by(table: str, period: str, value: str, where: str = "1 = 1", currency: str = "currency") -> str:
+    """Per period and currency (amounts of different currencies are never added up)."""
+    return (f"SELECT {period} AS period, upper(ifNull({currency}, '')) AS currency_, toDecimal128(sum({value}), 10) "
+            f"FROM {table} WHERE {where} GROUP BY period, currency_")
+
+
+def _zero(table: str, period: str) -> str:
+    return f"SELECT DISTINCT {period} AS period, '' AS currency_, toDecimal128(0, 10) FROM {table}"
+
+
+def _count(table: str, period: str, where: str) -> str:
+    return f"SELECT {period} AS period, '' AS currency_, toDecimal128(countIf({where}), 10) FROM {table} GROUP BY period"
+
+
+F = settings.MART_DATABASE
+AWS_CHECKS = [
+    Check("raw_vs_line_items_unblended", "CUR line_item_unblended_cost (newest completed load) = aws_cost_line_items",
+          _sum_by(f"{F}.aws_cur_line_items", "billing_period", _money("line_item_unblended_cost"),
+                  currency="ifNull(line_item_currency_code, 'USD')"),
+          _sum_by(f"{F}.aws_cost_line_items", "billing_period", "unblended_cost")),
+    Check("line_items_vs_daily_net_unblended", "aws_cost_line_items = aws_cost_daily, net unblended cost",
+          _sum_by(f"{F}.aws_cost_line_items", "billing_period", "net_unblended_cost"),
+          _sum_by(f"{F}.aws_cost_daily", "billing_period", "net_unblended_cost")),
+    Check("line_items_vs_daily_net_amortized", "aws_cost_line_items = aws_cost_daily, net amortized cost",
+          _sum_by(f"{F}.aws_cost_line_items", "billing_period", "net_amortized_cost"),
+          _sum_by(f"{F}.aws_cost_daily", "billing_period", "net_amortized_cost")),
+    Check("daily_vs_cost_daily_billed", "aws_cost_daily net unblended = cost_daily billed_cost",
+          _sum_by(f"{F}.aws_cost_daily", "billing_period", "net_unblended_cost"),
+          _sum_by(f"{F}.cost_daily", "month", "billed_cost", "provider = 'aws'")),
+    Check("focus_billed_cost", "aws_cost_line_items net unblended = FOCUS BilledCost",
+          _sum_by(f"{F}.aws_cost_line_items", "billing_period", "net_unblended_cost"),
+          _sum_by(f"{F}.focus", "x_BillingMonth", "BilledCost", "x_Provider = 'aws'", "BillingCurrency")),
+    Check("focus_effective_cost", "aws_cost_line_items net amortized = FOCUS EffectiveCost",
+          _sum_by(f"{F}.aws_cost_line_items", "billing_period", "net_amortized_cost"),
+          _sum_by(f"{F}.focus", "x_BillingMonth", "EffectiveCost", "x_Provider = 'aws'", "BillingCurrency")),
+    Check("margin_billed_cost", "aws_cost_daily net unblended = monthly_cloud_costs billed_cost",
+          _sum_by(f"{F}.aws_cost_daily", "billing_period", "net_unblended_cost"),
+          _sum_by(f"{F}.monthly_cloud_costs", "month", "billed_cost", "provider = 'aws'")),
+    Check("duplicate_line_item_keys", "line items sharing (line item id, time interval) in a billing period",
+          _zero(f"{F}.aws_cost_line_items", "billing_period"),
+          f"SELECT billing_period AS period, '' AS currency_, toDecimal128(count() - uniqExact(line_item_id, time_interval), 10) "
+          f"FROM {F}.aws_cost_line_items WHERE line_item_id != '' GROUP BY period"),
+    Check("negative_amortized_cost", "line items with negative (net) amortized cost whose source line has none",
+          _zero(f"{F}.aws_cost_line_items", "billing_period"),
+          _count(f"{F}.aws_cost_line_items", "billing_period",
+                 f"(net_amortized_cost < 0 OR amortized_cost < 0) AND unblended_cost >= 0 "
+                 f"AND line_item_type NOT IN {AWS_NEGATIVE_TYPES!r}")),
+]
+
+GCP_CHECKS = [
+    Check("raw_vs_line_items_cost", "export cost (completed loads, one row per row_key) = gcp_cost_line_items",
+          _sum_by(f"{F}.gcp_billing_rows", "invoice_period", _money("cost"), currency="ifNull(currency, 'USD')"),
+          _sum_by(f"{F}.gcp_cost_line_items", "invoice_month", "cost")),
+    Check("raw_vs_line_items_credits", "export credits.amount (every credit) = gcp_cost_line_items credits",
+          _sum_by(f"{F}.gcp_billing_rows", "invoice_period",
+                  "arraySum(arrayMap(c -> " + _money("JSONExtractFloat(c, 'amount')") +
+                  ", JSONExtractArrayRaw(ifNull(credits, '[]'))))", currency="ifNull(currency, 'USD')"),
+          _sum_by(f"{F}.gcp_cost_line_items", "invoice_month", "credits")),
+    Check("line_items_vs_daily_net_cost", "gcp_cost_line_items = gcp_cost_daily, cost + credits",
+          _sum_by(f"{F}.gcp_cost_line_items", "invoice_month", "net_cost"),
+          _sum_by(f"{F}.gcp_cost_daily", "invoice_month", "net_cost")),
+    Check("daily_vs_cost_daily_billed", "gcp_cost_daily net cost = cost_daily billed_cost",
+          _sum_by(f"{F}.gcp_cost_daily", "invoice_month", "net_cost"),
+          _sum_by(f"{F}.cost_daily", "month", "billed_cost", "provider = 'gcp'")),
+    Check("focus_billed_cost", "gcp_cost_line_items cost + credits = FOCUS BilledCost",
+          _sum_by(f"{F}.gcp_cost_line_items", "invoice_month", "net_cost"),
+          _sum_by(f"{F}.focus", "x_BillingMonth", "BilledCost", "x_Provider = 'gcp'", "BillingCurrency")),
+    Check("focus_effective_cost", "gcp_cost_line_items cost + credits = FOCUS EffectiveCost",
+          _sum_by(f"{F}.gcp_cost_line_items", "invoice_month", "net_cost"),
+          _sum_by(f"{F}.focus", "x_BillingMonth", "EffectiveCost", "x_Provider = 'gcp'", "BillingCurrency")),
+    Check("margin_billed_cost", "gcp_cost_daily net cost = monthly_cloud_costs billed_cost",
+          _sum_by(f"{F}.gcp_cost_daily", "invoice_month", "net_cost"),
+          _sum_by(f"{F}.monthly_cloud_costs", "month", "billed_cost", "provider = 'gcp'")),
+    Check("duplicate_line_item_keys", "export rows sharing a row_key in gcp_cost_line_items",
+          _zero(f"{F}.gcp_cost_line_items", "invoice_month"),
+          f"SELECT invoice_month AS period, '' AS currency_, toDecimal128(count() - uniqExact(row_key), 10) "
+          f"FROM {F}.gcp_cost_line_items GROUP BY period"),
+]
+
+STRIPE_CHECKS = [
+    Check("raw_vs_daily_net", "balance transactions net (major units) = stripe_balance_daily net",
+          # minor units summed first, converted once per month and currency (an unlisted currency has 2 decimals)
+          f"SELECT period, currency_, toDecimal128(toDecimal128(net_minor, 10) / if(any(e.divisor) = 0, 100, any(e.divisor)), 10) "
+          f"FROM (SELECT formatDateTime(toDate(created, 'UTC'), '%Y-%m') AS period, upper(currency) AS currency_, "
+          f"sum(net) AS net_minor FROM {F}.stripe_balance_transactions GROUP BY period, currency_) AS b "
+          f"LEFT JOIN {F}.currency_exponents AS e ON e.currency = lower(b.currency_) GROUP BY period, currency_, net_minor",
+          _sum_by(f"{F}.stripe_balance_daily", "month", "net")),
+]
+
+CHECKS = {"aws": AWS_CHECKS, "gcp": GCP_CHECKS, "stripe": STRIPE_CHECKS}
+
+
+def _values(client, sql: str) -> dict[tuple[str, str], Decimal]:
+    return {(str(period), str(currency)): Decimal(str(value)) for period, currency, value in client.query(sql).result_rows}
+
+
+def unmatched_tag_keys(client, provider: str, periods: list[str] | None = None) -> list[dict]:
+    """Warnings: configured tag keys that match no line item of a month (finops.tag_key_coverage)."""
+    if provider not in ("aws", "gcp"):
+        return []
+    rows = client.query(
+        f"SELECT month, tag_key, total_line_items FROM {F}.tag_key_coverage WHERE provider = {{p:String}} AND matched = 0",
+        parameters={"p": provider},
+    ).result_rows
+    return [{"check_name": "tag_key_matched", "period": month, "currency": "", "expected": Decimal(1),
+             "actual": Decimal(0), "difference": Decimal(-1), "passed": False, "severity": "warning",
+             "description": f"configured tag key {key!r} matches none of the {lines} line items of the month"}
+            for month, key, lines in rows if periods is None or month in periods]
+
+
+def evaluate(client, provider: str, periods: list[str] | None = None) -> list[dict]:
+    """Every check of `provider`, one result per check and period (all periods either side has)."""
+    results = []
+    for check in CHECKS[provider]:
+        try:
+            expected, actual = _values(client, check.expected_sql), _values(client, check.actual_sql)
+        except Exception as exc:  # a missing or broken table is a failed check, not a crash without figures
+            results.append({"check_name": check.name, "period": "", "currency": "", "expected": Decimal(0),
+                            "actual": Decimal(0),
+                            "difference": Decimal(0), "passed": False, "severity": "error",
+                            "description": f"{check.description}: query failed: {type(exc).__name__}: {exc}"[:2000]})
+            continue
+        for key in sorted(set(expected) | set(actual)):
+            if periods is not None and key[0] not in periods:
+                continue
+            want, got = expected.get(key, Decimal(0)), actual.get(key, Decimal(0))
+            difference = got - want
+            results.append({"check_name": check.name, "period": key[0], "currency": key[1], "expected": want,
+                            "actual": got,
+                            "difference": difference, "passed": abs(difference) < TOLERANCE, "severity": "error",
+                            "description": check.description})
+    return results
+
+
+def record(client, provider: str, results: list[dict], run_id: str) -> None:
+    client.command(f"CREATE DATABASE IF NOT EXISTS {settings.MART_DATABASE}")
+    client.command(DDL)
+    if not results:
+        return
+    now = datetime.now(UTC)
+    client.insert(
+        TABLE,
+        [[run_id, now, provider, r["check_name"], r["period"], r["currency"], r["expected"], r["actual"],
+          r["difference"], int(r["passed"]), r["severity"], r["description"]] for r in results],
+        column_names=["run_id", "checked_at", "provider", "check_name", "period", "currency", "expected", "actual",
+                      "difference", "passed", "severity", "description"],
+    )
+
+
+def failure_message(provider: str, failed: list[dict]) -> str:
+    lines = [f"{provider}: {len(failed)} reconciliation check(s) failed:"]
+    for r in failed:
+        lines.append(f"  {r['check_name']} period {r['period'] or '?'} {r['currency']}: expected {r['expected']}, "
+                     f"actual {r['actual']}, difference {r['difference']} ({r['description']})")
+    return "\n".join(lines)
+
+
+def run_checks(provider: str, destination: str | None = None, run_id: str | None = None,
+               periods: list[str] | None = None) -> dict:
+    """The check task of a provider DAG: evaluate, record in finops.reconciliation_checks, fail on a miss."""
+    from include.sql_runner import clickhouse_client
+
+    if provider not in CHECKS:
+        raise ValueError(f"provider must be one of {sorted(CHECKS)}, got {provider!r}")
+    run_id = run_id or f"manual__{uuid.uuid4().hex[:12]}"
+    client = clickhouse_client(destination)
+    try:
+        results = evaluate(client, provider, periods) + unmatched_tag_keys(client, provider, periods)
+        record(client, provider, results, run_id)
+        if (destination or settings.destination_name()) == "filesystem":
+            from include.mart_export import export_marts
+
+            export_marts(client, settings.data_dir(), tables=["reconciliation_checks"])
+    finally:
+        client.close()
+    failed = [r for r in results if not r["passed"] and r["severity"] == "error"]
+    for warning in (r for r in results if r["severity"] == "warning"):
+        log.warning("%s %s: %s", provider, warning["period"], warning["description"])
+    log.info("%s reconciliation (run %s): %d checks, %d failed", provider, run_id, len(results), len(failed))
+    if failed:
+        raise ReconciliationError(failure_message(provider, failed))
+    return {"checks": len(results), "failed": 0, "run_id": run_id}
