@@ -50,7 +50,7 @@ WITH
     ),
 {%- if has_events %}
     events AS (
-        SELECT id, type, created, object, ifNull(previous_attributes, '{}') AS previous
+        SELECT id, type, created, ifNull(object, '{}') AS object, ifNull(previous_attributes, '{}') AS previous
         FROM ({{ stripe_current('events', "id, type, object_type, created, object, previous_attributes, _loaded_at, _dlt_load_id") | indent(8) }})
         WHERE object_type = 'subscription' AND startsWith(type, 'customer.subscription.')
     ),
@@ -121,7 +121,7 @@ WITH
             {%- if has_prices %}
             coalesce(nullIf(p.billing_scheme, ''), nullIf(JSONExtractString(i.price_json, 'billing_scheme'), ''), 'per_unit') AS scheme,
             coalesce(nullIf(p.tiers_mode, ''), nullIf(JSONExtractString(i.price_json, 'tiers_mode'), '')) AS tiers_mode,
-            JSONExtractArrayRaw(coalesce(nullIf(nullIf(p.tiers, ''), 'null'), nullIf(JSONExtractRaw(i.price_json, 'tiers'), ''), '[]')) AS tiers,
+            JSONExtractArrayRaw(ifNull(coalesce(nullIf(nullIf(p.tiers, ''), 'null'), nullIf(JSONExtractRaw(i.price_json, 'tiers'), '')), '[]')) AS tiers,
             coalesce(p.recurring_interval, nullIf(JSONExtractString(i.price_json, 'recurring', 'interval'), '')) AS interval,
             coalesce(p.recurring_interval_count, JSONExtract(i.price_json, 'recurring', 'interval_count', 'Nullable(Int64)')) AS interval_count,
             coalesce(p.recurring_usage_type, nullIf(JSONExtractString(i.price_json, 'recurring', 'usage_type'), ''), 'licensed') AS usage_type,

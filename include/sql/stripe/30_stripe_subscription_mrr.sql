@@ -12,7 +12,7 @@
 --     the unit amount), tiered `volume` (every unit at the tier the quantity falls in, plus its flat
 --     amount) and `graduated` (each tier's units at its price, plus the flat amount of every tier
 --     reached); metered items are not MRR;
---   * discounts: `forever` coupons always, `repeating` ones while they apply (start <= instant < end),
+--   * discounts: `forever` coupons always, `repeating` ones while they apply (start < month end <= end),
 --     `once` never; percent_off, then amount_off (per billing period) in order, never below 0;
 --   * normalised to a month: year / 12, week * 52 / 12, day * 365 / 12, / interval_count; major units.
 --
@@ -27,10 +27,11 @@
 --   2. from coverage_start on: the state just after T (the state before the first event after T, or
 --      the first snapshot after T); no change happened in between, events would show it
 --                                                               -> 'snapshot' / 'event'
---   3. before any history (a first load): reconstructed, and flagged `reconstructed`:
---      the invoice lines that billed T (subscription lines less their discount_amounts, plus proration
---      lines at their full price with the sign of their amount) -> 'invoice'
---      else the earliest state known after T                    -> 'snapshot' / 'event'
+--   3. otherwise (a first load's past months, or history without events) reconstructed, and flagged
+--      `reconstructed`: the invoice lines that billed T (subscription lines less their
+--      discount_amounts, plus proration lines at their full price with the sign of their amount)
+--                                                               -> 'invoice'
+--      else the latest state seen before T, else the earliest one after it -> 'snapshot' / 'event'
 -- So a closed month changes only when Stripe restates it (an event or invoice for that period), and
 -- mrr_source_id names the object that set the figure (load id of the snapshot, event id, invoice ids).
 -- The states are finops.stripe_subscription_states (25_...), the invoice figures finops.stripe_invoice_mrr (26_...).
@@ -102,8 +103,7 @@ WITH
             NOT use_seen AND b.kind != '' AND sm.month_end >= sm.coverage_start AS use_next,
             -- 3. reconstructed: invoices, else the earliest later state, else the latest earlier one
             NOT use_seen AND NOT use_next AND ifNull(im.lines, 0) > 0 AS use_invoice,
-            NOT use_seen AND NOT use_next AND NOT use_invoice AND b.kind != '' AS use_later,
-            use_seen OR (NOT use_next AND NOT use_invoice AND NOT use_later AND a.kind != '') AS take_seen,
+            use_seen OR (NOT use_next AND NOT use_invoice AND a.kind != '') AS take_seen,
             if(take_seen, a.kind, b.kind) AS state_kind,
             if(take_seen, a.source_id, b.source_id) AS state_source_id,
             if(take_seen, a.status, b.status) AS state_status,
@@ -128,10 +128,10 @@ WITH
             *,
             -- discounts in force at the month's end: percent_off, then amount_off per billing period
             arrayFold((acc, pct, no, since, till) ->
-                          toDecimal128(if(NOT no AND since <= month_end AND till > month_end, acc * (100 - pct) / 100, acc), 10),
+                          if(NOT no AND since < month_end AND till >= month_end, toDecimal128(acc * (100 - pct) / 100, 10), acc),
                       percent_off, once, starts, ends, state_base_mrr) AS after_percent,
             arraySum(arrayMap((amt, no, since, till) ->
-                                  if(NOT no AND since <= month_end AND till > month_end,
+                                  if(NOT no AND since < month_end AND till >= month_end,
                                      toDecimal128(amt * period_to_month / intExp10(exponent), 10), toDecimal128(0, 10)),
                               amount_off, once, starts, ends)) AS amount_discount,
             -- a cancelled state whose end is still to come was live at this instant
