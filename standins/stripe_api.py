@@ -42,6 +42,7 @@ OBJECT_TYPES: dict[str, str] = {
     "products": "product",
     "prices": "price",
     "events": "event",
+    "coupons": "coupon",
 }
 
 # List filters (besides limit, cursors, created and expand) each endpoint accepts, as equality
@@ -57,6 +58,7 @@ _EQUALITY_FILTERS: dict[str, dict[str, str]] = {
     "products": {"active": "active"},
     "prices": {"active": "active", "product": "product", "currency": "currency", "type": "type"},
     "events": {},
+    "coupons": {},
 }
 _SPECIAL_FILTERS: dict[str, set[str]] = {
     "subscriptions": {"status", "price"},
@@ -426,8 +428,14 @@ class StripeApiServer:
 
     EMBEDDED_LIST_LIMIT = 10  # Stripe embeds the first 10 entries of an invoice's lines
 
-    def _embed(self, object_type: str, obj: dict) -> dict:
+    def _embed(self, object_type: str, obj: dict, expand: frozenset[str] = frozenset()) -> dict:
+        """The object as the API returns it: invoice lines cut to the first page; expandable fields
+        (a subscription's discounts, a price's tiers) only when asked for with `expand`."""
         obj = copy.deepcopy(obj)
+        if object_type == "subscriptions" and "discounts" not in expand and isinstance(obj.get("discounts"), list):
+            obj["discounts"] = [d.get("id") if isinstance(d, dict) else d for d in obj["discounts"]]
+        if object_type == "prices" and "tiers" not in expand:
+            obj.pop("tiers", None)
         lines = obj.get("lines") if object_type == "invoices" else None
         if isinstance(lines, dict) and len(lines.get("data") or []) > self.EMBEDDED_LIST_LIMIT:
             lines["data"] = lines["data"][: self.EMBEDDED_LIST_LIMIT]
@@ -514,8 +522,9 @@ class StripeApiServer:
         ending_before = params.pop("ending_before", None)
         if starting_after and ending_before:
             raise StripeError(400, "You may only specify one of these parameters: ending_before, starting_after.")
-        params.pop("expand", None)
-        multi.pop("expand", None)
+        expand = frozenset(
+            e.removeprefix("data.") for e in [*multi.pop("expand", []), *filter(None, [params.pop("expand", None)])]
+        )
 
         with self._lock:
             ordered = self._sorted(object_type)
@@ -542,7 +551,7 @@ class StripeApiServer:
                 page, has_more = candidates[-limit:], len(candidates) > limit
             else:
                 page, has_more = selected[:limit], len(selected) > limit
-            data = [self._embed(object_type, o) for o in page]
+            data = [self._embed(object_type, o, expand) for o in page]
         return {"object": "list", "data": data, "has_more": has_more, "url": f"/v1/{object_type}"}
 
     @staticmethod

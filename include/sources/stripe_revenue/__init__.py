@@ -116,6 +116,7 @@ def stripe_revenue_source(
     batch_rows: int = BATCH_ROWS,
     retry: RetryPolicy | None = None,
     expand_invoice_lines: bool = True,
+    loaded_at: datetime | None = None,
 ) -> Iterable[Any]:
     """Stripe objects for the revenue metrics.
 
@@ -126,6 +127,7 @@ def stripe_revenue_source(
     resources: names to load (default all, see ALL_RESOURCES).
     include_customer_pii: also load customers' name, email, phone, description, address, shipping.
     initial_start_date: lower bound of the very first incremental load (default: all history).
+    loaded_at: when this run saw the objects (`_loaded_at`, default now, UTC); tests replay history.
     """
     start = to_epoch(start_date)
     end = to_epoch(end_date)
@@ -136,7 +138,7 @@ def stripe_revenue_source(
     unknown = sorted(set(names) - set(ALL_RESOURCES))
     if unknown:
         raise ValueError(f"unknown Stripe resources {unknown}; expected some of {list(ALL_RESOURCES)}")
-    loaded_at = datetime.now(UTC)
+    loaded_at = loaded_at or datetime.now(UTC)
     retry = retry or RetryPolicy()
 
     for name in names:
