@@ -625,7 +625,7 @@ def test_mrr_movements_and_churn_on_chdb_equal_an_independent_computation(stripe
     for currency in ("usd", "jpy"):
         subs = [s for s in data["subscriptions"] if s["currency"] == currency]
         previous = {s["id"]: 0.0 for s in subs}
-        for month, start, end in months:
+        for month, _start, end in months:
             now = {s["id"]: mrr_at(s, end) for s in subs}
             delta = {k: now[k] - previous[k] for k in now}
             expected = {
