@@ -3,8 +3,9 @@
 It serves read-only list and retrieve endpoints from an in-memory store, with Stripe's real list
 semantics: newest first by `created`, `limit` (1..100, default 10), `starting_after` /
 `ending_before` cursors, `has_more`, `created[gte|gt|lte|lt]` filters, the subscriptions' `status`
-filter (canceled ones are left out unless asked for), Bearer authentication and Stripe-shaped error
-bodies. Faults (429 rate limits, 5xx) can be injected for the next N requests.
+filter (canceled ones are left out unless asked for), the events' `types[]` filter, expandable fields
+(a subscription's `discounts` are ids and a price's `tiers` absent unless `expand[]` asks for them),
+Bearer authentication and Stripe-shaped error bodies. Faults (429 rate limits, 5xx) can be injected for the next N requests.
 
     with StripeApiServer() as server:
         server.add("charges", [...])
