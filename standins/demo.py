@@ -65,7 +65,7 @@ def generate_sample_data(months: list[str], aws_rows: int, gcp_rows: int, stripe
 
 def expected_totals(data: dict) -> dict[str, dict[str, Decimal]]:
     """Per month, from the generated data alone: AWS unblended cost, GCP cost + credits, Stripe net
-    (major units), in USD. This is the yardstick the SQL layer's numbers must equal to the cent."""
+    (major units), in USD: revenue before fees and the fees. This is the yardstick the SQL layer's numbers must equal to the cent."""
     totals: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for period, table in data["aws"].items():
         for cost in table["line_item_unblended_cost"].to_pylist():
@@ -79,7 +79,12 @@ def expected_totals(data: dict) -> dict[str, dict[str, Decimal]]:
     for txn in data["stripe"]["balance_transactions"]:
         month = datetime.fromtimestamp(txn["created"], tz=UTC).strftime("%Y-%m")
         assert txn["currency"] == "usd", "the demo's Stripe data is in USD"
-        totals[month]["revenue"] += Decimal(txn["net"]) / 100
+        # revenue before fees; Stripe's processing fees and its own fees (category `fee`) are a cost line
+        if txn["reporting_category"] == "fee":
+            totals[month]["fees"] -= Decimal(txn["amount"]) / 100
+        else:
+            totals[month]["revenue"] += Decimal(txn["amount"]) / 100
+        totals[month]["fees"] += Decimal(txn["fee"]) / 100
     return {month: {k: v.quantize(CENT) for k, v in values.items()} for month, values in totals.items()}
 
 
@@ -207,7 +212,7 @@ def margin_report(data_dir: Path) -> tuple[list[str], list[tuple]]:
     from include.sql_runner import query
 
     return query(
-        "SELECT month, currency, aws_billed_cost, gcp_billed_cost, cloud_billed_cost, revenue, margin, margin_pct "
+        "SELECT month, currency, aws_billed_cost, gcp_billed_cost, cloud_billed_cost, revenue, stripe_fees, margin, margin_pct "
         "FROM finops.monthly_margin ORDER BY month, currency",
         destination="filesystem",
     )
@@ -251,10 +256,10 @@ def reconcile(rows: list[tuple], expected: dict[str, dict[str, Decimal]]) -> lis
     """Differences between the report and the generated data, to the cent (empty when they agree)."""
     problems = []
     seen = set()
-    for month, _currency, aws_cost, gcp_cost, _cloud, revenue, _margin, _pct in rows:
+    for month, _currency, aws_cost, gcp_cost, _cloud, revenue, fees, _margin, _pct in rows:
         seen.add(month)
         want = expected.get(month, {})
-        for name, got in (("aws", aws_cost), ("gcp", gcp_cost), ("revenue", revenue)):
+        for name, got in (("aws", aws_cost), ("gcp", gcp_cost), ("revenue", revenue), ("fees", fees)):
             if got.quantize(CENT) != want.get(name, Decimal("0.00")):
                 problems.append(f"{month} {name}: report {got.quantize(CENT)} != generated {want.get(name)}")
     problems += [f"{month}: in the generated data, missing from the report" for month in expected if month not in seen]
@@ -296,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print()
     print("Billed cloud cost vs Stripe revenue per month (AWS: net unblended incl. tax and credits; GCP: cost + credits;")
-    print("revenue: Stripe balance transactions net of fees and refunds)")
+    print("revenue: Stripe ledger before fees, net of refunds and disputes; stripe_fees: a cost line;")
+    print("margin = revenue - stripe_fees - cloud_billed_cost)")
     print(format_table(columns, rows))
     print()
     problems = reconcile(rows, expected)
@@ -306,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Reconciled with the generated data to the cent ({len(months)} months, 3 providers).")
     print()
     mrr_columns, mrr_rows = mrr_report(args.data_dir.resolve(), months)
-    print("MRR movements per month (Stripe subscriptions; history from invoice lines, prorations included)")
+    print("MRR movements per month (Stripe subscriptions: the state in effect at each month's end, from stored")
+    print("snapshots and subscription events; reconstructed from invoices only before any history)")
     print(format_table(mrr_columns, mrr_rows))
     problems = mrr_problems(mrr_rows)
     if problems or not mrr_rows:

@@ -3,8 +3,9 @@
 It serves read-only list and retrieve endpoints from an in-memory store, with Stripe's real list
 semantics: newest first by `created`, `limit` (1..100, default 10), `starting_after` /
 `ending_before` cursors, `has_more`, `created[gte|gt|lte|lt]` filters, the subscriptions' `status`
-filter (canceled ones are left out unless asked for), Bearer authentication and Stripe-shaped error
-bodies. Faults (429 rate limits, 5xx) can be injected for the next N requests.
+filter (canceled ones are left out unless asked for), the events' `types[]` filter, expandable fields
+(a subscription's `discounts` are ids and a price's `tiers` absent unless `expand[]` asks for them),
+Bearer authentication and Stripe-shaped error bodies. Faults (429 rate limits, 5xx) can be injected for the next N requests.
 
     with StripeApiServer() as server:
         server.add("charges", [...])
@@ -42,6 +43,7 @@ OBJECT_TYPES: dict[str, str] = {
     "products": "product",
     "prices": "price",
     "events": "event",
+    "coupons": "coupon",
 }
 
 # List filters (besides limit, cursors, created and expand) each endpoint accepts, as equality
@@ -57,6 +59,7 @@ _EQUALITY_FILTERS: dict[str, dict[str, str]] = {
     "products": {"active": "active"},
     "prices": {"active": "active", "product": "product", "currency": "currency", "type": "type"},
     "events": {},
+    "coupons": {},
 }
 _SPECIAL_FILTERS: dict[str, set[str]] = {
     "subscriptions": {"status", "price"},
@@ -426,8 +429,14 @@ class StripeApiServer:
 
     EMBEDDED_LIST_LIMIT = 10  # Stripe embeds the first 10 entries of an invoice's lines
 
-    def _embed(self, object_type: str, obj: dict) -> dict:
+    def _embed(self, object_type: str, obj: dict, expand: frozenset[str] = frozenset()) -> dict:
+        """The object as the API returns it: invoice lines cut to the first page; expandable fields
+        (a subscription's discounts, a price's tiers) only when asked for with `expand`."""
         obj = copy.deepcopy(obj)
+        if object_type == "subscriptions" and "discounts" not in expand and isinstance(obj.get("discounts"), list):
+            obj["discounts"] = [d.get("id") if isinstance(d, dict) else d for d in obj["discounts"]]
+        if object_type == "prices" and "tiers" not in expand:
+            obj.pop("tiers", None)
         lines = obj.get("lines") if object_type == "invoices" else None
         if isinstance(lines, dict) and len(lines.get("data") or []) > self.EMBEDDED_LIST_LIMIT:
             lines["data"] = lines["data"][: self.EMBEDDED_LIST_LIMIT]
@@ -514,8 +523,9 @@ class StripeApiServer:
         ending_before = params.pop("ending_before", None)
         if starting_after and ending_before:
             raise StripeError(400, "You may only specify one of these parameters: ending_before, starting_after.")
-        params.pop("expand", None)
-        multi.pop("expand", None)
+        expand = frozenset(
+            e.removeprefix("data.") for e in [*multi.pop("expand", []), *filter(None, [params.pop("expand", None)])]
+        )
 
         with self._lock:
             ordered = self._sorted(object_type)
@@ -542,7 +552,7 @@ class StripeApiServer:
                 page, has_more = candidates[-limit:], len(candidates) > limit
             else:
                 page, has_more = selected[:limit], len(selected) > limit
-            data = [self._embed(object_type, o) for o in page]
+            data = [self._embed(object_type, o, expand) for o in page]
         return {"object": "list", "data": data, "has_more": has_more, "url": f"/v1/{object_type}"}
 
     @staticmethod

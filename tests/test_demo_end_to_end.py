@@ -32,7 +32,7 @@ def printed_table(output: str) -> dict[str, dict[str, Decimal]]:
         values = dict(zip(columns, (v.strip() for v in line.split("|")), strict=True))
         table[values["month"]] = {
             k: Decimal(values[k].replace(",", ""))
-            for k in ("aws_billed_cost", "gcp_billed_cost", "cloud_billed_cost", "revenue", "margin")
+            for k in ("aws_billed_cost", "gcp_billed_cost", "cloud_billed_cost", "revenue", "stripe_fees", "margin")
         }
     return table
 
@@ -48,7 +48,12 @@ def independent_totals(months):
         totals[month]["gcp_cost"] += Decimal(str(row["cost"])) + sum(Decimal(str(c["amount"])) for c in row["credits"])
     for txn in generate_stripe_data(months, customers=CUSTOMERS)["balance_transactions"]:
         month = datetime.fromtimestamp(txn["created"], UTC).strftime("%Y-%m")
-        totals[month]["revenue"] += Decimal(txn["amount"] - txn["fee"]) / 100
+        # revenue before fees; processing fees and Stripe's own fees (category `fee`) are a cost line
+        if txn["reporting_category"] == "fee":
+            totals[month]["fees"] -= Decimal(txn["amount"]) / 100
+        else:
+            totals[month]["revenue"] += Decimal(txn["amount"]) / 100
+        totals[month]["fees"] += Decimal(txn["fee"]) / 100
     return totals
 
 
@@ -76,12 +81,13 @@ def test_demo_prints_totals_that_reconcile_with_the_generated_data(tmp_path):
     assert set(months) <= set(printed)
     for month, want in expected.items():
         got = printed[month]
-        aws, gcp, revenue = want["aws_cost"], want["gcp_cost"], want["revenue"]
+        aws, gcp, revenue, fees = want["aws_cost"], want["gcp_cost"], want["revenue"], want["fees"]
         assert got["aws_billed_cost"] == cents(aws), month
         assert got["gcp_billed_cost"] == cents(gcp), month
         assert got["revenue"] == cents(revenue), month
+        assert got["stripe_fees"] == cents(fees), month
         assert got["cloud_billed_cost"] == cents(aws + gcp), month
-        assert got["margin"] == cents(revenue - aws - gcp), month
+        assert got["margin"] == cents(revenue - fees - aws - gcp), month
     assert sum(printed[m]["aws_billed_cost"] for m in months) > 0 and sum(printed[m]["gcp_billed_cost"] for m in months) > 0
     # The raw data landed as parquet under the one data folder.
     for dataset in ("aws_costs", "gcp_costs", "stripe_revenue"):

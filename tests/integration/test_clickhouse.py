@@ -39,7 +39,7 @@ pytestmark = [
 DATASETS = ("aws_costs", "gcp_costs", "stripe_revenue")
 RAW_TABLES = ("aws_costs___cur_line_items", "gcp_costs___billing_export", "stripe_revenue___balance_transactions")
 MARGIN_SQL = (
-    "SELECT month, currency, aws_billed_cost, gcp_billed_cost, cloud_billed_cost, revenue, margin, margin_pct "
+    "SELECT month, currency, aws_billed_cost, gcp_billed_cost, cloud_billed_cost, revenue, stripe_fees, margin, margin_pct "
     "FROM finops.monthly_margin ORDER BY month, currency"
 )
 
@@ -204,8 +204,9 @@ def test_the_three_dags_load_into_clickhouse_and_reconcile_to_the_cent(server, a
     assert reconcile(rows, expected_totals(data)) == []
     by_month = {row[0]: row for row in rows}
     for month, want in independent_totals(months).items():
-        _, _, aws_cost, gcp_cost, cloud_cost, revenue, margin, _ = by_month[month]
-        aws, gcp, income = want["aws_cost"], want["gcp_cost"], want["revenue"]
+        _, _, aws_cost, gcp_cost, cloud_cost, revenue, fees, margin, _ = by_month[month]
+        aws, gcp, income = want["aws_cost"], want["gcp_cost"], want["revenue"] - want["fees"]
+        revenue -= fees
         assert cents(aws_cost) == cents(aws), month
         assert cents(gcp_cost) == cents(gcp), month
         assert cents(revenue) == cents(income), month

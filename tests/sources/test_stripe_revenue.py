@@ -387,13 +387,20 @@ def test_subscription_cancelled_between_runs_shows_cancelled(stripe_api, stripe_
         cancellation_details={"comment": None, "feedback": "too_expensive", "reason": "cancellation_requested"},
     )
     _run(stripe_client)
-    rows = [r for r in _read(filesystem_env, "subscriptions") if r["id"] == active["id"]]
-    assert len(rows) == 1
-    assert rows[0]["status"] == "canceled" and int(rows[0]["canceled_at"].timestamp()) == canceled_at
-    assert rows[0]["cancellation_feedback"] == "too_expensive"
-    items = [r for r in _read(filesystem_env, "subscription_items") if r["subscription"] == active["id"]]
-    assert [i["subscription_status"] for i in items] == ["canceled"]
-    assert len(_read(filesystem_env, "subscriptions")) == len(data["subscriptions"])
+    # subscriptions are appended: both states stay, each with the time it was seen; the newest is cancelled
+    rows = sorted((r for r in _read(filesystem_env, "subscriptions") if r["id"] == active["id"]),
+                  key=lambda r: r["_loaded_at"])
+    assert [r["status"] for r in rows] == ["active", "canceled"]
+    assert int(rows[-1]["canceled_at"].timestamp()) == canceled_at
+    assert rows[-1]["cancellation_feedback"] == "too_expensive"
+    items = sorted((r for r in _read(filesystem_env, "subscription_items") if r["subscription"] == active["id"]),
+                   key=lambda r: r["_loaded_at"])
+    assert [i["subscription_status"] for i in items] == ["active", "canceled"]
+    assert len(_read(filesystem_env, "subscriptions")) == 2 * len(data["subscriptions"])
+    # the cancellation's event is loaded too, dated when Stripe made the change
+    events = [e for e in _read(filesystem_env, "events") if e["subscription"] == active["id"]]
+    assert [e["type"] for e in events][-1] == "customer.subscription.deleted"
+    assert int(events[-1]["created"].timestamp()) > 0
 
 
 def test_jpy_usd_and_three_decimal_amounts(stripe_api, stripe_client, filesystem_env):
@@ -570,8 +577,9 @@ def _month_ends(months: list[str]) -> list[tuple[str, int, int]]:
 def test_mrr_movements_and_churn_on_chdb_equal_an_independent_computation(stripe_api, stripe_client, filesystem_env):
     """Loaded through the real source, built by the real SQL task, checked against the generator's own
     history: each subscription's plan before and after its change comes from the
-    customer.subscription.updated events (the SQL never reads events), the current plan from the
-    subscription. Months that invoices cover show what was billed then, the others the current plan."""
+    customer.subscription.updated events (not loaded here, so the SQL cannot read them), the current plan
+    from the subscription. With no history before this first load, months that invoices cover show what
+    was billed then (reconstructed), the others the state seen."""
     from include.sql_runner import query, run_transformations
 
     data = generate_stripe_data(MONTHS, seed=31, customers=120, currencies=("usd", "jpy"))
@@ -617,7 +625,7 @@ def test_mrr_movements_and_churn_on_chdb_equal_an_independent_computation(stripe
     for currency in ("usd", "jpy"):
         subs = [s for s in data["subscriptions"] if s["currency"] == currency]
         previous = {s["id"]: 0.0 for s in subs}
-        for month, start, end in months:
+        for month, _start, end in months:
             now = {s["id"]: mrr_at(s, end) for s in subs}
             delta = {k: now[k] - previous[k] for k in now}
             expected = {
@@ -637,14 +645,15 @@ def test_mrr_movements_and_churn_on_chdb_equal_an_independent_computation(stripe
             for name, value in expected.items():
                 assert g[name] == pytest.approx(value, rel=1e-9, abs=1e-6), (month, currency, name)
                 moves[name] += value > 0
-            active = [s for s in subs if s["start_date"] < end and (s["ended_at"] is None or s["ended_at"] >= end)]
-            at_start = [s for s in subs
-                        if s["start_date"] < start and (s["ended_at"] is None or s["ended_at"] >= start)]
-            churned = [s for s in subs if s["ended_at"] is not None and start <= s["ended_at"] < end]
-            new = [s for s in subs if start <= s["start_date"] < end]
+            # Stripe's subscriber counts: active = with MRR at the instant; churn rate over (at start + new)
+            active = [k for k in now if now[k] > 0]
+            at_start = [k for k in now if previous[k] > 0]
+            churned = [k for k in now if previous[k] > 0 and now[k] == 0]
+            new = [k for k in now if previous[k] == 0 and now[k] > 0]
             assert [g["active_subscriptions"], g["new_subscriptions"], g["churned_subscriptions"],
                     g["subscriptions_at_start"]] == [len(active), len(new), len(churned), len(at_start)], month
-            assert g["subscription_churn_rate"] == pytest.approx(len(churned) / len(at_start) if at_start else 0)
+            base = len(at_start) + len(new)
+            assert g["subscription_churn_rate"] == pytest.approx(len(churned) / base if base else 0)
             previous = now
     # the sample has every kind of movement, so each comparison above could have failed
     assert all(moves[k] > 0 for k in ("new_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr")), moves
@@ -729,3 +738,90 @@ def test_clickhouse_columns_have_the_parquet_types(stripe_api, stripe_client, fi
             if field.name == "_dlt_load_id":
                 continue
             assert clickhouse[field.name] == f"Nullable({_CLICKHOUSE_TYPES[str(field.type)]})", (table, field.name)
+
+
+# ------------------------------------------------------------------ history that later loads never rewrite
+def _monthly_mrr(query) -> dict[str, float]:
+    return {m: float(v) for m, v in query(
+        "SELECT month, mrr FROM finops.stripe_mrr_monthly WHERE currency = 'usd' ORDER BY month")[1]}
+
+
+def test_a_later_load_never_changes_a_closed_month_and_months_replay_from_snapshots_and_events(
+        stripe_api, stripe_client, filesystem_env):
+    """Two loads a month apart, the stand-in's clock moving on in between (events dated by Stripe):
+    September, closed at the first load, keeps its MRR; October (running at the first load) takes the
+    upgrade made before its end, traced to the event; events Stripe no longer serves stay in the history."""
+    from include.sql_runner import query, run_transformations
+
+    def ts(day):
+        return int(datetime.fromisoformat(day + "T00:00:00+00:00").timestamp())
+
+    def price(price_id, amount, interval="month"):
+        return {"id": price_id, "object": "price", "active": True, "currency": "usd", "unit_amount": amount,
+                "unit_amount_decimal": str(amount), "billing_scheme": "per_unit", "type": "recurring",
+                "created": ts("2026-01-01"), "recurring": {"interval": interval, "interval_count": 1,
+                                                           "usage_type": "licensed"}}
+
+    prices = {"basic": price("price_basic", 10_000), "pro": price("price_pro", 30_000),
+              "annual": price("price_annual", 120_000, "year"), "annual_plus": price("price_annual_plus", 240_000, "year")}
+
+    def sub(sub_id, key, start):
+        return {"id": sub_id, "object": "subscription", "customer": f"cus_{sub_id}", "currency": "usd",
+                "status": "active", "start_date": ts(start), "created": ts(start), "ended_at": None,
+                "trial_end": None, "discounts": [],
+                "items": {"object": "list", "data": [{"id": f"si_{sub_id}", "object": "subscription_item",
+                                                      "quantity": 1, "price": prices[key]}]}}
+
+    stripe_api.add("prices", list(prices.values()))
+    stripe_api.add("balance_transactions", [{"id": "txn_1", "object": "balance_transaction", "type": "charge",
+                                             "reporting_category": "charge", "amount": 10_000, "fee": 320,
+                                             "net": 9_680, "currency": "usd", "created": ts("2026-09-01")}])
+    stripe_api.add("subscriptions", [sub("sub_a", "basic", "2026-09-01"), sub("sub_b", "pro", "2026-09-01"),
+                                     sub("sub_c", "annual", "2026-07-01")])
+    for sub_id in ("sub_a", "sub_b"):
+        stripe_api.add("events", [{"id": f"evt_created_{sub_id}", "object": "event", "type": "customer.subscription.created",
+                                   "created": ts("2026-09-01"), "data": {"object": stripe_api.get("subscriptions", sub_id)},
+                                   "livemode": False, "request": {"id": None}}])
+
+    first_load = datetime(2026, 10, 15, 6, tzinfo=UTC)
+    _run(stripe_client, loaded_at=first_load, resources=["subscriptions", "events", "prices", "balance_transactions"])
+    run_transformations("stripe", periods=None, config={})
+    before = _monthly_mrr(query)
+    # Sep: 100 + 300 + 1200/12 = 500; October (running) the same
+    assert before == {"2026-07": 100.0, "2026-08": 100.0, "2026-09": 500.0, "2026-10": 500.0}
+
+    # Stripe moves on: sub_a upgraded on Oct 20, sub_b cancelled on Nov 5, sub_c's annual plan changed on
+    # Nov 10 without an invoice; Stripe drops September's events (it serves 30 days of them).
+    upgraded = dict(stripe_api.get("subscriptions", "sub_a"))
+    upgraded["items"] = {"object": "list", "data": [dict(upgraded["items"]["data"][0], price=prices["pro"])]}
+    upgrade = stripe_api.replace_object("subscriptions", upgraded, event_type="customer.subscription.updated",
+                                        event_created=ts("2026-10-20"))
+    cancelled = dict(stripe_api.get("subscriptions", "sub_b"), status="canceled", ended_at=ts("2026-11-05"),
+                     canceled_at=ts("2026-11-05"))
+    stripe_api.replace_object("subscriptions", cancelled, event_type="customer.subscription.deleted",
+                              event_created=ts("2026-11-05"))
+    changed = dict(stripe_api.get("subscriptions", "sub_c"))
+    changed["items"] = {"object": "list", "data": [dict(changed["items"]["data"][0], price=prices["annual_plus"])]}
+    stripe_api.replace_object("subscriptions", changed, event_type="customer.subscription.updated",
+                              event_created=ts("2026-11-10"))
+    for sub_id in ("sub_a", "sub_b"):
+        stripe_api.remove("events", f"evt_created_{sub_id}")
+
+    _run(stripe_client, loaded_at=datetime(2026, 11, 20, 6, tzinfo=UTC),
+         resources=["subscriptions", "events", "prices", "balance_transactions"])
+    run_transformations("stripe", periods=None, config={})
+    after = _monthly_mrr(query)
+    # closed months unchanged; October: 300 (sub_a upgraded Oct 20) + 300 + 100; November: 300 + 200
+    assert after == {"2026-07": 100.0, "2026-08": 100.0, "2026-09": 500.0, "2026-10": 700.0, "2026-11": 500.0}
+    rows = query("SELECT month, toFloat64(mrr), mrr_source, mrr_source_id, reconstructed "
+                 "FROM finops.stripe_subscription_mrr WHERE subscription = 'sub_a' ORDER BY month")[1]
+    assert [(m, v, src, rec) for m, v, src, _, rec in rows] == [
+        ("2026-09", 100.0, "event", False), ("2026-10", 300.0, "event", False), ("2026-11", 300.0, "snapshot", False)]
+    assert rows[1][3] == upgrade["id"]  # October's figure names the event that set it
+    # sub_c began before the oldest event (Sep 1): July's end is reconstructed (no invoice: the state
+    # first seen) and flagged; from Sep 1 on events date every change, so August's end is known
+    flags = dict(query("SELECT month, reconstructed FROM finops.stripe_subscription_mrr "
+                       "WHERE subscription = 'sub_c' ORDER BY month")[1])
+    assert flags == {"2026-07": True, "2026-08": False, "2026-09": False, "2026-10": False, "2026-11": False}
+    assert query("SELECT month, reconstructed_subscriptions FROM finops.stripe_mrr_monthly "
+                 "WHERE currency = 'usd' ORDER BY month")[1][:2] == [("2026-07", 1), ("2026-08", 0)]

@@ -242,6 +242,11 @@ def write_stripe(data_dir: Path, transactions: list[dict], subscriptions: list[d
         "start_date": pa.array([at(s["start"]) for s in subs], ts),
         "ended_at": pa.array([at(s["ended"]) for s in subs], ts),
         "trial_end": pa.array([None] * m, ts),
+        "items": pa.array([json.dumps([{"id": f"si_{s['id']}", "quantity": 1, "price": {
+            "id": f"price_{s['id']}", "currency": s["currency"], "unit_amount": s["amount"], "billing_scheme": "per_unit",
+            "recurring": {"interval": "month", "interval_count": 1, "usage_type": "licensed"}}}]) for s in subs],
+            pa.string()),
+        "discounts": pa.array(["[]"] * m, pa.string()),
         "_loaded_at": pa.array([loaded_at] * m, ts),
         "_dlt_load_id": pa.array([load_id] * m, pa.string()),
     }), load_id)

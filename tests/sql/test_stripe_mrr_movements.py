@@ -211,7 +211,7 @@ def test_every_month_reconciles_from_start_to_end(mrr):
         previous[currency] = end
 
 
-def test_history_comes_from_invoices_and_the_current_period_from_the_subscription(mrr):
+def test_a_first_load_reconstructs_history_from_invoices_and_the_running_month_from_the_snapshot(mrr):
     rows = q("SELECT subscription, month, mrr, mrr_source FROM finops.stripe_subscription_mrr "
              "WHERE subscription IN ('sub_up', 'sub_down') ORDER BY subscription, month")
     assert [(s, m, float(v), src) for s, m, v, src in rows] == [
@@ -219,13 +219,13 @@ def test_history_comes_from_invoices_and_the_current_period_from_the_subscriptio
         ("sub_down", "2026-08", 600.0, "invoice"),
         ("sub_down", "2026-09", 600.0, "invoice"),
         ("sub_down", "2026-10", 300.0, "invoice"),  # the void invoice (33 x pro) is not read
-        ("sub_down", "2026-11", 300.0, "subscription"),
+        ("sub_down", "2026-11", 300.0, "snapshot"),
         ("sub_up", "2026-06", 100.0, "invoice"),
         ("sub_up", "2026-07", 100.0, "invoice"),
         ("sub_up", "2026-08", 300.0, "invoice"),  # 100 - 100 (unused basic) + 300 (remaining pro) at Aug 31
         ("sub_up", "2026-09", 300.0, "invoice"),
         ("sub_up", "2026-10", 300.0, "invoice"),
-        ("sub_up", "2026-11", 300.0, "subscription"),  # current period: the subscription's items (pro, not 50 x pro)
+        ("sub_up", "2026-11", 300.0, "snapshot"),  # current period: the subscription's items (pro, not 50 x pro)
     ]
 
 

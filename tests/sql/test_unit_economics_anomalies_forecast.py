@@ -12,7 +12,7 @@ from tests.sql.raw import aws_line, gcp_row, write_aws_period, write_gcp_rows, w
 D = Decimal
 FX = {"fx_rates": [
     {"month": "2026-09", "currency": "EUR", "rate_to_usd": "1.25"},
-    {"month": "2026-07", "currency": "PLN", "rate_to_usd": "0.25"},  # September falls back to July
+    {"month": "2026-07", "currency": "PLN", "rate_to_usd": "0.25"},  # no September rate: flagged, not filled
 ]}
 
 
@@ -40,26 +40,41 @@ def unit_economics_data(data_dir):
 
 def test_fx_conversion_and_unit_economics(data_dir):
     unit_economics_data(data_dir)
-    row = dict(zip(
-        ("reporting_currency", "revenue", "aws_billed_cost", "gcp_billed_cost", "cloud_billed_cost", "gross_margin", "margin_pct",
-         "active_customers", "cost_per_active_customer", "missing_fx"),
-        q("SELECT reporting_currency, revenue, aws_billed_cost, gcp_billed_cost, cloud_billed_cost, gross_margin, margin_pct, "
-          "active_customers, cost_per_active_customer, missing_fx FROM finops.unit_economics_monthly "
-          "WHERE month = '2026-09'")[0],
-        strict=True,
-    ))
-    # revenue: 970 EUR * 1.25 + 500 USD + 100 PLN * 0.25 (July's rate); BRL has no rate: left out, listed
+    columns = ("reporting_currency", "revenue", "cash_revenue", "stripe_fees", "aws_billed_cost", "gcp_billed_cost", "cloud_billed_cost",
+               "cost_of_revenue", "gross_margin", "margin_pct", "active_customers", "paying_customers",
+               "cost_per_active_customer", "missing_fx")
+    row = dict(zip(columns, q(f"SELECT {', '.join(columns)} FROM finops.unit_economics_monthly "
+                              "WHERE month = '2026-09'")[0], strict=True))
+    # revenue before fees: 1000 EUR * 1.25 + 500 USD; PLN has only July's rate and BRL none: both left out
+    # and flagged, never converted with another month's rate. Fees 30 EUR = 37.50 USD are a cost of revenue.
     assert row == {
-        "reporting_currency": "USD", "revenue": D("1737.5"), "aws_billed_cost": D("200"), "gcp_billed_cost": D("125"),
-        "cloud_billed_cost": D("325"), "gross_margin": D("1412.5"), "margin_pct": 81.29, "active_customers": 2,
-        "cost_per_active_customer": D("162.5"), "missing_fx": ["BRL"],
+        "reporting_currency": "USD", "revenue": D("1750"), "cash_revenue": D("1750"), "stripe_fees": D("37.5"),
+        "aws_billed_cost": D("200"), "gcp_billed_cost": D("125"), "cloud_billed_cost": D("325"), "cost_of_revenue": D("362.5"),
+        "gross_margin": D("1387.5"), "margin_pct": 79.29, "active_customers": 2, "paying_customers": 2,
+        "cost_per_active_customer": D("162.5"), "missing_fx": ["BRL", "PLN"],
     }
-    # The per-currency view is not converted.
-    assert dict(q("SELECT currency, revenue FROM finops.monthly_margin WHERE month = '2026-09'"))["EUR"] == D("970")
+    # The per-currency views are not converted.
+    assert dict(q("SELECT currency, revenue FROM finops.monthly_margin WHERE month = '2026-09'"))["EUR"] == D("1000")
+    assert q("SELECT currency, revenue, stripe_fees, mrr, active_customers, paying_customers "
+             "FROM finops.unit_economics_by_currency WHERE month = '2026-09' AND currency IN ('EUR', 'USD') "
+             "ORDER BY currency") == [("EUR", D(1000), D(30), D(9), 1, 1), ("USD", D(500), D(0), D(5), 1, 1)]
 
     run("stripe", config={**FX, "reporting_currency": "EUR"})
+    # 1000 + 500 / 1.25 = 1400 EUR; cloud 200 / 1.25 + 100 = 260 EUR
     assert q("SELECT reporting_currency, revenue, cloud_billed_cost FROM finops.unit_economics_monthly WHERE month = '2026-09'") \
-        == [("EUR", D("1390"), D("260"))]
+        == [("EUR", D("1400"), D("260"))]
+
+
+def test_gross_margin_counts_fees_as_a_cost_not_netted_from_revenue(data_dir):
+    write_aws_period(data_dir, "2026-09", [aws_line("2026-09", "Usage", 50.0)])
+    write_stripe(data_dir, [{"id": "txn_1", "amount": 10_000, "fee": 300, "currency": "usd",
+                             "created": date(2026, 9, 3)}])
+    for provider in ("aws", "stripe"):
+        run(provider)
+    # (100 - 3 - 50) / 100 = 47 %, not (97 - 50) / 97 = 48.45 %
+    assert q("SELECT revenue, stripe_fees, cloud_billed_cost, gross_margin, margin_pct FROM finops.unit_economics_monthly "
+             "WHERE month = '2026-09'") == [(D(100), D(3), D(50), D(47), 47.0)]
+    assert q("SELECT margin_pct FROM finops.monthly_margin WHERE month = '2026-09'") == [(47.0,)]
 
 
 def test_fx_and_tag_configuration_is_validated(data_dir):

@@ -4,11 +4,14 @@ Resources (each is one raw table of the `stripe_revenue` dataset, with a fixed A
 helpers.py and include/sql/stripe/README-contract.md):
 
 * immutable objects, loaded incrementally on `created` and appended:
-  `balance_transactions`, `charges`, `refunds`;
-* objects that change after creation, reloaded in full on every run and replaced, so the table is the
-  current state (a cancelled subscription shows as cancelled): `subscriptions` (+ the
-  `subscription_items` table, one row per item), `invoices`, `customers`, `disputes`, `products`,
-  `prices`.
+  `balance_transactions`, `charges`, `refunds`, `events` (the subscription and invoice events that
+  date every change; Stripe keeps 30 days of them);
+* subscriptions (+ the `subscription_items` table, one row per item), listed in full on every run and
+  **appended**: every state a run has seen stays, with the time it was seen (`_loaded_at`), so a past
+  month's MRR never depends on what a later load found (their discounts are expanded);
+* other objects that change after creation, reloaded in full on every run and replaced, so the table
+  is the current state: `invoices`, `customers`, `disputes`, `products`, `prices` (with their tiers),
+  `coupons`.
 
 Incremental state (per resource, in the dlt pipeline state): the newest `created` loaded and the ids
 at that second. The next run asks for `created[gte]` that second and skips those ids. A run with
@@ -30,9 +33,12 @@ from include.sources.stripe_revenue.helpers import (
     BALANCE_TRANSACTION_COLUMNS,
     BATCH_ROWS,
     CHARGE_COLUMNS,
+    COUPON_COLUMNS,
     CUSTOMER_COLUMNS,
     CUSTOMER_PII_COLUMNS,
     DISPUTE_COLUMNS,
+    EVENT_COLUMNS,
+    EVENT_TYPES,
     INVOICE_COLUMNS,
     PAGE_SIZE,
     PINNED_API_VERSION,
@@ -71,6 +77,7 @@ INCREMENTAL_RESOURCES: dict[str, list[Column]] = {
     "balance_transactions": BALANCE_TRANSACTION_COLUMNS,
     "charges": CHARGE_COLUMNS,
     "refunds": REFUND_COLUMNS,
+    "events": EVENT_COLUMNS,
 }
 MUTABLE_RESOURCES: dict[str, list[Column]] = {
     "subscriptions": SUBSCRIPTION_COLUMNS,
@@ -79,9 +86,16 @@ MUTABLE_RESOURCES: dict[str, list[Column]] = {
     "disputes": DISPUTE_COLUMNS,
     "products": PRODUCT_COLUMNS,
     "prices": PRICE_COLUMNS,
+    "coupons": COUPON_COLUMNS,
 }
 ALL_RESOURCES: tuple[str, ...] = (*INCREMENTAL_RESOURCES, *MUTABLE_RESOURCES)
-_LIST_PARAMS: dict[str, dict[str, Any]] = {"subscriptions": {"status": "all"}}
+# Extra list parameters per resource: cancelled subscriptions too, with their discounts as objects;
+# prices with their tiers; only the events the MRR history reads.
+_LIST_PARAMS: dict[str, dict[str, Any]] = {
+    "subscriptions": {"status": "all", "expand": ["data.discounts"]},
+    "prices": {"expand": ["data.tiers"]},
+    "events": {"types": list(EVENT_TYPES)},
+}
 
 
 def _customer_columns(include_pii: bool) -> list[Column]:
@@ -102,6 +116,7 @@ def stripe_revenue_source(
     batch_rows: int = BATCH_ROWS,
     retry: RetryPolicy | None = None,
     expand_invoice_lines: bool = True,
+    loaded_at: datetime | None = None,
 ) -> Iterable[Any]:
     """Stripe objects for the revenue metrics.
 
@@ -112,6 +127,7 @@ def stripe_revenue_source(
     resources: names to load (default all, see ALL_RESOURCES).
     include_customer_pii: also load customers' name, email, phone, description, address, shipping.
     initial_start_date: lower bound of the very first incremental load (default: all history).
+    loaded_at: when this run saw the objects (`_loaded_at`, default now, UTC); tests replay history.
     """
     start = to_epoch(start_date)
     end = to_epoch(end_date)
@@ -122,7 +138,7 @@ def stripe_revenue_source(
     unknown = sorted(set(names) - set(ALL_RESOURCES))
     if unknown:
         raise ValueError(f"unknown Stripe resources {unknown}; expected some of {list(ALL_RESOURCES)}")
-    loaded_at = datetime.now(UTC)
+    loaded_at = loaded_at or datetime.now(UTC)
     retry = retry or RetryPolicy()
 
     for name in names:
@@ -144,10 +160,11 @@ def stripe_revenue_source(
                 write_disposition="append",
             )
         elif name == "subscriptions":
+            # appended: each run adds the states it saw (history that later loads never rewrite)
             yield dlt.resource(
                 _subscriptions(client, loaded_at, retry, page_size, batch_rows),
                 name=name,
-                write_disposition="replace",
+                write_disposition="append",
             )
         else:
             columns = _customer_columns(include_customer_pii) if name == "customers" else MUTABLE_RESOURCES[name]
@@ -192,7 +209,9 @@ def _incremental(
             created["gte"] = int(lower)
         if end is not None:
             created["lt"] = int(end)
-        params: dict[str, Any] = {"created": created} if created else {}
+        params: dict[str, Any] = dict(_LIST_PARAMS.get(name) or {})
+        if created:
+            params["created"] = created
         # ids already loaded at the state's boundary second (only skipped on incremental runs)
         skip = set(state.get("boundary_ids", [])) if not backfill else set()
         newest = {"created": state.get("last_created"), "ids": set(state.get("boundary_ids", []))}

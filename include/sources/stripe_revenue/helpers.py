@@ -277,6 +277,13 @@ def _ts(value: Any) -> datetime | None:
     return datetime.fromtimestamp(int(value), UTC)
 
 
+def _decimal_text(value: Any) -> str:
+    """A JSON number as exact decimal text (50 -> "50", 12.5 -> "12.5"), never a float's binary expansion."""
+    from decimal import Decimal
+
+    return format(Decimal(str(value)).normalize(), "f")
+
+
 def _json(value: Any) -> str | None:
     if value is None:
         return None
@@ -600,8 +607,77 @@ PRICE_COLUMNS: list[Column] = [
     ("metadata", "json", "metadata"),
     ("livemode", "bool", "livemode"),
     ("created", "ts", "created"),
+    # tiered prices (listed with expand[]=data.tiers) and package prices
+    ("tiers", "json", "tiers"),
+    ("transform_quantity_divide_by", "int", "transform_quantity.divide_by"),
+    ("transform_quantity_round", "str", "transform_quantity.round"),
     LOADED_AT,
 ]
+
+# Coupons (what a subscription's discounts point to): percent_off is kept as the API's decimal text.
+COUPON_COLUMNS: list[Column] = [
+    ("id", "str", "id"),
+    ("name", "str", "name"),
+    ("percent_off", "str", lambda o: None if o.get("percent_off") is None else _decimal_text(o["percent_off"])),
+    ("amount_off", "int", "amount_off"),
+    ("currency", "str", "currency"),
+    ("currency_exponent", "int", _exponent),
+    ("duration", "str", "duration"),
+    ("duration_in_months", "int", "duration_in_months"),
+    ("applies_to", "json", "applies_to"),
+    ("valid", "bool", "valid"),
+    ("metadata", "json", "metadata"),
+    ("livemode", "bool", "livemode"),
+    ("created", "ts", "created"),
+    LOADED_AT,
+]
+
+
+def _event_subscription(event: dict) -> Any:
+    obj = _get(event, "data.object") or {}
+    if obj.get("object") == "subscription":
+        return obj.get("id")
+    if obj.get("object") == "invoice":
+        return _invoice_subscription(obj)
+    return _id(obj.get("subscription"))
+
+
+# Events: one row per event, the object as it was right after the change and the attributes it had
+# before (`previous_attributes`, on *.updated events), so the SQL can date every change.
+EVENT_COLUMNS: list[Column] = [
+    ("id", "str", "id"),
+    ("type", "str", "type"),
+    ("api_version", "str", "api_version"),
+    ("object_type", "str", "data.object.object"),
+    ("object_id", "str", "data.object.id"),
+    ("subscription", "str", _event_subscription),
+    ("customer", "str", lambda o: _id(_get(o, "data.object.customer"))),
+    ("object", "json", "data.object"),
+    ("previous_attributes", "json", "data.previous_attributes"),
+    ("request_id", "str", "request.id"),
+    ("livemode", "bool", "livemode"),
+    ("created", "ts", "created"),
+    LOADED_AT,
+]
+
+# The event types the MRR history needs (the list endpoint takes up to 20 in `types`).
+EVENT_TYPES: tuple[str, ...] = (
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "customer.subscription.paused",
+    "customer.subscription.resumed",
+    "customer.subscription.pending_update_applied",
+    "customer.subscription.pending_update_expired",
+    "customer.subscription.trial_will_end",
+    "invoice.created",
+    "invoice.finalized",
+    "invoice.updated",
+    "invoice.paid",
+    "invoice.payment_failed",
+    "invoice.voided",
+    "invoice.marked_uncollectible",
+)
 
 
 def subscription_items(subscription: dict) -> list[dict]:

@@ -57,5 +57,8 @@ CREATE TABLE IF NOT EXISTS finops.sql_build_state
 ENGINE = MergeTree
 ORDER BY (provider, built_at);
 
--- Rebuilt by stripe/40_stripe_mrr_monthly.sql; created here so that the marts can read it early.
+-- Rebuilt by the stripe/ files; created here so that the marts can read them early.
 CREATE TABLE IF NOT EXISTS finops.stripe_mrr_monthly {{ ddl.stripe_mrr_monthly() }};
+CREATE TABLE IF NOT EXISTS finops.stripe_revenue_recognition {{ ddl.stripe_revenue_recognition() }};
+CREATE TABLE IF NOT EXISTS finops.stripe_customer_mrr {{ ddl.stripe_customer_mrr() }};
+CREATE TABLE IF NOT EXISTS finops.stripe_subscription_mrr {{ ddl.stripe_subscription_mrr() }};

@@ -5,12 +5,18 @@
 --   new_mrr, reactivation_mrr, expansion_mrr     MRR gained (>= 0), per customer movement
 --   contraction_mrr, churned_mrr                 MRR lost (>= 0), per customer movement
 --                             mrr = mrr_at_start + new + reactivation + expansion - contraction - churned
---   active_subscriptions      active at the month's end (started, not ended, out of trial, not incomplete)
+--   active_subscriptions      active at the month's end: active or past_due, out of trial, MRR > 0
+--                             (free, trialing, unpaid, paused and ended subscriptions are not)
 --   active_customers          distinct customers of those; paying_customers those with MRR > 0
 --   paying_customers_at_start customers with MRR at the previous month's end
 --   new_customers, churned_customers, reactivated_customers   customers per movement
---   new_subscriptions         started in the month; churned_subscriptions ended in it (ended_at)
---   subscriptions_at_start    active at the month's start; subscription_churn_rate = churned / at start
+--   new_subscriptions         became active in the month (a trial converting counts when it converts);
+--   churned_subscriptions     active at the start, not at the end (cancelled, unpaid, paused, free);
+--                             a trial cancelled at its end was never active: neither new nor churned
+--   subscriptions_at_start    active at the month's start; subscription_churn_rate is Stripe's:
+--                             churned / (active at the start + new in the month)
+--   reconstructed_subscriptions  subscriptions whose month-end MRR was reconstructed (no state seen
+--                             or dated by an event: a first load's past months, see 30_...)
 -- Months run from the first subscription's month to the month of the newest load.
 {% call rebuild('stripe_mrr_monthly', partitioned=false) %}
 WITH
@@ -22,7 +28,8 @@ WITH
             uniqExactIf(customer, active_at_end)      AS active_customers,
             countIf(started)                          AS new_subscriptions,
             countIf(ended)                            AS churned_subscriptions,
-            countIf(active_at_start)                  AS subscriptions_at_start
+            countIf(active_at_start)                  AS subscriptions_at_start,
+            countIf(reconstructed AND (active_at_end OR active_at_start)) AS reconstructed_subscriptions
         FROM finops.stripe_subscription_mrr
         GROUP BY month, currency
     ),
@@ -65,7 +72,9 @@ SELECT
     s.new_subscriptions                       AS new_subscriptions,
     s.churned_subscriptions                   AS churned_subscriptions,
     s.subscriptions_at_start                  AS subscriptions_at_start,
-    if(s.subscriptions_at_start = 0, 0, s.churned_subscriptions / s.subscriptions_at_start) AS subscription_churn_rate
+    if(s.subscriptions_at_start + s.new_subscriptions = 0, 0,
+       s.churned_subscriptions / (s.subscriptions_at_start + s.new_subscriptions)) AS subscription_churn_rate,
+    s.reconstructed_subscriptions             AS reconstructed_subscriptions
 FROM subscriptions AS s
 LEFT JOIN customers AS c ON c.month = s.month AND c.currency = s.currency
 {% endcall %}
