@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from include.dag_config import DEFAULT_ARGS, MART_ASSETS, RAW_ASSETS, SQL_POOL, START_DATE
+from include.dag_config import DEFAULT_ARGS, LOADS_AT_A_TIME, MART_ASSETS, RAW_ASSETS, SQL_POOL, START_DATE
 
 
 @dag(
@@ -48,7 +48,7 @@ from include.dag_config import DEFAULT_ARGS, MART_ASSETS, RAW_ASSETS, SQL_POOL, 
     },
 )
 def aws_costs():
-    @task(outlets=[RAW_ASSETS["aws_costs"]])
+    @task(outlets=[RAW_ASSETS["aws_costs"]], max_active_tis_per_dag=LOADS_AT_A_TIME)
     def load_cur() -> dict:
         from include.load_summary import LoadReport
         from include.loaders import aws

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from include.dag_config import DEFAULT_ARGS, MART_ASSETS, RAW_ASSETS, SQL_POOL, START_DATE, STRIPE_POOL
+from include.dag_config import DEFAULT_ARGS, LOADS_AT_A_TIME, MART_ASSETS, RAW_ASSETS, SQL_POOL, START_DATE, STRIPE_POOL
 
 
 @dag(
@@ -40,7 +40,7 @@ from include.dag_config import DEFAULT_ARGS, MART_ASSETS, RAW_ASSETS, SQL_POOL, 
     },
 )
 def stripe_revenue():
-    @task(outlets=[RAW_ASSETS["stripe_revenue"]], pool=STRIPE_POOL)
+    @task(outlets=[RAW_ASSETS["stripe_revenue"]], pool=STRIPE_POOL, max_active_tis_per_dag=LOADS_AT_A_TIME)
     def load_stripe_objects() -> dict:
         from include.load_summary import LoadReport
         from include.loaders import stripe

@@ -24,6 +24,9 @@ DEFAULT_ARGS = {
 # One slot: the SQL tasks of all DAGs take turns (the embedded engine's data folder is used by
 # one process at a time; on a server it keeps rebuilds from competing).
 SQL_POOL = "finops_sql"
+# A DAG's load tasks run one at a time, also across the runs of a backfill (which may run several
+# DAG runs at once): they share one dlt pipeline (its state and working folder) per provider.
+LOADS_AT_A_TIME = 1
 # Caps concurrent calls to the Stripe API across runs and backfills.
 STRIPE_POOL = "stripe_api"
 

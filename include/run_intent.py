@@ -95,8 +95,9 @@ def _backfill_intent(context, period_of, label: str, previous) -> RunIntent:
     if owner is None:
         return RunIntent(BACKFILL, [period], True,
                          f"backfill: this run is the first of the backfill in {label} {period}, so it reloads it")
-    reason = f"reloaded by the backfill's first run in {label} {period} ({owner}); a backfill reloads a period once"
-    return RunIntent(BACKFILL, [], False, f"backfill: {label} {period} skipped, {reason}", {period: reason})
+    reason = f"reloaded by the backfill's first run in this {label} ({owner}); a backfill reloads each period once"
+    return RunIntent(BACKFILL, [], False, f"backfill: {label} {period} belongs to an earlier run of the backfill",
+                     {period: reason})
 
 
 def aws_intent(context, params: dict, previous: Callable[[Any], Any] = previous_dag_run) -> RunIntent:
