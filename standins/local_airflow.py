@@ -142,6 +142,29 @@ def airflow_config(home: Path, port: int, database_url: str) -> dict[str, str]:
     }
 
 
+def write_cli_config(home: Path, env: dict[str, str]) -> Path:
+    """Put the components' AIRFLOW__* settings into `<home>/airflow.cfg`, so that a plain
+    `AIRFLOW_HOME=.airflow airflow ...` in another terminal (e.g. `backfill create`) uses the same
+    PostgreSQL database and API server."""
+    import configparser
+
+    path = home / "airflow.cfg"
+    config = configparser.ConfigParser(interpolation=None)
+    if path.exists():
+        config.read(path)
+    for name, value in env.items():
+        parts = name.split("__")
+        if len(parts) == 3 and parts[0] == "AIRFLOW" and parts[2]:
+            section, key = parts[1].lower(), parts[2].lower()
+            if not config.has_section(section):
+                config.add_section(section)
+            config.set(section, key, value)
+    with open(path, "w") as out:
+        config.write(out)
+    path.chmod(0o600)  # holds the local JWT secret
+    return path
+
+
 @dataclass
 class LocalAirflow:
     env: dict[str, str]
@@ -202,6 +225,7 @@ def running_airflow(home: Path, port: int, data_dir: Path, *, standins: bool = T
         postgres = stack.enter_context(LocalPostgres(home / "postgres"))
         env.update(airflow_config(home, port, postgres.sqlalchemy_url()))
         say(f"preparing Airflow in {home}")
+        write_cli_config(home, {k: v for k, v in env.items() if k.startswith("AIRFLOW__") and k not in (extra_env or {})})
         prepare_database(settings, env, logs)
 
         local = LocalAirflow(env, logs, f"http://127.0.0.1:{port}", postgres, watched_ports=watched)
