@@ -32,11 +32,10 @@ class LoadReport:
     # ---------------------------------------------------------------------------- what happened
     def progress(self, period: str, index: int, total: int, files: int | None = None,
                  delivery: str | None = None) -> None:
-        detail = f"{files} files" if files is not None else ""
-        if delivery:
-            detail += f"{', ' if detail else ''}delivery {delivery}"
-        log.info("%s: %s %s (%d of %d)%s", self.dataset, self.unit, period, index, total,
-                 f": loading {detail}" if detail else ": loading")
+        detail = ", ".join(part for part in (f"delivery {delivery}" if delivery else "",
+                                             f"{files} files" if files is not None else "") if part)
+        log.info("%s: %s %s (%d of %d): checking%s", self.dataset, self.unit, period, index, total,
+                 f" ({detail})" if detail else "")
 
     def loaded(self, period: str, rows: int, load_id: str | None = None, delivery: str | None = None,
                files: int | None = None, tables: dict[str, int] | None = None) -> None:

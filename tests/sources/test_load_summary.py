@@ -26,9 +26,11 @@ def test_aws_load_summary_says_what_happened_to_each_period(s3_server, aws_airfl
     write_cur2_period(client, aws_airflow, "2026-09", generate_cur2_month("2026-09", 500))
     aws_loader.load({}, logical_date=date(2026, 9, 15))
 
-    logger, lines = logging.getLogger("include.load_summary"), Lines()  # Airflow's logging config bypasses caplog
-    logger.addHandler(lines)
-    logger.setLevel(logging.INFO)
+    lines = Lines()  # Airflow's logging config bypasses caplog
+    loggers = [logging.getLogger(name) for name in ("include.load_summary", "include.sources.aws_cur")]
+    for logger in loggers:
+        logger.addHandler(lines)
+        logger.setLevel(logging.INFO)
     write_cur2_period(client, aws_airflow, "2026-09", generate_cur2_month("2026-09", 600, seed=3))
     intent = RunIntent("scheduled", None, False, "scheduled run: re-check the refresh window",
                        skipped={"2026-07": "not in this run's window"})
@@ -44,9 +46,11 @@ def test_aws_load_summary_says_what_happened_to_each_period(s3_server, aws_airfl
     assert summary["periods"]["2026-07"] == {"status": "skipped", "rows": 0, "reason": "not in this run's window"}
     assert (summary["checked"], summary["loaded"], summary["unchanged"], summary["skipped"]) == (2, 1, 1, 1)
     assert summary["rows_loaded"] == 600 and summary["tables"]["cur_line_items"] == 600
-    logger.removeHandler(lines)
+    for logger in loggers:
+        logger.removeHandler(lines)
     log = "\n".join(lines.lines)
-    assert "billing period 2026-08 (1 of 2): loading 3 files" in log
+    assert f"billing period 2026-08 (1 of 2): checking (delivery {august['delivery']}, 3 files)" in log
+    assert "billing period 2026-09: file 1 of 1 read, 600 rows (600 rows so far)" in log
     assert "load summary for aws_costs: 2 billing period(s) checked, 1 loaded (600 rows), 1 unchanged, 1 skipped" in log
     assert f"2026-09: loaded 600 rows (delivery {september['delivery']}, load_id {september['load_id']})" in log
 
