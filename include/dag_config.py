@@ -8,6 +8,7 @@ import pendulum
 from airflow.sdk import Asset
 
 from include.alerts import FailureAlert
+from include.run_intent import run_date, run_type  # noqa: F401 - where DAG code used to find them
 
 START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
 
