@@ -5,7 +5,8 @@
 * **manual** runs with explicit periods (`billing_periods`, `invoice_months`): exactly those, reloaded
   even when the provider did not re-deliver them (that is what "reload" in the param says).
 * **backfill** runs: a backfill over a date range makes one run per day; each billing period in the
-  range is reloaded once, by the period's *owner*: the backfill's first run whose logical date falls
+  range is reloaded once, by the period's *owner* (periods or full_refresh given in the backfill's
+  conf, which every run of it gets, are reloaded by its first run only): the backfill's first run whose logical date falls
   in that period. The other runs of the period skip it and log which run owns it. A run is the owner
   when the DAG run just before it (by logical date) is not a backfill run in the same period.
   Airflow's task context does not say which backfill a run belongs to, so a backfill that starts
@@ -90,6 +91,19 @@ def backfill_owner(context, period_of: Callable[[date], str],
     return period, (before.run_id if same_period and earlier_backfill else None)
 
 
+def _explicit_in_backfill(context, kind: str, periods: list[str] | None, what: str, previous) -> RunIntent | None:
+    """Explicit periods (or full_refresh) in a backfill's conf: every run of the backfill gets them,
+    so only the backfill's first run (no backfill run just before it) reloads them; None otherwise."""
+    if kind != BACKFILL:
+        return None
+    before = previous(context)
+    if before is None or str(getattr(before.run_type, "value", before.run_type)) != BACKFILL:
+        return None
+    reason = (f"{what}: reloaded by the backfill's first run, not this one (it follows backfill run "
+              f"{before.run_id}); a backfill reloads each period once")
+    return RunIntent(BACKFILL, [], False, f"backfill: {reason}", {p: reason for p in periods or ["all periods"]})
+
+
 def _backfill_intent(context, period_of, label: str, previous) -> RunIntent:
     period, owner = backfill_owner(context, period_of, previous)
     if owner is None:
@@ -104,6 +118,10 @@ def aws_intent(context, params: dict, previous: Callable[[Any], Any] = previous_
     """`aws_costs`: billing periods (YYYY-MM) for this run."""
     kind = run_type(context)
     requested = params.get("billing_periods") or []
+    if requested or params.get("full_refresh"):
+        later_run = _explicit_in_backfill(context, kind, requested, ", ".join(requested) or "every period", previous)
+        if later_run is not None:
+            return later_run
     if requested:
         return RunIntent(kind, list(requested), True,
                          f"{kind} run with billing_periods: reload {', '.join(requested)} even if AWS did not re-deliver")
@@ -119,6 +137,10 @@ def gcp_intent(context, params: dict, previous: Callable[[Any], Any] = previous_
     """`gcp_costs`: invoice months (YYYYMM) for this run."""
     kind = run_type(context)
     requested = params.get("invoice_months") or []
+    if requested or params.get("full_refresh"):
+        later_run = _explicit_in_backfill(context, kind, requested, ", ".join(requested) or "the whole export", previous)
+        if later_run is not None:
+            return later_run
     if requested:
         return RunIntent(kind, list(requested), True, f"{kind} run with invoice_months: reload {', '.join(requested)}")
     if params.get("full_refresh"):

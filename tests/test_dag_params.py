@@ -84,11 +84,20 @@ def test_a_skipped_run_says_which_run_reloads_the_period():
 def test_manual_periods_are_reloaded_even_when_unchanged():
     intent = aws_intent(context(SdkRunType.MANUAL), {"billing_periods": ["2026-09"]}, previous=no_previous)
     assert intent.periods == ["2026-09"] and intent.force_reload
-    # a backfill with explicit periods reloads them in every run: what the user asked
-    intent = gcp_intent(context(SdkRunType.BACKFILL), {"invoice_months": ["202601"]}, previous=no_previous)
-    assert intent.periods == ["202601"] and intent.force_reload
     scheduled = aws_intent(context(SdkRunType.SCHEDULED), {}, previous=no_previous)
     assert scheduled.periods is None and not scheduled.force_reload
+
+
+def test_periods_in_a_backfills_conf_are_reloaded_by_its_first_run_only():
+    # every run of the backfill gets the conf: 61 runs must not reload 202601 61 times
+    def intent_of(ctx, params, previous):
+        return gcp_intent(ctx, {"invoice_months": ["202601"], **params}, previous=previous)
+
+    reloads, skips = simulate_backfill(intent_of, "2026-08-01", "2026-09-30")
+    assert reloads == ["202601"] and len(skips) == 60
+    reloads, skips = simulate_backfill(lambda c, p, previous: aws_intent(c, {"full_refresh": True}, previous=previous),
+                                       "2026-08-01", "2026-08-05")
+    assert len(skips) == 4
 
 
 @pytest.mark.parametrize("start,end,first,last", [
