@@ -235,35 +235,37 @@ def running_airflow(home: Path, port: int, data_dir: Path, *, standins: bool = T
             "dag-processor": ["dag-processor"],
             "triggerer": ["triggerer", "--skip-serve-logs"],
         }
+        stack.callback(stop_process_groups, local.processes)  # all at once, before PostgreSQL stops
         for name in COMPONENTS:
             log = stack.enter_context(open(logs / f"{name}.log", "a"))
             # a session (process group) of its own: stopping it stops its workers and task processes too
             local.processes[name] = subprocess.Popen([str(Path(sys.executable).parent / "airflow"), *commands[name]],
                                                      env=env, stdout=log, stderr=subprocess.STDOUT,
                                                      start_new_session=True)
-            stack.callback(stop_process_group, local.processes[name])
         wait_for_http(f"{local.url}/api/v2/monitor/health", timeout=180, process=local.processes["api-server"])
         yield local
 
 
-def stop_process_group(process: subprocess.Popen, timeout: float = 20) -> None:
-    """SIGTERM to the process's group, SIGKILL to whatever is left after `timeout`."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        pass
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and _group_alive(process.pid):
+def stop_process_groups(processes: dict[str, subprocess.Popen], timeout: float = 20) -> None:
+    """SIGTERM to every process's group at once, SIGKILL to whatever is left after `timeout`."""
+    for process in processes.values():
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(_group_alive(p.pid) for p in processes.values()):
         time.sleep(0.2)
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait()
+    for process in processes.values():
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
+
+
+def stop_process_group(process: subprocess.Popen, timeout: float = 20) -> None:
+    stop_process_groups({"process": process}, timeout)
 
 
 def _group_alive(pgid: int) -> bool:
@@ -302,7 +304,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-standins", action="store_true", help="use real AWS/GCP/Stripe connections instead")
     args = parser.parse_args(argv)
 
-    # SIGTERM and SIGHUP unwind like Ctrl-C, so the stack below stops everything it started.
+    # Ctrl-C even when started with SIGINT ignored (a background job); SIGTERM and SIGHUP unwind
+    # like it, so the stack below stops everything it started.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda *_: sys.exit(0))
     data_dir = args.data_dir or args.home / "data"
