@@ -8,7 +8,8 @@
   range is reloaded once, by the period's *owner* (periods or full_refresh given in the backfill's
   conf, which every run of it gets, are reloaded by its first run only): the backfill's first run whose logical date falls
   in that period. The other runs of the period skip it and log which run owns it. A run is the owner
-  when the DAG run just before it (by logical date) is not a backfill run in the same period.
+  when no earlier DAG run in the same period (by logical date) is a backfill run; scheduled or
+  manual runs in between do not count.
   Airflow's task context does not say which backfill a run belongs to, so a backfill that starts
   right after an earlier backfill's last day, in the same month, leaves that month to the earlier
   one's run (logged with its run id); reload such a month with a manual run.
@@ -18,7 +19,7 @@ Light imports only: DAG files import this module.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -72,23 +73,36 @@ def gcp_invoice_month(day: date) -> str:
     return f"{day.year:04d}{day.month:02d}"
 
 
-def previous_dag_run(context):
-    """The DAG run just before this one by logical date (any state), from the Airflow API server."""
+def previous_dag_runs(context) -> Iterator[Any]:
+    """The DAG runs before this one by logical date (any state, any type), newest first, asked one
+    at a time from the Airflow API server (the task SDK's own "previous DAG run" request)."""
     ti = context.get("ti")
-    return ti.get_previous_dagrun() if ti is not None and hasattr(ti, "get_previous_dagrun") else None
+    if ti is None or not hasattr(ti, "get_previous_dagrun"):
+        return
+    run = ti.get_previous_dagrun()
+    while run is not None and run.logical_date is not None:
+        yield run
+        from airflow.sdk.execution_time.comms import GetPreviousDagRun
+        from airflow.sdk.execution_time.task_runner import SUPERVISOR_COMMS
+
+        run = SUPERVISOR_COMMS.send(GetPreviousDagRun(dag_id=ti.dag_id, logical_date=run.logical_date)).dag_run
+
+
+def _is_backfill(run) -> bool:
+    return str(getattr(run.run_type, "value", run.run_type)) == BACKFILL
 
 
 def backfill_owner(context, period_of: Callable[[date], str],
-                   previous: Callable[[Any], Any] = previous_dag_run) -> tuple[str, str | None]:
-    """(the period of this backfill run, None if this run owns it, else the run id of the earlier
-    backfill run in the same period that owns it)."""
+                   previous: Callable[[Any], Iterable[Any]] = previous_dag_runs) -> tuple[str, str | None]:
+    """(the period of this backfill run, None if this run owns it, else the run id of an earlier
+    backfill run in the same period). Scheduled or manual runs in between are looked past."""
     period = period_of(run_date(context))
-    before = previous(context)
-    if before is None or before.logical_date is None:
-        return period, None
-    same_period = period_of(_as_date(before.logical_date)) == period
-    earlier_backfill = str(getattr(before.run_type, "value", before.run_type)) == BACKFILL
-    return period, (before.run_id if same_period and earlier_backfill else None)
+    for before in previous(context):
+        if before.logical_date is None or period_of(_as_date(before.logical_date)) != period:
+            break
+        if _is_backfill(before):
+            return period, before.run_id
+    return period, None
 
 
 def _explicit_in_backfill(context, kind: str, periods: list[str] | None, what: str, previous) -> RunIntent | None:
@@ -96,8 +110,8 @@ def _explicit_in_backfill(context, kind: str, periods: list[str] | None, what: s
     so only the backfill's first run (no backfill run just before it) reloads them; None otherwise."""
     if kind != BACKFILL:
         return None
-    before = previous(context)
-    if before is None or str(getattr(before.run_type, "value", before.run_type)) != BACKFILL:
+    before = next(iter(previous(context)), None)
+    if before is None or not _is_backfill(before):
         return None
     reason = (f"{what}: reloaded by the backfill's first run, not this one (it follows backfill run "
               f"{before.run_id}); a backfill reloads each period once")
@@ -114,7 +128,7 @@ def _backfill_intent(context, period_of, label: str, previous) -> RunIntent:
                      {period: reason})
 
 
-def aws_intent(context, params: dict, previous: Callable[[Any], Any] = previous_dag_run) -> RunIntent:
+def aws_intent(context, params: dict, previous: Callable[[Any], Iterable[Any]] = previous_dag_runs) -> RunIntent:
     """`aws_costs`: billing periods (YYYY-MM) for this run."""
     kind = run_type(context)
     requested = params.get("billing_periods") or []
@@ -133,7 +147,7 @@ def aws_intent(context, params: dict, previous: Callable[[Any], Any] = previous_
                      f"{kind} run: re-check the refresh window, load periods AWS re-delivered or never loaded")
 
 
-def gcp_intent(context, params: dict, previous: Callable[[Any], Any] = previous_dag_run) -> RunIntent:
+def gcp_intent(context, params: dict, previous: Callable[[Any], Iterable[Any]] = previous_dag_runs) -> RunIntent:
     """`gcp_costs`: invoice months (YYYYMM) for this run."""
     kind = run_type(context)
     requested = params.get("invoice_months") or []

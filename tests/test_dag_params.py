@@ -29,7 +29,7 @@ def dag_run(kind, day):
 
 
 def no_previous(_context):
-    return None
+    return iter(())
 
 
 def test_run_type_compares_the_enum_value():
@@ -49,7 +49,7 @@ def simulate_backfill(intent_of, first_day, last_day, earlier_runs=()):
     for day in days:
         ctx = context(SdkRunType.BACKFILL, day.to_date_string(), day.add(days=1).to_date_string())
         before = [r for r in runs if r.logical_date < day]
-        intent = intent_of(ctx, {}, previous=lambda _c, before=before: before[-1] if before else None)
+        intent = intent_of(ctx, {}, previous=lambda _c, before=before: reversed(before))
         reloads += intent.periods or []
         skips += list(intent.skipped)
     return reloads, skips
@@ -73,9 +73,17 @@ def test_scheduled_runs_before_the_range_do_not_take_a_period_from_the_backfill(
     assert reloads == ["2026-08"]
 
 
+def test_manual_runs_inside_the_range_do_not_make_a_second_owner():
+    # a manual run at 10:00 on 2026-08-15 sits between the backfill's runs of the 15th and the 16th
+    manual = [SimpleNamespace(run_type=SdkRunType.MANUAL, logical_date=pendulum.parse("2026-08-15T10:00:00"),
+                              run_id="manual__2026-08-15T10:00")]
+    reloads, skips = simulate_backfill(aws_intent, "2026-08-01", "2026-08-31", manual)
+    assert reloads == ["2026-08"] and len(skips) == 30
+
+
 def test_a_skipped_run_says_which_run_reloads_the_period():
     ctx = context(SdkRunType.BACKFILL, "2026-08-02", "2026-08-03")
-    intent = aws_intent(ctx, {}, previous=lambda _c: dag_run(SdkRunType.BACKFILL, "2026-08-01"))
+    intent = aws_intent(ctx, {}, previous=lambda _c: iter([dag_run(SdkRunType.BACKFILL, "2026-08-01")]))
     assert intent.periods == [] and not intent.force_reload
     assert "backfill__2026-08-01" in intent.skipped["2026-08"]
     assert backfill_owner(ctx, lambda d: d.strftime("%Y-%m"), previous=no_previous) == ("2026-08", None)

@@ -78,18 +78,20 @@ def test_a_backfill_across_a_month_end_reloads_each_billing_period_once(workdir)
         with running_airflow(workdir / "home", free_port(), workdir / "data", standins=False, extra_env=env) as local:
             wait_for("the DAG to be parsed", lambda: query(
                 local, "SELECT 1 FROM serialized_dag WHERE dag_id = 'aws_costs'"), 180, local)
-            # backfill runs start only on an unpaused DAG (the README says so too)
+            # backfill runs start only on an unpaused DAG (the README says so too); a manual run at
+            # noon on the 1st sits between two backfill runs of 2026-09 and must not change the owner
             local.cli(["dags", "unpause", "aws_costs"],
+                      ["dags", "trigger", "aws_costs", "--logical-date", f"{start + timedelta(days=1)}T12:00:00+00:00"],
                       ["backfill", "create", "--dag-id", "aws_costs", "--from-date", start.isoformat(),
                        "--to-date", end.isoformat()], log_name="backfill_create")
             runs = wait_for("the backfill's runs to finish", lambda: (rows := query(
-                local, "SELECT run_id, state FROM dag_run WHERE dag_id = 'aws_costs' AND run_type = 'backfill'"
-            )) and len(rows) == (end - start).days + 1 and all(state in TERMINAL for _, state in rows) and rows,
+                local, "SELECT run_id, state FROM dag_run WHERE dag_id = 'aws_costs'"
+            )) and len(rows) == (end - start).days + 2 and all(state in TERMINAL for _, state in rows) and rows,
                 300, local)
             assert {state for _, state in runs} == {"success"}, runs
             summaries = {run_id: value if isinstance(value, dict) else json.loads(value) for run_id, value in query(
                 local, "SELECT run_id, value FROM xcom WHERE dag_id = 'aws_costs' AND task_id = 'load_cur' "
-                       "AND key = 'return_value'")}
+                       "AND key = 'return_value' AND run_id LIKE 'backfill%%'")}
             postgres_pid = local.postgres.server.get_pid()
 
     # leaving the block stopped every component with its process group, then PostgreSQL
