@@ -7,8 +7,12 @@ import subprocess
 import threading
 import time
 
+import pytest
+
 from standins.local_airflow import LocalAirflow, _group_alive, stop_process_group, supervise
 from standins.ports import free_port
+
+pytestmark = pytest.mark.timeout(120)
 
 
 def group_with_children() -> subprocess.Popen:
@@ -49,10 +53,13 @@ def test_a_stand_in_that_stops_answering_stops_the_supervisor():
 
 def test_ctrl_c_ends_the_supervisor_cleanly():
     alive = subprocess.Popen(["sleep", "300"])
+    # as `make airflow` does: Ctrl-C works even when this process was started with SIGINT ignored
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
     try:
         assert supervise(local_airflow({"scheduler": alive}), poll_seconds=0.1) == 0
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
         alive.kill()
