@@ -25,7 +25,7 @@ export RUNTIME__DLTHUB_TELEMETRY := false
 help:
 	@echo "make demo      set up and run the three DAGs on local stand-ins; print cost, revenue, margin"
 	@echo "make test      set up and run the test suite"
-	@echo "make airflow   a local Airflow on http://127.0.0.1:8080 with the stand-ins (Ctrl-C stops all)"
+	@echo "make airflow   a local Airflow (PostgreSQL) on http://127.0.0.1:8080 with the stand-ins; data in .airflow/data (Ctrl-C stops all)"
 	@echo "make bench     AWS CUR load benchmark (writes bench/results/aws_cur.json)"
 	@echo "make lint      ruff and actionlint"
 	@echo "make test-integration  the suite against a real ClickHouse (CLICKHOUSE_* settings, see README)"

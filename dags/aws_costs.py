@@ -8,8 +8,12 @@ dataset with dlt, then rebuilds the AWS cost tables with the ClickHouse SQL in `
   `refresh_months`) and reloads a billing period only when AWS re-delivered it; a period never
   loaded before is loaded once.
 * **Loading a billing period replaces exactly that period**, in raw and in the derived tables.
-* **Manual runs:** `billing_periods` (e.g. `["2026-09"]`) reloads just those periods;
-  `full_refresh` reloads even unchanged ones. A **backfill** reloads the window of each run.
+* **Manual runs:** `billing_periods` (e.g. `["2026-09"]`) reloads just those periods, even when AWS
+  did not re-deliver them; `full_refresh` reloads every delivered period.
+* **Backfill** over a date range: each billing period in the range is reloaded once, by the
+  backfill's first run in that period; the other runs skip it and log which run reloads it.
+* **Every load** ends with a summary (log and return value): per period loaded (rows, delivery id,
+  load id), unchanged or skipped and why. Bad input fails at once; only transient errors are retried.
 * **Configuration:** Airflow Variable `aws_costs_config` (JSON: `bucket`, `prefix`, `export_name`,
   `aws_conn_id`, `refresh_months`); credentials from the AWS connection (default `aws_default`).
   Variable `finops_destination` picks `filesystem` (local parquet + embedded ClickHouse, default)
@@ -20,16 +24,7 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from include.dag_config import (
-    DEFAULT_ARGS,
-    LOAD_TASK_LIMITS,
-    MART_ASSETS,
-    RAW_ASSETS,
-    SQL_POOL,
-    START_DATE,
-    run_date,
-    run_type,
-)
+from include.dag_config import DEFAULT_ARGS, LOAD_TASK_LIMITS, MART_ASSETS, RAW_ASSETS, SQL_POOL, START_DATE
 
 
 @dag(
@@ -46,18 +41,29 @@ from include.dag_config import (
             [],
             type="array",
             items={"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"},
-            description="Billing periods (YYYY-MM) to reload. Empty: the refresh window of the run.",
+            description="Billing periods (YYYY-MM) to reload, even if AWS did not re-deliver them. "
+            "Empty: the refresh window of the run, loading only what AWS re-delivered.",
         ),
-        "full_refresh": Param(False, type="boolean", description="Reload even periods AWS did not re-deliver."),
+        "full_refresh": Param(False, type="boolean", description="Reload every delivered billing period."),
     },
 )
 def aws_costs():
     @task(outlets=[RAW_ASSETS["aws_costs"]], **LOAD_TASK_LIMITS)
     def load_cur() -> dict:
+        from include.load_summary import LoadReport
         from include.loaders import aws
+        from include.run_intent import aws_intent, run_date
+        from include.task_failures import retry_only_transient
 
         context = get_current_context()
-        return aws.load(dict(context["params"]), run_date(context), run_type(context))
+        params = dict(context["params"])
+        intent = aws_intent(context, params)
+        report = LoadReport("aws_costs", intent, unit="billing period")
+        with retry_only_transient("aws_costs load"):
+            if intent.periods != []:  # [] = none of this run's to load (another backfill run owns them)
+                aws.load({**params, "billing_periods": intent.periods or []}, run_date(context), intent.run_type,
+                         report=report)
+        return report.finish()
 
     @task(outlets=[MART_ASSETS["aws_costs"]], pool=SQL_POOL)
     def build_cost_tables() -> dict:

@@ -6,7 +6,11 @@ rebuilds the GCP cost tables (cost, credits by type, net cost) with the SQL in `
 
 * **Schedule:** daily, incremental on `export_time` with a lookback window for late rows.
 * **Manual runs:** `invoice_months` (e.g. `["202609"]`) reloads exactly those invoice months;
-  `full_refresh` reloads everything. A **backfill** reloads the invoice month of each run.
+  `full_refresh` reloads everything.
+* **Backfill** over a date range: each invoice month in the range is reloaded once, by the
+  backfill's first run in that month; the other runs skip it and log which run reloads it.
+* **Every load** ends with a summary (log and return value). Bad input fails at once; only
+  transient errors are retried.
 * **Configuration:** Airflow Variable `gcp_costs_config` (JSON: `billing_table`, `gcp_conn_id`, ...);
   credentials from the Google Cloud connection (default `google_cloud_default`).
 """
@@ -15,15 +19,7 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from include.dag_config import (
-    DEFAULT_ARGS,
-    LOAD_TASK_LIMITS,
-    MART_ASSETS,
-    RAW_ASSETS,
-    SQL_POOL,
-    START_DATE,
-    backfill_invoice_months,
-)
+from include.dag_config import DEFAULT_ARGS, LOAD_TASK_LIMITS, MART_ASSETS, RAW_ASSETS, SQL_POOL, START_DATE
 
 
 @dag(
@@ -48,19 +44,29 @@ from include.dag_config import (
 def gcp_costs():
     @task(outlets=[RAW_ASSETS["gcp_costs"]], **LOAD_TASK_LIMITS)
     def load_billing_export() -> dict:
+        from include.load_summary import LoadReport
         from include.loaders import gcp
+        from include.run_intent import gcp_intent
+        from include.task_failures import retry_only_transient
 
         context = get_current_context()
-        return gcp.load(backfill_invoice_months(context, context["params"]))
+        params = dict(context["params"])
+        intent = gcp_intent(context, params)
+        report = LoadReport("gcp_costs", intent, unit="invoice month")
+        with retry_only_transient("gcp_costs load"):
+            if intent.periods != []:  # [] = none of this run's to load (another backfill run owns it)
+                gcp.load({**params, "invoice_months": intent.periods or []}, report=report)
+        return report.finish()
 
     @task(outlets=[MART_ASSETS["gcp_costs"]], pool=SQL_POOL)
     def build_cost_tables() -> dict:
+        from include.run_intent import gcp_intent
         from include.sql_runner import run_transformations
 
         context = get_current_context()
-        params = backfill_invoice_months(context, context["params"])
+        intent = gcp_intent(context, dict(context["params"]))
         # The reloaded invoice months (emptied if they came back empty), else the months changed loads touched.
-        periods = None if params["full_refresh"] else (params.get("invoice_months") or "changed")
+        periods = None if context["params"]["full_refresh"] else (intent.periods or "changed")
         return run_transformations("gcp", periods=periods)
 
     @task(pool=SQL_POOL)

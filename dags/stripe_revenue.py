@@ -7,8 +7,11 @@ raw `stripe_revenue` dataset with dlt, then rebuilds the revenue tables with the
 
 * **Schedule:** daily, incremental on `created`.
 * **Manual runs:** `start_date` / `end_date` (YYYY-MM-DD, both included) reload that range;
-  `full_refresh` reloads everything. A **backfill** reloads each run's data interval; the SQL keeps
-  one row per Stripe object, so nothing is counted twice.
+  `full_refresh` reloads everything. A **backfill** reloads each run's data interval (the runs'
+  intervals do not overlap, so each day of the range is reloaded once); the SQL keeps one row per
+  Stripe object, so nothing is counted twice.
+* **Every load** ends with a summary (log and return value). Bad input fails at once; only
+  transient errors (network, 5xx, rate limits) are retried.
 * **Configuration:** Airflow Variable `stripe_revenue_config` (JSON); the API key is the password
   of the Stripe connection (default `stripe_default`; a restricted read-only key is enough).
   API calls are capped by the `stripe_api` pool.
@@ -26,7 +29,6 @@ from include.dag_config import (
     SQL_POOL,
     START_DATE,
     STRIPE_POOL,
-    backfill_params,
 )
 
 
@@ -48,10 +50,17 @@ from include.dag_config import (
 def stripe_revenue():
     @task(outlets=[RAW_ASSETS["stripe_revenue"]], pool=STRIPE_POOL, **LOAD_TASK_LIMITS)
     def load_stripe_objects() -> dict:
+        from include.load_summary import LoadReport
         from include.loaders import stripe
+        from include.run_intent import stripe_intent
+        from include.task_failures import retry_only_transient
 
         context = get_current_context()
-        return stripe.load(backfill_params(context, context["params"]))
+        intent, params = stripe_intent(context, dict(context["params"]))
+        report = LoadReport("stripe_revenue", intent, unit="range")
+        with retry_only_transient("stripe_revenue load"):
+            stripe.load(params, report=report)
+        return report.finish()
 
     @task(outlets=[MART_ASSETS["stripe_revenue"]], pool=SQL_POOL)
     def build_revenue_tables() -> dict:

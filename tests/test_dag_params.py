@@ -1,48 +1,125 @@
-"""How DAG runs turn into load parameters: run types, backfill ranges and invoice months."""
+"""How DAG runs turn into load parameters: run types, manual params, and which backfill run owns a period."""
 
 from enum import Enum
 from types import SimpleNamespace
 
 import pendulum
+import pytest
 
-from include.dag_config import backfill_invoice_months, backfill_params, run_date, run_type
+from include.run_intent import aws_intent, backfill_owner, gcp_intent, run_date, run_type, stripe_intent
 
 
 class SdkRunType(str, Enum):  # noqa: UP042 - like the task SDK's generated enum: str() is "SdkRunType.BACKFILL"
     BACKFILL = "backfill"
     SCHEDULED = "scheduled"
+    MANUAL = "manual"
 
 
 def context(kind, start="2026-09-16", end="2026-09-17"):
     return {
-        "dag_run": SimpleNamespace(run_type=kind, run_after=pendulum.parse(end)),
+        "dag_run": SimpleNamespace(run_type=kind, run_after=pendulum.parse(end), run_id=f"{kind}__{start}"),
         "logical_date": pendulum.parse(start),
         "data_interval_start": pendulum.parse(start),
         "data_interval_end": pendulum.parse(end),
     }
 
 
+def dag_run(kind, day):
+    return SimpleNamespace(run_type=kind, logical_date=pendulum.parse(day), run_id=f"{kind.value}__{day}")
+
+
+def no_previous(_context):
+    return iter(())
+
+
 def test_run_type_compares_the_enum_value():
     assert str(SdkRunType.BACKFILL) != "backfill"
     assert run_type(context(SdkRunType.BACKFILL)) == "backfill"
     assert run_type(context("manual")) == "manual"
-
-
-def test_backfill_runs_reload_their_data_interval():
-    assert backfill_params(context(SdkRunType.BACKFILL), {"full_refresh": False}) == {
-        "full_refresh": False, "start_date": "2026-09-16", "end_date": "2026-09-16"
-    }
-    monthly = context(SdkRunType.BACKFILL, "2026-08-01", "2026-09-01")
-    assert backfill_params(monthly, {})["end_date"] == "2026-08-31"
-    # Explicit params win; other run types are left alone.
-    assert backfill_params(context(SdkRunType.BACKFILL), {"start_date": "2026-01-01"}) == {"start_date": "2026-01-01"}
-    assert backfill_params(context(SdkRunType.SCHEDULED), {}) == {}
-
-
-def test_backfill_runs_reload_their_invoice_month():
-    assert backfill_invoice_months(context(SdkRunType.BACKFILL), {}) == {"invoice_months": ["202609"]}
-    assert backfill_invoice_months(context(SdkRunType.BACKFILL), {"invoice_months": ["202601"]}) == {
-        "invoice_months": ["202601"]
-    }
-    assert backfill_invoice_months(context("manual"), {}) == {}
     assert str(run_date(context("manual"))) == "2026-09-16"
+
+
+def simulate_backfill(intent_of, first_day, last_day, earlier_runs=()):
+    """Every daily run of a backfill from first_day to last_day (the backfill creates them all at
+    once): the periods each run reloads. `earlier_runs`: DAG runs that existed before it."""
+    days = [pendulum.parse(first_day).add(days=i) for i in range((pendulum.parse(last_day) - pendulum.parse(first_day)).days + 1)]
+    runs = sorted([*earlier_runs, *(dag_run(SdkRunType.BACKFILL, d.to_date_string()) for d in days)],
+                  key=lambda r: r.logical_date)
+    reloads, skips = [], []
+    for day in days:
+        ctx = context(SdkRunType.BACKFILL, day.to_date_string(), day.add(days=1).to_date_string())
+        before = [r for r in runs if r.logical_date < day]
+        intent = intent_of(ctx, {}, previous=lambda _c, before=before: reversed(before))
+        reloads += intent.periods or []
+        skips += list(intent.skipped)
+    return reloads, skips
+
+
+def test_a_two_month_backfill_reloads_each_billing_period_once():
+    # the issue's case: 61 daily runs, 2026-08-01 .. 2026-09-30, used to reload 122 months
+    reloads, skips = simulate_backfill(aws_intent, "2026-08-01", "2026-09-30")
+    assert reloads == ["2026-08", "2026-09"]
+    assert len(skips) == 59
+    # a range starting mid-month still reloads that month, once, at its first run
+    reloads, _ = simulate_backfill(aws_intent, "2026-08-20", "2026-10-03")
+    assert reloads == ["2026-08", "2026-09", "2026-10"]
+    reloads, _ = simulate_backfill(gcp_intent, "2026-08-20", "2026-10-03")
+    assert reloads == ["202608", "202609", "202610"]
+
+
+def test_scheduled_runs_before_the_range_do_not_take_a_period_from_the_backfill():
+    scheduled = [dag_run(SdkRunType.SCHEDULED, "2026-08-14")]
+    reloads, _ = simulate_backfill(aws_intent, "2026-08-15", "2026-08-31", scheduled)
+    assert reloads == ["2026-08"]
+
+
+def test_manual_runs_inside_the_range_do_not_make_a_second_owner():
+    # a manual run at 10:00 on 2026-08-15 sits between the backfill's runs of the 15th and the 16th
+    manual = [SimpleNamespace(run_type=SdkRunType.MANUAL, logical_date=pendulum.parse("2026-08-15T10:00:00"),
+                              run_id="manual__2026-08-15T10:00")]
+    reloads, skips = simulate_backfill(aws_intent, "2026-08-01", "2026-08-31", manual)
+    assert reloads == ["2026-08"] and len(skips) == 30
+
+
+def test_a_skipped_run_says_which_run_reloads_the_period():
+    ctx = context(SdkRunType.BACKFILL, "2026-08-02", "2026-08-03")
+    intent = aws_intent(ctx, {}, previous=lambda _c: iter([dag_run(SdkRunType.BACKFILL, "2026-08-01")]))
+    assert intent.periods == [] and not intent.force_reload
+    assert "backfill__2026-08-01" in intent.skipped["2026-08"]
+    assert backfill_owner(ctx, lambda d: d.strftime("%Y-%m"), previous=no_previous) == ("2026-08", None)
+
+
+def test_manual_periods_are_reloaded_even_when_unchanged():
+    intent = aws_intent(context(SdkRunType.MANUAL), {"billing_periods": ["2026-09"]}, previous=no_previous)
+    assert intent.periods == ["2026-09"] and intent.force_reload
+    scheduled = aws_intent(context(SdkRunType.SCHEDULED), {}, previous=no_previous)
+    assert scheduled.periods is None and not scheduled.force_reload
+
+
+def test_periods_in_a_backfills_conf_are_reloaded_by_its_first_run_only():
+    # every run of the backfill gets the conf: 61 runs must not reload 202601 61 times
+    def intent_of(ctx, params, previous):
+        return gcp_intent(ctx, {"invoice_months": ["202601"], **params}, previous=previous)
+
+    reloads, skips = simulate_backfill(intent_of, "2026-08-01", "2026-09-30")
+    assert reloads == ["202601"] and len(skips) == 60
+    reloads, skips = simulate_backfill(lambda c, p, previous: aws_intent(c, {"full_refresh": True}, previous=previous),
+                                       "2026-08-01", "2026-08-05")
+    assert len(skips) == 4
+
+
+@pytest.mark.parametrize("start,end,first,last", [
+    ("2026-09-16", "2026-09-17", "2026-09-16", "2026-09-16"),  # a daily run: its own day
+    ("2026-08-01", "2026-09-01", "2026-08-01", "2026-08-31"),  # a monthly interval
+])
+def test_stripe_backfill_runs_reload_their_data_interval(start, end, first, last):
+    intent, params = stripe_intent(context(SdkRunType.BACKFILL, start, end), {"full_refresh": False})
+    assert (params["start_date"], params["end_date"]) == (first, last)
+    assert intent.force_reload
+
+
+def test_stripe_explicit_params_win_and_other_runs_are_incremental():
+    _, params = stripe_intent(context(SdkRunType.BACKFILL), {"start_date": "2026-01-01"})
+    assert params == {"start_date": "2026-01-01"}
+    intent, params = stripe_intent(context(SdkRunType.SCHEDULED), {})
+    assert params == {} and intent.periods is None

@@ -133,13 +133,17 @@ def prune_all_periods(table_dir: Path) -> dict[str, int]:
     return removed
 
 
-def load(params: dict | None = None, logical_date: date | None = None, run_type: str | None = None) -> dict:
+def load(params: dict | None = None, logical_date: date | None = None, run_type: str | None = None,
+         report=None) -> dict:
     """Load CUR billing periods. Returns rows loaded per billing period (0 = unchanged, skipped).
 
-    * `params.billing_periods` (YYYY-MM list): exactly those periods;
-    * a backfill run: the refresh window ending at its logical date, reloaded;
+    * `params.billing_periods` (YYYY-MM list): exactly those periods, reloaded even when AWS did not
+      re-deliver them; a period without a delivered manifest fails the load (a backfill run, which
+      asks for the period of its date, skips it instead and says so);
+    * a backfill run without periods: the period of its logical date, reloaded;
     * a scheduled run: the refresh window when AWS re-delivered it, plus periods never loaded;
     * `params.full_refresh`: reload even periods whose delivery did not change.
+    `report` (include.load_summary.LoadReport) records per period what was loaded, unchanged or skipped.
     """
     from include.pipelines import discard_pending_packages, loading_modules, pipeline_lock, run_pipeline_with_load_id
 
@@ -161,16 +165,18 @@ def load(params: dict | None = None, logical_date: date | None = None, run_type:
     refresh_from = None
 
     requested = validate_periods(params.get("billing_periods") or [])
+    if not requested and run_type == "backfill":
+        requested = month_window(logical_date or date.today(), 1)
     if requested:
         missing = [p for p in requested if p not in available]
-        if missing:
-            raise ValueError(
-                f"billing periods {missing} have no delivered manifest under "
-                f"s3://{config['bucket']}/{config['prefix']}/{config['export_name']}/ (found {available})"
-            )
-        periods = requested
-    elif run_type == "backfill":
-        periods, full_refresh = [p for p in window if p in available], True
+        where = f"s3://{config['bucket']}/{config['prefix']}/{config['export_name']}/"
+        if missing and run_type != "backfill":
+            raise ValueError(f"billing periods {missing} have no delivered manifest under {where} (found {available})")
+        for period in missing:
+            if report is not None:
+                report.skipped(period, f"AWS has delivered no manifest for it under {where}")
+        # "to reload": even periods AWS did not re-deliver
+        periods, full_refresh = [p for p in requested if p in available], True
     else:
         periods, refresh_from = available, window[0]
 
@@ -188,16 +194,19 @@ def load(params: dict | None = None, logical_date: date | None = None, run_type:
                 log.info("removed files no reader counts (superseded or never completed loads): %s", removed)
             completed = completed_load_ids(table_dir.parent)
             on_disk = {p.name for p in table_dir.glob("*") if p.is_dir() and newest_completed_load(p, completed)}
-        for period in periods:
+        for index, period in enumerate(periods, 1):
+            if report is not None:
+                report.progress(period, index, len(periods), files=len(by_period[period].data_files),
+                                delivery=by_period[period].execution_id)
             # dlt's state says which delivery each period holds; on the filesystem it is only
             # believed when the period's data is there (a lost folder is loaded again).
-            missing = destination == "filesystem" and period not in on_disk
+            folder_lost = destination == "filesystem" and period not in on_disk
             source = aws_cur_source(
                 config["bucket"],
                 config["prefix"],
                 config["export_name"],
                 credentials,
-                full_refresh=full_refresh or missing,
+                full_refresh=full_refresh or folder_lost,
                 replace_by_period=destination == "clickhouse",
                 refresh_from=refresh_from,
                 export_format=export_format,
@@ -207,6 +216,15 @@ def load(params: dict | None = None, logical_date: date | None = None, run_type:
                 DATASET, source, destination=destination, partition=period if destination == "filesystem" else None
             )
             loaded[period] = counts.get(RAW_TABLE, 0)
+            if report is not None:
+                if loaded[period] or full_refresh or folder_lost:
+                    report.loaded(period, loaded[period], load_id, delivery=by_period[period].execution_id,
+                                  files=len(by_period[period].data_files), tables=counts)
+                else:
+                    report.unchanged(period, f"loaded before and older than the refresh window (from {refresh_from})"
+                                     if refresh_from and period < refresh_from
+                                     else "AWS did not re-deliver it since its last load",
+                                     delivery=by_period[period].execution_id)
             if loaded[period] and destination == "filesystem":
                 period_dir = table_dir / period
                 completed = completed_load_ids(table_dir.parent)

@@ -49,11 +49,12 @@ def _as_bool(value: Any) -> bool:
     return bool(value)
 
 
-def load(params: dict | None = None, config: dict | None = None, client: Any = None) -> dict:
+def load(params: dict | None = None, config: dict | None = None, client: Any = None, report=None) -> dict:
     """Run the GCP billing pipeline; return rows loaded per table.
 
     `params`: the DAG run params (`invoice_months`, `full_refresh`). `config` overrides the Airflow
-    Variable and `client` the BigQuery client built from the connection (both for tests).
+    Variable and `client` the BigQuery client built from the connection (both for tests). `report`
+    (include.load_summary.LoadReport) records the invoice months loaded, with rows and load id.
     """
     from include.sources.gcp_billing import (
         DEFAULT_LOOKBACK_DAYS,
@@ -90,7 +91,12 @@ def load(params: dict | None = None, config: dict | None = None, client: Any = N
     # arrow tables get dlt's `_dlt_load_id` column only when asked (scoped to this pipeline)
     os.environ[f"{DATASET.upper()}__NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID"] = "true"
     destination = settings.destination_name()
+    period = ", ".join(months) if months else ("whole export" if full_refresh else "incremental (export_time lookback)")
+    if report is not None:
+        report.progress(period, 1, 1)
     counts, load_id = _run(source, destination)
+    if report is not None:
+        report.loaded(period, counts.get(TABLE, 0), load_id, tables=counts)
     if months:
         start, end = month_window(months, tail_days)
         # no load id: the reload found no rows, so every earlier row of those months in the window goes

@@ -59,15 +59,16 @@ def _truthy(value: Any) -> bool:
     return bool(value)
 
 
-def load(params: dict | None = None, config: dict | None = None, client: Any = None) -> dict:
+def load(params: dict | None = None, config: dict | None = None, client: Any = None, report=None) -> dict:
     """Run the `stripe_revenue` source; return rows loaded per table.
 
     `params` may hold start_date, end_date (None/"" = incremental from the last run) and full_refresh.
     `config` overrides the Variable (tests); `client` overrides the client built from the connection.
     Raises StripeLoadError (object type and cursor in the message) when Stripe fails after retries;
-    nothing of the failed run is loaded then, earlier data stays as it was.
+    nothing of the failed run is loaded then, earlier data stays as it was. `report`
+    (include.load_summary.LoadReport) records the range loaded, with rows per table and load id.
     """
-    from include.pipelines import run_pipeline
+    from include.pipelines import run_pipeline_with_load_id
     from include.sources.stripe_revenue import stripe_revenue_source
     from include.sources.stripe_revenue.helpers import RetryPolicy, StripeLoadError, client_from_connection
 
@@ -108,8 +109,16 @@ def load(params: dict | None = None, config: dict | None = None, client: Any = N
         full_refresh,
         config.get("resources") or "all",
     )
+    span = "all objects" if full_refresh else (
+        f"created {start_date or 'from the first object'} .. {params.get('end_date') or 'now'}"
+        if start_date or end_date else "incremental on created")
     try:
-        return run_pipeline(DATASET, source, **run_kwargs)
+        if report is not None:
+            report.progress(span, 1, 1)
+        counts, load_id = run_pipeline_with_load_id(DATASET, source, **run_kwargs)
+        if report is not None:
+            report.loaded(span, sum(counts.values()), load_id, tables=counts)
+        return counts
     except Exception as exc:  # dlt wraps extraction errors in PipelineStepFailed: surface ours
         cause: BaseException | None = exc
         while cause is not None and not isinstance(cause, StripeLoadError):

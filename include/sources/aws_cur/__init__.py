@@ -4,6 +4,7 @@ names and the tag / cost category maps as JSON strings."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 
 import dlt
@@ -22,19 +23,30 @@ from .validation import check_distinct_files, check_files_present
 
 EXPORT_FORMATS = ("auto", "cur2", "legacy")
 
+log = logging.getLogger(__name__)
+
 __all__ = ["aws_cur_source", "list_deliveries", "BillingPeriodDelivery", "CurInputError"]
 
 
 def read_delivery(filesystem, delivery: BillingPeriodDelivery, export_format: str) -> Iterator:
     """Arrow tables of every data file of one delivery, in manifest order, after the manifest's
-    checks (each file listed once, every file present); each batch is checked as it is read."""
+    checks (each file listed once, every file present); each batch is checked as it is read. Logs
+    progress per file."""
     check_distinct_files(delivery.manifest_path, delivery.data_files)
     check_files_present(filesystem, delivery.manifest_path, delivery.data_files)
-    for path in delivery.data_files:
+    total = 0
+    for index, path in enumerate(delivery.data_files, 1):
         if export_format == "cur2":
-            yield from stream_parquet(filesystem, path, delivery.billing_period)
+            tables = stream_parquet(filesystem, path, delivery.billing_period)
         else:
-            yield from stream_legacy_file(filesystem, path, delivery.billing_period, delivery.column_types)
+            tables = stream_legacy_file(filesystem, path, delivery.billing_period, delivery.column_types)
+        rows = 0
+        for table in tables:
+            rows += table.num_rows
+            yield table
+        total += rows
+        log.info("billing period %s: file %d of %d read, %d rows (%d rows so far): s3://%s",
+                 delivery.billing_period, index, len(delivery.data_files), rows, total, path)
 
 
 def find_deliveries(filesystem, bucket: str, prefix: str, export_name: str, export_format: str = "auto"):

@@ -1,0 +1,186 @@
+"""What a DAG run asks its load task to do: which billing periods it reloads, and why.
+
+* **scheduled** (and asset-triggered) runs: the loader's incremental rule (re-check the refresh
+  window, load what the provider re-delivered); no period is forced.
+* **manual** runs with explicit periods (`billing_periods`, `invoice_months`): exactly those, reloaded
+  even when the provider did not re-deliver them (that is what "reload" in the param says).
+* **backfill** runs: a backfill over a date range makes one run per day; each billing period in the
+  range is reloaded once, by the period's *owner* (periods or full_refresh given in the backfill's
+  conf, which every run of it gets, are reloaded by its first run only): the backfill's first run whose logical date falls
+  in that period. The other runs of the period skip it and log which run owns it. A run is the owner
+  when no earlier DAG run in the same period (by logical date) is a backfill run; scheduled or
+  manual runs in between do not count.
+  Airflow's task context does not say which backfill a run belongs to, so a backfill that starts
+  right after an earlier backfill's last day, in the same month, leaves that month to the earlier
+  one's run (logged with its run id); reload such a month with a manual run.
+
+Light imports only: DAG files import this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+SCHEDULED, MANUAL, BACKFILL, ASSET_TRIGGERED = "scheduled", "manual", "backfill", "asset_triggered"
+
+
+@dataclass(frozen=True)
+class RunIntent:
+    """`periods`: the periods this run reloads (None: the loader's incremental rule decides);
+    `force_reload`: reload them even if the provider did not re-deliver them; `skipped`: periods
+    this run leaves alone, with the reason; `reason`: one line for the task log and summary."""
+
+    run_type: str
+    periods: list[str] | None
+    force_reload: bool
+    reason: str
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"run_type": self.run_type, "periods": self.periods, "force_reload": self.force_reload,
+                "reason": self.reason, "skipped": dict(self.skipped)}
+
+
+def run_type(context) -> str:
+    """`scheduled`, `manual`, `backfill` or `asset_triggered`. (The task SDK's enum prints as
+    `DagRunType.BACKFILL`, so compare its value, never its str().)"""
+    kind = context["dag_run"].run_type
+    return str(getattr(kind, "value", kind))
+
+
+def run_date(context) -> date:
+    """The date a run is about: its logical date, or when it was triggered for runs without one."""
+    when = context.get("logical_date") or context["dag_run"].run_after
+    return _as_date(when)
+
+
+def _as_date(when) -> date:
+    if isinstance(when, datetime):
+        return when.date()
+    if isinstance(when, date):
+        return when
+    return datetime.fromisoformat(str(when)).date()
+
+
+def aws_period(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def gcp_invoice_month(day: date) -> str:
+    return f"{day.year:04d}{day.month:02d}"
+
+
+def previous_dag_runs(context) -> Iterator[Any]:
+    """The DAG runs before this one by logical date (any state, any type), newest first, asked one
+    at a time from the Airflow API server (the task SDK's own "previous DAG run" request)."""
+    ti = context.get("ti")
+    if ti is None or not hasattr(ti, "get_previous_dagrun"):
+        return
+    run = ti.get_previous_dagrun()
+    while run is not None and run.logical_date is not None:
+        yield run
+        from airflow.sdk.execution_time.comms import GetPreviousDagRun
+        from airflow.sdk.execution_time.task_runner import SUPERVISOR_COMMS
+
+        run = SUPERVISOR_COMMS.send(GetPreviousDagRun(dag_id=ti.dag_id, logical_date=run.logical_date)).dag_run
+
+
+def _is_backfill(run) -> bool:
+    return str(getattr(run.run_type, "value", run.run_type)) == BACKFILL
+
+
+def backfill_owner(context, period_of: Callable[[date], str],
+                   previous: Callable[[Any], Iterable[Any]] = previous_dag_runs) -> tuple[str, str | None]:
+    """(the period of this backfill run, None if this run owns it, else the run id of an earlier
+    backfill run in the same period). Scheduled or manual runs in between are looked past."""
+    period = period_of(run_date(context))
+    for before in previous(context):
+        if before.logical_date is None or period_of(_as_date(before.logical_date)) != period:
+            break
+        if _is_backfill(before):
+            return period, before.run_id
+    return period, None
+
+
+def _explicit_in_backfill(context, kind: str, periods: list[str] | None, what: str, previous) -> RunIntent | None:
+    """Explicit periods (or full_refresh) in a backfill's conf: every run of the backfill gets them,
+    so only the backfill's first run (no backfill run just before it) reloads them; None otherwise."""
+    if kind != BACKFILL:
+        return None
+    before = next(iter(previous(context)), None)
+    if before is None or not _is_backfill(before):
+        return None
+    reason = (f"{what}: reloaded by the backfill's first run, not this one (it follows backfill run "
+              f"{before.run_id}); a backfill reloads each period once")
+    return RunIntent(BACKFILL, [], False, f"backfill: {reason}", {p: reason for p in periods or ["all periods"]})
+
+
+def _backfill_intent(context, period_of, label: str, previous) -> RunIntent:
+    period, owner = backfill_owner(context, period_of, previous)
+    if owner is None:
+        return RunIntent(BACKFILL, [period], True,
+                         f"backfill: this run is the first of the backfill in {label} {period}, so it reloads it")
+    reason = f"reloaded by the backfill's first run in this {label} ({owner}); a backfill reloads each period once"
+    return RunIntent(BACKFILL, [], False, f"backfill: {label} {period} belongs to an earlier run of the backfill",
+                     {period: reason})
+
+
+def aws_intent(context, params: dict, previous: Callable[[Any], Iterable[Any]] = previous_dag_runs) -> RunIntent:
+    """`aws_costs`: billing periods (YYYY-MM) for this run."""
+    kind = run_type(context)
+    requested = params.get("billing_periods") or []
+    if requested or params.get("full_refresh"):
+        later_run = _explicit_in_backfill(context, kind, requested, ", ".join(requested) or "every period", previous)
+        if later_run is not None:
+            return later_run
+    if requested:
+        return RunIntent(kind, list(requested), True,
+                         f"{kind} run with billing_periods: reload {', '.join(requested)} even if AWS did not re-deliver")
+    if params.get("full_refresh"):
+        return RunIntent(kind, None, True, f"{kind} run with full_refresh: reload every delivered billing period")
+    if kind == BACKFILL:
+        return _backfill_intent(context, aws_period, "billing period", previous)
+    return RunIntent(kind, None, False,
+                     f"{kind} run: re-check the refresh window, load periods AWS re-delivered or never loaded")
+
+
+def gcp_intent(context, params: dict, previous: Callable[[Any], Iterable[Any]] = previous_dag_runs) -> RunIntent:
+    """`gcp_costs`: invoice months (YYYYMM) for this run."""
+    kind = run_type(context)
+    requested = params.get("invoice_months") or []
+    if requested or params.get("full_refresh"):
+        later_run = _explicit_in_backfill(context, kind, requested, ", ".join(requested) or "the whole export", previous)
+        if later_run is not None:
+            return later_run
+    if requested:
+        return RunIntent(kind, list(requested), True, f"{kind} run with invoice_months: reload {', '.join(requested)}")
+    if params.get("full_refresh"):
+        return RunIntent(kind, None, True, f"{kind} run with full_refresh: reload the whole export")
+    if kind == BACKFILL:
+        return _backfill_intent(context, gcp_invoice_month, "invoice month", previous)
+    return RunIntent(kind, None, False, f"{kind} run: incremental on export_time with the lookback window")
+
+
+def stripe_intent(context, params: dict) -> tuple[RunIntent, dict]:
+    """`stripe_revenue`: the range (start_date/end_date, both included) this run reloads, and the
+    load params. A backfill run reloads its own data interval: the intervals of a backfill's runs do
+    not overlap, so each day of the range is reloaded once."""
+    kind = run_type(context)
+    params = dict(params)
+    if params.get("full_refresh"):
+        return RunIntent(kind, None, True, f"{kind} run with full_refresh: reload all Stripe objects"), params
+    if kind == BACKFILL and not params.get("start_date") and not params.get("end_date"):
+        start = context.get("data_interval_start") or context.get("logical_date")
+        end = context.get("data_interval_end")
+        if start is not None:
+            first = _as_date(start)
+            # the interval's end is exclusive: the day before it is the last day reloaded
+            last = date.fromordinal(_as_date(end).toordinal() - 1) if end is not None else first
+            params["start_date"], params["end_date"] = first.isoformat(), max(first, last).isoformat()
+    if params.get("start_date") or params.get("end_date"):
+        span = f"{params.get('start_date') or 'the first object'} .. {params.get('end_date') or 'now'}"
+        return RunIntent(kind, [span], True, f"{kind} run: reload objects created {span} (both days included)"), params
+    return RunIntent(kind, None, False, f"{kind} run: incremental on `created` since the last load"), params
