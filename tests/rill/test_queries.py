@@ -240,7 +240,9 @@ def test_anomalies_and_forecast_equal_the_sql_layer(engine, clickhouse):
     forecast = dict(sql_layer(clickhouse, "SELECT month, sum(forecast) FROM finops.cost_forecast GROUP BY month"))
     shown = rill.measure_totals(engine, "cost_forecast", "month")
     assert {m: cents(v["month_end_forecast"]) for m, v in shown.items()} == {m: cents(f) for m, f in forecast.items()}
-    # a complete month's forecast is its actual effective cost (what "vs last month" compares with)
+    # a complete month's forecast is its actual effective cost (what "vs last month" compares with). A month is
+    # known complete once later usage exists: the newest month of sparse demo data (its last hour without usage)
+    # is still projected, so it is left out here (the old check assumed every month with a last-day row complete).
     effective = dict(sql_layer(clickhouse, "SELECT month, sum(effective_cost) FROM finops.cost_daily GROUP BY month"))
-    for month in forecast:
+    for month in sorted(forecast)[:-1]:
         assert cents(shown[month]["month_end_forecast"]) == cents(effective[month])

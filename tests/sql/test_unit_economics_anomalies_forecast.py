@@ -205,3 +205,17 @@ def test_monthly_postings_are_not_flagged_every_month_and_thresholds_are_in_the_
                      + yen["2026-09"])
     run("aws", config=fx)
     assert q("SELECT usage_date, service_name FROM finops.cost_anomalies") == [(date(2026, 9, 1), "AmazonRoute53")]
+
+
+def test_a_month_followed_by_later_usage_is_complete_and_its_forecast_is_its_cost(data_dir):
+    """Sparse data can end before midnight of the month's last day: once later usage exists the month is over."""
+    days = [date(2026, 8, 1) + timedelta(days=i) for i in range(31)]
+    august = daily_usage(days, "AmazonEC2", lambda d: 10.0 + d.day)["2026-08"]
+    august[-1]["line_item_usage_end_date"] = datetime(2026, 8, 31, 20, tzinfo=UTC)  # no usage after 20:00
+    write_aws_period(data_dir, "2026-08", august)
+    write_aws_period(data_dir, "2026-09", daily_usage([date(2026, 9, 1)], "AmazonEC2", lambda d: 5.0)["2026-09"])
+    run("aws")
+    got = q("SELECT elapsed_days, cost_to_date, run_rate_forecast, trend_forecast, forecast FROM finops.cost_forecast "
+            "WHERE month = '2026-08'")[0]
+    total = D(sum(10 + d.day for d in days))
+    assert got == (31.0, total, total, total, total)

@@ -35,17 +35,26 @@ WITH
         )
         GROUP BY provider, month
     ),
+    finished AS
+    (
+        -- a month is over once the provider has usage of a later month (sparse data may end before midnight)
+        SELECT a.provider AS provider, a.month AS month,
+               (SELECT max(b.month) FROM as_of AS b WHERE b.provider = a.provider) > a.month AS later_data
+        FROM as_of AS a
+    ),
     bounds AS
     (
         SELECT
             provider, month,
             toDateTime(concat(month, '-01 00:00:00'), 'UTC')                          AS month_start,
             toInt64(dateDiff('second', month_start, addMonths(month_start, 1)))     AS month_seconds,
-            toInt64(least(greatest(dateDiff('second', month_start, as_of_time), 1), month_seconds)) AS elapsed_seconds,
+            toInt64(if(f.later_data, month_seconds,
+                       least(greatest(dateDiff('second', month_start, as_of_time), 1), month_seconds))) AS elapsed_seconds,
             toDate(addSeconds(month_start, elapsed_seconds - 1))                    AS as_of_date,
             intDiv(elapsed_seconds, 86400)                                          AS complete_days,
             (elapsed_seconds % 86400) / 86400.                                      AS partial_fraction
         FROM as_of
+        LEFT JOIN finished AS f ON f.provider = as_of.provider AND f.month = as_of.month
     ),
     daily AS
     (
@@ -100,8 +109,8 @@ WITH
             if(n < 2, 0., (n * sum_xy - sum_x * sum_y) / (n * sum_xx - sum_x * sum_x)) AS slope,
             if(n < 1, 0., (sum_y - slope * sum_x) / n)                       AS intercept,
             -- the rest of the partial day, then the remaining whole days, on the fitted line
-            greatest((intercept + slope * (n + 1)) * (1 - partial_fraction) * (n < m)
-                     + slope * ((m * (m + 1) - (n + 1) * (n + 2)) / 2) + intercept * greatest(m - n - 1, 0), 0.)
+            if(n >= m, 0., greatest((intercept + slope * (n + 1)) * (1 - partial_fraction)
+                     + if(m > n + 1, slope * ((m * (m + 1) - (n + 1) * (n + 2)) / 2) + intercept * (m - n - 1), 0.), 0.))
                                                                              AS remaining_trend
         FROM sums
     )
@@ -116,7 +125,7 @@ SELECT
     cost_to_date,
     cost_to_date + {{ mul_div('projected_to_date', 'toDecimal128(month_seconds - elapsed_seconds, 0)',
                               'toDecimal128(elapsed_seconds, 0)', if_zero='toDecimal128(0, 10)') }} AS run_rate_forecast,
-    if(complete_days < 1, run_rate_forecast,
+    if(complete_days < 1 OR elapsed_seconds >= month_seconds, run_rate_forecast,
        cost_to_date + toDecimal128(round(remaining_trend, 6), 10))           AS trend_forecast,
     if(elapsed_seconds / 86400. >= {{ lit(config.forecast.min_trend_days) }}, trend_forecast, run_rate_forecast) AS forecast,
     round(slope, 6)                                                          AS daily_trend
