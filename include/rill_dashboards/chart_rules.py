@@ -7,8 +7,10 @@ The rules of the cloud cost analyzer this platform grew from, with every thresho
 2. Values that own at least `kpi_share` (70 %) of the *remaining* spend are peeled off as KPIs of
    their own, one after the other (the remaining spend shrinks with each one).
 3. What remains is charted by how many values it has: a pie (donut) chart up to `pie_max_values`
-   (10), a bar chart up to `bar_max_values` (40), a leaderboard above that. Nothing remains (or the
-   rest has no positive spend): KPIs only.
+   (10), a bar chart up to `bar_max_values` (40), a leaderboard above that. Nothing remains: KPIs only.
+   Credits make spend negative, which the original rules do not cover: a rest with a negative value
+   is a bar chart instead of a pie, and a rest whose spend is not positive (only credits left) a
+   leaderboard, so every value stays on the page.
 
 Spend is compared exactly (Decimal), so a value at exactly 5 % or 70 % meets its threshold.
 """
@@ -105,7 +107,7 @@ def choose(dimension: str, spend_by_value: Mapping[str, Decimal], rules: ChartRu
         return DimensionChoice(dimension, False, "no positive spend", Decimal(0), distinct)
     share = set_spend / total
     if share < rules.min_spend_share:
-        return DimensionChoice(dimension, False, f"set on {share:.1%} of spend (< {rules.min_spend_share:.0%})",
+        return DimensionChoice(dimension, False, f"set on {share:.1%} of spend (< {float(rules.min_spend_share) * 100:g} %)",
                                share, distinct)
     if distinct < rules.min_distinct_values:
         return DimensionChoice(dimension, False, f"{distinct} distinct values (< {rules.min_distinct_values})",
@@ -121,7 +123,11 @@ def choose(dimension: str, spend_by_value: Mapping[str, Decimal], rules: ChartRu
         peeled.append(value)
         remaining -= spend
     rest = distinct - len(peeled)
-    chart = chart_for(rest, rules) if rest > 0 and remaining > 0 else None
+    chart = None
+    if rest > 0:
+        chart = chart_for(rest, rules) if remaining > 0 else LEADERBOARD
+        if chart == PIE and any(spend < 0 for value, spend in ordered[len(peeled):]):
+            chart = BAR  # a pie cannot show a negative slice (credits): bars can
     reason = f"set on {share:.1%} of spend, {distinct} values"
     return DimensionChoice(dimension, True, reason, share, distinct, tuple(peeled), chart, rest if chart else 0,
                            top_share)

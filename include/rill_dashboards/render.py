@@ -201,9 +201,11 @@ def tag_canvas(data: ProviderData, column: str, label: str, choice: DimensionCho
     text = (f"# {data.source.title} {label} (generated)\n"
             f"{percent(choice.spend_share)} of the billed cost has this {data.source.tag_word}, spread over "
             f"{choice.distinct_values} values. {rules_note(rules)}\n")
+    totals = [kpi(view, money, f"With {label}", tagged, 6)]
+    if "" in data.spend[column]:  # rows without the tag exist (an empty KPI reads 0 on ClickHouse, nothing on DuckDB)
+        totals.append(kpi(view, money, f"Without {label}", untagged, 6))
     rows = [{"items": [{"markdown": {"content": text}, "width": 12}], "height": "120px"},
-            {"items": [kpi(view, money, f"With {label}", tagged, 6), kpi(view, money, f"Without {label}", untagged, 6)],
-             "height": "200px"}]
+            {"items": totals, "height": "200px"}]
     rows += dimension_rows(view, spend, column, label, choice)
     rows.append({"items": [{"stacked_bar": {"metrics_view": view, "title": f"Billed cost by {label} over time",
                                             "x": {"field": data.timeseries, "type": "temporal"},
