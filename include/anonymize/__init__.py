@@ -41,17 +41,25 @@ PROTECTED_DATABASES = {settings.MART_DATABASE, settings.RAW_DATABASE, "system", 
 PROVIDERS = (*PROVIDER_VALUES, "stripe")
 
 
-def secret_key(conn_id: str = KEY_CONN_ID) -> bytes:
-    """The HMAC key: the connection's password, else the Variable; an error when neither is set."""
+def configured_key(conn_id: str = KEY_CONN_ID) -> str | None:
+    """The key as set: the connection's password, else the Variable, else None."""
     from airflow.sdk import Connection, Variable
 
-    key = None
     try:
         key = Connection.get(conn_id).password
     except Exception:  # noqa: BLE001 - a missing connection is not an error while the Variable may hold the key
-        log.info("no Airflow connection %r with a password: trying Variable %r", conn_id, KEY_VARIABLE)
-    if not key:
-        key = Variable.get(KEY_VARIABLE, default=None)
+        key = None
+    return key or Variable.get(KEY_VARIABLE, default=None) or None
+
+
+def key_configured(conn_id: str = KEY_CONN_ID) -> bool:
+    """Whether a key is set (the DAG task skips without one; a key that is too short still fails)."""
+    return configured_key(conn_id) is not None
+
+
+def secret_key(conn_id: str = KEY_CONN_ID) -> bytes:
+    """The HMAC key; an error naming where to set it when it is missing or too short."""
+    key = configured_key(conn_id)
     if not key or len(key.encode()) < MIN_KEY_BYTES:
         raise AnonymizeError(f"set an anonymization key of at least {MIN_KEY_BYTES} bytes as the password of the "
                              f"Airflow connection {conn_id!r} (or the Variable {KEY_VARIABLE!r})")
