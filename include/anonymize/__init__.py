@@ -93,9 +93,15 @@ def anonymize_settings(key: bytes, config: dict, tag_keys: dict[str, list[tuple[
     return Settings({scope: str(derived_factor(key, scope)) for scope in scopes}, years, frozenset(keep))
 
 
+def server_id(client) -> str:
+    """The server's UUID (all zeros for the embedded engine, of which a process has one)."""
+    return str(client.query("SELECT serverUUID()").result_rows[0][0])
+
+
 def target_database(config: dict, source: str) -> str:
     name = str(config.get("database") or DEFAULT_DATABASE)
-    if not DATABASE_NAME.match(name) or name in PROTECTED_DATABASES | {source}:
+    protected = PROTECTED_DATABASES if source else PROTECTED_DATABASES - {settings.MART_DATABASE}
+    if not DATABASE_NAME.match(name) or name in protected | {source}:
         raise AnonymizeError(f"the anonymized copy needs its own database: {name!r} is not allowed (never in place)")
     return name
 
@@ -107,7 +113,9 @@ def anonymize(client, key: bytes, config: dict | None = None, source: str = sett
     from include.mart_export import discover_tables
 
     config = dict(config or {})
-    target = target_database(config, source if target_client is None else "")
+    # the source's own database is refused on the same server; another server may call its copy `finops`
+    same_server = target_client is None or server_id(client) == server_id(target_client)
+    target = target_database(config, source if same_server else "")
     anon = anonymize_settings(key, config, tag_keys or {})
     ipad, opad = hmac_pads(key)
     parameters = {"anon_ipad": ipad, "anon_opad": opad,
