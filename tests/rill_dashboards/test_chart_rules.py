@@ -122,3 +122,12 @@ def test_rill_filters_quote_values():
     assert rill_string("it's a\\b") == "'it\\'s a\\\\b'"
     assert in_filter("tag_team", ["", "a"], negate=True) == "tag_team NOT IN ('', 'a')"
     assert in_filter("tag_team", ["x"]) == "tag_team IN ('x')"
+
+
+def test_the_thresholds_come_from_the_airflow_variable(monkeypatch):
+    from include.rill_dashboards import dashboards_config
+
+    monkeypatch.setenv("AIRFLOW_VAR_FINOPS_DASHBOARDS_CONFIG", '{"chart_rules": {"kpi_share": 0.8, "bar_max_values": 50}}')
+    rules = ChartRules.from_config(dashboards_config()["chart_rules"])
+    assert (rules.kpi_share, rules.bar_max_values, rules.pie_max_values) == (D("0.8"), 50, 10)
+    assert choose("d", equal_values(45), rules).chart == BAR
