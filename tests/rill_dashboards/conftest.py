@@ -1,0 +1,49 @@
+"""Fixtures: the demo marts, the pages generated from them (in a temporary folder), and both engines
+with the hand-written models of rill/ (DuckDB over the parquet export, ClickHouse views over finops)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.rill import project as rill
+from tests.rill_dashboards.demo_marts import chdb_client, demo_marts
+
+
+@pytest.fixture(scope="session")
+def marts(tmp_path_factory):
+    return demo_marts(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def generated(marts, tmp_path_factory):
+    """{"dir": folder, "result": GenerateResult} of one generation with the default rules."""
+    from include.rill_dashboards import generate
+
+    out = tmp_path_factory.mktemp("generated")
+    client = chdb_client(marts["data_dir"])
+    try:
+        result = generate(client, out, sql_config={})
+    finally:
+        client.close()
+    return {"dir": out, "result": result}
+
+
+@pytest.fixture
+def duck(marts):
+    import duckdb
+
+    connection = duckdb.connect()
+    rill.duckdb_models(connection, marts["data_dir"])
+    yield rill.DuckEngine(connection)
+    connection.close()
+
+
+@pytest.fixture
+def clickhouse(marts):
+    client = chdb_client(marts["data_dir"])
+    try:
+        client.command(f"CREATE DATABASE IF NOT EXISTS {rill.CLICKHOUSE_MODEL_DATABASE}")
+        rill.clickhouse_models(client)
+        yield rill.ClickHouseEngine(client)
+    finally:
+        client.close()
