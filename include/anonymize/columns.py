@@ -54,17 +54,20 @@ PUBLIC_TEXT = {
     "usage_unit", "zone", "missing_fx",
 }
 MONTH_TEXT = {"billing_period", "invoice_month", "month", "x_BillingMonth"}  # 'YYYY-MM' / 'YYYYMM'
-NOT_MONEY = {"rate_to_usd", "CommitmentDiscountQuantity", "ConsumedQuantity", "PricingQuantity"}  # Decimal, not money
+NOT_MONEY = {"rate_to_usd", "CommitmentDiscountQuantity", "ConsumedQuantity", "PricingQuantity", "percent_off",
+             "period_to_month"}  # Decimal, not money
 FLOAT_MONEY = {"stddev_28d", "daily_trend"}  # Float64 columns in money units
 # Per-provider factors: which provider a row or column belongs to.
 PROVIDER_COLUMNS = ("provider", "x_Provider", "ProviderName")
 PROVIDER_VALUES = {"aws": ("aws", "amazon web services"), "gcp": ("gcp", "google cloud")}
 TABLE_PROVIDERS = {"aws_": "aws", "gcp_": "gcp", "stripe_": "stripe", "monthly_revenue": "stripe"}
-COLUMN_PROVIDERS = {"aws_cost": "aws", "gcp_cost": "gcp", "revenue": "stripe"}
+COLUMN_PROVIDERS = {"aws_": "aws", "gcp_": "gcp", "revenue": "stripe", "cash_revenue": "stripe",
+                    "recognised_revenue": "stripe", "stripe_": "stripe"}
 
 DECIMAL = re.compile(r"Decimal")
 DATE = re.compile(r"^(Nullable\()?(Date|Date32|DateTime|DateTime64)\b")
 FLOAT = re.compile(r"^(Nullable\()?Float(32|64)\)?$")
+INTEGER_OR_FLAG = re.compile(r"^(Nullable\()?(Bool|U?Int(8|16|32|64|128|256))\)?$")
 STRINGISH = re.compile(r"^(LowCardinality\()?(Nullable\()?(String|FixedString)")
 
 
@@ -161,6 +164,19 @@ def expression(table: str, column: str, type_: str, columns: dict[str, str], set
         return json_values(column, inner), "tag json"
     if STRINGISH.match(type_):
         return token(quoted, FREE_TEXT_PREFIX), "free text"
+    if type_.startswith("Array("):
+        element = type_[len("Array("):-1]
+        if INTEGER_OR_FLAG.match(element):
+            return quoted, "kept"  # flags and counts per element
+        if DECIMAL.search(element):
+            if column in NOT_MONEY:
+                return quoted, "kept"  # percentages, ratios
+            return f"arrayMap(x -> x * toDecimal64({factor(table, column, columns, settings)}, 6), {quoted})", "money"
+        if STRINGISH.match(element):
+            return f"arrayMap(x -> {token('x', FREE_TEXT_PREFIX)}, {quoted})", "free text"
+        if DATE.match(element):
+            shifted = f"arrayMap(x -> addYears(x, {settings.date_shift_years}), {quoted})"
+            return (shifted if settings.date_shift_years else quoted), "date"
     if type_.startswith(("Map(", "Array(", "Tuple(", "Nested(")):
         raise AnonymizeError(f"{table}.{column} ({type_}): no rule for this type; add the column to include/anonymize/columns.py")
     return quoted, "kept"  # counts, flags, ratios (shares and percentages stay true)

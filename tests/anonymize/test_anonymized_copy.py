@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from include.anonymize import AnonymizeError, anonymize, derived_factor, hmac_pads, target_database
+from include.anonymize.columns import NOT_MONEY
 from tests.anonymize.conftest import TEST_KEY
 from tests.rill import project as rill
 
@@ -78,8 +79,9 @@ def money_values(client, database: str, table: str) -> set[Decimal]:
                            parameters={"d": database, "t": table}).result_rows
     values = set()
     for column, type_ in columns:
-        if "Decimal" in type_ and not type_.startswith("Map") and column != "rate_to_usd" and "Quantity" not in column:
-            values |= {v for (v,) in client.query(f"SELECT DISTINCT `{column}` FROM `{database}`.`{table}`").result_rows
+        if "Decimal" in type_ and not type_.startswith("Map") and column not in NOT_MONEY:
+            flat = f"arrayJoin(`{column}`)" if type_.startswith("Array(") else f"`{column}`"
+            values |= {v for (v,) in client.query(f"SELECT DISTINCT {flat} FROM `{database}`.`{table}`").result_rows
                        if v is not None and abs(v) >= Decimal("0.01")}
     return values
 
@@ -217,7 +219,7 @@ def test_shares_margin_and_growth_equal_the_originals(both):
 
 # ------------------------------------------------------------------------------------ options
 def test_per_provider_factors_refuse_columns_that_mix_providers(client, anonymized):
-    with pytest.raises(AnonymizeError, match=r"unit_economics_monthly\.cloud_cost mixes providers"):
+    with pytest.raises(AnonymizeError, match=r"unit_economics_monthly\.cloud_billed_cost mixes providers"):
         anonymize(client, TEST_KEY, {"database": "per_provider", "per_provider_factors": True},
                   tables=["unit_economics_monthly"])
     result = anonymize(client, TEST_KEY, {"database": "per_provider", "per_provider_factors": True},
