@@ -7,7 +7,8 @@ raw `stripe_revenue` dataset with dlt, then rebuilds the revenue tables with the
 
 * **Schedule:** daily, incremental on `created`.
 * **Manual runs:** `start_date` / `end_date` (YYYY-MM-DD, both included) reload that range;
-  `full_refresh` reloads everything. A **backfill** reloads each run's data interval (the runs'
+  `full_refresh` reloads everything Stripe can serve again (the subscription-state and event history
+  is kept). A **backfill** reloads each run's data interval (the runs'
   intervals do not overlap, so each day of the range is reloaded once); the SQL keeps one row per
   Stripe object, so nothing is counted twice.
 * **Every load** ends with a summary (log and return value). Bad input fails at once; only
@@ -44,7 +45,7 @@ from include.dag_config import (
     params={
         "start_date": Param(None, type=["null", "string"], format="date", description="First day to reload."),
         "end_date": Param(None, type=["null", "string"], format="date", description="Last day to reload."),
-        "full_refresh": Param(False, type="boolean", description="Reload all Stripe objects."),
+        "full_refresh": Param(False, type="boolean", description="Reload all Stripe objects; the subscription-state and event history is kept."),
     },
 )
 def stripe_revenue():

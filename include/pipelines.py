@@ -109,7 +109,7 @@ def open_pipeline(dataset_name: str, destination: str | None = None, partition: 
             destination=make_destination(destination, partition=partition),
             dataset_name=dataset_name,
             pipelines_dir=str(settings.dlt_pipelines_dir()),
-            progress="log",
+            # no dlt progress lines ("Resources 0/1"): the loaders log periods, files and rows
         )
 
 

@@ -12,7 +12,8 @@ Configuration: the optional Airflow Variable `stripe_revenue_config` (JSON), def
 
 Params (from the DAG run): start_date / end_date (backfill range on `created`; a date-only end_date
 "YYYY-MM-DD" is the last day reloaded, i.e. inclusive, a datetime is an exclusive bound) and
-full_refresh (drop the dataset's tables and incremental state, then reload everything).
+full_refresh (drop the tables and incremental state of everything Stripe serves again, then reload
+it; the subscription-state and event history is kept).
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def load(params: dict | None = None, config: dict | None = None, client: Any = N
     (include.load_summary.LoadReport) records the range loaded, with rows per table and load id.
     """
     from include.pipelines import run_pipeline_with_load_id
-    from include.sources.stripe_revenue import stripe_revenue_source
+    from include.sources.stripe_revenue import HISTORY_RESOURCES, stripe_revenue_source
     from include.sources.stripe_revenue.helpers import RetryPolicy, StripeLoadError, client_from_connection
 
     params = dict(params or {})
@@ -99,9 +100,17 @@ def load(params: dict | None = None, config: dict | None = None, client: Any = N
             attempts=int(config["retry_attempts"]), backoff_seconds=float(config["retry_backoff_seconds"])
         ),
     )
-    run_kwargs: dict[str, Any] = {}
     if full_refresh:
-        run_kwargs["refresh"] = "drop_sources"
+        # Drop and reload what Stripe serves again; keep the history only earlier loads saw
+        # (HISTORY_RESOURCES), which a full refresh adds to like any other run.
+        selected = list(source.selected_resources)
+        runs = [
+            (source.with_resources(*[n for n in selected if n not in HISTORY_RESOURCES]), {"refresh": "drop_resources"}),
+            (source.with_resources(*[n for n in selected if n in HISTORY_RESOURCES]), {}),
+        ]
+        runs = [(part, kwargs) for part, kwargs in runs if part.selected_resources]
+    else:
+        runs = [(source, {})]
     log.info(
         "Loading Stripe (start_date=%s, end_date=%s, full_refresh=%s, resources=%s)",
         start_date,
@@ -115,7 +124,10 @@ def load(params: dict | None = None, config: dict | None = None, client: Any = N
     try:
         if report is not None:
             report.progress(span, 1, 1)
-        counts, load_id = run_pipeline_with_load_id(DATASET, source, **run_kwargs)
+        counts: dict[str, int] = {}
+        for part, run_kwargs in runs:
+            part_counts, load_id = run_pipeline_with_load_id(DATASET, part, **run_kwargs)
+            counts.update(part_counts)
         if report is not None:
             report.loaded(span, sum(counts.values()), load_id, tables=counts)
         return counts

@@ -554,9 +554,16 @@ def test_loader_full_refresh_failure_message_and_intact_data(stripe_api, filesys
     assert params["created[gte]"] == str(int(datetime(2026, 7, 1, tzinfo=UTC).timestamp()))
     assert params["created[lt]"] == str(int(datetime(2026, 8, 1, tzinfo=UTC).timestamp()))
 
-    # full_refresh: tables and state dropped, everything reloaded once
+    # full_refresh: tables and state dropped, everything reloaded once; the history Stripe cannot serve
+    # again (subscription states seen by earlier loads) is kept and added to
+    subscriptions_before = _read(filesystem_env, "subscriptions")
     stripe_api.clear_requests()
     third = loader.load({"full_refresh": True})
+    subscriptions_after = _read(filesystem_env, "subscriptions")
+    assert subscriptions_before
+    seen = {(r["id"], r["_loaded_at"]) for r in subscriptions_after}
+    assert {(r["id"], r["_loaded_at"]) for r in subscriptions_before} <= seen
+    assert len(subscriptions_after) > len(subscriptions_before)
     assert third["charges"] == len(data["charges"]) + len(extra)
     assert "created[gte]" not in stripe_api.requests_to("/v1/charges")[0]["params"]
     charges = _read(filesystem_env, "charges")

@@ -70,6 +70,7 @@ __all__ = [
     "INCREMENTAL_RESOURCES",
     "MUTABLE_RESOURCES",
     "ALL_RESOURCES",
+    "HISTORY_RESOURCES",
 ]
 
 # resource name (= API list path under /v1 and raw table name) -> columns
@@ -89,6 +90,9 @@ MUTABLE_RESOURCES: dict[str, list[Column]] = {
     "coupons": COUPON_COLUMNS,
 }
 ALL_RESOURCES: tuple[str, ...] = (*INCREMENTAL_RESOURCES, *MUTABLE_RESOURCES)
+# What Stripe cannot serve again: the subscription states earlier loads saw (the API has only the
+# current one) and events older than 30 days. A full refresh keeps these tables.
+HISTORY_RESOURCES: tuple[str, ...] = ("subscriptions", "events")
 # Extra list parameters per resource: cancelled subscriptions too, with their discounts as objects;
 # prices with their tiers; only the events the MRR history reads.
 _LIST_PARAMS: dict[str, dict[str, Any]] = {
