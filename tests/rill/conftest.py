@@ -26,25 +26,14 @@ def rill_data(tmp_path_factory):
 
 @pytest.fixture
 def duck(rill_data):
-    import duckdb
-
-    connection = duckdb.connect()
-    rill.duckdb_models(connection, rill_data["data_dir"])
-    yield rill.DuckEngine(connection)
-    connection.close()
+    with rill.duck_engine(rill_data["data_dir"]) as engine:
+        yield engine
 
 
 @pytest.fixture
 def clickhouse(rill_data):
-    import clickhouse_connect
-
-    client = clickhouse_connect.get_client(dsn=f"chdb://{rill_data['data_dir'] / 'chdb'}")
-    try:
-        client.command(f"CREATE DATABASE IF NOT EXISTS {rill.CLICKHOUSE_MODEL_DATABASE}")
-        rill.clickhouse_models(client)
-        yield rill.ClickHouseEngine(client)
-    finally:
-        client.close()
+    with rill.clickhouse_engine(rill_data["data_dir"]) as engine:
+        yield engine
 
 
 @pytest.fixture(params=["duckdb", "clickhouse"])

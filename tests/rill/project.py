@@ -13,6 +13,8 @@ Rill's binary cannot run here, so the tests do what it would do with these files
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -284,6 +286,33 @@ def clickhouse_models(client) -> None:
         connector, sql = model_sql(model, "prod", project.variables())
         assert connector == "clickhouse", f"{model.path}: the prod variant must run on ClickHouse"
         client.command(f"CREATE OR REPLACE VIEW {CLICKHOUSE_MODEL_DATABASE}.{quote(name)} AS {sql}")
+
+
+@contextmanager
+def duck_engine(data_dir) -> Iterator[DuckEngine]:
+    """A DuckDB connection with every model of rill/ as a view over the parquet export of `data_dir`."""
+    import duckdb
+
+    connection = duckdb.connect()
+    try:
+        duckdb_models(connection, data_dir)
+        yield DuckEngine(connection)
+    finally:
+        connection.close()
+
+
+@contextmanager
+def clickhouse_engine(data_dir) -> Iterator[ClickHouseEngine]:
+    """The embedded ClickHouse of `data_dir` with every model of rill/ as a view in finops_rill."""
+    import clickhouse_connect
+
+    client = clickhouse_connect.get_client(dsn=f"chdb://{Path(data_dir) / 'chdb'}")
+    try:
+        client.command(f"CREATE DATABASE IF NOT EXISTS {CLICKHOUSE_MODEL_DATABASE}")
+        clickhouse_models(client)
+        yield ClickHouseEngine(client)
+    finally:
+        client.close()
 
 
 def marts_read_by_models() -> list[str]:

@@ -30,20 +30,11 @@ def generated(marts, tmp_path_factory):
 
 @pytest.fixture
 def duck(marts):
-    import duckdb
-
-    connection = duckdb.connect()
-    rill.duckdb_models(connection, marts["data_dir"])
-    yield rill.DuckEngine(connection)
-    connection.close()
+    with rill.duck_engine(marts["data_dir"]) as engine:
+        yield engine
 
 
 @pytest.fixture
 def clickhouse(marts):
-    client = chdb_client(marts["data_dir"])
-    try:
-        client.command(f"CREATE DATABASE IF NOT EXISTS {rill.CLICKHOUSE_MODEL_DATABASE}")
-        rill.clickhouse_models(client)
-        yield rill.ClickHouseEngine(client)
-    finally:
-        client.close()
+    with rill.clickhouse_engine(marts["data_dir"]) as engine:
+        yield engine
