@@ -11,7 +11,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pyarrow.parquet as pq
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,12 +57,3 @@ def aws_period_totals(data_dir: Path) -> dict[str, tuple[int, Decimal]]:
                 rows_by_period.setdefault(period, {}).setdefault(load_id, []).append(cost)
     return {period: (len(loads[max(loads, key=float)]), cents(loads[max(loads, key=float)]))
             for period, loads in sorted(rows_by_period.items())}
-
-
-@pytest.fixture
-def local_data(tmp_path, monkeypatch):
-    monkeypatch.setenv("FINOPS_DESTINATION", "filesystem")
-    monkeypatch.setenv("FINOPS_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt_home"))
-    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
-    return tmp_path

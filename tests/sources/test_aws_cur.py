@@ -18,14 +18,6 @@ from standins.sample_data.aws import Cur2Export, generate_cur2_month, write_cur2
 
 
 @pytest.fixture
-def local_data(tmp_path, monkeypatch):
-    monkeypatch.setenv("FINOPS_DESTINATION", "filesystem")
-    monkeypatch.setenv("FINOPS_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt_home"))
-    return tmp_path
-
-
-@pytest.fixture
 def aws_airflow(s3_server, cur_bucket, local_data, monkeypatch):
     """The Airflow connection and Variable the load task reads, pointing at the S3 stand-in."""
     creds = s3_server.credentials()

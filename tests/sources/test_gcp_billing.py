@@ -28,13 +28,6 @@ from standins.sample_data.gcp import (
 MONTHS = ["2026-08", "2026-09", "2026-10"]
 
 
-@pytest.fixture
-def local_data(tmp_path, monkeypatch):
-    monkeypatch.setenv("FINOPS_DESTINATION", "filesystem")
-    monkeypatch.setenv("FINOPS_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt_home"))
-    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
-    return tmp_path
 
 
 def cents(values) -> Decimal:
