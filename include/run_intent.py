@@ -128,40 +128,44 @@ def _backfill_intent(context, period_of, label: str, previous) -> RunIntent:
                      {period: reason})
 
 
-def aws_intent(context, params: dict, previous: Callable[[Any], Iterable[Any]] = previous_dag_runs) -> RunIntent:
-    """`aws_costs`: billing periods (YYYY-MM) for this run."""
+def _period_intent(context, requested: list, full_refresh: bool, previous, *, period_of, label: str,
+                   everything: str, reload_note: str, full_note: str, default_note: str) -> RunIntent:
+    """The intent of a provider whose runs load periods (AWS billing periods, GCP invoice months):
+    explicit periods or full_refresh (in a backfill, its first run only), a backfill run's own period,
+    or the provider's default."""
     kind = run_type(context)
-    requested = params.get("billing_periods") or []
-    if requested or params.get("full_refresh"):
-        later_run = _explicit_in_backfill(context, kind, requested, ", ".join(requested) or "every period", previous)
+    if requested or full_refresh:
+        later_run = _explicit_in_backfill(context, kind, requested, ", ".join(requested) or everything, previous)
         if later_run is not None:
             return later_run
     if requested:
-        return RunIntent(kind, list(requested), True,
-                         f"{kind} run with billing_periods: reload {', '.join(requested)} even if AWS did not re-deliver")
-    if params.get("full_refresh"):
-        return RunIntent(kind, None, True, f"{kind} run with full_refresh: reload every delivered billing period")
+        return RunIntent(kind, list(requested), True, f"{kind} run with {reload_note.format(', '.join(requested))}")
+    if full_refresh:
+        return RunIntent(kind, None, True, f"{kind} run with full_refresh: {full_note}")
     if kind == BACKFILL:
-        return _backfill_intent(context, aws_period, "billing period", previous)
-    return RunIntent(kind, None, False,
-                     f"{kind} run: re-check the refresh window, load periods AWS re-delivered or never loaded")
+        return _backfill_intent(context, period_of, label, previous)
+    return RunIntent(kind, None, False, f"{kind} run: {default_note}")
+
+
+def aws_intent(context, params: dict, previous: Callable[[Any], Iterable[Any]] = previous_dag_runs) -> RunIntent:
+    """`aws_costs`: billing periods (YYYY-MM) for this run."""
+    return _period_intent(
+        context, params.get("billing_periods") or [], bool(params.get("full_refresh")), previous,
+        period_of=aws_period, label="billing period", everything="every period",
+        reload_note="billing_periods: reload {} even if AWS did not re-deliver",
+        full_note="reload every delivered billing period",
+        default_note="re-check the refresh window, load periods AWS re-delivered or never loaded",
+    )
 
 
 def gcp_intent(context, params: dict, previous: Callable[[Any], Iterable[Any]] = previous_dag_runs) -> RunIntent:
     """`gcp_costs`: invoice months (YYYYMM) for this run."""
-    kind = run_type(context)
-    requested = params.get("invoice_months") or []
-    if requested or params.get("full_refresh"):
-        later_run = _explicit_in_backfill(context, kind, requested, ", ".join(requested) or "the whole export", previous)
-        if later_run is not None:
-            return later_run
-    if requested:
-        return RunIntent(kind, list(requested), True, f"{kind} run with invoice_months: reload {', '.join(requested)}")
-    if params.get("full_refresh"):
-        return RunIntent(kind, None, True, f"{kind} run with full_refresh: reload the whole export")
-    if kind == BACKFILL:
-        return _backfill_intent(context, gcp_invoice_month, "invoice month", previous)
-    return RunIntent(kind, None, False, f"{kind} run: incremental on export_time with the lookback window")
+    return _period_intent(
+        context, params.get("invoice_months") or [], bool(params.get("full_refresh")), previous,
+        period_of=gcp_invoice_month, label="invoice month", everything="the whole export",
+        reload_note="invoice_months: reload {}", full_note="reload the whole export",
+        default_note="incremental on export_time with the lookback window",
+    )
 
 
 def stripe_intent(context, params: dict) -> tuple[RunIntent, dict]:
