@@ -549,3 +549,9 @@ def test_integration_suite_is_collected_and_skipped_with_how_to_run_it():
         assert result.returncode == 0, out
         assert re.search(r"\d+ skipped", out) and "passed" not in out and "deselected" not in out, out
         assert "make test-integration" in out and "CLICKHOUSE_HOST" in out, out
+
+
+def test_astro_cli_project_config_exists():
+    """`astro dev start`, `astro dev parse` and `astro deploy` refuse a folder without .astro/config.yaml."""
+    config = load_yaml(ROOT / ".astro" / "config.yaml")
+    assert isinstance(config["project"]["name"], str) and config["project"]["name"]
