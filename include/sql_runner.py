@@ -328,7 +328,7 @@ def template_environment(context: dict):
     env.globals.update(
         {name: getattr(env.get_template("macros.jinja").module, name)
          for name in ("rebuild", "money", "mul_money", "div_money", "mul_div", "focus_unit", "tag_map", "tag_key_norm", "aws_tag_value", "aws_charge_category", "gcp_charge_category",
-                      "stripe_current")}
+                      "stripe_current", "monthly")}
     )
     ddl = env.get_template("ddl.jinja").module
     env.globals["ddl"] = ddl

@@ -13,15 +13,6 @@
 {%- set has_coupons = has_column('stripe_revenue__coupons', 'duration') %}
 {%- set far_future = "toDateTime64('2200-01-01 00:00:00', 6, 'UTC')" %}
 
-{#- An amount in minor units per recurring interval as Decimal major units per month. Multiplied
-    before it is divided, so that a yearly 1200.00 is exactly 100.00 a month. 0 for an unknown interval. -#}
-{% macro monthly(amount, interval, interval_count, exponent) -%}
-toDecimal128({{ amount }}, 10)
-    * multiIf({{ interval }} IN ('month', 'year'), 1, {{ interval }} = 'week', 52, {{ interval }} = 'day', 365, 0)
-    / (multiIf({{ interval }} = 'month', 1, 12) * greatest(ifNull({{ interval_count }}, 1), 1))
-    / intExp10(ifNull({{ exponent }}, 2))
-{%- endmacro %}
-
 {#- A JSON decimal (string "0.5" or number) or, when absent, an integer field, as Decimal(38, 10). -#}
 {% macro json_decimal(json, decimal_key, integer_key) -%}
 coalesce(toDecimal128OrNull(nullIf(JSONExtractString({{ json }}, '{{ decimal_key }}'), ''), 10),

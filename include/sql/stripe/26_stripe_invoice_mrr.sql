@@ -8,15 +8,6 @@
 -- not read; invoice_ids names the invoices behind each figure.
 {%- set has_invoices = has_column('stripe_revenue__invoices', 'lines') %}
 {%- set has_prices = has_column('stripe_revenue__prices', 'recurring_interval') %}
-{#- An amount in minor units per recurring interval as Decimal major units per month. Multiplied
-    before it is divided, so that a yearly 1200.00 is exactly 100.00 a month. 0 for an unknown interval. -#}
-{% macro monthly(amount, interval, interval_count, exponent) -%}
-toDecimal128({{ amount }}, 10)
-    * multiIf({{ interval }} IN ('month', 'year'), 1, {{ interval }} = 'week', 52, {{ interval }} = 'day', 365, 0)
-    / (multiIf({{ interval }} = 'month', 1, 12) * greatest(ifNull({{ interval_count }}, 1), 1))
-    / intExp10(ifNull({{ exponent }}, 2))
-{%- endmacro %}
-
 
 {% call rebuild('stripe_invoice_mrr', partitioned=false) %}
 {%- if has_invoices %}
