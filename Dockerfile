@@ -5,7 +5,10 @@
 # The base image's ONBUILD steps install packages.txt and requirements.txt, then copy the project.
 FROM astrocrpublic.azurecr.io/runtime:3.3-8-python-3.12
 
-# dlt: no telemetry; its local working files (pipeline state, load packages) under the data folder.
+# dlt: no telemetry, no dlt config from Airflow Variables (the loaders pass it explicitly), its home
+# and local working files (pipeline state, load packages) under the data folder.
 # On Astro, set the Airflow Variable `finops_destination` to `clickhouse`: workers' disks are not kept.
 ENV RUNTIME__DLTHUB_TELEMETRY=false \
-    FINOPS_DATA_DIR=/usr/local/airflow/data
+    PROVIDERS__ENABLE_AIRFLOW_SECRETS=false \
+    FINOPS_DATA_DIR=/usr/local/airflow/data \
+    DLT_DATA_DIR=/usr/local/airflow/data/dlt_home

@@ -85,7 +85,7 @@ lint: setup actionlint
 
 # Needs CLICKHOUSE_HOST/PORT/USER/PASSWORD of an administrator, FINOPS_LOADER_PASSWORD, FINOPS_DASHBOARD_PASSWORD.
 clickhouse-setup: setup
-	$(PY) -m include.clickhouse_setup
+	$(PY) -m include.clickhouse_admin
 
 airflow: setup
 	$(PY) -m standins.local_airflow

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from airflow.sdk.bases.notifier import BaseNotifier
 
-ALERT_CONN_ID = "finops_alerts"
+from include import settings
+
+ALERT_CONN_ID = settings.ALERT_CONN_ID
 
 
 def failure_message(context) -> dict:

@@ -9,6 +9,7 @@ from airflow.sdk import Asset
 
 from include.alerts import FailureAlert
 from include.run_intent import run_date, run_type  # noqa: F401 - where DAG code used to find them
+from include.settings import SQL_POOL, STRIPE_POOL  # noqa: F401 - the DAGs' pools, named in settings
 
 START_DATE = pendulum.datetime(2026, 1, 1, tz="UTC")
 
@@ -29,11 +30,6 @@ DEFAULT_ARGS = {
 # also take a file lock on the pipeline (include/pipelines.py) for runs outside the scheduler.
 LOAD_TASK_LIMITS = {"max_active_tis_per_dag": 1}
 
-# One slot: the SQL tasks of all DAGs take turns (the embedded engine's data folder is used by
-# one process at a time; on a server it keeps rebuilds from competing).
-SQL_POOL = "finops_sql"
-# Caps concurrent calls to the Stripe API across runs and backfills.
-STRIPE_POOL = "stripe_api"
 
 # Raw data landed by dlt, and the derived tables of the SQL layer, per provider.
 RAW_ASSETS = {name: Asset(f"finops.raw.{name}") for name in ("aws_costs", "gcp_costs", "stripe_revenue")}

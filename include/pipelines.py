@@ -34,8 +34,15 @@ def root_cause(exc: BaseException) -> BaseException:
     return exc
 
 
-def _configure_dlt() -> None:
-    # DLT_DATA_DIR and telemetry are set when `include` is imported (include/__init__.py).
+def configure_dlt() -> None:
+    """dlt's settings, as environment variables (defaults only: a value set outside wins). Call it
+    before the first `import dlt` of a process: dlt reads some of them when it is imported."""
+    # Telemetry off; and no lookup of dlt config in Airflow Variables (`dlt_secrets_toml`): sources get
+    # their configuration from Airflow connections and Variables explicitly, in the loaders.
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    os.environ.setdefault("PROVIDERS__ENABLE_AIRFLOW_SECRETS", "false")
+    # dlt keeps its home (telemetry id, local state) under DLT_DATA_DIR; as root it would default to /var.
+    os.environ.setdefault("DLT_DATA_DIR", str(settings.data_dir() / "dlt_home"))
     # Every raw row carries the id of the load that wrote it: the SQL layer reads only rows of
     # completed loads (listed in `_dlt_loads`), and the newest load of a billing period.
     os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
@@ -74,7 +81,7 @@ def make_destination(
     `partition` (filesystem only) puts this load's files in a folder of their own,
     `<table>/<partition>/<load_id>.<file_id>.parquet`, so one billing period can be replaced alone.
     """
-    _configure_dlt()
+    configure_dlt()
     import dlt
 
     destination = destination or settings.destination_name()
@@ -87,9 +94,9 @@ def make_destination(
             )
         return dlt.destinations.filesystem(bucket_url=settings.raw_dir().as_uri())
     if destination == "clickhouse":
-        from finops_clickhouse import ClickHouseHook
+        from include.clickhouse import dlt_credentials
 
-        return dlt.destinations.clickhouse(credentials=ClickHouseHook(clickhouse_conn_id).dlt_credentials())
+        return dlt.destinations.clickhouse(credentials=dlt_credentials(clickhouse_conn_id))
     raise ValueError(f"unknown destination {destination!r}")
 
 
@@ -100,7 +107,7 @@ def pipeline_lock(dataset_name: str) -> Any:
 
 def open_pipeline(dataset_name: str, destination: str | None = None, partition: str | None = None):
     """The dlt pipeline of a dataset, with its working folder under settings.dlt_pipelines_dir()."""
-    _configure_dlt()
+    configure_dlt()
     with loading_modules():
         import dlt
 
@@ -174,6 +181,7 @@ def run_pipeline_with_load_id(
     first, into the same destination; with a `partition` (the destination depends on the package)
     it must have been discarded beforehand (discard_pending_packages), else this refuses to run.
     """
+    configure_dlt()
     from dlt.pipeline.exceptions import PipelineStepFailed
 
     run_kwargs.setdefault("loader_file_format", "parquet")

@@ -11,9 +11,38 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+# Every Airflow connection, Variable and pool the project uses, named here and nowhere else.
+# airflow_settings.yaml declares each of them (tests/test_project_files.py checks both ways).
+# Connections
+CLICKHOUSE_CONN_ID = "clickhouse_default"  # the ClickHouse server (destination `clickhouse`)
+EMBEDDED_CLICKHOUSE_CONN_ID = "clickhouse_embedded"  # chdb (destination `filesystem`), see include/clickhouse.py
+AWS_CONN_ID = "aws_default"
+GCP_CONN_ID = "google_cloud_default"
+STRIPE_CONN_ID = "stripe_default"
+ALERT_CONN_ID = "finops_alerts"
+ANONYMIZE_KEY_CONN_ID = "finops_anonymize"
+# Variables
 DESTINATION_VARIABLE = "finops_destination"
+AWS_CONFIG_VARIABLE = "aws_costs_config"
+GCP_CONFIG_VARIABLE = "gcp_costs_config"
+STRIPE_CONFIG_VARIABLE = "stripe_revenue_config"
+SQL_CONFIG_VARIABLE = "finops_sql_config"
+DASHBOARDS_CONFIG_VARIABLE = "finops_dashboards_config"
+ANONYMIZE_CONFIG_VARIABLE = "finops_anonymize_config"
+ANONYMIZE_KEY_VARIABLE = "finops_anonymize_key"
+# Pools. One slot: the SQL tasks of all DAGs take turns (the embedded engine's data folder is used
+# by one process at a time; on a server it keeps rebuilds from competing).
+SQL_POOL = "finops_sql"
+# Caps concurrent calls to the Stripe API across runs and backfills.
+STRIPE_POOL = "stripe_api"
+
+CONNECTIONS = (CLICKHOUSE_CONN_ID, EMBEDDED_CLICKHOUSE_CONN_ID, AWS_CONN_ID, GCP_CONN_ID, STRIPE_CONN_ID,
+               ALERT_CONN_ID, ANONYMIZE_KEY_CONN_ID)
+VARIABLES = (DESTINATION_VARIABLE, AWS_CONFIG_VARIABLE, GCP_CONFIG_VARIABLE, STRIPE_CONFIG_VARIABLE,
+             SQL_CONFIG_VARIABLE, DASHBOARDS_CONFIG_VARIABLE, ANONYMIZE_CONFIG_VARIABLE, ANONYMIZE_KEY_VARIABLE)
+POOLS = (SQL_POOL, STRIPE_POOL)
+
 DESTINATIONS = ("filesystem", "clickhouse")
-CLICKHOUSE_CONN_ID = "clickhouse_default"
 
 # Databases used by the SQL layer. Raw tables are exposed as views in RAW_DATABASE so that the same
 # SQL files read them whether dlt wrote parquet files (filesystem) or ClickHouse tables.

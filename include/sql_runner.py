@@ -33,7 +33,7 @@ DLT_TABLE_SEPARATOR = "___"
 RAW_FILE_FORMATS = {".parquet": "Parquet", ".jsonl": "JSONEachRow"}
 PROVIDERS = ("aws", "gcp", "stripe")
 
-CONFIG_VARIABLE = "finops_sql_config"
+CONFIG_VARIABLE = settings.SQL_CONFIG_VARIABLE
 DEFAULT_CONFIG: dict[str, Any] = {
     # Tag / label keys flattened into `tag_<name>` columns and rolled up per day. A list of raw keys
     # (the column name is the key without a `user:` prefix, non [a-z0-9_] characters as `_`), or an
@@ -395,56 +395,17 @@ def run_sql_files(client, files: Iterable[Path], env=None) -> int:
     return count
 
 
-def clickhouse_client(destination: str | None = None, clickhouse_conn_id: str = settings.CLICKHOUSE_CONN_ID):
-    """A clickhouse-connect client: chdb under the data dir (filesystem) or the server (clickhouse)."""
-    import sys
-
-    plugins = str(settings.PROJECT_ROOT / "plugins")
-    if plugins not in sys.path:  # Airflow puts plugins/ on sys.path; scripts and tests may not
-        sys.path.append(plugins)
-    from finops_clickhouse import ClickHouseHook
-
-    destination = destination or settings.destination_name()
-    if destination == "filesystem":
-        settings.chdb_dir().mkdir(parents=True, exist_ok=True)
-        return embedded_client(ClickHouseHook(embedded_path=str(settings.chdb_dir())))
-    return ClickHouseHook(clickhouse_conn_id).get_conn()
-
-
-def embedded_client(hook):
-    """The chdb client of `hook`, holding the folder's lock until `close()`: the embedded engine
-    opens a folder in one process at a time (a second one fails with `Error initializing
-    EmbeddedServer`), so SQL tasks outside the `finops_sql` pool wait for each other instead."""
-    from include.locks import exclusive_lock
-
-    lock = exclusive_lock(settings.data_dir() / "chdb.lock", f"embedded ClickHouse database {settings.chdb_dir()}")
-    lock.__enter__()
-    try:
-        client = hook.get_conn()
-    except BaseException:
-        lock.__exit__(None, None, None)
-        raise
-    close, open_ = client.close, [True]
-
-    def close_and_unlock() -> None:
-        try:
-            close()
-        finally:
-            if open_:
-                open_.clear()
-                lock.__exit__(None, None, None)
-
-    client.close = close_and_unlock
-    return client
+# One client factory for every module: include/clickhouse.py (the official provider's hook).
+from include.clickhouse import clickhouse_client  # noqa: E402,F401 - callers import it from here
 
 
 def refresh_raw_views(client, destination: str, clickhouse_conn_id: str = settings.CLICKHOUSE_CONN_ID) -> list[str]:
     if destination == "filesystem":
         raw_tables = discover_raw_tables_on_filesystem(settings.raw_dir())
     else:
-        from finops_clickhouse import ClickHouseHook
+        from include.clickhouse import server_database
 
-        database = ClickHouseHook(clickhouse_conn_id).connection_params()["database"]
+        database = server_database(clickhouse_conn_id)
         raw_tables = discover_raw_tables_on_server(client, database)
     return attach_raw_views(client, raw_tables)
 

@@ -163,6 +163,10 @@ def airflow_env(airflow_home: Path, data_dir: Path) -> dict[str, str]:
             "FINOPS_DATA_DIR": str(data_dir),
             "DLT_DATA_DIR": str(data_dir / "dlt_home"),
             "RUNTIME__DLTHUB_TELEMETRY": "false",
+            # the embedded ClickHouse in this data folder (airflow_settings.yaml names the image's)
+            "AIRFLOW_CONN_CLICKHOUSE_EMBEDDED": json.dumps(
+                {"conn_type": "clickhouse", "extra": {"client_kwargs": {"dsn": f"chdb://{data_dir / 'chdb'}"}}}
+            ),
         }
     )
     env.pop("FINOPS_DESTINATION", None)  # the Airflow Variable decides

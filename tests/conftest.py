@@ -1,4 +1,4 @@
-"""Shared test setup: make `include`, `plugins` and `standins` importable and keep dlt quiet."""
+"""Shared test setup: make `include` and `standins` importable and keep dlt quiet."""
 
 import os
 import sys
@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-for path in (ROOT, ROOT / "plugins"):
+for path in (ROOT,):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 

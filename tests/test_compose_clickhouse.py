@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from include.clickhouse_setup import setup_values, split_statements, statements
+from include.clickhouse_admin import setup_values, split_statements, statements
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "docker" / "clickhouse" / "finops-setup.sh"
@@ -27,7 +27,7 @@ def test_airflow_waits_for_a_healthy_clickhouse_whose_first_start_runs_the_setup
     clickhouse = services["clickhouse"]
     mounts = {volume.split(":")[1]: volume.split(":")[0] for volume in clickhouse["volumes"]}
     assert (ROOT / mounts["/docker-entrypoint-initdb.d/finops-setup.sh"]).resolve() == SCRIPT
-    assert (ROOT / mounts["/finops-setup"]).resolve() == ROOT / "include" / "sql" / "setup"
+    assert (ROOT / mounts["/finops-setup"]).resolve() == ROOT / "include" / "clickhouse_admin" / "sql"
     assert ".finops-setup-done" in " ".join(clickhouse["healthcheck"]["test"])
     env = clickhouse["environment"]
     # the users it creates are the ones the Airflow containers log in as
@@ -42,7 +42,7 @@ def test_first_start_script_applies_the_same_statements_as_make_clickhouse_setup
     fake.mkdir()
     (fake / "clickhouse-client").write_text(f"#!/bin/sh\ncat >> {tmp_path}/applied.sql\n")
     (fake / "clickhouse-client").chmod(0o755)
-    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}", "FINOPS_SETUP_DIR": str(ROOT / "include/sql/setup"),
+    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}", "FINOPS_SETUP_DIR": str(ROOT / "include/clickhouse_admin/sql"),
            "FINOPS_SETUP_MARKER": str(tmp_path / "done"), "FINOPS_LOADER_PASSWORD": password,
            "FINOPS_DASHBOARD_PASSWORD": "dash", "FINOPS_LANDING_DATABASE": "landing"}
     subprocess.run(["bash", str(SCRIPT)], env=env, check=True, capture_output=True)

@@ -51,7 +51,7 @@ def test_dag_files_keep_heavy_imports_inside_tasks(path):
 
 PARSE_CHECK = """
 import importlib.util, pathlib, sys
-sys.path[:0] = [ROOT, ROOT + "/plugins"]
+sys.path[:0] = [ROOT]
 import airflow.sdk  # what Airflow itself loads does not count
 before = set(sys.modules)
 for path in sorted(pathlib.Path(ROOT, "dags").glob("*.py")):

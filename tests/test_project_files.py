@@ -234,7 +234,7 @@ def _distribution_closure(roots: dict[str, set[str]]) -> set[str]:
 
 def third_party_imports() -> dict[str, str]:
     """{top-level module: a file importing it} for the code the image runs (dags, include, plugins)."""
-    local = {"include", "finops_clickhouse", "dags", "plugins"}
+    local = {"include", "dags", "plugins"}
     found: dict[str, str] = {}
     for path in code_files():
         for node in ast.walk(ast.parse(path.read_text())):
@@ -440,7 +440,7 @@ PASSWORDS = {"FINOPS_LOADER_PASSWORD": "lo'ad\\er;pw", "FINOPS_DASHBOARD_PASSWOR
 
 
 def test_setup_refuses_missing_or_empty_passwords():
-    from include.clickhouse_setup import SetupError, setup_values
+    from include.clickhouse_admin import SetupError, setup_values
 
     for variable in PASSWORDS:
         for value in (None, "", "   "):
@@ -456,7 +456,7 @@ def test_setup_refuses_missing_or_empty_passwords():
 
 
 def test_setup_renders_passwords_from_the_environment_and_no_password_is_in_git():
-    from include.clickhouse_setup import SETUP_DIR, setup_values, statements
+    from include.clickhouse_admin import SETUP_DIR, setup_values, statements
 
     values = setup_values({**PASSWORDS, "FINOPS_LANDING_DATABASE": "landing_x"})
     assert values["landing_database"] == "landing_x"
@@ -474,7 +474,7 @@ def test_setup_statements_are_idempotent_and_parse_as_clickhouse_sql(tmp_path):
     server runs them in the integration suite. The database statements do run, twice."""
     import chdb
 
-    from include.clickhouse_setup import setup_values, statements
+    from include.clickhouse_admin import setup_values, statements
 
     todo = statements(setup_values(PASSWORDS))
     kinds = {re.match(r"^\s*(\w+(?:\s+\w+)?)", s.sql).group(1).upper() for s in todo}
@@ -498,7 +498,7 @@ def test_setup_statements_are_idempotent_and_parse_as_clickhouse_sql(tmp_path):
 
 
 def test_setup_errors_never_show_a_password():
-    from include.clickhouse_setup import SetupError, apply, setup_values
+    from include.clickhouse_admin import SetupError, apply, setup_values
 
     values = setup_values(PASSWORDS)
 
@@ -524,7 +524,7 @@ def test_setup_errors_never_show_a_password():
 
 
 def test_setup_command_prints_statements_with_passwords_hidden(monkeypatch, capsys):
-    from include import clickhouse_setup
+    from include.clickhouse_admin import server_setup as clickhouse_setup
 
     for name, value in PASSWORDS.items():
         monkeypatch.setenv(name, value)

@@ -1,9 +1,9 @@
 #!/bin/bash
 # First start of the local ClickHouse of docker-compose.override.yml: the ClickHouse image runs the
 # scripts in /docker-entrypoint-initdb.d once, on an empty data volume. This one applies the same
-# setup SQL as `make clickhouse-setup` (include/sql/setup/*.sql, mounted at /finops-setup): the
+# setup SQL as `make clickhouse-setup` (include/clickhouse_admin/sql/*.sql, mounted at /finops-setup): the
 # databases, roles and users `finops_loader` / `finops_dashboard`. Placeholders are filled as
-# include/clickhouse_setup.py does: passwords from FINOPS_LOADER_PASSWORD / FINOPS_DASHBOARD_PASSWORD
+# include/clickhouse_admin/server_setup.py does: passwords from FINOPS_LOADER_PASSWORD / FINOPS_DASHBOARD_PASSWORD
 # (escaped for SQL string literals), the landing database from FINOPS_LANDING_DATABASE.
 set -euo pipefail
 

@@ -29,9 +29,9 @@ from include.anonymize.copy import copy_table
 
 log = logging.getLogger(__name__)
 
-CONFIG_VARIABLE = "finops_anonymize_config"
-KEY_CONN_ID = "finops_anonymize"
-KEY_VARIABLE = "finops_anonymize_key"
+CONFIG_VARIABLE = settings.ANONYMIZE_CONFIG_VARIABLE
+KEY_CONN_ID = settings.ANONYMIZE_KEY_CONN_ID
+KEY_VARIABLE = settings.ANONYMIZE_KEY_VARIABLE
 DEFAULT_DATABASE = "finops_anonymized"
 ANONYMIZED_FOLDER = "anonymized"  # local mode: <data dir>/anonymized/marts/<table>.parquet
 MIN_KEY_BYTES = 16

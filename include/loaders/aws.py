@@ -24,9 +24,9 @@ from include import settings
 
 log = logging.getLogger(__name__)
 
-CONFIG_VARIABLE = "aws_costs_config"
+CONFIG_VARIABLE = settings.AWS_CONFIG_VARIABLE
 DEFAULT_CONFIG = {
-    "aws_conn_id": "aws_default",
+    "aws_conn_id": settings.AWS_CONN_ID,
     "bucket": None,
     "prefix": "cur",
     "export_name": "finops",  # the Data Exports export name, or the legacy CUR report name

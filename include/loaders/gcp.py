@@ -25,10 +25,10 @@ from include import settings
 
 log = logging.getLogger(__name__)
 
-CONFIG_VARIABLE = "gcp_costs_config"
+CONFIG_VARIABLE = settings.GCP_CONFIG_VARIABLE
 DATASET = "gcp_costs"
 TABLE = "billing_export"
-DEFAULT_CONN_ID = "google_cloud_default"
+DEFAULT_CONN_ID = settings.GCP_CONN_ID
 
 
 def read_config() -> dict:
@@ -180,16 +180,20 @@ def _remove_filesystem(months, start, end, load_id) -> int:
 
 
 def _remove_clickhouse(months, start, end, load_id) -> int:
-    from finops_clickhouse import ClickHouseHook
+    from include.clickhouse import clickhouse_client
 
-    client = ClickHouseHook(settings.CLICKHOUSE_CONN_ID).get_conn()
+    client = clickhouse_client("clickhouse")
     table = f"`{DATASET}___{TABLE}`"
     condition = (
         "invoice_month IN %(months)s AND export_time >= %(start)s AND export_time < %(end)s"
         " AND _dlt_load_id != %(load_id)s"
     )
     bind = {"months": list(months), "start": start, "end": end, "load_id": load_id}
-    n = client.query(f"SELECT count() FROM {table} WHERE {condition}", parameters=bind).result_rows[0][0]
-    if n:
-        client.command(f"ALTER TABLE {table} DELETE WHERE {condition}", parameters=bind, settings={"mutations_sync": 2})
+    try:
+        n = client.query(f"SELECT count() FROM {table} WHERE {condition}", parameters=bind).result_rows[0][0]
+        if n:
+            client.command(f"ALTER TABLE {table} DELETE WHERE {condition}", parameters=bind,
+                           settings={"mutations_sync": 2})
+    finally:
+        client.close()
     return int(n)

@@ -2,7 +2,7 @@
 
 Configuration: the optional Airflow Variable `stripe_revenue_config` (JSON), defaults:
 
-    {"stripe_conn_id": "stripe_default",   # connection: password = API key, host = optional base URL
+    {"stripe_conn_id": settings.STRIPE_CONN_ID,   # connection: password = API key, host = optional base URL
      "resources": null,                    # subset of the source's resources; null = all
      "include_customer_pii": false,        # customers' name/email/phone/address only when true
      "initial_start_date": null,           # lower bound of the first incremental load (ISO date)
@@ -21,12 +21,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from include import settings
+
 log = logging.getLogger(__name__)
 
-CONFIG_VARIABLE = "stripe_revenue_config"
+CONFIG_VARIABLE = settings.STRIPE_CONFIG_VARIABLE
 DATASET = "stripe_revenue"
 DEFAULT_CONFIG: dict[str, Any] = {
-    "stripe_conn_id": "stripe_default",
+    "stripe_conn_id": settings.STRIPE_CONN_ID,
     "resources": None,
     "include_customer_pii": False,
     "initial_start_date": None,
@@ -38,8 +40,6 @@ DEFAULT_CONFIG: dict[str, Any] = {
 
 def read_config() -> dict[str, Any]:
     """The `stripe_revenue_config` Variable (JSON) merged over DEFAULT_CONFIG."""
-    from include import settings
-
     return settings.variable_json(CONFIG_VARIABLE, DEFAULT_CONFIG)
 
 

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 RILL_DIR = settings.PROJECT_ROOT / "rill"
 GENERATED_DIR = RILL_DIR / "generated"
-CONFIG_VARIABLE = "finops_dashboards_config"
+CONFIG_VARIABLE = settings.DASHBOARDS_CONFIG_VARIABLE
 
 
 @dataclass

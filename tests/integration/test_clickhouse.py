@@ -78,7 +78,7 @@ def admin(server):
 
 @pytest.fixture(scope="module")
 def setup_values(server) -> dict:
-    from include.clickhouse_setup import setup_values
+    from include.clickhouse_admin import setup_values
 
     env = {
         "FINOPS_LOADER_PASSWORD": _env("FINOPS_LOADER_PASSWORD", secrets.token_urlsafe(18)),
@@ -90,7 +90,7 @@ def setup_values(server) -> dict:
 @pytest.fixture(scope="module")
 def prepared(server, admin, setup_values) -> dict:
     """A clean server with the setup applied (twice: it is idempotent)."""
-    from include.clickhouse_setup import apply
+    from include.clickhouse_admin import apply
 
     landing = setup_values["landing_database"]
     admin.command("DROP DATABASE IF EXISTS finops_raw SYNC")

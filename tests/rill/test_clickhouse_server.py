@@ -79,7 +79,7 @@ def test_the_readme_grants_are_what_the_tests_apply():
 def test_prod_mode_on_a_server_as_the_dashboard_user(rill_data, duck):
     import clickhouse_connect
 
-    from include.clickhouse_setup import apply, setup_values
+    from include.clickhouse_admin import apply, setup_values
 
     secure = os.environ.get("CLICKHOUSE_SECURE", "").lower() in ("1", "true", "yes")
     server = {"host": os.environ["CLICKHOUSE_HOST"], "secure": secure,

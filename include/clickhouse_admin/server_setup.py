@@ -1,6 +1,6 @@
-"""Set up a ClickHouse server for the platform: `make clickhouse-setup` (or `python -m include.clickhouse_setup`).
+"""Set up a ClickHouse server for the platform: `make clickhouse-setup` (or `python -m include.clickhouse_admin`).
 
-Applies `include/sql/setup/*.sql` in name order: the databases (the landing database dlt loads into,
+Applies `include/clickhouse_admin/sql/*.sql` in name order: the databases (the landing database dlt loads into,
 `finops_raw`, `finops`), a least-privilege role and user for the loaders (`finops_loader`) and a
 read-only role and user for dashboards (`finops_dashboard`). Every statement is idempotent, so it
 can run again at any time (it also resets both passwords to the current values).
@@ -32,7 +32,7 @@ from include import settings
 
 log = logging.getLogger(__name__)
 
-SETUP_DIR = Path(__file__).resolve().parent / "sql" / "setup"
+SETUP_DIR = Path(__file__).resolve().parent / "sql"
 DEFAULT_LANDING_DATABASE = "finops_landing"
 LOADER_USER, DASHBOARD_USER = "finops_loader", "finops_dashboard"
 PASSWORD_VARIABLES = {"loader_password": "FINOPS_LOADER_PASSWORD", "dashboard_password": "FINOPS_DASHBOARD_PASSWORD"}
@@ -130,43 +130,38 @@ def apply(client, values: Mapping[str, str], directory: Path = SETUP_DIR) -> int
     return len(todo)
 
 
-def admin_connection_params(env: Mapping[str, str] | None = None, conn_id: str = settings.CLICKHOUSE_CONN_ID) -> dict:
-    """clickhouse-connect arguments for the account that runs the setup (see the module docstring)."""
+def admin_client(env: Mapping[str, str] | None = None, conn_id: str = settings.CLICKHOUSE_CONN_ID):
+    """(a clickhouse-connect client, "host:port") for the account that runs the setup (see the module
+    docstring), on the database `default`: the landing database may not exist yet."""
     env = os.environ if env is None else env
     if env.get("CLICKHOUSE_HOST"):
-        secure = env.get("CLICKHOUSE_SECURE", "").strip().lower() in ("1", "true", "yes")
-        return {
-            "host": env["CLICKHOUSE_HOST"],
-            "port": int(env.get("CLICKHOUSE_PORT") or (8443 if secure else 8123)),
-            "username": env.get("CLICKHOUSE_USER") or "default",
-            "password": env.get("CLICKHOUSE_PASSWORD", ""),
-            "secure": secure,
-        }
-    plugins = str(settings.PROJECT_ROOT / "plugins")
-    if plugins not in sys.path:  # Airflow puts plugins/ on sys.path; scripts may not
-        sys.path.append(plugins)
-    from finops_clickhouse import ClickHouseHook
+        import clickhouse_connect
 
-    params = ClickHouseHook(conn_id).connection_params()
-    params.pop("database", None)  # the landing database may not exist yet
-    return params
+        secure = env.get("CLICKHOUSE_SECURE", "").strip().lower() in ("1", "true", "yes")
+        port = int(env.get("CLICKHOUSE_PORT") or (8443 if secure else 8123))
+        client = clickhouse_connect.get_client(host=env["CLICKHOUSE_HOST"], port=port,
+                                               username=env.get("CLICKHOUSE_USER") or "default",
+                                               password=env.get("CLICKHOUSE_PASSWORD", ""), secure=secure)
+        return client, f"{env['CLICKHOUSE_HOST']}:{port}"
+    from airflow.providers.clickhousedb.hooks.clickhouse import ClickHouseHook
+
+    hook = ClickHouseHook(clickhouse_conn_id=conn_id, database="default")
+    conn = hook.get_connection(conn_id)
+    return hook.get_client(), f"{conn.host}:{conn.port or 8123}"
 
 
 def run(landing_database: str | None = None, conn_id: str = settings.CLICKHOUSE_CONN_ID,
         env: Mapping[str, str] | None = None) -> int:
     """Validate the values, connect, apply. Returns the number of statements run."""
-    import clickhouse_connect
-
     values = setup_values(env, landing_database)  # fail on missing passwords before connecting
-    params = admin_connection_params(env, conn_id)
-    client = clickhouse_connect.get_client(**params)
+    client, server = admin_client(env, conn_id)
     try:
         count = apply(client, values)
     finally:
         client.close()
     log.info(
-        "ClickHouse %s:%s set up: databases %s, finops_raw, finops; users %s, %s (%d statements)",
-        params["host"], params["port"], values["landing_database"], LOADER_USER, DASHBOARD_USER, count,
+        "ClickHouse %s set up: databases %s, finops_raw, finops; users %s, %s (%d statements)",
+        server, values["landing_database"], LOADER_USER, DASHBOARD_USER, count,
     )
     return count
 

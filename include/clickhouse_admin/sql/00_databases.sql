@@ -1,5 +1,5 @@
 -- ClickHouse server setup, part 1: the three databases. Applied by `make clickhouse-setup`
--- (include/clickhouse_setup.py) with an administrator account, never by the DAGs. Idempotent.
+-- (include/clickhouse_admin/server_setup.py) with an administrator account, never by the DAGs. Idempotent.
 -- {{landing_database}} is the database of the `clickhouse_default` connection (its schema field):
 -- dlt loads the raw tables `<dataset>___<table>` there.
 CREATE DATABASE IF NOT EXISTS `{{landing_database}}`;
