@@ -74,8 +74,9 @@ def run_this_project(endpoint: str, workdir: Path, rows: int) -> int:
         }
     )
     from include.loaders import aws
+    from include.run_intent import request_for
 
-    return aws.load({"billing_periods": [PERIOD], "full_refresh": True})[PERIOD]
+    return aws.load(request_for("aws_costs", {"billing_periods": [PERIOD], "full_refresh": True})).rows_by_period()[PERIOD]
 
 
 def run_plain_dlt(endpoint: str, workdir: Path, rows: int) -> int:

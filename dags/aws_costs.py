@@ -2,7 +2,9 @@
 ### AWS costs
 
 Loads the AWS Cost and Usage Report (Data Exports CUR 2.0 parquet) from S3 into the raw `aws_costs`
-dataset with dlt, then rebuilds the AWS cost tables with the ClickHouse SQL in `include/sql/aws`.
+dataset with dlt, rebuilds the AWS cost tables with the ClickHouse SQL of the AWS layers, and checks
+their figures. Its build task updates the Asset `finops.aws`, which schedules `finops_marts` (the
+cross-provider marts).
 
 * **Schedule:** daily. A run re-checks the refresh window (the run's month and the one before, see
   `refresh_months`) and reloads a billing period only when AWS re-delivered it; a period never
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from include.dag_config import DEFAULT_ARGS, LOAD_TASK_LIMITS, MART_ASSETS, RAW_ASSETS, SQL_POOL, START_DATE
+from include.dag_config import DEFAULT_ARGS, LOAD_TASK_LIMITS, PROVIDER_ASSETS, RAW_ASSETS, SQL_POOL, START_DATE
 
 
 @dag(
@@ -50,22 +52,15 @@ from include.dag_config import DEFAULT_ARGS, LOAD_TASK_LIMITS, MART_ASSETS, RAW_
 def aws_costs():
     @task(outlets=[RAW_ASSETS["aws_costs"]], **LOAD_TASK_LIMITS)
     def load_cur() -> dict:
-        from include.load_summary import LoadReport
         from include.loaders import aws
-        from include.run_intent import aws_intent, run_date
+        from include.run_intent import from_context
         from include.task_failures import retry_only_transient
 
-        context = get_current_context()
-        params = dict(context["params"])
-        intent = aws_intent(context, params)
-        report = LoadReport("aws_costs", intent, unit="billing period")
+        request = from_context(get_current_context(), "aws_costs")
         with retry_only_transient("aws_costs load"):
-            if intent.periods != []:  # [] = none of this run's to load (another backfill run owns them)
-                aws.load({**params, "billing_periods": intent.periods or []}, run_date(context), intent.run_type,
-                         report=report)
-        return report.finish()
+            return aws.load(request).finish()
 
-    @task(outlets=[MART_ASSETS["aws_costs"]], pool=SQL_POOL)
+    @task(outlets=[PROVIDER_ASSETS["aws"]], pool=SQL_POOL)
     def build_cost_tables() -> dict:
         from include.sql_runner import run_transformations
 

@@ -1,7 +1,7 @@
 """
 ### Publish: generated dashboards and the anonymized copy
 
-Runs after any provider's SQL task has rebuilt the marts (Assets `finops.mart.*`).
+Runs after `finops_marts` has rebuilt the cross-provider marts (Asset `finops.marts`).
 
 * **generate_dashboards:** Rill pages chosen from the data: per provider an overview, a metrics view
   and an explore, and a canvas per tag/label key worth a page (`include/rill_dashboards`, the same as
@@ -18,14 +18,14 @@ from __future__ import annotations
 
 from airflow.sdk import Asset, dag, task
 
-from include.dag_config import DEFAULT_ARGS, MART_ASSETS, SQL_POOL, START_DATE
+from include.dag_config import DEFAULT_ARGS, MARTS_ASSET, SQL_POOL, START_DATE
 
 PUBLISH_ASSETS = {name: Asset(f"finops.publish.{name}") for name in ("dashboards", "anonymized")}
 
 
 @dag(
     dag_id="finops_publish",
-    schedule=MART_ASSETS["aws_costs"] | MART_ASSETS["gcp_costs"] | MART_ASSETS["stripe_revenue"],
+    schedule=MARTS_ASSET,
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,

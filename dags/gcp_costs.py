@@ -1,8 +1,9 @@
 """
 ### GCP costs
 
-Loads the Cloud Billing export from BigQuery into the raw `gcp_costs` dataset with dlt, then
-rebuilds the GCP cost tables (cost, credits by type, net cost) with the SQL in `include/sql/gcp`.
+Loads the Cloud Billing export from BigQuery into the raw `gcp_costs` dataset with dlt, rebuilds
+the GCP cost tables (cost, credits by type, net cost) with the SQL of the GCP layers, and checks
+their figures. Its build task updates the Asset `finops.gcp`, which schedules `finops_marts`.
 
 * **Schedule:** daily, incremental on `export_time` with a lookback window for late rows.
 * **Manual runs:** `invoice_months` (e.g. `["202609"]`) reloads exactly those invoice months;
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from include.dag_config import DEFAULT_ARGS, LOAD_TASK_LIMITS, MART_ASSETS, RAW_ASSETS, SQL_POOL, START_DATE
+from include.dag_config import DEFAULT_ARGS, LOAD_TASK_LIMITS, PROVIDER_ASSETS, RAW_ASSETS, SQL_POOL, START_DATE
 
 
 @dag(
@@ -44,27 +45,21 @@ from include.dag_config import DEFAULT_ARGS, LOAD_TASK_LIMITS, MART_ASSETS, RAW_
 def gcp_costs():
     @task(outlets=[RAW_ASSETS["gcp_costs"]], **LOAD_TASK_LIMITS)
     def load_billing_export() -> dict:
-        from include.load_summary import LoadReport
         from include.loaders import gcp
-        from include.run_intent import gcp_intent
+        from include.run_intent import from_context
         from include.task_failures import retry_only_transient
 
-        context = get_current_context()
-        params = dict(context["params"])
-        intent = gcp_intent(context, params)
-        report = LoadReport("gcp_costs", intent, unit="invoice month")
+        request = from_context(get_current_context(), "gcp_costs")
         with retry_only_transient("gcp_costs load"):
-            if intent.periods != []:  # [] = none of this run's to load (another backfill run owns it)
-                gcp.load({**params, "invoice_months": intent.periods or []}, report=report)
-        return report.finish()
+            return gcp.load(request).finish()
 
-    @task(outlets=[MART_ASSETS["gcp_costs"]], pool=SQL_POOL)
+    @task(outlets=[PROVIDER_ASSETS["gcp"]], pool=SQL_POOL)
     def build_cost_tables() -> dict:
-        from include.run_intent import gcp_intent
+        from include.run_intent import from_context
         from include.sql_runner import run_transformations
 
         context = get_current_context()
-        intent = gcp_intent(context, dict(context["params"]))
+        intent = from_context(context, "gcp_costs").intent
         # The reloaded invoice months (emptied if they came back empty), else the months changed loads touched.
         periods = None if context["params"]["full_refresh"] else (intent.periods or "changed")
         return run_transformations("gcp", periods=periods)

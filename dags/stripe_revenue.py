@@ -2,8 +2,9 @@
 ### Stripe revenue
 
 Loads Stripe objects (balance transactions first: the ledger) through the official SDK into the
-raw `stripe_revenue` dataset with dlt, then rebuilds the revenue tables with the SQL in
-`include/sql/stripe`.
+raw `stripe_revenue` dataset with dlt, rebuilds the revenue tables with the SQL of the Stripe layers,
+and checks their figures. Its build task updates the Asset `finops.stripe`, which schedules
+`finops_marts`.
 
 * **Schedule:** daily, incremental on `created`.
 * **Manual runs:** `start_date` / `end_date` (YYYY-MM-DD, both included) reload that range;
@@ -25,7 +26,7 @@ from airflow.sdk import Param, dag, get_current_context, task
 from include.dag_config import (
     DEFAULT_ARGS,
     LOAD_TASK_LIMITS,
-    MART_ASSETS,
+    PROVIDER_ASSETS,
     RAW_ASSETS,
     SQL_POOL,
     START_DATE,
@@ -51,19 +52,15 @@ from include.dag_config import (
 def stripe_revenue():
     @task(outlets=[RAW_ASSETS["stripe_revenue"]], pool=STRIPE_POOL, **LOAD_TASK_LIMITS)
     def load_stripe_objects() -> dict:
-        from include.load_summary import LoadReport
         from include.loaders import stripe
-        from include.run_intent import stripe_intent
+        from include.run_intent import from_context
         from include.task_failures import retry_only_transient
 
-        context = get_current_context()
-        intent, params = stripe_intent(context, dict(context["params"]))
-        report = LoadReport("stripe_revenue", intent, unit="range")
+        request = from_context(get_current_context(), "stripe_revenue")
         with retry_only_transient("stripe_revenue load"):
-            stripe.load(params, report=report)
-        return report.finish()
+            return stripe.load(request).finish()
 
-    @task(outlets=[MART_ASSETS["stripe_revenue"]], pool=SQL_POOL)
+    @task(outlets=[PROVIDER_ASSETS["stripe"]], pool=SQL_POOL)
     def build_revenue_tables() -> dict:
         from include.sql_runner import run_transformations
 

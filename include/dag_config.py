@@ -1,4 +1,4 @@
-"""What the three provider DAGs share: default args (with the failure alert), Assets and pools. Light
+"""What the DAGs share: default args (with the failure alert), Assets and pools. Light
 imports only: this module is imported when DAG files are parsed. Which periods a run loads is decided
 in include/run_intent.py."""
 
@@ -31,6 +31,9 @@ DEFAULT_ARGS = {
 LOAD_TASK_LIMITS = {"max_active_tis_per_dag": 1}
 
 
-# Raw data landed by dlt, and the derived tables of the SQL layer, per provider.
+# Raw data landed by dlt, per dataset (the load tasks' outlets).
 RAW_ASSETS = {name: Asset(f"finops.raw.{name}") for name in ("aws_costs", "gcp_costs", "stripe_revenue")}
-MART_ASSETS = {name: Asset(f"finops.mart.{name}") for name in ("aws_costs", "gcp_costs", "stripe_revenue")}
+# A provider's own SQL layers, rebuilt by its DAG's build task: what `finops_marts` is scheduled on.
+PROVIDER_ASSETS = {provider: Asset(f"finops.{provider}") for provider in ("aws", "gcp", "stripe")}
+# The cross-provider marts, rebuilt by `finops_marts`: what `finops_publish` is scheduled on.
+MARTS_ASSET = Asset("finops.marts")

@@ -75,6 +75,10 @@ class LoadReport:
             "tables": dict(self.tables),
         }
 
+    def rows_by_period(self) -> dict[str, int]:
+        """Rows loaded per period this run checked (0: unchanged); skipped periods are left out."""
+        return {p: e["rows"] for p, e in self.periods.items() if e["status"] in (LOADED, UNCHANGED)}
+
     def finish(self) -> dict[str, Any]:
         """Log the summary (one line per period) and return it."""
         summary = self.summary()

@@ -188,3 +188,60 @@ def stripe_intent(context, params: dict) -> tuple[RunIntent, dict]:
         span = f"{params.get('start_date') or 'the first object'} .. {params.get('end_date') or 'now'}"
         return RunIntent(kind, [span], True, f"{kind} run: reload objects created {span} (both days included)"), params
     return RunIntent(kind, None, False, f"{kind} run: incremental on `created` since the last load"), params
+
+
+# ------------------------------------------------------------------------------ the load request
+DATASET_UNITS = {"aws_costs": "billing period", "gcp_costs": "invoice month", "stripe_revenue": "range"}
+
+
+@dataclass(frozen=True)
+class LoadRequest:
+    """What one load task is asked to do, resolved once from the Airflow context (`from_context`)
+    and handed to the dataset's loader (include/loaders): the run's intent, the date it is about and
+    its params (for Stripe, with a backfill run's data interval filled in as start_date/end_date)."""
+
+    dataset: str
+    intent: RunIntent
+    run_date: date
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def unit(self) -> str:
+        """What the dataset's periods are called in logs and the load summary."""
+        return DATASET_UNITS[self.dataset]
+
+    @property
+    def nothing_to_load(self) -> bool:
+        """Every period of this run belongs to another run (a backfill reloads each period once)."""
+        return self.intent.periods == []
+
+
+def from_context(context, dataset: str, previous: Callable[[Any], Iterable[Any]] = previous_dag_runs) -> LoadRequest:
+    """The LoadRequest of a DAG run of `dataset` (`aws_costs`, `gcp_costs`, `stripe_revenue`)."""
+    params = dict(context.get("params") or {})
+    if dataset == "aws_costs":
+        intent = aws_intent(context, params, previous)
+    elif dataset == "gcp_costs":
+        intent = gcp_intent(context, params, previous)
+    elif dataset == "stripe_revenue":
+        intent, params = stripe_intent(context, params)
+    else:
+        raise ValueError(f"no load request for dataset {dataset!r}; expected one of {sorted(DATASET_UNITS)}")
+    return LoadRequest(dataset, intent, run_date(context), params)
+
+
+def request_for(dataset: str, params: dict | None = None, *, run_date: date | None = None,
+                run_type: str = MANUAL) -> LoadRequest:
+    """The LoadRequest a run of `run_type` on `run_date` (default today) with `params` makes, outside
+    Airflow (tests, benchmarks, scripts): as `from_context`, with no earlier DAG runs."""
+    from types import SimpleNamespace
+
+    day = run_date or date.today()
+    context = {
+        "dag_run": SimpleNamespace(run_type=run_type, run_after=day, run_id=f"{run_type}__{day}"),
+        "logical_date": day,
+        "data_interval_start": day,
+        "data_interval_end": date.fromordinal(day.toordinal() + 1),
+        "params": dict(params or {}),
+    }
+    return from_context(context, dataset, previous=lambda _context: iter(()))

@@ -3,8 +3,8 @@
 1. generates realistic billing data for AWS (CUR 2.0 parquet), GCP (billing export rows) and Stripe;
 2. serves it through local stand-ins that speak the real protocols: S3 (moto server), BigQuery
    (bqemulator, driven by the real google-cloud-bigquery client) and a Stripe-API-compatible server;
-3. runs the DAGs `aws_costs`, `gcp_costs` and `stripe_revenue` with `airflow dags test` on the
-   default `filesystem` destination (raw parquet under `data/raw`, SQL on embedded ClickHouse);
+3. runs the DAGs `aws_costs`, `gcp_costs` and `stripe_revenue`, then `finops_marts`, with `airflow dags
+   test` on the default `filesystem` destination (raw parquet under `data/raw`, SQL on embedded ClickHouse);
 4. prints cost per provider and month, revenue, margin, and checks them against the generated
    data to the cent; then stops every server it started.
 """
@@ -27,7 +27,8 @@ from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DAG_IDS = ("aws_costs", "gcp_costs", "stripe_revenue")
+# the provider DAGs, then the cross-provider marts (which Airflow schedules on the providers' Assets)
+DAG_IDS = ("aws_costs", "gcp_costs", "stripe_revenue", "finops_marts")
 CUR_BUCKET, CUR_PREFIX, CUR_EXPORT = "finops-demo-cur", "cur", "finops-demo"
 GCP_PROJECT, GCP_DATASET = "finops-demo", "billing"
 STRIPE_KEY = "rk_test_finops_demo_read_only"

@@ -9,7 +9,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DAGS_DIR = ROOT / "dags"
-EXPECTED_DAG_IDS = {"aws_costs", "gcp_costs", "stripe_revenue", "finops_publish"}
+EXPECTED_DAG_IDS = {"aws_costs", "gcp_costs", "stripe_revenue", "finops_marts", "finops_publish"}
+PROVIDER_DAGS = {"aws_costs": "aws", "gcp_costs": "gcp", "stripe_revenue": "stripe"}
 HEAVY_MODULES = {"dlt", "pyarrow", "google", "stripe", "clickhouse_connect", "chdb", "pandas", "boto3"}
 
 
@@ -70,3 +71,29 @@ def test_dag_files_load_no_heavy_modules_when_parsed():
     loaded = result.stdout.split()
     heavy = sorted(m for m in loaded if m.split(".")[0] in HEAVY_MODULES - {"google"} or m.startswith("google.cloud"))
     assert heavy == []
+
+
+def asset_names(assets) -> set[str]:
+    return {asset.name for asset in assets}
+
+
+@pytest.mark.parametrize("dag_id", sorted(PROVIDER_DAGS))
+def test_provider_dags_load_build_check_and_publish_their_own_asset(dag_bag, dag_id):
+    dag = dag_bag.dags[dag_id]
+    load, build, check = dag.topological_sort()
+    assert build.downstream_task_ids == {check.task_id} and load.downstream_task_ids == {build.task_id}
+    assert asset_names(build.outlets) == {f"finops.{PROVIDER_DAGS[dag_id]}"}
+    assert not check.outlets
+
+
+def test_marts_run_on_any_provider_asset_and_publish_runs_on_the_marts(dag_bag):
+    from airflow.sdk.definitions.asset import AssetAny
+
+    marts = dag_bag.dags["finops_marts"]
+    condition = marts.timetable.asset_condition
+    assert isinstance(condition, AssetAny)
+    assert asset_names(condition.objects) == {"finops.aws", "finops.gcp", "finops.stripe"}
+    assert [t.task_id for t in marts.topological_sort()] == ["build_marts", "check_marts"]
+    assert asset_names(marts.get_task("build_marts").outlets) == {"finops.marts"}
+    publish = dag_bag.dags["finops_publish"]
+    assert publish.timetable.asset_condition.name == "finops.marts"

@@ -270,79 +270,17 @@ def code_files() -> list[Path]:
     return sorted(p for d in CODE_DIRS for p in (ROOT / d).rglob("*.py") if "__pycache__" not in p.parts)
 
 
-def _string(node) -> str | None:
-    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+def airflow_names() -> dict[str, set[str]]:
+    """The connection ids, Variable names and pool names the code uses: include/settings.py names each once."""
+    from include import settings
+
+    return {"connections": set(settings.CONNECTIONS), "variables": set(settings.VARIABLES), "pools": set(settings.POOLS)}
 
 
-def _name(node) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return ""
-
-
-def airflow_references(source: str) -> dict[str, set[str]]:
-    """Connection ids, Variable names and pools a module names as string constants:
-
-    * connections: `*_conn_id` keyword arguments, parameter defaults and dict keys; constants named
-      `*CONN_ID` or `default_conn_name`; the first argument of `get_connection(...)` and `*Hook(...)`;
-    * Variables: the first argument of `Variable.get(...)` and `variable_json(...)`; constants named
-      `*_VARIABLE` (CONFIG_VARIABLE, DESTINATION_VARIABLE);
-    * pools: `pool=` keyword arguments; constants named `*_POOL`.
-    """
-    found: dict[str, set[str]] = {"connections": set(), "variables": set(), "pools": set()}
-    tree = ast.parse(source)
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            value = _string(node.value) if node.value is not None else None
-            for target in targets:
-                name = _name(target)
-                if value is None or not name:
-                    continue
-                if name.upper().endswith("CONN_ID") or name == "default_conn_name":
-                    found["connections"].add(value)
-                elif name.upper().endswith("_VARIABLE"):
-                    found["variables"].add(value)
-                elif name.upper().endswith("_POOL"):
-                    found["pools"].add(value)
-        elif isinstance(node, ast.Dict):
-            for key, value in zip(node.keys, node.values, strict=True):
-                if key is not None and (_string(key) or "").endswith("conn_id") and _string(value):
-                    found["connections"].add(_string(value))
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            args = node.args.args + node.args.kwonlyargs
-            defaults = [None] * (len(node.args.args) - len(node.args.defaults)) + node.args.defaults
-            defaults += node.args.kw_defaults
-            for arg, default in zip(args, defaults, strict=True):
-                if arg.arg.endswith("conn_id") and default is not None and _string(default):
-                    found["connections"].add(_string(default))
-        elif isinstance(node, ast.Call):
-            func = _name(node.func)
-            first = _string(node.args[0]) if node.args else None
-            for keyword in node.keywords:
-                if keyword.arg and keyword.arg.endswith("conn_id") and _string(keyword.value):
-                    found["connections"].add(_string(keyword.value))
-                if keyword.arg == "pool" and _string(keyword.value):
-                    found["pools"].add(_string(keyword.value))
-            if first is None:
-                continue
-            if func == "get" and _name(getattr(node.func, "value", None)) == "Variable" or func == "variable_json":
-                found["variables"].add(first)
-            elif func == "get_connection" or func.endswith("Hook"):
-                found["connections"].add(first)
-    return found
-
-
-def code_references() -> dict[str, dict[str, str]]:
-    """{kind: {id: first file naming it}} over dags/, include/ and plugins/."""
-    result: dict[str, dict[str, str]] = {"connections": {}, "variables": {}, "pools": {}}
-    for path in code_files():
-        for kind, ids in airflow_references(path.read_text()).items():
-            for ident in ids:
-                result[kind].setdefault(ident, str(path.relative_to(ROOT)))
-    return result
+def literal_uses(source: str, names: set[str]) -> list[tuple[int, str]]:
+    """(line, name) of every string constant in `source` that is one of `names`."""
+    return sorted((node.lineno, node.value) for node in ast.walk(ast.parse(source))
+                  if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in names)
 
 
 def declared_settings() -> dict[str, dict]:
@@ -354,42 +292,42 @@ def declared_settings() -> dict[str, dict]:
     }
 
 
-def test_the_reference_scanner_finds_every_pattern():
+def test_the_name_scanner_finds_a_name_written_again():
     source = '''
-from airflow.sdk import Variable
-CONFIG_VARIABLE = "v_const"
-SQL_POOL = "p_const"
-MY_CONN_ID = "c_const"
-DEFAULT_CONFIG = {"aws_conn_id": "c_dict", "other": "x"}
-class H:
-    default_conn_name = "c_hook_default"
-def f(gcp_conn_id="c_default", *, stripe_conn_id: str = "c_kwonly"):
-    Variable.get("v_get", default=None)
-    settings.variable_json("v_json", {})
-    SomeHook("c_hook", x=1)
-    BaseHook.get_connection("c_get_connection")
-    AwsBaseHook(aws_conn_id="c_keyword")
-@task(pool="p_keyword")
-def t(): ...
+MY_CONN_ID = "aws_default"
+def f(stripe_conn_id="stripe_default"):
+    Variable.get("finops_destination", default=None)
+@task(pool="finops_sql")
+def t(): """mentions finops_sql in a docstring, which is fine"""
 '''
-    found = airflow_references(source)
-    assert found["connections"] == {"c_const", "c_dict", "c_hook_default", "c_default", "c_kwonly", "c_hook",
-                                    "c_get_connection", "c_keyword"}
-    assert found["variables"] == {"v_const", "v_get", "v_json"}
-    assert found["pools"] == {"p_const", "p_keyword"}
+    assert literal_uses(source, set().union(*airflow_names().values())) == [
+        (2, "aws_default"), (3, "stripe_default"), (4, "finops_destination"), (5, "finops_sql")]
+
+
+# The GCP source still builds its BigQuery client from an Airflow connection (default written in the
+# source); it is being rewritten as a plain dlt source, after which this exception goes.
+NOT_YET_PLAIN_SOURCES = {"include/sources/gcp_billing/helpers.py"}
+
+
+def test_every_connection_variable_and_pool_name_is_written_once_in_include_settings():
+    names = set().union(*airflow_names().values())
+    again = {str(path.relative_to(ROOT)): found for path in code_files()
+             if path != ROOT / "include" / "settings.py" and str(path.relative_to(ROOT)) not in NOT_YET_PLAIN_SOURCES
+             and (found := literal_uses(path.read_text(), names))}
+    assert not again, f"use the constants of include/settings.py instead of writing these names again: {again}"
 
 
 def test_airflow_settings_declares_every_connection_variable_and_pool_the_code_uses():
-    used, declared = code_references(), declared_settings()
-    # the scanner must keep seeing the ids every DAG needs, or this test would pass vacuously
-    assert {"aws_default", "google_cloud_default", "stripe_default", "clickhouse_default"} <= set(used["connections"])
-    assert {"finops_destination", "aws_costs_config", "gcp_costs_config", "stripe_revenue_config"} <= set(
-        used["variables"]
-    )
-    assert {"finops_sql", "stripe_api"} <= set(used["pools"])
+    used, declared = airflow_names(), declared_settings()
+    # the ids every DAG needs (a list that lost them would make this test pass vacuously)
+    assert {"aws_default", "google_cloud_default", "stripe_default", "clickhouse_default",
+            "clickhouse_embedded"} <= used["connections"]
+    assert {"finops_destination", "aws_costs_config", "gcp_costs_config", "stripe_revenue_config"} <= used["variables"]
+    assert {"finops_sql", "stripe_api"} <= used["pools"]
     for kind in ("connections", "variables", "pools"):
-        missing = {ident: where for ident, where in used[kind].items() if ident not in declared[kind]}
-        assert not missing, f"airflow_settings.yaml lacks {kind} the code uses (id: file): {missing}"
+        assert used[kind] == set(declared[kind]), (
+            f"airflow_settings.yaml and include/settings.py disagree on {kind}: only in the code "
+            f"{sorted(used[kind] - set(declared[kind]))}, only in the yaml {sorted(set(declared[kind]) - used[kind])}")
 
 
 def test_airflow_settings_values_are_usable_placeholders():

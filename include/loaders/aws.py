@@ -21,6 +21,8 @@ from datetime import date
 from pathlib import Path
 
 from include import settings
+from include.load_summary import LoadReport
+from include.run_intent import BACKFILL, LoadRequest
 
 log = logging.getLogger(__name__)
 
@@ -133,25 +135,34 @@ def prune_all_periods(table_dir: Path) -> dict[str, int]:
     return removed
 
 
-def load(params: dict | None = None, logical_date: date | None = None, run_type: str | None = None,
-         report=None) -> dict:
-    """Load CUR billing periods. Returns rows loaded per billing period (0 = unchanged, skipped).
+def load(request: LoadRequest, config: dict | None = None) -> LoadReport:
+    """Load the CUR billing periods `request` asks for; returns what was loaded, per billing period.
 
-    * `params.billing_periods` (YYYY-MM list): exactly those periods, reloaded even when AWS did not
-      re-deliver them; a period without a delivered manifest fails the load (a backfill run, which
-      asks for the period of its date, skips it instead and says so);
-    * a backfill run without periods: the period of its logical date, reloaded;
-    * a scheduled run: the refresh window when AWS re-delivered it, plus periods never loaded;
+    * the intent's periods (a manual run's `billing_periods`, or a backfill run's own period): exactly
+      those, reloaded even when AWS did not re-deliver them; a period without a delivered manifest
+      fails the load (a backfill run, which asks for the period of its date, skips it and says so);
+    * no periods (scheduled runs): the refresh window when AWS re-delivered it, plus periods never loaded;
     * `params.full_refresh`: reload even periods whose delivery did not change.
-    `report` (include.load_summary.LoadReport) records per period what was loaded, unchanged or skipped.
+    `config` overrides the Airflow Variable `aws_costs_config` (merged over DEFAULT_CONFIG).
     """
-    from include.pipelines import discard_pending_packages, loading_modules, pipeline_lock, run_pipeline_with_load_id
+    from include.pipelines import (
+        configure_dlt,
+        discard_pending_packages,
+        loading_modules,
+        pipeline_lock,
+        run_pipeline_with_load_id,
+    )
 
-    params = params or {}
+    report = LoadReport(DATASET, request.intent, unit=request.unit)
+    if request.nothing_to_load:
+        return report
+    params, run_type = request.params, request.intent.run_type
+    configure_dlt()
     with loading_modules():  # dlt, Airflow (Variable), the Amazon provider's hook and boto3
         from include.sources.aws_cur import aws_cur_source, list_deliveries
 
-        config = settings.variable_json(CONFIG_VARIABLE, DEFAULT_CONFIG)
+        config = {**DEFAULT_CONFIG, **config} if config is not None else settings.variable_json(
+            CONFIG_VARIABLE, DEFAULT_CONFIG)
         if not config["bucket"]:
             raise ValueError(f"Airflow Variable {CONFIG_VARIABLE!r} must name the CUR export's S3 `bucket`")
         credentials = credentials_from_connection(config["aws_conn_id"])
@@ -161,20 +172,17 @@ def load(params: dict | None = None, logical_date: date | None = None, run_type:
     by_period = {d.billing_period: d for d in deliveries}
     available = list(by_period)
     full_refresh = bool(params.get("full_refresh"))
-    window = month_window(logical_date or date.today(), int(config["refresh_months"]))
+    window = month_window(request.run_date, int(config["refresh_months"]))
     refresh_from = None
 
-    requested = validate_periods(params.get("billing_periods") or [])
-    if not requested and run_type == "backfill":
-        requested = month_window(logical_date or date.today(), 1)
+    requested = validate_periods(request.intent.periods or [])
     if requested:
         missing = [p for p in requested if p not in available]
         where = f"s3://{config['bucket']}/{config['prefix']}/{config['export_name']}/"
-        if missing and run_type != "backfill":
+        if missing and run_type != BACKFILL:
             raise ValueError(f"billing periods {missing} have no delivered manifest under {where} (found {available})")
         for period in missing:
-            if report is not None:
-                report.skipped(period, f"AWS has delivered no manifest for it under {where}")
+            report.skipped(period, f"AWS has delivered no manifest for it under {where}")
         # "to reload": even periods AWS did not re-deliver
         periods, full_refresh = [p for p in requested if p in available], True
     else:
@@ -195,9 +203,8 @@ def load(params: dict | None = None, logical_date: date | None = None, run_type:
             completed = completed_load_ids(table_dir.parent)
             on_disk = {p.name for p in table_dir.glob("*") if p.is_dir() and newest_completed_load(p, completed)}
         for index, period in enumerate(periods, 1):
-            if report is not None:
-                report.progress(period, index, len(periods), files=len(by_period[period].data_files),
-                                delivery=by_period[period].execution_id)
+            report.progress(period, index, len(periods), files=len(by_period[period].data_files),
+                            delivery=by_period[period].execution_id)
             # dlt's state says which delivery each period holds; on the filesystem it is only
             # believed when the period's data is there (a lost folder is loaded again).
             folder_lost = destination == "filesystem" and period not in on_disk
@@ -216,15 +223,14 @@ def load(params: dict | None = None, logical_date: date | None = None, run_type:
                 DATASET, source, destination=destination, partition=period if destination == "filesystem" else None
             )
             loaded[period] = counts.get(RAW_TABLE, 0)
-            if report is not None:
-                if loaded[period] or full_refresh or folder_lost:
-                    report.loaded(period, loaded[period], load_id, delivery=by_period[period].execution_id,
-                                  files=len(by_period[period].data_files), tables=counts)
-                else:
-                    report.unchanged(period, f"loaded before and older than the refresh window (from {refresh_from})"
-                                     if refresh_from and period < refresh_from
-                                     else "AWS did not re-deliver it since its last load",
-                                     delivery=by_period[period].execution_id)
+            if loaded[period] or full_refresh or folder_lost:
+                report.loaded(period, loaded[period], load_id, delivery=by_period[period].execution_id,
+                              files=len(by_period[period].data_files), tables=counts)
+            else:
+                report.unchanged(period, f"loaded before and older than the refresh window (from {refresh_from})"
+                                 if refresh_from and period < refresh_from
+                                 else "AWS did not re-deliver it since its last load",
+                                 delivery=by_period[period].execution_id)
             if loaded[period] and destination == "filesystem":
                 period_dir = table_dir / period
                 completed = completed_load_ids(table_dir.parent)
@@ -235,4 +241,4 @@ def load(params: dict | None = None, logical_date: date | None = None, run_type:
                 removed_files = prune_period(period_dir, completed)
                 log.info("billing period %s: %d rows (load %s), %d superseded files removed",
                          period, loaded[period], load_id, removed_files)
-    return loaded
+    return report

@@ -12,7 +12,8 @@ Configuration: Airflow Variable `gcp_costs_config` (JSON), e.g.
      "maximum_bytes_billed": null,       # optional per-query BigQuery guard rail
      "location": null}                   # optional BigQuery location for the jobs
 
-DAG params: `invoice_months` (list of YYYYMM: reload exactly those months) and `full_refresh`.
+DAG params: `invoice_months` (list of YYYYMM: reload exactly those months) and `full_refresh`, resolved
+into a LoadRequest (include/run_intent.py) before the load.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import os
 from typing import Any
 
 from include import settings
+from include.load_summary import LoadReport
+from include.run_intent import LoadRequest
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +52,19 @@ def _as_bool(value: Any) -> bool:
     return bool(value)
 
 
-def load(params: dict | None = None, config: dict | None = None, client: Any = None, report=None) -> dict:
-    """Run the GCP billing pipeline; return rows loaded per table.
+def load(request: LoadRequest, config: dict | None = None, client: Any = None) -> LoadReport:
+    """Load the invoice months `request` asks for (none: incremental on export_time; `full_refresh`
+    param: the whole export); returns what was loaded (rows, tables and load id).
 
-    `params`: the DAG run params (`invoice_months`, `full_refresh`). `config` overrides the Airflow
-    Variable and `client` the BigQuery client built from the connection (both for tests). `report`
-    (include.load_summary.LoadReport) records the invoice months loaded, with rows and load id.
+    `config` overrides the Airflow Variable and `client` the BigQuery client built from the connection
+    (both for tests).
     """
+    from include.pipelines import configure_dlt
+
+    report = LoadReport(DATASET, request.intent, unit=request.unit)
+    if request.nothing_to_load:
+        return report
+    configure_dlt()
     from include.sources.gcp_billing import (
         DEFAULT_LOOKBACK_DAYS,
         DEFAULT_MONTH_TAIL_DAYS,
@@ -66,11 +75,10 @@ def load(params: dict | None = None, config: dict | None = None, client: Any = N
         normalize_invoice_months,
     )
 
-    params = params or {}
     config = config or read_config()
     table = config["billing_table"]
-    months = normalize_invoice_months(params.get("invoice_months"))
-    full_refresh = _as_bool(params.get("full_refresh", False))
+    months = normalize_invoice_months(request.intent.periods or [])
+    full_refresh = _as_bool(request.params.get("full_refresh", False))
     if full_refresh and months:
         raise ValueError("use either invoice_months or full_refresh, not both")
     tail_days = int(config.get("month_tail_days", DEFAULT_MONTH_TAIL_DAYS))
@@ -92,18 +100,16 @@ def load(params: dict | None = None, config: dict | None = None, client: Any = N
     os.environ[f"{DATASET.upper()}__NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID"] = "true"
     destination = settings.destination_name()
     period = ", ".join(months) if months else ("whole export" if full_refresh else "incremental (export_time lookback)")
-    if report is not None:
-        report.progress(period, 1, 1)
+    report.progress(period, 1, 1)
     counts, load_id = _run(source, destination)
-    if report is not None:
-        report.loaded(period, counts.get(TABLE, 0), load_id, tables=counts)
+    report.loaded(period, counts.get(TABLE, 0), load_id, tables=counts)
     if months:
         start, end = month_window(months, tail_days)
         # no load id: the reload found no rows, so every earlier row of those months in the window goes
         load_id = load_id or ""
         removed = remove_superseded_month_rows(destination, months, start, end, load_id)
         log.info("invoice months %s reloaded by load %s; removed %s rows of earlier loads", months, load_id, removed)
-    return counts
+    return report
 
 
 def _run(source, destination: str) -> tuple[dict, str | None]:

@@ -10,7 +10,7 @@ Configuration: the optional Airflow Variable `stripe_revenue_config` (JSON), def
      "retry_attempts": 4,                  # source-level resumes after the SDK gave up (429/5xx/network)
      "retry_backoff_seconds": 2.0}         # first backoff of those, doubled each time (max 60s)
 
-Params (from the DAG run): start_date / end_date (backfill range on `created`; a date-only end_date
+Params (from the DAG run, in the LoadRequest of include/run_intent.py): start_date / end_date (backfill range on `created`; a date-only end_date
 "YYYY-MM-DD" is the last day reloaded, i.e. inclusive, a datetime is an exclusive bound) and
 full_refresh (drop the tables and incremental state of everything Stripe serves again, then reload
 it; the subscription-state and event history is kept).
@@ -22,6 +22,8 @@ import logging
 from typing import Any
 
 from include import settings
+from include.load_summary import LoadReport
+from include.run_intent import LoadRequest
 
 log = logging.getLogger(__name__)
 
@@ -60,20 +62,46 @@ def _truthy(value: Any) -> bool:
     return bool(value)
 
 
-def load(params: dict | None = None, config: dict | None = None, client: Any = None, report=None) -> dict:
-    """Run the `stripe_revenue` source; return rows loaded per table.
+def client_from_connection(conn_id: str, max_network_retries: int | None = None):
+    """A StripeClient from the Airflow connection `conn_id`.
 
-    `params` may hold start_date, end_date (None/"" = incremental from the last run) and full_refresh.
-    `config` overrides the Variable (tests); `client` overrides the client built from the connection.
-    Raises StripeLoadError (object type and cursor in the message) when Stripe fails after retries;
-    nothing of the failed run is loaded then, earlier data stays as it was. `report`
-    (include.load_summary.LoadReport) records the range loaded, with rows per table and load id.
+    password: the API key (a restricted key with read access to the loaded objects is enough);
+    host: optional API base URL (a local stand-in or an egress proxy), e.g. "http://127.0.0.1:12111";
+    extra: {"max_network_retries": 5} (SDK retries with exponential backoff on 409/5xx, and on 429 when
+    Stripe says a retry is safe). The key is never logged.
     """
+    from airflow.sdk.bases.hook import BaseHook
+
+    from include.sources.stripe_revenue.helpers import DEFAULT_MAX_NETWORK_RETRIES, base_url_of, make_client
+
+    conn = BaseHook.get_connection(conn_id)
+    key = conn.password
+    if not key:
+        raise ValueError(f"Airflow connection {conn_id!r} has no password; put the Stripe API key there")
+    extra = conn.extra_dejson or {}
+    if max_network_retries is None:
+        max_network_retries = int(extra.get("max_network_retries", DEFAULT_MAX_NETWORK_RETRIES))
+    base_url = base_url_of(conn.host, conn.port, conn.schema, getattr(conn, "conn_type", None))
+    return make_client(key, base_url=base_url, max_network_retries=max_network_retries)
+
+
+def load(request: LoadRequest, config: dict | None = None, client: Any = None) -> LoadReport:
+    """Run the `stripe_revenue` source for `request`; returns what was loaded (rows per table, load id).
+
+    `request.params` may hold start_date, end_date (None/"" = incremental from the last run) and
+    full_refresh. `config` overrides the Variable (tests); `client` overrides the client built from the
+    connection. Raises StripeLoadError (object type and cursor in the message) when Stripe fails after
+    retries; nothing of the failed run is loaded then, earlier data stays as it was.
+    """
+    from include.pipelines import configure_dlt
+
+    report = LoadReport(DATASET, request.intent, unit=request.unit)
+    configure_dlt()
     from include.pipelines import run_pipeline_with_load_id
     from include.sources.stripe_revenue import HISTORY_RESOURCES, stripe_revenue_source
-    from include.sources.stripe_revenue.helpers import RetryPolicy, StripeLoadError, client_from_connection
+    from include.sources.stripe_revenue.helpers import RetryPolicy, StripeLoadError
 
-    params = dict(params or {})
+    params = dict(request.params)
     config = {**DEFAULT_CONFIG, **(config if config is not None else read_config())}
     if client is None:
         client = client_from_connection(
@@ -122,15 +150,13 @@ def load(params: dict | None = None, config: dict | None = None, client: Any = N
         f"created {start_date or 'from the first object'} .. {params.get('end_date') or 'now'}"
         if start_date or end_date else "incremental on created")
     try:
-        if report is not None:
-            report.progress(span, 1, 1)
+        report.progress(span, 1, 1)
         counts: dict[str, int] = {}
         for part, run_kwargs in runs:
             part_counts, load_id = run_pipeline_with_load_id(DATASET, part, **run_kwargs)
             counts.update(part_counts)
-        if report is not None:
-            report.loaded(span, sum(counts.values()), load_id, tables=counts)
-        return counts
+        report.loaded(span, sum(counts.values()), load_id, tables=counts)
+        return report
     except Exception as exc:  # dlt wraps extraction errors in PipelineStepFailed: surface ours
         cause: BaseException | None = exc
         while cause is not None and not isinstance(cause, StripeLoadError):

@@ -128,25 +128,31 @@ def main(job: str, point: str) -> None:
     install(point)
     if job == "aws":
         from include.loaders import aws
+        from include.run_intent import request_for
 
-        result = aws.load({}, logical_date=date.fromisoformat(os.environ.get("FAULT_RUN_DATE", "2026-09-30")))
+        run_date = date.fromisoformat(os.environ.get("FAULT_RUN_DATE", "2026-09-30"))
+        result = aws.load(request_for("aws_costs", run_date=run_date)).rows_by_period()
     elif job == "gcp":
         from google.api_core.client_options import ClientOptions
         from google.auth.credentials import AnonymousCredentials
         from google.cloud import bigquery
 
         from include.loaders import gcp
+        from include.run_intent import request_for
 
         client = bigquery.Client(project=os.environ["FAULT_GCP_PROJECT"], credentials=AnonymousCredentials(),
                                  client_options=ClientOptions(api_endpoint=os.environ["FAULT_GCP_ENDPOINT"]))
-        result = gcp.load(config={"billing_table": os.environ["FAULT_GCP_TABLE"]}, client=client)
+        result = gcp.load(request_for("gcp_costs"), config={"billing_table": os.environ["FAULT_GCP_TABLE"]},
+                          client=client).tables
     elif job == "stripe":
         from include.loaders import stripe
+        from include.run_intent import request_for
         from include.sources.stripe_revenue.helpers import make_client
 
         client = make_client(os.environ["FAULT_STRIPE_KEY"], base_url=os.environ["FAULT_STRIPE_URL"],
                              max_network_retries=1)
-        result = stripe.load(config={"retry_attempts": 1, "retry_backoff_seconds": 0.01}, client=client)
+        result = stripe.load(request_for("stripe_revenue"), config={"retry_attempts": 1, "retry_backoff_seconds": 0.01},
+                             client=client).tables
     elif job.startswith("sql-"):
         from include.sql_runner import run_transformations
 

@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 
 from include.loaders import aws as aws_loader
+from include.run_intent import request_for
 from standins.sample_data.aws import Cur2Export, generate_cur2_month, write_cur2_period
 from tests.faults.conftest import assert_killed, aws_period_totals, cents, run_child
 
@@ -47,13 +48,13 @@ def assert_clean_working_folder(data_dir) -> None:
 @pytest.mark.parametrize("point", ["download", "extract", "normalize", "load", "commit", "prune"])
 def test_a_load_killed_at_any_stage_loses_and_doubles_nothing(point, s3_server, cur_export, local_data):
     deliver(s3_server, cur_export, seed=1, rows={"2026-08": 300, "2026-09": 360})
-    aws_loader.load({}, logical_date=date(2026, 9, 30))
+    aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period()
     newest = deliver(s3_server, cur_export, seed=2, rows={"2026-08": 330, "2026-09": 390})
 
     # August's re-delivery is committed, then the run dies in September's.
     assert_killed(run_child("aws", point, FAULT_PERIOD="2026-09"), point)
 
-    rerun = aws_loader.load({}, logical_date=date(2026, 9, 30))
+    rerun = aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period()
     assert aws_period_totals(local_data) == newest
     # September is loaded again, unless the killed run had completed its load (then dlt's state,
     # restored from the destination, says so and it is rightly skipped)
@@ -65,14 +66,14 @@ def test_a_load_killed_at_any_stage_loses_and_doubles_nothing(point, s3_server, 
     assert_clean_working_folder(local_data)
 
     # Later runs: unchanged periods are skipped, and a re-delivery of August changes August only.
-    assert aws_loader.load({}, logical_date=date(2026, 9, 30)) == {"2026-08": 0, "2026-09": 0}
+    assert aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period() == {"2026-08": 0, "2026-09": 0}
     newest.update(deliver(s3_server, cur_export, seed=3, rows={"2026-08": 270}))
-    assert aws_loader.load({}, logical_date=date(2026, 9, 30)) == {"2026-08": 270, "2026-09": 0}
+    assert aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period() == {"2026-08": 270, "2026-09": 0}
     assert aws_period_totals(local_data) == newest
 
 
 def test_a_killed_first_load_of_a_period_is_loaded_by_the_rerun(s3_server, cur_export, local_data):
     newest = deliver(s3_server, cur_export, seed=4, rows={"2026-08": 300, "2026-09": 300})
     assert_killed(run_child("aws", "normalize", FAULT_PERIOD="2026-08"), "normalize")
-    assert aws_loader.load({}, logical_date=date(2026, 9, 30)) == {"2026-08": 300, "2026-09": 300}
+    assert aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period() == {"2026-08": 300, "2026-09": 300}
     assert aws_period_totals(local_data) == newest

@@ -17,6 +17,7 @@ KILL_POINTS = ["normalize", "load"]
 @pytest.mark.parametrize("point", KILL_POINTS)
 def test_gcp_load_killed_then_rerun(point, bigquery_emulator, bigquery_client, billing_dataset, local_data):
     from include.loaders import gcp as gcp_loader
+    from include.run_intent import request_for
     from standins.sample_data.gcp import STANDARD_TABLE, generate_billing_rows, seed_bigquery
     from tests.sources.test_gcp_billing import dedup_totals, expected_totals, ts
 
@@ -25,12 +26,12 @@ def test_gcp_load_killed_then_rerun(point, bigquery_emulator, bigquery_client, b
     first = [r for r in rows if ts(r["export_time"]) < cutoff - timedelta(days=6)]
     later = [r for r in rows if r not in first]
     table_id = seed_bigquery(bigquery_client, billing_dataset, STANDARD_TABLE, first)
-    gcp_loader.load(config={"billing_table": table_id}, client=bigquery_client)
+    gcp_loader.load(request_for("gcp_costs"), config={"billing_table": table_id}, client=bigquery_client)
     seed_bigquery(bigquery_client, billing_dataset, STANDARD_TABLE, later)
 
     assert_killed(run_child("gcp", point, FAULT_GCP_PROJECT=bigquery_emulator.project,
                             FAULT_GCP_ENDPOINT=bigquery_emulator.endpoint, FAULT_GCP_TABLE=table_id), point)
-    gcp_loader.load(config={"billing_table": table_id}, client=bigquery_client)
+    gcp_loader.load(request_for("gcp_costs"), config={"billing_table": table_id}, client=bigquery_client)
     assert dedup_totals() == expected_totals(rows)
     assert not any((local_data / "dlt_pipelines" / "gcp_costs" / "load" / "loaded").iterdir())
 
@@ -45,6 +46,7 @@ def _balance_sums(objects):
 @pytest.mark.parametrize("point", KILL_POINTS)
 def test_stripe_load_killed_then_rerun(point, stripe_api, local_data):
     from include.loaders import stripe as stripe_loader
+    from include.run_intent import request_for
     from include.sources.stripe_revenue.helpers import make_client
     from standins.sample_data.stripe import generate_stripe_data
     from tests.fixtures.stripe import TEST_API_KEY
@@ -54,7 +56,8 @@ def test_stripe_load_killed_then_rerun(point, stripe_api, local_data):
     assert_killed(run_child("stripe", point, FAULT_STRIPE_URL=stripe_api.url, FAULT_STRIPE_KEY=TEST_API_KEY), point)
 
     config = {"retry_attempts": 1, "retry_backoff_seconds": 0.01}
-    stripe_loader.load(config=config, client=make_client(TEST_API_KEY, base_url=stripe_api.url, max_network_retries=1))
+    stripe_loader.load(request_for("stripe_revenue"), config=config,
+                       client=make_client(TEST_API_KEY, base_url=stripe_api.url, max_network_retries=1))
     files = sorted((local_data / "raw" / "stripe_revenue" / "balance_transactions").rglob("*.parquet"))
     rows = {r["id"]: r for f in files for r in pq.read_table(f).to_pylist()}  # the SQL keeps one row per id
     assert _balance_sums(rows.values()) == _balance_sums(data["balance_transactions"])

@@ -12,6 +12,7 @@ import pytest
 from include import sql_runner
 from include.loaders import aws as aws_loader
 from include.pipelines import LoadError, root_cause, run_pipeline
+from include.run_intent import request_for
 from include.sources.aws_cur import CurInputError, aws_cur_source
 from include.sources.aws_cur.helpers import map_to_json
 from standins.sample_data.aws import Cur2Export, generate_cur2_month, write_cur2_period
@@ -102,7 +103,7 @@ def test_redeliveries_replace_the_period_and_totals_equal_the_newest(s3_server, 
     for seed, rows in ((1, 2_000), (2, 2_400), (3, 1_800)):  # estimated, then finalized, then late credits
         september = generate_cur2_month("2026-09", rows, seed=seed)
         write_cur2_period(client, aws_airflow, "2026-09", september, rows_per_file=700)
-        loaded = aws_loader.load({}, logical_date=date(2026, 9, 30))
+        loaded = aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period()
         assert loaded["2026-09"] == rows
         assert sql_totals() == {"2026-08": expected(august), "2026-09": expected(september)}
 
@@ -120,23 +121,23 @@ def test_only_changed_periods_are_reloaded(s3_server, aws_airflow):
     months = {p: generate_cur2_month(p, 800) for p in ("2026-07", "2026-08", "2026-09")}
     for period, table in months.items():
         write_cur2_period(client, aws_airflow, period, table)
-    assert aws_loader.load({}, logical_date=date(2026, 9, 15)) == {"2026-07": 800, "2026-08": 800, "2026-09": 800}
-    assert aws_loader.load({}, logical_date=date(2026, 9, 16)) == {"2026-07": 0, "2026-08": 0, "2026-09": 0}
+    assert aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 15))).rows_by_period() == {"2026-07": 800, "2026-08": 800, "2026-09": 800}
+    assert aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 16))).rows_by_period() == {"2026-07": 0, "2026-08": 0, "2026-09": 0}
 
     months["2026-09"] = generate_cur2_month("2026-09", 900, seed=9)
     write_cur2_period(client, aws_airflow, "2026-09", months["2026-09"])
     # July is re-delivered too, but is outside the two-month refresh window: left alone.
     write_cur2_period(client, aws_airflow, "2026-07", generate_cur2_month("2026-07", 50, seed=9))
-    assert aws_loader.load({}, logical_date=date(2026, 9, 17)) == {"2026-07": 0, "2026-08": 0, "2026-09": 900}
+    assert aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 17))).rows_by_period() == {"2026-07": 0, "2026-08": 0, "2026-09": 900}
     assert sql_totals() == {p: expected(t) for p, t in months.items()}
 
 
 def test_new_tag_key_in_a_later_month_loads_without_ddl(s3_server, aws_airflow):
     client = s3_server.client()
     write_cur2_period(client, aws_airflow, "2026-08", generate_cur2_month("2026-08", 500))
-    aws_loader.load({}, logical_date=date(2026, 8, 31))
+    aws_loader.load(request_for("aws_costs", run_date=date(2026, 8, 31))).rows_by_period()
     write_cur2_period(client, aws_airflow, "2026-09", generate_cur2_month("2026-09", 500, tag_keys_extra=("cost_center",)))
-    aws_loader.load({}, logical_date=date(2026, 9, 30))
+    aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period()
     sql_runner.run_transformations("aws")
     _, rows = sql_runner.query(
         "SELECT billing_period, countIf(JSONHas(resource_tags, 'user:cost_center')) FROM finops.aws_cur_line_items "
@@ -149,14 +150,14 @@ def test_corrupt_file_fails_naming_it_and_keeps_the_previous_data(s3_server, aws
     client = s3_server.client()
     good = generate_cur2_month("2026-09", 1_000)
     write_cur2_period(client, aws_airflow, "2026-09", good)
-    aws_loader.load({}, logical_date=date(2026, 9, 30))
+    aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period()
     before = sql_totals()
 
     keys = write_cur2_period(client, aws_airflow, "2026-09", generate_cur2_month("2026-09", 1_000, seed=5),
                              rows_per_file=400)
     client.put_object(Bucket=aws_airflow.bucket, Key=keys[1], Body=b"PAR1 truncated")
     with pytest.raises(LoadError, match=f"CurInputError: cannot read CUR data file s3://{aws_airflow.bucket}/{keys[1]}") as failure:
-        aws_loader.load({}, logical_date=date(2026, 9, 30))
+        aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period()
     assert isinstance(root_cause(failure.value.__cause__), CurInputError)
     assert sql_totals() == before == {"2026-09": expected(good)}
 
@@ -166,25 +167,25 @@ def test_manifest_naming_a_missing_file_fails_naming_it(s3_server, aws_airflow):
     keys = write_cur2_period(client, aws_airflow, "2026-09", generate_cur2_month("2026-09", 600), rows_per_file=300)
     client.delete_object(Bucket=aws_airflow.bucket, Key=keys[0])
     with pytest.raises(LoadError, match=f"s3://{aws_airflow.bucket}/{keys[0]} listed in the manifest does not exist"):
-        aws_loader.load({}, logical_date=date(2026, 9, 30))
+        aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period()
 
 
 def test_params_and_backfill_choose_the_periods(s3_server, aws_airflow):
     client = s3_server.client()
     for period in ("2026-06", "2026-07", "2026-08", "2026-09"):
         write_cur2_period(client, aws_airflow, period, generate_cur2_month(period, 300))
-    assert aws_loader.load({"billing_periods": ["2026-07"]}) == {"2026-07": 300}
+    assert aws_loader.load(request_for("aws_costs", {"billing_periods": ["2026-07"]})).rows_by_period() == {"2026-07": 300}
     # "to reload": asked again, the period is reloaded though AWS did not re-deliver it
-    assert aws_loader.load({"billing_periods": ["2026-07"]}) == {"2026-07": 300}
-    assert aws_loader.load({"billing_periods": ["2026-07"], "full_refresh": True}) == {"2026-07": 300}
+    assert aws_loader.load(request_for("aws_costs", {"billing_periods": ["2026-07"]})).rows_by_period() == {"2026-07": 300}
+    assert aws_loader.load(request_for("aws_costs", {"billing_periods": ["2026-07"], "full_refresh": True})).rows_by_period() == {"2026-07": 300}
     # A backfill run reloads the period of its logical date (include/run_intent.py picks which run);
     # a period AWS never delivered is skipped there, not failed.
-    assert aws_loader.load({}, logical_date=date(2026, 8, 10), run_type="backfill") == {"2026-08": 300}
-    assert aws_loader.load({}, logical_date=date(2026, 1, 10), run_type="backfill") == {}
+    assert aws_loader.load(request_for("aws_costs", run_date=date(2026, 8, 10), run_type="backfill")).rows_by_period() == {"2026-08": 300}
+    assert aws_loader.load(request_for("aws_costs", run_date=date(2026, 1, 10), run_type="backfill")).rows_by_period() == {}
     with pytest.raises(ValueError, match="2026-01"):
-        aws_loader.load({"billing_periods": ["2026-01"]})
+        aws_loader.load(request_for("aws_costs", {"billing_periods": ["2026-01"]})).rows_by_period()
     with pytest.raises(ValueError, match="YYYY-MM"):
-        aws_loader.load({"billing_periods": ["2026/07"]})
+        aws_loader.load(request_for("aws_costs", {"billing_periods": ["2026/07"]})).rows_by_period()
     assert set(sql_totals()) == {"2026-07", "2026-08"}
 
 
@@ -200,12 +201,12 @@ def test_legacy_csv_cur_loads_into_the_same_raw_table_with_cur2_names(s3_server,
     write_legacy_period(client, aws_airflow.bucket, "legacy", "finops-cur", "2026-08", august, rows_per_file=300)
     september = generate_cur2_month("2026-09", 900, tag_keys_extra=("cost_center",))
     write_legacy_period(client, aws_airflow.bucket, "legacy", "finops-cur", "2026-09", september)
-    assert aws_loader.load({}, logical_date=date(2026, 9, 30)) == {"2026-08": 700, "2026-09": 900}
+    assert aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period() == {"2026-08": 700, "2026-09": 900}
 
     # A new assembly of September (the report was updated) replaces it.
     september = generate_cur2_month("2026-09", 950, seed=3, tag_keys_extra=("cost_center",))
     write_legacy_period(client, aws_airflow.bucket, "legacy", "finops-cur", "2026-09", september)
-    assert aws_loader.load({}, logical_date=date(2026, 9, 30)) == {"2026-08": 0, "2026-09": 950}
+    assert aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period() == {"2026-08": 0, "2026-09": 950}
     assert sql_totals() == {"2026-08": expected(august), "2026-09": expected(september)}
 
     _, rows = sql_runner.query(
@@ -235,7 +236,7 @@ def test_a_column_with_the_wrong_type_fails_naming_file_and_column(s3_server, aw
     client = s3_server.client()
     good = generate_cur2_month("2026-09", 500)
     write_cur2_period(client, aws_airflow, "2026-09", good)
-    aws_loader.load({}, logical_date=date(2026, 9, 30))
+    aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period()
     before = sql_totals()
 
     bad = generate_cur2_month("2026-09", 500, seed=4)
@@ -244,7 +245,7 @@ def test_a_column_with_the_wrong_type_fails_naming_file_and_column(s3_server, aw
     keys = write_cur2_period(client, aws_airflow, "2026-09", bad)
     with pytest.raises(LoadError, match=f"s3://{aws_airflow.bucket}/{keys[0]}: column line_item_unblended_cost has "
                                         "type string, expected a number"):
-        aws_loader.load({}, logical_date=date(2026, 9, 30))
+        aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period()
     assert sql_totals() == before
 
     # Decimal or integer money is fine: read as float64 like every other delivery.
@@ -253,7 +254,7 @@ def test_a_column_with_the_wrong_type_fails_naming_file_and_column(s3_server, aw
     decimal = decimal.set_column(decimal.schema.get_field_index("line_item_unblended_cost"),
                                  "line_item_unblended_cost", as_decimal)
     write_cur2_period(client, aws_airflow, "2026-09", decimal)
-    assert aws_loader.load({}, logical_date=date(2026, 9, 30)) == {"2026-09": 500}
+    assert aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period() == {"2026-09": 500}
     assert sql_totals()["2026-09"][1] == cents(pc.cast(as_decimal, pa.float64()).to_pylist())
 
 
@@ -269,11 +270,11 @@ def test_a_new_column_in_a_later_legacy_month_loads_without_breaking_earlier_mon
     client = s3_server.client()
     august = generate_cur2_month("2026-08", 400)
     write_legacy_period(client, aws_airflow.bucket, "legacy", "cur", "2026-08", august)
-    aws_loader.load({}, logical_date=date(2026, 8, 31))
+    aws_loader.load(request_for("aws_costs", run_date=date(2026, 8, 31))).rows_by_period()
     september = generate_cur2_month("2026-09", 400)
     september = september.append_column("product_instance_family", pa.array(["general purpose"] * 400))
     write_legacy_period(client, aws_airflow.bucket, "legacy", "cur", "2026-09", september)
-    aws_loader.load({}, logical_date=date(2026, 9, 30))
+    aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period()
     assert sql_totals() == {"2026-08": expected(august), "2026-09": expected(september)}
     _, rows = sql_runner.query("SELECT billing_period, countIf(product_instance_family = 'general purpose') "
                                "FROM finops.aws_cur_line_items GROUP BY 1 ORDER BY 1")
@@ -324,14 +325,14 @@ def test_a_bad_delivery_is_rejected_naming_object_column_and_row_and_the_period_
     client = s3_server.client()
     good = generate_cur2_month("2026-09", 400)
     write_cur2_period(client, aws_airflow, "2026-09", good)
-    aws_loader.load({}, logical_date=date(2026, 9, 30))
+    aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period()
     before = _raw_totals(local_data)
     assert before == {"2026-09": expected(good)}
 
     mutate, message = BAD_DELIVERIES[case]
     keys = write_cur2_period(client, aws_airflow, "2026-09", mutate(generate_cur2_month("2026-09", 400, seed=8)))
     with pytest.raises(LoadError, match=message.format(key=f"s3://{aws_airflow.bucket}/{keys[0]}")):
-        aws_loader.load({}, logical_date=date(2026, 9, 30))
+        aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period()
     assert _raw_totals(local_data) == before
 
 
@@ -339,7 +340,7 @@ def test_a_manifest_listing_a_file_twice_is_rejected(s3_server, aws_airflow, loc
     client = s3_server.client()
     good = generate_cur2_month("2026-09", 600)
     write_cur2_period(client, aws_airflow, "2026-09", good, rows_per_file=300)
-    aws_loader.load({}, logical_date=date(2026, 9, 30))
+    aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period()
 
     keys = write_cur2_period(client, aws_airflow, "2026-09", generate_cur2_month("2026-09", 600, seed=3),
                              rows_per_file=300)
@@ -349,7 +350,7 @@ def test_a_manifest_listing_a_file_twice_is_rejected(s3_server, aws_airflow, loc
     client.put_object(Bucket=aws_airflow.bucket, Key=manifest_key, Body=json.dumps(manifest).encode())
     with pytest.raises(LoadError, match=f"manifest s3://{aws_airflow.bucket}/{manifest_key} lists data file "
                                         f"s3://{aws_airflow.bucket}/{keys[0]} more than once"):
-        aws_loader.load({}, logical_date=date(2026, 9, 30))
+        aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period()
     assert _raw_totals(local_data) == {"2026-09": expected(good)}
 
 
@@ -361,5 +362,5 @@ def test_rows_at_the_period_bounds_and_earlier_refunds_are_accepted(s3_server, a
     table = _with_value(table, "line_item_line_item_type", 1, "Refund")
     table = _with_value(table, "line_item_usage_start_date", 1, datetime(2026, 6, 15, tzinfo=UTC))
     write_cur2_period(s3_server.client(), aws_airflow, "2026-09", table)
-    assert aws_loader.load({}, logical_date=date(2026, 9, 30)) == {"2026-09": 300}
+    assert aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period() == {"2026-09": 300}
     assert _raw_totals(local_data) == {"2026-09": expected(table)}

@@ -16,6 +16,7 @@ from google.api_core import exceptions as gexc
 from include import sql_runner
 from include.loaders import gcp as gcp_loader
 from include.pipelines import LoadError, run_pipeline
+from include.run_intent import request_for
 from include.sources.gcp_billing import BillingExportError, gcp_billing_source, month_window
 from include.sources.gcp_billing.schema import arrow_schema
 from standins.sample_data.gcp import (
@@ -131,7 +132,7 @@ def ts(value: str) -> datetime:
 
 
 def load(client, table_id, **params):
-    return gcp_loader.load(params=params, config={"billing_table": table_id}, client=client)
+    return gcp_loader.load(request_for("gcp_costs", params), config={"billing_table": table_id}, client=client).tables
 
 
 def dedup_totals() -> tuple[int, Decimal, Decimal, Decimal]:
@@ -263,7 +264,8 @@ def test_standard_or_detailed_never_both(bigquery_client, billing_dataset, local
 
     # an explicit export_type contradicting the table's schema is refused
     with pytest.raises(BillingExportError, match=rf"{STANDARD_TABLE}.*missing resource"):
-        gcp_loader.load(config={"billing_table": std_id, "export_type": "detailed"}, client=bigquery_client)
+        gcp_loader.load(request_for("gcp_costs"), config={"billing_table": std_id, "export_type": "detailed"},
+                        client=bigquery_client)
 
 
 def test_invoice_month_reload_replaces_exactly_that_month(bigquery_client, billing_dataset, local_data):
@@ -501,7 +503,7 @@ def test_load_task_reads_variable_and_connection(
     monkeypatch.setenv(
         "AIRFLOW_VAR_GCP_COSTS_CONFIG", json.dumps({"billing_table": table_id, "gcp_conn_id": "bq_emulator"})
     )
-    assert gcp_loader.load({"invoice_months": [], "full_refresh": False}) == {"billing_export": len(rows)}
+    assert gcp_loader.load(request_for("gcp_costs", {"invoice_months": [], "full_refresh": False})).tables == {"billing_export": len(rows)}
     assert dedup_totals() == expected_totals(rows)
 
 
@@ -540,7 +542,8 @@ def test_permission_error_while_querying_keeps_data(bigquery_client, billing_dat
 def test_start_month_bounds_the_first_load(bigquery_client, billing_dataset, local_data):
     rows = generate_billing_rows(["2026-08", "2026-09", "2026-10"], rows_per_month=40, seed=14)
     table_id = seed_bigquery(bigquery_client, billing_dataset, STANDARD_TABLE, rows)
-    gcp_loader.load(config={"billing_table": table_id, "start_month": "202610"}, client=bigquery_client)
+    gcp_loader.load(request_for("gcp_costs"), config={"billing_table": table_id, "start_month": "202610"},
+                    client=bigquery_client)
     floor = datetime(2026, 9, 30, tzinfo=UTC)
     expected = [r for r in rows if ts(r["export_time"]) >= floor]
     assert 0 < len(expected) < len(rows)

@@ -4,9 +4,8 @@ skipped and why; progress is logged per period with its files."""
 import logging
 from datetime import date
 
-from include.load_summary import LoadReport
 from include.loaders import aws as aws_loader
-from include.run_intent import RunIntent
+from include.run_intent import LoadRequest, RunIntent, request_for
 from standins.sample_data.aws import generate_cur2_month, write_cur2_period
 from tests.sources.test_aws_cur import aws_airflow  # noqa: F401 - fixture
 
@@ -24,7 +23,7 @@ def test_aws_load_summary_says_what_happened_to_each_period(s3_server, aws_airfl
     client = s3_server.client()
     write_cur2_period(client, aws_airflow, "2026-08", generate_cur2_month("2026-08", 400), rows_per_file=150)
     write_cur2_period(client, aws_airflow, "2026-09", generate_cur2_month("2026-09", 500))
-    aws_loader.load({}, logical_date=date(2026, 9, 15))
+    aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 15))).rows_by_period()
 
     lines = Lines()  # Airflow's logging config bypasses caplog
     loggers = [logging.getLogger(name) for name in ("include.load_summary", "include.sources.aws_cur")]
@@ -34,9 +33,7 @@ def test_aws_load_summary_says_what_happened_to_each_period(s3_server, aws_airfl
     write_cur2_period(client, aws_airflow, "2026-09", generate_cur2_month("2026-09", 600, seed=3))
     intent = RunIntent("scheduled", None, False, "scheduled run: re-check the refresh window",
                        skipped={"2026-07": "not in this run's window"})
-    report = LoadReport("aws_costs", intent)
-    aws_loader.load({}, logical_date=date(2026, 9, 16), report=report)
-    summary = report.finish()
+    summary = aws_loader.load(LoadRequest("aws_costs", intent, date(2026, 9, 16))).finish()
 
     august, september = summary["periods"]["2026-08"], summary["periods"]["2026-09"]
     assert august == {"status": "unchanged", "rows": 0, "reason": "AWS did not re-deliver it since its last load",
@@ -57,7 +54,7 @@ def test_aws_load_summary_says_what_happened_to_each_period(s3_server, aws_airfl
 
 def test_a_backfill_period_aws_never_delivered_is_skipped_with_the_reason(s3_server, aws_airflow):  # noqa: F811
     write_cur2_period(s3_server.client(), aws_airflow, "2026-09", generate_cur2_month("2026-09", 100))
-    report = LoadReport("aws_costs")
-    assert aws_loader.load({}, logical_date=date(2026, 3, 5), run_type="backfill", report=report) == {}
+    report = aws_loader.load(request_for("aws_costs", run_date=date(2026, 3, 5), run_type="backfill"))
+    assert report.rows_by_period() == {}
     entry = report.summary()["periods"]["2026-03"]
     assert entry["status"] == "skipped" and "no manifest" in entry["reason"]

@@ -505,6 +505,7 @@ def test_backfill_range_reloads_without_duplicates_after_dedup(stripe_api, strip
 def test_loader_full_refresh_failure_message_and_intact_data(stripe_api, filesystem_env, monkeypatch):
     """Through the DAG's entry point: Airflow connection, params, a failure after retries, full_refresh."""
     from include.loaders import stripe as loader
+    from include.run_intent import request_for
     from include.sources.stripe_revenue import StripeLoadError
 
     monkeypatch.setenv(
@@ -521,7 +522,7 @@ def test_loader_full_refresh_failure_message_and_intact_data(stripe_api, filesys
     monkeypatch.setenv("AIRFLOW_VAR_STRIPE_REVENUE_CONFIG", json.dumps({"stripe_conn_id": "stripe_test"}))
     data = generate_stripe_data(MONTHS, seed=17, customers=150)
     stripe_api.add_all(data)
-    first = loader.load({"start_date": None, "end_date": None, "full_refresh": False})
+    first = loader.load(request_for("stripe_revenue", {"start_date": None, "end_date": None, "full_refresh": False})).tables
     assert first["charges"] == len(data["charges"])
     table_dir = filesystem_env / "raw" / "stripe_revenue"
     snapshot = {p: p.read_bytes() for p in table_dir.rglob("*.parquet")}
@@ -536,7 +537,7 @@ def test_loader_full_refresh_failure_message_and_intact_data(stripe_api, filesys
         json.dumps({"stripe_conn_id": "stripe_test", "retry_attempts": 1, "retry_backoff_seconds": 0.01}),
     )
     with pytest.raises(StripeLoadError) as info:
-        loader.load({})
+        loader.load(request_for("stripe_revenue", {}))
     message = str(info.value)
     assert "charges" in message and "starting_after='ch_" in message and "HTTP 500" in message
     assert info.value.object_type == "charges" and info.value.cursor.startswith("ch_")
@@ -544,12 +545,12 @@ def test_loader_full_refresh_failure_message_and_intact_data(stripe_api, filesys
 
     # after the fault: the next run loads exactly the new charges (state was not moved)
     stripe_api.clear_faults()
-    second = loader.load({})
+    second = loader.load(request_for("stripe_revenue", {})).tables
     assert second["charges"] == len(extra)
 
     # a manual backfill with DAG-style dates: end_date is the last day reloaded
     stripe_api.clear_requests()
-    loader.load({"start_date": "2026-07-01", "end_date": "2026-07-31", "full_refresh": False})
+    loader.load(request_for("stripe_revenue", {"start_date": "2026-07-01", "end_date": "2026-07-31", "full_refresh": False}))
     params = stripe_api.requests_to("/v1/charges")[0]["params"]
     assert params["created[gte]"] == str(int(datetime(2026, 7, 1, tzinfo=UTC).timestamp()))
     assert params["created[lt]"] == str(int(datetime(2026, 8, 1, tzinfo=UTC).timestamp()))
@@ -558,7 +559,7 @@ def test_loader_full_refresh_failure_message_and_intact_data(stripe_api, filesys
     # again (subscription states seen by earlier loads) is kept and added to
     subscriptions_before = _read(filesystem_env, "subscriptions")
     stripe_api.clear_requests()
-    third = loader.load({"full_refresh": True})
+    third = loader.load(request_for("stripe_revenue", {"full_refresh": True})).tables
     subscriptions_after = _read(filesystem_env, "subscriptions")
     assert subscriptions_before
     seen = {(r["id"], r["_loaded_at"]) for r in subscriptions_after}

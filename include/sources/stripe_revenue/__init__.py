@@ -51,7 +51,6 @@ from include.sources.stripe_revenue.helpers import (
     RetryPolicy,
     StripeLoadError,
     batched_tables,
-    client_from_connection,
     currency_exponent,
     flatten,
     iter_stripe_list,
@@ -62,7 +61,6 @@ from include.sources.stripe_revenue.helpers import (
 
 __all__ = [
     "stripe_revenue_source",
-    "client_from_connection",
     "PINNED_API_VERSION",
     "StripeLoadError",
     "RetryPolicy",
@@ -124,7 +122,7 @@ def stripe_revenue_source(
 ) -> Iterable[Any]:
     """Stripe objects for the revenue metrics.
 
-    client: a `stripe.StripeClient` (see `client_from_connection`); its key may be a restricted key
+    client: a `stripe.StripeClient` (the loader builds it from an Airflow connection: include/loaders/stripe.py); its key may be a restricted key
         with read access to the loaded objects.
     start_date / end_date: optional backfill range on `created` (epoch seconds, ISO strings, dates or
         datetimes; end exclusive) for the incremental resources; mutable ones always load current state.

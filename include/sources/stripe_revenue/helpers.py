@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 # period is on its items, an invoice's subscription is under parent.subscription_details.
 PINNED_API_VERSION = "2026-10-28.endive"
 
-DEFAULT_CONN_ID = "stripe_default"
 DEFAULT_MAX_NETWORK_RETRIES = 5
 PAGE_SIZE = 100  # the API maximum
 BATCH_ROWS = 2000  # rows per Arrow table yielded to dlt
@@ -57,30 +56,7 @@ CURRENCY_EXPONENTS_NOTE = {**{c: 0 for c in ZERO_DECIMAL_CURRENCIES}, **{c: 3 fo
 
 
 # --------------------------------------------------------------------------------------- client
-def client_from_connection(
-    conn_id: str = DEFAULT_CONN_ID, max_network_retries: int | None = None
-) -> stripe.StripeClient:
-    """A StripeClient from the Airflow connection `conn_id`.
-
-    password: the API key (a restricted key with read access to the loaded objects is enough);
-    host: optional API base URL (a local stand-in or an egress proxy), e.g. "http://127.0.0.1:12111";
-    extra: {"max_network_retries": 5} (SDK retries with exponential backoff on 409/5xx, and on 429 when
-    Stripe says a retry is safe). The key is never logged.
-    """
-    from airflow.sdk.bases.hook import BaseHook
-
-    conn = BaseHook.get_connection(conn_id)
-    key = conn.password
-    if not key:
-        raise ValueError(f"Airflow connection {conn_id!r} has no password; put the Stripe API key there")
-    extra = conn.extra_dejson or {}
-    if max_network_retries is None:
-        max_network_retries = int(extra.get("max_network_retries", DEFAULT_MAX_NETWORK_RETRIES))
-    base_url = _base_url(conn.host, conn.port, conn.schema, getattr(conn, "conn_type", None))
-    return make_client(key, base_url=base_url, max_network_retries=max_network_retries)
-
-
-def _base_url(host: str | None, port: int | None, schema: str | None, conn_type: str | None) -> str | None:
+def base_url_of(host: str | None, port: int | None, schema: str | None, conn_type: str | None) -> str | None:
     if not host:
         return None
     host = host.rstrip("/")
