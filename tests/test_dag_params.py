@@ -6,7 +6,16 @@ from types import SimpleNamespace
 import pendulum
 import pytest
 
-from include.run_intent import aws_intent, backfill_owner, gcp_intent, run_date, run_type, stripe_intent
+from include.run_intent import (
+    aws_intent,
+    backfill_owner,
+    from_context,
+    gcp_intent,
+    request_for,
+    run_date,
+    run_type,
+    stripe_intent,
+)
 
 
 class SdkRunType(str, Enum):  # noqa: UP042 - like the task SDK's generated enum: str() is "SdkRunType.BACKFILL"
@@ -123,3 +132,28 @@ def test_stripe_explicit_params_win_and_other_runs_are_incremental():
     assert params == {"start_date": "2026-01-01"}
     intent, params = stripe_intent(context(SdkRunType.SCHEDULED), {})
     assert params == {} and intent.periods is None
+
+
+def test_the_load_request_is_resolved_once_from_the_context():
+    ctx = {**context(SdkRunType.BACKFILL, "2026-08-02", "2026-08-03"), "params": {"billing_periods": [],
+                                                                                 "full_refresh": False}}
+    later = from_context(ctx, "aws_costs", previous=lambda _c: iter([dag_run(SdkRunType.BACKFILL, "2026-08-01")]))
+    assert later.nothing_to_load and later.unit == "billing period" and str(later.run_date) == "2026-08-02"
+    first = from_context(ctx, "aws_costs", previous=no_previous)
+    assert first.intent.periods == ["2026-08"] and not first.nothing_to_load
+    stripe = from_context({**ctx, "params": {"full_refresh": False}}, "stripe_revenue", previous=no_previous)
+    assert (stripe.params["start_date"], stripe.params["end_date"]) == ("2026-08-02", "2026-08-02")
+    with pytest.raises(ValueError, match="no load request for dataset 'azure_costs'"):
+        from_context(ctx, "azure_costs")
+
+
+@pytest.mark.parametrize("dataset,params,run_type,periods,force", [
+    ("aws_costs", {}, "scheduled", None, False),
+    ("aws_costs", {"billing_periods": ["2026-07"]}, "manual", ["2026-07"], True),
+    ("aws_costs", {}, "backfill", ["2026-08"], True),
+    ("gcp_costs", {"invoice_months": ["202607"]}, "manual", ["202607"], True),
+    ("stripe_revenue", {"full_refresh": True}, "manual", None, True),
+], ids=["aws-scheduled", "aws-manual-periods", "aws-backfill-owner", "gcp-manual-months", "stripe-full-refresh"])
+def test_a_request_outside_airflow_resolves_like_a_dag_run(dataset, params, run_type, periods, force):
+    request = request_for(dataset, params, run_date=pendulum.date(2026, 8, 10), run_type=run_type)
+    assert (request.intent.run_type, request.intent.periods, request.intent.force_reload) == (run_type, periods, force)
