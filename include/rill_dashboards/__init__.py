@@ -100,7 +100,7 @@ def generate(client, out_dir: Path = GENERATED_DIR, rules: ChartRules | None = N
 def run(destination: str | None = None, out_dir: Path | None = None, config: dict | None = None,
         sql_config: dict | None = None) -> dict:
     """The command and the DAG task: generate on the active destination with the Variables' settings."""
-    from include.sql_runner import clickhouse_client
+    from include.clickhouse import clickhouse_client
 
     cfg = dashboards_config(config)
     rules = ChartRules.from_config(cfg.get("chart_rules"))
