@@ -1,4 +1,5 @@
-"""What a DAG run asks its load task to do: which billing periods it reloads, and why.
+"""What a DAG run asks its load task to do: which billing periods it reloads, and why. Resolved once
+per load task (`from_context`) into a LoadRequest, the one argument every loader takes.
 
 * **scheduled** (and asset-triggered) runs: the loader's incremental rule (re-check the refresh
   window, load what the provider re-delivered); no period is forced.
