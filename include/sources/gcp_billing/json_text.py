@@ -82,8 +82,8 @@ def float_repr(values: pa.Array) -> pa.Array:
 
     Arrow and Python both write the shortest digits that read back to the same double; they differ
     in notation: Python switches to an exponent below 1e-4 and from 1e16 (`1e-05`, `1e+16`) and
-    writes `1.0`; Arrow picks by length (`0.00001`, `1e+15`) and writes `1`, `1e-5`. Where both use
-    plain notation or both an exponent the text is rewritten; the rest are written by Python.
+    writes `1.0`; Arrow has other thresholds (`0.00001`, `1e+15`) and writes `1`, `1e-5`. Where both
+    use plain notation or both an exponent the text is rewritten; the rest are written by Python.
     """
     values = pc.cast(values, pa.float64())
     text = pc.cast(values, pa.string())
@@ -92,10 +92,9 @@ def float_repr(values: pa.Array) -> pa.Array:
     python_exponent = pc.and_(finite, pc.or_(pc.greater_equal(magnitude, 1e16),
                                              pc.and_(pc.less(magnitude, 1e-4), pc.not_equal(magnitude, 0.0))))
     arrow_exponent = pc.match_substring(text, "e")
-    plain = pc.and_(finite, pc.invert(arrow_exponent))
-    needs_point = pc.and_(plain, pc.invert(pc.match_substring(text, ".")))
-    text = pc.if_else(pc.fill_null(needs_point, False), _concat(text, ".0"), text)
-    text = pc.replace_substring_regex(text, r"e([+-])(\d)$", r"e\10\2")  # two exponent digits at least
+    text = pc.replace_substring_regex(text, r"^(-?\d+)$", r"\1.0")  # plain integral: Python adds ".0"
+    if pc.any(arrow_exponent).as_py():
+        text = pc.replace_substring_regex(text, r"e([+-])(\d)$", r"e\10\2")  # two exponent digits at least
     differs = pc.fill_null(pc.and_(finite, pc.not_equal(python_exponent, arrow_exponent)), False)
     return _patch(text, differs.to_numpy(zero_copy_only=False), values, repr)
 
@@ -229,8 +228,8 @@ def canonical_json(values: pa.Array) -> pa.Array:
     """JSON text of each value as the row key canonicalises it before hashing: floats by repr and
     timestamps by isoformat() as JSON strings, other non-JSON types as str(); 'null' for NULL."""
     kind = values.type
-    if pa.types.is_floating(kind):
-        return _or_null(quoted(float_repr(values)))
+    if pa.types.is_floating(kind):  # float text needs no escapes
+        return _or_null(_concat('"', float_repr(values), '"'))
     if pa.types.is_timestamp(kind):
         text = _timestamp_text(values, "T")
         if text is not None:

@@ -105,7 +105,9 @@ def credits_total(credits: pa.Array) -> pa.Array:
 def row_keys(columns: list[pa.Array], occurrence: pa.Array) -> pa.Array:
     """sha256(json.dumps([canonical(v) for v in values + [occurrence]]))[:32] of each row."""
     parts = [json_text.canonical_json(column) for column in columns] + [json_text.canonical_json(occurrence)]
-    text = pc.binary_join_element_wise("[", pc.binary_join_element_wise(*parts, ","), "]", "")
+    parts[0] = pc.binary_join_element_wise("[", parts[0], "")  # brackets on the small parts, not the whole text
+    parts[-1] = pc.binary_join_element_wise(parts[-1], "]", "")
+    text = pc.binary_join_element_wise(*parts, ",")
     sha256 = hashlib.sha256
     digests = [sha256(row).hexdigest()[:KEY_HEX_DIGITS] for row in pc.cast(text, pa.binary()).to_pylist()]
     return pa.array(digests, pa.string())
