@@ -677,3 +677,17 @@ def test_float_and_decimal_text_equal_python_repr_and_str():
     assert float_repr(pa.array(floats)).to_pylist() == [repr(v) for v in floats]
     decimals = [Decimal(rng.randint(-10**12, 10**12)).scaleb(-9) for _ in range(5_000)] + [Decimal("0E-9")]
     assert pc.cast(pa.array(decimals, pa.decimal128(38, 9)), pa.string()).to_pylist() == [str(d) for d in decimals]
+
+
+def test_columnar_keys_with_mostly_distinct_label_sets():
+    """Over 1000 distinct label sets in a page (a label per VM, say) take the counting path for repeated keys."""
+    from standins.sample_data.gcp import billing_result_page
+
+    rows = generate_billing_rows(["2026-09"], rows_per_month=1500, seed=23)
+    for number, row in enumerate(rows):
+        row["labels"] = row["labels"] + [{"key": "instance", "value": f"vm-{number}"}]
+        if number % 400 == 7:
+            row["labels"].append({"key": "instance", "value": "renamed"})
+    old, new, seen_old, seen_new = _columnar_and_rowwise(billing_result_page(rows), "standard")
+    assert new["labels"].to_pylist() == old["labels"].to_pylist()
+    assert new.equals(old) and seen_new == seen_old
