@@ -28,7 +28,7 @@ help:
 	@echo "make anonymize after make demo: anonymized copy of the marts (database finops_anonymized + data/anonymized/)"
 	@echo "make test      set up and run the test suite"
 	@echo "make airflow   a local Airflow (PostgreSQL) on http://127.0.0.1:8080 with the stand-ins; data in .airflow/data (Ctrl-C stops all)"
-	@echo "make bench     AWS CUR load benchmark (writes bench/results/aws_cur.json)"
+	@echo "make bench     AWS CUR and GCP billing export load benchmarks (write bench/results/*.json)"
 	@echo "make lint      ruff and actionlint"
 	@echo "make test-integration  the suite against a real ClickHouse (CLICKHOUSE_* settings, see README)"
 	@echo "make clickhouse-setup  databases, loader and dashboard users on a ClickHouse server (see README)"
@@ -92,6 +92,7 @@ airflow: setup
 
 bench: setup
 	$(PY) -m bench.aws_cur
+	$(PY) -m bench.gcp_billing
 
 lock: setup
 	$(UV) pip compile requirements-dev.in --python-version 3.11 -o requirements.lock

@@ -567,3 +567,75 @@ def seed_bigquery(
         if errors:
             raise RuntimeError(f"insert into {table_id} failed: {errors[:3]}")
     return table_id
+
+
+_ARROW_TYPES = {"STRING": "string", "FLOAT": "float64", "INTEGER": "int64", "BOOLEAN": "bool",
+                "TIMESTAMP": "timestamp", "NUMERIC": "decimal"}
+
+
+def _arrow_type(field):
+    import pyarrow as pa
+
+    if field.field_type == "RECORD":
+        kind = pa.struct([pa.field(f.name, _arrow_type(f)) for f in field.fields])
+    else:
+        kind = {"string": pa.string(), "float64": pa.float64(), "int64": pa.int64(), "bool": pa.bool_(),
+                "timestamp": pa.timestamp("us", tz="UTC"), "decimal": pa.decimal128(38, 9)}[_ARROW_TYPES[field.field_type]]
+    return pa.list_(kind) if field.mode == "REPEATED" else kind
+
+
+def _arrow_value(value, kind):
+    """A JSON-able export value (insert_rows_json form) as pyarrow.array accepts it for `kind`."""
+    import pyarrow as pa
+
+    if value is None:
+        return None
+    if pa.types.is_timestamp(kind):
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if pa.types.is_decimal(kind):
+        from decimal import Decimal
+
+        return Decimal(str(value))
+    if pa.types.is_list(kind):
+        return [_arrow_value(item, kind.value_type) for item in value]
+    if pa.types.is_struct(kind):
+        return {f.name: _arrow_value(value.get(f.name), f.type) for f in kind}
+    return value
+
+
+def billing_result_page(rows: list[dict], detailed: bool = False):
+    """`rows` as the Arrow record batch the BigQuery client yields for the GCP source's export query
+    (flattened columns of include.sources.gcp_billing.query.build_query, with `row_occurrence` and
+    `export_batch_rows` computed as the query does). For tests and the benchmark, without an emulator."""
+    import json
+
+    import pyarrow as pa
+
+    from include.sources.gcp_billing.schema import DETAILED, STANDARD, export_columns
+
+    by_name = {f.name: f for f in billing_export_schema(detailed=detailed)}
+    columns, fields = {}, []
+    for name, expression, _, _ in export_columns(DETAILED if detailed else STANDARD):
+        path = expression.removeprefix("t.").split(".")
+        field = by_name[path[0]]
+        for part in path[1:]:
+            field = {f.name: f for f in field.fields}[part]
+        kind = _arrow_type(field)
+        values = []
+        for row in rows:
+            value = row.get(path[0])
+            for part in path[1:]:
+                value = (value or {}).get(part)
+            values.append(_arrow_value(value, kind))
+        columns[name] = pa.array(values, kind)
+        fields.append(pa.field(name, kind))
+    occurrence, batch_rows, seen = [], {}, {}
+    for row in rows:
+        content = json.dumps(row, sort_keys=True, default=str)
+        seen[content] = seen.get(content, 0) + 1
+        occurrence.append(seen[content])
+        batch_rows[row.get("export_time")] = batch_rows.get(row.get("export_time"), 0) + 1
+    columns["row_occurrence"] = pa.array(occurrence, pa.int64())
+    columns["export_batch_rows"] = pa.array([batch_rows[row.get("export_time")] for row in rows], pa.int64())
+    fields += [pa.field("row_occurrence", pa.int64()), pa.field("export_batch_rows", pa.int64())]
+    return pa.RecordBatch.from_pydict(columns, schema=pa.schema(fields))

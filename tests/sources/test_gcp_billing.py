@@ -548,3 +548,149 @@ def test_start_month_bounds_the_first_load(bigquery_client, billing_dataset, loc
     expected = [r for r in rows if ts(r["export_time"]) >= floor]
     assert 0 < len(expected) < len(rows)
     assert dedup_totals() == expected_totals(expected)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The columnar page transformation gives exactly the rows and row keys of the row-by-row one it replaced
+# ---------------------------------------------------------------------------------------------------
+
+
+def _edge_rows() -> list[dict]:
+    """Rows the generator never writes: NULLs at every level, unicode and characters JSON escapes,
+    duplicate label keys, floats whose notation differs between Arrow and Python, 3+ credits."""
+    from copy import deepcopy
+
+    base = generate_billing_rows(["2026-09"], rows_per_month=40, seed=11)
+    rows = []
+    for number, (field, value) in enumerate([
+        ("labels", None),
+        ("labels", [{"key": "env", "value": "a"}, {"key": "team", "value": None}, {"key": "env", "value": "b"}]),
+        ("labels", [{"key": 'quo"te\\slash', "value": "line\nbreak\ttab\x01\x1f\u2028 Café 東京 🚀"}]),
+        ("system_labels", [{"key": "k", "value": ""}]),
+        ("tags", None),
+        ("tags", [{"key": "environment", "value": "prod", "inherited": None, "namespace": None}]),
+        ("credits", None),
+        ("credits", [{"name": "A", "amount": None, "full_name": None, "id": None, "type": "PROMOTION"}]),
+        ("credits", [{"name": n, "amount": a, "full_name": "ü", "id": "x", "type": "DISCOUNT"}
+                     for n, a in (("a", 0.1), ("b", 0.2), ("c", -0.3), ("d", 1e-17))]),
+        ("credits", [{"name": "z", "amount": -0.0, "full_name": None, "id": None, "type": "T"}] * 2),
+        ("credits", [{"name": "big", "amount": -1.2369505812480001e14, "full_name": None, "id": None, "type": "T"},
+                     {"name": "tiny", "amount": -2.5e-7, "full_name": None, "id": None, "type": "T"}]),
+        ("project", None),
+        ("location", None),
+        ("price", None),
+        ("price", {"effective_price": "0", "tier_start_amount": "0.000000100", "unit": "ü",
+                   "pricing_unit_quantity": "-123456789.5"}),
+        ("adjustment_info", {"id": "a", "description": 'say "hi"\r\n', "mode": None, "type": None}),
+        ("invoice", {"month": "202609", "publisher_type": None}),
+        ("usage_start_time", "2026-09-03T04:05:06.000120Z"),
+        ("usage_end_time", None),
+        ("cost", 1e-05), ("cost", 0.0001), ("cost", 1.2369505812480001e14), ("cost", 1e16), ("cost", 2.5e20),
+        ("cost", -0.0), ("cost", 100.0), ("cost", 5e-324), ("cost", 1.7976931348623157e308), ("cost", None),
+        ("usage", {"amount": 4113155529166.544, "unit": "byte-seconds", "amount_in_pricing_units": 0.00001234,
+                   "pricing_unit": None}),
+        ("currency_conversion_rate", None),
+        ("resource", {"name": "projects/p/instances/ü\\x", "global_name": None}),
+    ]):
+        row = deepcopy(base[number % len(base)])
+        row[field] = value
+        rows.append(row)
+    rows.append(deepcopy(rows[-1]))  # an identical row: occurrence 2, another key
+    return rows
+
+
+def _columnar_and_rowwise(page, export_type, skip=None):
+    from bench import gcp_billing_rowwise
+    from include.sources.gcp_billing.raw_table import to_raw_table
+
+    schema = arrow_schema(export_type)
+    seen_old, seen_new = {}, {}
+    old = gcp_billing_rowwise.to_raw_table(page, export_type, schema, skip, seen_old, "p.d.t")
+    new = to_raw_table(page, export_type, schema, skip, seen_new, "p.d.t")
+    return old, new, seen_old, seen_new
+
+
+@pytest.mark.parametrize("detailed", [False, True], ids=["standard", "detailed"])
+def test_columnar_rows_and_keys_equal_the_row_by_row_ones(detailed):
+    from standins.sample_data.gcp import billing_result_page
+
+    rows = generate_billing_rows(MONTHS[:2], rows_per_month=150, seed=13, detailed=detailed) + _edge_rows()
+    page = billing_result_page(rows, detailed=detailed)
+    export_type = "detailed" if detailed else "standard"
+    absent = page  # optional fields the table lacks are read as CAST(NULL AS STRING / FLOAT64 / NUMERIC)
+    for name, kind in (("tags", pa.string()), ("system_labels", pa.string()), ("project_ancestors", pa.string()),
+                       ("cost_at_list", pa.float64()), ("price_unit", pa.string()),
+                       ("price_effective_price", pa.decimal128(38, 9))):
+        absent = absent.set_column(absent.schema.get_field_index(name), name, pa.nulls(absent.num_rows, kind))
+    for part in (page, page.slice(7, 260), page.slice(page.num_rows - 40), absent):  # slices: offsets into buffers
+        old, new, seen_old, seen_new = _columnar_and_rowwise(part, export_type)
+        assert new.schema == old.schema
+        for name in old.column_names:
+            assert new[name].to_pylist() == old[name].to_pylist(), name
+        assert new.equals(old) and seen_new == seen_old
+    assert len(set(new["row_key"].to_pylist())) == new.num_rows
+
+
+def test_columnar_skips_the_same_export_batches():
+    from standins.sample_data.gcp import billing_result_page
+
+    page = billing_result_page(generate_billing_rows(["2026-09"], rows_per_month=200, seed=17))
+    _, _, seen, _ = _columnar_and_rowwise(page, "standard")
+    keys = sorted(seen)
+    skip = {keys[0]: seen[keys[0]], keys[1]: seen[keys[1]] + 1, keys[2]: seen[keys[2]]}  # the 2nd batch grew
+    old, new, seen_old, seen_new = _columnar_and_rowwise(page, "standard", skip)
+    assert 0 < new.num_rows < page.num_rows
+    assert new.equals(old) and seen_new == seen_old
+
+
+@pytest.mark.parametrize("fault", ["no_invoice_month", "string_credit"], ids=str)
+def test_columnar_names_the_same_bad_row(fault):
+    from bench import gcp_billing_rowwise
+    from include.sources.gcp_billing.raw_table import to_raw_table
+    from standins.sample_data.gcp import billing_result_page
+
+    rows = [r for r in generate_billing_rows(["2026-09"], rows_per_month=80, seed=19) if r["credits"]]
+    page = billing_result_page(rows)
+    if fault == "no_invoice_month":
+        month = page.column("invoice_month").to_pylist()
+        month[9] = None
+        page = page.set_column(page.schema.get_field_index("invoice_month"), "invoice_month", pa.array(month))
+    else:
+        credits = page.column("credits").to_pylist()
+        for number, row in enumerate(credits):  # a string column: the first amount given is in row 5
+            for credit in row:
+                credit["amount"] = str(credit["amount"]) if number >= 5 else None
+        page = page.set_column(page.schema.get_field_index("credits"), "credits", pa.array(credits))
+    messages = []
+    for transform in (gcp_billing_rowwise.to_raw_table, to_raw_table):
+        with pytest.raises(BillingExportError) as err:
+            transform(page, "standard", arrow_schema("standard"), None, {}, "p.d.t")
+        messages.append(str(err.value))
+    assert messages[0] == messages[1]
+
+
+def test_float_and_decimal_text_equal_python_repr_and_str():
+    import random
+
+    from include.sources.gcp_billing.json_text import float_repr
+
+    rng = random.Random(3)
+    floats = [rng.uniform(-1, 1) * 10 ** rng.randint(-12, 22) for _ in range(20_000)]
+    floats += [round(rng.uniform(0, 50), rng.randint(0, 9)) for _ in range(5_000)] + [0.0, -0.0, 1e-4, 1e16, 9.999e15]
+    assert float_repr(pa.array(floats)).to_pylist() == [repr(v) for v in floats]
+    decimals = [Decimal(rng.randint(-10**12, 10**12)).scaleb(-9) for _ in range(5_000)] + [Decimal("0E-9")]
+    assert pc.cast(pa.array(decimals, pa.decimal128(38, 9)), pa.string()).to_pylist() == [str(d) for d in decimals]
+
+
+def test_columnar_keys_with_mostly_distinct_label_sets():
+    """Over 1000 distinct label sets in a page (a label per VM, say) take the counting path for repeated keys."""
+    from standins.sample_data.gcp import billing_result_page
+
+    rows = generate_billing_rows(["2026-09"], rows_per_month=1500, seed=23)
+    for number, row in enumerate(rows):
+        row["labels"] = row["labels"] + [{"key": "instance", "value": f"vm-{number}"}]
+        if number % 400 == 7:
+            row["labels"].append({"key": "instance", "value": "renamed"})
+    old, new, seen_old, seen_new = _columnar_and_rowwise(billing_result_page(rows), "standard")
+    assert new["labels"].to_pylist() == old["labels"].to_pylist()
+    assert new.equals(old) and seen_new == seen_old

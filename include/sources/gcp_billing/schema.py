@@ -92,6 +92,12 @@ DETAILED_REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {"resource": ("name", "gl
 NULL_TYPES = {"string": "STRING", "float64": "FLOAT64", "int64": "INT64", "timestamp": "TIMESTAMP", "decimal": "NUMERIC"}
 
 
+def detect_export_type(table: str) -> str:
+    """`detailed` for gcp_billing_export_resource_v1_*, else `standard`."""
+    name = table.rsplit(".", 1)[-1].lower()
+    return DETAILED if name.startswith("gcp_billing_export_resource_v1") else STANDARD
+
+
 def export_columns(export_type: str) -> list[tuple[str, str, str, str]]:
     return _COLUMNS + (_DETAILED_COLUMNS if export_type == DETAILED else [])
 

@@ -1,12 +1,8 @@
-"""BigQuery client from an Airflow connection, and Arrow helpers for the billing export source."""
+"""The BigQuery client the source reads with, built from an Airflow connection (the loader's side)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import math
-from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -42,41 +38,3 @@ def client_from_connection(conn_id: str = "google_cloud_default", location: str 
         project = project or cred_project
     client_options = {"api_endpoint": endpoint} if endpoint else hook.get_client_options()
     return bigquery.Client(project=project, credentials=credentials, client_options=client_options, location=location)
-
-
-# ---------------------------------------------------------------------------------------------------
-# JSON serialisation of repeated / nested values, and the row key
-# ---------------------------------------------------------------------------------------------------
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def kv_object_json(items: list[dict] | None) -> str:
-    """[{"key": k, "value": v}, ...] -> '{"k": "v", ...}' (a later duplicate key wins)."""
-    return _json({item["key"]: item["value"] for item in items or []})
-
-
-def array_json(items: list[dict] | None) -> str:
-    return _json(list(items or []))
-
-
-def credits_total(items: list[dict] | None) -> float:
-    """Sum of credit amounts of one row (exact float sum; 0.0 without credits)."""
-    return math.fsum(item["amount"] or 0.0 for item in items or [])
-
-
-def _canonical(value: Any) -> Any:
-    if isinstance(value, float):
-        return repr(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if value is None or isinstance(value, (str, int, bool)):
-        return value
-    return str(value)
-
-
-def row_content_hash(values: list[Any]) -> str:
-    """SHA-256 over the canonical JSON of a row's values (floats by repr, timestamps ISO)."""
-    return hashlib.sha256(_json([_canonical(v) for v in values]).encode("utf-8")).hexdigest()
