@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
@@ -239,7 +240,8 @@ def to_csv_bytes(table: pa.Table) -> bytes:
     columns = []
     for column in table.columns:
         if pa.types.is_timestamp(column.type):
-            column = pa.compute.strftime(column, format="%Y-%m-%dT%H:%M:%SZ")
+            # whole seconds (arrow's %S of a microsecond timestamp would print the fraction)
+            column = pc.strftime(column.cast(pa.timestamp("s", tz="UTC")), format="%Y-%m-%dT%H:%M:%SZ")
         columns.append(column)
     text = io.BytesIO()
     pcsv.write_csv(pa.table(columns, names=table.column_names), text,

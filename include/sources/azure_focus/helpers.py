@@ -18,6 +18,7 @@ import csv
 import gzip
 import io
 import json
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -69,29 +70,45 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
 
 def blob_filesystem(credentials: dict):
     """An adlfs filesystem through dlt's fsspec factory, from connection-derived plain values:
-    `azure_storage_account_name`, and `azure_storage_account_key` or `azure_storage_sas_token`, or
-    a `connection_string`; `blob_endpoint` for another endpoint than `<account>.blob.core.windows.net`
+    `azure_storage_account_name` with `azure_storage_account_key` or `azure_storage_sas_token`, or
+    with a service principal (`azure_tenant_id`, `azure_client_id`, `azure_client_secret`); or a
+    `connection_string`. `blob_endpoint`: another endpoint than `https://<account>.blob.core.windows.net`
     (Azurite, a sovereign cloud). Listings are not cached: a run written since must be seen."""
-    from dlt.common.configuration.specs import AzureCredentialsWithoutDefaults
+    from dlt.common.configuration.specs import (
+        AzureCredentialsWithoutDefaults,
+        AzureServicePrincipalCredentialsWithoutDefaults,
+    )
     from dlt.common.storages import fsspec_filesystem
 
     account = credentials.get("azure_storage_account_name")
     key, sas = credentials.get("azure_storage_account_key"), credentials.get("azure_storage_sas_token")
     connection_string = credentials.get("connection_string")
-    endpoint = credentials.get("blob_endpoint")
-    if not connection_string and endpoint:
-        secret = f"AccountKey={key}" if key else f"SharedAccessSignature={(sas or '').lstrip('?')}"
-        connection_string = f"AccountName={account};{secret};BlobEndpoint={endpoint.rstrip('/')};"
+    endpoint = (credentials.get("blob_endpoint") or "").rstrip("/")
     kwargs = {"skip_instance_cache": True, "use_listings_cache": False}
-    if connection_string:  # adlfs takes it before the account name and key
-        kwargs["connection_string"] = connection_string
     if not (account or connection_string):
         raise ValueError("Azure credentials need azure_storage_account_name or a connection_string")
-    dlt_credentials = AzureCredentialsWithoutDefaults(
-        azure_storage_account_name=account or "connection-string",
-        azure_storage_account_key=key,
-        azure_storage_sas_token=sas,
-    )
+    if credentials.get("azure_tenant_id"):
+        dlt_credentials = AzureServicePrincipalCredentialsWithoutDefaults(
+            azure_storage_account_name=account,
+            azure_tenant_id=credentials["azure_tenant_id"],
+            azure_client_id=credentials.get("azure_client_id"),
+            azure_client_secret=credentials.get("azure_client_secret"),
+        )
+        if endpoint:  # adlfs takes a host and speaks https to it
+            dlt_credentials.azure_account_host = endpoint.split("://", 1)[-1]
+    else:
+        if not connection_string and endpoint:  # adlfs reaches a non-default endpoint only this way
+            secret = f"AccountKey={key}" if key else f"SharedAccessSignature={(sas or '').lstrip('?')}"
+            connection_string = f"AccountName={account};{secret};BlobEndpoint={endpoint};"
+        if connection_string:  # adlfs takes it before the account name and key
+            kwargs["connection_string"] = connection_string
+        dlt_credentials = AzureCredentialsWithoutDefaults(
+            azure_storage_account_name=account or "from-connection-string",
+            azure_storage_account_key=key,
+            azure_storage_sas_token=sas,
+        )
+    # The Azure SDK logs every request with its headers at INFO: hundreds of lines per month's load.
+    logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
     filesystem, _ = fsspec_filesystem("az://finops", dlt_credentials, kwargs=kwargs)
     return filesystem
 
@@ -273,8 +290,10 @@ def _batches(filesystem, path: str) -> Iterator:
     header = _csv_header(filesystem, path, compressed)
     if not header:
         raise FocusExportError(f"data blob {blob_url(path)} has no header row")
+    # Only an empty field is null: arrow's default null spellings ("NA", "n/a", "null") would turn
+    # such text into a missing value, and a cost column's "n/a" into no cost instead of an error.
     convert = pcsv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=True,
-                                  quoted_strings_can_be_null=False)
+                                  null_values=[""], quoted_strings_can_be_null=True)
     with filesystem.open(path, "rb") as raw:
         handle = gzip.GzipFile(fileobj=raw) if compressed else raw
         reader = pcsv.open_csv(handle, read_options=pcsv.ReadOptions(block_size=CSV_BLOCK_BYTES, encoding="utf-8"),
