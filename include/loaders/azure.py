@@ -19,6 +19,7 @@ A month is loaded again when Azure wrote a newer run of it (the manifest's run i
 from __future__ import annotations
 
 import logging
+import os
 from datetime import date
 from urllib.parse import urlparse
 
@@ -145,6 +146,9 @@ def load(params: dict | None = None, logical_date: date | None = None, run_type:
         months, refresh_from = available, window[0]
 
     destination = settings.destination_name()
+    # The raw table keeps Microsoft's column names (dlt's `direct` naming), under which dlt warns that
+    # a table name could hold the layout's `/`; these table names (focus_costs, _dlt_*) hold none.
+    os.environ.setdefault(f"{DATASET.upper()}__DESTINATION__FILESYSTEM__WARN_UNSAFE_LAYOUT_SEPARATORS", "false")
     table_dir = settings.raw_dir() / DATASET / RAW_TABLE
     loaded: dict[str, int] = {}
     with pipeline_lock(DATASET):  # one run at a time: backfills may start several

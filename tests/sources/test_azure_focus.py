@@ -13,6 +13,7 @@ from include.loaders import azure as azure_loader
 from include.loaders.aws import completed_load_ids, newest_completed_load
 from include.pipelines import LoadError, root_cause
 from include.sources.azure_focus import FocusExportError
+from include.sources.azure_focus.helpers import conform_column
 from standins.azurite import ACCOUNT_KEY, ACCOUNT_NAME
 from standins.sample_data.azure import FOCUS_COLUMNS, FocusExport, generate_focus_month, to_csv_bytes, write_focus_run
 
@@ -76,6 +77,7 @@ def test_loads_each_month_with_every_column_from_parquet_and_csv(azurite_server,
         assert set(FOCUS_COLUMNS) <= set(table.column_names)
         assert table.schema.field("BilledCost").type == pa.float64()
         assert table.schema.field("ChargePeriodStart").type == pa.timestamp("us", tz="UTC")
+        assert "_dlt_load_id" in table.column_names  # readers count only rows of completed loads
     csv_month = raw_month_tables(local_data)["2026-08"]
     assert sorted(set(csv_month["x_SkuMeterCategory"].to_pylist())) == sorted(set(august["x_SkuMeterCategory"].to_pylist()))
     assert set(csv_month["billing_period"].to_pylist()) == {"2026-08"}
@@ -212,3 +214,18 @@ def test_csv_sample_writes_dates_as_cost_management_does():
     table = generate_focus_month("2026-09", 3)
     text = gzip.decompress(to_csv_bytes(table)).decode()
     assert "2026-09-01T00:00:00Z" in text
+
+
+def test_conform_column_reads_parquet_types_and_every_iso_spelling_azure_wrote():
+    money = pa.array([Decimal("1.2345678901"), None], pa.decimal128(28, 10))
+    assert conform_column("BilledCost", money, "az://c/b", 1).to_pylist() == [1.2345678901, None]
+    # FOCUS 1.0 wrote minutes only, 1.0r2 and later seconds; a naive parquet timestamp is UTC
+    text = pa.array(["2024-01-01T00:00Z", "2024-01-01T00:00:00Z", "2024-01-01T01:00:00+01:00", None])
+    utc = datetime(2024, 1, 1, tzinfo=UTC)
+    assert conform_column("ChargePeriodStart", text, "az://c/b", 1).to_pylist() == [utc, utc, utc, None]
+    naive = pa.array([datetime(2024, 1, 1)], pa.timestamp("ms"))
+    assert conform_column("x_BillingExchangeRateDate", naive, "az://c/b", 1).to_pylist() == [utc]
+    assert conform_column("ResourceName", pa.array(["NA"]), "az://c/b", 1).to_pylist() == ["NA"]
+    with pytest.raises(FocusExportError, match="data blob az://c/b: column ChargePeriodEnd row 12 is 'soon', "
+                                               "expected a date and time"):
+        conform_column("ChargePeriodEnd", pa.array(["2024-01-01T00:00:00Z", "soon"]), "az://c/b", 11)

@@ -230,7 +230,11 @@ def conform_column(name: str, column, blob: str, first_row: int):
         return pa.nulls(len(column), pa.float64() if kind == "number" else UTC_MICROS) if kind else column
     is_text = pa.types.is_string(data_type) or pa.types.is_large_string(data_type)
     if kind == "number":
-        if pa.types.is_integer(data_type) or pa.types.is_floating(data_type) or pa.types.is_decimal(data_type):
+        if pa.types.is_decimal(data_type):
+            # arrow's decimal-to-double cast is not correctly rounded (1.2345678901 becomes
+            # 1.2345678901000001); parsing the decimal's text is
+            return pc.cast(pc.cast(column, pa.string()), pa.float64())
+        if pa.types.is_integer(data_type) or pa.types.is_floating(data_type):
             return pc.cast(column, pa.float64())
         if is_text:
             try:
