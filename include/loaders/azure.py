@@ -131,6 +131,9 @@ def load(params: dict | None = None, logical_date: date | None = None, run_type:
     where = "az://" + "/".join(p.strip("/") for p in (config["container"], config["directory"], config["export_name"])
                                if p and p.strip("/")) + "/"
 
+    if not runs:
+        log.warning("no export run with a manifest under %s: nothing to load (is the Variable %s right?)",
+                    where, CONFIG_VARIABLE)
     requested = validate_periods(params.get("billing_periods") or [])
     if not requested and run_type == "backfill":
         requested = month_window(logical_date or date.today(), 1)

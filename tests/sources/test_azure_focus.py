@@ -177,6 +177,7 @@ def test_a_manifest_of_another_dataset_fails_naming_it(azurite_server, azure_air
 
 
 def test_params_and_backfill_choose_the_months(azurite_server, azure_airflow):
+    assert azure_loader.load({}, logical_date=date(2026, 9, 30)) == {}  # no run yet: nothing, and a warning
     for month in ("2026-07", "2026-08", "2026-09"):
         write_run(azurite_server, azure_airflow, month, generate_focus_month(month, 200))
     assert azure_loader.load({"billing_periods": ["2026-08"]}, logical_date=date(2026, 9, 30)) == {"2026-08": 200}
@@ -226,6 +227,7 @@ def test_conform_column_reads_parquet_types_and_every_iso_spelling_azure_wrote()
     naive = pa.array([datetime(2024, 1, 1)], pa.timestamp("ms"))
     assert conform_column("x_BillingExchangeRateDate", naive, "az://c/b", 1).to_pylist() == [utc]
     assert conform_column("ResourceName", pa.array(["NA"]), "az://c/b", 1).to_pylist() == ["NA"]
+    assert conform_column("x_SkuTerm", pa.array([12, None]), "az://c/b", 1).to_pylist() == ["12", None]
     with pytest.raises(FocusExportError, match="data blob az://c/b: column ChargePeriodEnd row 12 is 'soon', "
                                                "expected a date and time"):
         conform_column("ChargePeriodEnd", pa.array(["2024-01-01T00:00:00Z", "soon"]), "az://c/b", 11)

@@ -37,7 +37,7 @@ BATCH_ROWS = 65_536
 CSV_BLOCK_BYTES = 8 << 20
 
 # Column kinds by FOCUS name (the x_ columns follow the same naming): money, prices, quantities and
-# rates as float64, dates as UTC timestamps, whatever the file wrote; everything else stays text.
+# rates as float64, dates as UTC timestamps, whatever the file wrote; everything else is text.
 NUMBER_SUFFIXES = ("Cost", "UnitPrice", "Quantity", "CostInUsd")
 NUMBER_COLUMNS = {"x_BillingExchangeRate", "x_PartnerCreditRate", "x_PricingBlockSize"}
 TIMESTAMP_SUFFIXES = ("PeriodStart", "PeriodEnd")
@@ -226,8 +226,14 @@ def conform_column(name: str, column, blob: str, first_row: int):
     """Money and quantities as float64, dates as UTC timestamps, from parquet types or CSV text; a
     value that is neither (text in a cost column, say) is bad input, named with blob, column and row."""
     kind, data_type = column_kind(name), column.type
-    if kind is None or pa.types.is_null(data_type):
-        return pa.nulls(len(column), pa.float64() if kind == "number" else UTC_MICROS) if kind else column
+    if kind is None:
+        # text, as CSV has it: the raw table's columns keep one type whichever format a month came in
+        if pa.types.is_boolean(data_type) or pa.types.is_integer(data_type) or pa.types.is_floating(data_type) \
+                or pa.types.is_decimal(data_type):
+            return pc.cast(column, pa.string())
+        return column
+    if pa.types.is_null(data_type):
+        return pa.nulls(len(column), pa.float64() if kind == "number" else UTC_MICROS)
     is_text = pa.types.is_string(data_type) or pa.types.is_large_string(data_type)
     if kind == "number":
         if pa.types.is_decimal(data_type):
