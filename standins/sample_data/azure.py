@@ -251,9 +251,10 @@ def to_csv_bytes(table: pa.Table) -> bytes:
 
 def write_focus_run(service_client, export: FocusExport, month: str, table: pa.Table, file_format: str = "parquet",
                     rows_per_file: int = 50_000, run_id: str | None = None,
-                    submitted: datetime | None = None) -> str:
+                    submitted: datetime | None = None, overwrite_previous: bool = False) -> str:
     """Write one export run of `month`: its partitions, then its manifest. Returns the manifest's
-    blob name. An earlier run of the month stays where it is (a later run replaces it for readers)."""
+    blob name. Earlier runs of the month stay (the newest run is the month for readers), or with
+    `overwrite_previous` are deleted once this run is complete, as an export set to overwrite does."""
     run_id = run_id or str(uuid.uuid4())
     submitted = submitted or datetime.now(UTC)
     container = service_client.get_container_client(export.container)
@@ -308,4 +309,8 @@ def write_focus_run(service_client, export: FocusExport, month: str, table: pa.T
     }
     manifest_name = f"{folder}/manifest.json"
     container.upload_blob(manifest_name, json.dumps(manifest, indent=2).encode(), overwrite=True)
+    if overwrite_previous:
+        for blob in container.list_blobs(name_starts_with=f"{export.month_folder(month)}/"):
+            if not blob.name.startswith(f"{folder}/"):
+                container.delete_blob(blob.name)
     return manifest_name

@@ -102,6 +102,15 @@ def test_newer_run_replaces_the_month_and_an_unchanged_month_is_not_reloaded(azu
     assert pq.read_table(files).num_rows == 1_300
 
 
+def test_an_export_that_overwrites_its_previous_run_replaces_the_month(azurite_server, azure_airflow, local_data):
+    write_run(azurite_server, azure_airflow, "2026-09", generate_focus_month("2026-09", 700, seed=1))
+    azure_loader.load({}, logical_date=date(2026, 9, 30))
+    restated = generate_focus_month("2026-09", 650, seed=2)
+    write_run(azurite_server, azure_airflow, "2026-09", restated, hours_after=24, overwrite_previous=True)
+    assert azure_loader.load({}, logical_date=date(2026, 9, 30)) == {"2026-09": 650}
+    assert raw_totals(local_data) == {"2026-09": expected(restated)}
+
+
 def test_corrupt_blob_fails_naming_it_and_keeps_the_previous_data(azurite_server, azure_airflow, local_data):
     good = generate_focus_month("2026-09", 900)
     write_run(azurite_server, azure_airflow, "2026-09", good)
