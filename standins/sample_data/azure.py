@@ -121,35 +121,41 @@ def generate_focus_month(month: str, rows: int, seed: int = 7) -> pa.Table:
     team = rng.integers(0, len(TEAMS), rows)
     env = rng.integers(0, len(ENVIRONMENTS), rows)
     quantity = np.round(rng.gamma(2.0, 12.0, rows), 6)
-    list_price = np.array([SERVICES[s][7] for s in service])
+    list_price = np.array([svc[7] for svc in SERVICES])[service]
     discount = np.where(rng.random(rows) < 0.3, 0.85, 1.0)  # negotiated discount on some meters
     list_cost = np.round(quantity * list_price, MONEY_DECIMALS)
     contracted_price = np.round(list_price * discount, MONEY_DECIMALS)
     contracted_cost = np.round(quantity * contracted_price, MONEY_DECIMALS)
     billed_cost = contracted_cost
     effective_cost = contracted_cost
-    resource_names = [f"{SERVICES[s][4].lower().replace(' ', '-')}-{TEAMS[t]}-{i % 7}"
-                      for i, (s, t) in enumerate(zip(service, team, strict=True))]
-    resource_groups = [f"rg-{TEAMS[t]}-{ENVIRONMENTS[e]}" for t, e in zip(team, env, strict=True)]
-    resource_ids = [
-        f"/subscriptions/{SUBSCRIPTIONS[s][0]}/resourceGroups/{rg}/providers/{SERVICES[v][3]}/{name}"
-        for s, rg, v, name in zip(sub, resource_groups, service, resource_names, strict=True)
-    ]
-    tags = [json.dumps({"team": TEAMS[t], "env": ENVIRONMENTS[e]}) for t, e in zip(team, env, strict=True)]
+    # Text columns built from small lookup tables and taken by index (arrow), not string by string.
+    instance = np.arange(rows) % 7
+    names = pa.array([f"{svc[4].lower().replace(' ', '-')}-{t}-{k}" for svc in SERVICES for t in TEAMS for k in range(7)])
+    resource_names = names.take(pa.array((service * len(TEAMS) + team) * 7 + instance))
+    groups = pa.array([f"rg-{t}-{e}" for t in TEAMS for e in ENVIRONMENTS])
+    group_index = pa.array(team * len(ENVIRONMENTS) + env)
+    resource_groups = groups.take(group_index)
+    resource_ids = pc.binary_join_element_wise(
+        pa.array([f"/subscriptions/{s[0]}/resourceGroups/" for s in SUBSCRIPTIONS]).take(pa.array(sub)),
+        resource_groups, pa.array([f"/providers/{svc[3]}/" for svc in SERVICES]).take(pa.array(service)),
+        resource_names, "",
+    )
+    tags = pa.array([json.dumps({"team": t, "env": e}) for t in TEAMS for e in ENVIRONMENTS]).take(group_index)
     utc = pa.timestamp("us", tz="UTC")
     period_start = pa.repeat(pa.scalar(start, utc), rows)
     period_end = pa.repeat(pa.scalar(end, utc), rows)
     charge_start_array = pa.array(charge_start, pa.timestamp("us")).cast(utc)
     charge_end_array = pa.array(charge_start + np.timedelta64(1, "D"), pa.timestamp("us")).cast(utc)
 
-    def text(values) -> pa.Array:
-        return pa.array(values, pa.string())
-
     def const(value) -> pa.Array:
         return pa.repeat(pa.scalar(value, pa.string()), rows)
 
     def pick(table, index, field) -> pa.Array:
-        return text([table[i][field] for i in index])
+        return per_row([entry[field] for entry in table], index)
+
+    def per_row(values, index) -> pa.Array:
+        """values[index[row]] for every row: a lookup table taken by index."""
+        return pa.array(values, pa.string()).take(pa.array(index))
 
     columns = {
         "BilledCost": pa.array(billed_cost),
@@ -160,7 +166,7 @@ def generate_focus_month(month: str, rows: int, seed: int = 7) -> pa.Table:
         "BillingPeriodEnd": period_end,
         "BillingPeriodStart": period_start,
         "ChargeCategory": const("Usage"),
-        "ChargeDescription": text([f"{SERVICES[s][5]} - {SERVICES[s][0]}" for s in service]),
+        "ChargeDescription": per_row([f"{svc[5]} - {svc[0]}" for svc in SERVICES], service),
         "ChargeFrequency": const("Usage-Based"),
         "ChargePeriodEnd": charge_end_array,
         "ChargePeriodStart": charge_start_array,
@@ -180,19 +186,19 @@ def generate_focus_month(month: str, rows: int, seed: int = 7) -> pa.Table:
         "PublisherName": const("Microsoft"),
         "RegionId": pick(REGIONS, region, 0),
         "RegionName": pick(REGIONS, region, 1),
-        "ResourceId": text(resource_ids),
-        "ResourceName": text(resource_names),
+        "ResourceId": resource_ids,
+        "ResourceName": resource_names,
         "ResourceType": pick(SERVICES, service, 0),
         "ServiceCategory": pick(SERVICES, service, 1),
         "ServiceName": pick(SERVICES, service, 0),
         "ServiceSubcategory": pick(SERVICES, service, 2),
-        "SkuId": text([f"DZH318Z0{s:04d}" for s in service]),
+        "SkuId": per_row([f"DZH318Z0{i:04d}" for i in range(len(SERVICES))], service),
         "SkuMeter": pick(SERVICES, service, 5),
-        "SkuPriceId": text([f"DZH318Z0{s:04d}/000{s}" for s in service]),
-        "SubAccountId": text([f"/subscriptions/{SUBSCRIPTIONS[s][0]}" for s in sub]),
+        "SkuPriceId": per_row([f"DZH318Z0{i:04d}/000{i}" for i in range(len(SERVICES))], service),
+        "SubAccountId": per_row([f"/subscriptions/{s[0]}" for s in SUBSCRIPTIONS], sub),
         "SubAccountName": pick(SUBSCRIPTIONS, sub, 1),
         "SubAccountType": const("Subscription"),
-        "Tags": text(tags),
+        "Tags": tags,
         "x_AmortizationClass": const("Amortized Charge"),
         "x_BilledCostInUsd": pa.array(billed_cost),
         "x_BilledUnitPrice": pa.array(contracted_price),
@@ -213,16 +219,17 @@ def generate_focus_month(month: str, rows: int, seed: int = 7) -> pa.Table:
         "x_PricingSubcategory": const("Standard"),
         "x_PricingUnitDescription": pick(SERVICES, service, 6),
         "x_PublisherCategory": const("Cloud Provider"),
-        "x_ResourceGroupName": text(resource_groups),
+        "x_ResourceGroupName": resource_groups,
         "x_ResourceType": pick(SERVICES, service, 3),
-        "x_ServiceModel": text(["IaaS" if SERVICES[s][1] in ("Compute", "Storage") else "PaaS" for s in service]),
+        "x_ServiceModel": per_row(["IaaS" if svc[1] in ("Compute", "Storage") else "PaaS" for svc in SERVICES],
+                                  service),
         "x_ServicePeriodEnd": period_end,
         "x_ServicePeriodStart": period_start,
-        "x_SkuDescription": text([f"{SERVICES[s][4]} {SERVICES[s][5]}" for s in service]),
+        "x_SkuDescription": per_row([f"{svc[4]} {svc[5]}" for svc in SERVICES], service),
         "x_SkuDetails": const("{}"),
         "x_SkuIsCreditEligible": const("True"),
         "x_SkuMeterCategory": pick(SERVICES, service, 4),
-        "x_SkuMeterId": text([str(uuid.UUID(int=int(s) + 1)) for s in service]),
+        "x_SkuMeterId": per_row([str(uuid.UUID(int=i + 1)) for i in range(len(SERVICES))], service),
         "x_SkuMeterName": pick(SERVICES, service, 5),
         "x_SkuOfferId": const("MS-AZR-0017G"),
         "x_SkuRegion": pick(REGIONS, region, 1),
