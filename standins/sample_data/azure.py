@@ -253,7 +253,7 @@ def to_csv_bytes(table: pa.Table) -> bytes:
     text = io.BytesIO()
     pcsv.write_csv(pa.table(columns, names=table.column_names), text,
                    pcsv.WriteOptions(quoting_style="needed"))
-    return gzip.compress(text.getvalue())
+    return gzip.compress(text.getvalue(), compresslevel=6)  # gzip's default level; 9 is several times slower
 
 
 def write_focus_run(service_client, export: FocusExport, month: str, table: pa.Table, file_format: str = "parquet",
