@@ -109,7 +109,8 @@ def blob_filesystem(credentials: dict):
         )
     # The Azure SDK logs every request with its headers at INFO: hundreds of lines per month's load.
     logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
-    filesystem, _ = fsspec_filesystem("az://finops", dlt_credentials, kwargs=kwargs)
+    # the URL only picks the protocol: every path given to the filesystem starts with its container
+    filesystem, _ = fsspec_filesystem("az://container", dlt_credentials, kwargs=kwargs)
     return filesystem
 
 
