@@ -12,7 +12,7 @@ import pytest
 from include.loaders import azure as azure_loader
 from include.loaders.aws import completed_load_ids, newest_completed_load
 from include.pipelines import LoadError, root_cause
-from include.sources.azure_focus import FocusExportError
+from include.sources.azure_focus import FocusExportError, list_runs
 from include.sources.azure_focus.helpers import conform_column
 from standins.azurite import ACCOUNT_KEY, ACCOUNT_NAME
 from standins.sample_data.azure import FOCUS_COLUMNS, FocusExport, generate_focus_month, to_csv_bytes, write_focus_run
@@ -240,3 +240,18 @@ def test_conform_column_reads_parquet_types_and_every_iso_spelling_azure_wrote()
     with pytest.raises(FocusExportError, match="data blob az://c/b: column ChargePeriodEnd row 12 is 'soon', "
                                                "expected a date and time"):
         conform_column("ChargePeriodEnd", pa.array(["2024-01-01T00:00:00Z", "soon"]), "az://c/b", 11)
+
+
+def test_a_sas_token_or_a_connection_string_reads_the_export(azurite_server, azure_airflow):
+    from azure.storage.blob import AccountSasPermissions, ResourceTypes, generate_account_sas
+
+    write_run(azurite_server, azure_airflow, "2026-09", generate_focus_month("2026-09", 10))
+    sas = generate_account_sas(ACCOUNT_NAME, ACCOUNT_KEY, ResourceTypes(service=True, container=True, object=True),
+                               AccountSasPermissions(read=True, list=True), expiry=datetime.now(UTC) + timedelta(hours=1))
+    for credentials in (
+        {"azure_storage_account_name": ACCOUNT_NAME, "azure_storage_sas_token": sas,
+         "blob_endpoint": azurite_server.blob_endpoint},
+        {"connection_string": azurite_server.connection_string},
+    ):
+        (run,) = list_runs(azure_airflow.container, azure_airflow.directory, azure_airflow.export_name, credentials)
+        assert run.month == "2026-09" and [b["row_count"] for b in run.blobs] == [10]
