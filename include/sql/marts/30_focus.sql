@@ -1,4 +1,5 @@
--- finops.focus: a FOCUS 1.2 cost and usage dataset over AWS and GCP, one row per line item.
+-- finops.focus: a FOCUS 1.2 cost and usage dataset over AWS and GCP, one row per line item (AWS: a commitment
+-- fee with an unused part gives a Purchase and an Unused row; SavingsPlanNegation gives none, see below).
 -- Every FOCUS 1.2 column (Mandatory, Recommended, Conditional) with the spec's name and type
 -- (String / Decimal(38, 10) / DateTime UTC / JSON as String); columns a provider has no data for are
 -- NULL. Provider extras carry the x_ prefix. BilledCost and EffectiveCost add up to the provider
