@@ -110,3 +110,18 @@ def test_focus_commitment_rows_on_both_engines(commitment_engines):
         # still the bill (net unblended 20.5) and the net amortized cost (19.65)
         totals = rill.measure_totals(engine, "focus_costs")[None]
         assert (totals["billed_cost"], totals["effective_cost"]) == (D("20.5"), D("19.65")), engine.name
+
+
+def test_focus_commitment_rows_pass_the_official_validator(commitment_engines, tmp_path):
+    """The demo data has no commitments, so tests/rill/test_focus_validator.py never sees Purchase / Used / Unused
+    rows; here the validator checks them (EffectiveCost-C-005-C: 0 on commitment purchases)."""
+    from tests.rill.test_focus_validator import FAILED, SUMMARY, known_errors, run_validator
+
+    workdir = tmp_path / "validator"
+    workdir.mkdir()
+    output = run_validator(tmp_path / "marts" / "focus.parquet", workdir)
+    total, passed, failed, skipped = (int(n) for n in SUMMARY.search(output).groups())
+    print(f"focus-validator on SP / RI rows: total {total}, pass {passed}, fail {failed}, skipped {skipped}")
+    unexpected = sorted(set(FAILED.findall(output)) - known_errors())
+    assert not unexpected, "\n".join(line for line in output.splitlines() if any(r in line for r in unexpected))
+    assert total == passed + failed + skipped and passed > 300
