@@ -125,3 +125,11 @@ def test_focus_commitment_rows_pass_the_official_validator(commitment_engines, t
     unexpected = sorted(set(FAILED.findall(output)) - known_errors())
     assert not unexpected, "\n".join(line for line in output.splitlines() if any(r in line for r in unexpected))
     assert total == passed + failed + skipped and passed > 300
+    # what the validator's own CommitmentDiscountStatus errors skip: the spec's condition, on these rows
+    import duckdb
+
+    focus = f"read_parquet('{tmp_path / 'marts' / 'focus.parquet'}')"
+    assert duckdb.sql(f"SELECT count(*) FROM {focus} WHERE CommitmentDiscountId IS NOT NULL "
+                      "AND ChargeCategory = 'Usage' AND CommitmentDiscountStatus IS NULL").fetchone()[0] == 0
+    assert duckdb.sql(f"SELECT count(*) FROM {focus} WHERE CommitmentDiscountId IS NULL "
+                      "AND CommitmentDiscountStatus IS NOT NULL").fetchone()[0] == 0
