@@ -139,3 +139,17 @@ def test_capacity_reservation_columns_come_from_the_cur(data_dir, capacity_reser
 def test_a_cur_without_capacity_reservation_columns_has_none(data_dir):
     write_month(data_dir, LINES[:1])
     assert q("SELECT CapacityReservationId, CapacityReservationStatus FROM finops.focus") == [(None, None)]
+
+
+def test_reconciliation_proves_covered_usage_and_its_negation_cancel(data_dir):
+    """Covered usage is billed 0 in FOCUS and the negation has no row: right only while the CUR's covered usage
+    and negation cancel. If they ever do not, the focus_billed_cost check fails with the figures (never silent)."""
+    from include.reconciliation import ReconciliationError, run_checks
+
+    write_month(data_dir, LINES)
+    assert run_checks("aws", run_id="run-cancel")["failed"] == 0
+    lines = [(t, dict(c, cost=-4.0) if t == "SavingsPlanNegation" else c) for t, c in LINES]
+    write_month(data_dir, lines)
+    with pytest.raises(ReconciliationError) as failure:
+        run_checks("aws", run_id="run-no-cancel")
+    assert "focus_billed_cost period 2026-09 USD: expected 21.1500000000, actual 20.1500000000" in str(failure.value)
