@@ -194,9 +194,9 @@
 {%- set gcp_period_start = "toTimeZone(toDateTime(concat(invoice_month, '-01 00:00:00'), 'America/Los_Angeles'), 'UTC')" %}
 {%- set gcp_period_end = "toTimeZone(addMonths(toDateTime(concat(invoice_month, '-01 00:00:00'), 'America/Los_Angeles'), 1), 'UTC')" %}
 {#- InvoiceId: NULL. The export has no invoice id, only invoice.month ("The year and month (YYYYMM) of the
-    invoice that includes the cost line items") and invoice.publisher_type; a month can bring several invoices
-    (Marketplace ones apart), so the month is no id. FOCUS: InvoiceId "MUST be null when the charge is not
-    associated either with an invoice or with a pre-generated provisional invoice". -#}
+    invoice that includes the cost line items") and invoice.publisher_type: a month names no invoice, so no
+    InvoiceId can be derived. FOCUS: InvoiceId "MUST be null when the charge is not associated either with an
+    invoice or with a pre-generated provisional invoice". -#}
 {%- set gcp = {
     'AvailabilityZone': "nullIf(zone, '')",
     'BilledCost': 'net_cost',
