@@ -121,6 +121,9 @@ SELECT
             type_ IN ('DiscountedUsage', 'RIFee') OR (type_ = 'Fee' AND ri_arn_ != ''), 'Reserved Instance',
             '')                                                         AS commitment_type,
     multiIf(commitment_type = 'Savings Plan', sp_arn_, commitment_type = 'Reserved Instance', ri_arn_, '') AS commitment_arn,
+    -- CUR 2.0 with INCLUDE_CAPACITY_RESERVATION_DATA; '' without it
+    ifNull({{ col('capacity_reservation_capacity_reservation_arn') }}, '')    AS capacity_reservation_arn,
+    ifNull({{ col('capacity_reservation_capacity_reservation_status') }}, '') AS capacity_reservation_status,
     ifNull({{ col('line_item_tax_type') }}, '')                         AS tax_type,
     resource_tags_                                                      AS resource_tags,
     cost_category_                                                      AS cost_category,

@@ -1,4 +1,5 @@
--- finops.focus: a FOCUS 1.2 cost and usage dataset over AWS and GCP, one row per line item.
+-- finops.focus: a FOCUS 1.2 cost and usage dataset over AWS and GCP, one row per line item (AWS: a commitment
+-- fee with an unused part gives a Purchase and an Unused row; SavingsPlanNegation gives none, see below).
 -- Every FOCUS 1.2 column (Mandatory, Recommended, Conditional) with the spec's name and type
 -- (String / Decimal(38, 10) / DateTime UTC / JSON as String); columns a provider has no data for are
 -- NULL. Provider extras carry the x_ prefix. BilledCost and EffectiveCost add up to the provider
@@ -82,21 +83,44 @@
 ] %}
 
 {%- set usage_row = "line_item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage')" %}
+{#- Commitments as FOCUS 1.2 has them (columns/effectivecost.md, commitmentdiscountstatus.md, appendix
+    "Commitment Discount Scenarios"; AWS rows as in the spec's appendix aws_savings_plan_*.md):
+    * a fee (SavingsPlanRecurringFee, RIFee) is a Purchase: BilledCost = the fee, EffectiveCost 0 ("EffectiveCost
+      MUST be 0 when ChargeCategory is "Purchase" and the purchase is intended to cover future eligible charges");
+    * its unused part is a second row (focus_row 'unused'): ChargeCategory Usage, CommitmentDiscountStatus Unused,
+      BilledCost 0, EffectiveCost = net amortized cost of the fee ("Unused: Charges that represent the unused
+      portion of the commitment discount"; "The sum of EffectiveCost where ChargeCategory is "Usage" MUST equal
+      the sum of BilledCost where ChargeCategory is "Purchase"", per CommitmentDiscountId);
+    * covered usage is Used with BilledCost 0 ("Used rows: BilledCost must be 0. Usage is covered by the
+      commitment"), so SavingsPlanNegation (which only cancels the covered usage's on-demand cost on the bill)
+      has no row of its own, like in AWS's FOCUS export. BilledCost still adds up to the bill: the
+      reconciliation check focus_billed_cost proves per period that covered usage and negation cancel;
+    * ContractedCost of covered usage is its cost at the negotiated on-demand price: net unblended for Savings
+      Plans; public on-demand for RIs (the CUR has no negotiated rate there; "If negotiated discounts are not
+      applicable, the Contracted Cost defaults to the List Cost"). -#}
+{%- set unused = "focus_row = 'unused'" %}
+{%- set fee = "line_item_type IN ('SavingsPlanRecurringFee', 'RIFee')" %}
+{%- set zero = "toDecimal128(0, 10)" %}
+{#- Capacity reservations (CUR 2.0 with INCLUDE_CAPACITY_RESERVATION_DATA): the CUR status Used / Unused;
+    a Usage line in a reservation with another CUR state consumes it (CapacityReservationStatus "MUST NOT be
+    null when CapacityReservationId is not null and ChargeCategory is "Usage""). -#}
+{%- set aws_effective = "multiIf(" ~ unused ~ ", net_amortized_cost, " ~ fee ~ ", " ~ zero ~ ", net_amortized_cost)" %}
 {%- set aws = {
     'AvailabilityZone': "nullIf(availability_zone, '')",
-    'BilledCost': 'net_unblended_cost',
+    'BilledCost': "if(" ~ unused ~ " OR line_item_type = 'SavingsPlanCoveredUsage', " ~ zero ~ ", net_unblended_cost)",
     'BillingAccountId': 'payer_account_id',
     'BillingAccountName': "coalesce(nullIf(payer_account_name, ''), payer_account_id)",
     'BillingAccountType': "'Payer Account'",
     'BillingCurrency': 'currency',
     'BillingPeriodEnd': "toDateTime(billing_period_end, 'UTC')",
     'BillingPeriodStart': "toDateTime(billing_period_start, 'UTC')",
-    'CapacityReservationId': 'NULL',
-    'CapacityReservationStatus': 'NULL',
-    'ChargeCategory': aws_charge_category('line_item_type'),
+    'CapacityReservationId': "nullIf(capacity_reservation_arn, '')",
+    'CapacityReservationStatus': "multiIf(capacity_reservation_arn = '', NULL, lower(capacity_reservation_status) = 'unused', 'Unused', "
+                                 ~ "lower(capacity_reservation_status) = 'used' OR " ~ aws_charge_category('line_item_type') ~ " = 'Usage', 'Used', NULL)",
+    'ChargeCategory': "if(" ~ unused ~ ", 'Usage', " ~ aws_charge_category('line_item_type') ~ ")",
     'ChargeClass': "if(usage_start < billing_period_start, 'Correction', NULL)",
     'ChargeDescription': "nullIf(description, '')",
-    'ChargeFrequency': "multiIf(line_item_type IN ('RIFee', 'SavingsPlanRecurringFee'), 'Recurring', "
+    'ChargeFrequency': "multiIf(" ~ unused ~ ", 'Usage-Based', line_item_type IN ('RIFee', 'SavingsPlanRecurringFee'), 'Recurring', "
                        ~ "line_item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage', 'SavingsPlanNegation'), "
                        ~ "'Usage-Based', 'One-Time')",
     'ChargePeriodEnd': "toDateTime(usage_end, 'UTC')",
@@ -105,24 +129,25 @@
     'CommitmentDiscountId': "nullIf(commitment_arn, '')",
     'CommitmentDiscountName': 'NULL',
     'CommitmentDiscountQuantity': 'NULL',
-    'CommitmentDiscountStatus': "if(commitment_arn != '' AND line_item_type IN ('DiscountedUsage', 'SavingsPlanCoveredUsage', 'SavingsPlanNegation'), 'Used', NULL)",
+    'CommitmentDiscountStatus': "multiIf(commitment_arn = '', NULL, " ~ unused ~ ", 'Unused', "
+                                "line_item_type IN ('DiscountedUsage', 'SavingsPlanCoveredUsage'), 'Used', NULL)",
     'CommitmentDiscountType': "nullIf(commitment_type, '')",
     'CommitmentDiscountUnit': 'NULL',
     'ConsumedQuantity': "if(" ~ usage_row ~ ", toDecimal128(toString(usage_amount), 10), NULL)",
     'ConsumedUnit': "if(" ~ usage_row ~ ", " ~ focus_unit("nullIf(pricing_unit, '')") ~ ", NULL)",
-    'ContractedCost': 'net_unblended_cost',
-    'ContractedUnitPrice': "if(" ~ usage_row ~ ", net_unblended_rate, NULL)",
-    'EffectiveCost': 'net_amortized_cost',
+    'ContractedCost': "multiIf(" ~ unused ~ ", " ~ zero ~ ", line_item_type = 'DiscountedUsage', public_on_demand_cost, net_unblended_cost)",
+    'ContractedUnitPrice': "if(" ~ usage_row ~ ", if(line_item_type = 'DiscountedUsage', public_on_demand_rate, net_unblended_rate), NULL)",
+    'EffectiveCost': aws_effective,
     'InvoiceId': "nullIf(invoice_id, '')",
     'InvoiceIssuerName': "if(invoicing_entity = '' OR match(invoicing_entity, '^(Amazon|AWS)'), 'AWS', invoicing_entity)",
-    'ListCost': "multiIf(" ~ usage_row ~ ", public_on_demand_cost, line_item_type = 'SavingsPlanNegation', toDecimal128(0, 10), "
+    'ListCost': "multiIf(" ~ unused ~ ", " ~ zero ~ ", " ~ usage_row ~ ", public_on_demand_cost, "
                 ~ aws_charge_category('line_item_type') ~ " = 'Credit', toDecimal128(0, 10), unblended_cost)",
     'ListUnitPrice': "if(" ~ usage_row ~ ", public_on_demand_rate, NULL)",
-    'PricingCategory': "if(" ~ usage_row ~ ", multiIf(line_item_type != 'Usage', 'Committed', pricing_term = 'OnDemand', 'Standard', "
+    'PricingCategory': "if(" ~ usage_row ~ " OR " ~ unused ~ ", multiIf(line_item_type != 'Usage', 'Committed', pricing_term = 'OnDemand', 'Standard', "
                        ~ "pricing_term = 'Spot', 'Dynamic', 'Other'), NULL)",
     'PricingCurrency': "nullIf(pricing_currency, '')",
     'PricingCurrencyContractedUnitPrice': 'NULL',
-    'PricingCurrencyEffectiveCost': "if(pricing_currency IN ('', currency), net_amortized_cost, NULL)",
+    'PricingCurrencyEffectiveCost': "if(pricing_currency IN ('', currency), " ~ aws_effective ~ ", NULL)",
     'PricingCurrencyListUnitPrice': 'NULL',
     'PricingQuantity': "if(" ~ usage_row ~ ", toDecimal128(toString(usage_amount), 10), NULL)",
     'PricingUnit': "if(" ~ usage_row ~ ", " ~ focus_unit("nullIf(pricing_unit, '')") ~ ", NULL)",
@@ -153,11 +178,11 @@
     'x_ChargeType': 'line_item_type',
     'x_UsageType': "nullIf(usage_type, '')",
     'x_Operation': "nullIf(operation, '')",
-    'x_UnblendedCost': 'unblended_cost',
-    'x_AmortizedCost': 'amortized_cost',
-    'x_PublicOnDemandCost': 'public_on_demand_cost',
-    'x_SavingsPlanSavings': 'savings_plan_savings',
-    'x_ReservationSavings': 'reservation_savings',
+    'x_UnblendedCost': "if(" ~ unused ~ ", " ~ zero ~ ", unblended_cost)",
+    'x_AmortizedCost': "multiIf(" ~ unused ~ ", amortized_cost, " ~ fee ~ ", " ~ zero ~ ", amortized_cost)",
+    'x_PublicOnDemandCost': "if(" ~ unused ~ ", " ~ zero ~ ", public_on_demand_cost)",
+    'x_SavingsPlanSavings': "if(" ~ unused ~ ", " ~ zero ~ ", savings_plan_savings)",
+    'x_ReservationSavings': "if(" ~ unused ~ ", " ~ zero ~ ", reservation_savings)",
     'x_Credits': 'NULL',
     'x_CreditsByType': 'NULL',
     'x_ExportType': 'NULL',
@@ -168,6 +193,10 @@
     America/Los_Angeles (07:00 or 08:00 UTC). -#}
 {%- set gcp_period_start = "toTimeZone(toDateTime(concat(invoice_month, '-01 00:00:00'), 'America/Los_Angeles'), 'UTC')" %}
 {%- set gcp_period_end = "toTimeZone(addMonths(toDateTime(concat(invoice_month, '-01 00:00:00'), 'America/Los_Angeles'), 1), 'UTC')" %}
+{#- InvoiceId: NULL. The export has no invoice id, only invoice.month ("The year and month (YYYYMM) of the
+    invoice that includes the cost line items") and invoice.publisher_type: a month names no invoice, so no
+    InvoiceId can be derived. FOCUS: InvoiceId "MUST be null when the charge is not associated either with an
+    invoice or with a pre-generated provisional invoice". -#}
 {%- set gcp = {
     'AvailabilityZone': "nullIf(zone, '')",
     'BilledCost': 'net_cost',
@@ -250,7 +279,12 @@ SELECT
 {%- for name, type in columns %}
     CAST({{ aws[name] }} AS {{ type }}) AS {{ name }}{{ "," if not loop.last }}
 {%- endfor %}
-FROM finops.aws_cost_line_items
+FROM
+(
+    SELECT *, arrayJoin(if({{ fee }} AND (net_amortized_cost != 0 OR amortized_cost != 0), ['purchase', 'unused'], ['line'])) AS focus_row
+    FROM finops.aws_cost_line_items
+    WHERE line_item_type != 'SavingsPlanNegation'
+) AS line_items
 LEFT JOIN (SELECT service, service_category, service_subcategory FROM finops.service_categories WHERE provider = 'aws') AS sc
     ON sc.service = product_code
 UNION ALL
