@@ -27,7 +27,7 @@ IDENTIFIERS = {  # column -> token prefix; columns holding the same kind of valu
     "subscription": "sub_",
     **dict.fromkeys(("resource_id", "ResourceId", "resource_name", "resource_global_name", "ResourceName",
                      "commitment_arn", "CommitmentDiscountId", "CommitmentDiscountName", "committed_use_credit_id",
-                     "CapacityReservationId"), "res_"),
+                     "CapacityReservationId", "capacity_reservation_arn"), "res_"),
     **dict.fromkeys(("line_item_id", "x_LineItemId", "row_key", "invoice_id", "InvoiceId"), "rec_"),
 }
 FREE_TEXT_PREFIX = "text_"  # descriptions and any string column not listed here
@@ -51,7 +51,7 @@ PUBLIC_TEXT = {
     "reporting_category", "reporting_currency", "seller_name", "service", "service_category",
     "service_description", "service_id", "service_name", "service_subcategory", "sku_description", "sku_id",
     "status", "tag_key", "tax_type", "transaction_type", "type", "usage_pricing_unit", "usage_type",
-    "usage_unit", "zone", "missing_fx",
+    "usage_unit", "zone", "missing_fx", "capacity_reservation_status",
 }
 MONTH_TEXT = {"billing_period", "invoice_month", "month", "x_BillingMonth"}  # 'YYYY-MM' / 'YYYYMM'
 NOT_MONEY = {"rate_to_usd", "CommitmentDiscountQuantity", "ConsumedQuantity", "PricingQuantity", "percent_off",
