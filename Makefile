@@ -54,7 +54,7 @@ $(STAMP): requirements.lock
 	@touch $(STAMP)
 
 demo: setup
-	$(PY) -m standins.demo
+	$(PY) -m runners.demo
 
 # Rill pages generated from the marts and the configured tag keys (README: "Dashboards generated from your tags").
 dashboards: setup
@@ -97,7 +97,7 @@ clickhouse-setup: setup
 	$(PY) -m include.clickhouse_setup
 
 airflow: setup
-	$(PY) -m standins.local_airflow
+	$(PY) -m runners.local_airflow
 
 bench: setup
 	$(PY) -m bench.aws_cur

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from standins.demo import demo_months
+from runners.demo import demo_months
 from standins.sample_data.aws import generate_cur2_month
 from standins.sample_data.gcp import generate_billing_rows
 from standins.sample_data.stripe import generate_stripe_data
@@ -64,7 +64,7 @@ def cents(value: Decimal) -> Decimal:
 def test_demo_prints_totals_that_reconcile_with_the_generated_data(tmp_path):
     months = demo_months(date.today())
     result = subprocess.run(
-        [sys.executable, "-m", "standins.demo", "--workdir", str(tmp_path / "work"), "--data-dir",
+        [sys.executable, "-m", "runners.demo", "--workdir", str(tmp_path / "work"), "--data-dir",
          str(tmp_path / "data"), "--aws-rows", str(AWS_ROWS), "--gcp-rows", str(GCP_ROWS),
          "--stripe-customers", str(CUSTOMERS)],
         cwd=ROOT, capture_output=True, text=True, timeout=900,

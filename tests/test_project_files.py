@@ -140,7 +140,7 @@ def test_no_workflow_runs_the_etl_and_every_action_is_pinned():
         workflow = load_yaml(path)
         for step in all_steps(workflow):
             run = step.get("run", "")
-            for etl in ("make demo", "standins.demo", "airflow dags test", "airflow dags trigger", "make airflow",
+            for etl in ("make demo", "runners.demo", "airflow dags test", "airflow dags trigger", "make airflow",
                         "make bench", "dagRuns"):
                 assert etl not in run, f"{path.name} runs the ETL ({etl})"
             uses = step.get("uses")
@@ -417,7 +417,7 @@ def test_airflow_settings_values_are_usable_placeholders():
 
 
 def test_make_airflow_can_read_airflow_settings():
-    from standins.local_airflow import read_settings, standin_ports
+    from runners.local_airflow import read_settings, standin_ports
 
     settings = read_settings()
     assert set(settings["connections"]) >= {"aws_default", "google_cloud_default", "stripe_default",

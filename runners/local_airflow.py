@@ -33,9 +33,9 @@ from urllib.parse import urlparse
 import yaml
 
 from standins.alert_sink import AlertSink
-from standins.demo import ROOT, airflow_env, demo_months, generate_sample_data, say, start_standins
+from runners.demo import ROOT, airflow_env, demo_months, generate_sample_data, say, start_standins
 from standins.ports import wait_for_http
-from standins.postgres import LocalPostgres
+from runners.postgres import LocalPostgres
 
 SETTINGS_FILE = ROOT / "airflow_settings.yaml"
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
