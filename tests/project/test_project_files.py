@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 ACTIONLINT_DIR = ROOT / "tools" / "actionlint"
 CODE_DIRS = ("dags", "include", "plugins")
@@ -177,7 +177,7 @@ def image_python() -> str:
 def test_local_venv_lock_and_makefile_use_the_python_of_the_image():
     python = image_python()
     assert f"{sys.version_info[0]}.{sys.version_info[1]}" == python, "rm -rf .venv && make setup"
-    assert re.search(rf"^#\s+uv pip compile .* -p {re.escape(python)} ", (ROOT / "requirements.lock").read_text(), re.M)
+    assert re.search(rf"^#\s+uv pip compile .* (-p|--python-version) {re.escape(python)} ", (ROOT / "requirements.lock").read_text(), re.M)
     assert re.search(rf"^PYTHON_VERSION := {re.escape(python)}$", (ROOT / "Makefile").read_text(), re.M)
     assert f'requires-python = ">={python},' in (ROOT / "pyproject.toml").read_text()
 
@@ -445,18 +445,23 @@ def test_compose_override_adds_clickhouse_and_points_the_connection_at_it():
 PASSWORDS = {"FINOPS_LOADER_PASSWORD": "lo'ad\\er;pw", "FINOPS_DASHBOARD_PASSWORD": "dash board pw"}
 
 
-def test_setup_refuses_missing_or_empty_passwords():
+@pytest.mark.parametrize("variable", sorted(PASSWORDS))
+@pytest.mark.parametrize("value", [None, "", "   "], ids=["missing", "empty", "blank"])
+def test_setup_refuses_a_missing_or_empty_password_naming_it(variable, value):
     from include.clickhouse_setup import SetupError, setup_values
 
-    for variable in PASSWORDS:
-        for value in (None, "", "   "):
-            env = dict(PASSWORDS)
-            if value is None:
-                del env[variable]
-            else:
-                env[variable] = value
-            with pytest.raises(SetupError, match=variable):
-                setup_values(env)
+    env = dict(PASSWORDS)
+    if value is None:
+        del env[variable]
+    else:
+        env[variable] = value
+    with pytest.raises(SetupError, match=variable):
+        setup_values(env)
+
+
+def test_setup_refuses_a_landing_database_name_that_is_not_an_identifier():
+    from include.clickhouse_setup import SetupError, setup_values
+
     with pytest.raises(SetupError, match="landing database"):
         setup_values(PASSWORDS, landing_database="finops; DROP DATABASE finops")
 
