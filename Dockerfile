@@ -1,6 +1,6 @@
 # Astro Runtime 3.3-8 ships Apache Airflow 3.3.2, the version requirements.lock and the test suite use
-# (Runtime 3.3-7 is Airflow 3.3.1). The Python 3.12 flavour is the closest the 3.3 series offers to the
-# project's Python 3.11; requirements.txt resolves with binary wheels on 3.11 to 3.14 alike.
+# (Runtime 3.3-7 is Airflow 3.3.1). Its Python 3.12 is the project's too (Makefile, requirements.lock, CI);
+# requirements.txt resolves with binary wheels on 3.11 to 3.14 alike.
 # Check an image with: docker run --rm astrocrpublic.azurecr.io/runtime:3.3-8-python-3.12 airflow version
 # The base image's ONBUILD steps install packages.txt and requirements.txt, then copy the project.
 FROM astrocrpublic.azurecr.io/runtime:3.3-8-python-3.12

@@ -1,7 +1,12 @@
 # Quick start: `make demo` (everything local, no cloud credentials) and `make test`.
 # Every install step lives here; installs come from the fully pinned requirements.lock via uv.
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The Python of the Astro Runtime image in the Dockerfile (3.12), so tests run what production runs: the first
+# python3.12 that runs (a pyenv shim may exist for a version that is not active).
+PYTHON_VERSION := 3.12
+PYTHON ?= $(shell for p in python$(PYTHON_VERSION) $$HOME/.pyenv/versions/$(PYTHON_VERSION).*/bin/python; do \
+	$$p -c 'import sys; assert "%d.%d" % sys.version_info[:2] == "$(PYTHON_VERSION)"' >/dev/null 2>&1 \
+	&& command -v $$p && break; done)
 VENV := .venv
 PY := $(VENV)/bin/python
 UV_VERSION := 0.13.9
@@ -38,9 +43,13 @@ help:
 	@echo "make clickhouse-setup  databases, loader and dashboard users on a ClickHouse server (see README)"
 	@echo "make lock      re-resolve requirements.lock from requirements-dev.in"
 
+# A venv of another Python (made before the move to 3.12) is refused, not used: rebuild it.
 setup: $(STAMP)
+	@$(PY) -c 'import sys; v = "%d.%d" % sys.version_info[:2]; \
+	sys.exit(0 if v == "$(PYTHON_VERSION)" else f"$(VENV) runs Python {v}, the project $(PYTHON_VERSION): rm -rf $(VENV) && make setup")'
 
 $(STAMP): requirements.lock
+	@test -x $(PY) || test -n "$(PYTHON)" || { echo "needs Python $(PYTHON_VERSION) (python$(PYTHON_VERSION) on PATH, or PYTHON=...)"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@# a venv made by other tools (uv venv) may have no pip
 	@$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip >/dev/null
@@ -49,7 +58,7 @@ $(STAMP): requirements.lock
 	@touch $(STAMP)
 
 demo: setup
-	$(PY) -m standins.demo
+	$(PY) -m runners.demo
 
 # Rill pages generated from the marts and the configured tag keys (README: "Dashboards generated from your tags").
 dashboards: setup
@@ -98,14 +107,14 @@ clickhouse-setup: setup
 	$(PY) -m include.clickhouse_admin
 
 airflow: setup
-	$(PY) -m standins.local_airflow
+	$(PY) -m runners.local_airflow
 
 bench: setup
 	$(PY) -m bench.aws_cur
 	$(PY) -m bench.gcp_billing
 
 lock: setup
-	$(UV) pip compile requirements-dev.in --python-version 3.11 -o requirements.lock
+	$(UV) pip compile requirements-dev.in --python-version $(PYTHON_VERSION) -o requirements.lock
 
 clean:
 	rm -rf .demo data .airflow bench/data

@@ -16,6 +16,11 @@ os.environ.setdefault("DLT_DATA_DIR", tempfile.mkdtemp(prefix="finops-tests-dlt-
 
 # Stand-in servers, started once per test session on 127.0.0.1 with free ports.
 pytest_plugins = [
-    "tests.fixtures.s3", "tests.fixtures.azurite", "tests.fixtures.bigquery", "tests.fixtures.stripe",
+    "tests.fixtures.s3",
+    "tests.fixtures.azurite",
+    "tests.fixtures.bigquery",
+    "tests.fixtures.stripe",
     "tests.fixtures.local_data",
+    "tests.fixtures.aws_airflow",
+    "tests.fixtures.demo_marts",
 ]

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.rill_dashboards.demo_marts import chdb_client, demo_marts
-
-TEST_KEY = b"test-key-not-a-secret-0123456789"
+from tests.helpers.anonymize import TEST_KEY
+from tests.helpers.chdb import chdb_client
 
 
 @pytest.fixture(scope="session")
-def marts(tmp_path_factory):
-    return demo_marts(tmp_path_factory)
+def marts(demo_marts):
+    return demo_marts  # the session's one demo build (tests/fixtures/demo_marts.py)
 
 
 @pytest.fixture(scope="session")

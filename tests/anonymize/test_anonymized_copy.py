@@ -12,7 +12,7 @@ import pytest
 
 from include.anonymize import AnonymizeError, anonymize, derived_factor, hmac_pads, target_database
 from include.anonymize.columns import NOT_MONEY
-from tests.anonymize.conftest import TEST_KEY
+from tests.helpers.anonymize import TEST_KEY
 from tests.rill import project as rill
 
 # What identifies the business, chosen independently of include/anonymize/columns.py: (table, column).

@@ -3,38 +3,16 @@ delivery, to the cent: nothing lost, nothing doubled, no period credited with an
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import pytest
 
 from include.loaders import aws as aws_loader
 from include.run_intent import request_for
-from standins.sample_data.aws import Cur2Export, generate_cur2_month, write_cur2_period
-from tests.faults.conftest import assert_killed, aws_period_totals, cents, run_child
+from tests.helpers.aws_cur import aws_period_totals, deliver
+from tests.helpers.child_process import assert_killed, run_child
 
 PERIODS = ("2026-08", "2026-09")
-
-
-@pytest.fixture
-def cur_export(s3_server, cur_bucket, local_data, monkeypatch):
-    creds = s3_server.credentials()
-    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps({
-        "conn_type": "aws", "login": creds["aws_access_key_id"], "password": creds["aws_secret_access_key"],
-        "extra": {"endpoint_url": creds["endpoint_url"], "region_name": creds["region_name"]},
-    }))
-    monkeypatch.setenv("AIRFLOW_VAR_AWS_COSTS_CONFIG",
-                       json.dumps({"bucket": cur_bucket, "prefix": "cur", "export_name": "finops"}))
-    return Cur2Export(cur_bucket, "cur", "finops")
-
-
-def deliver(s3_server, export, seed: int, rows: dict[str, int]) -> dict[str, tuple[int, object]]:
-    expected = {}
-    for period, count in rows.items():
-        table = generate_cur2_month(period, count, seed=seed)
-        write_cur2_period(s3_server.client(), export, period, table, rows_per_file=count // 3 + 1)
-        expected[period] = (table.num_rows, cents(table["line_item_unblended_cost"].to_pylist()))
-    return expected
 
 
 def assert_clean_working_folder(data_dir) -> None:
@@ -46,10 +24,10 @@ def assert_clean_working_folder(data_dir) -> None:
 
 
 @pytest.mark.parametrize("point", ["download", "extract", "normalize", "load", "commit", "prune"])
-def test_a_load_killed_at_any_stage_loses_and_doubles_nothing(point, s3_server, cur_export, local_data):
-    deliver(s3_server, cur_export, seed=1, rows={"2026-08": 300, "2026-09": 360})
+def test_a_load_killed_at_any_stage_loses_and_doubles_nothing(point, s3_server, aws_airflow, local_data):
+    deliver(s3_server, aws_airflow, seed=1, rows={"2026-08": 300, "2026-09": 360})
     aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period()
-    newest = deliver(s3_server, cur_export, seed=2, rows={"2026-08": 330, "2026-09": 390})
+    newest = deliver(s3_server, aws_airflow, seed=2, rows={"2026-08": 330, "2026-09": 390})
 
     # August's re-delivery is committed, then the run dies in September's.
     assert_killed(run_child("aws", point, FAULT_PERIOD="2026-09"), point)
@@ -67,13 +45,13 @@ def test_a_load_killed_at_any_stage_loses_and_doubles_nothing(point, s3_server, 
 
     # Later runs: unchanged periods are skipped, and a re-delivery of August changes August only.
     assert aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period() == {"2026-08": 0, "2026-09": 0}
-    newest.update(deliver(s3_server, cur_export, seed=3, rows={"2026-08": 270}))
+    newest.update(deliver(s3_server, aws_airflow, seed=3, rows={"2026-08": 270}))
     assert aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period() == {"2026-08": 270, "2026-09": 0}
     assert aws_period_totals(local_data) == newest
 
 
-def test_a_killed_first_load_of_a_period_is_loaded_by_the_rerun(s3_server, cur_export, local_data):
-    newest = deliver(s3_server, cur_export, seed=4, rows={"2026-08": 300, "2026-09": 300})
+def test_a_killed_first_load_of_a_period_is_loaded_by_the_rerun(s3_server, aws_airflow, local_data):
+    newest = deliver(s3_server, aws_airflow, seed=4, rows={"2026-08": 300, "2026-09": 300})
     assert_killed(run_child("aws", "normalize", FAULT_PERIOD="2026-08"), "normalize")
     assert aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period() == {"2026-08": 300, "2026-09": 300}
     assert aws_period_totals(local_data) == newest

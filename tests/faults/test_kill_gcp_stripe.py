@@ -9,7 +9,7 @@ from datetime import timedelta
 import pyarrow.parquet as pq
 import pytest
 
-from tests.faults.conftest import assert_killed, run_child
+from tests.helpers.child_process import assert_killed, run_child
 
 KILL_POINTS = ["normalize", "load"]
 
@@ -19,7 +19,7 @@ def test_gcp_load_killed_then_rerun(point, bigquery_emulator, bigquery_client, b
     from include.loaders import gcp as gcp_loader
     from include.run_intent import request_for
     from standins.sample_data.gcp import STANDARD_TABLE, generate_billing_rows, seed_bigquery
-    from tests.sources.test_gcp_billing import dedup_totals, expected_totals, ts
+    from tests.helpers.gcp_billing import dedup_totals, expected_totals, ts
 
     rows = generate_billing_rows(["2026-09"], rows_per_month=120, seed=5)
     cutoff = ts(sorted({r["export_time"] for r in rows})[len(rows) // 2]) if rows else None

@@ -15,9 +15,10 @@ def test_sql_before_any_delivery_says_so(local_data):
 
 
 @pytest.mark.parametrize(("rate", "problem"), [
-    ("1e40", r"'1e40' is above 1,000,000 USD per unit and would overflow amounts"),
-    ("0.00000000001", r"'0.00000000001' rounds to 0 at the 10 decimals rates are kept with \(underflow\)"),
-    ("0", "'0' must be a positive number"),
+    pytest.param("1e40", r"'1e40' is above 1,000,000 USD per unit and would overflow amounts", id="overflow"),
+    pytest.param("0.00000000001", r"'0.00000000001' rounds to 0 at the 10 decimals rates are kept with \(underflow\)",
+                 id="underflow"),
+    pytest.param("0", "'0' must be a positive number", id="zero"),
 ])
 def test_an_fx_rate_that_overflows_or_underflows_is_rejected_naming_the_variable(rate, problem):
     with pytest.raises(sql_runner.SqlConfigError, match=r"Variable finops_sql_config fx_rates 2026-09 EUR: " + problem):

@@ -153,7 +153,7 @@ def test_setup_creates_databases_and_least_privilege_users(server, admin, prepar
 
 def test_the_three_dags_load_into_clickhouse_and_reconcile_to_the_cent(server, admin, prepared, tmp_path,
                                                                       monkeypatch):
-    from standins.demo import (
+    from runners.demo import (
         airflow_env,
         demo_months,
         expected_totals,
@@ -162,7 +162,7 @@ def test_the_three_dags_load_into_clickhouse_and_reconcile_to_the_cent(server, a
         run_dags,
         start_standins,
     )
-    from tests.test_demo_end_to_end import AWS_ROWS, CUSTOMERS, GCP_ROWS, cents, independent_totals
+    from tests.helpers.demo_totals import AWS_ROWS, CUSTOMERS, GCP_ROWS, cents, independent_totals
 
     months = demo_months(date.today())
     data = generate_sample_data(months, AWS_ROWS, GCP_ROWS, CUSTOMERS)

@@ -1,7 +1,7 @@
 """Build the demo data the Rill tests run on: the real load tasks against the stand-ins, the SQL layer
 on embedded ClickHouse, then the marts exported as parquet (what `rill start rill/` reads locally).
 
-Same path as `make demo` without the Airflow scheduler: standins.demo generates the data and starts the
+Same path as `make demo` without the Airflow scheduler: runners.demo generates the data and starts the
 S3 / BigQuery / Stripe stand-ins, the three load tasks (include.loaders.*) run on the `filesystem`
 destination, then include.sql_runner.run_transformations and include.reconciliation.run_checks for aws,
 gcp and stripe, then
@@ -24,7 +24,7 @@ AWS_ROWS, GCP_ROWS, STRIPE_CUSTOMERS = 3_000, 150, 40
 
 def build(data_dir: Path, workdir: Path, months: int = MONTHS) -> dict:
     """Load, transform and export into `data_dir`; returns the export's {table: rows}."""
-    from standins import demo
+    from runners import demo
 
     month_list = demo.demo_months(date.today(), months)
     data = demo.generate_sample_data(month_list, AWS_ROWS, GCP_ROWS, STRIPE_CUSTOMERS)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers.chdb import chdb_client
 from tests.rill import project as rill
-from tests.rill_dashboards.demo_marts import chdb_client, demo_marts
 
 
 @pytest.fixture(scope="session")
-def marts(tmp_path_factory):
-    return demo_marts(tmp_path_factory)
+def marts(demo_marts):
+    return demo_marts  # the session's one demo build (tests/fixtures/demo_marts.py)
 
 
 @pytest.fixture(scope="session")

@@ -111,7 +111,8 @@ def test_thresholds_are_configurable():
 
 
 @pytest.mark.parametrize("bad", [{"min_spend_share": 1.5}, {"kpi_share": 0.4}, {"kpi_share": "lots"},
-                                 {"pie_max_values": 50}, {"min_distinct_values": 2.5}, {"max_values": 3}])
+                                 {"pie_max_values": 50}, {"min_distinct_values": 2.5}, {"max_values": 3}],
+                         ids=lambda bad: "-".join(f"{k}={v}" for k, v in bad.items()))
 def test_invalid_thresholds_are_refused_with_their_name(bad):
     with pytest.raises(ChartRulesError, match=next(iter(bad))):
         ChartRules.from_config(bad)

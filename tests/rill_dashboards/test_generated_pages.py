@@ -13,8 +13,8 @@ import yaml
 from include.rill_dashboards import generate
 from include.rill_dashboards.chart_rules import ChartRules
 from include.rill_dashboards.render import MARKER
+from tests.helpers.chdb import chdb_client
 from tests.rill import project as rill
-from tests.rill_dashboards.demo_marts import chdb_client
 
 CENT = Decimal("0.01")
 FILTER = re.compile(r"^(\w+) (NOT IN|IN) \((.*)\)$")

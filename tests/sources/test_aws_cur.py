@@ -18,23 +18,6 @@ from include.sources.aws_cur.helpers import map_to_json
 from standins.sample_data.aws import Cur2Export, generate_cur2_month, write_cur2_period
 
 
-@pytest.fixture
-def aws_airflow(s3_server, cur_bucket, local_data, monkeypatch):
-    """The Airflow connection and Variable the load task reads, pointing at the S3 stand-in."""
-    creds = s3_server.credentials()
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_AWS_DEFAULT",
-        json.dumps({
-            "conn_type": "aws", "login": creds["aws_access_key_id"], "password": creds["aws_secret_access_key"],
-            "extra": {"endpoint_url": creds["endpoint_url"], "region_name": creds["region_name"]},
-        }),
-    )
-    monkeypatch.setenv(
-        "AIRFLOW_VAR_AWS_COSTS_CONFIG", json.dumps({"bucket": cur_bucket, "prefix": "cur", "export_name": "finops"})
-    )
-    return Cur2Export(cur_bucket, "cur", "finops")
-
-
 def cents(values) -> Decimal:
     return sum((Decimal(repr(v)) for v in values), Decimal(0)).quantize(Decimal("0.01"))
 
@@ -283,7 +266,7 @@ def test_a_new_column_in_a_later_legacy_month_loads_without_breaking_earlier_mon
 
 # ------------------------------------------------------------- a delivery is checked before it replaces a period
 def _raw_totals(data_dir) -> dict:
-    from tests.faults.conftest import aws_period_totals
+    from tests.helpers.aws_cur import aws_period_totals
 
     return aws_period_totals(data_dir)
 

@@ -7,7 +7,6 @@ from datetime import date
 from include.loaders import aws as aws_loader
 from include.run_intent import LoadRequest, RunIntent, request_for
 from standins.sample_data.aws import generate_cur2_month, write_cur2_period
-from tests.sources.test_aws_cur import aws_airflow  # noqa: F401 - fixture
 
 
 class Lines(logging.Handler):

@@ -32,10 +32,10 @@ from urllib.parse import urlparse
 
 import yaml
 
+from runners.demo import ROOT, airflow_env, demo_months, generate_sample_data, say, start_standins
+from runners.postgres import LocalPostgres
 from standins.alert_sink import AlertSink
-from standins.demo import ROOT, airflow_env, demo_months, generate_sample_data, say, start_standins
 from standins.ports import wait_for_http
-from standins.postgres import LocalPostgres
 
 SETTINGS_FILE = ROOT / "airflow_settings.yaml"
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def step_script(name: str) -> str:
@@ -61,7 +61,8 @@ def test_a_push_of_dag_files_only_deploys_dags(repo):
     assert "DAG-only deploy" in result.stdout
 
 
-@pytest.mark.parametrize("before", ["", "0" * 40, "1234567890abcdef1234567890abcdef12345678"])
+@pytest.mark.parametrize("before", ["", "0" * 40, "1234567890abcdef1234567890abcdef12345678"],
+                         ids=["empty", "all-zeros-new-branch", "commit-not-in-the-repository"])
 def test_an_unknown_push_start_asks_for_an_image_deploy(repo, before):
     result = decide(repo, before, git(repo, "rev-parse", "HEAD"))
     assert result.returncode == 1 and "cannot tell which commits" in result.stdout

@@ -1,33 +1,26 @@
-"""Shared helpers of the fault-injection tests: run tests/faults/child.py and read raw data back."""
+"""AWS CUR data in and out: deliver sample months to the S3 stand-in, and read back from the raw parquet
+what the SQL counts per billing period."""
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
-ROOT = Path(__file__).resolve().parents[2]
+from standins.sample_data.aws import generate_cur2_month, write_cur2_period
 
 
-def run_child(job: str, point: str = "none", timeout: float = 300, **env: str) -> subprocess.CompletedProcess:
-    """Run a load or SQL build in a child process (tests/faults/child.py), killed at `point`."""
-    environment = {**os.environ, **{k: str(v) for k, v in env.items()}}
-    environment["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "plugins")])
-    return subprocess.run([sys.executable, "-m", "tests.faults.child", job, point], cwd=ROOT, env=environment,
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def assert_killed(result: subprocess.CompletedProcess, point: str) -> None:
-    assert result.returncode == -signal.SIGKILL, (
-        f"the child was to die at {point}, rc {result.returncode}\n{result.stdout}\n{result.stderr[-4000:]}"
-    )
-    assert f"fault: SIGKILL at {point}" in result.stderr
+def deliver(s3_server, export, seed: int, rows: dict[str, int]) -> dict[str, tuple[int, object]]:
+    """Deliver `rows` generated line items (with `seed`) per billing period to the S3 stand-in;
+    returns {period: (rows, total cost in cents)} of what was delivered."""
+    expected = {}
+    for period, count in rows.items():
+        table = generate_cur2_month(period, count, seed=seed)
+        write_cur2_period(s3_server.client(), export, period, table, rows_per_file=count // 3 + 1)
+        expected[period] = (table.num_rows, cents(table["line_item_unblended_cost"].to_pylist()))
+    return expected
 
 
 def cents(values) -> Decimal:

@@ -6,19 +6,14 @@ embedded ClickHouse), then recomputes every total from the generators' output in
 
 import subprocess
 import sys
-from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from standins.demo import demo_months
-from standins.sample_data.aws import generate_cur2_month
-from standins.sample_data.gcp import generate_billing_rows
-from standins.sample_data.stripe import generate_stripe_data
+from runners.demo import demo_months
+from tests.helpers.demo_totals import AWS_ROWS, CUSTOMERS, GCP_ROWS, cents, independent_totals
 
-ROOT = Path(__file__).resolve().parent.parent
-AWS_ROWS, GCP_ROWS, CUSTOMERS = 1_500, 60, 25
-CENT = Decimal("0.01")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def printed_table(output: str) -> dict[str, dict[str, Decimal]]:
@@ -37,34 +32,10 @@ def printed_table(output: str) -> dict[str, dict[str, Decimal]]:
     return table
 
 
-def independent_totals(months):
-    """Exact cost and revenue per month straight from the generators' output (rounded only when compared)."""
-    totals = defaultdict(lambda: defaultdict(Decimal))
-    for period in months:
-        for cost in generate_cur2_month(period, AWS_ROWS)["line_item_unblended_cost"].to_pylist():
-            totals[period]["aws_cost"] += Decimal(str(cost))
-    for row in generate_billing_rows(months, rows_per_month=GCP_ROWS):
-        month = row["invoice"]["month"][:4] + "-" + row["invoice"]["month"][4:]
-        totals[month]["gcp_cost"] += Decimal(str(row["cost"])) + sum(Decimal(str(c["amount"])) for c in row["credits"])
-    for txn in generate_stripe_data(months, customers=CUSTOMERS)["balance_transactions"]:
-        month = datetime.fromtimestamp(txn["created"], UTC).strftime("%Y-%m")
-        # revenue before fees; processing fees and Stripe's own fees (category `fee`) are a cost line
-        if txn["reporting_category"] == "fee":
-            totals[month]["fees"] -= Decimal(txn["amount"]) / 100
-        else:
-            totals[month]["revenue"] += Decimal(txn["amount"]) / 100
-        totals[month]["fees"] += Decimal(txn["fee"]) / 100
-    return totals
-
-
-def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT)
-
-
 def test_demo_prints_totals_that_reconcile_with_the_generated_data(tmp_path):
     months = demo_months(date.today())
     result = subprocess.run(
-        [sys.executable, "-m", "standins.demo", "--workdir", str(tmp_path / "work"), "--data-dir",
+        [sys.executable, "-m", "runners.demo", "--workdir", str(tmp_path / "work"), "--data-dir",
          str(tmp_path / "data"), "--aws-rows", str(AWS_ROWS), "--gcp-rows", str(GCP_ROWS),
          "--stripe-customers", str(CUSTOMERS)],
         cwd=ROOT, capture_output=True, text=True, timeout=900,

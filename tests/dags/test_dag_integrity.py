@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DAGS_DIR = ROOT / "dags"
 EXPECTED_DAG_IDS = {"aws_costs", "gcp_costs", "stripe_revenue", "finops_marts", "finops_publish"}
 PROVIDER_DAGS = {"aws_costs": "aws", "gcp_costs": "gcp", "stripe_revenue": "stripe"}

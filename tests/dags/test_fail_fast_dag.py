@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from runners.demo import CUR_BUCKET, CUR_EXPORT, CUR_PREFIX, airflow_env
 from standins.alert_sink import AlertSink
-from standins.demo import CUR_BUCKET, CUR_EXPORT, CUR_PREFIX, airflow_env
 from standins.s3 import MotoS3Server
 from standins.sample_data.aws import Cur2Export, generate_cur2_month, write_cur2_period
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from standins.local_airflow import LocalAirflow, _group_alive, stop_process_group, supervise
+from runners.local_airflow import LocalAirflow, _group_alive, stop_process_group, supervise
 from standins.ports import free_port
 
 pytestmark = pytest.mark.timeout(120)

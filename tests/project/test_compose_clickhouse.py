@@ -11,7 +11,7 @@ import yaml
 
 from include.clickhouse_admin import setup_values, split_statements, statements
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "docker" / "clickhouse" / "finops-setup.sh"
 AIRFLOW_SERVICES = ("scheduler", "dag-processor", "triggerer", "api-server")
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from standins.demo import CUR_BUCKET, CUR_EXPORT, CUR_PREFIX
-from standins.local_airflow import _group_alive, running_airflow
+from runners.demo import CUR_BUCKET, CUR_EXPORT, CUR_PREFIX
+from runners.local_airflow import _group_alive, running_airflow
 from standins.ports import free_port
 from standins.s3 import MotoS3Server
 from standins.sample_data.aws import Cur2Export, generate_cur2_month, write_cur2_period

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 ACTIONLINT_DIR = ROOT / "tools" / "actionlint"
 CODE_DIRS = ("dags", "include", "plugins")
@@ -103,12 +103,6 @@ def all_steps(workflow: dict) -> list[dict]:
     return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
 
 
-def runs_of_job_with(workflow: dict, step: dict) -> str:
-    """The `run` scripts of the job that holds `step`."""
-    job = next(job for job in workflow["jobs"].values() if any(s is step for s in job.get("steps", [])))
-    return "\n".join(s.get("run", "") for s in job.get("steps", []))
-
-
 def test_test_workflow_lints_tests_and_runs_the_integration_suite_on_a_real_clickhouse():
     workflow = load_yaml(WORKFLOWS / "test.yml")
     assert workflow["name"] == "test"  # deploy.yml waits for the workflow of this name
@@ -119,9 +113,7 @@ def test_test_workflow_lints_tests_and_runs_the_integration_suite_on_a_real_clic
     for step in all_steps(workflow):
         if step.get("uses", "").startswith("actions/setup-python"):
             versions = str(step["with"]["python-version"]).split()
-            assert versions[-1] == "3.11"  # the last one listed is the default: the lock's Python
-            if ".ci/run" in runs_of_job_with(workflow, step):
-                assert "3.12" in versions  # the FOCUS validator's venv needs >= 3.12
+            assert versions == [image_python()], "CI runs the Python of the Astro Runtime image (Dockerfile)"
     services = [job.get("services", {}) for job in workflow["jobs"].values()]
     images = [s["image"] for svc in services for s in svc.values()]
     assert any(re.fullmatch(r"clickhouse/clickhouse-server:\d+\.\d+\.\d+\.\d+", image) for image in images), images
@@ -148,7 +140,7 @@ def test_no_workflow_runs_the_etl_and_every_action_is_pinned():
         workflow = load_yaml(path)
         for step in all_steps(workflow):
             run = step.get("run", "")
-            for etl in ("make demo", "standins.demo", "airflow dags test", "airflow dags trigger", "make airflow",
+            for etl in ("make demo", "runners.demo", "airflow dags test", "airflow dags trigger", "make airflow",
                         "make bench", "dagRuns"):
                 assert etl not in run, f"{path.name} runs the ETL ({etl})"
             uses = step.get("uses")
@@ -174,6 +166,20 @@ def test_dockerfile_base_image_is_a_pinned_astro_runtime_with_the_locked_airflow
     )
     # The image's ONBUILD steps copy these; the build fails without them.
     assert (ROOT / "requirements.txt").exists() and (ROOT / "packages.txt").exists()
+
+
+def image_python() -> str:
+    match = RUNTIME_FROM.match(base_image())
+    assert match and match["python"], f"{base_image()}: name the Python flavour, e.g. runtime:3.3-8-python-3.12"
+    return match["python"]
+
+
+def test_local_venv_lock_and_makefile_use_the_python_of_the_image():
+    python = image_python()
+    assert f"{sys.version_info[0]}.{sys.version_info[1]}" == python, "rm -rf .venv && make setup"
+    assert re.search(rf"^#\s+uv pip compile .* (-p|--python-version) {re.escape(python)} ", (ROOT / "requirements.lock").read_text(), re.M)
+    assert re.search(rf"^PYTHON_VERSION := {re.escape(python)}$", (ROOT / "Makefile").read_text(), re.M)
+    assert f'requires-python = ">={python},' in (ROOT / "pyproject.toml").read_text()
 
 
 def test_dockerignore_keeps_local_state_and_secrets_out_of_the_image():
@@ -349,7 +355,7 @@ def test_airflow_settings_values_are_usable_placeholders():
 
 
 def test_make_airflow_can_read_airflow_settings():
-    from standins.local_airflow import read_settings, standin_ports
+    from runners.local_airflow import read_settings, standin_ports
 
     settings = read_settings()
     assert set(settings["connections"]) >= {"aws_default", "google_cloud_default", "stripe_default",
@@ -377,18 +383,23 @@ def test_compose_override_adds_clickhouse_and_points_the_connection_at_it():
 PASSWORDS = {"FINOPS_LOADER_PASSWORD": "lo'ad\\er;pw", "FINOPS_DASHBOARD_PASSWORD": "dash board pw"}
 
 
-def test_setup_refuses_missing_or_empty_passwords():
+@pytest.mark.parametrize("variable", sorted(PASSWORDS))
+@pytest.mark.parametrize("value", [None, "", "   "], ids=["missing", "empty", "blank"])
+def test_setup_refuses_a_missing_or_empty_password_naming_it(variable, value):
     from include.clickhouse_admin import SetupError, setup_values
 
-    for variable in PASSWORDS:
-        for value in (None, "", "   "):
-            env = dict(PASSWORDS)
-            if value is None:
-                del env[variable]
-            else:
-                env[variable] = value
-            with pytest.raises(SetupError, match=variable):
-                setup_values(env)
+    env = dict(PASSWORDS)
+    if value is None:
+        del env[variable]
+    else:
+        env[variable] = value
+    with pytest.raises(SetupError, match=variable):
+        setup_values(env)
+
+
+def test_setup_refuses_a_landing_database_name_that_is_not_an_identifier():
+    from include.clickhouse_admin import SetupError, setup_values
+
     with pytest.raises(SetupError, match="landing database"):
         setup_values(PASSWORDS, landing_database="finops; DROP DATABASE finops")
 
