@@ -11,7 +11,7 @@ import pytest
 
 from include.clickhouse import clickhouse_client, dlt_credentials, embedded_folder, hook_for
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TAKE_LOCK = """
 import sys
 from pathlib import Path
