@@ -94,7 +94,7 @@ def load(request: LoadRequest, config: dict | None = None, client: Any = None) -
     `config` overrides the Airflow Variable and `client` the BigQuery client built from the connection
     (both for tests).
     """
-    from include.pipelines import configure_dlt
+    from include.pipelines import configure_dlt, run_pipeline_with_load_id
 
     report = LoadReport(DATASET, request.intent, unit=request.unit)
     if request.nothing_to_load:
@@ -135,7 +135,7 @@ def load(request: LoadRequest, config: dict | None = None, client: Any = None) -
     destination = settings.destination_name()
     period = ", ".join(months) if months else ("whole export" if full_refresh else "incremental (export_time lookback)")
     report.progress(period, 1, 1)
-    counts, load_id = _run(source, destination)
+    counts, load_id = run_pipeline_with_load_id(DATASET, source, destination=destination)
     report.loaded(period, counts.get(TABLE, 0), load_id, tables=counts)
     if months:
         start, end = month_window(months, tail_days)
@@ -144,25 +144,6 @@ def load(request: LoadRequest, config: dict | None = None, client: Any = None) -
         removed = remove_superseded_month_rows(destination, months, start, end, load_id)
         log.info("invoice months %s reloaded by load %s; removed %s rows of earlier loads", months, load_id, removed)
     return report
-
-
-def _run(source, destination: str) -> tuple[dict, str | None]:
-    from include import pipelines
-
-    if hasattr(pipelines, "run_pipeline_with_load_id"):
-        return pipelines.run_pipeline_with_load_id(DATASET, source, destination=destination)
-    counts = pipelines.run_pipeline(DATASET, source, destination=destination)
-    return counts, (_last_load_id() if counts.get(TABLE) else None)
-
-
-def _last_load_id() -> str:
-    import dlt
-
-    pipeline = dlt.attach(pipeline_name=DATASET, pipelines_dir=str(settings.dlt_pipelines_dir()))
-    trace = pipeline.last_trace
-    if trace is None or trace.last_load_info is None or not trace.last_load_info.loads_ids:
-        raise RuntimeError("could not find the load id of the invoice-month reload")
-    return trace.last_load_info.loads_ids[-1]
 
 
 def remove_superseded_month_rows(destination: str, months: list[str], start, end, load_id: str) -> int:
