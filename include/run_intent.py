@@ -67,6 +67,7 @@ def _as_date(when) -> date:
 
 
 def aws_period(day: date) -> str:
+    """The billing period (YYYY-MM) of a day: AWS's and Azure's exports are delivered per calendar month."""
     return f"{day.year:04d}-{day.month:02d}"
 
 
@@ -131,7 +132,7 @@ def _backfill_intent(context, period_of, label: str, previous) -> RunIntent:
 
 def _period_intent(context, requested: list, full_refresh: bool, previous, *, period_of, label: str,
                    everything: str, reload_note: str, full_note: str, default_note: str) -> RunIntent:
-    """The intent of a provider whose runs load periods (AWS billing periods, GCP invoice months):
+    """The intent of a provider whose runs load periods (AWS and Azure billing periods, GCP invoice months):
     explicit periods or full_refresh (in a backfill, its first run only), a backfill run's own period,
     or the provider's default."""
     kind = run_type(context)
@@ -156,6 +157,17 @@ def aws_intent(context, params: dict, previous: Callable[[Any], Iterable[Any]] =
         reload_note="billing_periods: reload {} even if AWS did not re-deliver",
         full_note="reload every delivered billing period",
         default_note="re-check the refresh window, load periods AWS re-delivered or never loaded",
+    )
+
+
+def azure_intent(context, params: dict, previous: Callable[[Any], Iterable[Any]] = previous_dag_runs) -> RunIntent:
+    """`azure_costs`: billing periods (YYYY-MM, the months of the FOCUS export) for this run."""
+    return _period_intent(
+        context, params.get("billing_periods") or [], bool(params.get("full_refresh")), previous,
+        period_of=aws_period, label="billing period", everything="every period",
+        reload_note="billing_periods: reload {} even if Azure wrote no newer export run",
+        full_note="reload every exported billing period",
+        default_note="re-check the refresh window, load periods Azure re-exported or never loaded",
     )
 
 
@@ -192,7 +204,8 @@ def stripe_intent(context, params: dict) -> tuple[RunIntent, dict]:
 
 
 # ------------------------------------------------------------------------------ the load request
-DATASET_UNITS = {"aws_costs": "billing period", "gcp_costs": "invoice month", "stripe_revenue": "range"}
+DATASET_UNITS = {"aws_costs": "billing period", "azure_costs": "billing period", "gcp_costs": "invoice month",
+                 "stripe_revenue": "range"}
 
 
 @dataclass(frozen=True)
@@ -218,10 +231,12 @@ class LoadRequest:
 
 
 def from_context(context, dataset: str, previous: Callable[[Any], Iterable[Any]] = previous_dag_runs) -> LoadRequest:
-    """The LoadRequest of a DAG run of `dataset` (`aws_costs`, `gcp_costs`, `stripe_revenue`)."""
+    """The LoadRequest of a DAG run of `dataset` (`aws_costs`, `azure_costs`, `gcp_costs`, `stripe_revenue`)."""
     params = dict(context.get("params") or {})
     if dataset == "aws_costs":
         intent = aws_intent(context, params, previous)
+    elif dataset == "azure_costs":
+        intent = azure_intent(context, params, previous)
     elif dataset == "gcp_costs":
         intent = gcp_intent(context, params, previous)
     elif dataset == "stripe_revenue":

@@ -18,6 +18,7 @@ CLICKHOUSE_CONN_ID = "clickhouse_default"  # the ClickHouse server (destination 
 EMBEDDED_CLICKHOUSE_CONN_ID = "clickhouse_embedded"  # chdb (destination `filesystem`), see include/clickhouse.py
 AWS_CONN_ID = "aws_default"
 GCP_CONN_ID = "google_cloud_default"
+AZURE_CONN_ID = "azure_cost_exports"  # the Microsoft Azure provider's type `wasb`: the FOCUS export's storage
 STRIPE_CONN_ID = "stripe_default"
 ALERT_CONN_ID = "finops_alerts"
 ANONYMIZE_KEY_CONN_ID = "finops_anonymize"
@@ -25,6 +26,7 @@ ANONYMIZE_KEY_CONN_ID = "finops_anonymize"
 DESTINATION_VARIABLE = "finops_destination"
 AWS_CONFIG_VARIABLE = "aws_costs_config"
 GCP_CONFIG_VARIABLE = "gcp_costs_config"
+AZURE_CONFIG_VARIABLE = "azure_costs_config"
 STRIPE_CONFIG_VARIABLE = "stripe_revenue_config"
 SQL_CONFIG_VARIABLE = "finops_sql_config"
 DASHBOARDS_CONFIG_VARIABLE = "finops_dashboards_config"
@@ -36,9 +38,9 @@ SQL_POOL = "finops_sql"
 # Caps concurrent calls to the Stripe API across runs and backfills.
 STRIPE_POOL = "stripe_api"
 
-CONNECTIONS = (CLICKHOUSE_CONN_ID, EMBEDDED_CLICKHOUSE_CONN_ID, AWS_CONN_ID, GCP_CONN_ID, STRIPE_CONN_ID,
-               ALERT_CONN_ID, ANONYMIZE_KEY_CONN_ID)
-VARIABLES = (DESTINATION_VARIABLE, AWS_CONFIG_VARIABLE, GCP_CONFIG_VARIABLE, STRIPE_CONFIG_VARIABLE,
+CONNECTIONS = (CLICKHOUSE_CONN_ID, EMBEDDED_CLICKHOUSE_CONN_ID, AWS_CONN_ID, GCP_CONN_ID, AZURE_CONN_ID,
+               STRIPE_CONN_ID, ALERT_CONN_ID, ANONYMIZE_KEY_CONN_ID)
+VARIABLES = (DESTINATION_VARIABLE, AWS_CONFIG_VARIABLE, GCP_CONFIG_VARIABLE, AZURE_CONFIG_VARIABLE, STRIPE_CONFIG_VARIABLE,
              SQL_CONFIG_VARIABLE, DASHBOARDS_CONFIG_VARIABLE, ANONYMIZE_CONFIG_VARIABLE, ANONYMIZE_KEY_VARIABLE)
 POOLS = (SQL_POOL, STRIPE_POOL)
 

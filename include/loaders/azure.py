@@ -1,5 +1,5 @@
-"""The Azure load task: Cost Management FOCUS exports from Blob Storage into the raw `azure_costs`
-dataset (table `focus_costs`).
+"""The `azure_costs` load task: Cost Management FOCUS exports from Blob Storage into the raw
+`azure_costs` dataset (table `focus_costs`).
 
 Configuration: Airflow Variable `azure_costs_config` (JSON), e.g.
 
@@ -9,40 +9,33 @@ Configuration: Airflow Variable `azure_costs_config` (JSON), e.g.
      "export_name": "finops-focus",          # the Cost Management export's name
      "refresh_months": 2}                    # scheduled runs re-check this many months
 
-Each month is its own dlt load, which replaces exactly that month's rows, as in include.loaders.aws:
-* filesystem: the month's files live in `raw/azure_costs/focus_costs/<YYYY-MM>/`; once the new load
-  is committed, the older loads' files of that month are deleted;
-* clickhouse: dlt's delete-insert merge on `billing_period` in the same load.
-A month is loaded again when Azure wrote a newer run of it (the manifest's run id and time).
+Each billing period (month) is its own dlt load, which replaces exactly that month's rows
+(include/loaders/period_loads.py): files in `raw/azure_costs/focus_costs/<YYYY-MM>/` on the
+filesystem, dlt's delete-insert merge on `billing_period` on ClickHouse. A month is loaded again
+when Azure wrote a newer run of it (the manifest's run id and time).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from datetime import date
 from urllib.parse import urlparse
 
 from include import settings
-
-# The period bookkeeping is the AWS loader's: a folder per month, pruned after each committed load.
-from include.loaders.aws import (
-    completed_load_ids,
-    month_window,
-    newest_completed_load,
-    prune_all_periods,
-    prune_period,
-    validate_periods,
-)
+from include.load_summary import LoadReport
+from include.loaders.period_loads import Delivery, PeriodExport, load_periods
+from include.run_intent import LoadRequest
 
 log = logging.getLogger(__name__)
 
-CONFIG_VARIABLE = "azure_costs_config"
+CONFIG_VARIABLE = settings.AZURE_CONFIG_VARIABLE
 DEFAULT_CONFIG = {
-    "azure_conn_id": "azure_cost_exports",
+    "azure_conn_id": settings.AZURE_CONN_ID,
     "container": None,
     "directory": "",
     "export_name": "finops-focus",
+    # Scheduled runs re-check this many months (the run's month and the ones before it); older
+    # months are loaded once and then left alone.
     "refresh_months": 2,
 }
 DATASET = "azure_costs"
@@ -101,106 +94,40 @@ def credentials_from_connection(azure_conn_id: str) -> dict:
     return {k: v for k, v in credentials.items() if v}
 
 
-def load(params: dict | None = None, logical_date: date | None = None, run_type: str | None = None,
-         report=None) -> dict:
-    """Load months of the FOCUS export. Returns rows loaded per month (0 = unchanged, skipped).
-
-    * `params.billing_periods` (YYYY-MM list): exactly those months, reloaded even when Azure wrote
-      no newer run; a month without a run fails the load (a backfill run skips it and says so);
-    * a backfill run without months: the month of its logical date, reloaded;
-    * a scheduled run: the refresh window when Azure wrote a newer run, plus months never loaded;
-    * `params.full_refresh`: reload even months whose newest run did not change.
-    `report` (include.load_summary.LoadReport) records per month what was loaded, unchanged or skipped.
+def load(request: LoadRequest, config: dict | None = None) -> LoadReport:
+    """Load the months of the FOCUS export `request` asks for (which ones:
+    include.loaders.period_loads.load_periods); returns what was loaded, per billing period.
+    `config` overrides the Airflow Variable `azure_costs_config` (merged over DEFAULT_CONFIG).
     """
-    from include.pipelines import discard_pending_packages, loading_modules, pipeline_lock, run_pipeline_with_load_id
+    from include.pipelines import configure_dlt, loading_modules
 
-    params = params or {}
-    with loading_modules():  # dlt, Airflow, adlfs and the Azure SDK
+    report = LoadReport(DATASET, request.intent, unit=request.unit)
+    if request.nothing_to_load:
+        return report
+    configure_dlt()
+    with loading_modules():  # dlt, Airflow (Variable, connection), adlfs and the Azure SDK
         from include.sources.azure_focus import azure_focus_source, list_runs
 
-        config = settings.variable_json(CONFIG_VARIABLE, DEFAULT_CONFIG)
+        config = {**DEFAULT_CONFIG, **config} if config is not None else settings.variable_json(
+            CONFIG_VARIABLE, DEFAULT_CONFIG)
         if not config["container"]:
             raise ValueError(f"Airflow Variable {CONFIG_VARIABLE!r} must name the export's storage `container`")
         credentials = credentials_from_connection(config["azure_conn_id"])
     runs = list_runs(config["container"], config["directory"], config["export_name"], credentials)
-    by_month = {run.month: run for run in runs}
-    available = list(by_month)
-    full_refresh = bool(params.get("full_refresh"))
-    window = month_window(logical_date or date.today(), int(config["refresh_months"]))
-    refresh_from = None
     where = "az://" + "/".join(p.strip("/") for p in (config["container"], config["directory"], config["export_name"])
                                if p and p.strip("/")) + "/"
-
     if not runs:
         log.warning("no export run with a manifest under %s: nothing to load (is the Variable %s right?)",
                     where, CONFIG_VARIABLE)
-    requested = validate_periods(params.get("billing_periods") or [])
-    if not requested and run_type == "backfill":
-        requested = month_window(logical_date or date.today(), 1)
-    if requested:
-        missing = [m for m in requested if m not in available]
-        if missing and run_type != "backfill":
-            raise ValueError(f"months {missing} have no export run with a manifest under {where} (found {available})")
-        for month in missing:
-            if report is not None:
-                report.skipped(month, f"Azure has written no export run with a manifest for it under {where}")
-        months, full_refresh = [m for m in requested if m in available], True
-    else:
-        months, refresh_from = available, window[0]
-
-    destination = settings.destination_name()
     # The raw table keeps Microsoft's column names (dlt's `direct` naming), under which dlt warns that
     # a table name could hold the layout's `/`; these table names (focus_costs, _dlt_*) hold none.
     os.environ.setdefault(f"{DATASET.upper()}__DESTINATION__FILESYSTEM__WARN_UNSAFE_LAYOUT_SEPARATORS", "false")
-    table_dir = settings.raw_dir() / DATASET / RAW_TABLE
-    loaded: dict[str, int] = {}
-    with pipeline_lock(DATASET):  # one run at a time: backfills may start several
-        # A package of a killed run does not say which month's folder it was bound for: discard it
-        # (dlt rewinds its state) and load that month again below.
-        discard_pending_packages(DATASET, destination)
-        on_disk: set[str] = set()
-        if destination == "filesystem":
-            removed = prune_all_periods(table_dir)
-            if removed:
-                log.info("removed files no reader counts (superseded or never completed loads): %s", removed)
-            completed = completed_load_ids(table_dir.parent)
-            on_disk = {p.name for p in table_dir.glob("*") if p.is_dir() and newest_completed_load(p, completed)}
-        for index, month in enumerate(months, 1):
-            run = by_month[month]
-            if report is not None:
-                report.progress(month, index, len(months), files=len(run.blobs), delivery=run.run_id)
-            # dlt's state says which run each month holds; on the filesystem it is only believed
-            # when the month's data is there (a lost folder is loaded again).
-            folder_lost = destination == "filesystem" and month not in on_disk
-            source = azure_focus_source(
-                config["container"],
-                config["directory"],
-                config["export_name"],
-                credentials,
-                full_refresh=full_refresh or folder_lost,
-                replace_by_month=destination == "clickhouse",
-                refresh_from=refresh_from,
-                runs=[run],  # listed once above
-            )
-            counts, load_id = run_pipeline_with_load_id(
-                DATASET, source, destination=destination, partition=month if destination == "filesystem" else None
-            )
-            loaded[month] = counts.get(RAW_TABLE, 0)
-            if report is not None:
-                if loaded[month] or full_refresh or folder_lost:
-                    report.loaded(month, loaded[month], load_id, delivery=run.run_id, files=len(run.blobs),
-                                  tables=counts)
-                else:
-                    report.unchanged(month, f"loaded before and older than the refresh window (from {refresh_from})"
-                                     if refresh_from and month < refresh_from
-                                     else "Azure wrote no newer export run of it since its last load",
-                                     delivery=run.run_id)
-            if loaded[month] and destination == "filesystem":
-                month_dir = table_dir / month
-                completed = completed_load_ids(table_dir.parent)
-                if newest_completed_load(month_dir, completed) != load_id:
-                    raise RuntimeError(f"month {month}: load {load_id} is not the newest completed load in {month_dir}")
-                removed_files = prune_period(month_dir, completed)
-                log.info("month %s: %d rows (load %s, export run %s), %d superseded files removed",
-                         month, loaded[month], load_id, run.run_id, removed_files)
-    return loaded
+    export = PeriodExport(
+        "Azure", DATASET, RAW_TABLE, where,
+        [Delivery(run.month, run.run_id, len(run.blobs), run) for run in runs],
+        make_source=lambda run, **how: azure_focus_source(
+            config["container"], config["directory"], config["export_name"], credentials,
+            runs=[run], **how,  # listed once above
+        ),
+    )
+    return load_periods(request, report, export, int(config["refresh_months"]))

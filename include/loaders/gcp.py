@@ -46,6 +46,41 @@ def read_config() -> dict:
     return config
 
 
+# The connection fields that carry a key; with none and an `api_endpoint`, the client is anonymous.
+_KEY_FIELDS = ("key_path", "keyfile_dict", "credential_config_file", "key_secret_name")
+
+
+def client_from_connection(conn_id: str, location: str | None = None):
+    """A `google.cloud.bigquery.Client` built from the Airflow connection `conn_id`.
+
+    Credentials and project come from the Google provider's `BigQueryHook` (key file, keyfile JSON,
+    workload identity / ADC, impersonation...). The extra `project` overrides the project. If the
+    extra has `api_endpoint` (bqemulator, or a private endpoint), the client talks to that endpoint;
+    with an `api_endpoint` and no key in the connection, it uses anonymous credentials.
+    """
+    from airflow.providers.google.cloud.hooks.bigquery import BigQueryHook
+    from google.cloud import bigquery
+
+    hook = BigQueryHook(gcp_conn_id=conn_id, location=location)
+    endpoint = hook._get_field("api_endpoint", None)
+    project = hook._get_field("project", None) or hook._get_field("project_id", None)
+    has_key = any(hook._get_field(field, None) for field in _KEY_FIELDS)
+    if endpoint and not has_key:
+        from google.auth.credentials import AnonymousCredentials
+
+        credentials = AnonymousCredentials()
+        if not project:
+            raise ValueError(
+                f"Airflow connection {conn_id!r} sets api_endpoint {endpoint!r} without a key; "
+                "set the extra 'project' to the BigQuery project id"
+            )
+    else:
+        credentials, cred_project = hook.get_credentials_and_project_id()
+        project = project or cred_project
+    client_options = {"api_endpoint": endpoint} if endpoint else hook.get_client_options()
+    return bigquery.Client(project=project, credentials=credentials, client_options=client_options, location=location)
+
+
 def _as_bool(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
@@ -59,7 +94,7 @@ def load(request: LoadRequest, config: dict | None = None, client: Any = None) -
     `config` overrides the Airflow Variable and `client` the BigQuery client built from the connection
     (both for tests).
     """
-    from include.pipelines import configure_dlt
+    from include.pipelines import configure_dlt, run_pipeline_with_load_id
 
     report = LoadReport(DATASET, request.intent, unit=request.unit)
     if request.nothing_to_load:
@@ -69,7 +104,6 @@ def load(request: LoadRequest, config: dict | None = None, client: Any = None) -
         DEFAULT_LOOKBACK_DAYS,
         DEFAULT_MONTH_TAIL_DAYS,
         DEFAULT_PARTITION_SLACK_DAYS,
-        client_from_connection,
         gcp_billing_source,
         month_window,
         normalize_invoice_months,
@@ -101,7 +135,7 @@ def load(request: LoadRequest, config: dict | None = None, client: Any = None) -
     destination = settings.destination_name()
     period = ", ".join(months) if months else ("whole export" if full_refresh else "incremental (export_time lookback)")
     report.progress(period, 1, 1)
-    counts, load_id = _run(source, destination)
+    counts, load_id = run_pipeline_with_load_id(DATASET, source, destination=destination)
     report.loaded(period, counts.get(TABLE, 0), load_id, tables=counts)
     if months:
         start, end = month_window(months, tail_days)
@@ -110,25 +144,6 @@ def load(request: LoadRequest, config: dict | None = None, client: Any = None) -
         removed = remove_superseded_month_rows(destination, months, start, end, load_id)
         log.info("invoice months %s reloaded by load %s; removed %s rows of earlier loads", months, load_id, removed)
     return report
-
-
-def _run(source, destination: str) -> tuple[dict, str | None]:
-    from include import pipelines
-
-    if hasattr(pipelines, "run_pipeline_with_load_id"):
-        return pipelines.run_pipeline_with_load_id(DATASET, source, destination=destination)
-    counts = pipelines.run_pipeline(DATASET, source, destination=destination)
-    return counts, (_last_load_id() if counts.get(TABLE) else None)
-
-
-def _last_load_id() -> str:
-    import dlt
-
-    pipeline = dlt.attach(pipeline_name=DATASET, pipelines_dir=str(settings.dlt_pipelines_dir()))
-    trace = pipeline.last_trace
-    if trace is None or trace.last_load_info is None or not trace.last_load_info.loads_ids:
-        raise RuntimeError("could not find the load id of the invoice-month reload")
-    return trace.last_load_info.loads_ids[-1]
 
 
 def remove_superseded_month_rows(destination: str, months: list[str], start, end, load_id: str) -> int:

@@ -8,6 +8,7 @@ import pytest
 
 from include.run_intent import (
     aws_intent,
+    azure_intent,
     backfill_owner,
     from_context,
     gcp_intent,
@@ -74,6 +75,8 @@ def test_a_two_month_backfill_reloads_each_billing_period_once():
     assert reloads == ["2026-08", "2026-09", "2026-10"]
     reloads, _ = simulate_backfill(gcp_intent, "2026-08-20", "2026-10-03")
     assert reloads == ["202608", "202609", "202610"]
+    reloads, skips = simulate_backfill(azure_intent, "2026-08-01", "2026-09-30")
+    assert reloads == ["2026-08", "2026-09"] and len(skips) == 59
 
 
 def test_scheduled_runs_before_the_range_do_not_take_a_period_from_the_backfill():
@@ -143,17 +146,23 @@ def test_the_load_request_is_resolved_once_from_the_context():
     assert first.intent.periods == ["2026-08"] and not first.nothing_to_load
     stripe = from_context({**ctx, "params": {"full_refresh": False}}, "stripe_revenue", previous=no_previous)
     assert (stripe.params["start_date"], stripe.params["end_date"]) == ("2026-08-02", "2026-08-02")
-    with pytest.raises(ValueError, match="no load request for dataset 'azure_costs'"):
-        from_context(ctx, "azure_costs")
+    azure = from_context(ctx, "azure_costs", previous=no_previous)
+    assert azure.intent.periods == ["2026-08"] and azure.unit == "billing period"
+    with pytest.raises(ValueError, match="no load request for dataset 'oracle_costs'"):
+        from_context(ctx, "oracle_costs")
 
 
 @pytest.mark.parametrize("dataset,params,run_type,periods,force", [
     ("aws_costs", {}, "scheduled", None, False),
     ("aws_costs", {"billing_periods": ["2026-07"]}, "manual", ["2026-07"], True),
     ("aws_costs", {}, "backfill", ["2026-08"], True),
+    ("azure_costs", {}, "scheduled", None, False),
+    ("azure_costs", {"billing_periods": ["2026-07"]}, "manual", ["2026-07"], True),
+    ("azure_costs", {}, "backfill", ["2026-08"], True),
     ("gcp_costs", {"invoice_months": ["202607"]}, "manual", ["202607"], True),
     ("stripe_revenue", {"full_refresh": True}, "manual", None, True),
-], ids=["aws-scheduled", "aws-manual-periods", "aws-backfill-owner", "gcp-manual-months", "stripe-full-refresh"])
+], ids=["aws-scheduled", "aws-manual-periods", "aws-backfill-owner", "azure-scheduled", "azure-manual-periods",
+        "azure-backfill-owner", "gcp-manual-months", "stripe-full-refresh"])
 def test_a_request_outside_airflow_resolves_like_a_dag_run(dataset, params, run_type, periods, force):
     request = request_for(dataset, params, run_date=pendulum.date(2026, 8, 10), run_type=run_type)
     assert (request.intent.run_type, request.intent.periods, request.intent.force_reload) == (run_type, periods, force)

@@ -10,8 +10,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from include.loaders import azure as azure_loader
-from include.loaders.aws import completed_load_ids, newest_completed_load
+from include.loaders.period_loads import completed_load_ids, newest_completed_load
 from include.pipelines import LoadError, root_cause
+from include.run_intent import request_for
 from include.sources.azure_focus import FocusExportError, list_runs
 from include.sources.azure_focus.helpers import conform_column
 from standins.azurite import ACCOUNT_KEY, ACCOUNT_NAME
@@ -33,6 +34,11 @@ def azure_airflow(azurite_server, focus_container, local_data, monkeypatch):
         {"container": export.container, "directory": export.directory, "export_name": export.export_name}
     ))
     return export
+
+
+def load(params: dict | None = None, day: date = date(2026, 9, 30), run_type: str = "scheduled") -> dict[str, int]:
+    """Rows the load task loaded per month for a run of `run_type` on `day` (0: unchanged)."""
+    return azure_loader.load(request_for("azure_costs", params, run_date=day, run_type=run_type)).rows_by_period()
 
 
 def cents(values) -> Decimal:
@@ -70,7 +76,7 @@ def test_loads_each_month_with_every_column_from_parquet_and_csv(azurite_server,
     write_run(azurite_server, azure_airflow, "2026-08", august, "csv", rows_per_file=500)
     write_run(azurite_server, azure_airflow, "2026-09", september, "parquet", rows_per_file=600)
 
-    assert azure_loader.load({}, logical_date=date(2026, 9, 30)) == {"2026-08": 1_200, "2026-09": 1_500}
+    assert load() == {"2026-08": 1_200, "2026-09": 1_500}
     assert raw_totals(local_data) == {"2026-08": expected(august), "2026-09": expected(september)}
     for table in raw_month_tables(local_data).values():
         # every documented column, x_ ones included, with Microsoft's names; money as double, dates UTC
@@ -89,14 +95,14 @@ def test_newer_run_replaces_the_month_and_an_unchanged_month_is_not_reloaded(azu
                                                                             local_data):
     first = generate_focus_month("2026-09", 1_000, seed=1)
     write_run(azurite_server, azure_airflow, "2026-09", first, rows_per_file=400)
-    assert azure_loader.load({}, logical_date=date(2026, 9, 30)) == {"2026-09": 1_000}
-    assert azure_loader.load({}, logical_date=date(2026, 9, 30)) == {"2026-09": 0}
+    assert load() == {"2026-09": 1_000}
+    assert load() == {"2026-09": 0}
 
     restated = generate_focus_month("2026-09", 1_300, seed=2)  # late charges: a newer run of the month
     write_run(azurite_server, azure_airflow, "2026-09", restated, hours_after=24, rows_per_file=400)
     # a run submitted earlier but written later (a delayed upload) is not the newest
     write_run(azurite_server, azure_airflow, "2026-09", generate_focus_month("2026-09", 50, seed=3), hours_after=-24)
-    assert azure_loader.load({}, logical_date=date(2026, 9, 30)) == {"2026-09": 1_300}
+    assert load() == {"2026-09": 1_300}
     assert raw_totals(local_data) == {"2026-09": expected(restated)}
     # only the newest run's rows remain on disk
     files = list((local_data / "raw" / "azure_costs" / "focus_costs" / "2026-09").glob("*.parquet"))
@@ -105,17 +111,17 @@ def test_newer_run_replaces_the_month_and_an_unchanged_month_is_not_reloaded(azu
 
 def test_an_export_that_overwrites_its_previous_run_replaces_the_month(azurite_server, azure_airflow, local_data):
     write_run(azurite_server, azure_airflow, "2026-09", generate_focus_month("2026-09", 700, seed=1))
-    azure_loader.load({}, logical_date=date(2026, 9, 30))
+    load()
     restated = generate_focus_month("2026-09", 650, seed=2)
     write_run(azurite_server, azure_airflow, "2026-09", restated, hours_after=24, overwrite_previous=True)
-    assert azure_loader.load({}, logical_date=date(2026, 9, 30)) == {"2026-09": 650}
+    assert load() == {"2026-09": 650}
     assert raw_totals(local_data) == {"2026-09": expected(restated)}
 
 
 def test_corrupt_blob_fails_naming_it_and_keeps_the_previous_data(azurite_server, azure_airflow, local_data):
     good = generate_focus_month("2026-09", 900)
     write_run(azurite_server, azure_airflow, "2026-09", good)
-    azure_loader.load({}, logical_date=date(2026, 9, 30))
+    load()
     before = raw_totals(local_data)
 
     manifest = write_run(azurite_server, azure_airflow, "2026-09", generate_focus_month("2026-09", 900, seed=5),
@@ -126,14 +132,14 @@ def test_corrupt_blob_fails_naming_it_and_keeps_the_previous_data(azurite_server
     container.upload_blob(bad, b"PAR1 truncated", overwrite=True)
     with pytest.raises(LoadError, match=f"FocusExportError: data blob az://{azure_airflow.container}/{bad} has 14 bytes"
                        ) as failure:
-        azure_loader.load({}, logical_date=date(2026, 9, 30))
+        load()
     assert isinstance(root_cause(failure.value.__cause__), FocusExportError)
     assert raw_totals(local_data) == before == {"2026-09": expected(good)}
 
     # the same size as the manifest says, but not parquet: the read fails, naming the blob
     container.upload_blob(bad, b"X" * blobs[1]["byteCount"], overwrite=True)
     with pytest.raises(LoadError, match=f"cannot read data blob az://{azure_airflow.container}/{bad}"):
-        azure_loader.load({}, logical_date=date(2026, 9, 30))
+        load()
     assert raw_totals(local_data) == before
 
 
@@ -153,7 +159,7 @@ def test_text_in_a_cost_column_fails_naming_blob_column_and_row(azurite_server, 
     container.upload_blob(manifest, json.dumps(manifest_doc).encode(), overwrite=True)
     with pytest.raises(LoadError, match=f"data blob az://{azure_airflow.container}/{blob}: column BilledCost row 5 "
                                         "is 'n/a', expected a number"):
-        azure_loader.load({}, logical_date=date(2026, 9, 30))
+        load()
 
 
 def test_missing_blob_and_rows_of_another_month_fail_naming_the_blob(azurite_server, azure_airflow):
@@ -164,7 +170,7 @@ def test_missing_blob_and_rows_of_another_month_fail_naming_the_blob(azurite_ser
     container.delete_blob(missing)
     with pytest.raises(LoadError, match=f"data blob az://{azure_airflow.container}/{missing} listed in manifest "
                                         f"az://{azure_airflow.container}/{manifest} does not exist"):
-        azure_loader.load({}, logical_date=date(2026, 9, 30))
+        load()
 
     # August's rows in September's export would be counted twice once August is loaded too
     august_rows = generate_focus_month("2026-08", 200)
@@ -172,7 +178,7 @@ def test_missing_blob_and_rows_of_another_month_fail_naming_the_blob(azurite_ser
     blob = json.loads(container.download_blob(manifest).readall())["blobs"][0]["blobName"]
     with pytest.raises(LoadError, match=f"data blob az://{azure_airflow.container}/{blob}: column BillingPeriodStart "
                                         "row 1 is 2026-08-01 00:00:00\\+00:00, outside the export's month 2026-09"):
-        azure_loader.load({}, logical_date=date(2026, 9, 30))
+        load()
 
 
 def test_a_manifest_of_another_dataset_fails_naming_it(azurite_server, azure_airflow):
@@ -183,18 +189,32 @@ def test_a_manifest_of_another_dataset_fails_naming_it(azurite_server, azure_air
     container.upload_blob(manifest, json.dumps(document).encode(), overwrite=True)
     with pytest.raises(FocusExportError, match=f"manifest az://{azure_airflow.container}/{manifest}: "
                                                "exportConfig.type is 'ActualCost', expected FocusCost"):
-        azure_loader.load({}, logical_date=date(2026, 9, 30))
+        load()
 
 
 def test_params_and_backfill_choose_the_months(azurite_server, azure_airflow):
-    assert azure_loader.load({}, logical_date=date(2026, 9, 30)) == {}  # no run yet: nothing, and a warning
+    assert load() == {}  # no run yet: nothing, and a warning
     for month in ("2026-07", "2026-08", "2026-09"):
         write_run(azurite_server, azure_airflow, month, generate_focus_month(month, 200))
-    assert azure_loader.load({"billing_periods": ["2026-08"]}, logical_date=date(2026, 9, 30)) == {"2026-08": 200}
-    with pytest.raises(ValueError, match=r"months \['2026-05'\] have no export run"):
-        azure_loader.load({"billing_periods": ["2026-05"]}, logical_date=date(2026, 9, 30))
-    assert azure_loader.load({}, logical_date=date(2026, 7, 10), run_type="backfill") == {"2026-07": 200}
-    assert azure_loader.load({}, logical_date=date(2026, 5, 10), run_type="backfill") == {}
+    assert load({"billing_periods": ["2026-08"]}, run_type="manual") == {"2026-08": 200}
+    # "to reload": asked again, the month is reloaded though Azure wrote no newer run of it
+    assert load({"billing_periods": ["2026-08"]}, run_type="manual") == {"2026-08": 200}
+    with pytest.raises(ValueError, match=r"billing periods \['2026-05'\] have no delivered manifest"):
+        load({"billing_periods": ["2026-05"]}, run_type="manual")
+    # a backfill run reloads the month of its date (include/run_intent.py picks which run of the backfill)
+    assert load(day=date(2026, 7, 10), run_type="backfill") == {"2026-07": 200}
+    # a scheduled run loads the window's month never loaded and leaves the others as they are
+    scheduled = azure_loader.load(request_for("azure_costs", run_date=date(2026, 9, 30))).summary()["periods"]
+    assert {month: entry["status"] for month, entry in scheduled.items()} == {
+        "2026-07": "unchanged", "2026-08": "unchanged", "2026-09": "loaded"}
+    assert scheduled["2026-07"]["reason"] == "loaded before and older than the refresh window (from 2026-08)"
+    assert scheduled["2026-08"]["reason"] == "Azure did not re-deliver it since its last load"
+    # a month Azure never exported is skipped by its backfill run, with the reason, not failed
+    backfill = azure_loader.load(request_for("azure_costs", run_date=date(2026, 5, 10), run_type="backfill"))
+    assert backfill.rows_by_period() == {}
+    assert backfill.summary()["periods"]["2026-05"] == {
+        "status": "skipped", "rows": 0,
+        "reason": f"Azure has delivered no manifest for it under az://{azure_airflow.container}/focus/finops-focus/"}
 
 
 def test_credentials_from_a_wasb_connection(monkeypatch):

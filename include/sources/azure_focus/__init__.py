@@ -30,7 +30,7 @@ def azure_focus_source(
     credentials: dict,
     months: Sequence[str] | None = None,
     full_refresh: bool = False,
-    replace_by_month: bool = True,
+    replace_by_period: bool = True,
     refresh_from: str | None = None,
     runs: Sequence[ExportRun] | None = None,
 ):
@@ -43,7 +43,7 @@ def azure_focus_source(
     `credentials`: plain values as include.loaders.azure derives them from the Airflow connection
     (azure_storage_account_name, azure_storage_account_key or azure_storage_sas_token, or
     connection_string; blob_endpoint for Azurite or another cloud).
-    `replace_by_month`: on destinations that merge (ClickHouse), loading a month deletes that
+    `replace_by_period`: on destinations that merge (ClickHouse), loading a month deletes that
     month's previous rows in the same load (dlt delete-insert on `billing_period`).
     `runs`: already discovered runs, so a caller loading month by month lists the export once.
     """
@@ -56,7 +56,7 @@ def azure_focus_source(
 
     hints = (
         {"write_disposition": {"disposition": "merge", "strategy": "delete-insert"}, "merge_key": "billing_period"}
-        if replace_by_month
+        if replace_by_period
         else {"write_disposition": "append"}
     )
 

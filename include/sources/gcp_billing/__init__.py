@@ -33,7 +33,6 @@ from typing import Any
 
 import dlt
 
-from include.sources.gcp_billing.connection import client_from_connection
 from include.sources.gcp_billing.errors import BillingExportError, wrap_error
 from include.sources.gcp_billing.load_state import choose_mode, remember_batches
 from include.sources.gcp_billing.periods import month_start, month_window, normalize_invoice_months
@@ -61,7 +60,6 @@ __all__ = [
     "DEFAULT_LOOKBACK_DAYS",
     "DEFAULT_MONTH_TAIL_DAYS",
     "DEFAULT_PARTITION_SLACK_DAYS",
-    "client_from_connection",
     "detect_export_type",
     "gcp_billing_source",
     "month_window",
@@ -87,8 +85,8 @@ def gcp_billing_source(
 ):
     """Cloud Billing export rows from BigQuery `table` ("project.dataset.table").
 
-    `client`: a google.cloud.bigquery.Client (see `client_from_connection`). `export_type`:
-    "standard" or "detailed" (default: from the table name). `lookback_days`: how far before the last
+    `client`: a google.cloud.bigquery.Client (include.loaders.gcp builds it from an Airflow
+    connection). `export_type`: "standard" or "detailed" (default: from the table name). `lookback_days`: how far before the last
     loaded export_time each incremental run re-reads. `invoice_months`: reload exactly these months
     (YYYYMM). `full_refresh`: reload the whole table (replace). `maximum_bytes_billed`: per-query
     BigQuery guard rail. `start_month` (YYYYMM): full loads read only rows exported from that month on
