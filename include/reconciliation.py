@@ -223,7 +223,7 @@ def failure_message(provider: str, failed: list[dict]) -> str:
 def run_checks(provider: str, destination: str | None = None, run_id: str | None = None,
                periods: list[str] | None = None) -> dict:
     """The check task of a provider DAG: evaluate, record in finops.reconciliation_checks, fail on a miss."""
-    from include.sql_runner import clickhouse_client
+    from include.transform.client import clickhouse_client
 
     if provider not in CHECKS:
         raise ValueError(f"provider must be one of {sorted(CHECKS)}, got {provider!r}")

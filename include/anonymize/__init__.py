@@ -142,7 +142,8 @@ def export_copy(client, database: str, tables: list[str], data_dir: Path | None 
 
 def run(destination: str | None = None, config: dict | None = None) -> dict:
     """The command and the DAG task, with Variable `finops_anonymize_config` and the key connection."""
-    from include.sql_runner import clickhouse_client, sql_config
+    from include.transform.client import clickhouse_client
+    from include.transform.config import sql_config
 
     config = dict(config) if config is not None else settings.variable_json(CONFIG_VARIABLE, {})
     destination = destination or settings.destination_name()

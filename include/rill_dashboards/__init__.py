@@ -41,7 +41,7 @@ def dashboards_config(overrides: dict | None = None) -> dict:
 
 def tag_names(sql_config: dict | None = None) -> dict[str, dict[str, str]]:
     """{provider: {column suffix: configured key}} from `finops_sql_config` (for the pages' titles)."""
-    from include.sql_runner import sql_config as load_sql_config
+    from include.transform.config import sql_config as load_sql_config
 
     tags = load_sql_config(sql_config)["tags"]
     return {provider: dict(pairs) for provider, pairs in tags.items()}
@@ -100,7 +100,7 @@ def generate(client, out_dir: Path = GENERATED_DIR, rules: ChartRules | None = N
 def run(destination: str | None = None, out_dir: Path | None = None, config: dict | None = None,
         sql_config: dict | None = None) -> dict:
     """The command and the DAG task: generate on the active destination with the Variables' settings."""
-    from include.sql_runner import clickhouse_client
+    from include.transform.client import clickhouse_client
 
     cfg = dashboards_config(config)
     rules = ChartRules.from_config(cfg.get("chart_rules"))
