@@ -67,10 +67,17 @@ def aws_costs():
 
     @task(outlets=[MART_ASSETS["aws_costs"]], pool=SQL_POOL)
     def build_cost_tables() -> dict:
-        from include.sql_runner import run_transformations
+        from include.transform import run_transformations
 
         # Only the billing periods that completed loads changed since the last build (all with full_refresh).
-        return run_transformations("aws", periods=None if get_current_context()["params"]["full_refresh"] else "changed")
+        built = run_transformations("aws", periods=None if get_current_context()["params"]["full_refresh"] else "changed")
+        # The cross-provider marts and their checks, until the finops_marts DAG (scheduled on the providers'
+        # Assets) builds them.
+        from include.reconciliation import run_checks
+
+        marts = run_transformations("marts")["marts"]
+        run_checks("marts", run_id=get_current_context()["run_id"])
+        return {**built, "marts": marts}
 
     @task(pool=SQL_POOL)
     def check_figures() -> dict:

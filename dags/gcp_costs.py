@@ -61,13 +61,20 @@ def gcp_costs():
     @task(outlets=[MART_ASSETS["gcp_costs"]], pool=SQL_POOL)
     def build_cost_tables() -> dict:
         from include.run_intent import gcp_intent
-        from include.sql_runner import run_transformations
+        from include.transform import run_transformations
 
         context = get_current_context()
         intent = gcp_intent(context, dict(context["params"]))
         # The reloaded invoice months (emptied if they came back empty), else the months changed loads touched.
         periods = None if context["params"]["full_refresh"] else (intent.periods or "changed")
-        return run_transformations("gcp", periods=periods)
+        built = run_transformations("gcp", periods=periods)
+        # The cross-provider marts and their checks, until the finops_marts DAG (scheduled on the providers'
+        # Assets) builds them.
+        from include.reconciliation import run_checks
+
+        marts = run_transformations("marts")["marts"]
+        run_checks("marts", run_id=get_current_context()["run_id"])
+        return {**built, "marts": marts}
 
     @task(pool=SQL_POOL)
     def check_figures() -> dict:

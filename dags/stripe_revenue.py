@@ -65,10 +65,17 @@ def stripe_revenue():
 
     @task(outlets=[MART_ASSETS["stripe_revenue"]], pool=SQL_POOL)
     def build_revenue_tables() -> dict:
-        from include.sql_runner import run_transformations
+        from include.transform import run_transformations
 
         full_refresh = get_current_context()["params"]["full_refresh"]
-        return run_transformations("stripe", periods=None if full_refresh else "changed")
+        built = run_transformations("stripe", periods=None if full_refresh else "changed")
+        # The cross-provider marts and their checks, until the finops_marts DAG (scheduled on the providers'
+        # Assets) builds them.
+        from include.reconciliation import run_checks
+
+        marts = run_transformations("marts")["marts"]
+        run_checks("marts", run_id=get_current_context()["run_id"])
+        return {**built, "marts": marts}
 
     @task(pool=SQL_POOL)
     def check_figures() -> dict:

@@ -1,6 +1,6 @@
 """Export the derived tables and views of database `finops` as parquet, for Rill's local (DuckDB) mode.
 
-DuckDB cannot read the embedded ClickHouse (chdb) storage, so after the SQL layer has run in the
+DuckDB cannot read the embedded ClickHouse (chdb) storage, so after the marts have been built in the
 `filesystem` mode every table and view of `finops` is written to `<data_dir>/marts/<table>.parquet`,
 which the DuckDB models of rill/ read (see rill/README.md). Each file is written to a temporary name
 in the same folder and moved into place with os.replace, so a reader (a running `rill start`) sees
@@ -24,10 +24,12 @@ from include import settings
 log = logging.getLogger(__name__)
 
 MARTS_FOLDER = "marts"
-# Not exported by default: the bookkeeping of include/sql_runner.py, and the views that only pass the
-# raw data through (newest completed load, deduplicated): they are as large as the raw parquet itself
-# and nothing downstream of the SQL layer reads them. Pass `tables` to export them anyway.
-EXCLUDED_TABLES = frozenset({"sql_build_state", "aws_cur_line_items", "gcp_billing_rows", "stripe_balance_transactions"})
+# Not exported by default: the build bookkeeping (include/transform/build_state.py), and the staging
+# views (`stg_*`), which only pass the raw data through (newest completed load, deduplicated): they are
+# as large as the raw parquet itself and nothing downstream of the models reads them. Pass `tables` to
+# export them anyway.
+EXCLUDED_TABLES = frozenset({"sql_build_state"})
+STAGING_PREFIX = "stg_"
 # Side tables of a rebuild in progress (`<table>__next`, `<table>__stage`): never exported.
 TEMPORARY_TABLE = re.compile(r"__(next|stage)$")
 TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -38,12 +40,13 @@ def marts_dir(data_dir: Path | None = None) -> Path:
 
 
 def discover_tables(client, database: str = settings.MART_DATABASE) -> list[str]:
-    """Tables and views of `database` to export: all but EXCLUDED_TABLES and rebuild side tables."""
+    """Tables and views of `database` to export: all but EXCLUDED_TABLES, staging views and rebuild side tables."""
     rows = client.query(
         "SELECT name FROM system.tables WHERE database = {db:String} AND NOT is_temporary ORDER BY name",
         parameters={"db": database},
     ).result_rows
-    return [name for (name,) in rows if name not in EXCLUDED_TABLES and not TEMPORARY_TABLE.search(name)]
+    return [name for (name,) in rows
+            if name not in EXCLUDED_TABLES and not name.startswith(STAGING_PREFIX) and not TEMPORARY_TABLE.search(name)]
 
 
 def export_table(client, table: str, target: Path, database: str = settings.MART_DATABASE) -> int:
@@ -94,7 +97,7 @@ def export_marts(client, data_dir: Path | None = None, tables: list[str] | None 
 
 
 def main() -> int:
-    """`python -m include.mart_export`: export the embedded ClickHouse of $FINOPS_DATA_DIR (./data) by hand."""
+    """`python -m include.transform.export`: export the embedded ClickHouse of $FINOPS_DATA_DIR (./data) by hand."""
     from include.transform.client import clickhouse_client
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")

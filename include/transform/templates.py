@@ -8,7 +8,8 @@ from __future__ import annotations
 from include import settings
 from include.transform.errors import SqlFileError
 from include.transform.literals import identifier, quote_string, sql_literal
-from include.transform.models import SQL_DIR, Model
+from include.transform import models as model_files
+from include.transform.models import Model
 
 MACROS = ("money", "mul_money", "div_money", "mul_div", "focus_unit", "tag_map", "tag_key_norm", "aws_tag_value",
           "aws_charge_category", "gcp_charge_category", "completed_loads", "stripe_current", "monthly")
@@ -23,7 +24,7 @@ def template_environment(context: dict, models: dict[str, Model]):
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(SQL_DIR)),
+        loader=jinja2.FileSystemLoader(str(model_files.SQL_DIR)),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,

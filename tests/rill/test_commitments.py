@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from include import sql_runner
-from include.mart_export import export_marts
+from include import transform
+from include.transform.export import export_marts
 from tests.rill import project as rill
 from tests.sql.raw import aws_line, write_aws_period
 
@@ -54,17 +54,17 @@ def commitment_engines(tmp_path, monkeypatch):
         rows.append(aws_line("2026-09", line_type, columns.pop("cost"), day=1 + number,
                              identity_line_item_id=f"line-{number}", **columns))
     write_aws_period(tmp_path, "2026-09", rows)
-    sql_runner.run_transformations("aws", config={})
+    transform.run_transformations("aws", config={})
 
-    model = rill.load_project().models["aws_cost_items"]
+    model = rill.load_project().models["int_aws__cost_line_items_tagged"]
     client = clickhouse_connect.get_client(dsn=f"chdb://{tmp_path / 'chdb'}")
     connection = duckdb.connect()
     try:
-        export_marts(client, tmp_path, tables=["aws_costs_normalized"])
+        export_marts(client, tmp_path, tables=["int_aws__cost_line_items_tagged"])
         client.command(f"CREATE DATABASE IF NOT EXISTS {rill.CLICKHOUSE_MODEL_DATABASE}")
-        client.command(f"CREATE VIEW {rill.CLICKHOUSE_MODEL_DATABASE}.aws_cost_items AS "
+        client.command(f"CREATE VIEW {rill.CLICKHOUSE_MODEL_DATABASE}.int_aws__cost_line_items_tagged AS "
                        f"{rill.model_sql(model, 'prod', {})[1]}")
-        connection.execute("CREATE VIEW aws_cost_items AS "
+        connection.execute("CREATE VIEW int_aws__cost_line_items_tagged AS "
                            + rill.model_sql(model, "dev", {"finops_data_dir": str(tmp_path)})[1])
         yield rill.DuckEngine(connection), rill.ClickHouseEngine(client)
     finally:

@@ -13,7 +13,9 @@ import pyarrow.parquet as pq
 import pytest
 from google.api_core import exceptions as gexc
 
-from include import sql_runner
+from include import transform
+from include.transform.client import clickhouse_client
+from include.transform.raw_views import refresh_raw_views
 from include.loaders import gcp as gcp_loader
 from include.pipelines import LoadError, run_pipeline
 from include.sources.gcp_billing import BillingExportError, gcp_billing_source, month_window
@@ -136,9 +138,9 @@ def load(client, table_id, **params):
 
 def dedup_totals() -> tuple[int, Decimal, Decimal, Decimal]:
     """(rows, cost, credits, net cost) of the deduplicated raw table, computed on chdb."""
-    client = sql_runner.clickhouse_client("filesystem")
+    client = clickhouse_client("filesystem")
     try:
-        sql_runner.refresh_raw_views(client, "filesystem")
+        refresh_raw_views(client, "filesystem")
         row = client.query(
             f"""
             SELECT count(),
@@ -421,8 +423,8 @@ def test_a_standard_export_without_optional_fields_loads_them_as_null(bigquery_c
     assert raw["invoice_publisher_type"].null_count == raw["seller_name"].null_count == len(rows)
     assert set(raw["tags"].to_pylist()) == {"[]"}
     want = cents([r["cost"] for r in rows] + [c["amount"] for r in rows for c in r.get("credits") or []])
-    sql_runner.run_transformations("gcp", config={})
-    got = sql_runner.query("SELECT sum(net_cost) FROM finops.gcp_cost_line_items", destination="filesystem")[1][0][0]
+    transform.run_transformations("gcp", config={})
+    got = transform.query("SELECT sum(net_cost) FROM finops.int_gcp__cost_line_items", destination="filesystem")[1][0][0]
     assert Decimal(got).quantize(Decimal("0.01")) == want
 
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from include import sql_runner
+from include import transform
 
 CENT = Decimal("0.01")
 
@@ -17,11 +17,15 @@ def data_dir(tmp_path, monkeypatch):
 
 
 def run(provider: str, periods=None, config: dict | None = None) -> dict:
-    return sql_runner.run_transformations(provider, periods=periods, config=config if config is not None else {})
+    """What a provider DAG's build leads to: the provider's models, then the cross-provider marts."""
+    config = config if config is not None else {}
+    built = transform.run_transformations(provider, periods=periods, config=config)
+    transform.run_transformations("marts", config=config)
+    return built
 
 
 def q(sql: str) -> list[tuple]:
-    return sql_runner.query(sql)[1]
+    return transform.query(sql)[1]
 
 
 def one(sql: str):

@@ -58,14 +58,14 @@ def test_amortized_and_net_amortized_cost_follow_the_cur_library_rules(data_dir)
         line_id: tuple(values)
         for line_id, *values in q(
             "SELECT line_item_id, unblended_cost, net_unblended_cost, amortized_cost, net_amortized_cost, "
-            "savings_plan_savings, reservation_savings FROM finops.aws_cost_line_items"
+            "savings_plan_savings, reservation_savings FROM finops.int_aws__cost_line_items"
         )
     }
     for number, (line_type, _, want) in enumerate(LINES):
         assert got[f"line-{number}"] == tuple(D(v) for v in want), line_type
 
     totals = q("SELECT sum(unblended_cost), sum(net_unblended_cost), sum(amortized_cost), sum(net_amortized_cost), "
-               "sum(savings_plan_savings), sum(reservation_savings) FROM finops.aws_cost_daily")[0]
+               "sum(savings_plan_savings), sum(reservation_savings) FROM finops.int_aws__cost_daily")[0]
     assert totals == (D("243.75"), D("243.25"), D("23.5"), D("22.4"), D("2"), D("2"))
     # FOCUS: BilledCost = net unblended (the invoice), EffectiveCost = net amortized.
     assert q("SELECT sum(BilledCost), sum(EffectiveCost), sum(x_UnblendedCost), sum(x_AmortizedCost) "
@@ -103,6 +103,6 @@ def test_missing_net_and_commitment_columns_fall_back_to_gross(data_dir):
     run("aws")
     unblended, net, amortized, net_amortized = q(
         "SELECT sum(unblended_cost), sum(net_unblended_cost), sum(amortized_cost), sum(net_amortized_cost) "
-        "FROM finops.aws_cost_daily")[0]
+        "FROM finops.int_aws__cost_daily")[0]
     expected = sum(D(repr(v)) for v in table["line_item_unblended_cost"].to_pylist())
     assert unblended == net == amortized == net_amortized == expected

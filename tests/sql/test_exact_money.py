@@ -62,11 +62,11 @@ def test_savings_plan_recurring_fee_net_amortized_cost_is_exact_at_any_magnitude
     write_aws_period(data_dir, "2026-09", rows)
     run("aws")
     got = {r[0]: (r[1], r[2]) for r in q(
-        "SELECT line_item_id, amortized_cost, net_amortized_cost FROM finops.aws_cost_line_items")}
+        "SELECT line_item_id, amortized_cost, net_amortized_cost FROM finops.int_aws__cost_line_items")}
     assert got["sp-0"] == (D("10000"), D("9500"))
     wrong = {k: (got[k], v) for k, v in want.items() if got[k] != v}
     assert not wrong, wrong
-    assert one("SELECT sum(net_amortized_cost) FROM finops.aws_cost_daily") == sum(v[1] for v in want.values())
+    assert one("SELECT sum(net_amortized_cost) FROM finops.int_aws__cost_daily") == sum(v[1] for v in want.values())
 
 
 def test_fx_conversion_of_monthly_totals_up_to_1e13_is_exact(data_dir):

@@ -32,18 +32,18 @@ def test_gcp_net_cost_is_cost_plus_credits_summed_by_type(data_dir):
     gcp_month(data_dir)
     run("gcp")
     cost, credits, net, lines = q("SELECT sum(cost), sum(credits), sum(net_cost), sum(line_items) "
-                                  "FROM finops.gcp_cost_daily")[0]
+                                  "FROM finops.int_gcp__cost_daily")[0]
     assert (cost, credits, net, lines) == (D("16.4"), D("-4.12"), D("12.28"), 5)
-    by_type = dict(q("SELECT k, sum(v) FROM finops.gcp_cost_line_items ARRAY JOIN mapKeys(credits_by_type) AS k, "
+    by_type = dict(q("SELECT k, sum(v) FROM finops.int_gcp__cost_line_items ARRAY JOIN mapKeys(credits_by_type) AS k, "
                      "mapValues(credits_by_type) AS v GROUP BY k"))
     assert by_type == {"SUSTAINED_USAGE_DISCOUNT": D("-1.05"), "COMMITTED_USAGE_DISCOUNT": D("-2.5"),
                        "PROMOTION": D("-0.4"), "FREE_TIER": D("-0.1"), "DISCOUNT": D("-0.07")}
-    assert one("SELECT sumMap(credits_by_type)['FREE_TIER'] FROM finops.gcp_cost_daily") == D("-0.1")
+    assert one("SELECT sumMap(credits_by_type)['FREE_TIER'] FROM finops.int_gcp__cost_daily") == D("-0.1")
     assert one("SELECT gcp_billed_cost FROM finops.monthly_margin WHERE month = '2026-09'") == D("12.28")
     # labels: the resource label wins over the project label; keys not set read ''
-    assert dict(q("SELECT tag_value, sum(net_cost) FROM finops.gcp_cost_daily_by_tag WHERE tag_key = 'team' "
+    assert dict(q("SELECT tag_value, sum(net_cost) FROM finops.int_gcp__cost_daily_by_tag WHERE tag_key = 'team' "
                   "GROUP BY tag_value")) == {"checkout": D("7.83"), "search": D("4.45")}
-    assert dict(q("SELECT tag_team, count() FROM finops.gcp_costs_normalized GROUP BY 1")) == {"checkout": 4, "search": 1}
+    assert dict(q("SELECT tag_team, count() FROM finops.int_gcp__cost_line_items_tagged GROUP BY 1")) == {"checkout": 4, "search": 1}
 
     focus = q("SELECT ChargeCategory, ChargeClass, BilledCost, EffectiveCost, ContractedCost, CommitmentDiscountType, "
               "PricingCategory, x_Credits FROM finops.focus ORDER BY ChargePeriodStart")

@@ -12,9 +12,9 @@ from tests.sql.raw import aws_line, gcp_row, write_aws_period, write_aws_table, 
 D = Decimal
 MONTHS = ("2026-08", "2026-09")
 PARTITIONED = {
-    "aws_cost_line_items": "billing_period", "aws_cost_daily": "billing_period",
-    "aws_cost_daily_by_tag": "billing_period", "gcp_cost_line_items": "invoice_month",
-    "gcp_cost_daily": "invoice_month", "gcp_cost_daily_by_tag": "invoice_month",
+    "int_aws__cost_line_items": "billing_period", "int_aws__cost_daily": "billing_period",
+    "int_aws__cost_daily_by_tag": "billing_period", "int_gcp__cost_line_items": "invoice_month",
+    "int_gcp__cost_daily": "invoice_month", "int_gcp__cost_daily_by_tag": "invoice_month",
 }
 
 
@@ -49,33 +49,33 @@ def test_raw_normalized_rollup_and_focus_totals_reconcile(data_dir):
 
     for month, (aws_cost, aws_rows, gcp_cost, gcp_rows) in expected.items():
         where = f"WHERE billing_period = '{month}'"
-        raw = one(f"SELECT sum(toDecimal128(toString(line_item_unblended_cost), 10)) FROM finops.aws_cur_line_items {where}")
+        raw = one(f"SELECT sum(toDecimal128(toString(line_item_unblended_cost), 10)) FROM finops.stg_aws__cur_line_items {where}")
         aws_figures = [
             raw,
-            one(f"SELECT sum(unblended_cost) FROM finops.aws_cost_line_items {where}"),
-            one(f"SELECT sum(unblended_cost) FROM finops.aws_cost_daily {where}"),
-            one(f"SELECT sum(billed_cost) FROM finops.cost_daily WHERE provider = 'aws' AND month = '{month}'"),
+            one(f"SELECT sum(unblended_cost) FROM finops.int_aws__cost_line_items {where}"),
+            one(f"SELECT sum(unblended_cost) FROM finops.int_aws__cost_daily {where}"),
+            one(f"SELECT sum(billed_cost) FROM finops.fct_cost_daily WHERE provider = 'aws' AND month = '{month}'"),
             one(f"SELECT sum(BilledCost) FROM finops.focus WHERE ProviderName = 'AWS' AND x_BillingMonth = '{month}'"),
             one(f"SELECT aws_billed_cost FROM finops.monthly_margin WHERE month = '{month}'"),
         ]
         assert {cents(v) for v in aws_figures} == {cents(aws_cost)}, (month, aws_figures)
-        for key, total in q(f"SELECT tag_key, sum(unblended_cost) FROM finops.aws_cost_daily_by_tag {where} GROUP BY 1"):
+        for key, total in q(f"SELECT tag_key, sum(unblended_cost) FROM finops.int_aws__cost_daily_by_tag {where} GROUP BY 1"):
             assert cents(total) == cents(aws_cost), (month, key)
-        assert one(f"SELECT sum(line_items) FROM finops.aws_cost_daily {where}") == aws_rows
+        assert one(f"SELECT sum(line_items) FROM finops.int_aws__cost_daily {where}") == aws_rows
         assert one(f"SELECT count() FROM finops.focus WHERE ProviderName = 'AWS' AND x_BillingMonth = '{month}'") == aws_rows
 
         where = f"WHERE invoice_month = '{month}'"
         gcp_figures = [
-            one(f"SELECT sum(net_cost) FROM finops.gcp_cost_line_items {where}"),
-            one(f"SELECT sum(net_cost) FROM finops.gcp_cost_daily {where}"),
-            one(f"SELECT sum(billed_cost) FROM finops.cost_daily WHERE provider = 'gcp' AND month = '{month}'"),
+            one(f"SELECT sum(net_cost) FROM finops.int_gcp__cost_line_items {where}"),
+            one(f"SELECT sum(net_cost) FROM finops.int_gcp__cost_daily {where}"),
+            one(f"SELECT sum(billed_cost) FROM finops.fct_cost_daily WHERE provider = 'gcp' AND month = '{month}'"),
             one(f"SELECT sum(EffectiveCost) FROM finops.focus WHERE x_Provider = 'gcp' AND x_BillingMonth = '{month}'"),
             one(f"SELECT gcp_billed_cost FROM finops.monthly_margin WHERE month = '{month}'"),
         ]
         assert {cents(v) for v in gcp_figures} == {cents(gcp_cost)}, (month, gcp_figures)
-        for key, total in q(f"SELECT tag_key, sum(net_cost) FROM finops.gcp_cost_daily_by_tag {where} GROUP BY 1"):
+        for key, total in q(f"SELECT tag_key, sum(net_cost) FROM finops.int_gcp__cost_daily_by_tag {where} GROUP BY 1"):
             assert cents(total) == cents(gcp_cost), (month, key)
-        assert one(f"SELECT sum(line_items) FROM finops.gcp_cost_daily {where}") == gcp_rows
+        assert one(f"SELECT sum(line_items) FROM finops.int_gcp__cost_daily {where}") == gcp_rows
 
 
 def state() -> dict:
@@ -109,8 +109,8 @@ def test_a_restated_month_changes_only_that_month(data_dir):
         path.unlink()
     write_gcp_rows(data_dir, [gcp_row("2026-08", 3.0 + i, [("PROMOTION", -0.5)], day=1 + i) for i in range(4)])
     write_gcp_rows(data_dir, [gcp_row("2026-09", 7.0, [("FREE_TIER", -1.0)], day=2)])
-    run("aws", periods={"2026-08": 0, "2026-09": 2})  # the AWS load task's return value
-    run("gcp", periods=["202609"])
+    run("aws", periods=["2026-09"])
+    run("gcp", periods=["2026-09"])
     after = state()
 
     assert parts("2026-08") == august_parts  # August's data parts were not even rewritten
@@ -134,10 +134,10 @@ def test_a_period_gone_from_raw_is_emptied_and_nothing_listed_means_no_rebuild(d
     run("aws")
     shutil.rmtree(data_dir / "raw" / "aws_costs" / "cur_line_items" / "2026-08")
     run("aws", periods=[])  # nothing changed: no partition is touched
-    assert one("SELECT count() FROM finops.aws_cost_daily WHERE billing_period = '2026-08'") == 1
+    assert one("SELECT count() FROM finops.int_aws__cost_daily WHERE billing_period = '2026-08'") == 1
     run("aws", periods=["2026-08"])
-    assert q("SELECT DISTINCT billing_period FROM finops.aws_cost_line_items") == [("2026-09",)]
-    assert q("SELECT DISTINCT billing_period FROM finops.aws_cost_daily") == [("2026-09",)]
+    assert q("SELECT DISTINCT billing_period FROM finops.int_aws__cost_line_items") == [("2026-09",)]
+    assert q("SELECT DISTINCT billing_period FROM finops.int_aws__cost_daily") == [("2026-09",)]
 
 
 def test_changed_mode_rebuilds_the_months_of_new_loads_only(data_dir):

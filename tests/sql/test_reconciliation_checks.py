@@ -51,7 +51,7 @@ def test_checks_pass_and_are_recorded_per_check_period_and_run(data_dir):
 def test_a_derived_table_that_drifts_from_raw_fails_with_period_figures_and_difference(data_dir):
     small_month(data_dir)
     # A line item lost between raw and the derived table (as a broken rebuild would leave it).
-    q("ALTER TABLE finops.aws_cost_line_items DELETE WHERE line_item_type = 'Tax' SETTINGS mutations_sync = 1")
+    q("ALTER TABLE finops.int_aws__cost_line_items DELETE WHERE line_item_type = 'Tax' SETTINGS mutations_sync = 1")
     with pytest.raises(ReconciliationError) as failure:
         run_checks("aws", run_id="run-broken")
     message = str(failure.value)
@@ -98,9 +98,9 @@ def test_tag_keys_match_cur2_and_legacy_spelling_and_unmatched_keys_are_reported
     ])
     config = {"tag_keys": {"aws": ["user:team", "user:cost-center", "user:owner"]}}
     run("aws", config=config)
-    assert sorted(q("SELECT billing_period, tag_team, tag_cost_center, unblended_cost FROM finops.aws_costs_normalized")) == [
+    assert sorted(q("SELECT billing_period, tag_team, tag_cost_center, unblended_cost FROM finops.int_aws__cost_line_items_tagged")) == [
         ("2026-08", "web", "", D("4")), ("2026-09", "", "", D("3")), ("2026-09", "web", "cc-1", D("10"))]
-    assert dict(q("SELECT tag_value, sum(unblended_cost) FROM finops.aws_cost_daily_by_tag "
+    assert dict(q("SELECT tag_value, sum(unblended_cost) FROM finops.int_aws__cost_daily_by_tag "
                   "WHERE tag_key = 'team' GROUP BY tag_value")) == {"web": D("14"), "": D("3")}
     result = run_checks("aws", run_id="run-tags")  # warnings do not fail the task ...
     assert result["failed"] == 0

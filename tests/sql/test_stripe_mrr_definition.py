@@ -144,12 +144,12 @@ def history(data_dir):
 
 
 def subscription_mrr(subscription: str) -> dict[str, Decimal]:
-    return {m: v for m, v in q(f"SELECT month, mrr FROM finops.stripe_subscription_mrr "
+    return {m: v for m, v in q(f"SELECT month, mrr FROM finops.int_stripe__subscription_mrr "
                                f"WHERE subscription = '{subscription}' ORDER BY month")}
 
 
 def monthly(column: str) -> dict[str, Decimal]:
-    return dict(q(f"SELECT month, {column} FROM finops.stripe_mrr_monthly WHERE currency = 'usd' ORDER BY month"))
+    return dict(q(f"SELECT month, {column} FROM finops.int_stripe__mrr_monthly WHERE currency = 'usd' ORDER BY month"))
 
 
 def test_prices_give_their_real_amount(history):
@@ -183,7 +183,7 @@ def test_trials_and_the_churn_rate_denominator(history):
     assert subscription_mrr("sub_trial_in") == {"2026-09": D(100), "2026-10": D(100), "2026-11": D(100)}
     rows = {m: (new, churned, at_start, rate) for m, new, churned, at_start, rate in q(
         "SELECT month, new_subscriptions, churned_subscriptions, subscriptions_at_start, subscription_churn_rate "
-        "FROM finops.stripe_mrr_monthly WHERE currency = 'usd'")}
+        "FROM finops.int_stripe__mrr_monthly WHERE currency = 'usd'")}
     # September: 9 active at the start (annual, unpaid, paused, forever, repeat, graduated, volume, package,
     # decimal), 1 new (the converted trial; the cancelled trial is neither new nor churned), 1 churned (paused)
     assert rows["2026-09"] == (1, 1, 9, pytest.approx(1 / 10))
@@ -203,7 +203,7 @@ def test_monthly_mrr_and_movements_add_up(history):
     assert set(monthly("reconstructed_subscriptions").values()) == {0}
     for month, start, end, new, up, back, down, lost in q(
             "SELECT month, mrr_at_start, mrr, new_mrr, expansion_mrr, reactivation_mrr, contraction_mrr, churned_mrr "
-            "FROM finops.stripe_mrr_monthly"):
+            "FROM finops.int_stripe__mrr_monthly"):
         assert start + new + up + back - down - lost == end, month
     # paying customers exclude the unpaid, paused and trial customers
     assert monthly("paying_customers")["2026-10"] == 8

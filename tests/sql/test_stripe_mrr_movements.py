@@ -169,7 +169,7 @@ def mrr(data_dir):
 
 
 def monthly(column: str, currency: str = "usd") -> dict[str, Decimal]:
-    return dict(q(f"SELECT month, {column} FROM finops.stripe_mrr_monthly WHERE currency = '{currency}' ORDER BY month"))
+    return dict(q(f"SELECT month, {column} FROM finops.int_stripe__mrr_monthly WHERE currency = '{currency}' ORDER BY month"))
 
 
 def by_month(values: list) -> dict[str, Decimal]:
@@ -202,7 +202,7 @@ def test_mrr_and_its_movements_per_month(mrr):
 
 def test_every_month_reconciles_from_start_to_end(mrr):
     rows = q("SELECT month, currency, mrr, mrr_at_start, new_mrr, reactivation_mrr, expansion_mrr, contraction_mrr, "
-             "churned_mrr FROM finops.stripe_mrr_monthly ORDER BY currency, month")
+             "churned_mrr FROM finops.int_stripe__mrr_monthly ORDER BY currency, month")
     previous = {}
     for month, currency, end, start, new, back, up, down, lost in rows:
         assert end == start + new + back + up - down - lost, (month, currency)
@@ -212,7 +212,7 @@ def test_every_month_reconciles_from_start_to_end(mrr):
 
 
 def test_a_first_load_reconstructs_history_from_invoices_and_the_running_month_from_the_snapshot(mrr):
-    rows = q("SELECT subscription, month, mrr, mrr_source FROM finops.stripe_subscription_mrr "
+    rows = q("SELECT subscription, month, mrr, mrr_source FROM finops.int_stripe__subscription_mrr "
              "WHERE subscription IN ('sub_up', 'sub_down') ORDER BY subscription, month")
     assert [(s, m, float(v), src) for s, m, v, src in rows] == [
         ("sub_down", "2026-07", 600.0, "invoice"),
@@ -230,7 +230,7 @@ def test_a_first_load_reconstructs_history_from_invoices_and_the_running_month_f
 
 
 def test_customer_movements_name_who_moved(mrr):
-    rows = q("SELECT month, customer, movement, mrr_change FROM finops.stripe_customer_mrr "
+    rows = q("SELECT month, customer, movement, mrr_change FROM finops.int_stripe__customer_mrr "
              "WHERE movement != 'unchanged' ORDER BY month, customer")
     assert [(m, c, mv, float(ch)) for m, c, mv, ch in rows] == [
         ("2026-03", "cus_annual", "new", 100.0),
@@ -249,6 +249,6 @@ def test_customer_movements_name_who_moved(mrr):
 
 
 def test_a_yearly_price_is_an_exact_twelfth(mrr):
-    assert q("SELECT DISTINCT mrr FROM finops.stripe_subscription_mrr WHERE subscription = 'sub_annual' AND mrr > 0") == [
+    assert q("SELECT DISTINCT mrr FROM finops.int_stripe__subscription_mrr WHERE subscription = 'sub_annual' AND mrr > 0") == [
         (Decimal(100),)
     ]

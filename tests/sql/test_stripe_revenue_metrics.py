@@ -149,5 +149,5 @@ def test_vat_is_not_revenue_and_an_annual_prepayment_is_recognised_over_its_year
     # January: 1,200 * 31/365 = 101.9178082191... + the one-off 100; February: 1,200 * 28/365 = 92.0547945205...
     assert recognised["2026-01"].quantize(D("0.01")) == D("201.92")
     assert recognised["2026-02"].quantize(D("0.01")) == D("92.05")
-    total = q("SELECT sum(recognised) FROM finops.stripe_revenue_recognition WHERE currency = 'eur'")[0][0]
+    total = q("SELECT sum(recognised) FROM finops.int_stripe__revenue_recognition WHERE currency = 'eur'")[0][0]
     assert abs(total - D(1200)) < D("0.000001")

@@ -5,7 +5,7 @@ from decimal import ROUND_DOWN, Decimal
 
 import pytest
 
-from include.sql_runner import SqlConfigError
+from include.transform import SqlConfigError
 from tests.sql.conftest import one, q, run
 from tests.sql.raw import aws_line, gcp_row, write_aws_period, write_gcp_rows, write_stripe
 
