@@ -6,9 +6,9 @@ StrictUndefined: a missing variable fails the run, naming the file.
 from __future__ import annotations
 
 from include import settings
+from include.transform import models as model_files
 from include.transform.errors import SqlFileError
 from include.transform.literals import identifier, quote_string, sql_literal
-from include.transform import models as model_files
 from include.transform.models import Model
 
 MACROS = ("money", "mul_money", "div_money", "mul_div", "focus_unit", "tag_map", "tag_key_norm", "aws_tag_value",

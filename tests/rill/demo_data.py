@@ -39,9 +39,9 @@ def build(data_dir: Path, workdir: Path, months: int = MONTHS) -> dict:
             patch.setenv(key, value)
         for key, value in demo.start_standins(stack, data, workdir).items():
             patch.setenv(key, value)
+        from include.loaders import aws, gcp, stripe
         from include.transform import run_transformations
         from include.transform.client import clickhouse_client
-        from include.loaders import aws, gcp, stripe
         from include.transform.export import export_marts
 
         aws.load({}, logical_date=date.today())

@@ -14,12 +14,12 @@ import pytest
 from google.api_core import exceptions as gexc
 
 from include import transform
-from include.transform.client import clickhouse_client
-from include.transform.raw_views import refresh_raw_views
 from include.loaders import gcp as gcp_loader
 from include.pipelines import LoadError, run_pipeline
 from include.sources.gcp_billing import BillingExportError, gcp_billing_source, month_window
 from include.sources.gcp_billing.schema import arrow_schema
+from include.transform.client import clickhouse_client
+from include.transform.raw_views import refresh_raw_views
 from standins.sample_data.gcp import (
     DETAILED_TABLE,
     STANDARD_TABLE,
