@@ -15,7 +15,7 @@ from include import settings
 from include.transform import build_state, statements
 from include.transform.client import clickhouse_client
 from include.transform.config import CHANGED, parse_periods, sql_config
-from include.transform.errors import MissingRawDataError, SqlConfigError
+from include.transform.errors import MissingRawDataError, ModelError, SqlConfigError
 from include.transform.materialize import ensure_table, materialize
 from include.transform.models import PROVIDERS, load_models, select_models, upstream_tables
 from include.transform.raw_views import raw_columns, refresh_raw_views
@@ -56,7 +56,8 @@ def run_transformations(
     upstream = upstream_tables(models, chosen)
     client = clickhouse_client(destination)
     try:
-        views = refresh_raw_views(client, destination)
+        # Only staging reads raw data, and the marts read no staging model.
+        views = refresh_raw_views(client, destination) if target in PROVIDERS else []
         columns = raw_columns(client)
         if target in PROVIDERS:
             dataset, table, _ = build_state.PROVIDER_SOURCES[target]
@@ -119,8 +120,6 @@ def build(client, chosen, env, context) -> tuple[list[str], int]:
             continue
         selects = statements.split_statements(text)
         if len(selects) != 1:
-            from include.transform.errors import ModelError
-
             raise ModelError(f"include/sql/{model.relative_path}: a model is one SELECT, found {len(selects)} statements")
         steps = materialize(model, selects[0], context["periods"], context["replace_empty_setting"])
         log.info("building %s (%s, %d statements)", model.name, model.materialized, len(steps))

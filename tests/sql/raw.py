@@ -3,7 +3,7 @@
     <data>/raw/<dataset>/<table>/[<partition>/]<load_id>.<file_id>.parquet
     <data>/raw/<dataset>/_dlt_loads/<schema>__<load_id>.jsonl    (one {"load_id", "status": 0, ...} line)
 
-Columns follow the raw contracts (include/sql/gcp/README-contract.md, include/sql/stripe/README-contract.md,
+Columns follow the raw contracts (include/sql/staging/gcp/README-contract.md, include/sql/staging/stripe/README-contract.md,
 the CUR 2.0 source): JSON columns are strings, timestamps UTC, money Float64 (Stripe: integer minor units).
 """
 

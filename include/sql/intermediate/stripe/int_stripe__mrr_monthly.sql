@@ -1,5 +1,5 @@
 -- MRR, its movements and churn per month (UTC) and currency: finops.int_stripe__mrr_monthly, from
--- finops.int_stripe__subscription_mrr (30_...) and finops.int_stripe__customer_mrr (35_...). Amounts in major
+-- int_stripe__subscription_mrr and int_stripe__customer_mrr. Amounts in major
 -- units of the currency, not converted.
 --   mrr                       MRR at the month's end; mrr_at_start the previous month's end
 --   new_mrr, reactivation_mrr, expansion_mrr     MRR gained (>= 0), per customer movement
@@ -16,7 +16,7 @@
 --   subscriptions_at_start    active at the month's start; subscription_churn_rate is Stripe's:
 --                             churned / (active at the start + new in the month)
 --   reconstructed_subscriptions  subscriptions whose month-end MRR was reconstructed (no state seen
---                             or dated by an event: a first load's past months, see 30_...)
+--                             or dated by an event: a first load's past months, see int_stripe__subscription_mrr)
 -- Months run from the first subscription's month to the month of the newest load.
 WITH
     subscriptions AS (

@@ -1,6 +1,6 @@
 -- MRR of every subscription at every month's end: finops.int_stripe__subscription_mrr, one row per
 -- subscription and month from the month it started to the month it ended (or the month of the newest
--- load). The base of the customer movements (35_...) and the monthly figures (40_...).
+-- load). The base of the customer movements (int_stripe__customer_mrr) and the monthly figures (int_stripe__mrr_monthly).
 --
 -- MRR as Stripe's Billing analytics define it (README-contract.md cites the glossary):
 --   * counts while the subscription is `active` or `past_due`; not `trialing` (a trial is not a
@@ -34,7 +34,7 @@
 --      else the latest state seen before T, else the earliest one after it -> 'snapshot' / 'event'
 -- So a closed month changes only when Stripe restates it (an event or invoice for that period), and
 -- mrr_source_id names the object that set the figure (load id of the snapshot, event id, invoice ids).
--- The states are finops.int_stripe__subscription_states (25_...), the invoice figures finops.int_stripe__invoice_mrr (26_...).
+-- The states are int_stripe__subscription_states, the invoice figures int_stripe__invoice_mrr.
 {%- set far_future = "toDateTime64('2200-01-01 00:00:00', 6, 'UTC')" %}
 WITH
     seen_states AS (
