@@ -1,5 +1,5 @@
 -- What Stripe billed for each subscription at each month's end: finops.int_stripe__invoice_mrr, one row per
--- subscription and month whose last instant an invoice line covers. Read by 30_stripe_subscription_mrr.sql
+-- subscription and month whose last instant an invoice line covers. Read by int_stripe__subscription_mrr
 -- to reconstruct months that no seen or dated state covers (a first load's history).
 -- A subscription line counts its amount less its discount_amounts (the period's price, 0 in a trial); a
 -- proration line counts its price * quantity with the sign of its amount, so "unused time on" the old

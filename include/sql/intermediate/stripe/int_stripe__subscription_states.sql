@@ -1,5 +1,5 @@
 -- Every state of every subscription that the history knows, valued: finops.int_stripe__subscription_states,
--- read by 30_stripe_subscription_mrr.sql (which explains how a month-end picks its state). One row per
+-- read by int_stripe__subscription_mrr (which explains how a month-end picks its state). One row per
 --   * snapshot: the subscription as a completed load saw it (`at` = _loaded_at, source_id = load id);
 --   * event: the subscription right after a customer.subscription.* event (`at` = created, source_id =
 --     event id), and event_before: right before an `updated` event (previous_attributes put back).
