@@ -93,7 +93,7 @@ def run_transformations(
             "replace_empty_setting": statements.server_supports(client, "allow_replace_partition_from_empty_source"),
         }
         built, statement_count = build(client, chosen, template_environment(context, models), context)
-        if target in PROVIDERS and periods in (None, CHANGED) and watermark is not None:
+        if target in PROVIDERS and (periods == CHANGED or selected is None) and watermark is not None:
             build_state.record_build(client, target, watermark)
         marts = {}
         if target == "marts" and destination == "filesystem":
