@@ -11,7 +11,7 @@ import pytest
 from include import transform
 from include.transform.export import export_marts
 from tests.rill import project as rill
-from tests.sql.raw import aws_line, write_aws_period
+from tests.transform.raw import aws_line, write_aws_period
 
 SP = "arn:aws:savingsplans::999999999999:savingsplan/sp-1"
 RI = "arn:aws:ec2:us-east-1:999999999999:reserved-instances/ri-1"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from include.transform.models import load_models
-from tests.rill.demo_data import build
+from tests.rill_dashboards.demo_marts import chdb_client, demo_marts
 
 MODELS = load_models()
 # The demo's Stripe account has no coupons, so its raw table (and this staging view) never exists.
@@ -16,19 +16,11 @@ NOT_IN_DEMO_DATA = {"stg_stripe__coupons"}
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """The demo data built by the real loads and every target (as tests/rill does), and a client on it."""
-    data_dir = tmp_path_factory.mktemp("model_yaml_data")
-    build(data_dir, tmp_path_factory.mktemp("model_yaml_work"))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("FINOPS_DESTINATION", "filesystem")
-        patch.setenv("FINOPS_DATA_DIR", str(data_dir))
-        from include.transform.client import clickhouse_client
-
-        client = clickhouse_client("filesystem")
-        try:
-            yield client
-        finally:
-            client.close()
+    """A client on the demo data built by the real loads and every target (shared with tests/anonymize
+    and tests/rill_dashboards when they run in the same session)."""
+    client = chdb_client(demo_marts(tmp_path_factory)["data_dir"])
+    yield client
+    client.close()
 
 
 def built_columns(client, name: str) -> list[tuple[str, str]]:

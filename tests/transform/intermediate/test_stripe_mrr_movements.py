@@ -12,8 +12,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.sql.conftest import q, run
-from tests.sql.raw import write_stripe_objects
+from tests.transform.conftest import q, run
+from tests.transform.raw import write_stripe_objects
 
 LOADED_AT = datetime(2026, 11, 20, 6, tzinfo=UTC)
 

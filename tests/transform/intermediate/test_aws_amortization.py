@@ -3,8 +3,8 @@ credits and refunds (the AWS CUR query library's amortization rules)."""
 
 from decimal import Decimal
 
-from tests.sql.conftest import one, q, run
-from tests.sql.raw import aws_line, write_aws_period
+from tests.transform.conftest import one, q, run
+from tests.transform.raw import aws_line, write_aws_period
 
 SP = "arn:aws:savingsplans::999999999999:savingsplan/sp-1"
 RI = "arn:aws:ec2:us-east-1:999999999999:reserved-instances/ri-1"
@@ -95,7 +95,7 @@ def test_amortized_and_net_amortized_cost_follow_the_cur_library_rules(data_dir)
 def test_missing_net_and_commitment_columns_fall_back_to_gross(data_dir):
     """A CUR export without discounts has no net_* columns: net = gross, commitments = 0."""
     from standins.sample_data.aws import generate_cur2_month
-    from tests.sql.raw import write_aws_table
+    from tests.transform.raw import write_aws_table
 
     table = generate_cur2_month("2026-08", 300)
     table = table.drop_columns(["line_item_net_unblended_cost", "line_item_net_unblended_rate"])

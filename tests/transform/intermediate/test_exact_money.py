@@ -9,8 +9,8 @@ expect exactly what Python's Decimal gives, truncated to the stored scale of 10 
 import random
 from decimal import ROUND_DOWN, Decimal, localcontext
 
-from tests.sql.conftest import one, q, run
-from tests.sql.raw import aws_line, gcp_row, write_aws_period, write_gcp_rows
+from tests.transform.conftest import one, q, run
+from tests.transform.raw import aws_line, gcp_row, write_aws_period, write_gcp_rows
 
 D = Decimal
 SCALE = D("1e-10")

@@ -5,8 +5,8 @@ service period. Every expected figure is worked out by hand in the comments."""
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from tests.sql.conftest import q, run
-from tests.sql.raw import write_stripe, write_stripe_objects
+from tests.transform.conftest import q, run
+from tests.transform.raw import write_stripe, write_stripe_objects
 
 D = Decimal
 

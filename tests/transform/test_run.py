@@ -10,8 +10,8 @@ import pytest
 from include import transform
 from include.transform import models as model_files
 from include.transform.config import parse_periods
-from tests.sql.conftest import one, q, run
-from tests.sql.raw import aws_line, write_aws_period
+from tests.transform.conftest import one, q, run
+from tests.transform.raw import aws_line, write_aws_period
 
 
 @pytest.fixture

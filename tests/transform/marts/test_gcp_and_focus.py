@@ -5,8 +5,8 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from tests.sql.conftest import one, q, run
-from tests.sql.raw import aws_line, gcp_row, write_aws_period, write_gcp_rows
+from tests.transform.conftest import one, q, run
+from tests.transform.raw import aws_line, gcp_row, write_aws_period, write_gcp_rows
 
 D = Decimal
 FOCUS_COLUMNS = Path(__file__).with_name("focus-1.2-columns.csv")
@@ -103,7 +103,7 @@ def test_service_category_seed_uses_focus_values():
     spec = {c["column_id"]: c for c in focus_spec()}
     categories = set(spec["ServiceCategory"]["allowed_values"].split(";"))
     subcategories = set(spec["ServiceSubcategory"]["allowed_values"].split(";"))
-    seed = Path(__file__).resolve().parents[2] / "include" / "sql" / "seeds" / "service_categories.csv"
+    seed = Path(__file__).resolve().parents[3] / "include" / "sql" / "seeds" / "service_categories.csv"
     with seed.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert rows

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from include.reconciliation import CHECKS, ReconciliationError, run_checks
-from tests.sql.conftest import q, run
-from tests.sql.raw import aws_line, gcp_row, write_aws_period, write_gcp_rows, write_stripe
+from tests.transform.conftest import q, run
+from tests.transform.raw import aws_line, gcp_row, write_aws_period, write_gcp_rows, write_stripe
 
 D = Decimal
 SP = "arn:aws:savingsplans::999999999999:savingsplan/sp-1"

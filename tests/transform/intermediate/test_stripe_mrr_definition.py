@@ -23,8 +23,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.sql.conftest import q, run
-from tests.sql.raw import write_stripe_objects
+from tests.transform.conftest import q, run
+from tests.transform.raw import write_stripe_objects
 
 D = Decimal
 LOADED_AT = datetime(2026, 11, 20, 6, tzinfo=UTC)

@@ -6,8 +6,8 @@ import shutil
 from decimal import Decimal
 
 from standins.sample_data.aws import generate_cur2_month
-from tests.sql.conftest import cents, one, q, run
-from tests.sql.raw import aws_line, gcp_row, write_aws_period, write_aws_table, write_gcp_rows
+from tests.transform.conftest import cents, one, q, run
+from tests.transform.raw import aws_line, gcp_row, write_aws_period, write_aws_table, write_gcp_rows
 
 D = Decimal
 MONTHS = ("2026-08", "2026-09")

@@ -6,8 +6,8 @@ from decimal import ROUND_DOWN, Decimal
 import pytest
 
 from include.transform import SqlConfigError
-from tests.sql.conftest import one, q, run
-from tests.sql.raw import aws_line, gcp_row, write_aws_period, write_gcp_rows, write_stripe
+from tests.transform.conftest import one, q, run
+from tests.transform.raw import aws_line, gcp_row, write_aws_period, write_gcp_rows, write_stripe
 
 D = Decimal
 FX = {"fx_rates": [
