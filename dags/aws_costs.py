@@ -62,7 +62,7 @@ def aws_costs():
 
     @task(outlets=[PROVIDER_ASSETS["aws"]], pool=SQL_POOL)
     def build_cost_tables() -> dict:
-        from include.sql_runner import run_transformations
+        from include.transform import run_transformations
 
         # Only the billing periods that completed loads changed since the last build (all with full_refresh).
         return run_transformations("aws", periods=None if get_current_context()["params"]["full_refresh"] else "changed")

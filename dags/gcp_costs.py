@@ -56,7 +56,7 @@ def gcp_costs():
     @task(outlets=[PROVIDER_ASSETS["gcp"]], pool=SQL_POOL)
     def build_cost_tables() -> dict:
         from include.run_intent import from_context
-        from include.sql_runner import run_transformations
+        from include.transform import run_transformations
 
         context = get_current_context()
         intent = from_context(context, "gcp_costs").intent

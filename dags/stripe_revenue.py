@@ -62,7 +62,7 @@ def stripe_revenue():
 
     @task(outlets=[PROVIDER_ASSETS["stripe"]], pool=SQL_POOL)
     def build_revenue_tables() -> dict:
-        from include.sql_runner import run_transformations
+        from include.transform import run_transformations
 
         full_refresh = get_current_context()["params"]["full_refresh"]
         return run_transformations("stripe", periods=None if full_refresh else "changed")

@@ -1,7 +1,7 @@
 """Exclusive, re-entrant file locks that a killed process cannot leave behind.
 
 Used to serialise the runs of one dlt pipeline (include/pipelines.py) and the use of one embedded
-ClickHouse folder (include/sql_runner.py): both break when two processes share them.
+ClickHouse folder (include/clickhouse.py): both break when two processes share them.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
-"""Every run proves its numbers: after a provider's SQL build, compare its figures layer by layer.
+"""Every run proves its numbers: after a target's build, compare its figures layer by layer.
 
-Per provider and period (month), to the cent: the raw source totals against the derived line items,
-the line items against the daily rollups, the daily rollups against `finops.cost_daily`, the FOCUS
-view (BilledCost, EffectiveCost) and the margin views; plus counts that must be zero (duplicate
+Per provider and period (month), to the cent. After a provider's build (`run_checks("aws")`, ...):
+the raw source totals against the intermediate line items, the line items against the daily
+rollups. After the marts' build (`run_checks("marts")`): the daily rollups against
+`finops.fct_cost_daily`, the FOCUS view (BilledCost, EffectiveCost) and the margin views; plus counts that must be zero (duplicate
 line-item keys, negative amortized cost where the source line has none). Each result is a row of
 `finops.reconciliation_checks` (one per check, period and run), which the Rill dashboard
 `reconciliation` shows. A failed check fails the task with the period, both figures and the difference.
@@ -79,80 +80,93 @@ def _count(table: str, period: str, where: str) -> str:
 
 F = settings.MART_DATABASE
 AWS_CHECKS = [
-    Check("raw_vs_line_items_unblended", "CUR line_item_unblended_cost (newest completed load) = aws_cost_line_items",
-          _sum_by(f"{F}.aws_cur_line_items", "billing_period", _money("line_item_unblended_cost"),
+    Check("raw_vs_line_items_unblended", "CUR line_item_unblended_cost (newest completed load) = int_aws__cost_line_items",
+          _sum_by(f"{F}.stg_aws__cur_line_items", "billing_period", _money("line_item_unblended_cost"),
                   currency="ifNull(line_item_currency_code, 'USD')"),
-          _sum_by(f"{F}.aws_cost_line_items", "billing_period", "unblended_cost")),
-    Check("line_items_vs_daily_net_unblended", "aws_cost_line_items = aws_cost_daily, net unblended cost",
-          _sum_by(f"{F}.aws_cost_line_items", "billing_period", "net_unblended_cost"),
-          _sum_by(f"{F}.aws_cost_daily", "billing_period", "net_unblended_cost")),
-    Check("line_items_vs_daily_net_amortized", "aws_cost_line_items = aws_cost_daily, net amortized cost",
-          _sum_by(f"{F}.aws_cost_line_items", "billing_period", "net_amortized_cost"),
-          _sum_by(f"{F}.aws_cost_daily", "billing_period", "net_amortized_cost")),
-    Check("daily_vs_cost_daily_billed", "aws_cost_daily net unblended = cost_daily billed_cost",
-          _sum_by(f"{F}.aws_cost_daily", "billing_period", "net_unblended_cost"),
-          _sum_by(f"{F}.cost_daily", "month", "billed_cost", "provider = 'aws'")),
-    Check("focus_billed_cost", "aws_cost_line_items net unblended = FOCUS BilledCost",
-          _sum_by(f"{F}.aws_cost_line_items", "billing_period", "net_unblended_cost"),
-          _sum_by(f"{F}.focus", "x_BillingMonth", "BilledCost", "x_Provider = 'aws'", "BillingCurrency")),
-    Check("focus_effective_cost", "aws_cost_line_items net amortized = FOCUS EffectiveCost",
-          _sum_by(f"{F}.aws_cost_line_items", "billing_period", "net_amortized_cost"),
-          _sum_by(f"{F}.focus", "x_BillingMonth", "EffectiveCost", "x_Provider = 'aws'", "BillingCurrency")),
-    Check("margin_billed_cost", "aws_cost_daily net unblended = monthly_cloud_costs billed_cost",
-          _sum_by(f"{F}.aws_cost_daily", "billing_period", "net_unblended_cost"),
-          _sum_by(f"{F}.monthly_cloud_costs", "month", "billed_cost", "provider = 'aws'")),
+          _sum_by(f"{F}.int_aws__cost_line_items", "billing_period", "unblended_cost")),
+    Check("line_items_vs_daily_net_unblended", "int_aws__cost_line_items = int_aws__cost_daily, net unblended cost",
+          _sum_by(f"{F}.int_aws__cost_line_items", "billing_period", "net_unblended_cost"),
+          _sum_by(f"{F}.int_aws__cost_daily", "billing_period", "net_unblended_cost")),
+    Check("line_items_vs_daily_net_amortized", "int_aws__cost_line_items = int_aws__cost_daily, net amortized cost",
+          _sum_by(f"{F}.int_aws__cost_line_items", "billing_period", "net_amortized_cost"),
+          _sum_by(f"{F}.int_aws__cost_daily", "billing_period", "net_amortized_cost")),
     Check("duplicate_line_item_keys", "line items sharing (line item id, time interval) in a billing period",
-          _zero(f"{F}.aws_cost_line_items", "billing_period"),
+          _zero(f"{F}.int_aws__cost_line_items", "billing_period"),
           f"SELECT billing_period AS period, '' AS currency_, toDecimal128(count() - uniqExact(line_item_id, time_interval), 10) "
-          f"FROM {F}.aws_cost_line_items WHERE line_item_id != '' GROUP BY period"),
+          f"FROM {F}.int_aws__cost_line_items WHERE line_item_id != '' GROUP BY period"),
     Check("negative_amortized_cost", "line items with negative (net) amortized cost whose source line has none",
-          _zero(f"{F}.aws_cost_line_items", "billing_period"),
-          _count(f"{F}.aws_cost_line_items", "billing_period",
+          _zero(f"{F}.int_aws__cost_line_items", "billing_period"),
+          _count(f"{F}.int_aws__cost_line_items", "billing_period",
                  f"(net_amortized_cost < 0 OR amortized_cost < 0) AND unblended_cost >= 0 "
                  f"AND line_item_type NOT IN {AWS_NEGATIVE_TYPES!r}")),
 ]
 
 GCP_CHECKS = [
-    Check("raw_vs_line_items_cost", "export cost (completed loads, one row per row_key) = gcp_cost_line_items",
-          _sum_by(f"{F}.gcp_billing_rows", "invoice_period", _money("cost"), currency="ifNull(currency, 'USD')"),
-          _sum_by(f"{F}.gcp_cost_line_items", "invoice_month", "cost")),
-    Check("raw_vs_line_items_credits", "export credits.amount (every credit) = gcp_cost_line_items credits",
-          _sum_by(f"{F}.gcp_billing_rows", "invoice_period",
+    Check("raw_vs_line_items_cost", "export cost (completed loads, one row per row_key) = int_gcp__cost_line_items",
+          _sum_by(f"{F}.stg_gcp__billing_export", "invoice_period", _money("cost"), currency="ifNull(currency, 'USD')"),
+          _sum_by(f"{F}.int_gcp__cost_line_items", "invoice_month", "cost")),
+    Check("raw_vs_line_items_credits", "export credits.amount (every credit) = int_gcp__cost_line_items credits",
+          _sum_by(f"{F}.stg_gcp__billing_export", "invoice_period",
                   "arraySum(arrayMap(c -> " + _money("JSONExtractFloat(c, 'amount')") +
                   ", JSONExtractArrayRaw(ifNull(credits, '[]'))))", currency="ifNull(currency, 'USD')"),
-          _sum_by(f"{F}.gcp_cost_line_items", "invoice_month", "credits")),
-    Check("line_items_vs_daily_net_cost", "gcp_cost_line_items = gcp_cost_daily, cost + credits",
-          _sum_by(f"{F}.gcp_cost_line_items", "invoice_month", "net_cost"),
-          _sum_by(f"{F}.gcp_cost_daily", "invoice_month", "net_cost")),
-    Check("daily_vs_cost_daily_billed", "gcp_cost_daily net cost = cost_daily billed_cost",
-          _sum_by(f"{F}.gcp_cost_daily", "invoice_month", "net_cost"),
-          _sum_by(f"{F}.cost_daily", "month", "billed_cost", "provider = 'gcp'")),
-    Check("focus_billed_cost", "gcp_cost_line_items cost + credits = FOCUS BilledCost",
-          _sum_by(f"{F}.gcp_cost_line_items", "invoice_month", "net_cost"),
-          _sum_by(f"{F}.focus", "x_BillingMonth", "BilledCost", "x_Provider = 'gcp'", "BillingCurrency")),
-    Check("focus_effective_cost", "gcp_cost_line_items cost + credits = FOCUS EffectiveCost",
-          _sum_by(f"{F}.gcp_cost_line_items", "invoice_month", "net_cost"),
-          _sum_by(f"{F}.focus", "x_BillingMonth", "EffectiveCost", "x_Provider = 'gcp'", "BillingCurrency")),
-    Check("margin_billed_cost", "gcp_cost_daily net cost = monthly_cloud_costs billed_cost",
-          _sum_by(f"{F}.gcp_cost_daily", "invoice_month", "net_cost"),
-          _sum_by(f"{F}.monthly_cloud_costs", "month", "billed_cost", "provider = 'gcp'")),
-    Check("duplicate_line_item_keys", "export rows sharing a row_key in gcp_cost_line_items",
-          _zero(f"{F}.gcp_cost_line_items", "invoice_month"),
+          _sum_by(f"{F}.int_gcp__cost_line_items", "invoice_month", "credits")),
+    Check("line_items_vs_daily_net_cost", "int_gcp__cost_line_items = int_gcp__cost_daily, cost + credits",
+          _sum_by(f"{F}.int_gcp__cost_line_items", "invoice_month", "net_cost"),
+          _sum_by(f"{F}.int_gcp__cost_daily", "invoice_month", "net_cost")),
+    Check("duplicate_line_item_keys", "export rows sharing a row_key in int_gcp__cost_line_items",
+          _zero(f"{F}.int_gcp__cost_line_items", "invoice_month"),
           f"SELECT invoice_month AS period, '' AS currency_, toDecimal128(count() - uniqExact(row_key), 10) "
-          f"FROM {F}.gcp_cost_line_items GROUP BY period"),
+          f"FROM {F}.int_gcp__cost_line_items GROUP BY period"),
 ]
 
 STRIPE_CHECKS = [
-    Check("raw_vs_daily_net", "balance transactions net (major units) = stripe_balance_daily net",
+    Check("raw_vs_daily_net", "balance transactions net (major units) = int_stripe__balance_daily net",
           # minor units summed first, converted once per month and currency (an unlisted currency has 2 decimals)
           f"SELECT period, currency_, toDecimal128(toDecimal128(net_minor, 10) / if(any(e.divisor) = 0, 100, any(e.divisor)), 10) "
           f"FROM (SELECT formatDateTime(toDate(created, 'UTC'), '%Y-%m') AS period, upper(currency) AS currency_, "
-          f"sum(net) AS net_minor FROM {F}.stripe_balance_transactions GROUP BY period, currency_) AS b "
+          f"sum(net) AS net_minor FROM {F}.stg_stripe__balance_transactions GROUP BY period, currency_) AS b "
           f"LEFT JOIN {F}.currency_exponents AS e ON e.currency = lower(b.currency_) GROUP BY period, currency_, net_minor",
-          _sum_by(f"{F}.stripe_balance_daily", "month", "net")),
+          _sum_by(f"{F}.int_stripe__balance_daily", "month", "net")),
 ]
 
-CHECKS = {"aws": AWS_CHECKS, "gcp": GCP_CHECKS, "stripe": STRIPE_CHECKS}
+# The cross-provider marts against the provider's daily and line-item tables (run_checks("marts")).
+AWS_MART_CHECKS = [
+    Check("daily_vs_cost_daily_billed", "int_aws__cost_daily net unblended = fct_cost_daily billed_cost",
+          _sum_by(f"{F}.int_aws__cost_daily", "billing_period", "net_unblended_cost"),
+          _sum_by(f"{F}.fct_cost_daily", "month", "billed_cost", "provider = 'aws'")),
+    Check("focus_billed_cost", "int_aws__cost_line_items net unblended = FOCUS BilledCost",
+          _sum_by(f"{F}.int_aws__cost_line_items", "billing_period", "net_unblended_cost"),
+          _sum_by(f"{F}.focus", "x_BillingMonth", "BilledCost", "x_Provider = 'aws'", "BillingCurrency")),
+    Check("focus_effective_cost", "int_aws__cost_line_items net amortized = FOCUS EffectiveCost",
+          _sum_by(f"{F}.int_aws__cost_line_items", "billing_period", "net_amortized_cost"),
+          _sum_by(f"{F}.focus", "x_BillingMonth", "EffectiveCost", "x_Provider = 'aws'", "BillingCurrency")),
+    Check("margin_billed_cost", "int_aws__cost_daily net unblended = monthly_cloud_costs billed_cost",
+          _sum_by(f"{F}.int_aws__cost_daily", "billing_period", "net_unblended_cost"),
+          _sum_by(f"{F}.monthly_cloud_costs", "month", "billed_cost", "provider = 'aws'")),
+]
+
+GCP_MART_CHECKS = [
+    Check("daily_vs_cost_daily_billed", "int_gcp__cost_daily net cost = fct_cost_daily billed_cost",
+          _sum_by(f"{F}.int_gcp__cost_daily", "invoice_month", "net_cost"),
+          _sum_by(f"{F}.fct_cost_daily", "month", "billed_cost", "provider = 'gcp'")),
+    Check("focus_billed_cost", "int_gcp__cost_line_items cost + credits = FOCUS BilledCost",
+          _sum_by(f"{F}.int_gcp__cost_line_items", "invoice_month", "net_cost"),
+          _sum_by(f"{F}.focus", "x_BillingMonth", "BilledCost", "x_Provider = 'gcp'", "BillingCurrency")),
+    Check("focus_effective_cost", "int_gcp__cost_line_items cost + credits = FOCUS EffectiveCost",
+          _sum_by(f"{F}.int_gcp__cost_line_items", "invoice_month", "net_cost"),
+          _sum_by(f"{F}.focus", "x_BillingMonth", "EffectiveCost", "x_Provider = 'gcp'", "BillingCurrency")),
+    Check("margin_billed_cost", "int_gcp__cost_daily net cost = monthly_cloud_costs billed_cost",
+          _sum_by(f"{F}.int_gcp__cost_daily", "invoice_month", "net_cost"),
+          _sum_by(f"{F}.monthly_cloud_costs", "month", "billed_cost", "provider = 'gcp'")),
+]
+
+# Per target: the checks of each provider (provider targets: their raw, intermediate and daily tables).
+CHECKS = {
+    "aws": {"aws": AWS_CHECKS},
+    "gcp": {"gcp": GCP_CHECKS},
+    "stripe": {"stripe": STRIPE_CHECKS},
+    "marts": {"aws": AWS_MART_CHECKS, "gcp": GCP_MART_CHECKS},
+}
 
 
 def _values(client, sql: str) -> dict[tuple[str, str], Decimal]:
@@ -173,10 +187,10 @@ def unmatched_tag_keys(client, provider: str, periods: list[str] | None = None) 
             for month, key, lines in rows if periods is None or month in periods]
 
 
-def evaluate(client, provider: str, periods: list[str] | None = None) -> list[dict]:
-    """Every check of `provider`, one result per check and period (all periods either side has)."""
+def evaluate(client, checks: list[Check], periods: list[str] | None = None) -> list[dict]:
+    """Every check of `checks`, one result per check and period (all periods either side has)."""
     results = []
-    for check in CHECKS[provider]:
+    for check in checks:
         try:
             expected, actual = _values(client, check.expected_sql), _values(client, check.actual_sql)
         except Exception as exc:  # a missing or broken table is a failed check, not a crash without figures
@@ -220,28 +234,41 @@ def failure_message(provider: str, failed: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def run_checks(provider: str, destination: str | None = None, run_id: str | None = None,
+def run_checks(target: str, destination: str | None = None, run_id: str | None = None,
                periods: list[str] | None = None) -> dict:
-    """The check task of a provider DAG: evaluate, record in finops.reconciliation_checks, fail on a miss."""
-    from include.sql_runner import clickhouse_client
+    """The check task after a target's build: evaluate, record in finops.reconciliation_checks (one row
+    per check, period and run, under the provider it checks), fail on a miss.
 
-    if provider not in CHECKS:
-        raise ValueError(f"provider must be one of {sorted(CHECKS)}, got {provider!r}")
+    A provider target checks its raw data against its intermediate and daily tables; `marts` checks the
+    cross-provider marts (FOCUS, daily cost, margin) against each cloud's tables and warns about
+    configured tag keys that match nothing (finops.tag_key_coverage)."""
+    from include.clickhouse import clickhouse_client
+
+    if target not in CHECKS:
+        raise ValueError(f"target must be one of {sorted(CHECKS)}, got {target!r}")
     run_id = run_id or f"manual__{uuid.uuid4().hex[:12]}"
+    results: dict[str, list[dict]] = {}
     client = clickhouse_client(destination)
     try:
-        results = evaluate(client, provider, periods) + unmatched_tag_keys(client, provider, periods)
-        record(client, provider, results, run_id)
+        for provider, checks in CHECKS[target].items():
+            results[provider] = evaluate(client, checks, periods)
+            if target == "marts":
+                results[provider] += unmatched_tag_keys(client, provider, periods)
+            record(client, provider, results[provider], run_id)
         if (destination or settings.destination_name()) == "filesystem":
-            from include.mart_export import export_marts
+            from include.transform.export import export_marts
 
             export_marts(client, settings.data_dir(), tables=["reconciliation_checks"])
     finally:
         client.close()
-    failed = [r for r in results if not r["passed"] and r["severity"] == "error"]
-    for warning in (r for r in results if r["severity"] == "warning"):
-        log.warning("%s %s: %s", provider, warning["period"], warning["description"])
-    log.info("%s reconciliation (run %s): %d checks, %d failed", provider, run_id, len(results), len(failed))
-    if failed:
-        raise ReconciliationError(failure_message(provider, failed))
-    return {"checks": len(results), "failed": 0, "run_id": run_id}
+    everything = [r for rows in results.values() for r in rows]
+    failed = {provider: [r for r in rows if not r["passed"] and r["severity"] == "error"]
+              for provider, rows in results.items()}
+    for provider, rows in results.items():
+        for warning in (r for r in rows if r["severity"] == "warning"):
+            log.warning("%s %s: %s", provider, warning["period"], warning["description"])
+    log.info("%s reconciliation (run %s): %d checks, %d failed", target, run_id, len(everything),
+             sum(map(len, failed.values())))
+    if any(failed.values()):
+        raise ReconciliationError("\n".join(failure_message(provider, rows) for provider, rows in failed.items() if rows))
+    return {"checks": len(everything), "failed": 0, "run_id": run_id}

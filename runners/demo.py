@@ -214,7 +214,7 @@ def run_dags(env: dict[str, str], logs: Path, run_day: date) -> None:
 # --------------------------------------------------------------------------------------- report
 def margin_report(data_dir: Path) -> tuple[list[str], list[tuple]]:
     os.environ["FINOPS_DATA_DIR"] = str(data_dir)
-    from include.sql_runner import query
+    from include.transform import query
 
     return query(
         "SELECT month, currency, aws_billed_cost, gcp_billed_cost, cloud_billed_cost, revenue, stripe_fees, margin, margin_pct "
@@ -224,14 +224,14 @@ def margin_report(data_dir: Path) -> tuple[list[str], list[tuple]]:
 
 
 def mrr_report(data_dir: Path, months: list[str]) -> tuple[list[str], list[tuple]]:
-    """MRR and its movements per month of the sample (finops.stripe_mrr_monthly)."""
+    """MRR and its movements per month of the sample (finops.int_stripe__mrr_monthly)."""
     os.environ["FINOPS_DATA_DIR"] = str(data_dir)
-    from include.sql_runner import query
+    from include.transform import query
 
     listed = ", ".join(f"'{m}'" for m in months)
     return query(
         "SELECT month, upper(currency) AS currency, mrr_at_start, new_mrr, expansion_mrr, reactivation_mrr, "
-        f"contraction_mrr, churned_mrr, mrr FROM finops.stripe_mrr_monthly WHERE month IN ({listed}) "
+        f"contraction_mrr, churned_mrr, mrr FROM finops.int_stripe__mrr_monthly WHERE month IN ({listed}) "
         "ORDER BY month, currency",
         destination="filesystem",
     )

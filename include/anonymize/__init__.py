@@ -108,9 +108,9 @@ def target_database(config: dict, source: str) -> str:
 
 def anonymize(client, key: bytes, config: dict | None = None, source: str = settings.MART_DATABASE,
               tables: list[str] | None = None, tag_keys: dict | None = None, target_client=None) -> dict:
-    """Copy `tables` (default: the marts mart_export exports) of `source` into the target database,
+    """Copy `tables` (default: the marts include.transform.export exports) of `source` into the target database,
     anonymized. Returns {"database": ..., "tables": {table: {column: kind}}}."""
-    from include.mart_export import discover_tables
+    from include.transform.export import discover_tables
 
     config = dict(config or {})
     # the source's own database is refused on the same server; another server may call its copy `finops`
@@ -132,7 +132,7 @@ def anonymize(client, key: bytes, config: dict | None = None, source: str = sett
 def export_copy(client, database: str, tables: list[str], data_dir: Path | None = None) -> Path:
     """Local mode: the copy as parquet under <data dir>/anonymized/marts/, which Rill reads with
     `--env finops_data_dir=<data dir>/anonymized` (the one setting)."""
-    from include.mart_export import MARTS_FOLDER, export_table
+    from include.transform.export import MARTS_FOLDER, export_table
 
     folder = Path(data_dir or settings.data_dir()) / ANONYMIZED_FOLDER / MARTS_FOLDER
     for table in tables:
@@ -143,7 +143,7 @@ def export_copy(client, database: str, tables: list[str], data_dir: Path | None 
 def run(destination: str | None = None, config: dict | None = None) -> dict:
     """The command and the DAG task, with Variable `finops_anonymize_config` and the key connection."""
     from include.clickhouse import clickhouse_client
-    from include.sql_runner import sql_config
+    from include.transform.config import sql_config
 
     config = dict(config) if config is not None else settings.variable_json(CONFIG_VARIABLE, {})
     destination = destination or settings.destination_name()

@@ -94,7 +94,7 @@ def setup_files(directory: Path = SETUP_DIR) -> list[Path]:
 
 def split_statements(text: str) -> list[str]:
     """The statements of a SQL file, comments and trailing semicolons removed (as the SQL runner)."""
-    from include.sql_runner import split_statements as split
+    from include.transform.statements import split_statements as split
 
     return split(text)
 

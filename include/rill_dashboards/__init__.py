@@ -41,7 +41,7 @@ def dashboards_config(overrides: dict | None = None) -> dict:
 
 def tag_names(sql_config: dict | None = None) -> dict[str, dict[str, str]]:
     """{provider: {column suffix: configured key}} from `finops_sql_config` (for the pages' titles)."""
-    from include.sql_runner import sql_config as load_sql_config
+    from include.transform.config import sql_config as load_sql_config
 
     tags = load_sql_config(sql_config)["tags"]
     return {provider: dict(pairs) for provider, pairs in tags.items()}

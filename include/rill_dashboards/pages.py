@@ -40,7 +40,7 @@ class ProviderSource:
 # chart rules compare (what the invoice shows after discounts: FOCUS BilledCost).
 PROVIDERS = (
     ProviderSource(
-        provider="aws", title="AWS", mart="aws_costs_normalized", tag_word="tag", timeseries=("usage_date",),
+        provider="aws", title="AWS", mart="int_aws__cost_line_items_tagged", tag_word="tag", timeseries=("usage_date",),
         money={
             "billed": ("Billed cost", ("billed_cost", "net_unblended_cost")),
             "effective": ("Effective cost", ("effective_cost", "net_amortized_cost")),
@@ -55,7 +55,7 @@ PROVIDERS = (
         ),
     ),
     ProviderSource(
-        provider="gcp", title="GCP", mart="gcp_costs_normalized", tag_word="label", timeseries=("usage_date",),
+        provider="gcp", title="GCP", mart="int_gcp__cost_line_items_tagged", tag_word="label", timeseries=("usage_date",),
         money={
             "billed": ("Billed cost", ("billed_cost", "net_cost")),
             "effective": ("Effective cost", ("effective_cost", "net_cost")),

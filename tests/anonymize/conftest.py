@@ -17,7 +17,7 @@ def marts(demo_marts):
 @pytest.fixture(scope="session")
 def anonymized(marts):
     from include.anonymize import anonymize, export_copy
-    from include.sql_runner import sql_config
+    from include.transform.config import sql_config
 
     client = chdb_client(marts["data_dir"])
     try:

@@ -17,16 +17,16 @@ from tests.rill import project as rill
 
 # What identifies the business, chosen independently of include/anonymize/columns.py: (table, column).
 IDENTIFYING = [
-    ("aws_costs_normalized", c) for c in ("usage_account_id", "usage_account_name", "payer_account_id",
+    ("int_aws__cost_line_items_tagged", c) for c in ("usage_account_id", "usage_account_name", "payer_account_id",
                                           "payer_account_name", "resource_id", "line_item_id", "invoice_id",
                                           "tag_team", "tag_environment")
 ] + [
-    ("gcp_costs_normalized", c) for c in ("billing_account_id", "project_id", "project_name", "project_number",
+    ("int_gcp__cost_line_items_tagged", c) for c in ("billing_account_id", "project_id", "project_name", "project_number",
                                           "resource_name", "row_key", "tag_team", "tag_env", "tag_app")
-] + [("stripe_customer_mrr", "customer"), ("stripe_subscription_mrr", "subscription"),
-     ("stripe_subscription_mrr", "customer")]
-MAP_VALUES = [("aws_costs_normalized", "resource_tags"), ("aws_costs_normalized", "cost_category"),
-              ("gcp_costs_normalized", "labels"), ("gcp_costs_normalized", "project_labels")]
+] + [("int_stripe__customer_mrr", "customer"), ("int_stripe__subscription_mrr", "subscription"),
+     ("int_stripe__subscription_mrr", "customer")]
+MAP_VALUES = [("int_aws__cost_line_items_tagged", "resource_tags"), ("int_aws__cost_line_items_tagged", "cost_category"),
+              ("int_gcp__cost_line_items_tagged", "labels"), ("int_gcp__cost_line_items_tagged", "project_labels")]
 SHORT = 5  # shorter values are matched as whole values (and JSON strings) only: "ml" is in "html"
 RECORD_IDS = {"line_item_id", "resource_id", "row_key"}  # thousands of values: matched as whole values
 
@@ -44,7 +44,7 @@ def original_identifiers(client) -> tuple[set[str], set[str]]:
         if column not in RECORD_IDS:
             searched |= found
     # a tag value that is part of a public service name ("search" in "Elasticsearch") is kept whole-value only
-    public = strings(client, "SELECT DISTINCT service_name FROM finops.cost_daily")
+    public = strings(client, "SELECT DISTINCT service_name FROM finops.fct_cost_daily")
     for table, column in MAP_VALUES:
         found = strings(client, f"SELECT DISTINCT arrayJoin(mapValues(`{column}`)) FROM finops.`{table}`")
         values |= found
@@ -92,8 +92,8 @@ def test_no_original_identifier_name_or_tag_value_is_in_the_copy(client, anonymi
     assert len(needles[0]) > 10_000 and {"111111111111", "platform", "ml"} <= needles[1]
     assert leaks(client, anonymized["database"], anonymized["tables"], needles) == []
     # the search finds them where they are: whole values, inside JSON, short tag values as JSON strings
-    found = leaks(client, "finops", ["aws_costs_normalized", "focus"], needles)
-    assert {"aws_costs_normalized: 111111111111", "focus: platform", 'focus: "ml"'} <= set(found)
+    found = leaks(client, "finops", ["int_aws__cost_line_items_tagged", "focus"], needles)
+    assert {"int_aws__cost_line_items_tagged: 111111111111", "focus: platform", 'focus: "ml"'} <= set(found)
 
 
 def test_no_original_amount_is_in_the_copy(client, anonymized):
@@ -109,14 +109,14 @@ def test_no_original_amount_is_in_the_copy(client, anonymized):
 def test_an_email_anywhere_in_a_row_is_replaced(client, tmp_path):
     """PII the demo does not have: an email as account name, tag value, tag map value and description."""
     client.command("CREATE DATABASE IF NOT EXISTS pii_source")
-    client.command("CREATE OR REPLACE TABLE pii_source.aws_costs_normalized ENGINE = MergeTree ORDER BY tuple() "
-                   "AS SELECT * FROM finops.aws_costs_normalized LIMIT 20")
-    client.command("ALTER TABLE pii_source.aws_costs_normalized UPDATE usage_account_name = 'jane.doe@example.com', "
+    client.command("CREATE OR REPLACE TABLE pii_source.int_aws__cost_line_items_tagged ENGINE = MergeTree ORDER BY tuple() "
+                   "AS SELECT * FROM finops.int_aws__cost_line_items_tagged LIMIT 20")
+    client.command("ALTER TABLE pii_source.int_aws__cost_line_items_tagged UPDATE usage_account_name = 'jane.doe@example.com', "
                    "description = 'owner: jane.doe@example.com', tag_team = 'jane.doe@example.com', "
                    "resource_tags = map('user:owner', 'jane.doe@example.com') WHERE 1 SETTINGS mutations_sync = 1")
-    result = anonymize(client, TEST_KEY, {"database": "pii_copy"}, source="pii_source", tables=["aws_costs_normalized"])
-    rows = client.query("SELECT toString(tuple(*)) FROM pii_copy.aws_costs_normalized").result_rows
-    assert len(rows) == 20 and result["tables"]["aws_costs_normalized"]["description"] == "free text"
+    result = anonymize(client, TEST_KEY, {"database": "pii_copy"}, source="pii_source", tables=["int_aws__cost_line_items_tagged"])
+    rows = client.query("SELECT toString(tuple(*)) FROM pii_copy.int_aws__cost_line_items_tagged").result_rows
+    assert len(rows) == 20 and result["tables"]["int_aws__cost_line_items_tagged"]["description"] == "free text"
     assert not any("@" in row or "jane" in row for (row,) in rows)
 
 
@@ -131,8 +131,8 @@ def test_the_source_is_untouched(client, anonymized, marts):
     """finops still holds what the SQL layer exported before the copy was made (data/marts parquet)."""
     import duckdb
 
-    for table, column, money in (("aws_costs_normalized", "usage_account_id", "net_unblended_cost"),
-                                 ("stripe_customer_mrr", "customer", "mrr"), ("cost_daily", "account_name", "billed_cost")):
+    for table, column, money in (("int_aws__cost_line_items_tagged", "usage_account_id", "net_unblended_cost"),
+                                 ("int_stripe__customer_mrr", "customer", "mrr"), ("fct_cost_daily", "account_name", "billed_cost")):
         parquet = marts["data_dir"] / "marts" / f"{table}.parquet"
         exported = duckdb.sql(f"SELECT count(*), sum({money}), min({column}), max({column}) "
                               f"FROM read_parquet('{parquet}')").fetchone()
@@ -143,16 +143,16 @@ def test_the_source_is_untouched(client, anonymized, marts):
 # -------------------------------------------------------------------------- tokens are stable
 def test_tokens_are_the_keyed_hmac_and_the_same_in_every_table(client, anonymized):
     db = anonymized["database"]
-    account = client.query("SELECT usage_account_id FROM finops.aws_cost_daily LIMIT 1").result_rows[0][0]
+    account = client.query("SELECT usage_account_id FROM finops.int_aws__cost_daily LIMIT 1").result_rows[0][0]
     expected = "acct_" + hmac.new(TEST_KEY, account.encode(), hashlib.sha256).hexdigest()[:16]
-    for table, column in (("aws_cost_daily", "usage_account_id"), ("cost_daily", "account_id"),
-                          ("aws_costs_normalized", "usage_account_id"), ("focus", "SubAccountId")):
+    for table, column in (("int_aws__cost_daily", "usage_account_id"), ("fct_cost_daily", "account_id"),
+                          ("int_aws__cost_line_items_tagged", "usage_account_id"), ("focus", "SubAccountId")):
         assert expected in strings(client, f"SELECT DISTINCT toString({column}) FROM {db}.{table}"), (table, column)
-    # a join on the tokens gives the original join's result (scaled): per account, cost_daily = aws_cost_daily
+    # a join on the tokens gives the original join's result (scaled): per account, fct_cost_daily = int_aws__cost_daily
     joined = client.query(f"SELECT count(), sum(abs(a.c - b.c)) FROM (SELECT usage_account_id AS id, sum(net_unblended_cost) AS c "
-                          f"FROM {db}.aws_cost_daily GROUP BY id) AS a INNER JOIN (SELECT account_id AS id, sum(billed_cost) AS c "
-                          f"FROM {db}.cost_daily WHERE provider = 'aws' GROUP BY id) AS b ON a.id = b.id").result_rows[0]
-    original = client.query("SELECT uniqExact(usage_account_id) FROM finops.aws_cost_daily").result_rows[0][0]
+                          f"FROM {db}.int_aws__cost_daily GROUP BY id) AS a INNER JOIN (SELECT account_id AS id, sum(billed_cost) AS c "
+                          f"FROM {db}.fct_cost_daily WHERE provider = 'aws' GROUP BY id) AS b ON a.id = b.id").result_rows[0]
+    original = client.query("SELECT uniqExact(usage_account_id) FROM finops.int_aws__cost_daily").result_rows[0][0]
     assert joined[0] == original and joined[1] < Decimal("0.000001")
 
 
@@ -223,24 +223,24 @@ def test_per_provider_factors_refuse_columns_that_mix_providers(client, anonymiz
         anonymize(client, TEST_KEY, {"database": "per_provider", "per_provider_factors": True},
                   tables=["unit_economics_monthly"])
     result = anonymize(client, TEST_KEY, {"database": "per_provider", "per_provider_factors": True},
-                       tables=["cost_daily", "aws_cost_daily"])
+                       tables=["fct_cost_daily", "int_aws__cost_daily"])
     aws = float(derived_factor(TEST_KEY, "aws"))
     gcp = float(derived_factor(TEST_KEY, "gcp"))
     for provider, factor in (("aws", aws), ("gcp", gcp)):
-        before = client.query(f"SELECT sum(billed_cost) FROM finops.cost_daily WHERE provider = '{provider}'").result_rows[0][0]
-        after = client.query(f"SELECT sum(billed_cost) FROM per_provider.cost_daily WHERE provider = '{provider}'").result_rows[0][0]
+        before = client.query(f"SELECT sum(billed_cost) FROM finops.fct_cost_daily WHERE provider = '{provider}'").result_rows[0][0]
+        after = client.query(f"SELECT sum(billed_cost) FROM per_provider.fct_cost_daily WHERE provider = '{provider}'").result_rows[0][0]
         assert float(after) == pytest.approx(float(before) * factor, rel=1e-6)
-    assert result["tables"]["aws_cost_daily"]["net_unblended_cost"] == "money"
+    assert result["tables"]["int_aws__cost_daily"]["net_unblended_cost"] == "money"
 
 
 def test_dates_shift_by_whole_years(client):
-    anonymize(client, TEST_KEY, {"database": "shifted", "date_shift_years": 3}, tables=["cost_daily", "aws_cost_daily"])
-    rows = client.query("SELECT o.m, s.m, o.d, s.d FROM (SELECT min(month) AS m, min(usage_date) AS d FROM finops.cost_daily) AS o, "
-                        "(SELECT min(month) AS m, min(usage_date) AS d FROM shifted.cost_daily) AS s").result_rows[0]
+    anonymize(client, TEST_KEY, {"database": "shifted", "date_shift_years": 3}, tables=["fct_cost_daily", "int_aws__cost_daily"])
+    rows = client.query("SELECT o.m, s.m, o.d, s.d FROM (SELECT min(month) AS m, min(usage_date) AS d FROM finops.fct_cost_daily) AS o, "
+                        "(SELECT min(month) AS m, min(usage_date) AS d FROM shifted.fct_cost_daily) AS s").result_rows[0]
     assert int(rows[1][:4]) == int(rows[0][:4]) + 3 and rows[1][4:] == rows[0][4:]
     assert rows[3].year == rows[2].year + 3 and (rows[3].month, rows[3].day) == (rows[2].month, rows[2].day)
-    daily = {str(d): c for d, c in client.query("SELECT usage_date, count() FROM shifted.aws_cost_daily GROUP BY 1").result_rows}
-    assert len(daily) == client.query("SELECT uniqExact(usage_date) FROM finops.aws_cost_daily").result_rows[0][0]
+    daily = {str(d): c for d, c in client.query("SELECT usage_date, count() FROM shifted.int_aws__cost_daily GROUP BY 1").result_rows}
+    assert len(daily) == client.query("SELECT uniqExact(usage_date) FROM finops.int_aws__cost_daily").result_rows[0][0]
 
 
 def test_rerunning_replaces_the_copy(client, anonymized):
@@ -271,9 +271,9 @@ def test_a_copy_to_another_server_streams_anonymized_rows_and_never_overwrites_t
     (here the same engine, which also proves the guard: its `finops` is the source itself)."""
     with pytest.raises(AnonymizeError, match="own database"):
         anonymize(client, TEST_KEY, {"database": "finops"}, tables=["monthly_margin"], target_client=client)
-    anonymize(client, TEST_KEY, {"database": "streamed"}, tables=["aws_costs_normalized", "monthly_margin"],
+    anonymize(client, TEST_KEY, {"database": "streamed"}, tables=["int_aws__cost_line_items_tagged", "monthly_margin"],
               target_client=client)
-    for table in ("aws_costs_normalized", "monthly_margin"):
+    for table in ("int_aws__cost_line_items_tagged", "monthly_margin"):
         same = client.query(f"SELECT count() FROM (SELECT * FROM streamed.{table} EXCEPT SELECT * FROM finops_anonymized.{table})")
         assert same.result_rows[0][0] == 0, table
         assert client.query(f"SELECT count() FROM streamed.{table}").result_rows == \

@@ -110,9 +110,9 @@ def install(point: str) -> None:
 
         pathlib.Path.unlink = unlink
     elif point == "sql":
-        from include import sql_runner
+        from include.transform import statements
 
-        original_execute = sql_runner.execute
+        original_execute = statements.execute
         calls = {"n": 0}
 
         def execute(client, statement, source):
@@ -121,7 +121,7 @@ def install(point: str) -> None:
                 die(f"{point} statement {calls['n']} ({source})")
             return original_execute(client, statement, source)
 
-        sql_runner.execute = execute
+        statements.execute = execute
 
 
 def main(job: str, point: str) -> None:
@@ -154,7 +154,7 @@ def main(job: str, point: str) -> None:
         result = stripe.load(request_for("stripe_revenue"), config={"retry_attempts": 1, "retry_backoff_seconds": 0.01},
                              client=client).tables
     elif job.startswith("sql-"):
-        from include.sql_runner import run_transformations
+        from include.transform import run_transformations
 
         result = run_transformations(job.removeprefix("sql-"), periods="changed")  # as the DAG task
     else:

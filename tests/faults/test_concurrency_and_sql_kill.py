@@ -31,10 +31,10 @@ def _finish(processes) -> list[tuple[int, str]]:
 
 
 def sql_totals() -> dict:
-    from include import sql_runner
+    from include import transform
 
-    _, rows = sql_runner.query(
-        "SELECT billing_period, sum(line_items), sum(unblended_cost) FROM finops.aws_cost_daily GROUP BY 1 ORDER BY 1")
+    _, rows = transform.query(
+        "SELECT billing_period, sum(line_items), sum(unblended_cost) FROM finops.int_aws__cost_daily GROUP BY 1 ORDER BY 1")
     from decimal import Decimal
 
     return {p: (int(n), Decimal(c).quantize(Decimal("0.01"))) for p, n, c in rows}
@@ -61,15 +61,15 @@ def test_two_sql_builds_on_one_embedded_database_take_turns(s3_server, aws_airfl
 
 @pytest.mark.parametrize("statement", [6, 20], ids=["killed-at-statement-6", "killed-at-statement-20"])
 def test_a_sql_build_killed_half_way_is_rebuilt_by_the_next_run(statement, s3_server, aws_airflow, local_data):
-    from include import sql_runner
+    from include import transform
 
     first = deliver(s3_server, aws_airflow, seed=4, rows={"2026-08": 200, "2026-09": 220})
     aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period()
-    sql_runner.run_transformations("aws", periods="changed")
+    transform.run_transformations("aws", periods="changed")
     assert sql_totals() == first
 
     newest = {**first, **deliver(s3_server, aws_airflow, seed=5, rows={"2026-09": 260})}
     aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period()
     assert_killed(run_child("sql-aws", "sql", FAULT_STATEMENT=statement), "sql")
-    sql_runner.run_transformations("aws", periods="changed")  # what the DAG's SQL task runs
+    transform.run_transformations("aws", periods="changed")  # what the DAG's SQL task runs
     assert sql_totals() == newest

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from include import sql_runner
+from include import transform
+from include.transform.config import fx_rates
 
 
 def test_sql_before_any_delivery_says_so(local_data):
-    with pytest.raises(sql_runner.MissingRawDataError,
+    with pytest.raises(transform.MissingRawDataError,
                        match=r"aws: no raw data yet \(finops_raw.aws_costs__cur_line_items does not exist\): the "
                              r"aws_costs load task has loaded nothing so far"):
-        sql_runner.run_transformations("aws", config={})
+        transform.run_transformations("aws", config={})
 
 
 @pytest.mark.parametrize(("rate", "problem"), [
@@ -21,11 +22,11 @@ def test_sql_before_any_delivery_says_so(local_data):
     pytest.param("0", "'0' must be a positive number", id="zero"),
 ])
 def test_an_fx_rate_that_overflows_or_underflows_is_rejected_naming_the_variable(rate, problem):
-    with pytest.raises(sql_runner.SqlConfigError, match=r"Variable finops_sql_config fx_rates 2026-09 EUR: " + problem):
-        sql_runner.fx_rates([{"month": "2026-09", "currency": "EUR", "rate_to_usd": rate}])
+    with pytest.raises(transform.SqlConfigError, match=r"Variable finops_sql_config fx_rates 2026-09 EUR: " + problem):
+        fx_rates([{"month": "2026-09", "currency": "EUR", "rate_to_usd": rate}])
 
 
 def test_small_and_large_real_rates_are_kept():
-    rates = sql_runner.fx_rates([{"month": "2026-09", "currency": "VES", "rate_to_usd": "0.0000270000"},
+    rates = fx_rates([{"month": "2026-09", "currency": "VES", "rate_to_usd": "0.0000270000"},
                                  {"month": "2026-09", "currency": "KWD", "rate_to_usd": "3.26"}])
     assert ("2026-09", "VES", "0.0000270000") in rates and ("2026-09", "KWD", "3.26") in rates

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from include import sql_runner
+from include.clickhouse import clickhouse_client
+from include.transform.raw_views import refresh_raw_views
 
 DEDUP_VIEW = """
 SELECT * FROM finops_raw.gcp_costs__billing_export
@@ -19,9 +20,9 @@ def ts(value: str) -> datetime:
 
 def dedup_totals() -> tuple[int, Decimal, Decimal, Decimal]:
     """(rows, cost, credits, net cost) of the deduplicated raw table, computed on chdb."""
-    client = sql_runner.clickhouse_client("filesystem")
+    client = clickhouse_client("filesystem")
     try:
-        sql_runner.refresh_raw_views(client, "filesystem")
+        refresh_raw_views(client, "filesystem")
         row = client.query(
             f"""
             SELECT count(),

@@ -192,11 +192,11 @@ def test_the_three_dags_load_into_clickhouse_and_reconcile_to_the_cent(server, a
     monkeypatch.setenv("AIRFLOW_CONN_CLICKHOUSE_DEFAULT", connection)
     monkeypatch.setenv("FINOPS_DESTINATION", "clickhouse")
     monkeypatch.setenv("FINOPS_DATA_DIR", str(data_dir))
-    from include.sql_runner import query, run_transformations
+    from include.transform import query, run_transformations
 
     _, after_dags = query(MARGIN_SQL, destination="clickhouse")
-    for provider in ("aws", "gcp", "stripe"):
-        run_transformations(provider, destination="clickhouse")
+    for target in ("aws", "gcp", "stripe", "marts"):
+        run_transformations(target, destination="clickhouse")
     _, rows = query(MARGIN_SQL, destination="clickhouse")
     assert rows == after_dags
 

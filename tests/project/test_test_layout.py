@@ -10,9 +10,6 @@ from pathlib import Path
 import pytest
 
 TESTS = Path(__file__).resolve().parents[1]
-# tests/sql still imports its helpers from its conftest; the branch that moves tests/sql (issue 15, transform
-# layers) owns those files. Remove the entry when that lands: the check below fails once it is stale.
-NOT_YET = {"sql"}
 
 
 def is_test_module(path: Path) -> bool:
@@ -70,21 +67,12 @@ def conftest_helpers(tests: Path) -> list[str]:
     return problems
 
 
-def outside_not_yet(problems: list[str]) -> list[str]:
-    return [p for p in problems if Path(p.split(":")[0]).parts[0] not in NOT_YET]
-
-
 def test_no_test_module_imports_another_test_module_or_a_conftest():
-    assert outside_not_yet(cross_imports(TESTS)) == [], "move what is shared into tests/helpers/ or tests/fixtures/"
+    assert cross_imports(TESTS) == [], "move what is shared into tests/helpers/ or tests/fixtures/"
 
 
 def test_conftests_hold_only_fixtures_and_hooks():
-    assert outside_not_yet(conftest_helpers(TESTS)) == [], "move helper functions into tests/helpers/"
-
-
-def test_the_exemptions_are_still_needed():
-    flagged = {Path(p.split(":")[0]).parts[0] for p in cross_imports(TESTS) + conftest_helpers(TESTS)}
-    assert NOT_YET <= flagged, f"{sorted(NOT_YET - flagged)} is clean now: remove it from NOT_YET"
+    assert conftest_helpers(TESTS) == [], "move helper functions into tests/helpers/"
 
 
 def test_test_modules_sit_in_folders_that_mirror_the_code():

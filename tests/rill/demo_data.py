@@ -3,9 +3,9 @@ on embedded ClickHouse, then the marts exported as parquet (what `rill start ril
 
 Same path as `make demo` without the Airflow scheduler: runners.demo generates the data and starts the
 S3 / BigQuery / Stripe stand-ins, the three load tasks (include.loaders.*) run on the `filesystem`
-destination, then include.sql_runner.run_transformations and include.reconciliation.run_checks for aws,
+destination, then include.transform.run_transformations and include.reconciliation.run_checks for aws,
 gcp and stripe, then
-include.mart_export.export_marts.
+include.transform.export.export_marts.
 """
 
 from __future__ import annotations
@@ -39,19 +39,20 @@ def build(data_dir: Path, workdir: Path, months: int = MONTHS) -> dict:
             patch.setenv(key, value)
         for key, value in demo.start_standins(stack, data, workdir).items():
             patch.setenv(key, value)
-        from include import sql_runner
+        from include.clickhouse import clickhouse_client
         from include.loaders import aws, gcp, stripe
-        from include.mart_export import export_marts
+        from include.transform import run_transformations
+        from include.transform.export import export_marts
 
         aws.load({}, logical_date=date.today())
         gcp.load({}, config=json.loads(os.environ["AIRFLOW_VAR_GCP_COSTS_CONFIG"]))
         stripe.load({}, config=json.loads(os.environ["AIRFLOW_VAR_STRIPE_REVENUE_CONFIG"]))
         from include.reconciliation import run_checks
 
-        for provider in ("aws", "gcp", "stripe"):
-            sql_runner.run_transformations(provider, config={})
-            run_checks(provider, run_id=f"demo__{provider}")  # the check_figures task of each DAG
-        client = sql_runner.clickhouse_client("filesystem")
+        for target in ("aws", "gcp", "stripe", "marts"):
+            run_transformations(target, config={})
+            run_checks(target, run_id=f"demo__{target}")  # the check task after each build
+        client = clickhouse_client("filesystem")
         try:
             exported = export_marts(client, data_dir)
         finally:

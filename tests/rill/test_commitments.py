@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from include import sql_runner
-from include.mart_export import export_marts
+from include import transform
+from include.transform.export import export_marts
 from tests.rill import project as rill
-from tests.sql.raw import aws_line, write_aws_period
+from tests.transform.raw import aws_line, write_aws_period
 
 SP = "arn:aws:savingsplans::999999999999:savingsplan/sp-1"
 RI = "arn:aws:ec2:us-east-1:999999999999:reserved-instances/ri-1"
@@ -54,15 +54,16 @@ def commitment_engines(tmp_path, monkeypatch):
         rows.append(aws_line("2026-09", line_type, columns.pop("cost"), day=1 + number,
                              identity_line_item_id=f"line-{number}", **columns))
     write_aws_period(tmp_path, "2026-09", rows)
-    sql_runner.run_transformations("aws", config={})
+    transform.run_transformations("aws", config={})
+    transform.run_transformations("marts", config={})
 
     models = rill.load_project().models
     client = clickhouse_connect.get_client(dsn=f"chdb://{tmp_path / 'chdb'}")
     connection = duckdb.connect()
     try:
-        export_marts(client, tmp_path, tables=["aws_costs_normalized", "focus"])
+        export_marts(client, tmp_path, tables=["int_aws__cost_line_items_tagged", "focus"])
         client.command(f"CREATE DATABASE IF NOT EXISTS {rill.CLICKHOUSE_MODEL_DATABASE}")
-        for name in ("aws_cost_items", "focus_cost_items"):
+        for name in ("int_aws__cost_line_items_tagged", "focus"):
             client.command(f"CREATE VIEW {rill.CLICKHOUSE_MODEL_DATABASE}.{name} AS "
                            f"{rill.model_sql(models[name], 'prod', {})[1]}")
             connection.execute(f"CREATE VIEW {name} AS "

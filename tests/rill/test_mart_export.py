@@ -1,4 +1,4 @@
-"""include/mart_export.py: the marts as parquet, exact and written atomically."""
+"""include/transform/export.py: the marts as parquet, exact and written atomically."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from include.mart_export import discover_tables, export_marts, export_table
+from include.transform.export import discover_tables, export_marts, export_table
 
 
 @pytest.fixture
@@ -25,9 +25,9 @@ def test_every_derived_table_and_view_is_exported_with_its_rows(rill_data, chdb_
     tables = discover_tables(chdb_client)
     assert rill_data["exported"].keys() == set(tables)
     assert "sql_build_state" not in tables and not any(t.endswith(("__next", "__stage")) for t in tables)
-    assert not {"aws_cur_line_items", "gcp_billing_rows", "stripe_balance_transactions"} & set(tables), "raw passthrough"
-    for name in ("aws_costs_normalized", "gcp_costs_normalized", "focus", "unit_economics_monthly",
-                 "stripe_mrr_monthly", "cost_anomalies", "cost_forecast", "monthly_cloud_costs"):
+    assert not {"stg_aws__cur_line_items", "stg_gcp__billing_export", "stg_stripe__balance_transactions"} & set(tables), "raw passthrough"
+    for name in ("int_aws__cost_line_items_tagged", "int_gcp__cost_line_items_tagged", "focus", "unit_economics_monthly",
+                 "int_stripe__mrr_monthly", "cost_anomalies", "cost_forecast", "monthly_cloud_costs"):
         assert name in tables
     for table, rows in rill_data["exported"].items():
         assert pq.ParquetFile(marts / f"{table}.parquet").metadata.num_rows == rows
@@ -35,7 +35,7 @@ def test_every_derived_table_and_view_is_exported_with_its_rows(rill_data, chdb_
     assert not [p.name for p in marts.iterdir() if not p.name.endswith(".parquet")], "temporary files left behind"
 
 
-@pytest.mark.parametrize("table", ["aws_costs_normalized", "gcp_costs_normalized", "focus", "unit_economics_monthly"])
+@pytest.mark.parametrize("table", ["int_aws__cost_line_items_tagged", "int_gcp__cost_line_items_tagged", "focus", "unit_economics_monthly"])
 def test_money_stays_decimal_38_10_and_sums_to_the_exact_same_amount(rill_data, chdb_client, table):
     data = pq.read_table(rill_data["data_dir"] / "marts" / f"{table}.parquet")
     types = dict(chdb_client.query(

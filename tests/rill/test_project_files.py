@@ -81,6 +81,7 @@ def test_every_model_is_a_passthrough_per_engine(name):
     assert model.resolved("dev").get("materialize") is False and model.resolved("prod").get("materialize") is False
     source = re.search(r"read_parquet\('\{\{ \.env\.finops_data_dir \}\}/marts/(\w+)\.parquet'\)", dev_sql)
     assert source, dev_sql
+    assert source.group(1) == name, "a Rill model is named after the mart it reads (one name per dataset)"
     assert dev_sql.replace(source.group(0), f"finops.{source.group(1)}") == prod_sql
 
 

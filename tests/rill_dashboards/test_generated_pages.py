@@ -159,14 +159,14 @@ def test_every_component_query_gives_the_same_numbers_on_both_engines(generated,
 @pytest.mark.parametrize("engine_name", ["duck", "clickhouse"])
 def test_kpis_chart_and_unset_rows_add_up_to_the_sql_layers_total_to_the_cent(generated, request, engine_name, clickhouse):
     """Per charted dimension: peeled KPIs + the chart's rest + rows without the dimension = the provider's
-    billed cost in finops.cost_daily, and each value equals the SQL layer (cost_daily_by_tag for tags)."""
+    billed cost in finops.fct_cost_daily, and each value equals the SQL layer (fct_cost_daily_by_tag for tags)."""
     engine = request.getfixturevalue(engine_name)
     views = of_type(generated, "metrics_view")
     canvases = of_type(generated, "canvas")
-    total = {p: cents(v) for p, v in clickhouse.rows("SELECT provider, sum(billed_cost) FROM finops.cost_daily GROUP BY 1")}
+    total = {p: cents(v) for p, v in clickhouse.rows("SELECT provider, sum(billed_cost) FROM finops.fct_cost_daily GROUP BY 1")}
     by_tag = {}
     for provider, key, value, billed in clickhouse.rows(
-            "SELECT provider, tag_key, tag_value, sum(billed_cost) FROM finops.cost_daily_by_tag GROUP BY 1, 2, 3"):
+            "SELECT provider, tag_key, tag_value, sum(billed_cost) FROM finops.fct_cost_daily_by_tag GROUP BY 1, 2, 3"):
         by_tag.setdefault((provider, key), {})[value] = cents(billed)
     for provider, choices in generated["result"].choices.items():
         canvas = canvases[f"generated_{provider}_overview"]

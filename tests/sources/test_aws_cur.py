@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from include import sql_runner
+from include import transform
 from include.loaders import aws as aws_loader
 from include.pipelines import LoadError, root_cause, run_pipeline
 from include.run_intent import request_for
@@ -29,9 +29,9 @@ def read_raw(data_dir):
 
 def sql_totals() -> dict:
     """Per billing period: (line items, unblended cost to the cent) as the SQL layer sees them."""
-    sql_runner.run_transformations("aws")
-    _, rows = sql_runner.query(
-        "SELECT billing_period, sum(line_items), sum(unblended_cost) FROM finops.aws_cost_daily GROUP BY 1"
+    transform.run_transformations("aws")
+    _, rows = transform.query(
+        "SELECT billing_period, sum(line_items), sum(unblended_cost) FROM finops.int_aws__cost_daily GROUP BY 1"
     )
     return {period: (int(n), Decimal(cost).quantize(Decimal("0.01"))) for period, n, cost in rows}
 
@@ -90,13 +90,13 @@ def test_redeliveries_replace_the_period_and_totals_equal_the_newest(s3_server, 
         assert loaded["2026-09"] == rows
         assert sql_totals() == {"2026-08": expected(august), "2026-09": expected(september)}
 
-    _, dupes = sql_runner.query(
-        "SELECT count() FROM (SELECT identity_line_item_id, identity_time_interval FROM finops.aws_cur_line_items "
+    _, dupes = transform.query(
+        "SELECT count() FROM (SELECT identity_line_item_id, identity_time_interval FROM finops.stg_aws__cur_line_items "
         "GROUP BY ALL HAVING count() > 1)"
     )
     assert dupes == [(0,)]
     # Only the newest delivery's files remain on disk.
-    assert read_raw(aws_airflow and sql_runner.settings.data_dir()).num_rows == 1_500 + 1_800
+    assert read_raw(aws_airflow and transform.run.settings.data_dir()).num_rows == 1_500 + 1_800
 
 
 def test_only_changed_periods_are_reloaded(s3_server, aws_airflow):
@@ -121,9 +121,9 @@ def test_new_tag_key_in_a_later_month_loads_without_ddl(s3_server, aws_airflow):
     aws_loader.load(request_for("aws_costs", run_date=date(2026, 8, 31))).rows_by_period()
     write_cur2_period(client, aws_airflow, "2026-09", generate_cur2_month("2026-09", 500, tag_keys_extra=("cost_center",)))
     aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period()
-    sql_runner.run_transformations("aws")
-    _, rows = sql_runner.query(
-        "SELECT billing_period, countIf(JSONHas(resource_tags, 'user:cost_center')) FROM finops.aws_cur_line_items "
+    transform.run_transformations("aws")
+    _, rows = transform.query(
+        "SELECT billing_period, countIf(JSONHas(resource_tags, 'user:cost_center')) FROM finops.stg_aws__cur_line_items "
         "GROUP BY 1 ORDER BY 1"
     )
     assert rows == [("2026-08", 0), ("2026-09", 500)]
@@ -192,10 +192,10 @@ def test_legacy_csv_cur_loads_into_the_same_raw_table_with_cur2_names(s3_server,
     assert aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period() == {"2026-08": 0, "2026-09": 950}
     assert sql_totals() == {"2026-08": expected(august), "2026-09": expected(september)}
 
-    _, rows = sql_runner.query(
+    _, rows = transform.query(
         "SELECT billing_period, countIf(JSONHas(resource_tags, 'user:cost_center')), "
         "countIf(JSONExtractString(resource_tags, 'user:team') != ''), min(line_item_usage_start_date) "
-        "FROM finops.aws_cur_line_items GROUP BY 1 ORDER BY 1"
+        "FROM finops.stg_aws__cur_line_items GROUP BY 1 ORDER BY 1"
     )
     tagged = lambda t: sum(1 for tags in t["resource_tags"].to_pylist() if dict(tags or []).get("user:team"))  # noqa: E731
     assert [r[:3] for r in rows] == [("2026-08", 0, tagged(august)), ("2026-09", 950, tagged(september))]
@@ -259,8 +259,8 @@ def test_a_new_column_in_a_later_legacy_month_loads_without_breaking_earlier_mon
     write_legacy_period(client, aws_airflow.bucket, "legacy", "cur", "2026-09", september)
     aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period()
     assert sql_totals() == {"2026-08": expected(august), "2026-09": expected(september)}
-    _, rows = sql_runner.query("SELECT billing_period, countIf(product_instance_family = 'general purpose') "
-                               "FROM finops.aws_cur_line_items GROUP BY 1 ORDER BY 1")
+    _, rows = transform.query("SELECT billing_period, countIf(product_instance_family = 'general purpose') "
+                               "FROM finops.stg_aws__cur_line_items GROUP BY 1 ORDER BY 1")
     assert rows == [("2026-08", 0), ("2026-09", 400)]
 
 

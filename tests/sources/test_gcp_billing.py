@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from google.api_core import exceptions as gexc
 
-from include import sql_runner
+from include import transform
 from include.loaders import gcp as gcp_loader
 from include.pipelines import LoadError, run_pipeline
 from include.run_intent import request_for
@@ -383,8 +383,8 @@ def test_a_standard_export_without_optional_fields_loads_them_as_null(bigquery_c
     assert raw["invoice_publisher_type"].null_count == raw["seller_name"].null_count == len(rows)
     assert set(raw["tags"].to_pylist()) == {"[]"}
     want = cents([r["cost"] for r in rows] + [c["amount"] for r in rows for c in r.get("credits") or []])
-    sql_runner.run_transformations("gcp", config={})
-    got = sql_runner.query("SELECT sum(net_cost) FROM finops.gcp_cost_line_items", destination="filesystem")[1][0][0]
+    transform.run_transformations("gcp", config={})
+    got = transform.query("SELECT sum(net_cost) FROM finops.int_gcp__cost_line_items", destination="filesystem")[1][0][0]
     assert Decimal(got).quantize(Decimal("0.01")) == want
 
 
@@ -622,9 +622,9 @@ def test_columnar_names_the_same_bad_row(fault):
                 credit["amount"] = str(credit["amount"]) if number >= 5 else None
         page = page.set_column(page.schema.get_field_index("credits"), "credits", pa.array(credits))
     messages = []
-    for transform in (gcp_billing_rowwise.to_raw_table, to_raw_table):
+    for page_to_table in (gcp_billing_rowwise.to_raw_table, to_raw_table):
         with pytest.raises(BillingExportError) as err:
-            transform(page, "standard", arrow_schema("standard"), None, {}, "p.d.t")
+            page_to_table(page, "standard", arrow_schema("standard"), None, {}, "p.d.t")
         messages.append(str(err.value))
     assert messages[0] == messages[1]
 

@@ -588,7 +588,7 @@ def test_mrr_movements_and_churn_on_chdb_equal_an_independent_computation(stripe
     customer.subscription.updated events (not loaded here, so the SQL cannot read them), the current plan
     from the subscription. With no history before this first load, months that invoices cover show what
     was billed then (reconstructed), the others the state seen."""
-    from include.sql_runner import query, run_transformations
+    from include.transform import query, run_transformations
 
     data = generate_stripe_data(MONTHS, seed=31, customers=120, currencies=("usd", "jpy"))
     stripe_api.add_all(data)
@@ -601,7 +601,7 @@ def test_mrr_movements_and_churn_on_chdb_equal_an_independent_computation(stripe
                "reactivation_mrr", "active_subscriptions", "new_subscriptions", "churned_subscriptions",
                "subscriptions_at_start", "subscription_churn_rate"]
     rows = query(f"SELECT month, currency, {', '.join(f'toFloat64({c})' for c in columns)} "
-                 "FROM finops.stripe_mrr_monthly ORDER BY month, currency")[1]
+                 "FROM finops.int_stripe__mrr_monthly ORDER BY month, currency")[1]
     got = {(r[0], r[1]): dict(zip(columns, r[2:], strict=True)) for r in rows}
 
     factor = {"month": 1, "year": 1 / 12}
@@ -751,7 +751,7 @@ def test_clickhouse_columns_have_the_parquet_types(stripe_api, stripe_client, fi
 # ------------------------------------------------------------------ history that later loads never rewrite
 def _monthly_mrr(query) -> dict[str, float]:
     return {m: float(v) for m, v in query(
-        "SELECT month, mrr FROM finops.stripe_mrr_monthly WHERE currency = 'usd' ORDER BY month")[1]}
+        "SELECT month, mrr FROM finops.int_stripe__mrr_monthly WHERE currency = 'usd' ORDER BY month")[1]}
 
 
 def test_a_later_load_never_changes_a_closed_month_and_months_replay_from_snapshots_and_events(
@@ -759,7 +759,7 @@ def test_a_later_load_never_changes_a_closed_month_and_months_replay_from_snapsh
     """Two loads a month apart, the stand-in's clock moving on in between (events dated by Stripe):
     September, closed at the first load, keeps its MRR; October (running at the first load) takes the
     upgrade made before its end, traced to the event; events Stripe no longer serves stay in the history."""
-    from include.sql_runner import query, run_transformations
+    from include.transform import query, run_transformations
 
     def ts(day):
         return int(datetime.fromisoformat(day + "T00:00:00+00:00").timestamp())
@@ -822,14 +822,14 @@ def test_a_later_load_never_changes_a_closed_month_and_months_replay_from_snapsh
     # closed months unchanged; October: 300 (sub_a upgraded Oct 20) + 300 + 100; November: 300 + 200
     assert after == {"2026-07": 100.0, "2026-08": 100.0, "2026-09": 500.0, "2026-10": 700.0, "2026-11": 500.0}
     rows = query("SELECT month, toFloat64(mrr), mrr_source, mrr_source_id, reconstructed "
-                 "FROM finops.stripe_subscription_mrr WHERE subscription = 'sub_a' ORDER BY month")[1]
+                 "FROM finops.int_stripe__subscription_mrr WHERE subscription = 'sub_a' ORDER BY month")[1]
     assert [(m, v, src, rec) for m, v, src, _, rec in rows] == [
         ("2026-09", 100.0, "event", False), ("2026-10", 300.0, "event", False), ("2026-11", 300.0, "snapshot", False)]
     assert rows[1][3] == upgrade["id"]  # October's figure names the event that set it
     # sub_c began before the oldest event (Sep 1): July's end is reconstructed (no invoice: the state
     # first seen) and flagged; from Sep 1 on events date every change, so August's end is known
-    flags = dict(query("SELECT month, reconstructed FROM finops.stripe_subscription_mrr "
+    flags = dict(query("SELECT month, reconstructed FROM finops.int_stripe__subscription_mrr "
                        "WHERE subscription = 'sub_c' ORDER BY month")[1])
     assert flags == {"2026-07": True, "2026-08": False, "2026-09": False, "2026-10": False, "2026-11": False}
-    assert query("SELECT month, reconstructed_subscriptions FROM finops.stripe_mrr_monthly "
+    assert query("SELECT month, reconstructed_subscriptions FROM finops.int_stripe__mrr_monthly "
                  "WHERE currency = 'usd' ORDER BY month")[1][:2] == [("2026-07", 1), ("2026-08", 0)]

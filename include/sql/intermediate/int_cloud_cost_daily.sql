@@ -1,0 +1,41 @@
+-- The conformed daily cost of both clouds, in one vocabulary (= FOCUS): one row per provider, day,
+-- billing account, account (AWS usage account / GCP project), service, region, charge type and
+-- currency. Every cross-provider mart reads this model instead of unioning the providers itself.
+--   billed_cost     AWS net unblended cost; GCP cost + credits       (= FOCUS BilledCost)
+--   effective_cost  AWS net amortized cost; GCP cost + credits       (= FOCUS EffectiveCost)
+--   list_cost       AWS public on-demand cost; GCP cost at list
+SELECT
+    'aws'                                                   AS provider,
+    billing_period                                          AS month,
+    usage_date,
+    payer_account_id                                        AS billing_account_id,
+    usage_account_id                                        AS account_id,
+    usage_account_name                                      AS account_name,
+    product_code                                            AS service_name,
+    region,
+    {{ aws_charge_category('line_item_type') }}             AS charge_category,
+    line_item_type                                          AS charge_type,
+    upper(currency)                                         AS currency,
+    net_unblended_cost                                      AS billed_cost,
+    net_amortized_cost                                      AS effective_cost,
+    public_on_demand_cost                                   AS list_cost,
+    line_items
+FROM {{ ref('int_aws__cost_daily') }}
+UNION ALL
+SELECT
+    'gcp',
+    invoice_month,
+    usage_date,
+    billing_account_id,
+    project_id,
+    project_name,
+    service_description,
+    region,
+    charge_category,
+    cost_type,
+    upper(currency),
+    net_cost,
+    net_cost,
+    cost_at_list,
+    line_items
+FROM {{ ref('int_gcp__cost_daily') }}

@@ -1,0 +1,170 @@
+-- MRR of every subscription at every month's end: finops.int_stripe__subscription_mrr, one row per
+-- subscription and month from the month it started to the month it ended (or the month of the newest
+-- load). The base of the customer movements (int_stripe__customer_mrr) and the monthly figures (int_stripe__mrr_monthly).
+--
+-- MRR as Stripe's Billing analytics define it (README-contract.md cites the glossary):
+--   * counts while the subscription is `active` or `past_due`; not `trialing` (a trial is not a
+--     subscriber), `unpaid` (dunning that ends unpaid is churn that month), `paused`, `incomplete`,
+--     `incomplete_expired`, nor after it ended. A subscription with MRR 0 (free plan, 100 % off) is not
+--     an active subscriber either;
+--   * each licensed item's real price for its quantity: per unit (`unit_amount_decimal`, sub-cent
+--     prices included), package (`transform_quantity`: quantity / divide_by, rounded up or down, times
+--     the unit amount), tiered `volume` (every unit at the tier the quantity falls in, plus its flat
+--     amount) and `graduated` (each tier's units at its price, plus the flat amount of every tier
+--     reached); metered items are not MRR;
+--   * discounts: `forever` coupons always, `repeating` ones while they apply (start < month end <= end),
+--     `once` never; percent_off, then amount_off (per billing period) in order, never below 0;
+--   * normalised to a month: year / 12, week * 52 / 12, day * 365 / 12, / interval_count; major units.
+--
+-- History that later loads never rewrite. The subscription states come from:
+--   * every state a load saw (raw `subscriptions` is appended; `_loaded_at` = when it was seen), and
+--   * Stripe's customer.subscription.* events: the object after each change (at `created`), and for
+--     `updated` events the object before it (previous_attributes put back).
+-- Events are kept from `coverage_start` (the oldest event loaded) on, so every change after it is dated.
+-- MRR at the instant T that ends a month is, in this order:
+--   1. the latest state seen before T, when it was seen after coverage_start or T is still to come
+--      (the running month)                                      -> mrr_source 'snapshot' / 'event'
+--   2. from coverage_start on: the state just after T (the state before the first event after T, or
+--      the first snapshot after T); no change happened in between, events would show it
+--                                                               -> 'snapshot' / 'event'
+--   3. otherwise (a first load's past months, or history without events) reconstructed, and flagged
+--      `reconstructed`: the invoice lines that billed T (subscription lines less their
+--      discount_amounts, plus proration lines at their full price with the sign of their amount)
+--                                                               -> 'invoice'
+--      else the latest state seen before T, else the earliest one after it -> 'snapshot' / 'event'
+-- So a closed month changes only when Stripe restates it (an event or invoice for that period), and
+-- mrr_source_id names the object that set the figure (load id of the snapshot, event id, invoice ids).
+-- The states are int_stripe__subscription_states, the invoice figures int_stripe__invoice_mrr.
+{%- set far_future = "toDateTime64('2200-01-01 00:00:00', 6, 'UTC')" %}
+WITH
+    seen_states AS (
+        SELECT * FROM {{ ref('int_stripe__subscription_states') }} WHERE kind IN ('snapshot', 'event')
+    ),
+    next_states AS (
+        SELECT * FROM {{ ref('int_stripe__subscription_states') }} WHERE kind IN ('snapshot', 'event_before')
+    ),
+    states AS (
+        SELECT * FROM seen_states
+    ),
+    coverage AS (
+        SELECT ifNull(any(events_since), {{ far_future }}) AS coverage_start FROM {{ ref('int_stripe__subscription_states') }}
+    ),
+    latest AS (
+        -- what the newest state says: customer, currency, start, end, status (facts that only settle)
+        SELECT
+            subscription,
+            argMax(customer, at) AS customer,
+            argMax(currency, at) AS currency,
+            argMax(status, at) AS status,
+            argMax(start_date, at) AS start_date,
+            argMax(ended_at, at) AS ended_at,
+            argMax(trial_end, at) AS trial_end
+        FROM states
+        GROUP BY subscription
+    ),
+    bounds AS (
+        SELECT max(at) AS last_load, toStartOfMonth(toDate(max(at), 'UTC')) AS last_month FROM {{ ref('int_stripe__subscription_states') }} WHERE kind = 'snapshot'
+    ),
+    invoice_mrr AS (
+        SELECT * FROM {{ ref('int_stripe__invoice_mrr') }}
+    ),
+    subscription_months AS (
+        SELECT
+            l.*,
+            addMonths(toStartOfMonth(toDate(l.start_date, 'UTC')), toInt32(n)) AS month_start,
+            toDateTime64(addMonths(toStartOfMonth(toDate(l.start_date, 'UTC')), toInt32(n) + 1), 6, 'UTC') AS month_end
+        FROM
+        (
+            SELECT latest.*, bounds.last_load AS last_load, bounds.last_month AS last_month, coverage.coverage_start AS coverage_start
+            FROM latest CROSS JOIN bounds CROSS JOIN coverage
+            WHERE latest.start_date IS NOT NULL
+        ) AS l
+        ARRAY JOIN range(toUInt32(greatest(dateDiff('month', toStartOfMonth(toDate(l.start_date, 'UTC')),
+            if(l.ended_at IS NULL, l.last_month, least(l.last_month, toStartOfMonth(toDate(l.ended_at, 'UTC'))))),
+            0)) + 1) AS n
+    ),
+    chosen AS (
+        SELECT
+            sm.subscription AS subscription,
+            sm.customer AS customer,
+            sm.currency AS currency,
+            sm.status AS latest_status,
+            sm.start_date AS start_date,
+            sm.ended_at AS ended_at,
+            sm.trial_end AS latest_trial_end,
+            sm.month_start AS month_start,
+            sm.month_end AS month_end,
+            sm.month_end > sm.last_load AS running,
+            -- 1. the latest state seen before the month's end
+            a.kind != '' AND (a.at >= sm.coverage_start OR running) AS use_seen,
+            -- 2. the state right after it, once events date every change
+            NOT use_seen AND b.kind != '' AND sm.month_end >= sm.coverage_start AS use_next,
+            -- 3. reconstructed: invoices, else the earliest later state, else the latest earlier one
+            NOT use_seen AND NOT use_next AND ifNull(im.lines, 0) > 0 AS use_invoice,
+            use_seen OR (NOT use_next AND NOT use_invoice AND a.kind != '') AS take_seen,
+            if(take_seen, a.kind, b.kind) AS state_kind,
+            if(take_seen, a.source_id, b.source_id) AS state_source_id,
+            if(take_seen, a.status, b.status) AS state_status,
+            if(take_seen, a.trial_end, b.trial_end) AS state_trial_end,
+            if(take_seen, a.base_mrr, b.base_mrr) AS state_base_mrr,
+            if(take_seen, a.period_to_month, b.period_to_month) AS period_to_month,
+            if(take_seen, a.exponent, b.exponent) AS exponent,
+            if(take_seen, a.percent_off, b.percent_off) AS percent_off,
+            if(take_seen, a.amount_off, b.amount_off) AS amount_off,
+            if(take_seen, a.once, b.once) AS once,
+            if(take_seen, a.starts, b.starts) AS starts,
+            if(take_seen, a.ends, b.ends) AS ends,
+            im.mrr AS invoice_mrr,
+            im.invoice_ids AS invoice_ids
+        FROM subscription_months AS sm
+        ASOF LEFT JOIN seen_states AS a ON a.subscription = sm.subscription AND sm.month_end > a.at
+        ASOF LEFT JOIN next_states AS b ON b.subscription = sm.subscription AND sm.month_end <= b.at
+        LEFT JOIN invoice_mrr AS im ON im.subscription = sm.subscription AND im.month_start = sm.month_start
+    ),
+    valued AS (
+        SELECT
+            *,
+            -- discounts in force at the month's end: percent_off, then amount_off per billing period
+            arrayFold((acc, pct, no, since, till) ->
+                          if(NOT no AND since < month_end AND till >= month_end, toDecimal128(acc * (100 - pct) / 100, 10), acc),
+                      percent_off, once, starts, ends, state_base_mrr) AS after_percent,
+            arraySum(arrayMap((amt, no, since, till) ->
+                                  if(NOT no AND since < month_end AND till >= month_end,
+                                     toDecimal128(amt * period_to_month / intExp10(exponent), 10), toDecimal128(0, 10)),
+                              amount_off, once, starts, ends)) AS amount_discount,
+            -- a cancelled state whose end is still to come was live at this instant
+            if(state_status = 'canceled', 'active', state_status) AS live_status,
+            start_date < month_end AND (ended_at IS NULL OR ended_at >= month_end) AS live,
+            if(use_invoice,
+               latest_status NOT IN ('incomplete', 'incomplete_expired')
+                   AND (latest_trial_end IS NULL OR latest_trial_end < month_end),
+               live_status IN ('active', 'past_due')
+                   OR (live_status = 'trialing' AND state_trial_end IS NOT NULL AND state_trial_end < month_end)) AS counted,
+            if(use_invoice, ifNull(invoice_mrr, toDecimal128(0, 10)),
+               toDecimal128(greatest(after_percent - amount_discount, toDecimal128(0, 10)), 10)) AS month_end_mrr
+        FROM chosen
+    ),
+    flagged AS (
+        SELECT
+            *,
+            live AND counted AND month_end_mrr > 0 AS is_active_at_end,
+            lagInFrame(toUInt8(is_active_at_end), 1, 0) OVER (PARTITION BY subscription ORDER BY month_start
+                ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) = 1 AS is_active_at_start
+        FROM valued
+    )
+SELECT
+    formatDateTime(month_start, '%Y-%m')                                AS month,
+    month_start,
+    ifNull(currency, '')                                                AS currency,
+    ifNull(customer, '')                                                AS customer,
+    subscription,
+    ifNull(latest_status, '')                                           AS status,
+    if(is_active_at_end, month_end_mrr, toDecimal128(0, 10))            AS mrr,
+    multiIf(use_invoice, 'invoice', state_kind = 'event_before', 'event', state_kind)  AS mrr_source,
+    is_active_at_start                                                  AS active_at_start,
+    is_active_at_end                                                    AS active_at_end,
+    is_active_at_end AND NOT is_active_at_start                         AS started,
+    is_active_at_start AND NOT is_active_at_end                         AS ended,
+    NOT (use_seen OR use_next)                                          AS reconstructed,
+    if(use_invoice, invoice_ids, state_source_id)                       AS mrr_source_id
+FROM flagged

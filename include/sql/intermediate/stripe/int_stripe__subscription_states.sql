@@ -1,0 +1,269 @@
+-- Every state of every subscription that the history knows, valued: finops.int_stripe__subscription_states,
+-- read by int_stripe__subscription_mrr (which explains how a month-end picks its state). One row per
+--   * snapshot: the subscription as a completed load saw it (`at` = _loaded_at, source_id = load id);
+--   * event: the subscription right after a customer.subscription.* event (`at` = created, source_id =
+--     event id), and event_before: right before an `updated` event (previous_attributes put back).
+-- base_mrr is the monthly amount of its licensed items before discounts (major units); the discounts
+-- are kept as arrays (percent_off, amount_off per billing period in minor units, once, start, end), since
+-- whether a repeating coupon still applies depends on the instant. events_since is the oldest event
+-- loaded (2200-01-01 without events): from then on every change is dated.
+{%- set has_subscriptions = has_column('stripe_revenue__subscriptions', 'items') %}
+{%- set has_events = has_column('stripe_revenue__events', 'object') %}
+{%- set has_prices = has_column('stripe_revenue__prices', 'recurring_interval') %}
+{%- set has_coupons = has_column('stripe_revenue__coupons', 'duration') %}
+{%- set far_future = "toDateTime64('2200-01-01 00:00:00', 6, 'UTC')" %}
+
+{#- A JSON decimal (string "0.5" or number) or, when absent, an integer field, as Decimal(38, 10). -#}
+{% macro json_decimal(json, decimal_key, integer_key) -%}
+coalesce(toDecimal128OrNull(nullIf(JSONExtractString({{ json }}, '{{ decimal_key }}'), ''), 10),
+         toDecimal128OrNull(nullIf(nullIf(JSONExtractRaw({{ json }}, '{{ decimal_key }}'), 'null'), ''), 10),
+         toDecimal128(JSONExtractInt({{ json }}, '{{ integer_key }}'), 10))
+{%- endmacro %}
+
+{% macro json_ts(json, key) -%}
+if(JSONExtractInt({{ json }}, '{{ key }}') = 0, NULL, toDateTime64(JSONExtractInt({{ json }}, '{{ key }}'), 6, 'UTC'))
+{%- endmacro %}
+{%- if has_subscriptions %}
+WITH
+    snapshots AS (
+        -- every state a completed load saw: one row per subscription and load
+        SELECT
+            id AS subscription, _loaded_at AS at, 'snapshot' AS kind, _dlt_load_id AS source_id,
+            customer, lower(currency) AS currency, status, start_date, trial_end, ended_at,
+            ifNull(items, '[]') AS items, ifNull(discounts, '[]') AS discounts
+        FROM {{ ref('stg_stripe__subscriptions') }}
+    ),
+{%- if has_events %}
+    events AS (
+        SELECT id, type, created, ifNull(object, '{}') AS object, ifNull(previous_attributes, '{}') AS previous
+        FROM (SELECT id, type, object_type, created, object, previous_attributes, _loaded_at, _dlt_load_id FROM {{ ref('stg_stripe__events') }})
+        WHERE object_type = 'subscription' AND startsWith(type, 'customer.subscription.')
+    ),
+    event_states AS (
+        -- the subscription right after each event
+        SELECT
+            JSONExtractString(object, 'id') AS subscription, created AS at, 'event' AS kind, id AS source_id,
+            JSONExtractString(object, 'customer') AS customer, lower(JSONExtractString(object, 'currency')) AS currency,
+            JSONExtractString(object, 'status') AS status,
+            {{ json_ts('object', 'start_date') }} AS start_date,
+            {{ json_ts('object', 'trial_end') }} AS trial_end,
+            {{ json_ts('object', 'ended_at') }} AS ended_at,
+            JSONExtractRaw(object, 'items', 'data') AS items,
+            JSONExtractRaw(object, 'discounts') AS discounts
+        FROM events
+        UNION ALL
+        -- and right before an update: the attributes it changed, put back
+        SELECT
+            JSONExtractString(object, 'id'), created, 'event_before', id,
+            JSONExtractString(object, 'customer'), lower(JSONExtractString(object, 'currency')),
+            JSONExtractString(if(JSONHas(previous, 'status'), previous, object), 'status'),
+            {{ json_ts("if(JSONHas(previous, 'start_date'), previous, object)", 'start_date') }},
+            {{ json_ts("if(JSONHas(previous, 'trial_end'), previous, object)", 'trial_end') }},
+            {{ json_ts("if(JSONHas(previous, 'ended_at'), previous, object)", 'ended_at') }},
+            JSONExtractRaw(if(JSONHas(previous, 'items'), previous, object), 'items', 'data'),
+            JSONExtractRaw(if(JSONHas(previous, 'discounts'), previous, object), 'discounts')
+        FROM events
+        WHERE type = 'customer.subscription.updated'
+    ),
+    coverage AS (
+        SELECT if(count() = 0, {{ far_future }}, min(created)) AS coverage_start FROM events
+    ),
+{%- else %}
+    event_states AS (
+        SELECT * FROM snapshots WHERE 0
+    ),
+    coverage AS (
+        SELECT {{ far_future }} AS coverage_start
+    ),
+{%- endif %}
+    states AS (
+        SELECT *, concat(kind, ':', source_id, ':', subscription) AS state_key FROM snapshots
+        UNION ALL
+        SELECT *, concat(kind, ':', source_id, ':', subscription) FROM event_states
+    ),
+{%- if has_prices %}
+    prices AS (
+        SELECT {{ "id, billing_scheme, tiers_mode, unit_amount, unit_amount_decimal, recurring_interval, recurring_interval_count, recurring_usage_type, " ~ column_or('stripe_revenue__prices', 'tiers', 'NULL') ~ " AS tiers, " ~ column_or('stripe_revenue__prices', 'transform_quantity_divide_by', 'NULL') ~ " AS divide_by, " ~ column_or('stripe_revenue__prices', 'transform_quantity_round', 'NULL') ~ " AS round" }} FROM {{ ref('stg_stripe__prices') }}
+    ),
+{%- endif %}
+    items AS (
+        -- one row per item of every state, with its price as the API embedded it (the prices table adds
+        -- the tiers, which the subscription does not embed)
+        SELECT
+            s.state_key AS state_key,
+            s.currency AS currency,
+            JSONExtractRaw(item, 'price') AS price_json,
+            JSONExtractString(price_json, 'id') AS price_id,
+            toInt64(ifNull(JSONExtract(item, 'quantity', 'Nullable(Int64)'), 1)) AS quantity
+        FROM states AS s
+        ARRAY JOIN JSONExtractArrayRaw(s.items) AS item
+    ),
+    priced_items AS (
+        SELECT
+            i.state_key AS state_key,
+            i.currency AS currency,
+            i.quantity AS quantity,
+            {%- if has_prices %}
+            coalesce(nullIf(p.billing_scheme, ''), nullIf(JSONExtractString(i.price_json, 'billing_scheme'), ''), 'per_unit') AS scheme,
+            coalesce(nullIf(p.tiers_mode, ''), nullIf(JSONExtractString(i.price_json, 'tiers_mode'), '')) AS tiers_mode,
+            JSONExtractArrayRaw(ifNull(coalesce(nullIf(nullIf(p.tiers, ''), 'null'), nullIf(JSONExtractRaw(i.price_json, 'tiers'), '')), '[]')) AS tiers,
+            coalesce(p.recurring_interval, nullIf(JSONExtractString(i.price_json, 'recurring', 'interval'), '')) AS interval,
+            coalesce(p.recurring_interval_count, JSONExtract(i.price_json, 'recurring', 'interval_count', 'Nullable(Int64)')) AS interval_count,
+            coalesce(p.recurring_usage_type, nullIf(JSONExtractString(i.price_json, 'recurring', 'usage_type'), ''), 'licensed') AS usage_type,
+            coalesce(toDecimal128OrNull(p.unit_amount_decimal, 10), {{ json_decimal('i.price_json', 'unit_amount_decimal', 'unit_amount') }}) AS unit,
+            coalesce(p.divide_by, JSONExtract(i.price_json, 'transform_quantity', 'divide_by', 'Nullable(Int64)'), 0) AS divide_by,
+            coalesce(nullIf(p.round, ''), nullIf(JSONExtractString(i.price_json, 'transform_quantity', 'round'), ''), 'up') AS round
+            {%- else %}
+            coalesce(nullIf(JSONExtractString(i.price_json, 'billing_scheme'), ''), 'per_unit') AS scheme,
+            nullIf(JSONExtractString(i.price_json, 'tiers_mode'), '') AS tiers_mode,
+            JSONExtractArrayRaw(i.price_json, 'tiers') AS tiers,
+            nullIf(JSONExtractString(i.price_json, 'recurring', 'interval'), '') AS interval,
+            JSONExtract(i.price_json, 'recurring', 'interval_count', 'Nullable(Int64)') AS interval_count,
+            coalesce(nullIf(JSONExtractString(i.price_json, 'recurring', 'usage_type'), ''), 'licensed') AS usage_type,
+            {{ json_decimal('i.price_json', 'unit_amount_decimal', 'unit_amount') }} AS unit,
+            ifNull(JSONExtract(i.price_json, 'transform_quantity', 'divide_by', 'Nullable(Int64)'), 0) AS divide_by,
+            coalesce(nullIf(JSONExtractString(i.price_json, 'transform_quantity', 'round'), ''), 'up') AS round
+            {%- endif %}
+        FROM items AS i
+        {%- if has_prices %}
+        LEFT JOIN prices AS p ON p.id = i.price_id
+        {%- endif %}
+    ),
+    item_amounts AS (
+        SELECT
+            state_key,
+            currency,
+            interval,
+            interval_count,
+            -- tier bounds (the last tier's up_to is null: no bound), unit and flat amounts
+            arrayMap(t -> ifNull(JSONExtract(t, 'up_to', 'Nullable(Int64)'), 9223372036854775807), tiers) AS up_to,
+            arrayMap(t -> {{ json_decimal('t', 'unit_amount_decimal', 'unit_amount') }}, tiers) AS tier_unit,
+            arrayMap(t -> {{ json_decimal('t', 'flat_amount_decimal', 'flat_amount') }}, tiers) AS tier_flat,
+            multiIf(
+                scheme = 'tiered' AND tiers_mode = 'graduated',
+                arraySum(arrayMap((bound, below, price, flat) ->
+                                      toDecimal128(greatest(least(quantity, bound) - below, 0), 10) * price
+                                      + if(least(quantity, bound) > below, flat, toDecimal128(0, 10)),
+                                  up_to, arrayPushFront(arrayPopBack(up_to), 0), tier_unit, tier_flat)),
+                scheme = 'tiered',
+                toDecimal128(quantity, 10) * arrayElement(tier_unit, arrayFirstIndex(bound -> quantity <= bound, up_to))
+                    + arrayElement(tier_flat, arrayFirstIndex(bound -> quantity <= bound, up_to)),
+                divide_by > 0,
+                toDecimal128(if(round = 'down', intDiv(quantity, divide_by), intDiv(quantity + divide_by - 1, divide_by)), 10) * unit,
+                toDecimal128(quantity, 10) * unit) AS period_amount
+        FROM priced_items
+        WHERE usage_type = 'licensed'
+    ),
+    state_base AS (
+        SELECT
+            a.state_key AS state_key,
+            sum({{ monthly('a.period_amount', 'a.interval', 'a.interval_count', 'if(e.currency = \'\', 2, e.exponent_or_2)') | indent(16) }}) AS base_mrr,
+            -- how much a month is of one billing period, for amount_off coupons (per period)
+            any({{ monthly('1', 'a.interval', 'a.interval_count', '0') }}) AS period_to_month,
+            any(if(e.currency = '', 2, e.exponent_or_2)) AS exponent
+        FROM item_amounts AS a
+        LEFT JOIN (SELECT currency, exponent AS exponent_or_2 FROM {{ ref('currency_exponents') }}) AS e
+            ON e.currency = a.currency
+        GROUP BY a.state_key
+    ),
+    discount_objects AS (
+        -- every discount object any state embedded, with its coupon (embedded, or from `coupons`)
+        SELECT
+            JSONExtractString(d, 'id') AS discount_id,
+            coalesce(nullIf(JSONExtractRaw(d, 'coupon'), ''), nullIf(JSONExtractRaw(d, 'source', 'coupon'), ''), 'null') AS coupon,
+            {{ json_ts('d', 'start') }} AS start,
+            {{ json_ts('d', 'end') }} AS end
+        FROM states
+        ARRAY JOIN JSONExtractArrayRaw(discounts) AS d
+        WHERE JSONType(d) = 'Object'
+        LIMIT 1 BY discount_id
+    ),
+{%- if has_coupons %}
+    coupons AS (
+        SELECT id, percent_off, amount_off, duration, duration_in_months FROM {{ ref('stg_stripe__coupons') }}
+    ),
+{%- endif %}
+    discount_terms AS (
+        SELECT
+            o.discount_id AS discount_id,
+            JSONType(o.coupon) = 'Object' AS embedded,
+            if(embedded, JSONExtractString(o.coupon, 'id'), JSONExtractString(o.coupon)) AS coupon_id,
+            {%- if has_coupons %}
+            if(embedded, toDecimal128OrNull(nullIf(JSONExtractRaw(o.coupon, 'percent_off'), 'null'), 10),
+               toDecimal128OrNull(c.percent_off, 10)) AS percent_off,
+            if(embedded, JSONExtract(o.coupon, 'amount_off', 'Nullable(Int64)'), c.amount_off) AS amount_off,
+            if(embedded, JSONExtractString(o.coupon, 'duration'), c.duration) AS duration,
+            if(embedded, JSONExtract(o.coupon, 'duration_in_months', 'Nullable(Int64)'), c.duration_in_months) AS duration_in_months,
+            {%- else %}
+            toDecimal128OrNull(nullIf(JSONExtractRaw(o.coupon, 'percent_off'), 'null'), 10) AS percent_off,
+            JSONExtract(o.coupon, 'amount_off', 'Nullable(Int64)') AS amount_off,
+            JSONExtractString(o.coupon, 'duration') AS duration,
+            JSONExtract(o.coupon, 'duration_in_months', 'Nullable(Int64)') AS duration_in_months,
+            {%- endif %}
+            o.start AS start,
+            coalesce(o.end, if(duration = 'repeating' AND o.start IS NOT NULL,
+                               addMonths(o.start, toInt32(ifNull(duration_in_months, 0))), NULL)) AS end
+        FROM discount_objects AS o
+        {%- if has_coupons %}
+        LEFT JOIN coupons AS c ON c.id = if(JSONType(o.coupon) = 'Object', JSONExtractString(o.coupon, 'id'), JSONExtractString(o.coupon))
+        {%- endif %}
+    ),
+    state_discounts AS (
+        -- a state's discounts (ids or objects) in order, with their terms
+        SELECT
+            state_key,
+            groupArray(toDecimal128(ifNull(t.percent_off, 0), 10)) AS percent_off,
+            groupArray(toDecimal128(ifNull(t.amount_off, 0), 10)) AS amount_off,
+            groupArray(ifNull(t.duration, 'once') = 'once') AS once,
+            groupArray(ifNull(t.start, toDateTime64(0, 6, 'UTC'))) AS starts,
+            groupArray(ifNull(t.end, {{ far_future }})) AS ends
+        FROM
+        (
+            SELECT state_key, if(JSONType(d) = 'String', JSONExtractString(d), JSONExtractString(d, 'id')) AS discount_id, n
+            FROM states
+            ARRAY JOIN JSONExtractArrayRaw(discounts) AS d, arrayEnumerate(JSONExtractArrayRaw(discounts)) AS n
+        ) AS sd
+        LEFT JOIN discount_terms AS t ON t.discount_id = sd.discount_id
+        GROUP BY state_key
+    ),
+    valued_states AS (
+        SELECT
+            s.subscription AS subscription,
+            s.at AS at,
+            s.kind AS kind,
+            s.source_id AS source_id,
+            s.customer AS customer,
+            s.currency AS currency,
+            s.status AS status,
+            s.start_date AS start_date,
+            s.trial_end AS trial_end,
+            s.ended_at AS ended_at,
+            ifNull(b.base_mrr, toDecimal128(0, 10)) AS base_mrr,
+            ifNull(b.period_to_month, toDecimal128(1, 10)) AS period_to_month,
+            ifNull(b.exponent, 2) AS exponent,
+            d.percent_off AS percent_off,
+            d.amount_off AS amount_off,
+            d.once AS once,
+            d.starts AS starts,
+            d.ends AS ends
+        FROM states AS s
+        LEFT JOIN state_base AS b ON b.state_key = s.state_key
+        LEFT JOIN state_discounts AS d ON d.state_key = s.state_key
+    )
+SELECT
+    v.subscription AS subscription, v.at AS at, v.kind AS kind, v.source_id AS source_id,
+    ifNull(v.customer, '') AS customer, ifNull(v.currency, '') AS currency, ifNull(v.status, '') AS status,
+    v.start_date AS start_date, v.trial_end AS trial_end, v.ended_at AS ended_at,
+    v.base_mrr AS base_mrr, v.period_to_month AS period_to_month, toUInt8(v.exponent) AS exponent,
+    v.percent_off AS percent_off, v.amount_off AS amount_off, v.once AS once, v.starts AS starts, v.ends AS ends,
+    c.coverage_start AS events_since
+FROM valued_states AS v
+CROSS JOIN coverage AS c
+{%- else %}
+SELECT '' AS subscription, toDateTime64(0, 6, 'UTC') AS at, '' AS kind, '' AS source_id, '' AS customer,
+       '' AS currency, '' AS status, NULL AS start_date, NULL AS trial_end, NULL AS ended_at,
+       toDecimal128(0, 10) AS base_mrr, toDecimal128(1, 10) AS period_to_month, toUInt8(2) AS exponent,
+       [] AS percent_off, [] AS amount_off, [] AS once, [] AS starts, [] AS ends,
+       {{ far_future }} AS events_since
+WHERE 0
+{%- endif %}

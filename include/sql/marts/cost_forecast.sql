@@ -1,0 +1,131 @@
+-- finops.cost_forecast: month-end cost per provider, service and currency (effective cost), from the
+-- month to date.
+--   as of          the newest usage end of the provider's hourly / daily line items in that month: a partial
+--                  current day counts as the part of the day it covers (elapsed_days may be 14.5)
+--   projected      charge series (service, charge type) that recur through the month: usage, credits and
+--                  recurring fees posted on a day after the 1st (on the 1st itself, usage is projected)
+--   counted as is  lump sums posted once a month on its first day (RI fees, monthly usage fees, support),
+--                  and cost dated outside the month
+--   run_rate_forecast  to date + projected so far * (month - elapsed) / elapsed (exact Decimal)
+--   trend_forecast     to date + the rest of a least-squares line through the projected cost of the
+--                      complete elapsed days (days without cost count as 0; never below 0)
+--   forecast           trend_forecast once forecast.min_trend_days days have elapsed, else run rate
+-- A complete month's forecast equals its actual cost.
+WITH
+    as_of AS
+    (
+        SELECT provider, month, max(last_end) AS as_of_time
+        FROM
+        (
+            -- charges covering at most a day mark how far the month has run (a monthly fee ends at month end)
+            SELECT 'aws' AS provider, billing_period AS month,
+                   toDateTime(if(countIf(usage_end <= usage_start + INTERVAL 1 DAY) > 0,
+                                 maxIf(usage_end, usage_end <= usage_start + INTERVAL 1 DAY), max(usage_end)), 'UTC') AS last_end
+            FROM {{ ref('int_aws__cost_line_items') }}
+            WHERE toStartOfMonth(usage_date) = toDate(concat(billing_period, '-01'))
+            GROUP BY billing_period
+            UNION ALL
+            SELECT 'gcp', invoice_month,
+                   toDateTime(if(countIf(usage_end <= usage_start + INTERVAL 1 DAY) > 0,
+                                 maxIf(usage_end, usage_end <= usage_start + INTERVAL 1 DAY), max(usage_end)), 'UTC')
+            FROM {{ ref('int_gcp__cost_line_items') }}
+            WHERE toStartOfMonth(usage_date) = toDate(concat(invoice_month, '-01'))
+            GROUP BY invoice_month
+        )
+        GROUP BY provider, month
+    ),
+    finished AS
+    (
+        -- a month is over once the provider has usage of a later month (sparse data may end before midnight)
+        SELECT a.provider AS provider, a.month AS month,
+               (SELECT max(b.month) FROM as_of AS b WHERE b.provider = a.provider) > a.month AS later_data
+        FROM as_of AS a
+    ),
+    bounds AS
+    (
+        SELECT
+            provider, month,
+            toDateTime(concat(month, '-01 00:00:00'), 'UTC')                          AS month_start,
+            toInt64(dateDiff('second', month_start, addMonths(month_start, 1)))     AS month_seconds,
+            toInt64(if(f.later_data, month_seconds,
+                       least(greatest(dateDiff('second', month_start, as_of_time), 1), month_seconds))) AS elapsed_seconds,
+            toDate(addSeconds(month_start, elapsed_seconds - 1))                    AS as_of_date,
+            intDiv(elapsed_seconds, 86400)                                          AS complete_days,
+            (elapsed_seconds % 86400) / 86400.                                      AS partial_fraction
+        FROM as_of
+        LEFT JOIN finished AS f ON f.provider = as_of.provider AND f.month = as_of.month
+    ),
+    daily AS
+    (
+        SELECT d.provider AS provider, d.month AS month, d.service_name AS service_name, d.currency AS currency,
+               d.charge_type AS charge_type, d.charge_category AS charge_category, d.usage_date AS usage_date,
+               sum(d.effective_cost) AS cost,
+               any(b.month_start) AS month_start, any(b.as_of_date) AS as_of_date
+        FROM {{ ref('int_cloud_cost_daily') }} AS d
+        INNER JOIN bounds AS b ON b.provider = d.provider AND b.month = d.month
+        GROUP BY provider, month, service_name, currency, charge_type, charge_category, usage_date
+    ),
+    series AS
+    (
+        -- one charge series (service, charge type, currency) of a month: recurring or a lump sum?
+        SELECT provider, month, service_name, currency, charge_type,
+               uniqExactIf(usage_date, cost != 0 AND usage_date > toDate(month_start) AND usage_date <= as_of_date) > 0
+                   OR (charge_category = 'Usage' AND any(as_of_date) = toDate(any(month_start)))
+                   AS projected
+        FROM daily
+        GROUP BY provider, month, service_name, currency, charge_type, charge_category
+    ),
+    sums AS
+    (
+        SELECT
+            d.provider AS provider, d.month AS month, d.service_name AS service_name, d.currency AS currency,
+            any(b.as_of_date) AS as_of_date, any(b.month_seconds) AS month_seconds,
+            any(b.elapsed_seconds) AS elapsed_seconds, any(b.complete_days) AS complete_days,
+            any(b.partial_fraction) AS partial_fraction,
+            toDecimal128(sum(d.cost), 10) AS cost_to_date,
+            toDecimal128(sumIf(d.cost, s.projected AND toStartOfMonth(d.usage_date) = toDate(b.month_start)
+                                       AND d.usage_date <= b.as_of_date), 10) AS projected_to_date,
+            -- least squares over the complete days 1..complete_days of the projected daily cost
+            sumIf(toFloat64(d.cost), s.projected AND toDayOfMonth(d.usage_date) <= b.complete_days
+                  AND toStartOfMonth(d.usage_date) = toDate(b.month_start)) AS sum_y,
+            sumIf(toFloat64(d.cost) * toDayOfMonth(d.usage_date), s.projected
+                  AND toDayOfMonth(d.usage_date) <= b.complete_days
+                  AND toStartOfMonth(d.usage_date) = toDate(b.month_start)) AS sum_xy
+        FROM daily AS d
+        INNER JOIN series AS s ON s.provider = d.provider AND s.month = d.month AND s.service_name = d.service_name
+                              AND s.currency = d.currency AND s.charge_type = d.charge_type
+        INNER JOIN bounds AS b ON b.provider = d.provider AND b.month = d.month
+        GROUP BY d.provider, d.month, d.service_name, d.currency
+    ),
+    fitted AS
+    (
+        SELECT
+            *,
+            toFloat64(complete_days)                                         AS n,
+            toFloat64(intDiv(month_seconds, 86400))                          AS m,
+            n * (n + 1) / 2                                                  AS sum_x,
+            n * (n + 1) * (2 * n + 1) / 6                                    AS sum_xx,
+            if(n < 2, 0., (n * sum_xy - sum_x * sum_y) / (n * sum_xx - sum_x * sum_x)) AS slope,
+            if(n < 1, 0., (sum_y - slope * sum_x) / n)                       AS intercept,
+            -- the rest of the partial day, then the remaining whole days, on the fitted line
+            if(n >= m, 0., greatest((intercept + slope * (n + 1)) * (1 - partial_fraction)
+                     + if(m > n + 1, slope * ((m * (m + 1) - (n + 1) * (n + 2)) / 2) + intercept * (m - n - 1), 0.), 0.))
+                                                                             AS remaining_trend
+        FROM sums
+    )
+SELECT
+    provider,
+    month,
+    service_name,
+    currency,
+    as_of_date,
+    round(elapsed_seconds / 86400., 4)                                       AS elapsed_days,
+    toUInt8(intDiv(month_seconds, 86400))                                    AS days_in_month,
+    cost_to_date,
+    cost_to_date + {{ mul_div('projected_to_date', 'toDecimal128(month_seconds - elapsed_seconds, 0)',
+                              'toDecimal128(elapsed_seconds, 0)', if_zero='toDecimal128(0, 10)') }} AS run_rate_forecast,
+    if(complete_days < 1 OR elapsed_seconds >= month_seconds, run_rate_forecast,
+       cost_to_date + toDecimal128(round(remaining_trend, 6), 10))           AS trend_forecast,
+    if(elapsed_seconds / 86400. >= {{ lit(config.forecast.min_trend_days) }}, trend_forecast, run_rate_forecast) AS forecast,
+    round(slope, 6)                                                          AS daily_trend
+FROM fitted

@@ -1,0 +1,295 @@
+-- finops.focus: a FOCUS 1.2 cost and usage dataset over AWS and GCP, one row per line item (AWS: a commitment
+-- fee with an unused part gives a Purchase and an Unused row; SavingsPlanNegation gives none, see below).
+-- Every FOCUS 1.2 column (Mandatory, Recommended, Conditional) with the spec's name and type
+-- (String / Decimal(38, 10) / DateTime UTC / JSON as String); columns a provider has no data for are
+-- NULL. Provider extras carry the x_ prefix. BilledCost and EffectiveCost add up to the provider
+-- tables: AWS net unblended / net amortized cost, GCP cost + credits. Mapping: include/sql/README.md.
+-- GCP: BillingAccountName is the billing account id (the export has no display name); PricingCurrency
+-- is USD (Google's price lists), PricingCurrencyEffectiveCost = net cost / currency_conversion_rate
+-- (billing-currency units per USD). Checked by the FinOps Foundation's validator: tests/rill/test_focus_validator.py.
+{%- set columns = [
+    ('AvailabilityZone', 'Nullable(String)'),
+    ('BilledCost', 'Decimal(38, 10)'),
+    ('BillingAccountId', 'String'),
+    ('BillingAccountName', 'Nullable(String)'),
+    ('BillingAccountType', 'String'),
+    ('BillingCurrency', 'String'),
+    ('BillingPeriodEnd', "DateTime('UTC')"),
+    ('BillingPeriodStart', "DateTime('UTC')"),
+    ('CapacityReservationId', 'Nullable(String)'),
+    ('CapacityReservationStatus', 'Nullable(String)'),
+    ('ChargeCategory', 'String'),
+    ('ChargeClass', 'Nullable(String)'),
+    ('ChargeDescription', 'Nullable(String)'),
+    ('ChargeFrequency', 'String'),
+    ('ChargePeriodEnd', "DateTime('UTC')"),
+    ('ChargePeriodStart', "DateTime('UTC')"),
+    ('CommitmentDiscountCategory', 'Nullable(String)'),
+    ('CommitmentDiscountId', 'Nullable(String)'),
+    ('CommitmentDiscountName', 'Nullable(String)'),
+    ('CommitmentDiscountQuantity', 'Nullable(Decimal(38, 10))'),
+    ('CommitmentDiscountStatus', 'Nullable(String)'),
+    ('CommitmentDiscountType', 'Nullable(String)'),
+    ('CommitmentDiscountUnit', 'Nullable(String)'),
+    ('ConsumedQuantity', 'Nullable(Decimal(38, 10))'),
+    ('ConsumedUnit', 'Nullable(String)'),
+    ('ContractedCost', 'Decimal(38, 10)'),
+    ('ContractedUnitPrice', 'Nullable(Decimal(38, 10))'),
+    ('EffectiveCost', 'Decimal(38, 10)'),
+    ('InvoiceId', 'Nullable(String)'),
+    ('InvoiceIssuerName', 'String'),
+    ('ListCost', 'Decimal(38, 10)'),
+    ('ListUnitPrice', 'Nullable(Decimal(38, 10))'),
+    ('PricingCategory', 'Nullable(String)'),
+    ('PricingCurrency', 'Nullable(String)'),
+    ('PricingCurrencyContractedUnitPrice', 'Nullable(Decimal(38, 10))'),
+    ('PricingCurrencyEffectiveCost', 'Nullable(Decimal(38, 10))'),
+    ('PricingCurrencyListUnitPrice', 'Nullable(Decimal(38, 10))'),
+    ('PricingQuantity', 'Nullable(Decimal(38, 10))'),
+    ('PricingUnit', 'Nullable(String)'),
+    ('ProviderName', 'String'),
+    ('PublisherName', 'String'),
+    ('RegionId', 'Nullable(String)'),
+    ('RegionName', 'Nullable(String)'),
+    ('ResourceId', 'Nullable(String)'),
+    ('ResourceName', 'Nullable(String)'),
+    ('ResourceType', 'Nullable(String)'),
+    ('ServiceCategory', 'String'),
+    ('ServiceName', 'String'),
+    ('ServiceSubcategory', 'String'),
+    ('SkuId', 'Nullable(String)'),
+    ('SkuMeter', 'Nullable(String)'),
+    ('SkuPriceDetails', 'Nullable(String)'),
+    ('SkuPriceId', 'Nullable(String)'),
+    ('SubAccountId', 'Nullable(String)'),
+    ('SubAccountName', 'Nullable(String)'),
+    ('SubAccountType', 'Nullable(String)'),
+    ('Tags', 'Nullable(String)'),
+    ('x_Provider', 'String'),
+    ('x_BillingMonth', 'String'),
+    ('x_UsageDate', 'Date'),
+    ('x_LineItemId', 'String'),
+    ('x_ChargeType', 'String'),
+    ('x_UsageType', 'Nullable(String)'),
+    ('x_Operation', 'Nullable(String)'),
+    ('x_UnblendedCost', 'Decimal(38, 10)'),
+    ('x_AmortizedCost', 'Decimal(38, 10)'),
+    ('x_PublicOnDemandCost', 'Nullable(Decimal(38, 10))'),
+    ('x_SavingsPlanSavings', 'Nullable(Decimal(38, 10))'),
+    ('x_ReservationSavings', 'Nullable(Decimal(38, 10))'),
+    ('x_Credits', 'Nullable(Decimal(38, 10))'),
+    ('x_CreditsByType', 'Nullable(String)'),
+    ('x_ExportType', 'Nullable(String)'),
+] %}
+
+{%- set usage_row = "line_item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage')" %}
+{#- Commitments as FOCUS 1.2 has them (columns/effectivecost.md, commitmentdiscountstatus.md, appendix
+    "Commitment Discount Scenarios"; AWS rows as in the spec's appendix aws_savings_plan_*.md):
+    * a fee (SavingsPlanRecurringFee, RIFee) is a Purchase: BilledCost = the fee, EffectiveCost 0 ("EffectiveCost
+      MUST be 0 when ChargeCategory is "Purchase" and the purchase is intended to cover future eligible charges");
+    * its unused part is a second row (focus_row 'unused'): ChargeCategory Usage, CommitmentDiscountStatus Unused,
+      BilledCost 0, EffectiveCost = net amortized cost of the fee ("Unused: Charges that represent the unused
+      portion of the commitment discount"; "The sum of EffectiveCost where ChargeCategory is "Usage" MUST equal
+      the sum of BilledCost where ChargeCategory is "Purchase"", per CommitmentDiscountId);
+    * covered usage is Used with BilledCost 0 ("Used rows: BilledCost must be 0. Usage is covered by the
+      commitment"), so SavingsPlanNegation (which only cancels the covered usage's on-demand cost on the bill)
+      has no row of its own, like in AWS's FOCUS export. BilledCost still adds up to the bill: the
+      reconciliation check focus_billed_cost proves per period that covered usage and negation cancel;
+    * ContractedCost of covered usage is its cost at the negotiated on-demand price: net unblended for Savings
+      Plans; public on-demand for RIs (the CUR has no negotiated rate there; "If negotiated discounts are not
+      applicable, the Contracted Cost defaults to the List Cost"). -#}
+{%- set unused = "focus_row = 'unused'" %}
+{%- set fee = "line_item_type IN ('SavingsPlanRecurringFee', 'RIFee')" %}
+{%- set zero = "toDecimal128(0, 10)" %}
+{#- Capacity reservations (CUR 2.0 with INCLUDE_CAPACITY_RESERVATION_DATA): the CUR status Used / Unused;
+    a Usage line in a reservation with another CUR state consumes it (CapacityReservationStatus "MUST NOT be
+    null when CapacityReservationId is not null and ChargeCategory is "Usage""). -#}
+{%- set aws_effective = "multiIf(" ~ unused ~ ", net_amortized_cost, " ~ fee ~ ", " ~ zero ~ ", net_amortized_cost)" %}
+{%- set aws = {
+    'AvailabilityZone': "nullIf(availability_zone, '')",
+    'BilledCost': "if(" ~ unused ~ " OR line_item_type = 'SavingsPlanCoveredUsage', " ~ zero ~ ", net_unblended_cost)",
+    'BillingAccountId': 'payer_account_id',
+    'BillingAccountName': "coalesce(nullIf(payer_account_name, ''), payer_account_id)",
+    'BillingAccountType': "'Payer Account'",
+    'BillingCurrency': 'currency',
+    'BillingPeriodEnd': "toDateTime(billing_period_end, 'UTC')",
+    'BillingPeriodStart': "toDateTime(billing_period_start, 'UTC')",
+    'CapacityReservationId': "nullIf(capacity_reservation_arn, '')",
+    'CapacityReservationStatus': "multiIf(capacity_reservation_arn = '', NULL, lower(capacity_reservation_status) = 'unused', 'Unused', "
+                                 ~ "lower(capacity_reservation_status) = 'used' OR " ~ aws_charge_category('line_item_type') ~ " = 'Usage', 'Used', NULL)",
+    'ChargeCategory': "if(" ~ unused ~ ", 'Usage', " ~ aws_charge_category('line_item_type') ~ ")",
+    'ChargeClass': "if(usage_start < billing_period_start, 'Correction', NULL)",
+    'ChargeDescription': "nullIf(description, '')",
+    'ChargeFrequency': "multiIf(" ~ unused ~ ", 'Usage-Based', line_item_type IN ('RIFee', 'SavingsPlanRecurringFee'), 'Recurring', "
+                       ~ "line_item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage', 'SavingsPlanNegation'), "
+                       ~ "'Usage-Based', 'One-Time')",
+    'ChargePeriodEnd': "toDateTime(usage_end, 'UTC')",
+    'ChargePeriodStart': "toDateTime(usage_start, 'UTC')",
+    'CommitmentDiscountCategory': "multiIf(commitment_type = 'Savings Plan', 'Spend', commitment_type = 'Reserved Instance', 'Usage', NULL)",
+    'CommitmentDiscountId': "nullIf(commitment_arn, '')",
+    'CommitmentDiscountName': 'NULL',
+    'CommitmentDiscountQuantity': 'NULL',
+    'CommitmentDiscountStatus': "multiIf(commitment_arn = '', NULL, " ~ unused ~ ", 'Unused', "
+                                "line_item_type IN ('DiscountedUsage', 'SavingsPlanCoveredUsage'), 'Used', NULL)",
+    'CommitmentDiscountType': "nullIf(commitment_type, '')",
+    'CommitmentDiscountUnit': 'NULL',
+    'ConsumedQuantity': "if(" ~ usage_row ~ ", toDecimal128(toString(usage_amount), 10), NULL)",
+    'ConsumedUnit': "if(" ~ usage_row ~ ", " ~ focus_unit("nullIf(pricing_unit, '')") ~ ", NULL)",
+    'ContractedCost': "multiIf(" ~ unused ~ ", " ~ zero ~ ", line_item_type = 'DiscountedUsage', public_on_demand_cost, net_unblended_cost)",
+    'ContractedUnitPrice': "if(" ~ usage_row ~ ", if(line_item_type = 'DiscountedUsage', public_on_demand_rate, net_unblended_rate), NULL)",
+    'EffectiveCost': aws_effective,
+    'InvoiceId': "nullIf(invoice_id, '')",
+    'InvoiceIssuerName': "if(invoicing_entity = '' OR match(invoicing_entity, '^(Amazon|AWS)'), 'AWS', invoicing_entity)",
+    'ListCost': "multiIf(" ~ unused ~ ", " ~ zero ~ ", " ~ usage_row ~ ", public_on_demand_cost, "
+                ~ aws_charge_category('line_item_type') ~ " = 'Credit', toDecimal128(0, 10), unblended_cost)",
+    'ListUnitPrice': "if(" ~ usage_row ~ ", public_on_demand_rate, NULL)",
+    'PricingCategory': "if(" ~ usage_row ~ " OR " ~ unused ~ ", multiIf(line_item_type != 'Usage', 'Committed', pricing_term = 'OnDemand', 'Standard', "
+                       ~ "pricing_term = 'Spot', 'Dynamic', 'Other'), NULL)",
+    'PricingCurrency': "nullIf(pricing_currency, '')",
+    'PricingCurrencyContractedUnitPrice': 'NULL',
+    'PricingCurrencyEffectiveCost': "if(pricing_currency IN ('', currency), " ~ aws_effective ~ ", NULL)",
+    'PricingCurrencyListUnitPrice': 'NULL',
+    'PricingQuantity': "if(" ~ usage_row ~ ", toDecimal128(toString(usage_amount), 10), NULL)",
+    'PricingUnit': "if(" ~ usage_row ~ ", " ~ focus_unit("nullIf(pricing_unit, '')") ~ ", NULL)",
+    'ProviderName': "'AWS'",
+    'PublisherName': "if(billing_entity = 'AWS Marketplace' AND legal_entity != '', legal_entity, 'AWS')",
+    'RegionId': "nullIf(region, '')",
+    'RegionName': "nullIf(region, '')",
+    'ResourceId': "nullIf(resource_id, '')",
+    'ResourceName': 'NULL',
+    'ResourceType': "if(resource_id = '', NULL, coalesce(nullIf(if(startsWith(resource_id, 'arn:'), "
+                    ~ "splitByRegexp('[/:]', splitByChar(':', resource_id, 6)[6])[1], ''), ''), "
+                    ~ "nullIf(product_family, ''), nullIf(product_code, ''), 'Resource'))",
+    'ServiceCategory': "if(sc.service_category = '', 'Other', sc.service_category)",
+    'ServiceName': "coalesce(nullIf(service_name, ''), nullIf(product_code, ''), 'AWS')",
+    'ServiceSubcategory': "if(sc.service_subcategory = '', 'Other (Other)', sc.service_subcategory)",
+    'SkuId': "if(line_item_type = 'Tax', NULL, nullIf(sku_id, ''))",
+    'SkuMeter': "if(line_item_type = 'Tax' OR sku_id = '', NULL, nullIf(usage_type, ''))",
+    'SkuPriceDetails': 'NULL',
+    'SkuPriceId': "nullIf(rate_id, '')",
+    'SubAccountId': "nullIf(usage_account_id, '')",
+    'SubAccountName': "nullIf(usage_account_name, '')",
+    'SubAccountType': "'Member Account'",
+    'Tags': 'toJSONString(resource_tags)',
+    'x_Provider': "'aws'",
+    'x_BillingMonth': 'billing_period',
+    'x_UsageDate': 'usage_date',
+    'x_LineItemId': 'line_item_id',
+    'x_ChargeType': 'line_item_type',
+    'x_UsageType': "nullIf(usage_type, '')",
+    'x_Operation': "nullIf(operation, '')",
+    'x_UnblendedCost': "if(" ~ unused ~ ", " ~ zero ~ ", unblended_cost)",
+    'x_AmortizedCost': "multiIf(" ~ unused ~ ", amortized_cost, " ~ fee ~ ", " ~ zero ~ ", amortized_cost)",
+    'x_PublicOnDemandCost': "if(" ~ unused ~ ", " ~ zero ~ ", public_on_demand_cost)",
+    'x_SavingsPlanSavings': "if(" ~ unused ~ ", " ~ zero ~ ", savings_plan_savings)",
+    'x_ReservationSavings': "if(" ~ unused ~ ", " ~ zero ~ ", reservation_savings)",
+    'x_Credits': 'NULL',
+    'x_CreditsByType': 'NULL',
+    'x_ExportType': 'NULL',
+} %}
+
+{%- set gcp_usage_row = "(cost_type = 'regular' AND NOT startsWith(sku_description, 'Commitment'))" %}
+{#- GCP invoice months run on Pacific time (like invoice.month): the billing period starts at midnight
+    America/Los_Angeles (07:00 or 08:00 UTC). -#}
+{%- set gcp_period_start = "toTimeZone(toDateTime(concat(invoice_month, '-01 00:00:00'), 'America/Los_Angeles'), 'UTC')" %}
+{%- set gcp_period_end = "toTimeZone(addMonths(toDateTime(concat(invoice_month, '-01 00:00:00'), 'America/Los_Angeles'), 1), 'UTC')" %}
+{#- InvoiceId: NULL. The export has no invoice id, only invoice.month ("The year and month (YYYYMM) of the
+    invoice that includes the cost line items") and invoice.publisher_type: a month names no invoice, so no
+    InvoiceId can be derived. FOCUS: InvoiceId "MUST be null when the charge is not associated either with an
+    invoice or with a pre-generated provisional invoice". -#}
+{%- set gcp = {
+    'AvailabilityZone': "nullIf(zone, '')",
+    'BilledCost': 'net_cost',
+    'BillingAccountId': 'billing_account_id',
+    'BillingAccountName': 'billing_account_id',
+    'BillingAccountType': "'Billing Account'",
+    'BillingCurrency': 'currency',
+    'BillingPeriodEnd': gcp_period_end,
+    'BillingPeriodStart': gcp_period_start,
+    'CapacityReservationId': 'NULL',
+    'CapacityReservationStatus': 'NULL',
+    'ChargeCategory': gcp_charge_category('cost_type', 'sku_description'),
+    'ChargeClass': "if(cost_type = 'adjustment' AND usage_start < " ~ gcp_period_start ~ ", 'Correction', NULL)",
+    'ChargeDescription': "nullIf(sku_description, '')",
+    'ChargeFrequency': "multiIf(startsWith(sku_description, 'Commitment'), 'Recurring', cost_type = 'regular', 'Usage-Based', 'One-Time')",
+    'ChargePeriodEnd': "toDateTime(usage_end, 'UTC')",
+    'ChargePeriodStart': "toDateTime(usage_start, 'UTC')",
+    'CommitmentDiscountCategory': "if(committed_use_credit_id = '', NULL, "
+                                  ~ "if(mapContains(credits_by_type, 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE'), 'Spend', 'Usage'))",
+    'CommitmentDiscountId': "nullIf(committed_use_credit_id, '')",
+    'CommitmentDiscountName': 'NULL',
+    'CommitmentDiscountQuantity': 'NULL',
+    'CommitmentDiscountStatus': "if(committed_use_credit_id != '' AND " ~ gcp_usage_row ~ ", 'Used', NULL)",
+    'CommitmentDiscountType': "if(committed_use_credit_id = '', NULL, 'Committed Use Discount')",
+    'CommitmentDiscountUnit': 'NULL',
+    'ConsumedQuantity': "if(" ~ gcp_usage_row ~ ", toDecimal128(toString(usage_amount), 10), NULL)",
+    'ConsumedUnit': "if(" ~ gcp_usage_row ~ ", " ~ focus_unit("nullIf(usage_unit, '')") ~ ", NULL)",
+    'ContractedCost': 'cost',
+    'ContractedUnitPrice': "if(" ~ gcp_usage_row ~ ", price_effective_price, NULL)",
+    'EffectiveCost': 'net_cost',
+    'InvoiceId': 'NULL',
+    'InvoiceIssuerName': "'Google Cloud'",
+    'ListCost': 'cost_at_list',
+    'ListUnitPrice': 'NULL',
+    'PricingCategory': "if(" ~ gcp_usage_row ~ ", if(committed_use_credit_id != '', 'Committed', 'Standard'), NULL)",
+    'PricingCurrency': "'USD'",
+    'PricingCurrencyContractedUnitPrice': 'NULL',
+    'PricingCurrencyEffectiveCost': div_money('net_cost', 'currency_conversion_rate', if_zero='net_cost'),
+    'PricingCurrencyListUnitPrice': 'NULL',
+    'PricingQuantity': "if(" ~ gcp_usage_row ~ ", toDecimal128(toString(usage_amount_in_pricing_units), 10), NULL)",
+    'PricingUnit': "if(" ~ gcp_usage_row ~ ", " ~ focus_unit("nullIf(usage_pricing_unit, '')") ~ ", NULL)",
+    'ProviderName': "'Google Cloud'",
+    'PublisherName': "coalesce(nullIf(seller_name, ''), 'Google')",
+    'RegionId': "nullIf(region, '')",
+    'RegionName': "nullIf(region, '')",
+    'ResourceId': "nullIf(resource_global_name, '')",
+    'ResourceName': "nullIf(resource_name, '')",
+    'ResourceType': "if(resource_global_name = '', NULL, coalesce(nullIf(splitByChar('/', resource_global_name)[-2], ''), "
+                    ~ "nullIf(service_description, ''), 'Resource'))",
+    'ServiceCategory': "if(sc.service_category = '', 'Other', sc.service_category)",
+    'ServiceName': "coalesce(nullIf(service_description, ''), 'Google Cloud')",
+    'ServiceSubcategory': "if(sc.service_subcategory = '', 'Other (Other)', sc.service_subcategory)",
+    'SkuId': "if(cost_type = 'tax', NULL, nullIf(sku_id, ''))",
+    'SkuMeter': "if(cost_type = 'tax' OR sku_id = '', NULL, nullIf(sku_description, ''))",
+    'SkuPriceDetails': 'NULL',
+    'SkuPriceId': 'NULL',
+    'SubAccountId': "nullIf(project_id, '')",
+    'SubAccountName': "nullIf(project_name, '')",
+    'SubAccountType': "'Project'",
+    'Tags': 'toJSONString(mapUpdate(project_labels, labels))',
+    'x_Provider': "'gcp'",
+    'x_BillingMonth': 'invoice_month',
+    'x_UsageDate': 'usage_date',
+    'x_LineItemId': 'row_key',
+    'x_ChargeType': 'cost_type',
+    'x_UsageType': 'NULL',
+    'x_Operation': 'NULL',
+    'x_UnblendedCost': 'cost',
+    'x_AmortizedCost': 'net_cost',
+    'x_PublicOnDemandCost': 'NULL',
+    'x_SavingsPlanSavings': 'NULL',
+    'x_ReservationSavings': 'NULL',
+    'x_Credits': 'credits',
+    'x_CreditsByType': 'toJSONString(credits_by_type)',
+    'x_ExportType': "nullIf(export_type, '')",
+} %}
+SELECT
+{%- for name, type in columns %}
+    CAST({{ aws[name] }} AS {{ type }}) AS {{ name }}{{ "," if not loop.last }}
+{%- endfor %}
+FROM
+(
+    SELECT *, arrayJoin(if({{ fee }} AND (net_amortized_cost != 0 OR amortized_cost != 0), ['purchase', 'unused'], ['line'])) AS focus_row
+    FROM {{ ref('int_aws__cost_line_items') }}
+    WHERE line_item_type != 'SavingsPlanNegation'
+) AS line_items
+LEFT JOIN (SELECT service, service_category, service_subcategory FROM {{ ref('service_categories') }} WHERE provider = 'aws') AS sc
+    ON sc.service = product_code
+UNION ALL
+SELECT
+{%- for name, type in columns %}
+    CAST({{ gcp[name] }} AS {{ type }}) AS {{ name }}{{ "," if not loop.last }}
+{%- endfor %}
+FROM {{ ref('int_gcp__cost_line_items') }}
+LEFT JOIN (SELECT service, service_category, service_subcategory FROM {{ ref('service_categories') }} WHERE provider = 'gcp') AS sc
+    ON sc.service = service_description

@@ -1,0 +1,27 @@
+-- Revenue as recognised (accrual): cash revenue (monthly_revenue.revenue) moved to the service periods
+-- of what was invoiced: + the paid invoices' amounts (excluding tax) spread over their lines' periods,
+-- - the same invoices' amounts in the month they were paid. An annual plan paid up front counts a
+-- twelfth a month; charges without an invoice stay in their month.
+WITH
+    deferral AS
+    (
+        SELECT month, upper(currency) AS currency, sum(recognised) - sum(invoiced_paid) AS adjustment
+        FROM {{ ref('int_stripe__revenue_recognition') }}
+        GROUP BY month, currency
+    ),
+    months AS
+    (
+        SELECT month, currency FROM {{ ref('monthly_revenue') }}
+        UNION DISTINCT
+        SELECT month, currency FROM deferral WHERE month <= (SELECT max(month) FROM {{ ref('int_stripe__balance_daily') }})
+    )
+SELECT
+    m.month                                                       AS month,
+    m.currency                                                    AS currency,
+    toDecimal128(ifNull(r.revenue, 0), 10)                        AS cash_revenue,
+    toDecimal128(ifNull(d.adjustment, 0), 10)                     AS deferral_adjustment,
+    cash_revenue + deferral_adjustment                            AS recognised_revenue,
+    toDecimal128(ifNull(r.fees, 0), 10)                           AS fees
+FROM months AS m
+LEFT JOIN {{ ref('monthly_revenue') }} AS r ON r.month = m.month AND r.currency = m.currency
+LEFT JOIN deferral AS d ON d.month = m.month AND d.currency = m.currency

@@ -1,0 +1,9 @@
+-- The billing export rows that count: rows of completed loads, one copy per row_key (the raw table
+-- may hold an exported row more than once; see README-contract.md). invoice_month as 'YYYY-MM' in
+-- invoice_period.
+SELECT
+    *,
+    concat(substring(ifNull(invoice_month, ''), 1, 4), '-', substring(ifNull(invoice_month, ''), 5, 2)) AS invoice_period
+FROM {{ source('gcp_costs', 'billing_export') }}
+WHERE {{ completed_loads('gcp_costs') }}
+LIMIT 1 BY row_key

@@ -1,0 +1,2 @@
+-- Stripe prices as they stand (README-contract.md's dedup rule): completed loads, the newest copy of each id.
+{{ stripe_current('prices') }}

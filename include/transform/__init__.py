@@ -1,0 +1,11 @@
+"""The transformations: the models of include/sql (dbt-style layers) built on ClickHouse.
+
+One module per job: literals, config, raw_views, models, templates, materialize, statements,
+build_state, client, run (orchestration) and export (parquet marts for Rill).
+"""
+
+from include.transform.errors import MissingRawDataError, ModelError, SqlConfigError, SqlFileError
+from include.transform.run import TARGETS, query, run_transformations
+
+__all__ = ["TARGETS", "MissingRawDataError", "ModelError", "SqlConfigError", "SqlFileError", "query",
+           "run_transformations"]

@@ -1,0 +1,97 @@
+"""The raw views `finops_raw.<dataset>__<table>`: the only place the two engines differ.
+
+* filesystem: `file('<data>/raw/<dataset>/<table>/**/*.parquet', Parquet)` on chdb;
+* clickhouse: the tables dlt loaded (`<database>.<dataset>___<table>`) on the server.
+Models read them only through `source(dataset, table)` in staging.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from include import settings
+from include.transform.literals import quote_string
+from include.transform.statements import execute
+
+DLT_TABLE_SEPARATOR = "___"
+RAW_FILE_FORMATS = {".parquet": "Parquet", ".jsonl": "JSONEachRow"}
+
+
+@dataclass(frozen=True)
+class RawTable:
+    dataset: str
+    table: str
+    source_sql: str  # a table expression that reads the raw data
+
+    @property
+    def view_name(self) -> str:
+        return f"{settings.RAW_DATABASE}.{self.dataset}__{self.table}"
+
+
+def discover_raw_tables_on_filesystem(raw_dir: Path) -> list[RawTable]:
+    """Tables dlt wrote as files: `<raw>/<dataset>/<table>/[<partition>/]*.<ext>`."""
+    tables = []
+    for dataset_dir in sorted(p for p in raw_dir.glob("*") if p.is_dir()):
+        for table_dir in sorted(p for p in dataset_dir.glob("*") if p.is_dir()):
+            for extension, file_format in RAW_FILE_FORMATS.items():
+                if any(table_dir.rglob(f"*{extension}")):
+                    # `**/` matches any depth (zero included) in ClickHouse globs: every partition folder.
+                    pattern = quote_string(str(table_dir / "**" / f"*{extension}"))
+                    source = f"file({pattern}, {file_format})"
+                    tables.append(RawTable(dataset_dir.name, table_dir.name, source))
+                    break
+    return tables
+
+
+def discover_raw_tables_on_server(client, database: str) -> list[RawTable]:
+    """Tables dlt loaded into `database` as `<dataset>___<table>`."""
+    rows = client.query(
+        "SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE {pattern:String}",
+        parameters={"db": database, "pattern": f"%{DLT_TABLE_SEPARATOR}%"},
+    ).result_rows
+    tables = []
+    for (name,) in rows:
+        dataset, _, table = name.partition(DLT_TABLE_SEPARATOR)
+        tables.append(RawTable(dataset, table, f"`{database}`.`{name}`"))
+    return tables
+
+
+def attach_raw_views(client, raw_tables: Iterable[RawTable]) -> list[str]:
+    """(Re)create one view per raw table in `finops_raw`; returns the view names."""
+    client.command(f"CREATE DATABASE IF NOT EXISTS {settings.RAW_DATABASE}")
+    names = []
+    for raw in raw_tables:
+        # Files written across schema changes (a new column in a later month) are read as the
+        # union of their schemas; missing columns read as NULL/default.
+        statement = (
+            f"CREATE OR REPLACE VIEW {raw.view_name} AS SELECT * FROM {raw.source_sql}"
+            + (" SETTINGS schema_inference_mode = 'union'" if raw.source_sql.startswith("file(") else "")
+        )
+        execute(client, statement, source="raw views")
+        names.append(raw.view_name)
+    return names
+
+
+def refresh_raw_views(client, destination: str, clickhouse_conn_id: str = settings.CLICKHOUSE_CONN_ID) -> list[str]:
+    if destination == "filesystem":
+        raw_tables = discover_raw_tables_on_filesystem(settings.raw_dir())
+    else:
+        from include.clickhouse import server_database
+
+        database = server_database(clickhouse_conn_id)
+        raw_tables = discover_raw_tables_on_server(client, database)
+    return attach_raw_views(client, raw_tables)
+
+
+def raw_columns(client) -> dict[str, dict[str, str]]:
+    """Columns (name -> type) of every view in `finops_raw`, keyed `<dataset>__<table>`."""
+    rows = client.query(
+        "SELECT table, name, type FROM system.columns WHERE database = {db:String} ORDER BY table, position",
+        parameters={"db": settings.RAW_DATABASE},
+    ).result_rows
+    columns: dict[str, dict[str, str]] = {}
+    for table, name, type_ in rows:
+        columns.setdefault(table, {})[name] = type_
+    return columns

@@ -1,0 +1,140 @@
+"""Build a target's models on ClickHouse (chdb over local parquet, or the server).
+
+Targets: a provider (`aws`, `gcp`, `stripe`) builds the seeds and that provider's staging and
+intermediate models, right after its load; `marts` builds the cross-provider models and the marts
+once, and exports them as parquet for Rill in the filesystem mode. See include/sql/README.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from include import settings
+from include.clickhouse import clickhouse_client
+from include.transform import build_state, statements
+from include.transform.config import CHANGED, parse_periods, sql_config
+from include.transform.errors import MissingRawDataError, ModelError, SqlConfigError
+from include.transform.materialize import ensure_table, materialize
+from include.transform.models import PROVIDERS, load_models, select_models, upstream_tables
+from include.transform.raw_views import raw_columns, refresh_raw_views
+from include.transform.templates import MissingSourceError, render, template_environment
+
+log = logging.getLogger(__name__)
+
+TARGETS = (*PROVIDERS, "marts")
+
+
+def run_transformations(
+    target: str,
+    destination: str | None = None,
+    periods: Any = None,
+    config: Mapping | None = None,
+) -> dict:
+    """Build the models of `target` (`aws`, `gcp`, `stripe` or `marts`).
+
+    `periods` chooses what a provider's month-partitioned tables rebuild:
+    * None: everything (each table rebuilt in `<table>__next` and swapped in);
+    * "changed": the months of the rows written by completed loads newer than the last successful
+      None or "changed" build of this provider (the first such build rebuilds everything);
+    * a list of `YYYY-MM` months: those, each swapped in with REPLACE PARTITION (a month no longer
+      in the raw data is emptied).
+    While a provider table has no data yet every month is rebuilt. Views and unpartitioned tables
+    are always rebuilt in full; `marts` takes no periods. `config` replaces the Airflow Variable
+    `finops_sql_config` (tests).
+    """
+    if target not in TARGETS:
+        raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
+    periods = parse_periods(periods)
+    if target == "marts" and periods is not None:
+        raise SqlConfigError(f"the marts are rebuilt in full: periods must be None, got {periods!r}")
+    destination = destination or settings.destination_name()
+    cfg = sql_config(config)
+    models = load_models()
+    chosen = select_models(models, target)
+    upstream = upstream_tables(models, chosen)
+    client = clickhouse_client(destination)
+    try:
+        # Only staging reads raw data, and the marts read no staging model.
+        views = refresh_raw_views(client, destination) if target in PROVIDERS else []
+        columns = raw_columns(client)
+        if target in PROVIDERS:
+            dataset, table, _ = build_state.PROVIDER_SOURCES[target]
+            if f"{dataset}__{table}" not in columns:
+                raise MissingRawDataError(
+                    f"{target}: no raw data yet ({settings.RAW_DATABASE}.{dataset}__{table} does not exist): the "
+                    f"{dataset} load task has loaded nothing so far (for AWS: no billing period has a delivered "
+                    "manifest yet). Run the SQL again after the first load that brings data."
+                )
+        client.command(f"CREATE DATABASE IF NOT EXISTS {settings.MART_DATABASE}")
+        build_state.ensure_state_table(client)
+        # Tables read from other targets exist even when their provider never loaded (empty then).
+        for model in [*upstream, *(m for m in chosen if m.materialized == "table")]:
+            for number, statement in enumerate(ensure_table(model), start=1):
+                statements.execute(client, statement, source=f"include/sql/{model.relative_path} (structure) statement {number}")
+        selected = None
+        watermark = None
+        if target in PROVIDERS:
+            watermark = build_state.completed_load_watermark(client, target, columns)
+            selected = build_state.changed_periods(client, target, columns) if periods == CHANGED else periods
+            partitioned = [m.name for m in chosen if m.materialized == "table" and m.partition_by]
+            if selected is not None and build_state.empty_tables(client, partitioned):
+                log.info("%s tables %s have no data yet: rebuilding every month", target,
+                         build_state.empty_tables(client, partitioned))
+                selected = None
+        context = {
+            "target": target,
+            "periods": selected,
+            "config": cfg,
+            "raw_columns": columns,
+            # ClickHouse >= 25.x refuses REPLACE PARTITION from an empty source unless this is set;
+            # older servers do it without the setting (and do not know it).
+            "replace_empty_setting": statements.server_supports(client, "allow_replace_partition_from_empty_source"),
+        }
+        built, statement_count = build(client, chosen, template_environment(context, models), context)
+        if target in PROVIDERS and (periods == CHANGED or selected is None) and watermark is not None:
+            build_state.record_build(client, target, watermark)
+        marts = {}
+        if target == "marts" and destination == "filesystem":
+            # Local dashboards (Rill on DuckDB) read the derived tables as parquet: data/marts/<table>.parquet.
+            from include.transform.export import export_marts
+
+            marts = export_marts(client, settings.data_dir())
+    finally:
+        client.close()
+    log.info("%s models on %s (periods %s): %d raw views, %d models, %d statements, %d marts exported", target,
+             destination, "all" if selected is None else selected, len(views), len(built), statement_count, len(marts))
+    return {"raw_views": views, "models": built, "statements": statement_count, "periods": selected, "marts": marts}
+
+
+def build(client, chosen, env, context) -> tuple[list[str], int]:
+    """Render and materialize each model in order; stop at the first failure. A staging model whose
+    raw table no load has written yet is skipped. Returns (models built, statements run)."""
+    built, count = [], 0
+    for model in chosen:
+        try:
+            text = render(env, model)
+        except MissingSourceError as missing:
+            log.info("skipping %s: raw table %s not loaded yet", model.name, missing)
+            continue
+        selects = statements.split_statements(text)
+        if len(selects) != 1:
+            raise ModelError(f"include/sql/{model.relative_path}: a model is one SELECT, found {len(selects)} statements")
+        steps = materialize(model, selects[0], context["periods"], context["replace_empty_setting"])
+        log.info("building %s (%s, %d statements)", model.name, model.materialized, len(steps))
+        for number, statement in enumerate(steps, start=1):
+            statements.execute(client, statement, source=f"include/sql/{model.relative_path} statement {number}")
+            count += 1
+        built.append(model.name)
+    return built, count
+
+
+def query(sql: str, destination: str | None = None, parameters: dict | None = None):
+    """Run a read query on the active destination; returns (column names, rows)."""
+    client = clickhouse_client(destination)
+    try:
+        result = client.query(sql, parameters=parameters)
+        return list(result.column_names), result.result_rows
+    finally:
+        client.close()

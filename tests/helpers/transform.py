@@ -1,0 +1,29 @@
+"""Helpers of the SQL layer tests: build a provider's models and the marts, query the embedded engine."""
+
+from decimal import Decimal
+
+from include import transform
+
+CENT = Decimal("0.01")
+
+
+def run(provider: str, periods=None, config: dict | None = None) -> dict:
+    """What a provider DAG's build leads to: the provider's models, then the cross-provider marts."""
+    config = config if config is not None else {}
+    built = transform.run_transformations(provider, periods=periods, config=config)
+    transform.run_transformations("marts", config=config)
+    return built
+
+
+def q(sql: str) -> list[tuple]:
+    return transform.query(sql)[1]
+
+
+def one(sql: str):
+    rows = q(sql)
+    assert len(rows) == 1 and len(rows[0]) == 1, rows
+    return rows[0][0]
+
+
+def cents(value) -> Decimal:
+    return Decimal(str(value)).quantize(CENT)

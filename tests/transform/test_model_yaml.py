@@ -1,0 +1,82 @@
+"""The YAML beside each model is its contract: run its tests (unique key, not_null, accepted_values)
+and compare its columns with what ClickHouse built, on the demo data, for every model; so the docs
+cannot drift from the SQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from include.transform.models import load_models
+from tests.rill_dashboards.demo_marts import chdb_client, demo_marts
+
+MODELS = load_models()
+# The demo's Stripe account has no coupons, so its raw table (and this staging view) never exists.
+NOT_IN_DEMO_DATA = {"stg_stripe__coupons"}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """A client on the demo data built by the real loads and every target (shared with tests/anonymize
+    and tests/rill_dashboards when they run in the same session)."""
+    client = chdb_client(demo_marts(tmp_path_factory)["data_dir"])
+    yield client
+    client.close()
+
+
+def built_columns(client, name: str) -> list[tuple[str, str]]:
+    rows = client.query("SELECT name, type FROM system.columns WHERE database = 'finops' AND table = {t:String} "
+                        "ORDER BY position", parameters={"t": name}).result_rows
+    return [tuple(row) for row in rows]
+
+
+def test_every_model_is_built_from_the_demo_data(demo):
+    missing = {name for name in MODELS if not built_columns(demo, name)}
+    assert missing == NOT_IN_DEMO_DATA
+
+
+@pytest.mark.parametrize("name", sorted(set(MODELS) - NOT_IN_DEMO_DATA))
+def test_the_yaml_holds_on_the_demo_data(demo, name):
+    model = MODELS[name]
+    documented = [(c.name, c.data_type) for c in model.columns]
+    actual = built_columns(demo, name)
+    if model.layer == "staging":  # raw columns pass through; the YAML lists the ones models rely on
+        assert set(documented) <= set(actual), f"{name}: documented columns not in the view"
+    else:
+        assert documented == actual, f"{name}: YAML columns differ from the built columns"
+    relation = model.relation
+    failures = []
+    for test in model.spec.get("data_tests") or []:
+        key = ", ".join(f"`{c}`" for c in test["unique_combination_of_columns"]["combination_of_columns"])
+        duplicates = demo.query(f"SELECT count() FROM (SELECT {key} FROM {relation} GROUP BY {key} "
+                                "HAVING count() > 1)").result_rows[0][0]
+        if duplicates:
+            failures.append(f"unique ({key}): {duplicates} duplicated keys")
+    types = dict(actual)
+    for column in model.columns:
+        for test in column.tests:
+            if test == "not_null":
+                assert types[column.name].startswith("Nullable("), f"{name}.{column.name}: not_null on a type that cannot be NULL"
+                nulls = demo.query(f"SELECT countIf(`{column.name}` IS NULL) FROM {relation}").result_rows[0][0]
+                if nulls:
+                    failures.append(f"not_null {column.name}: {nulls} NULL rows")
+            elif "accepted_values" in test:
+                values = test["accepted_values"]["values"]
+                listed = ", ".join(repr(v) for v in values)
+                wrong = demo.query(f"SELECT groupUniqArray(10)(`{column.name}`) FROM {relation} "
+                                   f"WHERE `{column.name}` NOT IN ({listed})").result_rows[0][0]
+                if wrong:
+                    failures.append(f"accepted_values {column.name}: {wrong} not in {values}")
+            else:
+                failures.append(f"{column.name}: unknown test {test!r}")
+    assert not failures, f"{name}: " + "; ".join(failures)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_model_is_documented(name):
+    model = MODELS[name]
+    assert str(model.spec.get("description") or "").strip(), f"{name}: no description"
+    assert (model.spec.get("meta") or {}).get("grain"), f"{name}: no meta.grain"
+    assert any("unique_combination_of_columns" in t for t in model.spec.get("data_tests") or []), f"{name}: no key"
+    assert model.columns, f"{name}: no columns"
+    for column in model.columns:
+        assert column.data_type and column.description, f"{name}.{column.name}: needs data_type and description"

@@ -1,0 +1,115 @@
+"""The reconciliation check task: every layer's figures per provider and period, recorded in
+finops.reconciliation_checks (one row per check, period and run); a miss fails with the figures."""
+
+import os
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from include.reconciliation import CHECKS, ReconciliationError, run_checks
+from tests.helpers.transform import q, run
+from tests.transform.raw import aws_line, gcp_row, write_aws_period, write_gcp_rows, write_stripe
+
+D = Decimal
+SP = "arn:aws:savingsplans::999999999999:savingsplan/sp-1"
+
+
+def small_month(data_dir):
+    from datetime import date
+
+    write_aws_period(data_dir, "2026-09", [
+        aws_line("2026-09", "Usage", 10.0, line_item_net_unblended_cost=9.5),
+        aws_line("2026-09", "Tax", 1.0),
+        aws_line("2026-09", "Credit", -2.0),
+    ])
+    write_gcp_rows(data_dir, [gcp_row("2026-09", 5.0, [("PROMOTION", -1.0)]), gcp_row("2026-08", 2.0)])
+    write_stripe(data_dir, [{"id": "txn_1", "amount": 10_000, "fee": 300, "currency": "usd", "created": date(2026, 9, 3)}])
+    for provider in ("aws", "gcp", "stripe"):
+        run(provider)
+
+
+def test_checks_pass_and_are_recorded_per_check_period_and_run(data_dir):
+    small_month(data_dir)
+    for target in ("aws", "gcp", "stripe", "marts"):
+        result = run_checks(target, run_id=f"run-{target}")
+        assert result["failed"] == 0 and result["checks"] >= sum(map(len, CHECKS[target].values()))
+    # the marts' checks are recorded under the provider they check
+    rows = q("SELECT provider, check_name, period, expected, actual, difference, passed FROM finops.reconciliation_checks "
+             "WHERE run_id = 'run-marts' AND check_name = 'focus_billed_cost' AND provider = 'aws'")
+    assert rows == [("aws", "focus_billed_cost", "2026-09", D("8.5"), D("8.5"), D("0"), 1)]
+    assert {r[0] for r in q("SELECT DISTINCT period FROM finops.reconciliation_checks WHERE provider = 'gcp'")} \
+        == {"2026-08", "2026-09"}
+    # one row per check and period, per run
+    assert q("SELECT count() FROM finops.reconciliation_checks WHERE run_id = 'run-gcp'") == \
+        q("SELECT count() FROM (SELECT DISTINCT check_name, period FROM finops.reconciliation_checks WHERE run_id = 'run-gcp')")
+    run_checks("aws", run_id="run-aws-2")
+    assert sorted(q("SELECT DISTINCT run_id FROM finops.reconciliation_checks WHERE provider = 'aws'")) == [
+        ("run-aws",), ("run-aws-2",), ("run-marts",)]
+    # exported for the local Rill dashboard
+    assert (Path(os.environ["FINOPS_DATA_DIR"]) / "marts" / "reconciliation_checks.parquet").exists()
+
+
+def test_a_derived_table_that_drifts_from_raw_fails_with_period_figures_and_difference(data_dir):
+    small_month(data_dir)
+    # A line item lost between raw and the derived table (as a broken rebuild would leave it).
+    q("ALTER TABLE finops.int_aws__cost_line_items DELETE WHERE line_item_type = 'Tax' SETTINGS mutations_sync = 1")
+    with pytest.raises(ReconciliationError) as failure:
+        run_checks("aws", run_id="run-broken")
+    message = str(failure.value)
+    assert "raw_vs_line_items_unblended period 2026-09 USD: expected 9.0000000000, actual 8.0000000000, " \
+           "difference -1.0000000000" in message
+    assert q("SELECT passed FROM finops.reconciliation_checks WHERE run_id = 'run-broken' "
+             "AND check_name = 'raw_vs_line_items_unblended'") == [(0,)]
+
+
+def test_duplicate_keys_and_unexplained_negative_amortized_cost_are_counted(data_dir):
+    write_aws_period(data_dir, "2026-09", [
+        aws_line("2026-09", "Usage", 10.0, identity_line_item_id="dup", identity_time_interval="t"),
+        aws_line("2026-09", "Usage", 10.0, identity_line_item_id="dup", identity_time_interval="t"),
+        # unused commitment that comes out negative while the fee line itself is positive
+        aws_line("2026-09", "SavingsPlanRecurringFee", 5.0, savings_plan_savings_plan_a_r_n=SP,
+                 savings_plan_total_commitment_to_date=5.0, savings_plan_used_commitment=6.0),
+    ])
+    run("aws")
+    with pytest.raises(ReconciliationError) as failure:
+        run_checks("aws", run_id="run-dup")
+    message = str(failure.value)
+    assert "duplicate_line_item_keys period 2026-09 : expected 0E-10, actual 1.0000000000" in message \
+        or "duplicate_line_item_keys period 2026-09 : expected 0, actual 1" in message, message
+    assert "negative_amortized_cost period 2026-09" in message
+
+
+def test_every_dag_runs_the_check_after_its_sql_build(tmp_path_factory):
+    os.environ.setdefault("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow_home")))
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(Path(__file__).resolve().parents[2] / "dags"))
+    for dag_id, build in (("aws_costs", "build_cost_tables"), ("gcp_costs", "build_cost_tables"),
+                          ("stripe_revenue", "build_revenue_tables")):
+        dag = bag.dags[dag_id]
+        assert dag.get_task("check_figures").upstream_task_ids == {build}, dag_id
+
+
+def test_tag_keys_match_cur2_and_legacy_spelling_and_unmatched_keys_are_reported(data_dir):
+    """CUR 2.0 writes `user_team` where legacy CUR writes `user:team`: one configured key finds both."""
+    write_aws_period(data_dir, "2026-08", [aws_line("2026-08", "Usage", 4.0, resource_tags='{"user:team": "web"}')])
+    write_aws_period(data_dir, "2026-09", [
+        aws_line("2026-09", "Usage", 10.0, resource_tags='{"user_team": "web", "user_cost_center": "cc-1"}'),
+        aws_line("2026-09", "Usage", 3.0, resource_tags='{}'),
+    ])
+    config = {"tag_keys": {"aws": ["user:team", "user:cost-center", "user:owner"]}}
+    run("aws", config=config)
+    assert sorted(q("SELECT billing_period, tag_team, tag_cost_center, unblended_cost FROM finops.int_aws__cost_line_items_tagged")) == [
+        ("2026-08", "web", "", D("4")), ("2026-09", "", "", D("3")), ("2026-09", "web", "cc-1", D("10"))]
+    assert dict(q("SELECT tag_value, sum(unblended_cost) FROM finops.int_aws__cost_daily_by_tag "
+                  "WHERE tag_key = 'team' GROUP BY tag_value")) == {"web": D("14"), "": D("3")}
+    result = run_checks("marts", run_id="run-tags")  # warnings do not fail the task ...
+    assert result["failed"] == 0
+    # ... but every configured key that matches nothing in a month is reported
+    assert sorted(q("SELECT period, description FROM finops.reconciliation_checks WHERE run_id = 'run-tags' "
+                    "AND severity = 'warning'")) == [
+        ("2026-08", "configured tag key 'cost_center' matches none of the 1 line items of the month"),
+        ("2026-08", "configured tag key 'owner' matches none of the 1 line items of the month"),
+        ("2026-09", "configured tag key 'owner' matches none of the 2 line items of the month"),
+    ]
