@@ -1,7 +1,7 @@
 """dlt source `stripe_revenue`: the Stripe ledger and billing objects, through the official stripe SDK.
 
 Resources (each is one raw table of the `stripe_revenue` dataset, with a fixed Arrow schema, see
-helpers.py and include/sql/stripe/README-contract.md):
+helpers.py and include/sql/staging/stripe/README-contract.md):
 
 * immutable objects, loaded incrementally on `created` and appended:
   `balance_transactions`, `charges`, `refunds`, `events` (the subscription and invoice events that
