@@ -116,7 +116,7 @@ def test_focus_commitment_rows_on_both_engines(commitment_engines):
 def test_focus_commitment_rows_pass_the_official_validator(commitment_engines, tmp_path):
     """The demo data has no commitments, so tests/rill/test_focus_validator.py never sees Purchase / Used / Unused
     rows; here the validator checks them (EffectiveCost-C-005-C: 0 on commitment purchases)."""
-    from tests.rill.test_focus_validator import FAILED, SUMMARY, known_errors, run_validator
+    from tests.helpers.focus_validator import FAILED, SUMMARY, known_errors, run_validator
 
     workdir = tmp_path / "validator"
     workdir.mkdir()
