@@ -17,6 +17,7 @@ outside the `finops_sql` pool, and scripts, wait for each other instead.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -91,8 +92,20 @@ def clickhouse_client(destination: str | None = None, conn_id: str | None = None
     return _locked_client(hook, folder)
 
 
+class _HookArgumentsOnChdb(logging.Filter):
+    """The provider's hook always passes host, port and user; for a `chdb://` dsn clickhouse-connect
+    warns that it ignores them, on every client. They are the hook's, not the user's: drop that one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Ignoring arguments with no chdb meaning")
+
+
 def _locked_client(hook, folder: Path):
     from include.locks import exclusive_lock
+
+    driver_log = logging.getLogger("clickhouse_connect.driver")
+    if not any(isinstance(f, _HookArgumentsOnChdb) for f in driver_log.filters):
+        driver_log.addFilter(_HookArgumentsOnChdb())
 
     lock = exclusive_lock(folder.with_name(folder.name + ".lock"), f"embedded ClickHouse database {folder}")
     lock.__enter__()
