@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from include.transform.models import load_models
-from tests.rill_dashboards.demo_marts import chdb_client, demo_marts
+from tests.helpers.chdb import chdb_client
 
 MODELS = load_models()
 # The demo's Stripe account has no coupons, so its raw table (and this staging view) never exists.
@@ -15,10 +15,10 @@ NOT_IN_DEMO_DATA = {"stg_stripe__coupons"}
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """A client on the demo data built by the real loads and every target (shared with tests/anonymize
-    and tests/rill_dashboards when they run in the same session)."""
-    client = chdb_client(demo_marts(tmp_path_factory)["data_dir"])
+def demo(demo_marts):
+    """A client on the demo data built by the real loads and every target (the session's one demo build,
+    tests/fixtures/demo_marts.py)."""
+    client = chdb_client(demo_marts["data_dir"])
     yield client
     client.close()
 
