@@ -41,12 +41,13 @@ def build(data_dir: Path, workdir: Path, months: int = MONTHS) -> dict:
             patch.setenv(key, value)
         from include.clickhouse import clickhouse_client
         from include.loaders import aws, gcp, stripe
+        from include.run_intent import request_for
         from include.transform import run_transformations
         from include.transform.export import export_marts
 
-        aws.load({}, logical_date=date.today())
-        gcp.load({}, config=json.loads(os.environ["AIRFLOW_VAR_GCP_COSTS_CONFIG"]))
-        stripe.load({}, config=json.loads(os.environ["AIRFLOW_VAR_STRIPE_REVENUE_CONFIG"]))
+        aws.load(request_for("aws_costs", {"full_refresh": True}))
+        gcp.load(request_for("gcp_costs"), config=json.loads(os.environ["AIRFLOW_VAR_GCP_COSTS_CONFIG"]))
+        stripe.load(request_for("stripe_revenue"), config=json.loads(os.environ["AIRFLOW_VAR_STRIPE_REVENUE_CONFIG"]))
         from include.reconciliation import run_checks
 
         for target in ("aws", "gcp", "stripe", "marts"):
@@ -54,7 +55,7 @@ def build(data_dir: Path, workdir: Path, months: int = MONTHS) -> dict:
             run_checks(target, run_id=f"demo__{target}")  # the check task after each build
         client = clickhouse_client("filesystem")
         try:
-            exported = export_marts(client, data_dir)
+            exported = {table: outcome["rows"] for table, outcome in export_marts(client, data_dir).items()}
         finally:
             client.close()
     return {"months": month_list, "exported": exported, "expected": demo.expected_totals(data)}
