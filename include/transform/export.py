@@ -150,14 +150,21 @@ def export_if_changed(client, table: str, target: Path, database: str = settings
 
 def export_marts(client, data_dir: Path | None = None, tables: list[str] | None = None,
                  database: str = settings.MART_DATABASE, force: bool = False) -> dict[str, dict]:
-    """Export `tables` (default: DASHBOARD_TABLES) of `database` to `<data_dir>/marts/`, each only when it
-    changed since its last export (`force`: every one).
+    """Export `tables` (default: the DASHBOARD_TABLES `database` has) to `<data_dir>/marts/`, each only when
+    it changed since its last export (`force`: every one).
 
     Returns {table: {"written": bool, "rows": int, "seconds": float}} and logs a line per table.
     Parquet files of tables that no longer exist are left alone (a dashboard keeps its last good data).
     """
     folder = marts_dir(data_dir)
-    names = list(tables) if tables is not None else list(DASHBOARD_TABLES)
+    if tables is None:
+        existing = set(discover_tables(client, database))
+        names = [table for table in DASHBOARD_TABLES if table in existing]
+        if missing := [table for table in DASHBOARD_TABLES if table not in existing]:
+            # reconciliation_checks before the first check task; any mart on a new data folder
+            log.info("not built yet, not exported: %s", ", ".join(missing))
+    else:
+        names = list(tables)
     exported: dict[str, dict] = {}
     for table in names:
         target = folder / f"{table}.parquet"

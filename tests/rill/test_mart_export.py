@@ -74,6 +74,14 @@ def test_a_run_with_nothing_changed_writes_nothing(tmp_path, chdb_client, restat
     assert written(export_marts(chdb_client, tmp_path, tables=["mrr"], database="export_changes", force=True)) == {"mrr"}
 
 
+def test_dashboard_tables_not_built_yet_are_left_out(tmp_path, chdb_client, restatable):
+    """reconciliation_checks does not exist before the first check task: the marts export goes on without it."""
+    chdb_client.command("CREATE TABLE export_changes.focus ENGINE = MergeTree ORDER BY tuple() "
+                        "AS SELECT * FROM finops.focus LIMIT 10")
+    assert written(export_marts(chdb_client, tmp_path, database="export_changes")) == {"focus"}
+    assert sorted(p.name for p in (tmp_path / "marts").iterdir()) == ["focus.parquet", f"focus.parquet{FINGERPRINT_SUFFIX}"]
+
+
 def test_a_restated_month_rewrites_only_the_tables_it_changes(tmp_path, chdb_client, restatable):
     export_marts(chdb_client, tmp_path, tables=restatable, database="export_changes")
     month = chdb_client.query("SELECT min(billing_period) FROM export_changes.line_items").result_rows[0][0]
