@@ -105,9 +105,11 @@ def _load(pages: Path, workdir: Path, rows: int) -> int:
     os.environ.update({"FINOPS_DESTINATION": "filesystem", "FINOPS_DATA_DIR": str(workdir),
                        "DLT_DATA_DIR": str(workdir / "dlt_home"), "RUNTIME__DLTHUB_TELEMETRY": "false"})
     from include.loaders import gcp
+    from include.run_intent import request_for
 
-    counts = gcp.load({"full_refresh": True}, config={"billing_table": TABLE}, client=PagesClient(pages, rows))
-    return counts["billing_export"]
+    report = gcp.load(request_for("gcp_costs", {"full_refresh": True}), config={"billing_table": TABLE},
+                      client=PagesClient(pages, rows))
+    return sum(report.rows_by_period().values())
 
 
 def run_columnar(pages: Path, workdir: Path, rows: int) -> int:
