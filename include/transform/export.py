@@ -179,14 +179,19 @@ def export_marts(client, data_dir: Path | None = None, tables: list[str] | None 
     return exported
 
 
-def main() -> int:
-    """`python -m include.transform.export`: export the embedded ClickHouse of $FINOPS_DATA_DIR (./data) by hand."""
+def main(argv: list[str] | None = None) -> int:
+    """`python -m include.transform.export [--force]`: export the embedded ClickHouse of $FINOPS_DATA_DIR (./data) by hand."""
+    import argparse
+
     from include.clickhouse import clickhouse_client
 
+    parser = argparse.ArgumentParser(description="Export the dashboards' tables as parquet (only those that changed).")
+    parser.add_argument("--force", action="store_true", help="write every table, changed or not")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     client = clickhouse_client("filesystem")
     try:
-        exported = export_marts(client, settings.data_dir())
+        exported = export_marts(client, settings.data_dir(), force=args.force)
     finally:
         client.close()
     written = sum(outcome["written"] for outcome in exported.values())
