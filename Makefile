@@ -9,6 +9,8 @@ PYTHON ?= $(shell for p in python$(PYTHON_VERSION) $$HOME/.pyenv/versions/$(PYTH
 	&& command -v $$p && break; done)
 VENV := .venv
 PY := $(VENV)/bin/python
+# bench/full_year.py sizes: 1 = 12 months of 1M AWS line items, 200K GCP rows, 5,000 Stripe customers
+BENCH_SCALE ?= 1
 UV_VERSION := 0.13.9
 UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed-lock
@@ -37,7 +39,8 @@ help:
 	@echo "make anonymize after make demo: anonymized copy of the marts (database finops_anonymized + data/anonymized/)"
 	@echo "make test      set up and run the test suite"
 	@echo "make airflow   a local Airflow (PostgreSQL) on http://127.0.0.1:8080 with the stand-ins; data in .airflow/data (Ctrl-C stops all)"
-	@echo "make bench     AWS CUR and GCP billing export load benchmarks (write bench/results/*.json)"
+	@echo "make bench     AWS CUR and GCP load benchmarks, a year through the SQL and dashboards (bench/results/*.json;"
+	@echo "               BENCH_SCALE=0.1 runs a tenth of the full-year sizes)"
 	@echo "make lint      ruff and actionlint"
 	@echo "make test-integration  the suite against a real ClickHouse (CLICKHOUSE_* settings, see README)"
 	@echo "make clickhouse-setup  databases, loader and dashboard users on a ClickHouse server (see README)"
@@ -112,6 +115,7 @@ airflow: setup
 bench: setup
 	$(PY) -m bench.aws_cur
 	$(PY) -m bench.gcp_billing
+	$(PY) -m bench.full_year --scale $(BENCH_SCALE)
 
 lock: setup
 	$(UV) pip compile requirements-dev.in --python-version $(PYTHON_VERSION) -o requirements.lock

@@ -1,10 +1,17 @@
-"""Export the derived tables and views of database `finops` as parquet, for Rill's local (DuckDB) mode.
+"""Export the tables the dashboards read from database `finops` as parquet, for Rill's local (DuckDB) mode.
 
 DuckDB cannot read the embedded ClickHouse (chdb) storage, so after the marts have been built in the
-`filesystem` mode every table and view of `finops` is written to `<data_dir>/marts/<table>.parquet`,
-which the DuckDB models of rill/ read (see rill/README.md). Each file is written to a temporary name
-in the same folder and moved into place with os.replace, so a reader (a running `rill start`) sees
-the old file or the new one, never a half-written one.
+`filesystem` mode the tables and views the Rill models read (DASHBOARD_TABLES, kept equal to
+rill/models by tests/rill/test_mart_export.py) are written to `<data_dir>/marts/<table>.parquet` (see
+rill/README.md). Each file is written to a temporary name in the same folder and moved into place with
+os.replace, so a reader (a running `rill start`) sees the old file or the new one, never a half-written one.
+
+A table is written only when it changed since its last export: beside each file,
+`<table>.parquet.fingerprint` holds the row count and the sum of a hash of every row (and of the
+column names and types) as they were when the file was written. Reading and hashing a table costs a
+fraction of encoding it as parquet, and most runs change few of the tables (a GCP run does not change
+the AWS line items; a restated month leaves the Stripe marts alone). The fingerprint is taken before
+the file is written, so a table that changes during an export is written again by the next one.
 
 The bytes come from ClickHouse itself (`SELECT * ... FORMAT Parquet` through clickhouse-connect, on
 chdb or a server), so types stay exact: Decimal(38, 10) money is parquet decimal128(38, 10), Date is
@@ -13,10 +20,12 @@ date32, DateTime64 a UTC timestamp, Map a parquet map, LowCardinality(String) a 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 from include import settings
@@ -24,6 +33,20 @@ from include import settings
 log = logging.getLogger(__name__)
 
 MARTS_FOLDER = "marts"
+FINGERPRINT_SUFFIX = ".fingerprint"
+# What the Rill models read (rill/models/*.yaml, `read_parquet('.../marts/<table>.parquet')`); the
+# generated pages read those models too. tests/rill/test_mart_export.py fails when the two differ.
+DASHBOARD_TABLES = (
+    "cost_anomalies",
+    "cost_forecast",
+    "focus",
+    "int_aws__cost_line_items_tagged",
+    "int_gcp__cost_line_items_tagged",
+    "int_stripe__mrr_monthly",
+    "monthly_revenue",
+    "reconciliation_checks",
+    "unit_economics_monthly",
+)
 # Not exported by default: the build bookkeeping (include/transform/build_state.py), and the staging
 # views (`stg_*`), which only pass the raw data through (newest completed load, deduplicated): they are
 # as large as the raw parquet itself and nothing downstream of the models reads them. Pass `tables` to
@@ -80,33 +103,99 @@ def _parquet_rows(path: Path) -> int:
     return pq.ParquetFile(path).metadata.num_rows
 
 
-def export_marts(client, data_dir: Path | None = None, tables: list[str] | None = None,
-                 database: str = settings.MART_DATABASE) -> dict[str, int]:
-    """Export `tables` (default: every data table and view of `database`) to `<data_dir>/marts/`.
+def table_fingerprint(client, table: str, database: str = settings.MART_DATABASE) -> str:
+    """The row count, the sum of a hash of every row and a hash of the columns' names and types of
+    `database.table`: equal fingerprints mean the same rows (as a multiset) in the same structure."""
+    if not TABLE_NAME.match(table):
+        raise ValueError(f"{table!r} is not a table name")
+    columns = client.query(
+        "SELECT groupArray((name, type)) FROM (SELECT name, type FROM system.columns "
+        "WHERE database = {db:String} AND table = {t:String} ORDER BY position)",
+        parameters={"db": database, "t": table},
+    ).result_rows[0][0]
+    # tuple(*): a NULL column would make cityHash64(*) NULL and sum() would skip the row.
+    rows, row_hash = client.query(f"SELECT count(), sum(cityHash64(tuple(*))) FROM `{database}`.`{table}`").result_rows[0]
+    return json.dumps({"rows": rows, "row_hash": str(row_hash), "columns": [list(c) for c in columns]}, sort_keys=True)
 
-    Returns {table: rows}. Parquet files of tables that no longer exist are left alone (a dashboard
-    keeps its last good data); every listed table is rewritten on each call.
+
+def fingerprint_path(target: Path) -> Path:
+    return target.with_name(target.name + FINGERPRINT_SUFFIX)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(text)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def export_if_changed(client, table: str, target: Path, database: str = settings.MART_DATABASE) -> dict:
+    """Write `database.table` to `target` unless it is unchanged since the file was written.
+
+    Returns {"written": bool, "rows": int, "seconds": float}."""
+    started = time.perf_counter()
+    fingerprint = table_fingerprint(client, table, database)
+    stored = fingerprint_path(target)
+    unchanged = target.exists() and stored.exists() and stored.read_text() == fingerprint
+    if unchanged:
+        rows = json.loads(fingerprint)["rows"]
+    else:
+        rows = export_table(client, table, target, database)
+        _write_atomically(stored, fingerprint)
+    return {"written": not unchanged, "rows": rows, "seconds": round(time.perf_counter() - started, 3)}
+
+
+def export_marts(client, data_dir: Path | None = None, tables: list[str] | None = None,
+                 database: str = settings.MART_DATABASE, force: bool = False) -> dict[str, dict]:
+    """Export `tables` (default: the DASHBOARD_TABLES `database` has) to `<data_dir>/marts/`, each only when
+    it changed since its last export (`force`: every one).
+
+    Returns {table: {"written": bool, "rows": int, "seconds": float}} and logs a line per table.
+    Parquet files of tables that no longer exist are left alone (a dashboard keeps its last good data).
     """
     folder = marts_dir(data_dir)
-    names = list(tables) if tables is not None else discover_tables(client, database)
-    exported: dict[str, int] = {}
+    if tables is None:
+        existing = set(discover_tables(client, database))
+        names = [table for table in DASHBOARD_TABLES if table in existing]
+        if missing := [table for table in DASHBOARD_TABLES if table not in existing]:
+            # reconciliation_checks before the first check task; any mart on a new data folder
+            log.info("not built yet, not exported: %s", ", ".join(missing))
+    else:
+        names = list(tables)
+    exported: dict[str, dict] = {}
     for table in names:
-        exported[table] = export_table(client, table, folder / f"{table}.parquet", database)
-    log.info("exported %d tables of %s to %s: %s", len(exported), database, folder, exported)
+        target = folder / f"{table}.parquet"
+        if force:
+            fingerprint_path(target).unlink(missing_ok=True)
+        exported[table] = outcome = export_if_changed(client, table, target, database)
+        log.info("%s %s.%s -> %s: %d rows, %.2f s", "wrote" if outcome["written"] else "unchanged, skipped",
+                 database, table, target, outcome["rows"], outcome["seconds"])
+    written = [table for table, outcome in exported.items() if outcome["written"]]
+    log.info("exported %d of %d tables of %s to %s (%s)", len(written), len(exported), database, folder,
+             ", ".join(written) or "nothing changed")
     return exported
 
 
-def main() -> int:
-    """`python -m include.transform.export`: export the embedded ClickHouse of $FINOPS_DATA_DIR (./data) by hand."""
+def main(argv: list[str] | None = None) -> int:
+    """`python -m include.transform.export [--force]`: export the embedded ClickHouse of $FINOPS_DATA_DIR (./data) by hand."""
+    import argparse
+
     from include.clickhouse import clickhouse_client
 
+    parser = argparse.ArgumentParser(description="Export the dashboards' tables as parquet (only those that changed).")
+    parser.add_argument("--force", action="store_true", help="write every table, changed or not")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     client = clickhouse_client("filesystem")
     try:
-        exported = export_marts(client, settings.data_dir())
+        exported = export_marts(client, settings.data_dir(), force=args.force)
     finally:
         client.close()
-    print(f"{len(exported)} tables of {settings.MART_DATABASE} -> {marts_dir()}")
+    written = sum(outcome["written"] for outcome in exported.values())
+    print(f"{written} of {len(exported)} tables of {settings.MART_DATABASE} written -> {marts_dir()}")
     return 0
 
 

@@ -97,14 +97,16 @@ def run_transformations(
             build_state.record_build(client, target, watermark)
         marts = {}
         if target == "marts" and destination == "filesystem":
-            # Local dashboards (Rill on DuckDB) read the derived tables as parquet: data/marts/<table>.parquet.
+            # Local dashboards (Rill on DuckDB) read the marts as parquet: data/marts/<table>.parquet, each
+            # rewritten only when it changed (include/transform/export.py).
             from include.transform.export import export_marts
 
             marts = export_marts(client, settings.data_dir())
     finally:
         client.close()
     log.info("%s models on %s (periods %s): %d raw views, %d models, %d statements, %d marts exported", target,
-             destination, "all" if selected is None else selected, len(views), len(built), statement_count, len(marts))
+             destination, "all" if selected is None else selected, len(views), len(built), statement_count,
+             sum(outcome["written"] for outcome in marts.values()))
     return {"raw_views": views, "models": built, "statements": statement_count, "periods": selected, "marts": marts}
 
 

@@ -132,7 +132,7 @@ def test_the_source_is_untouched(client, anonymized, marts):
     import duckdb
 
     for table, column, money in (("int_aws__cost_line_items_tagged", "usage_account_id", "net_unblended_cost"),
-                                 ("int_stripe__customer_mrr", "customer", "mrr"), ("fct_cost_daily", "account_name", "billed_cost")):
+                                 ("int_stripe__mrr_monthly", "currency", "mrr"), ("focus", "SubAccountId", "BilledCost")):
         parquet = marts["data_dir"] / "marts" / f"{table}.parquet"
         exported = duckdb.sql(f"SELECT count(*), sum({money}), min({column}), max({column}) "
                               f"FROM read_parquet('{parquet}')").fetchone()

@@ -1,7 +1,9 @@
-"""include/transform/export.py: the marts as parquet, exact and written atomically."""
+"""include/transform/export.py: the marts the dashboards read as parquet, exact, written atomically, and
+only when they changed."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import clickhouse_connect
@@ -10,7 +12,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from include.transform.export import discover_tables, export_marts, export_table
+from include.transform.export import DASHBOARD_TABLES, FINGERPRINT_SUFFIX, export_marts, export_table
+from tests.rill import project as rill
 
 
 @pytest.fixture
@@ -20,19 +23,83 @@ def chdb_client(rill_data):
     client.close()
 
 
-def test_every_derived_table_and_view_is_exported_with_its_rows(rill_data, chdb_client):
+def test_the_export_list_is_exactly_what_the_rill_models_read():
+    """Both variants of every model of rill/ (the generated pages read these models too): a table added to
+    a model and not to DASHBOARD_TABLES would be missing locally; one only in the list is wasted work."""
+    dev_reads = set()
+    for model in rill.load_project().models.values():
+        dev_reads.update(re.findall(r"/marts/(\w+)\.parquet", model.resolved("dev")["sql"]))
+    assert set(DASHBOARD_TABLES) == dev_reads == set(rill.marts_read_by_models())
+    assert len(DASHBOARD_TABLES) == len(set(DASHBOARD_TABLES))
+
+
+def test_every_dashboard_table_is_exported_with_its_rows(rill_data, chdb_client):
     marts = rill_data["data_dir"] / "marts"
-    tables = discover_tables(chdb_client)
-    assert rill_data["exported"].keys() == set(tables)
-    assert "sql_build_state" not in tables and not any(t.endswith(("__next", "__stage")) for t in tables)
-    assert not {"stg_aws__cur_line_items", "stg_gcp__billing_export", "stg_stripe__balance_transactions"} & set(tables), "raw passthrough"
-    for name in ("int_aws__cost_line_items_tagged", "int_gcp__cost_line_items_tagged", "focus", "unit_economics_monthly",
-                 "int_stripe__mrr_monthly", "cost_anomalies", "cost_forecast", "monthly_cloud_costs"):
-        assert name in tables
+    assert rill_data["exported"].keys() == set(DASHBOARD_TABLES)
     for table, rows in rill_data["exported"].items():
         assert pq.ParquetFile(marts / f"{table}.parquet").metadata.num_rows == rows
         assert chdb_client.query(f"SELECT count() FROM finops.`{table}`").result_rows[0][0] == rows
-    assert not [p.name for p in marts.iterdir() if not p.name.endswith(".parquet")], "temporary files left behind"
+    assert sorted(p.name for p in marts.iterdir()) == sorted(
+        name for table in DASHBOARD_TABLES for name in (f"{table}.parquet", f"{table}.parquet{FINGERPRINT_SUFFIX}")
+    ), "only the dashboards' files and their fingerprints, no temporary files left behind"
+
+
+@pytest.fixture
+def restatable(chdb_client):
+    """A database of its own with a month-partitioned line-item table, a view over it and an unrelated table."""
+    chdb_client.command("DROP DATABASE IF EXISTS export_changes")
+    chdb_client.command("CREATE DATABASE export_changes")
+    chdb_client.command("CREATE TABLE export_changes.line_items ENGINE = MergeTree PARTITION BY billing_period "
+                        "ORDER BY tuple() AS SELECT * FROM finops.int_aws__cost_line_items_tagged")
+    chdb_client.command("CREATE VIEW export_changes.daily AS SELECT usage_date, sum(net_unblended_cost) AS cost "
+                        "FROM export_changes.line_items GROUP BY usage_date")
+    chdb_client.command("CREATE TABLE export_changes.mrr ENGINE = MergeTree ORDER BY tuple() "
+                        "AS SELECT * FROM finops.int_stripe__mrr_monthly")
+    yield ["line_items", "daily", "mrr"]
+    chdb_client.command("DROP DATABASE IF EXISTS export_changes")
+
+
+def written(outcomes: dict) -> set[str]:
+    return {table for table, outcome in outcomes.items() if outcome["written"]}
+
+
+def test_a_run_with_nothing_changed_writes_nothing(tmp_path, chdb_client, restatable):
+    first = export_marts(chdb_client, tmp_path, tables=restatable, database="export_changes")
+    assert written(first) == set(restatable)
+    files = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in (tmp_path / "marts").iterdir()}
+    again = export_marts(chdb_client, tmp_path, tables=restatable, database="export_changes")
+    assert written(again) == set()
+    assert {t: o["rows"] for t, o in again.items()} == {t: o["rows"] for t, o in first.items()}
+    assert {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in (tmp_path / "marts").iterdir()} == files
+    assert written(export_marts(chdb_client, tmp_path, tables=["mrr"], database="export_changes", force=True)) == {"mrr"}
+
+
+def test_dashboard_tables_not_built_yet_are_left_out(tmp_path, chdb_client, restatable):
+    """reconciliation_checks does not exist before the first check task: the marts export goes on without it."""
+    chdb_client.command("CREATE TABLE export_changes.focus ENGINE = MergeTree ORDER BY tuple() "
+                        "AS SELECT * FROM finops.focus LIMIT 10")
+    assert written(export_marts(chdb_client, tmp_path, database="export_changes")) == {"focus"}
+    assert sorted(p.name for p in (tmp_path / "marts").iterdir()) == ["focus.parquet", f"focus.parquet{FINGERPRINT_SUFFIX}"]
+
+
+def test_a_restated_month_rewrites_only_the_tables_it_changes(tmp_path, chdb_client, restatable):
+    export_marts(chdb_client, tmp_path, tables=restatable, database="export_changes")
+    month = chdb_client.query("SELECT min(billing_period) FROM export_changes.line_items").result_rows[0][0]
+    # Same rows, one month's amounts restated: the row count alone would not see it.
+    chdb_client.command("ALTER TABLE export_changes.line_items UPDATE net_unblended_cost = net_unblended_cost + 1 "
+                        f"WHERE billing_period = '{month}' SETTINGS mutations_sync = 2")
+    restated = export_marts(chdb_client, tmp_path, tables=restatable, database="export_changes")
+    assert written(restated) == {"line_items", "daily"}
+    parquet = pq.read_table(tmp_path / "marts" / "line_items.parquet")
+    assert pc.sum(parquet["net_unblended_cost"]).as_py() == chdb_client.query(
+        "SELECT sum(net_unblended_cost) FROM export_changes.line_items").result_rows[0][0]
+
+
+def test_a_missing_file_or_a_new_column_is_written_again(tmp_path, chdb_client, restatable):
+    export_marts(chdb_client, tmp_path, tables=restatable, database="export_changes")
+    (tmp_path / "marts" / "mrr.parquet").unlink()
+    chdb_client.command("ALTER TABLE export_changes.line_items ADD COLUMN extra UInt8 DEFAULT 0")
+    assert written(export_marts(chdb_client, tmp_path, tables=restatable, database="export_changes")) == {"mrr", "line_items"}
 
 
 @pytest.mark.parametrize("table", ["int_aws__cost_line_items_tagged", "int_gcp__cost_line_items_tagged", "focus", "unit_economics_monthly"])
@@ -59,9 +126,8 @@ def test_export_replaces_a_file_atomically_and_a_failure_keeps_the_old_file(tmp_
         export_table(chdb_client, "no_such_table", target)
     assert target.read_bytes() == before
     assert [p.name for p in target.parent.iterdir()] == [target.name]
-    assert export_marts(chdb_client, tmp_path, tables=["monthly_margin"]) == {
-        "monthly_margin": pq.read_table(tmp_path / "marts" / "monthly_margin.parquet").num_rows
-    }
+    assert export_marts(chdb_client, tmp_path, tables=["monthly_margin"])["monthly_margin"]["rows"] == (
+        pq.read_table(tmp_path / "marts" / "monthly_margin.parquet").num_rows)
     with pytest.raises(ValueError):
         export_table(chdb_client, "x; DROP TABLE finops.focus", target)
 
@@ -71,7 +137,7 @@ def test_empty_tables_are_exported_with_their_columns(tmp_path, chdb_client):
     try:
         chdb_client.command("CREATE OR REPLACE TABLE export_test.empty (day Date, amount Decimal(38, 10)) "
                             "ENGINE = MergeTree ORDER BY day")
-        assert export_marts(chdb_client, tmp_path, database="export_test") == {"empty": 0}
+        assert export_marts(chdb_client, tmp_path, tables=["empty"], database="export_test")["empty"]["rows"] == 0
         schema = pq.read_schema(tmp_path / "marts" / "empty.parquet")
         assert schema.field("amount").type == pa.decimal128(38, 10)
     finally:
