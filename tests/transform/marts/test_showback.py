@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from include.reconciliation import run_checks
 from include.transform import SqlConfigError
 from include.transform.config import sql_config
 from tests.helpers.transform import q, run
@@ -60,6 +61,11 @@ def test_shared_cost_split_in_thirds_adds_up_to_the_bill(data_dir):
         ("unallocated", "2026-09-v1"): (D("7.25"), D(0), D("7.25")),
     }
     assert q("SELECT sum(total_cost) FROM finops.showback_monthly WHERE provider = 'aws'") == [(D("137.28"),)]
+    # the marts' reconciliation proves it on every run: showback total = the bill per provider, month, currency
+    assert run_checks("marts", run_id="run-showback")["failed"] == 0
+    assert q("SELECT provider, period, currency, expected, actual, passed FROM finops.reconciliation_checks "
+             "WHERE run_id = 'run-showback' AND check_name = 'showback_total'") == [
+        ("aws", "2026-09", "USD", D("137.28"), D("137.28"), 1)]
 
 
 def test_first_matching_rule_wins_and_rules_see_both_providers(data_dir):
