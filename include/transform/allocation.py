@@ -143,7 +143,8 @@ def _budgets(items: Any, tag_names: set[str]) -> list[dict]:
                                  "showback includes its share of shared costs, which has no account or service)")
         budgets.append({"name": name, "month": month, "currency": currency,
                         "amount": str(_amount(item.get("amount"), f"{label} amount")),
-                        "cost_centers": cost_center or [], "scope": scope})
+                        "cost_centers": cost_center or [], "providers": scope.get("provider", []) if cost_center else [],
+                        "scope": scope})
     return budgets
 
 
