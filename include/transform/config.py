@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from include import settings
-from include.transform.errors import SqlConfigError
 from include.transform.allocation import allocation_config
+from include.transform.errors import SqlConfigError
 from include.transform.literals import identifier
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "sql" / "seeds"

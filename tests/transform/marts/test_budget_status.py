@@ -9,6 +9,7 @@ import pytest
 from include.transform import SqlConfigError
 from include.transform.config import sql_config
 from tests.helpers.transform import q, run
+from tests.transform.marts.model_contract import assert_yaml_holds
 from tests.transform.raw import aws_line, write_aws_period
 
 D = Decimal
@@ -61,6 +62,7 @@ def test_budget_status_for_each_status(data_dir):
         "in PLN": (D(100), D(0), D(0), 0.0, "on track", ["USD"]),
         "nothing": (D(10), D(0), D(0), 0.0, "on track", []),
     }
+    assert_yaml_holds("int_cloud_cost_allocated", "budget_status")
 
 
 @pytest.mark.parametrize(("budgets", "message"), [

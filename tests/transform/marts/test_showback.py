@@ -9,6 +9,7 @@ from include.reconciliation import run_checks
 from include.transform import SqlConfigError
 from include.transform.config import sql_config
 from tests.helpers.transform import q, run
+from tests.transform.marts.model_contract import assert_yaml_holds
 from tests.transform.raw import aws_line, gcp_row, write_aws_period, write_gcp_rows
 
 D = Decimal
@@ -66,6 +67,7 @@ def test_shared_cost_split_in_thirds_adds_up_to_the_bill(data_dir):
     assert q("SELECT provider, period, currency, expected, actual, passed FROM finops.reconciliation_checks "
              "WHERE run_id = 'run-showback' AND check_name = 'showback_total'") == [
         ("aws", "2026-09", "USD", D("137.28"), D("137.28"), 1)]
+    assert_yaml_holds("int_cloud_cost_allocated", "showback_monthly")
 
 
 def test_first_matching_rule_wins_and_rules_see_both_providers(data_dir):

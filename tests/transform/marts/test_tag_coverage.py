@@ -4,6 +4,7 @@ import json
 from decimal import Decimal
 
 from tests.helpers.transform import q, run
+from tests.transform.marts.model_contract import assert_yaml_holds
 from tests.transform.raw import aws_line, gcp_row, write_aws_period, write_gcp_rows
 
 D = Decimal
@@ -44,3 +45,4 @@ def test_coverage_per_key_and_account_matches_both_spellings(data_dir):
             "WHERE provider = 'aws' AND month = '2026-09' AND tag_key = 'team' ORDER BY cost_rank")
     assert top == [(1, "111111111111", "i-big", D(60)), (2, "222222222222", "i-mid", D(25)),
                    (3, "111111111111", "", D(5))]
+    assert_yaml_holds("int_cloud_cost_by_tag_key", "tag_coverage_monthly", "untagged_cost_top")
