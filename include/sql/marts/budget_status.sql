@@ -73,8 +73,8 @@ WITH
                multiIf(r.rate > 0, r.rate, i.cost_currency = 'USD', toDecimal128(1, 10), toDecimal128(0, 10)) AS rate,
                multiIf(q.rate > 0, q.rate, b.currency = 'USD', toDecimal128(1, 10), toDecimal128(0, 10)) AS budget_rate,
                i.cost_currency = b.currency OR (rate > 0 AND budget_rate > 0) AS convertible,
-               if(i.cost_currency = b.currency, i.actual, {{ mul_div('i.actual', 'rate', 'budget_rate', 'toDecimal128(0, 10)') }}) AS actual,
-               if(i.cost_currency = b.currency, i.projected, {{ mul_div('i.projected', 'rate', 'budget_rate', 'toDecimal128(0, 10)') }}) AS projected
+               if(i.cost_currency = b.currency, i.actual, {{ mul_div('i.actual', 'rate', 'budget_rate', 'toDecimal128(0, 10)') }}) AS actual_converted,
+               if(i.cost_currency = b.currency, i.projected, {{ mul_div('i.projected', 'rate', 'budget_rate', 'toDecimal128(0, 10)') }}) AS projected_converted
         FROM in_scope AS i
         INNER JOIN budget_list AS b ON b.budget_name = i.budget_name AND b.month = i.month
         LEFT JOIN rates AS r ON r.month = i.month AND r.currency = i.cost_currency
@@ -82,7 +82,8 @@ WITH
     ),
     totals AS
     (
-        SELECT budget_name, month, sumIf(actual, convertible) AS actual_cost, sumIf(projected, convertible) AS forecast_cost,
+        SELECT budget_name, month, sumIf(actual_converted, convertible) AS actual_cost,
+               sumIf(projected_converted, convertible) AS forecast_cost,
                arraySort(groupUniqArrayIf(cost_currency, NOT convertible)) AS missing_fx
         FROM converted
         GROUP BY budget_name, month
