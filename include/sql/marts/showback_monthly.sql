@@ -40,7 +40,7 @@ WITH
                d.cost_center AS cost_center, d.direct_cost AS weight
         FROM pools AS p
         INNER JOIN direct AS d ON d.provider = p.provider AND d.month = p.month AND d.currency = p.currency
-        WHERE {% if proportional %}has({{ lit(proportional) }}, p.shared_pool){% else %}0{% endif %}
+        WHERE {% if proportional %}has({{ lit(proportional) }}, p.shared_pool){% else %}1 = 0{% endif %}
           AND d.cost_center != 'unallocated' AND d.direct_cost > 0
         UNION ALL
         SELECT p.provider, p.month, p.currency, p.shared_pool, w.cost_center, w.weight
