@@ -143,6 +143,9 @@ AWS_MART_CHECKS = [
     Check("margin_billed_cost", "int_aws__cost_daily net unblended = monthly_cloud_costs billed_cost",
           _sum_by(f"{F}.int_aws__cost_daily", "billing_period", "net_unblended_cost"),
           _sum_by(f"{F}.monthly_cloud_costs", "month", "billed_cost", "provider = 'aws'")),
+    Check("showback_total", "int_aws__cost_line_items net unblended = showback_monthly total_cost (allocation)",
+          _sum_by(f"{F}.int_aws__cost_line_items", "billing_period", "net_unblended_cost"),
+          _sum_by(f"{F}.showback_monthly", "month", "total_cost", "provider = 'aws'")),
 ]
 
 GCP_MART_CHECKS = [
@@ -158,6 +161,9 @@ GCP_MART_CHECKS = [
     Check("margin_billed_cost", "int_gcp__cost_daily net cost = monthly_cloud_costs billed_cost",
           _sum_by(f"{F}.int_gcp__cost_daily", "invoice_month", "net_cost"),
           _sum_by(f"{F}.monthly_cloud_costs", "month", "billed_cost", "provider = 'gcp'")),
+    Check("showback_total", "int_gcp__cost_line_items cost + credits = showback_monthly total_cost (allocation)",
+          _sum_by(f"{F}.int_gcp__cost_line_items", "invoice_month", "net_cost"),
+          _sum_by(f"{F}.showback_monthly", "month", "total_cost", "provider = 'gcp'")),
 ]
 
 # Per target: the checks of each provider (provider targets: their raw, intermediate and daily tables).
@@ -240,7 +246,7 @@ def run_checks(target: str, destination: str | None = None, run_id: str | None =
     per check, period and run, under the provider it checks), fail on a miss.
 
     A provider target checks its raw data against its intermediate and daily tables; `marts` checks the
-    cross-provider marts (FOCUS, daily cost, margin) against each cloud's tables and warns about
+    cross-provider marts (FOCUS, daily cost, margin, showback) against each cloud's tables and warns about
     configured tag keys that match nothing (finops.tag_key_coverage)."""
     from include.clickhouse import clickhouse_client
 

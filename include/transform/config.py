@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from include import settings
+from include.transform.allocation import allocation_config
 from include.transform.errors import SqlConfigError
 from include.transform.literals import identifier
 
@@ -38,6 +39,12 @@ DEFAULT_CONFIG: dict[str, Any] = {
         "z_score": 3,  # ... and this many standard deviations above the trailing 28-day mean
     },
     "forecast": {"min_trend_days": 5},  # fewer elapsed days: run rate only
+    # Showback (include/transform/allocation.py documents the shape): `rules` map cost to cost centers
+    # (first match wins), `shared` pools split across them; `version` is recorded on every showback row.
+    "allocation": {"version": "unversioned", "rules": [], "shared": []},
+    # Budgets per scope and month (include/transform/allocation.py): [{"name", "month", "amount", "currency",
+    # "scope": {...}}]; finops.budget_status compares them with the actual and forecast cost.
+    "budgets": [],
 }
 
 MONTH = re.compile(r"^(\d{4})-?(0[1-9]|1[0-2])$")  # fx months: YYYY-MM or YYYYMM
@@ -158,11 +165,14 @@ def sql_config(overrides: Mapping | None = None) -> dict:
     anomaly_defaults, forecast_defaults = DEFAULT_CONFIG["anomaly"], DEFAULT_CONFIG["forecast"]
     anomaly = {**anomaly_defaults, **(config.get("anomaly") or {})}
     forecast = {**forecast_defaults, **(config.get("forecast") or {})}
+    tags = {provider: tag_columns(tag_keys.get(provider) or [], provider) for provider in ("aws", "gcp")}
     return {
-        "tags": {provider: tag_columns(tag_keys.get(provider) or [], provider) for provider in ("aws", "gcp")},
+        "tags": tags,
         "reporting_currency": currency.upper(),
         "fx_rates": fx_rates(config.get("fx_rates") or []),
         "service_categories": service_categories(),
         "anomaly": {key: _number(anomaly, key, anomaly_defaults) for key in anomaly_defaults},
         "forecast": {key: _number(forecast, key, forecast_defaults) for key in forecast_defaults},
+        **allocation_config(config.get("allocation") or DEFAULT_CONFIG["allocation"], config.get("budgets") or [],
+                            {name for pairs in tags.values() for name, _ in pairs}),
     }

@@ -1,0 +1,50 @@
+-- Both clouds' billed cost (AWS net unblended, GCP cost + credits) per month, account, service, charge
+-- type and currency, classified by the allocation rules of finops_sql_config (include/transform/allocation.py),
+-- evaluated on every line item with its configured tags (the tag_<name> values of int_*__cost_line_items_tagged,
+-- computed here because those are views of the provider targets and the marts target reads tables only):
+--   shared_pool  the first shared pool whose matcher the line matches ('' for direct cost)
+--   cost_center  direct cost: the cost center of the first matching rule, else 'unallocated' ('' on shared rows)
+--   budgets      the budgets of the month whose scope (other than cost center) the line matches
+{% macro classify(provider) -%}
+    {%- set shared = config.allocation.shared -%}
+    {%- set rules = config.allocation.rules -%}
+    {%- set scoped = config.budgets | rejectattr('cost_centers') | list %}
+    {% if shared %}multiIf({% for pool in shared %}{{ cost_match(pool.match, provider) }}, {{ lit(pool.name) }}, {% endfor %}''){% else %}''{% endif %} AS shared_pool,
+    if(shared_pool != '', '', {% if rules %}multiIf({% for rule in rules %}{{ cost_match(rule.match, provider) }}, {{ lit(rule.cost_center) }}, {% endfor %}'unallocated'){% else %}'unallocated'{% endif %}) AS cost_center,
+    {% if scoped %}arrayFilter(b -> b != '', [{% for budget in scoped %}if(month = {{ lit(budget.month) }} AND {{ cost_match(budget.scope, provider) }}, {{ lit(budget.name) }}, ''){{ ', ' if not loop.last }}{% endfor %}]){% else %}CAST([], 'Array(String)'){% endif %} AS budgets
+{%- endmacro %}
+SELECT provider, month, account_id, service_name, charge_category, charge_type, currency, shared_pool, cost_center,
+       budgets, sum(billed_cost) AS billed_cost, count() AS line_items, {{ lit(config.allocation.version) }} AS allocation_version
+FROM
+(
+    SELECT *, {{ classify('aws') }}
+    FROM
+    (
+        SELECT 'aws' AS provider, billing_period AS month, usage_account_id AS account_id, product_code AS service_name,
+               {{ aws_charge_category('line_item_type') }} AS charge_category, line_item_type AS charge_type,
+               upper(currency) AS currency, net_unblended_cost AS billed_cost
+               {%- for name, key in config.tags.aws %},
+               {{ aws_tag_value('resource_tags', lit(key)) }} AS tag_{{ ident(name) }}
+               {%- endfor %}
+        FROM {{ ref('int_aws__cost_line_items') }}
+    )
+)
+GROUP BY provider, month, account_id, service_name, charge_category, charge_type, currency, shared_pool, cost_center, budgets
+UNION ALL
+SELECT provider, month, account_id, service_name, charge_category, charge_type, currency, shared_pool, cost_center,
+       budgets, sum(billed_cost), count(), {{ lit(config.allocation.version) }}
+FROM
+(
+    SELECT *, {{ classify('gcp') }}
+    FROM
+    (
+        SELECT 'gcp' AS provider, invoice_month AS month, project_id AS account_id, service_description AS service_name,
+               {{ gcp_charge_category('cost_type', 'sku_description') }} AS charge_category, cost_type AS charge_type,
+               upper(currency) AS currency, net_cost AS billed_cost
+               {%- for name, key in config.tags.gcp %},
+               if(mapContains(labels, {{ lit(key) }}), labels[{{ lit(key) }}], project_labels[{{ lit(key) }}]) AS tag_{{ ident(name) }}
+               {%- endfor %}
+        FROM {{ ref('int_gcp__cost_line_items') }}
+    )
+)
+GROUP BY provider, month, account_id, service_name, charge_category, charge_type, currency, shared_pool, cost_center, budgets
