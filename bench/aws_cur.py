@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.peak_rss import own_peak_rss_kib
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "aws_cur.json"
 BUCKET, PREFIX, EXPORT, PERIOD = "bench-cur", "cur", "bench", "2026-09"
@@ -127,14 +129,6 @@ def run_pyarrow_floor(endpoint: str, workdir: Path, rows: int) -> int:
 
 APPROACHES = {"this_project": run_this_project, "plain_dlt": run_plain_dlt, "pyarrow_floor": run_pyarrow_floor}
 
-
-def own_peak_rss_kib() -> int:
-    """This process's peak resident set (VmHWM). Not getrusage: Linux carries ru_maxrss across
-    fork+exec, so a child would report the benchmark parent's size when that is larger."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def measure(approach: str, endpoint: str, rows: int) -> dict:

@@ -41,6 +41,8 @@ from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 
+from bench.peak_rss import own_peak_rss_kib
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "full_year.json"
 MONTHS = 12
@@ -57,13 +59,6 @@ SCENARIOS = {
 
 
 # ------------------------------------------------------------------------------ child processes
-def own_peak_rss_kib() -> int:
-    """This process's peak resident set (VmHWM); see bench/aws_cur.py for why not getrusage."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
 
 def child_load(args) -> dict:
     """The three load tasks (full refresh), or the AWS one for `--periods` only."""

@@ -32,6 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.peak_rss import own_peak_rss_kib
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "gcp_billing.json"
 TABLE = "bench-project.billing_export.gcp_billing_export_resource_v1_01A2B3_C4D5E6_F7A8B9"
@@ -140,13 +142,6 @@ def run_pyarrow_floor(pages: Path, workdir: Path, rows: int) -> int:
 
 APPROACHES = {"columnar": run_columnar, "rowwise": run_rowwise, "pyarrow_floor": run_pyarrow_floor}
 
-
-def own_peak_rss_kib() -> int:
-    """This process's peak resident set (VmHWM); see bench/aws_cur.py for why not getrusage."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def measure(approach: str, pages: Path, rows: int) -> dict:
