@@ -136,9 +136,9 @@ def test_cloud_cost_per_provider_and_month_equals_the_sql_layer_and_the_generate
     assert gcp == {month: totals["gcp"] for month, totals in generated.items() if "gcp" in totals}
 
 
-def test_focus_billed_and_effective_cost_per_provider_equal_the_sql_layer(engine, clickhouse):
+def test_focus_billed_and_effective_cost_per_provider_equal_the_sql_layer(engine, clickhouse, rill_data):
     daily = {
-        {"aws": "AWS", "gcp": "Google Cloud"}[provider]: (cents(billed), cents(effective))
+        {"aws": "AWS", "gcp": "Google Cloud", "azure": "Microsoft"}[provider]: (cents(billed), cents(effective))
         for provider, billed, effective in sql_layer(
             clickhouse, "SELECT provider, sum(billed_cost), sum(effective_cost) FROM finops.fct_cost_daily GROUP BY provider")
     }
@@ -156,6 +156,9 @@ def test_focus_billed_and_effective_cost_per_provider_equal_the_sql_layer(engine
     assert cents(focus["AWS"]["billed_cost"]) == cents(aws["total_net_unblended_cost"])
     assert cents(focus["AWS"]["effective_cost"]) == cents(aws["total_net_amortized_cost"])
     assert cents(focus["Google Cloud"]["billed_cost"]) == cents(rill.measure_totals(engine, "gcp_costs")[None]["total_net_cost"])
+    # Azure's native FOCUS rows beside the two clouds, by ServiceProviderName (FOCUS 1.2 ProviderName)
+    azure = sum((totals["azure"] for totals in rill_data["expected"].values() if "azure" in totals), Decimal(0))
+    assert azure > 0 and cents(focus["Microsoft"]["billed_cost"]) == azure
 
 
 def test_revenue_cost_and_margin_per_month_equal_the_sql_layer(engine, clickhouse, rill_data):
