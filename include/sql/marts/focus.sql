@@ -279,21 +279,26 @@
     'x_ProviderColumns': 'NULL',
 } %}
 {#- Azure's Cost Management FOCUS export: the FOCUS columns as Microsoft wrote them; only the columns its
-    dataset version lacks are NULL. -#}
+    dataset version lacks are NULL. Units: Microsoft writes a block of one as '1 GB/Month', which FOCUS's Unit
+    Format does not allow ('<quantity> <unit>' takes no rate): a block of one is the unit itself
+    ('GB/Month', 'Hour'); other block sizes ('100 Hours') stay as written. -#}
+{%- set azure_unit_of_one = "'^1 ', ''" %}
 {%- set azure_same = ['BilledCost', 'BillingAccountId', 'BillingAccountName', 'BillingAccountType', 'BillingCurrency',
     'BillingPeriodEnd', 'BillingPeriodStart', 'CapacityReservationId', 'CapacityReservationStatus', 'ChargeCategory',
     'ChargeClass', 'ChargeDescription', 'ChargeFrequency', 'ChargePeriodEnd', 'ChargePeriodStart',
     'CommitmentDiscountCategory', 'CommitmentDiscountId', 'CommitmentDiscountName', 'CommitmentDiscountQuantity',
-    'CommitmentDiscountStatus', 'CommitmentDiscountType', 'CommitmentDiscountUnit', 'ConsumedQuantity', 'ConsumedUnit',
+    'CommitmentDiscountStatus', 'CommitmentDiscountType', 'CommitmentDiscountUnit', 'ConsumedQuantity',
     'ContractedCost', 'ContractedUnitPrice', 'EffectiveCost', 'InvoiceId', 'InvoiceIssuerName', 'ListCost',
-    'ListUnitPrice', 'PricingCategory', 'PricingCurrency', 'PricingQuantity', 'PricingUnit', 'ProviderName',
+    'ListUnitPrice', 'PricingCategory', 'PricingCurrency', 'PricingQuantity', 'ProviderName',
     'PublisherName', 'RegionId', 'RegionName', 'ResourceId', 'ResourceName', 'ResourceType', 'ServiceCategory',
     'ServiceName', 'ServiceSubcategory', 'SkuId', 'SkuMeter', 'SkuPriceDetails', 'SkuPriceId', 'SubAccountId',
     'SubAccountName', 'SubAccountType'] %}
 {%- set azure = {
     'AvailabilityZone': 'NULL',
+    'ConsumedUnit': 'replaceRegexpOne(ConsumedUnit, ' ~ azure_unit_of_one ~ ')',
+    'PricingUnit': 'replaceRegexpOne(PricingUnit, ' ~ azure_unit_of_one ~ ')',
     'PricingCurrencyContractedUnitPrice': 'NULL',
-    'PricingCurrencyEffectiveCost': "if(PricingCurrency IS NULL OR PricingCurrency = BillingCurrency, EffectiveCost, NULL)",
+    'PricingCurrencyEffectiveCost': "if(PricingCurrency = BillingCurrency, EffectiveCost, NULL)",
     'PricingCurrencyListUnitPrice': 'NULL',
     'Tags': 'toJSONString(tags)',
     'x_Provider': "'azure'",
