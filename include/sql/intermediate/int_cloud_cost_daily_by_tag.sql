@@ -13,7 +13,8 @@ SELECT 'gcp', invoice_month, usage_date, project_id, service_description, tag_ke
        net_cost, net_cost, line_items
 FROM {{ ref('int_gcp__cost_daily_by_tag') }}
 UNION ALL
-SELECT 'azure', billing_period, usage_date, ifNull(SubAccountId, ''), ServiceName, tag.1, tags[tag.2], BillingCurrency,
+SELECT 'azure', billing_period, usage_date, ifNull(SubAccountId, ''), ServiceName, CAST(tag.1 AS LowCardinality(String)),
+       tags[tag.2], BillingCurrency,
        sum(BilledCost), sum(EffectiveCost), count()
 FROM {{ ref('int_azure__cost_line_items') }}
 ARRAY JOIN CAST([
