@@ -59,11 +59,13 @@ NOT_MONEY = {"rate_to_usd", "CommitmentDiscountQuantity", "ConsumedQuantity", "P
 FLOAT_MONEY = {"stddev_28d", "daily_trend"}  # Float64 columns in money units
 # Per-provider factors: which provider a row or column belongs to.
 PROVIDER_COLUMNS = ("provider", "x_Provider", "ProviderName")
-PROVIDER_VALUES = {"aws": ("aws", "amazon web services"), "gcp": ("gcp", "google cloud")}
+PROVIDER_VALUES = {"aws": ("aws", "amazon web services"), "gcp": ("gcp", "google cloud"),
+                   "azure": ("azure", "microsoft")}
 # Models of one provider: staging and intermediate models are named stg_<source>__ / int_<provider>__.
 TABLE_PROVIDERS = {"stg_aws__": "aws", "int_aws__": "aws", "stg_gcp__": "gcp", "int_gcp__": "gcp",
+                   "stg_azure__": "azure", "int_azure__": "azure",
                    "stg_stripe__": "stripe", "int_stripe__": "stripe", "monthly_revenue": "stripe"}
-COLUMN_PROVIDERS = {"aws_": "aws", "gcp_": "gcp", "revenue": "stripe", "cash_revenue": "stripe",
+COLUMN_PROVIDERS = {"aws_": "aws", "gcp_": "gcp", "azure_": "azure", "revenue": "stripe", "cash_revenue": "stripe",
                     "recognised_revenue": "stripe", "stripe_": "stripe"}
 
 DECIMAL = re.compile(r"Decimal")
