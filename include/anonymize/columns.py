@@ -52,6 +52,7 @@ PUBLIC_TEXT = {
     "service_description", "service_id", "service_name", "service_subcategory", "sku_description", "sku_id",
     "status", "tag_key", "tax_type", "transaction_type", "type", "usage_pricing_unit", "usage_type",
     "usage_unit", "zone", "missing_fx", "capacity_reservation_status",
+    "severity",  # reconciliation_checks: error / warning (the dashboard counts warnings by it)
 }
 MONTH_TEXT = {"billing_period", "invoice_month", "month", "x_BillingMonth"}  # 'YYYY-MM' / 'YYYYMM'
 NOT_MONEY = {"rate_to_usd", "CommitmentDiscountQuantity", "ConsumedQuantity", "PricingQuantity", "percent_off",

@@ -168,11 +168,13 @@ def test_revenue_cost_and_margin_per_month_equal_the_sql_layer(engine, clickhous
                                             "WHERE currency = 'USD' GROUP BY month"))
     aws = dict(sql_layer(clickhouse, "SELECT billing_period, sum(net_amortized_cost) FROM finops.int_aws__cost_daily GROUP BY 1"))
     gcp = dict(sql_layer(clickhouse, "SELECT invoice_month, sum(net_cost) FROM finops.int_gcp__cost_daily GROUP BY 1"))
+    azure = dict(sql_layer(clickhouse, "SELECT billing_period, sum(billed_cost) FROM finops.int_azure__cost_daily GROUP BY 1"))
     customers = dict(sql_layer(clickhouse, "SELECT month, sum(active_customers) FROM finops.int_stripe__mrr_monthly GROUP BY month"))
     unit = rill.measure_totals(engine, "unit_economics", "month")
-    assert set(unit) == set(cash) | set(aws) | set(gcp)
+    assert set(unit) == set(cash) | set(aws) | set(gcp) | set(azure)
+    assert azure, "the demo data has a month of Azure"
     for month, values in unit.items():
-        cost = aws.get(month, 0) + gcp.get(month, 0)
+        cost = aws.get(month, 0) + gcp.get(month, 0) + azure.get(month, 0)
         revenue, fee = recognised.get(month, 0), fees.get(month, 0)
         assert cents(values["total_cash_revenue"]) == cents(cash.get(month, 0)) == rill_data["expected"][month]["revenue"]
         assert cents(values["total_stripe_fees"]) == cents(fee) == rill_data["expected"][month]["fees"]
