@@ -103,7 +103,7 @@ def test_commitment_fees_covered_usage_and_unused_commitment_follow_focus_1_2(da
     # Totals still equal the bill (net unblended) and the net amortized cost of the CUR.
     # 10 + 5 - 5 + 3.8 + 0 + 6.35 billed; 10 + 2.85 + 0.95 + 5.7 + 0.65 amortized
     assert q("SELECT sum(BilledCost), sum(EffectiveCost) FROM finops.focus")[0] == (D("20.15"), D("20.15"))
-    assert q("SELECT sum(net_unblended_cost), sum(net_amortized_cost) FROM finops.aws_cost_line_items")[0] == (
+    assert q("SELECT sum(net_unblended_cost), sum(net_amortized_cost) FROM finops.int_aws__cost_line_items")[0] == (
         D("20.15"), D("20.15"))
     assert one("SELECT countIf(ChargeCategory = 'Purchase' AND EffectiveCost != 0) FROM finops.focus") == 0
 
@@ -147,9 +147,9 @@ def test_reconciliation_proves_covered_usage_and_its_negation_cancel(data_dir):
     from include.reconciliation import ReconciliationError, run_checks
 
     write_month(data_dir, LINES)
-    assert run_checks("aws", run_id="run-cancel")["failed"] == 0
+    assert run_checks("marts", run_id="run-cancel")["failed"] == 0
     lines = [(t, dict(c, cost=-4.0) if t == "SavingsPlanNegation" else c) for t, c in LINES]
     write_month(data_dir, lines)
     with pytest.raises(ReconciliationError) as failure:
-        run_checks("aws", run_id="run-no-cancel")
+        run_checks("marts", run_id="run-no-cancel")
     assert "focus_billed_cost period 2026-09 USD: expected 21.1500000000, actual 20.1500000000" in str(failure.value)
