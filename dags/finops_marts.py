@@ -5,8 +5,8 @@ Builds the marts that combine providers (monthly costs, daily cost, FOCUS, unit 
 anomalies and forecast) once, after any provider DAG has rebuilt its own tables, then checks their
 figures. The provider DAGs build only their own layers.
 
-* **Schedule:** the Assets `finops.aws`, `finops.gcp` and `finops.stripe` (any of them): updated by
-  the build task of `aws_costs`, `gcp_costs` and `stripe_revenue`. Several provider runs finishing
+* **Schedule:** the Assets `finops.aws`, `finops.gcp`, `finops.stripe` and `finops.azure` (any of
+  them): updated by the build task of `aws_costs`, `gcp_costs`, `stripe_revenue` and `azure_costs`. Several provider runs finishing
   close together make one marts run.
 * **build_marts:** rebuilds the marts from the providers' tables (the `finops_sql` pool: SQL tasks
   take turns). **check_marts:** reconciles the marts against the providers' tables per period and
@@ -23,7 +23,7 @@ from include.dag_config import DEFAULT_ARGS, MARTS_ASSET, PROVIDER_ASSETS, SQL_P
 
 @dag(
     dag_id="finops_marts",
-    schedule=PROVIDER_ASSETS["aws"] | PROVIDER_ASSETS["gcp"] | PROVIDER_ASSETS["stripe"],
+    schedule=PROVIDER_ASSETS["aws"] | PROVIDER_ASSETS["gcp"] | PROVIDER_ASSETS["stripe"] | PROVIDER_ASSETS["azure"],
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,

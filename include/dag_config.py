@@ -19,7 +19,7 @@ DEFAULT_ARGS = {
     "retry_delay": pendulum.duration(minutes=2),
     "retry_exponential_backoff": True,
     "max_retry_delay": pendulum.duration(minutes=30),
-    # Every task is bounded: a hung S3/BigQuery/Stripe call or a stuck lock fails the try (and is
+    # Every task is bounded: a hung S3/Blob Storage/BigQuery/Stripe call or a stuck lock fails the try (and is
     # retried) instead of holding a worker slot forever. Far above a normal run (minutes).
     "execution_timeout": pendulum.duration(hours=3),
     # Only transient errors reach a retry: load tasks fail bad input at once (include/task_failures.py).
@@ -32,8 +32,8 @@ LOAD_TASK_LIMITS = {"max_active_tis_per_dag": 1}
 
 
 # Raw data landed by dlt, per dataset (the load tasks' outlets).
-RAW_ASSETS = {name: Asset(f"finops.raw.{name}") for name in ("aws_costs", "gcp_costs", "stripe_revenue")}
+RAW_ASSETS = {name: Asset(f"finops.raw.{name}") for name in ("aws_costs", "azure_costs", "gcp_costs", "stripe_revenue")}
 # A provider's own SQL layers, rebuilt by its DAG's build task: what `finops_marts` is scheduled on.
-PROVIDER_ASSETS = {provider: Asset(f"finops.{provider}") for provider in ("aws", "gcp", "stripe")}
+PROVIDER_ASSETS = {provider: Asset(f"finops.{provider}") for provider in ("aws", "azure", "gcp", "stripe")}
 # The cross-provider marts, rebuilt by `finops_marts`: what `finops_publish` is scheduled on.
 MARTS_ASSET = Asset("finops.marts")

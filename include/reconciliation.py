@@ -119,6 +119,26 @@ GCP_CHECKS = [
           f"FROM {F}.int_gcp__cost_line_items GROUP BY period"),
 ]
 
+AZURE_CHECKS = [
+    Check("raw_vs_line_items_billed", "FOCUS export BilledCost (newest completed load) = int_azure__cost_line_items",
+          _sum_by(f"{F}.stg_azure__focus_costs", "billing_period", _money("BilledCost"), currency="BillingCurrency"),
+          _sum_by(f"{F}.int_azure__cost_line_items", "billing_period", "BilledCost", currency="BillingCurrency")),
+    Check("raw_vs_line_items_effective", "FOCUS export EffectiveCost (newest completed load) = int_azure__cost_line_items",
+          _sum_by(f"{F}.stg_azure__focus_costs", "billing_period", _money("EffectiveCost"), currency="BillingCurrency"),
+          _sum_by(f"{F}.int_azure__cost_line_items", "billing_period", "EffectiveCost", currency="BillingCurrency")),
+    Check("line_items_vs_daily_billed", "int_azure__cost_line_items = int_azure__cost_daily, BilledCost",
+          _sum_by(f"{F}.int_azure__cost_line_items", "billing_period", "BilledCost", currency="BillingCurrency"),
+          _sum_by(f"{F}.int_azure__cost_daily", "billing_period", "billed_cost")),
+    Check("line_items_vs_daily_effective", "int_azure__cost_line_items = int_azure__cost_daily, EffectiveCost",
+          _sum_by(f"{F}.int_azure__cost_line_items", "billing_period", "EffectiveCost", currency="BillingCurrency"),
+          _sum_by(f"{F}.int_azure__cost_daily", "billing_period", "effective_cost")),
+    Check("row_count", "FOCUS export rows (newest completed load) = int_azure__cost_line_items rows",
+          f"SELECT billing_period AS period, '' AS currency_, toDecimal128(count(), 10) FROM {F}.stg_azure__focus_costs "
+          "GROUP BY period",
+          f"SELECT billing_period AS period, '' AS currency_, toDecimal128(count(), 10) FROM {F}.int_azure__cost_line_items "
+          "GROUP BY period"),
+]
+
 STRIPE_CHECKS = [
     Check("raw_vs_daily_net", "balance transactions net (major units) = int_stripe__balance_daily net",
           # minor units summed first, converted once per month and currency (an unlisted currency has 2 decimals)
@@ -166,12 +186,28 @@ GCP_MART_CHECKS = [
           _sum_by(f"{F}.showback_monthly", "month", "total_cost", "provider = 'gcp'")),
 ]
 
+AZURE_MART_CHECKS = [
+    Check("daily_vs_cost_daily_billed", "int_azure__cost_daily BilledCost = fct_cost_daily billed_cost",
+          _sum_by(f"{F}.int_azure__cost_daily", "billing_period", "billed_cost"),
+          _sum_by(f"{F}.fct_cost_daily", "month", "billed_cost", "provider = 'azure'")),
+    Check("focus_billed_cost", "int_azure__cost_line_items BilledCost = FOCUS BilledCost",
+          _sum_by(f"{F}.int_azure__cost_line_items", "billing_period", "BilledCost", currency="BillingCurrency"),
+          _sum_by(f"{F}.focus", "x_BillingMonth", "BilledCost", "x_Provider = 'azure'", "BillingCurrency")),
+    Check("focus_effective_cost", "int_azure__cost_line_items EffectiveCost = FOCUS EffectiveCost",
+          _sum_by(f"{F}.int_azure__cost_line_items", "billing_period", "EffectiveCost", currency="BillingCurrency"),
+          _sum_by(f"{F}.focus", "x_BillingMonth", "EffectiveCost", "x_Provider = 'azure'", "BillingCurrency")),
+    Check("margin_billed_cost", "int_azure__cost_daily BilledCost = monthly_cloud_costs billed_cost",
+          _sum_by(f"{F}.int_azure__cost_daily", "billing_period", "billed_cost"),
+          _sum_by(f"{F}.monthly_cloud_costs", "month", "billed_cost", "provider = 'azure'")),
+]
+
 # Per target: the checks of each provider (provider targets: their raw, intermediate and daily tables).
 CHECKS = {
     "aws": {"aws": AWS_CHECKS},
+    "azure": {"azure": AZURE_CHECKS},
     "gcp": {"gcp": GCP_CHECKS},
     "stripe": {"stripe": STRIPE_CHECKS},
-    "marts": {"aws": AWS_MART_CHECKS, "gcp": GCP_MART_CHECKS},
+    "marts": {"aws": AWS_MART_CHECKS, "gcp": GCP_MART_CHECKS, "azure": AZURE_MART_CHECKS},
 }
 
 
@@ -181,7 +217,7 @@ def _values(client, sql: str) -> dict[tuple[str, str], Decimal]:
 
 def unmatched_tag_keys(client, provider: str, periods: list[str] | None = None) -> list[dict]:
     """Warnings: configured tag keys that match no line item of a month (finops.tag_key_coverage)."""
-    if provider not in ("aws", "gcp"):
+    if provider not in ("aws", "gcp", "azure"):
         return []
     rows = client.query(
         f"SELECT month, tag_key, total_line_items FROM {F}.tag_key_coverage WHERE provider = {{p:String}} AND matched = 0",

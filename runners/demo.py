@@ -1,9 +1,11 @@
 """`make demo`: the whole product on this machine, no cloud credentials.
 
-1. generates realistic billing data for AWS (CUR 2.0 parquet), GCP (billing export rows) and Stripe;
+1. generates realistic billing data for AWS (CUR 2.0 parquet), GCP (billing export rows), Azure (one
+   month of the Cost Management FOCUS export, the newest demo month) and Stripe;
 2. serves it through local stand-ins that speak the real protocols: S3 (moto server), BigQuery
-   (bqemulator, driven by the real google-cloud-bigquery client) and a Stripe-API-compatible server;
-3. runs the DAGs `aws_costs`, `gcp_costs` and `stripe_revenue`, then `finops_marts`, with `airflow dags
+   (bqemulator, driven by the real google-cloud-bigquery client), Azure Blob Storage (Azurite) and a
+   Stripe-API-compatible server;
+3. runs the DAGs `aws_costs`, `gcp_costs`, `azure_costs` and `stripe_revenue`, then `finops_marts`, with `airflow dags
    test` on the default `filesystem` destination (raw parquet under `data/raw`, SQL on embedded ClickHouse);
 4. prints cost per provider and month, revenue, margin, and checks them against the generated
    data to the cent; then stops every server it started.
@@ -28,9 +30,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # the provider DAGs, then the cross-provider marts (which Airflow schedules on the providers' Assets)
-DAG_IDS = ("aws_costs", "gcp_costs", "stripe_revenue", "finops_marts")
+DAG_IDS = ("aws_costs", "gcp_costs", "azure_costs", "stripe_revenue", "finops_marts")
 CUR_BUCKET, CUR_PREFIX, CUR_EXPORT = "finops-demo-cur", "cur", "finops-demo"
 GCP_PROJECT, GCP_DATASET = "finops-demo", "billing"
+AZURE_CONTAINER, AZURE_DIRECTORY, AZURE_EXPORT = "cost-exports", "focus", "finops-demo-focus"
+AZURE_CONN_ID = "azure_cost_exports"
 STRIPE_KEY = "rk_test_finops_demo_read_only"
 CENT = Decimal("0.01")
 
@@ -52,20 +56,24 @@ def demo_months(today: date, count: int = 3) -> list[str]:
 
 
 # ----------------------------------------------------------------------------------- sample data
-def generate_sample_data(months: list[str], aws_rows: int, gcp_rows: int, stripe_customers: int) -> dict:
+def generate_sample_data(months: list[str], aws_rows: int, gcp_rows: int, stripe_customers: int,
+                         azure_rows: int = 2_000) -> dict:
+    """Every provider's data for `months`; Azure's FOCUS export for the newest month only."""
     from standins.sample_data.aws import generate_cur2_month
+    from standins.sample_data.azure import generate_focus_month
     from standins.sample_data.gcp import generate_billing_rows
     from standins.sample_data.stripe import generate_stripe_data
 
     return {
         "aws": {period: generate_cur2_month(period, aws_rows) for period in months},
         "gcp": generate_billing_rows(months, rows_per_month=gcp_rows),
+        "azure": {months[-1]: generate_focus_month(months[-1], azure_rows)},
         "stripe": generate_stripe_data(months, customers=stripe_customers),
     }
 
 
 def expected_totals(data: dict) -> dict[str, dict[str, Decimal]]:
-    """Per month, from the generated data alone: AWS unblended cost, GCP cost + credits, Stripe net
+    """Per month, from the generated data alone: AWS unblended cost, GCP cost + credits, Azure BilledCost, Stripe net
     (major units), in USD: revenue before fees and the fees. This is the yardstick the SQL layer's numbers must equal to the cent."""
     totals: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for period, table in data["aws"].items():
@@ -77,6 +85,9 @@ def expected_totals(data: dict) -> dict[str, dict[str, Decimal]]:
         totals[month]["gcp"] += Decimal(repr(row["cost"])) + sum(
             (Decimal(repr(c["amount"])) for c in row.get("credits") or []), Decimal(0)
         )
+    for month, table in data.get("azure", {}).items():
+        for cost in table["BilledCost"].to_pylist():
+            totals[month]["azure"] += Decimal(repr(cost))
     for txn in data["stripe"]["balance_transactions"]:
         month = datetime.fromtimestamp(txn["created"], tz=UTC).strftime("%Y-%m")
         assert txn["currency"] == "usd", "the demo's Stripe data is in USD"
@@ -92,13 +103,15 @@ def expected_totals(data: dict) -> dict[str, dict[str, Decimal]]:
 # ------------------------------------------------------------------------------------ stand-ins
 def start_standins(stack: ExitStack, data: dict, workdir: Path, ports: dict[str, int] | None = None,
                    stripe_key: str = STRIPE_KEY) -> dict[str, str]:
-    """Start the three stand-ins, load the sample data into them; returns the Airflow env vars that
+    """Start the four stand-ins, load the sample data into them; returns the Airflow env vars that
     point the DAGs at them (connections and Variables, as `AIRFLOW_CONN_*` / `AIRFLOW_VAR_*`).
-    `ports` (keys s3, bigquery, stripe) fixes their ports; by default free ones are picked."""
+    `ports` (keys s3, bigquery, azure, stripe) fixes their ports; by default free ones are picked."""
     ports = ports or {}
+    from standins.azurite import AzuriteServer
     from standins.bigquery import BigQueryEmulator
     from standins.s3 import MotoS3Server
     from standins.sample_data.aws import Cur2Export, write_cur2_period
+    from standins.sample_data.azure import FocusExport, write_focus_run
     from standins.sample_data.gcp import BILLING_ACCOUNT_ID, seed_bigquery
     from standins.stripe_api import StripeApiServer
 
@@ -119,6 +132,13 @@ def start_standins(stack: ExitStack, data: dict, workdir: Path, ports: dict[str,
     billing_table = seed_bigquery(bigquery.client(), GCP_DATASET, table_name, data["gcp"])
     say(f"  billing export {billing_table} ({len(data['gcp'])} rows)")
 
+    say("starting Azure Blob Storage stand-in (Azurite)")
+    azurite = stack.enter_context(AzuriteServer(port=ports.get("azure")))
+    focus_export = FocusExport(AZURE_CONTAINER, AZURE_DIRECTORY, AZURE_EXPORT)
+    for month, table in data["azure"].items():
+        write_focus_run(azurite.service_client(), focus_export, month, table)
+    say(f"  FOCUS export in az://{AZURE_CONTAINER}/{AZURE_DIRECTORY}/{AZURE_EXPORT}/ ({', '.join(data['azure'])})")
+
     say("starting Stripe API stand-in")
     stripe_api = StripeApiServer(data=data["stripe"], port=ports.get("stripe", 0), api_keys=[stripe_key])
     stack.callback(stripe_api.stop)
@@ -138,11 +158,16 @@ def start_standins(stack: ExitStack, data: dict, workdir: Path, ports: dict[str,
             "extra": {"project": GCP_PROJECT, "api_endpoint": bigquery.endpoint},
         },
         "stripe_default": {"conn_type": "generic", "host": stripe_api.url, "password": stripe_key},
+        # the Microsoft Azure provider's Blob Storage connection: account name and key, Azurite's endpoint
+        AZURE_CONN_ID: {"conn_type": "wasb", "login": azurite.credentials()["azure_storage_account_name"],
+                        "password": azurite.credentials()["azure_storage_account_key"], "host": azurite.blob_endpoint},
     }
     variables = {
         "finops_destination": "filesystem",
         "aws_costs_config": {"bucket": CUR_BUCKET, "prefix": CUR_PREFIX, "export_name": CUR_EXPORT},
         "gcp_costs_config": {"billing_table": billing_table},
+        "azure_costs_config": {"azure_conn_id": AZURE_CONN_ID, "container": AZURE_CONTAINER,
+                               "directory": AZURE_DIRECTORY, "export_name": AZURE_EXPORT},
         "stripe_revenue_config": {"stripe_conn_id": "stripe_default"},
     }
     env = {f"AIRFLOW_CONN_{k.upper()}": json.dumps(v) for k, v in connections.items()}
@@ -217,7 +242,8 @@ def margin_report(data_dir: Path) -> tuple[list[str], list[tuple]]:
     from include.transform import query
 
     return query(
-        "SELECT month, currency, aws_billed_cost, gcp_billed_cost, cloud_billed_cost, revenue, stripe_fees, margin, margin_pct "
+        "SELECT month, currency, aws_billed_cost, gcp_billed_cost, azure_billed_cost, cloud_billed_cost, revenue, stripe_fees, "
+        "margin, margin_pct "
         "FROM finops.monthly_margin ORDER BY month, currency",
         destination="filesystem",
     )
@@ -261,10 +287,11 @@ def reconcile(rows: list[tuple], expected: dict[str, dict[str, Decimal]]) -> lis
     """Differences between the report and the generated data, to the cent (empty when they agree)."""
     problems = []
     seen = set()
-    for month, _currency, aws_cost, gcp_cost, _cloud, revenue, fees, _margin, _pct in rows:
+    for month, _currency, aws_cost, gcp_cost, azure_cost, _cloud, revenue, fees, _margin, _pct in rows:
         seen.add(month)
         want = expected.get(month, {})
-        for name, got in (("aws", aws_cost), ("gcp", gcp_cost), ("revenue", revenue), ("fees", fees)):
+        for name, got in (("aws", aws_cost), ("gcp", gcp_cost), ("azure", azure_cost), ("revenue", revenue),
+                          ("fees", fees)):
             if got.quantize(CENT) != want.get(name, Decimal("0.00")):
                 problems.append(f"{month} {name}: report {got.quantize(CENT)} != generated {want.get(name)}")
     problems += [f"{month}: in the generated data, missing from the report" for month in expected if month not in seen]
@@ -273,14 +300,14 @@ def reconcile(rows: list[tuple], expected: dict[str, dict[str, Decimal]]) -> lis
 
 # ----------------------------------------------------------------------------------------- main
 def run_demo(workdir: Path, data_dir: Path, months: list[str], aws_rows: int, gcp_rows: int,
-             stripe_customers: int) -> tuple[list[str], list[tuple], dict]:
+             stripe_customers: int, azure_rows: int = 2_000) -> tuple[list[str], list[tuple], dict]:
     for path in (workdir, data_dir):
         shutil.rmtree(path, ignore_errors=True)
         path.mkdir(parents=True)
     logs = workdir / "logs"
     logs.mkdir()
     say(f"generating sample data for {', '.join(months)}")
-    data = generate_sample_data(months, aws_rows, gcp_rows, stripe_customers)
+    data = generate_sample_data(months, aws_rows, gcp_rows, stripe_customers, azure_rows)
     with ExitStack() as stack:
         env = airflow_env(workdir / "airflow", data_dir)
         env.update(start_standins(stack, data, workdir))
@@ -297,15 +324,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--months", type=int, default=3, help="complete months before this one")
     parser.add_argument("--aws-rows", type=int, default=20_000, help="CUR line items per month")
     parser.add_argument("--gcp-rows", type=int, default=400, help="billing export rows per month")
+    parser.add_argument("--azure-rows", type=int, default=2_000, help="Azure FOCUS export rows (newest month)")
     parser.add_argument("--stripe-customers", type=int, default=120)
     args = parser.parse_args(argv)
 
     months = demo_months(date.today(), args.months)
     columns, rows, expected = run_demo(
-        args.workdir.resolve(), args.data_dir.resolve(), months, args.aws_rows, args.gcp_rows, args.stripe_customers
+        args.workdir.resolve(), args.data_dir.resolve(), months, args.aws_rows, args.gcp_rows, args.stripe_customers,
+        args.azure_rows,
     )
     print()
     print("Billed cloud cost vs Stripe revenue per month (AWS: net unblended incl. tax and credits; GCP: cost + credits;")
+    print("Azure: FOCUS BilledCost of the Cost Management export;")
     print("revenue: Stripe ledger before fees, net of refunds and disputes; stripe_fees: a cost line;")
     print("margin = revenue - stripe_fees - cloud_billed_cost)")
     print(format_table(columns, rows))
@@ -314,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         print("RECONCILIATION FAILED:\n  " + "\n  ".join(problems))
         return 1
-    print(f"Reconciled with the generated data to the cent ({len(months)} months, 3 providers).")
+    print(f"Reconciled with the generated data to the cent ({len(months)} months, 4 providers).")
     print()
     mrr_columns, mrr_rows = mrr_report(args.data_dir.resolve(), months)
     print("MRR movements per month (Stripe subscriptions: the state in effect at each month's end, from stored")

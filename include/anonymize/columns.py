@@ -52,6 +52,7 @@ PUBLIC_TEXT = {
     "service_description", "service_id", "service_name", "service_subcategory", "sku_description", "sku_id",
     "status", "tag_key", "tax_type", "transaction_type", "type", "usage_pricing_unit", "usage_type",
     "usage_unit", "zone", "missing_fx", "capacity_reservation_status",
+    "severity",  # reconciliation_checks: error / warning (the dashboard counts warnings by it)
 }
 MONTH_TEXT = {"billing_period", "invoice_month", "month", "x_BillingMonth"}  # 'YYYY-MM' / 'YYYYMM'
 NOT_MONEY = {"rate_to_usd", "CommitmentDiscountQuantity", "ConsumedQuantity", "PricingQuantity", "percent_off",
@@ -59,11 +60,13 @@ NOT_MONEY = {"rate_to_usd", "CommitmentDiscountQuantity", "ConsumedQuantity", "P
 FLOAT_MONEY = {"stddev_28d", "daily_trend"}  # Float64 columns in money units
 # Per-provider factors: which provider a row or column belongs to.
 PROVIDER_COLUMNS = ("provider", "x_Provider", "ProviderName")
-PROVIDER_VALUES = {"aws": ("aws", "amazon web services"), "gcp": ("gcp", "google cloud")}
+PROVIDER_VALUES = {"aws": ("aws", "amazon web services"), "gcp": ("gcp", "google cloud"),
+                   "azure": ("azure", "microsoft")}
 # Models of one provider: staging and intermediate models are named stg_<source>__ / int_<provider>__.
 TABLE_PROVIDERS = {"stg_aws__": "aws", "int_aws__": "aws", "stg_gcp__": "gcp", "int_gcp__": "gcp",
+                   "stg_azure__": "azure", "int_azure__": "azure",
                    "stg_stripe__": "stripe", "int_stripe__": "stripe", "monthly_revenue": "stripe"}
-COLUMN_PROVIDERS = {"aws_": "aws", "gcp_": "gcp", "revenue": "stripe", "cash_revenue": "stripe",
+COLUMN_PROVIDERS = {"aws_": "aws", "gcp_": "gcp", "azure_": "azure", "revenue": "stripe", "cash_revenue": "stripe",
                     "recognised_revenue": "stripe", "stripe_": "stripe"}
 
 DECIMAL = re.compile(r"Decimal")

@@ -14,6 +14,7 @@ STATE_TABLE = f"{settings.MART_DATABASE}.sql_build_state"
 # Per provider: the raw table whose loads change its derived tables, and the month of a raw row.
 PROVIDER_SOURCES = {
     "aws": ("aws_costs", "cur_line_items", "billing_period"),
+    "azure": ("azure_costs", "focus_costs", "billing_period"),
     "gcp": ("gcp_costs", "billing_export",
             "concat(substring(ifNull(invoice_month, ''), 1, 4), '-', substring(ifNull(invoice_month, ''), 5, 2))"),
     "stripe": ("stripe_revenue", "balance_transactions", "formatDateTime(toDate(created, 'UTC'), '%Y-%m')"),

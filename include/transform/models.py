@@ -23,7 +23,7 @@ READS = {
     "intermediate": {"seeds", "staging", "intermediate"},
     "marts": {"seeds", "intermediate", "marts"},
 }
-PROVIDERS = ("aws", "gcp", "stripe")
+PROVIDERS = ("aws", "azure", "gcp", "stripe")
 MATERIALIZATIONS = ("view", "table")
 REF = re.compile(r"""\bref\(\s*['"]([a-z0-9_]+)['"]\s*\)""")
 

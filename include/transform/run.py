@@ -1,6 +1,6 @@
 """Build a target's models on ClickHouse (chdb over local parquet, or the server).
 
-Targets: a provider (`aws`, `gcp`, `stripe`) builds the seeds and that provider's staging and
+Targets: a provider (`aws`, `azure`, `gcp`, `stripe`) builds the seeds and that provider's staging and
 intermediate models, right after its load; `marts` builds the cross-provider models and the marts
 once, and exports them as parquet for Rill in the filesystem mode. See include/sql/README.md.
 """
@@ -32,7 +32,7 @@ def run_transformations(
     periods: Any = None,
     config: Mapping | None = None,
 ) -> dict:
-    """Build the models of `target` (`aws`, `gcp`, `stripe` or `marts`).
+    """Build the models of `target` (`aws`, `azure`, `gcp`, `stripe` or `marts`).
 
     `periods` chooses what a provider's month-partitioned tables rebuild:
     * None: everything (each table rebuilt in `<table>__next` and swapped in);

@@ -9,8 +9,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DAGS_DIR = ROOT / "dags"
-EXPECTED_DAG_IDS = {"aws_costs", "gcp_costs", "stripe_revenue", "finops_marts", "finops_publish"}
-PROVIDER_DAGS = {"aws_costs": "aws", "gcp_costs": "gcp", "stripe_revenue": "stripe"}
+EXPECTED_DAG_IDS = {"aws_costs", "azure_costs", "gcp_costs", "stripe_revenue", "finops_marts", "finops_publish"}
+PROVIDER_DAGS = {"aws_costs": "aws", "azure_costs": "azure", "gcp_costs": "gcp", "stripe_revenue": "stripe"}
 HEAVY_MODULES = {"dlt", "pyarrow", "google", "stripe", "clickhouse_connect", "chdb", "pandas", "boto3"}
 
 
@@ -92,8 +92,20 @@ def test_marts_run_on_any_provider_asset_and_publish_runs_on_the_marts(dag_bag):
     marts = dag_bag.dags["finops_marts"]
     condition = marts.timetable.asset_condition
     assert isinstance(condition, AssetAny)
-    assert asset_names(condition.objects) == {"finops.aws", "finops.gcp", "finops.stripe"}
+    assert asset_names(condition.objects) == {"finops.aws", "finops.gcp", "finops.stripe", "finops.azure"}
     assert [t.task_id for t in marts.topological_sort()] == ["build_marts", "check_marts"]
     assert asset_names(marts.get_task("build_marts").outlets) == {"finops.marts"}
     publish = dag_bag.dags["finops_publish"]
     assert publish.timetable.asset_condition.name == "finops.marts"
+
+
+@pytest.mark.parametrize("dag_id", ["aws_costs", "azure_costs"])
+def test_period_dags_take_billing_periods_and_full_refresh(dag_bag, dag_id):
+    from airflow.sdk.definitions.param import ParamValidationError
+
+    params = dag_bag.dags[dag_id].params
+    assert params.get_param("billing_periods").resolve(["2026-09"]) == ["2026-09"]
+    assert params.get_param("full_refresh").resolve(True) is True
+    for bad in (["2026-13"], ["202609"]):
+        with pytest.raises(ParamValidationError):
+            params.get_param("billing_periods").resolve(bad)

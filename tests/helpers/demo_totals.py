@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from standins.sample_data.aws import generate_cur2_month
+from standins.sample_data.azure import generate_focus_month
 from standins.sample_data.gcp import generate_billing_rows
 from standins.sample_data.stripe import generate_stripe_data
 
-AWS_ROWS, GCP_ROWS, CUSTOMERS = 1_500, 60, 25
+AWS_ROWS, GCP_ROWS, CUSTOMERS, AZURE_ROWS = 1_500, 60, 25, 300
 CENT = Decimal("0.01")
 
 
@@ -24,6 +25,9 @@ def independent_totals(months):
     for row in generate_billing_rows(months, rows_per_month=GCP_ROWS):
         month = row["invoice"]["month"][:4] + "-" + row["invoice"]["month"][4:]
         totals[month]["gcp_cost"] += Decimal(str(row["cost"])) + sum(Decimal(str(c["amount"])) for c in row["credits"])
+    # the demo exports Azure's newest month only
+    for cost in generate_focus_month(months[-1], AZURE_ROWS)["BilledCost"].to_pylist():
+        totals[months[-1]]["azure_cost"] += Decimal(str(cost))
     for txn in generate_stripe_data(months, customers=CUSTOMERS)["balance_transactions"]:
         month = datetime.fromtimestamp(txn["created"], UTC).strftime("%Y-%m")
         # revenue before fees; processing fees and Stripe's own fees (category `fee`) are a cost line

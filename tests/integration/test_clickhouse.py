@@ -36,10 +36,12 @@ pytestmark = [
     pytest.mark.timeout(1800),
 ]
 
-DATASETS = ("aws_costs", "gcp_costs", "stripe_revenue")
-RAW_TABLES = ("aws_costs___cur_line_items", "gcp_costs___billing_export", "stripe_revenue___balance_transactions")
+DATASETS = ("aws_costs", "azure_costs", "gcp_costs", "stripe_revenue")
+RAW_TABLES = ("aws_costs___cur_line_items", "azure_costs___focus_costs", "gcp_costs___billing_export",
+              "stripe_revenue___balance_transactions")
 MARGIN_SQL = (
-    "SELECT month, currency, aws_billed_cost, gcp_billed_cost, cloud_billed_cost, revenue, stripe_fees, margin, margin_pct "
+    "SELECT month, currency, aws_billed_cost, gcp_billed_cost, azure_billed_cost, cloud_billed_cost, revenue, stripe_fees, "
+    "margin, margin_pct "
     "FROM finops.monthly_margin ORDER BY month, currency"
 )
 
@@ -162,10 +164,10 @@ def test_the_three_dags_load_into_clickhouse_and_reconcile_to_the_cent(server, a
         run_dags,
         start_standins,
     )
-    from tests.helpers.demo_totals import AWS_ROWS, CUSTOMERS, GCP_ROWS, cents, independent_totals
+    from tests.helpers.demo_totals import AWS_ROWS, AZURE_ROWS, CUSTOMERS, GCP_ROWS, cents, independent_totals
 
     months = demo_months(date.today())
-    data = generate_sample_data(months, AWS_ROWS, GCP_ROWS, CUSTOMERS)
+    data = generate_sample_data(months, AWS_ROWS, GCP_ROWS, CUSTOMERS, AZURE_ROWS)
     data_dir, workdir = tmp_path / "data", tmp_path / "work"
     logs = workdir / "logs"
     logs.mkdir(parents=True)
@@ -195,7 +197,7 @@ def test_the_three_dags_load_into_clickhouse_and_reconcile_to_the_cent(server, a
     from include.transform import query, run_transformations
 
     _, after_dags = query(MARGIN_SQL, destination="clickhouse")
-    for target in ("aws", "gcp", "stripe", "marts"):
+    for target in ("aws", "azure", "gcp", "stripe", "marts"):
         run_transformations(target, destination="clickhouse")
     _, rows = query(MARGIN_SQL, destination="clickhouse")
     assert rows == after_dags
@@ -204,14 +206,15 @@ def test_the_three_dags_load_into_clickhouse_and_reconcile_to_the_cent(server, a
     assert reconcile(rows, expected_totals(data)) == []
     by_month = {row[0]: row for row in rows}
     for month, want in independent_totals(months).items():
-        _, _, aws_cost, gcp_cost, cloud_cost, revenue, fees, margin, _ = by_month[month]
-        aws, gcp, income = want["aws_cost"], want["gcp_cost"], want["revenue"] - want["fees"]
+        _, _, aws_cost, gcp_cost, azure_cost, cloud_cost, revenue, fees, margin, _ = by_month[month]
+        aws, gcp, azure, income = want["aws_cost"], want["gcp_cost"], want["azure_cost"], want["revenue"] - want["fees"]
         revenue -= fees
         assert cents(aws_cost) == cents(aws), month
         assert cents(gcp_cost) == cents(gcp), month
         assert cents(revenue) == cents(income), month
-        assert cents(cloud_cost) == cents(aws + gcp), month
-        assert cents(margin) == cents(income - aws - gcp), month
+        assert cents(azure_cost) == cents(azure), month
+        assert cents(cloud_cost) == cents(aws + gcp + azure), month
+        assert cents(margin) == cents(income - aws - gcp - azure), month
     assert sum((by_month[m][2] for m in months), Decimal(0)) > 0 and sum((by_month[m][3] for m in months), Decimal(0)) > 0
 
     # 4. Dashboards read the same numbers with the read-only user.

@@ -2,9 +2,9 @@
 on embedded ClickHouse, then the marts exported as parquet (what `rill start rill/` reads locally).
 
 Same path as `make demo` without the Airflow scheduler: runners.demo generates the data and starts the
-S3 / BigQuery / Stripe stand-ins, the three load tasks (include.loaders.*) run on the `filesystem`
+S3 / BigQuery / Azurite / Stripe stand-ins, the four load tasks (include.loaders.*) run on the `filesystem`
 destination, then include.transform.run_transformations and include.reconciliation.run_checks for aws,
-gcp and stripe, then
+azure, gcp and stripe, then
 include.transform.export.export_marts.
 """
 
@@ -40,17 +40,18 @@ def build(data_dir: Path, workdir: Path, months: int = MONTHS) -> dict:
         for key, value in demo.start_standins(stack, data, workdir).items():
             patch.setenv(key, value)
         from include.clickhouse import clickhouse_client
-        from include.loaders import aws, gcp, stripe
+        from include.loaders import aws, azure, gcp, stripe
         from include.run_intent import request_for
         from include.transform import run_transformations
         from include.transform.export import export_marts
 
-        aws.load(request_for("aws_costs"))
+        aws.load(request_for("aws_costs"), config=json.loads(os.environ["AIRFLOW_VAR_AWS_COSTS_CONFIG"]))
+        azure.load(request_for("azure_costs"), config=json.loads(os.environ["AIRFLOW_VAR_AZURE_COSTS_CONFIG"]))
         gcp.load(request_for("gcp_costs"), config=json.loads(os.environ["AIRFLOW_VAR_GCP_COSTS_CONFIG"]))
         stripe.load(request_for("stripe_revenue"), config=json.loads(os.environ["AIRFLOW_VAR_STRIPE_REVENUE_CONFIG"]))
         from include.reconciliation import run_checks
 
-        for target in ("aws", "gcp", "stripe", "marts"):
+        for target in ("aws", "azure", "gcp", "stripe", "marts"):
             run_transformations(target, config={})
             run_checks(target, run_id=f"demo__{target}")  # the check task after each build
         client = clickhouse_client("filesystem")

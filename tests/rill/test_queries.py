@@ -136,9 +136,9 @@ def test_cloud_cost_per_provider_and_month_equals_the_sql_layer_and_the_generate
     assert gcp == {month: totals["gcp"] for month, totals in generated.items() if "gcp" in totals}
 
 
-def test_focus_billed_and_effective_cost_per_provider_equal_the_sql_layer(engine, clickhouse):
+def test_focus_billed_and_effective_cost_per_provider_equal_the_sql_layer(engine, clickhouse, rill_data):
     daily = {
-        {"aws": "AWS", "gcp": "Google Cloud"}[provider]: (cents(billed), cents(effective))
+        {"aws": "AWS", "gcp": "Google Cloud", "azure": "Microsoft"}[provider]: (cents(billed), cents(effective))
         for provider, billed, effective in sql_layer(
             clickhouse, "SELECT provider, sum(billed_cost), sum(effective_cost) FROM finops.fct_cost_daily GROUP BY provider")
     }
@@ -156,6 +156,9 @@ def test_focus_billed_and_effective_cost_per_provider_equal_the_sql_layer(engine
     assert cents(focus["AWS"]["billed_cost"]) == cents(aws["total_net_unblended_cost"])
     assert cents(focus["AWS"]["effective_cost"]) == cents(aws["total_net_amortized_cost"])
     assert cents(focus["Google Cloud"]["billed_cost"]) == cents(rill.measure_totals(engine, "gcp_costs")[None]["total_net_cost"])
+    # Azure's native FOCUS rows beside the two clouds, by ServiceProviderName (FOCUS 1.2 ProviderName)
+    azure = sum((totals["azure"] for totals in rill_data["expected"].values() if "azure" in totals), Decimal(0))
+    assert azure > 0 and cents(focus["Microsoft"]["billed_cost"]) == azure
 
 
 def test_revenue_cost_and_margin_per_month_equal_the_sql_layer(engine, clickhouse, rill_data):
@@ -165,11 +168,13 @@ def test_revenue_cost_and_margin_per_month_equal_the_sql_layer(engine, clickhous
                                             "WHERE currency = 'USD' GROUP BY month"))
     aws = dict(sql_layer(clickhouse, "SELECT billing_period, sum(net_amortized_cost) FROM finops.int_aws__cost_daily GROUP BY 1"))
     gcp = dict(sql_layer(clickhouse, "SELECT invoice_month, sum(net_cost) FROM finops.int_gcp__cost_daily GROUP BY 1"))
+    azure = dict(sql_layer(clickhouse, "SELECT billing_period, sum(billed_cost) FROM finops.int_azure__cost_daily GROUP BY 1"))
     customers = dict(sql_layer(clickhouse, "SELECT month, sum(active_customers) FROM finops.int_stripe__mrr_monthly GROUP BY month"))
     unit = rill.measure_totals(engine, "unit_economics", "month")
-    assert set(unit) == set(cash) | set(aws) | set(gcp)
+    assert set(unit) == set(cash) | set(aws) | set(gcp) | set(azure)
+    assert azure, "the demo data has a month of Azure"
     for month, values in unit.items():
-        cost = aws.get(month, 0) + gcp.get(month, 0)
+        cost = aws.get(month, 0) + gcp.get(month, 0) + azure.get(month, 0)
         revenue, fee = recognised.get(month, 0), fees.get(month, 0)
         assert cents(values["total_cash_revenue"]) == cents(cash.get(month, 0)) == rill_data["expected"][month]["revenue"]
         assert cents(values["total_stripe_fees"]) == cents(fee) == rill_data["expected"][month]["fees"]
@@ -181,7 +186,8 @@ def test_revenue_cost_and_margin_per_month_equal_the_sql_layer(engine, clickhous
             assert values["cost_per_customer"] == pytest.approx(float(cost) / customers[month])
     total = rill.measure_totals(engine, "unit_economics")[None]
     assert cents(total["total_gross_margin"]) == cents(
-        sum(recognised.get(m, 0) for m in unit) - sum(fees.values()) - sum(aws.values()) - sum(gcp.values()))
+        sum(recognised.get(m, 0) for m in unit) - sum(fees.values()) - sum(aws.values()) - sum(gcp.values())
+        - sum(azure.values()))
 
 
 def test_revenue_breakdown_per_month_equals_the_sql_layer_and_the_generated_data(engine, clickhouse, rill_data):

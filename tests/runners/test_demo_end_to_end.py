@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from runners.demo import demo_months
-from tests.helpers.demo_totals import AWS_ROWS, CUSTOMERS, GCP_ROWS, cents, independent_totals
+from tests.helpers.demo_totals import AWS_ROWS, AZURE_ROWS, CUSTOMERS, GCP_ROWS, cents, independent_totals
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,7 +27,8 @@ def printed_table(output: str) -> dict[str, dict[str, Decimal]]:
         values = dict(zip(columns, (v.strip() for v in line.split("|")), strict=True))
         table[values["month"]] = {
             k: Decimal(values[k].replace(",", ""))
-            for k in ("aws_billed_cost", "gcp_billed_cost", "cloud_billed_cost", "revenue", "stripe_fees", "margin")
+            for k in ("aws_billed_cost", "gcp_billed_cost", "azure_billed_cost", "cloud_billed_cost", "revenue", "stripe_fees",
+                      "margin")
         }
     return table
 
@@ -37,11 +38,11 @@ def test_demo_prints_totals_that_reconcile_with_the_generated_data(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "runners.demo", "--workdir", str(tmp_path / "work"), "--data-dir",
          str(tmp_path / "data"), "--aws-rows", str(AWS_ROWS), "--gcp-rows", str(GCP_ROWS),
-         "--stripe-customers", str(CUSTOMERS)],
+         "--azure-rows", str(AZURE_ROWS), "--stripe-customers", str(CUSTOMERS)],
         cwd=ROOT, capture_output=True, text=True, timeout=900,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    for dag_id in ("aws_costs", "gcp_costs", "stripe_revenue"):
+    for dag_id in ("aws_costs", "gcp_costs", "azure_costs", "stripe_revenue"):
         assert f"{dag_id} succeeded" in result.stdout
     assert "Reconciled with the generated data to the cent" in result.stdout
     assert "Every month: MRR at start + new + expansion + reactivation - contraction - churned = MRR at end." \
@@ -52,14 +53,17 @@ def test_demo_prints_totals_that_reconcile_with_the_generated_data(tmp_path):
     assert set(months) <= set(printed)
     for month, want in expected.items():
         got = printed[month]
-        aws, gcp, revenue, fees = want["aws_cost"], want["gcp_cost"], want["revenue"], want["fees"]
+        aws, gcp, azure = want["aws_cost"], want["gcp_cost"], want["azure_cost"]
+        revenue, fees = want["revenue"], want["fees"]
         assert got["aws_billed_cost"] == cents(aws), month
         assert got["gcp_billed_cost"] == cents(gcp), month
+        assert got["azure_billed_cost"] == cents(azure), month
         assert got["revenue"] == cents(revenue), month
         assert got["stripe_fees"] == cents(fees), month
-        assert got["cloud_billed_cost"] == cents(aws + gcp), month
-        assert got["margin"] == cents(revenue - fees - aws - gcp), month
+        assert got["cloud_billed_cost"] == cents(aws + gcp + azure), month
+        assert got["margin"] == cents(revenue - fees - aws - gcp - azure), month
     assert sum(printed[m]["aws_billed_cost"] for m in months) > 0 and sum(printed[m]["gcp_billed_cost"] for m in months) > 0
+    assert printed[months[-1]]["azure_billed_cost"] > 0
     # The raw data landed as parquet under the one data folder.
-    for dataset in ("aws_costs", "gcp_costs", "stripe_revenue"):
+    for dataset in ("aws_costs", "gcp_costs", "azure_costs", "stripe_revenue"):
         assert list((tmp_path / "data" / "raw" / dataset).rglob("*.parquet")), dataset

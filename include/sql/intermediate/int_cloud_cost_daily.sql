@@ -1,9 +1,9 @@
--- The conformed daily cost of both clouds, in one vocabulary (= FOCUS): one row per provider, day,
--- billing account, account (AWS usage account / GCP project), service, region, charge type and
+-- The conformed daily cost of the clouds, in one vocabulary (= FOCUS): one row per provider, day,
+-- billing account, account (AWS usage account / GCP project / Azure subscription), service, region, charge type and
 -- currency. Every cross-provider mart reads this model instead of unioning the providers itself.
---   billed_cost     AWS net unblended cost; GCP cost + credits       (= FOCUS BilledCost)
---   effective_cost  AWS net amortized cost; GCP cost + credits       (= FOCUS EffectiveCost)
---   list_cost       AWS public on-demand cost; GCP cost at list
+--   billed_cost     AWS net unblended cost; GCP cost + credits; Azure BilledCost     (= FOCUS BilledCost)
+--   effective_cost  AWS net amortized cost; GCP cost + credits; Azure EffectiveCost  (= FOCUS EffectiveCost)
+--   list_cost       AWS public on-demand cost; GCP cost at list; Azure ListCost
 SELECT
     'aws'                                                   AS provider,
     billing_period                                          AS month,
@@ -39,3 +39,21 @@ SELECT
     cost_at_list,
     line_items
 FROM {{ ref('int_gcp__cost_daily') }}
+UNION ALL
+SELECT
+    'azure',
+    billing_period,
+    usage_date,
+    billing_account_id,
+    sub_account_id,
+    sub_account_name,
+    service_name,
+    region,
+    charge_category,
+    charge_category,
+    upper(currency),
+    billed_cost,
+    effective_cost,
+    list_cost,
+    line_items
+FROM {{ ref('int_azure__cost_daily') }}

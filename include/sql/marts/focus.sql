@@ -1,9 +1,11 @@
--- finops.focus: a FOCUS 1.2 cost and usage dataset over AWS and GCP, one row per line item (AWS: a commitment
+-- finops.focus: a FOCUS 1.2 cost and usage dataset over AWS, GCP and Azure, one row per line item (AWS: a commitment
 -- fee with an unused part gives a Purchase and an Unused row; SavingsPlanNegation gives none, see below).
 -- Every FOCUS 1.2 column (Mandatory, Recommended, Conditional) with the spec's name and type
 -- (String / Decimal(38, 10) / DateTime UTC / JSON as String); columns a provider has no data for are
 -- NULL. Provider extras carry the x_ prefix. BilledCost and EffectiveCost add up to the provider
--- tables: AWS net unblended / net amortized cost, GCP cost + credits. Mapping: include/sql/README.md.
+-- tables: AWS net unblended / net amortized cost, GCP cost + credits, Azure's own FOCUS columns. Mapping:
+-- include/sql/README.md. Azure exports FOCUS natively: its rows pass through as exported (typed in
+-- int_azure__cost_line_items), with Microsoft's x_ columns as a JSON object in x_ProviderColumns.
 -- GCP: BillingAccountName is the billing account id (the export has no display name); PricingCurrency
 -- is USD (Google's price lists), PricingCurrencyEffectiveCost = net cost / currency_conversion_rate
 -- (billing-currency units per USD). Checked by the FinOps Foundation's validator: tests/rill/test_focus_validator.py.
@@ -80,6 +82,7 @@
     ('x_Credits', 'Nullable(Decimal(38, 10))'),
     ('x_CreditsByType', 'Nullable(String)'),
     ('x_ExportType', 'Nullable(String)'),
+    ('x_ProviderColumns', 'Nullable(String)'),
 ] %}
 
 {%- set usage_row = "line_item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage')" %}
@@ -186,6 +189,7 @@
     'x_Credits': 'NULL',
     'x_CreditsByType': 'NULL',
     'x_ExportType': 'NULL',
+    'x_ProviderColumns': 'NULL',
 } %}
 
 {%- set gcp_usage_row = "(cost_type = 'regular' AND NOT startsWith(sku_description, 'Commitment'))" %}
@@ -272,6 +276,47 @@
     'x_Credits': 'credits',
     'x_CreditsByType': 'toJSONString(credits_by_type)',
     'x_ExportType': "nullIf(export_type, '')",
+    'x_ProviderColumns': 'NULL',
+} %}
+{#- Azure's Cost Management FOCUS export: the FOCUS columns as Microsoft wrote them; only the columns its
+    dataset version lacks are NULL. Units: Microsoft writes a block of one as '1 GB/Month', which FOCUS's Unit
+    Format does not allow ('<quantity> <unit>' takes no rate): a block of one is the unit itself
+    ('GB/Month', 'Hour'); other block sizes ('100 Hours') stay as written. -#}
+{%- set azure_unit_of_one = "'^1 ', ''" %}
+{%- set azure_same = ['BilledCost', 'BillingAccountId', 'BillingAccountName', 'BillingAccountType', 'BillingCurrency',
+    'BillingPeriodEnd', 'BillingPeriodStart', 'CapacityReservationId', 'CapacityReservationStatus', 'ChargeCategory',
+    'ChargeClass', 'ChargeDescription', 'ChargeFrequency', 'ChargePeriodEnd', 'ChargePeriodStart',
+    'CommitmentDiscountCategory', 'CommitmentDiscountId', 'CommitmentDiscountName', 'CommitmentDiscountQuantity',
+    'CommitmentDiscountStatus', 'CommitmentDiscountType', 'CommitmentDiscountUnit', 'ConsumedQuantity',
+    'ContractedCost', 'ContractedUnitPrice', 'EffectiveCost', 'InvoiceId', 'InvoiceIssuerName', 'ListCost',
+    'ListUnitPrice', 'PricingCategory', 'PricingCurrency', 'PricingQuantity', 'ProviderName',
+    'PublisherName', 'RegionId', 'RegionName', 'ResourceId', 'ResourceName', 'ResourceType', 'ServiceCategory',
+    'ServiceName', 'ServiceSubcategory', 'SkuId', 'SkuMeter', 'SkuPriceDetails', 'SkuPriceId', 'SubAccountId',
+    'SubAccountName', 'SubAccountType'] %}
+{%- set azure = {
+    'AvailabilityZone': 'NULL',
+    'ConsumedUnit': 'replaceRegexpOne(ConsumedUnit, ' ~ azure_unit_of_one ~ ')',
+    'PricingUnit': 'replaceRegexpOne(PricingUnit, ' ~ azure_unit_of_one ~ ')',
+    'PricingCurrencyContractedUnitPrice': 'NULL',
+    'PricingCurrencyEffectiveCost': "if(PricingCurrency = BillingCurrency, EffectiveCost, NULL)",
+    'PricingCurrencyListUnitPrice': 'NULL',
+    'Tags': 'toJSONString(tags)',
+    'x_Provider': "'azure'",
+    'x_BillingMonth': 'billing_period',
+    'x_UsageDate': 'usage_date',
+    'x_LineItemId': 'line_item_key',
+    'x_ChargeType': 'ChargeCategory',
+    'x_UsageType': 'NULL',
+    'x_Operation': 'NULL',
+    'x_UnblendedCost': 'BilledCost',
+    'x_AmortizedCost': 'EffectiveCost',
+    'x_PublicOnDemandCost': 'ListCost',
+    'x_SavingsPlanSavings': 'NULL',
+    'x_ReservationSavings': 'NULL',
+    'x_Credits': 'NULL',
+    'x_CreditsByType': 'NULL',
+    'x_ExportType': "nullIf(export_dataset_version, '')",
+    'x_ProviderColumns': 'toJSONString(x_columns)',
 } %}
 SELECT
 {%- for name, type in columns %}
@@ -293,3 +338,9 @@ SELECT
 FROM {{ ref('int_gcp__cost_line_items') }}
 LEFT JOIN (SELECT service, service_category, service_subcategory FROM {{ ref('service_categories') }} WHERE provider = 'gcp') AS sc
     ON sc.service = service_description
+UNION ALL
+SELECT
+{%- for name, type in columns %}
+    CAST({{ name if name in azure_same else azure[name] }} AS {{ type }}) AS {{ name }}{{ "," if not loop.last }}
+{%- endfor %}
+FROM {{ ref('int_azure__cost_line_items') }}

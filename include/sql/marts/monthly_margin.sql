@@ -6,7 +6,8 @@ WITH
     (
         SELECT month, currency,
                sumIf(billed_cost, provider = 'aws') AS aws_billed,
-               sumIf(billed_cost, provider = 'gcp') AS gcp_billed
+               sumIf(billed_cost, provider = 'gcp') AS gcp_billed,
+               sumIf(billed_cost, provider = 'azure') AS azure_billed
         FROM {{ ref('monthly_cloud_costs') }}
         GROUP BY month, currency
     ),
@@ -21,7 +22,8 @@ SELECT
     m.currency                                 AS currency,
     toDecimal128(ifNull(c.aws_billed, 0), 10)  AS aws_billed_cost,
     toDecimal128(ifNull(c.gcp_billed, 0), 10)  AS gcp_billed_cost,
-    aws_billed_cost + gcp_billed_cost          AS cloud_billed_cost,
+    toDecimal128(ifNull(c.azure_billed, 0), 10) AS azure_billed_cost,
+    aws_billed_cost + gcp_billed_cost + azure_billed_cost AS cloud_billed_cost,
     toDecimal128(ifNull(r.revenue, 0), 10)     AS revenue,
     toDecimal128(ifNull(r.fees, 0), 10)        AS stripe_fees,
     revenue - stripe_fees - cloud_billed_cost  AS margin,

@@ -2,16 +2,9 @@
 -- tag_keys), how many line items and how much billed cost carry it. A key that matches nothing in a
 -- month (matched = 0: misspelled, not activated as a cost allocation tag, or renamed) is reported by the
 -- reconciliation task as a warning, instead of its cost silently showing as untagged.
-SELECT 'aws' AS provider, billing_period AS month, tag_key,
+SELECT provider, month, tag_key,
        sumIf(line_items, tag_value != '') AS tagged_line_items, sum(line_items) AS total_line_items,
-       sumIf(net_unblended_cost, tag_value != '') AS tagged_billed_cost, sum(net_unblended_cost) AS total_billed_cost,
+       sumIf(billed_cost, tag_value != '') AS tagged_billed_cost, sum(billed_cost) AS total_billed_cost,
        toUInt8(tagged_line_items > 0) AS matched
-FROM {{ ref('int_aws__cost_daily_by_tag') }}
-GROUP BY billing_period, tag_key
-UNION ALL
-SELECT 'gcp', invoice_month, tag_key,
-       sumIf(line_items, tag_value != ''), sum(line_items),
-       sumIf(net_cost, tag_value != ''), sum(net_cost),
-       toUInt8(sumIf(line_items, tag_value != '') > 0)
-FROM {{ ref('int_gcp__cost_daily_by_tag') }}
-GROUP BY invoice_month, tag_key
+FROM {{ ref('int_cloud_cost_daily_by_tag') }}
+GROUP BY provider, month, tag_key

@@ -5,7 +5,8 @@
 --   cash_revenue     the ledger's revenue of the month (monthly_revenue.revenue), before Stripe fees
 --   stripe_fees      processing and Stripe fees: a cost of revenue, not netted from revenue
 --   cloud_billed_cost the cost finance is invoiced (monthly_cloud_costs.billed_cost): AWS net unblended +
---                    GCP cost + credits; cloud_effective_cost (AWS net amortized) is shown beside it
+--                    GCP cost + credits + Azure BilledCost; cloud_effective_cost (AWS net amortized, Azure
+--                    EffectiveCost) is shown beside it
 --   gross_margin     revenue - cost_of_revenue (stripe_fees + cloud_billed_cost); margin_pct = gross_margin / revenue
 --   active_customers customers with an active subscription at the month's end; paying_customers those
 --                    with MRR > 0 (free, trialing, unpaid and paused customers are not paying). Distinct
@@ -17,12 +18,12 @@
 WITH
     amounts AS
     (
-        -- billed cost per provider ('aws', 'gcp'), and the AWS effective (net amortized) cost
+        -- billed cost per provider ('aws', 'gcp', 'azure'), and the AWS and Azure effective cost
         SELECT month, provider AS source, currency, sum(billed_cost) AS amount
         FROM {{ ref('int_cloud_cost_daily') }} GROUP BY month, source, currency
         UNION ALL
-        SELECT month, 'aws_effective', currency, sum(effective_cost)
-        FROM {{ ref('int_cloud_cost_daily') }} WHERE provider = 'aws' GROUP BY month, currency
+        SELECT month, concat(provider, '_effective'), currency, sum(effective_cost)
+        FROM {{ ref('int_cloud_cost_daily') }} WHERE provider IN ('aws', 'azure') GROUP BY month, provider, currency
         UNION ALL
         SELECT month, 'revenue', currency, recognised_revenue FROM {{ ref('monthly_recognised_revenue') }}
         UNION ALL
@@ -70,6 +71,8 @@ WITH
             toDecimal128(sumIf(ifNull(converted, 0), source = 'aws'), 10)           AS aws_billed,
             toDecimal128(sumIf(ifNull(converted, 0), source = 'aws_effective'), 10) AS aws_effective,
             toDecimal128(sumIf(ifNull(converted, 0), source = 'gcp'), 10)           AS gcp_billed,
+            toDecimal128(sumIf(ifNull(converted, 0), source = 'azure'), 10)         AS azure_billed,
+            toDecimal128(sumIf(ifNull(converted, 0), source = 'azure_effective'), 10) AS azure_effective,
             arraySort(groupUniqArrayIf(currency, converted IS NULL)) AS missing_fx
         FROM converted
         GROUP BY month
@@ -82,8 +85,9 @@ SELECT
     m.stripe_fees                                               AS stripe_fees,
     m.aws_billed                                                AS aws_billed_cost,
     m.gcp_billed                                                AS gcp_billed_cost,
-    aws_billed_cost + gcp_billed_cost                           AS cloud_billed_cost,
-    m.aws_effective + m.gcp_billed                              AS cloud_effective_cost,
+    m.azure_billed                                              AS azure_billed_cost,
+    aws_billed_cost + gcp_billed_cost + azure_billed_cost       AS cloud_billed_cost,
+    m.aws_effective + m.gcp_billed + m.azure_effective          AS cloud_effective_cost,
     stripe_fees + cloud_billed_cost                             AS cost_of_revenue,
     revenue - cost_of_revenue                                   AS gross_margin,
     if(revenue = 0, NULL, round(toFloat64(gross_margin) / toFloat64(revenue) * 100, 2)) AS margin_pct,

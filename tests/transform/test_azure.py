@@ -1,0 +1,104 @@
+"""Azure's native FOCUS export through the layers: exact money from the export's floats to the marts, a
+re-exported month replaces that month only (per-month rebuild = full rebuild), and the reconciliation
+checks hold to the cent and fail naming the month when a layer drifts."""
+
+import json
+from decimal import Decimal
+
+import pyarrow as pa
+import pytest
+
+from include.reconciliation import ReconciliationError, run_checks
+from standins.sample_data.azure import generate_focus_month
+from tests.helpers.transform import cents, one, q, run
+from tests.transform.raw import write_azure_month
+
+D = Decimal
+
+
+def focus_month(month: str, rows: int, seed: int, billed: list[float] | None = None) -> pa.Table:
+    table = generate_focus_month(month, rows, seed=seed)
+    if billed is not None:
+        for name in ("BilledCost", "EffectiveCost"):
+            table = table.set_column(table.schema.get_field_index(name), name, pa.array(billed, pa.float64()))
+    return table
+
+
+def exact(table: pa.Table, column: str) -> D:
+    """The export's floats as Cost Management wrote them (shortest text), summed exactly."""
+    return sum((D(repr(v)) for v in table[column].to_pylist() if v is not None), D(0))
+
+
+def test_azure_rows_reach_every_model_exactly_and_keep_their_x_columns(data_dir):
+    table = focus_month("2026-09", 3, seed=1, billed=[0.1, 0.2, 0.29])
+    write_azure_month(data_dir, "2026-09", table)
+    run("azure")
+
+    assert one("SELECT sum(BilledCost) FROM finops.int_azure__cost_line_items") == D("0.59")
+    assert one("SELECT toTypeName(BilledCost) FROM finops.int_azure__cost_line_items LIMIT 1") == "Decimal(38, 10)"
+    assert one("SELECT sum(billed_cost) FROM finops.int_azure__cost_daily") == D("0.59")
+    assert q("SELECT provider, month, sum(billed_cost), sum(effective_cost), sum(list_cost) "
+             "FROM finops.int_cloud_cost_daily GROUP BY provider, month") == [
+        ("azure", "2026-09", D("0.59"), D("0.59"), exact(table, "ListCost"))]
+    assert q("SELECT ProviderName, x_Provider, sum(BilledCost), count() FROM finops.focus GROUP BY 1, 2") == [
+        ("Microsoft", "azure", D("0.59"), 3)]
+    extras = json.loads(one("SELECT any(x_ProviderColumns) FROM finops.focus WHERE x_Provider = 'azure'"))
+    assert extras["x_SkuMeterCategory"] and extras["x_BillingProfileName"] == "Contoso Demo Profile"
+    assert q("SELECT azure_billed_cost, cloud_billed_cost FROM finops.monthly_margin WHERE month = '2026-09'") == [
+        (D("0.59"), D("0.59"))]
+    assert q("SELECT azure_billed_cost, cloud_billed_cost FROM finops.unit_economics_monthly WHERE month = '2026-09'") == [
+        (D("0.59"), D("0.59"))]
+    # every configured key's rows add up to the full cost; the sample tags every row with team and env
+    teams = json.loads(one("SELECT toJSONString(groupArray(Tags)) FROM finops.focus"))
+    assert all("team" in json.loads(tags) for tags in teams)
+    assert q("SELECT tag_key, sum(billed_cost), sumIf(billed_cost, tag_value = '') FROM finops.fct_cost_daily_by_tag "
+             "WHERE provider = 'azure' AND tag_key IN ('team', 'env') GROUP BY tag_key ORDER BY tag_key") == [
+        ("env", D("0.59"), D(0)), ("team", D("0.59"), D(0))]
+    assert q("SELECT tag_key, matched FROM finops.tag_key_coverage WHERE provider = 'azure' ORDER BY tag_key") == [
+        ("app", 0), ("env", 1), ("team", 1)]
+
+
+def test_a_re_exported_month_replaces_that_month_only(data_dir):
+    august, september = focus_month("2026-08", 400, seed=2), focus_month("2026-09", 500, seed=3)
+    write_azure_month(data_dir, "2026-08", august)
+    write_azure_month(data_dir, "2026-09", september)
+    run("azure", periods="changed")  # the first build is full
+    assert cents(one("SELECT sum(BilledCost) FROM finops.int_azure__cost_line_items WHERE billing_period = '2026-09'")) \
+        == cents(exact(september, "BilledCost"))
+
+    restated = focus_month("2026-09", 450, seed=4)
+    write_azure_month(data_dir, "2026-09", restated)
+    # a load that failed half way (not completed) next to August's rows is never read
+    write_azure_month(data_dir, "2026-08", focus_month("2026-08", 50, seed=5), completed=False, replace=False)
+    built = run("azure", periods="changed")
+    assert built["periods"] == ["2026-09"]
+
+    for month, table in (("2026-08", august), ("2026-09", restated)):
+        want = exact(table, "BilledCost")
+        assert q(f"SELECT count(), sum(BilledCost) FROM finops.int_azure__cost_line_items WHERE billing_period = '{month}'") \
+            == [(table.num_rows, want)]
+        assert one(f"SELECT sum(billed_cost) FROM finops.int_azure__cost_daily WHERE billing_period = '{month}'") == want
+        assert one(f"SELECT azure_billed_cost FROM finops.monthly_margin WHERE month = '{month}'") == want
+
+    per_month = q("SELECT * FROM finops.int_azure__cost_daily ORDER BY ALL")
+    run("azure", periods=None)
+    assert q("SELECT * FROM finops.int_azure__cost_daily ORDER BY ALL") == per_month
+    assert run_checks("azure")["failed"] == 0 and run_checks("marts")["failed"] == 0
+
+
+def test_reconciliation_fails_naming_the_month_when_a_layer_drifts(data_dir):
+    write_azure_month(data_dir, "2026-08", focus_month("2026-08", 60, seed=6))
+    write_azure_month(data_dir, "2026-09", focus_month("2026-09", 60, seed=7))
+    run("azure")
+    assert run_checks("azure")["failed"] == 0
+    rows = q("SELECT provider, check_name FROM finops.reconciliation_checks WHERE provider = 'azure' AND passed "
+             "GROUP BY ALL ORDER BY ALL")
+    assert ("azure", "raw_vs_line_items_billed") in rows and ("azure", "row_count") in rows
+
+    from include import transform
+
+    transform.query("ALTER TABLE finops.int_azure__cost_daily UPDATE billed_cost = billed_cost + 0.01 "
+                    "WHERE billing_period = '2026-09' SETTINGS mutations_sync = 2")
+    with pytest.raises(ReconciliationError, match=r"line_items_vs_daily_billed period 2026-09 USD") as failure:
+        run_checks("azure")
+    assert "2026-08" not in str(failure.value)
