@@ -294,7 +294,7 @@ def write_azure_month(data_dir: Path, month: str, table: pa.Table, load_id: str 
                       completed: bool = True, replace: bool = True) -> str:
     """A month of an Azure FOCUS export (standins.sample_data.azure.generate_focus_month, or rows of the
     same columns) as the Azure loader leaves it: the month's folder holds only this load, with the
-    loader's columns billing_period, export_run_id, export_dataset_version and source_blob."""
+    loader's columns billing_period, export_run_id, export_dataset_version, source_blob and source_row."""
     load_id = load_id or new_load_id()
     folder = data_dir / "raw" / "azure_costs" / "focus_costs" / month
     if replace and folder.exists():
@@ -305,6 +305,7 @@ def write_azure_month(data_dir: Path, month: str, table: pa.Table, load_id: str 
                         ("export_dataset_version", "1.2-preview"), ("source_blob", f"az://exports/{month}/part_0.parquet"),
                         ("_dlt_load_id", load_id)):
         table = table.append_column(name, pa.array([value] * rows, pa.string()))
+    table = table.append_column("source_row", pa.array(range(1, rows + 1), pa.int64()))
     write_table(data_dir, "azure_costs", "focus_costs", table, load_id, partition=month)
     write_loads(data_dir, "azure_costs", [load_id], status=0 if completed else 1)
     return load_id

@@ -1,8 +1,8 @@
 -- Azure FOCUS export rows, typed: the FOCUS columns under their FOCUS names (money and quantities
 -- exact Decimal(38, 10) through money(), periods DateTime UTC, text '' -> NULL where FOCUS allows null),
 -- Microsoft's x_ columns kept as a map. Partitioned by billing period; a run with `periods` rebuilds
--- only those months. A FOCUS export has no line item id: line_item_key hashes the row's identifying
--- columns, so a row keeps its key across rebuilds.
+-- only those months. A FOCUS export has no line item id: line_item_key hashes the row's blob and row
+-- number in the load, so a row keeps its key across rebuilds and identical rows stay two rows.
 {%- set view = 'azure_costs__focus_costs' %}
 {%- set x_columns = [
     'x_AccountId', 'x_AccountName', 'x_AccountOwnerId', 'x_AmortizationClass', 'x_BilledCostInUsd',
@@ -32,10 +32,16 @@ SELECT
     ifNull(r.billing_period, '')                                    AS billing_period,
     ifNull(r.export_run_id, '')                                     AS export_run_id,
     ifNull({{ raw('export_dataset_version', "''") }}, '')           AS export_dataset_version,
+    {#- blob + row number identify a row of the load (two identical rows are two charges); raw tables written
+        before the loader recorded source_row fall back to a hash of the row's identifying columns -#}
+    {%- if has_column(view, 'source_row') %}
+    hex(sipHash128(r.billing_period, r.source_blob, r.source_row))
+    {%- else %}
     hex(sipHash128(toString(tuple(r.billing_period, r.ChargePeriodStart, r.ChargePeriodEnd, r.ChargeCategory, {{ raw('ChargeClass') }},
                    {{ raw('ChargeDescription') }}, {{ raw('ResourceId') }}, {{ raw('SkuPriceId') }}, {{ raw('SubAccountId') }},
                    {{ raw('CommitmentDiscountId') }}, {{ raw('PricingCategory') }}, r.BilledCost, r.EffectiveCost,
                    {{ raw('ConsumedQuantity') }}, {{ raw('Tags') }}))))
+    {%- endif %}
                                                                     AS line_item_key,
     toDate(r.ChargePeriodStart, 'UTC')                              AS usage_date,
     {{ money(raw('BilledCost')) }}                                       AS BilledCost,
