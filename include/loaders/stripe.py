@@ -72,7 +72,7 @@ def client_from_connection(conn_id: str, max_network_retries: int | None = None)
     """
     from airflow.sdk.bases.hook import BaseHook
 
-    from include.sources.stripe_revenue.helpers import DEFAULT_MAX_NETWORK_RETRIES, base_url_of, make_client
+    from include.sources.stripe_revenue.client import DEFAULT_MAX_NETWORK_RETRIES, base_url_of, make_client
 
     conn = BaseHook.get_connection(conn_id)
     key = conn.password
@@ -99,7 +99,7 @@ def load(request: LoadRequest, config: dict | None = None, client: Any = None) -
     configure_dlt()
     from include.pipelines import run_pipeline_with_load_id
     from include.sources.stripe_revenue import HISTORY_RESOURCES, stripe_revenue_source
-    from include.sources.stripe_revenue.helpers import RetryPolicy, StripeLoadError
+    from include.sources.stripe_revenue.client import RetryPolicy, StripeLoadError
 
     params = dict(request.params)
     config = {**DEFAULT_CONFIG, **(config if config is not None else read_config())}

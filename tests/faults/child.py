@@ -147,7 +147,7 @@ def main(job: str, point: str) -> None:
     elif job == "stripe":
         from include.loaders import stripe
         from include.run_intent import request_for
-        from include.sources.stripe_revenue.helpers import make_client
+        from include.sources.stripe_revenue.client import make_client
 
         client = make_client(os.environ["FAULT_STRIPE_KEY"], base_url=os.environ["FAULT_STRIPE_URL"],
                              max_network_retries=1)

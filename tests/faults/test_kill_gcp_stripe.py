@@ -47,7 +47,7 @@ def _balance_sums(objects):
 def test_stripe_load_killed_then_rerun(point, stripe_api, local_data):
     from include.loaders import stripe as stripe_loader
     from include.run_intent import request_for
-    from include.sources.stripe_revenue.helpers import make_client
+    from include.sources.stripe_revenue.client import make_client
     from standins.sample_data.stripe import generate_stripe_data
     from tests.fixtures.stripe import TEST_API_KEY
 

@@ -7,12 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from include.sources.stripe_revenue.helpers import (
-    RetryPolicy,
-    StripeLoadError,
-    StripePagingError,
-    iter_stripe_list,
-)
+from include.sources.stripe_revenue.client import RetryPolicy, StripeLoadError, StripePagingError, iter_stripe_list
 
 
 class _Obj(dict):

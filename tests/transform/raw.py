@@ -270,10 +270,11 @@ def write_stripe(data_dir: Path, transactions: list[dict], subscriptions: list[d
 def write_stripe_objects(data_dir: Path, objects: dict[str, list[dict]], loaded_at: datetime,
                          load_id: str | None = None, completed: bool = True) -> str:
     """Stripe API objects ({table: [object, ...]}, as the API returns them) written through the
-    source's own flattening (include/sources/stripe_revenue/helpers.py), so the rows are exactly what
+    source's own flattening (include/sources/stripe_revenue/columns.py, flatten.py), so the rows are exactly what
     a load of those objects writes; `subscriptions` also writes their `subscription_items`."""
     from include.sources.stripe_revenue import INCREMENTAL_RESOURCES, MUTABLE_RESOURCES
-    from include.sources.stripe_revenue.helpers import SUBSCRIPTION_ITEM_COLUMNS, flatten, subscription_items, to_arrow
+    from include.sources.stripe_revenue.columns import SUBSCRIPTION_ITEM_COLUMNS, subscription_items
+    from include.sources.stripe_revenue.flatten import flatten, to_arrow
 
     load_id = load_id or new_load_id()
     columns = {**INCREMENTAL_RESOURCES, **MUTABLE_RESOURCES, "subscription_items": SUBSCRIPTION_ITEM_COLUMNS}

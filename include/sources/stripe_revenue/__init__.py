@@ -1,7 +1,7 @@
 """dlt source `stripe_revenue`: the Stripe ledger and billing objects, through the official stripe SDK.
 
 Resources (each is one raw table of the `stripe_revenue` dataset, with a fixed Arrow schema, see
-helpers.py and include/sql/staging/stripe/README-contract.md):
+columns.py and include/sql/staging/stripe/README-contract.md; the API client and paging are in client.py):
 
 * immutable objects, loaded incrementally on `created` and appended:
   `balance_transactions`, `charges`, `refunds`, `events` (the subscription and invoice events that
@@ -29,9 +29,15 @@ from typing import Any
 
 import dlt
 
-from include.sources.stripe_revenue.helpers import (
+from include.sources.stripe_revenue.client import (
+    PAGE_SIZE,
+    PINNED_API_VERSION,
+    RetryPolicy,
+    StripeLoadError,
+    iter_stripe_list,
+)
+from include.sources.stripe_revenue.columns import (
     BALANCE_TRANSACTION_COLUMNS,
-    BATCH_ROWS,
     CHARGE_COLUMNS,
     COUPON_COLUMNS,
     CUSTOMER_COLUMNS,
@@ -40,24 +46,15 @@ from include.sources.stripe_revenue.helpers import (
     EVENT_COLUMNS,
     EVENT_TYPES,
     INVOICE_COLUMNS,
-    PAGE_SIZE,
-    PINNED_API_VERSION,
     PRICE_COLUMNS,
     PRODUCT_COLUMNS,
     REFUND_COLUMNS,
     SUBSCRIPTION_COLUMNS,
     SUBSCRIPTION_ITEM_COLUMNS,
-    Column,
-    RetryPolicy,
-    StripeLoadError,
-    batched_tables,
-    currency_exponent,
-    flatten,
-    iter_stripe_list,
     subscription_items,
-    to_arrow,
-    to_epoch,
 )
+from include.sources.stripe_revenue.currency import currency_exponent
+from include.sources.stripe_revenue.flatten import BATCH_ROWS, Column, batched_tables, flatten, to_arrow, to_epoch
 
 __all__ = [
     "stripe_revenue_source",
