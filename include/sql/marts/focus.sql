@@ -1,20 +1,19 @@
 -- finops.focus: a FOCUS 1.4 cost and usage dataset over AWS, GCP and Azure, one row per line item (AWS: a commitment
 -- fee with an unused part gives a Purchase and an Unused row; SavingsPlanNegation gives none, see below).
--- Every FOCUS 1.4 Cost and Usage column (include/focus/focus-1.4-columns.csv; list and types in
--- marts/focus_columns.jinja) with the spec's name and type (String / Decimal(38, 10) / DateTime UTC / JSON as
--- String); columns a provider has no data for are NULL. ServiceProviderName is who sells the service (the
--- marketplace seller on marketplace rows), HostProviderName the cloud it runs on (FOCUS 1.3 entity
--- identification). x_CorrectionHandling: how the source corrects a period (include/sql/README.md). The FOCUS 1.2
--- shape for tools and validators: marts/focus_1_2.sql. Provider extras carry the x_ prefix. BilledCost and EffectiveCost add up to the provider
--- tables: AWS net unblended / net amortized cost, GCP cost + credits, Azure's own FOCUS columns. Mapping:
--- include/sql/README.md. Azure exports FOCUS natively: its rows pass through as exported (typed in
--- int_azure__cost_line_items), with Microsoft's x_ columns as a JSON object in x_ProviderColumns.
--- InvoiceDetailId and CommitmentProgramEligibilityDetails are NULL: no source (CUR, GCP export, Azure FOCUS 1.2
--- export) carries them.
+-- Every FOCUS 1.4 Cost and Usage column (include/focus/focus-1.4-columns.csv; names and types in
+-- include/sql/focus_columns.jinja) with the spec's name and type (String / Decimal(38, 10) / DateTime UTC / JSON as
+-- String); columns a provider has no data for are NULL. Provider extras carry the x_ prefix.
+-- ServiceProviderName is who sells the service (the marketplace seller on marketplace rows), HostProviderName
+-- the cloud it runs on (FOCUS 1.3 entity identification). x_CorrectionHandling: how the source corrects a
+-- period. InvoiceDetailId and CommitmentProgramEligibilityDetails are NULL: no source (CUR, GCP export, Azure
+-- FOCUS 1.2 export) carries them. BilledCost and EffectiveCost add up to the provider tables: AWS net unblended
+-- / net amortized cost, GCP cost + credits, Azure's own FOCUS columns. Mapping: include/sql/README.md.
+-- Native FOCUS exports (Azure's) come mapped from int_cloud_focus_native (one SELECT per export there).
 -- GCP: BillingAccountName is the billing account id (the export has no display name); PricingCurrency
 -- is USD (Google's price lists), PricingCurrencyEffectiveCost = net cost / currency_conversion_rate
--- (billing-currency units per USD). Checked by the FinOps Foundation's validator: tests/rill/test_focus_validator.py.
-{%- from 'marts/focus_columns.jinja' import focus_columns as columns %}
+-- (billing-currency units per USD). The FOCUS 1.2 shape for tools and the FinOps Foundation's validator
+-- (tests/rill/test_focus_validator.py): marts/focus_1_2.sql.
+{%- from 'focus_columns.jinja' import focus_columns as columns %}
 
 {%- set usage_row = "line_item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage')" %}
 {#- Commitments as FOCUS 1.2 has them (columns/effectivecost.md, commitmentdiscountstatus.md, appendix
@@ -215,60 +214,7 @@
     'x_ProviderColumns': 'NULL',
     'x_CorrectionHandling': "'Delta'",
 } %}
-{#- Azure's Cost Management FOCUS export: the FOCUS columns as Microsoft wrote them; only the columns its
-    dataset version lacks are NULL. Units: Microsoft writes a block of one as '1 GB/Month', which FOCUS's Unit
-    Format does not allow ('<quantity> <unit>' takes no rate): a block of one is the unit itself
-    ('GB/Month', 'Hour'); other block sizes ('100 Hours') stay as written. -#}
-{%- set azure_unit_of_one = "'^1 ', ''" %}
-{%- set azure_same = ['BilledCost', 'BillingAccountId', 'BillingAccountName', 'BillingAccountType', 'BillingCurrency',
-    'BillingPeriodEnd', 'BillingPeriodStart', 'CapacityReservationId', 'CapacityReservationStatus', 'ChargeCategory',
-    'ChargeClass', 'ChargeDescription', 'ChargeFrequency', 'ChargePeriodEnd', 'ChargePeriodStart',
-    'CommitmentDiscountCategory', 'CommitmentDiscountId', 'CommitmentDiscountName', 'CommitmentDiscountQuantity',
-    'CommitmentDiscountStatus', 'CommitmentDiscountType', 'CommitmentDiscountUnit', 'ConsumedQuantity',
-    'ContractedCost', 'ContractedUnitPrice', 'EffectiveCost', 'InvoiceId', 'InvoiceIssuerName', 'ListCost',
-    'ListUnitPrice', 'PricingCategory', 'PricingCurrency', 'PricingQuantity', 'RegionId', 'RegionName', 'ResourceId', 'ResourceName', 'ResourceType', 'ServiceCategory',
-    'ServiceName', 'ServiceSubcategory', 'SkuId', 'SkuMeter', 'SkuPriceDetails', 'SkuPriceId', 'SubAccountId',
-    'SubAccountName', 'SubAccountType'] %}
-{%- set azure = {
-    'AvailabilityZone': 'NULL',
-    'ServiceProviderName': 'PublisherName',
-    'HostProviderName': 'ProviderName',
-    'InvoiceDetailId': 'NULL',
-    'CommitmentProgramEligibilityDetails': 'NULL',
-    'ConsumedUnit': 'replaceRegexpOne(ConsumedUnit, ' ~ azure_unit_of_one ~ ')',
-    'PricingUnit': 'replaceRegexpOne(PricingUnit, ' ~ azure_unit_of_one ~ ')',
-    'PricingCurrencyContractedUnitPrice': 'NULL',
-    'PricingCurrencyEffectiveCost': "if(PricingCurrency = BillingCurrency, EffectiveCost, NULL)",
-    'PricingCurrencyListUnitPrice': 'NULL',
-    'Tags': 'toJSONString(tags)',
-    'x_Provider': "'azure'",
-    'x_BillingMonth': 'billing_period',
-    'x_UsageDate': 'usage_date',
-    'x_LineItemId': 'line_item_key',
-    'x_ChargeType': 'ChargeCategory',
-    'x_UsageType': 'NULL',
-    'x_Operation': 'NULL',
-    'x_UnblendedCost': 'BilledCost',
-    'x_AmortizedCost': 'EffectiveCost',
-    'x_PublicOnDemandCost': 'ListCost',
-    'x_SavingsPlanSavings': 'NULL',
-    'x_ReservationSavings': 'NULL',
-    'x_Credits': 'NULL',
-    'x_CreditsByType': 'NULL',
-    'x_ExportType': "nullIf(export_dataset_version, '')",
-    'x_ProviderColumns': 'toJSONString(x_columns)',
-    'x_CorrectionHandling': "'Replacement'",
-} %}
-WITH native_focus_rows AS
-(
-    -- Native FOCUS exports, one SELECT per export (UNION ALL), each mapped onto the FOCUS 1.4 columns:
-    -- Azure Cost Management's FOCUS export.
-    SELECT
-    {%- for name, type in columns %}
-        CAST({{ name if name in azure_same else azure[name] }} AS {{ type }}) AS {{ name }}{{ "," if not loop.last }}
-    {%- endfor %}
-    FROM {{ ref('int_azure__cost_line_items') }}
-)
+
 SELECT
 {%- for name, type in columns %}
     CAST({{ aws[name] }} AS {{ type }}) AS {{ name }}{{ "," if not loop.last }}
@@ -291,4 +237,4 @@ LEFT JOIN (SELECT service, service_category, service_subcategory FROM {{ ref('se
     ON sc.service = service_description
 UNION ALL
 SELECT {% for name, _ in columns %}{{ name }}{{ ", " if not loop.last }}{% endfor %}
-FROM native_focus_rows
+FROM {{ ref('int_cloud_focus_native') }}
