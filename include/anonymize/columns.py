@@ -53,6 +53,7 @@ PUBLIC_TEXT = {
     "status", "tag_key", "tax_type", "transaction_type", "type", "usage_pricing_unit", "usage_type",
     "usage_unit", "zone", "missing_fx", "capacity_reservation_status",
     "severity",  # reconciliation_checks: error / warning (the dashboard counts warnings by it)
+    "ServiceProviderName", "HostProviderName", "BillingPeriodStatus", "x_CorrectionHandling",  # FOCUS 1.4 (focus, focus_billing_periods)
 }
 MONTH_TEXT = {"billing_period", "invoice_month", "month", "x_BillingMonth"}  # 'YYYY-MM' / 'YYYYMM'
 NOT_MONEY = {"rate_to_usd", "CommitmentDiscountQuantity", "ConsumedQuantity", "PricingQuantity", "percent_off",

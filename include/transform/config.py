@@ -39,6 +39,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
         "z_score": 3,  # ... and this many standard deviations above the trailing 28-day mean
     },
     "forecast": {"min_trend_days": 5},  # fewer elapsed days: run rate only
+    # Days after a billing period ends until its invoice is final, for the FOCUS BillingPeriodStatus of the
+    # providers whose export has no invoice status (finops.focus_billing_periods): set them to your invoice date.
+    "billing_period_closing_days": {"gcp": 5, "azure": 5},
     # Showback (include/transform/allocation.py documents the shape): `rules` map cost to cost centers
     # (first match wins), `shared` pools split across them; `version` is recorded on every showback row.
     "allocation": {"version": "unversioned", "rules": [], "shared": []},
@@ -152,6 +155,17 @@ def _number(section: Mapping, key: str, defaults: Mapping) -> float:
     return number
 
 
+def _closing_days(overrides: Mapping) -> dict[str, int]:
+    defaults = DEFAULT_CONFIG["billing_period_closing_days"]
+    if unknown := set(overrides) - set(defaults):
+        raise SqlConfigError(f"billing_period_closing_days: unknown provider(s) {sorted(unknown)}, known: {sorted(defaults)}")
+    days = {**defaults, **overrides}
+    for provider, value in days.items():
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 60:
+            raise SqlConfigError(f"billing_period_closing_days.{provider}: {value!r} must be a whole number of days, 0 to 60")
+    return days
+
+
 def sql_config(overrides: Mapping | None = None) -> dict:
     """The validated SQL configuration: defaults, the Airflow Variable, then `overrides` (tests)."""
     if overrides is None:
@@ -173,6 +187,7 @@ def sql_config(overrides: Mapping | None = None) -> dict:
         "service_categories": service_categories(),
         "anomaly": {key: _number(anomaly, key, anomaly_defaults) for key in anomaly_defaults},
         "forecast": {key: _number(forecast, key, forecast_defaults) for key in forecast_defaults},
+        "billing_period_closing_days": _closing_days(config.get("billing_period_closing_days") or {}),
         **allocation_config(config.get("allocation") or DEFAULT_CONFIG["allocation"], config.get("budgets") or [],
                             {name for pairs in tags.values() for name, _ in pairs}),
     }

@@ -40,8 +40,8 @@ def test_azure_rows_reach_every_model_exactly_and_keep_their_x_columns(data_dir)
     assert q("SELECT provider, month, sum(billed_cost), sum(effective_cost), sum(list_cost) "
              "FROM finops.int_cloud_cost_daily GROUP BY provider, month") == [
         ("azure", "2026-09", D("0.59"), D("0.59"), exact(table, "ListCost"))]
-    assert q("SELECT ProviderName, x_Provider, sum(BilledCost), count() FROM finops.focus GROUP BY 1, 2") == [
-        ("Microsoft", "azure", D("0.59"), 3)]
+    assert q("SELECT ServiceProviderName, HostProviderName, x_Provider, sum(BilledCost), count() FROM finops.focus GROUP BY 1, 2, 3") == [
+        ("Microsoft", "Microsoft", "azure", D("0.59"), 3)]
     extras = json.loads(one("SELECT any(x_ProviderColumns) FROM finops.focus WHERE x_Provider = 'azure'"))
     assert extras["x_SkuMeterCategory"] and extras["x_BillingProfileName"] == "Contoso Demo Profile"
     assert q("SELECT azure_billed_cost, cloud_billed_cost FROM finops.monthly_margin WHERE month = '2026-09'") == [

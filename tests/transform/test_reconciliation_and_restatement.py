@@ -55,14 +55,14 @@ def test_raw_normalized_rollup_and_focus_totals_reconcile(data_dir):
             one(f"SELECT sum(unblended_cost) FROM finops.int_aws__cost_line_items {where}"),
             one(f"SELECT sum(unblended_cost) FROM finops.int_aws__cost_daily {where}"),
             one(f"SELECT sum(billed_cost) FROM finops.fct_cost_daily WHERE provider = 'aws' AND month = '{month}'"),
-            one(f"SELECT sum(BilledCost) FROM finops.focus WHERE ProviderName = 'AWS' AND x_BillingMonth = '{month}'"),
+            one(f"SELECT sum(BilledCost) FROM finops.focus WHERE x_Provider = 'aws' AND x_BillingMonth = '{month}'"),
             one(f"SELECT aws_billed_cost FROM finops.monthly_margin WHERE month = '{month}'"),
         ]
         assert {cents(v) for v in aws_figures} == {cents(aws_cost)}, (month, aws_figures)
         for key, total in q(f"SELECT tag_key, sum(unblended_cost) FROM finops.int_aws__cost_daily_by_tag {where} GROUP BY 1"):
             assert cents(total) == cents(aws_cost), (month, key)
         assert one(f"SELECT sum(line_items) FROM finops.int_aws__cost_daily {where}") == aws_rows
-        assert one(f"SELECT count() FROM finops.focus WHERE ProviderName = 'AWS' AND x_BillingMonth = '{month}'") == aws_rows
+        assert one(f"SELECT count() FROM finops.focus WHERE x_Provider = 'aws' AND x_BillingMonth = '{month}'") == aws_rows
 
         where = f"WHERE invoice_month = '{month}'"
         gcp_figures = [

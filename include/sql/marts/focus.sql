@@ -1,89 +1,19 @@
--- finops.focus: a FOCUS 1.2 cost and usage dataset over AWS, GCP and Azure, one row per line item (AWS: a commitment
+-- finops.focus: a FOCUS 1.4 cost and usage dataset over AWS, GCP and Azure, one row per line item (AWS: a commitment
 -- fee with an unused part gives a Purchase and an Unused row; SavingsPlanNegation gives none, see below).
--- Every FOCUS 1.2 column (Mandatory, Recommended, Conditional) with the spec's name and type
--- (String / Decimal(38, 10) / DateTime UTC / JSON as String); columns a provider has no data for are
--- NULL. Provider extras carry the x_ prefix. BilledCost and EffectiveCost add up to the provider
--- tables: AWS net unblended / net amortized cost, GCP cost + credits, Azure's own FOCUS columns. Mapping:
--- include/sql/README.md. Azure exports FOCUS natively: its rows pass through as exported (typed in
--- int_azure__cost_line_items), with Microsoft's x_ columns as a JSON object in x_ProviderColumns.
+-- Every FOCUS 1.4 Cost and Usage column (include/focus/focus-1.4-columns.csv; names and types in
+-- include/sql/focus_columns.jinja) with the spec's name and type (String / Decimal(38, 10) / DateTime UTC / JSON as
+-- String); columns a provider has no data for are NULL. Provider extras carry the x_ prefix.
+-- ServiceProviderName is who sells the service (the marketplace seller on marketplace rows), HostProviderName
+-- the cloud it runs on (FOCUS 1.3 entity identification). x_CorrectionHandling: how the source corrects a
+-- period. InvoiceDetailId and CommitmentProgramEligibilityDetails are NULL: no source (CUR, GCP export, Azure
+-- FOCUS 1.2 export) carries them. BilledCost and EffectiveCost add up to the provider tables: AWS net unblended
+-- / net amortized cost, GCP cost + credits, Azure's own FOCUS columns. Mapping: include/sql/README.md.
+-- Native FOCUS exports (Azure's) come mapped from int_cloud_focus_native (one SELECT per export there).
 -- GCP: BillingAccountName is the billing account id (the export has no display name); PricingCurrency
 -- is USD (Google's price lists), PricingCurrencyEffectiveCost = net cost / currency_conversion_rate
--- (billing-currency units per USD). Checked by the FinOps Foundation's validator: tests/rill/test_focus_validator.py.
-{%- set columns = [
-    ('AvailabilityZone', 'Nullable(String)'),
-    ('BilledCost', 'Decimal(38, 10)'),
-    ('BillingAccountId', 'String'),
-    ('BillingAccountName', 'Nullable(String)'),
-    ('BillingAccountType', 'String'),
-    ('BillingCurrency', 'String'),
-    ('BillingPeriodEnd', "DateTime('UTC')"),
-    ('BillingPeriodStart', "DateTime('UTC')"),
-    ('CapacityReservationId', 'Nullable(String)'),
-    ('CapacityReservationStatus', 'Nullable(String)'),
-    ('ChargeCategory', 'String'),
-    ('ChargeClass', 'Nullable(String)'),
-    ('ChargeDescription', 'Nullable(String)'),
-    ('ChargeFrequency', 'String'),
-    ('ChargePeriodEnd', "DateTime('UTC')"),
-    ('ChargePeriodStart', "DateTime('UTC')"),
-    ('CommitmentDiscountCategory', 'Nullable(String)'),
-    ('CommitmentDiscountId', 'Nullable(String)'),
-    ('CommitmentDiscountName', 'Nullable(String)'),
-    ('CommitmentDiscountQuantity', 'Nullable(Decimal(38, 10))'),
-    ('CommitmentDiscountStatus', 'Nullable(String)'),
-    ('CommitmentDiscountType', 'Nullable(String)'),
-    ('CommitmentDiscountUnit', 'Nullable(String)'),
-    ('ConsumedQuantity', 'Nullable(Decimal(38, 10))'),
-    ('ConsumedUnit', 'Nullable(String)'),
-    ('ContractedCost', 'Decimal(38, 10)'),
-    ('ContractedUnitPrice', 'Nullable(Decimal(38, 10))'),
-    ('EffectiveCost', 'Decimal(38, 10)'),
-    ('InvoiceId', 'Nullable(String)'),
-    ('InvoiceIssuerName', 'String'),
-    ('ListCost', 'Decimal(38, 10)'),
-    ('ListUnitPrice', 'Nullable(Decimal(38, 10))'),
-    ('PricingCategory', 'Nullable(String)'),
-    ('PricingCurrency', 'Nullable(String)'),
-    ('PricingCurrencyContractedUnitPrice', 'Nullable(Decimal(38, 10))'),
-    ('PricingCurrencyEffectiveCost', 'Nullable(Decimal(38, 10))'),
-    ('PricingCurrencyListUnitPrice', 'Nullable(Decimal(38, 10))'),
-    ('PricingQuantity', 'Nullable(Decimal(38, 10))'),
-    ('PricingUnit', 'Nullable(String)'),
-    ('ProviderName', 'String'),
-    ('PublisherName', 'String'),
-    ('RegionId', 'Nullable(String)'),
-    ('RegionName', 'Nullable(String)'),
-    ('ResourceId', 'Nullable(String)'),
-    ('ResourceName', 'Nullable(String)'),
-    ('ResourceType', 'Nullable(String)'),
-    ('ServiceCategory', 'String'),
-    ('ServiceName', 'String'),
-    ('ServiceSubcategory', 'String'),
-    ('SkuId', 'Nullable(String)'),
-    ('SkuMeter', 'Nullable(String)'),
-    ('SkuPriceDetails', 'Nullable(String)'),
-    ('SkuPriceId', 'Nullable(String)'),
-    ('SubAccountId', 'Nullable(String)'),
-    ('SubAccountName', 'Nullable(String)'),
-    ('SubAccountType', 'Nullable(String)'),
-    ('Tags', 'Nullable(String)'),
-    ('x_Provider', 'String'),
-    ('x_BillingMonth', 'String'),
-    ('x_UsageDate', 'Date'),
-    ('x_LineItemId', 'String'),
-    ('x_ChargeType', 'String'),
-    ('x_UsageType', 'Nullable(String)'),
-    ('x_Operation', 'Nullable(String)'),
-    ('x_UnblendedCost', 'Decimal(38, 10)'),
-    ('x_AmortizedCost', 'Decimal(38, 10)'),
-    ('x_PublicOnDemandCost', 'Nullable(Decimal(38, 10))'),
-    ('x_SavingsPlanSavings', 'Nullable(Decimal(38, 10))'),
-    ('x_ReservationSavings', 'Nullable(Decimal(38, 10))'),
-    ('x_Credits', 'Nullable(Decimal(38, 10))'),
-    ('x_CreditsByType', 'Nullable(String)'),
-    ('x_ExportType', 'Nullable(String)'),
-    ('x_ProviderColumns', 'Nullable(String)'),
-] %}
+-- (billing-currency units per USD). The FOCUS 1.2 shape for tools and the FinOps Foundation's validator
+-- (tests/rill/test_focus_validator.py): marts/focus_1_2.sql.
+{%- from 'focus_columns.jinja' import focus_columns as columns %}
 
 {%- set usage_row = "line_item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage')" %}
 {#- Commitments as FOCUS 1.2 has them (columns/effectivecost.md, commitmentdiscountstatus.md, appendix
@@ -154,8 +84,6 @@
     'PricingCurrencyListUnitPrice': 'NULL',
     'PricingQuantity': "if(" ~ usage_row ~ ", toDecimal128(toString(usage_amount), 10), NULL)",
     'PricingUnit': "if(" ~ usage_row ~ ", " ~ focus_unit("nullIf(pricing_unit, '')") ~ ", NULL)",
-    'ProviderName': "'AWS'",
-    'PublisherName': "if(billing_entity = 'AWS Marketplace' AND legal_entity != '', legal_entity, 'AWS')",
     'RegionId': "nullIf(region, '')",
     'RegionName': "nullIf(region, '')",
     'ResourceId': "nullIf(resource_id, '')",
@@ -165,6 +93,10 @@
                     ~ "nullIf(product_family, ''), nullIf(product_code, ''), 'Resource'))",
     'ServiceCategory': "if(sc.service_category = '', 'Other', sc.service_category)",
     'ServiceName': "coalesce(nullIf(service_name, ''), nullIf(product_code, ''), 'AWS')",
+    'ServiceProviderName': "if(billing_entity = 'AWS Marketplace' AND legal_entity != '', legal_entity, 'AWS')",
+    'HostProviderName': "'AWS'",
+    'InvoiceDetailId': 'NULL',
+    'CommitmentProgramEligibilityDetails': 'NULL',
     'ServiceSubcategory': "if(sc.service_subcategory = '', 'Other (Other)', sc.service_subcategory)",
     'SkuId': "if(line_item_type = 'Tax', NULL, nullIf(sku_id, ''))",
     'SkuMeter': "if(line_item_type = 'Tax' OR sku_id = '', NULL, nullIf(usage_type, ''))",
@@ -190,6 +122,7 @@
     'x_CreditsByType': 'NULL',
     'x_ExportType': 'NULL',
     'x_ProviderColumns': 'NULL',
+    'x_CorrectionHandling': "'Replacement'",
 } %}
 
 {%- set gcp_usage_row = "(cost_type = 'regular' AND NOT startsWith(sku_description, 'Commitment'))" %}
@@ -242,8 +175,6 @@
     'PricingCurrencyListUnitPrice': 'NULL',
     'PricingQuantity': "if(" ~ gcp_usage_row ~ ", toDecimal128(toString(usage_amount_in_pricing_units), 10), NULL)",
     'PricingUnit': "if(" ~ gcp_usage_row ~ ", " ~ focus_unit("nullIf(usage_pricing_unit, '')") ~ ", NULL)",
-    'ProviderName': "'Google Cloud'",
-    'PublisherName': "coalesce(nullIf(seller_name, ''), 'Google')",
     'RegionId': "nullIf(region, '')",
     'RegionName': "nullIf(region, '')",
     'ResourceId': "nullIf(resource_global_name, '')",
@@ -252,6 +183,10 @@
                     ~ "nullIf(service_description, ''), 'Resource'))",
     'ServiceCategory': "if(sc.service_category = '', 'Other', sc.service_category)",
     'ServiceName': "coalesce(nullIf(service_description, ''), 'Google Cloud')",
+    'ServiceProviderName': "if(startsWith(transaction_type, 'THIRD_PARTY') AND seller_name != '', seller_name, 'Google Cloud')",
+    'HostProviderName': "'Google Cloud'",
+    'InvoiceDetailId': 'NULL',
+    'CommitmentProgramEligibilityDetails': 'NULL',
     'ServiceSubcategory': "if(sc.service_subcategory = '', 'Other (Other)', sc.service_subcategory)",
     'SkuId': "if(cost_type = 'tax', NULL, nullIf(sku_id, ''))",
     'SkuMeter': "if(cost_type = 'tax' OR sku_id = '', NULL, nullIf(sku_description, ''))",
@@ -277,47 +212,9 @@
     'x_CreditsByType': 'toJSONString(credits_by_type)',
     'x_ExportType': "nullIf(export_type, '')",
     'x_ProviderColumns': 'NULL',
+    'x_CorrectionHandling': "'Delta'",
 } %}
-{#- Azure's Cost Management FOCUS export: the FOCUS columns as Microsoft wrote them; only the columns its
-    dataset version lacks are NULL. Units: Microsoft writes a block of one as '1 GB/Month', which FOCUS's Unit
-    Format does not allow ('<quantity> <unit>' takes no rate): a block of one is the unit itself
-    ('GB/Month', 'Hour'); other block sizes ('100 Hours') stay as written. -#}
-{%- set azure_unit_of_one = "'^1 ', ''" %}
-{%- set azure_same = ['BilledCost', 'BillingAccountId', 'BillingAccountName', 'BillingAccountType', 'BillingCurrency',
-    'BillingPeriodEnd', 'BillingPeriodStart', 'CapacityReservationId', 'CapacityReservationStatus', 'ChargeCategory',
-    'ChargeClass', 'ChargeDescription', 'ChargeFrequency', 'ChargePeriodEnd', 'ChargePeriodStart',
-    'CommitmentDiscountCategory', 'CommitmentDiscountId', 'CommitmentDiscountName', 'CommitmentDiscountQuantity',
-    'CommitmentDiscountStatus', 'CommitmentDiscountType', 'CommitmentDiscountUnit', 'ConsumedQuantity',
-    'ContractedCost', 'ContractedUnitPrice', 'EffectiveCost', 'InvoiceId', 'InvoiceIssuerName', 'ListCost',
-    'ListUnitPrice', 'PricingCategory', 'PricingCurrency', 'PricingQuantity', 'ProviderName',
-    'PublisherName', 'RegionId', 'RegionName', 'ResourceId', 'ResourceName', 'ResourceType', 'ServiceCategory',
-    'ServiceName', 'ServiceSubcategory', 'SkuId', 'SkuMeter', 'SkuPriceDetails', 'SkuPriceId', 'SubAccountId',
-    'SubAccountName', 'SubAccountType'] %}
-{%- set azure = {
-    'AvailabilityZone': 'NULL',
-    'ConsumedUnit': 'replaceRegexpOne(ConsumedUnit, ' ~ azure_unit_of_one ~ ')',
-    'PricingUnit': 'replaceRegexpOne(PricingUnit, ' ~ azure_unit_of_one ~ ')',
-    'PricingCurrencyContractedUnitPrice': 'NULL',
-    'PricingCurrencyEffectiveCost': "if(PricingCurrency = BillingCurrency, EffectiveCost, NULL)",
-    'PricingCurrencyListUnitPrice': 'NULL',
-    'Tags': 'toJSONString(tags)',
-    'x_Provider': "'azure'",
-    'x_BillingMonth': 'billing_period',
-    'x_UsageDate': 'usage_date',
-    'x_LineItemId': 'line_item_key',
-    'x_ChargeType': 'ChargeCategory',
-    'x_UsageType': 'NULL',
-    'x_Operation': 'NULL',
-    'x_UnblendedCost': 'BilledCost',
-    'x_AmortizedCost': 'EffectiveCost',
-    'x_PublicOnDemandCost': 'ListCost',
-    'x_SavingsPlanSavings': 'NULL',
-    'x_ReservationSavings': 'NULL',
-    'x_Credits': 'NULL',
-    'x_CreditsByType': 'NULL',
-    'x_ExportType': "nullIf(export_dataset_version, '')",
-    'x_ProviderColumns': 'toJSONString(x_columns)',
-} %}
+
 SELECT
 {%- for name, type in columns %}
     CAST({{ aws[name] }} AS {{ type }}) AS {{ name }}{{ "," if not loop.last }}
@@ -339,8 +236,5 @@ FROM {{ ref('int_gcp__cost_line_items') }}
 LEFT JOIN (SELECT service, service_category, service_subcategory FROM {{ ref('service_categories') }} WHERE provider = 'gcp') AS sc
     ON sc.service = service_description
 UNION ALL
-SELECT
-{%- for name, type in columns %}
-    CAST({{ name if name in azure_same else azure[name] }} AS {{ type }}) AS {{ name }}{{ "," if not loop.last }}
-{%- endfor %}
-FROM {{ ref('int_azure__cost_line_items') }}
+SELECT {% for name, _ in columns %}{{ name }}{{ ", " if not loop.last }}{% endfor %}
+FROM {{ ref('int_cloud_focus_native') }}

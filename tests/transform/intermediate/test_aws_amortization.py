@@ -70,7 +70,7 @@ def test_amortized_and_net_amortized_cost_follow_the_cur_library_rules(data_dir)
     # FOCUS: BilledCost = net unblended (the invoice), EffectiveCost = net amortized. The SP negation line has
     # no FOCUS row (covered usage is billed 0 instead), so x_UnblendedCost lacks its -5.
     assert q("SELECT sum(BilledCost), sum(EffectiveCost), sum(x_UnblendedCost), sum(x_AmortizedCost) "
-             "FROM finops.focus WHERE ProviderName = 'AWS'")[0] == (D("243.25"), D("22.4"), D("248.75"), D("23.5"))
+             "FROM finops.focus WHERE x_Provider = 'aws'")[0] == (D("243.25"), D("22.4"), D("248.75"), D("23.5"))
     assert one("SELECT sum(effective_cost) FROM finops.monthly_cloud_costs WHERE provider = 'aws'") == D("22.4")
     # The margin takes what finance is invoiced: net unblended (243.25), not unblended (243.75), nor amortized.
     assert one("SELECT aws_billed_cost FROM finops.monthly_margin") == D("243.25")

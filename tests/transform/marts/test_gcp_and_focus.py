@@ -1,10 +1,11 @@
-"""GCP net cost with several credit types, and the FOCUS 1.2 dataset over AWS and GCP."""
+"""GCP net cost with several credit types, and the FOCUS 1.2 view (finops.focus_1_2) over AWS and GCP."""
 
 import csv
 import json
 from decimal import Decimal
 from pathlib import Path
 
+from tests.helpers.focus_columns import assert_spec_columns
 from tests.helpers.transform import one, q, run
 from tests.transform.raw import aws_line, gcp_row, write_aws_period, write_gcp_rows
 
@@ -62,7 +63,8 @@ def focus_spec() -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-def test_focus_has_every_column_with_spec_types_and_allowed_values(data_dir):
+def test_the_focus_1_2_view_has_every_1_2_column_with_spec_types_and_allowed_values(data_dir):
+    """finops.focus_1_2, the 1.2 shape of finops.focus for tools and the validator; 1.4: test_focus_1_4.py."""
     write_aws_period(data_dir, "2026-09", [
         aws_line("2026-09", "Usage", 1.25),
         aws_line("2026-09", "SavingsPlanCoveredUsage", 2.0, savings_plan_savings_plan_a_r_n="arn:sp",
@@ -74,29 +76,16 @@ def test_focus_has_every_column_with_spec_types_and_allowed_values(data_dir):
     run("aws")
     run("gcp")
 
-    types = dict(q("SELECT name, type FROM system.columns WHERE database = 'finops' AND table = 'focus'"))
     spec = focus_spec()
     assert len(spec) == 57
-    for column in spec:
-        name = column["column_id"]
-        assert name in types, f"FOCUS column {name} missing"
-        type_ = types[name]
-        base = type_.removeprefix("Nullable(").removesuffix(")") if type_.startswith("Nullable(") else type_
-        expected = {"String": "String", "JSON": "String", "Decimal": "Decimal(38, 10)",
-                    "Date/Time": "DateTime('UTC')"}[column["data_type"]]
-        assert base == expected, (name, type_)
-        if column["allows_nulls"] == "False":
-            assert not type_.startswith("Nullable"), name
-            assert one(f"SELECT countIf(isNull({name}) OR toString({name}) = '') FROM finops.focus") == 0, name
-        if column["allowed_values"]:
-            allowed = set(column["allowed_values"].split(";"))
-            values = {v for (v,) in q(f"SELECT DISTINCT {name} FROM finops.focus WHERE {name} IS NOT NULL")}
-            assert values <= allowed, (name, values - allowed)
-    extras = set(types) - {c["column_id"] for c in spec}
-    assert extras and all(name.startswith("x_") for name in extras), extras
-    assert {v for (v,) in q("SELECT DISTINCT ProviderName FROM finops.focus")} == {"AWS", "Google Cloud"}
-    assert one("SELECT ServiceCategory FROM finops.focus WHERE ServiceName = 'UnknownNewService'") == "Other"
-    assert json.loads(one("SELECT Tags FROM finops.focus WHERE ProviderName = 'AWS' LIMIT 1")) == {"user:team": "web"}
+    assert_spec_columns("focus_1_2", spec)
+    assert {v for (v,) in q("SELECT DISTINCT ProviderName FROM finops.focus_1_2")} == {"AWS", "Google Cloud"}
+    assert {v for (v,) in q("SELECT DISTINCT PublisherName FROM finops.focus_1_2")} == {"AWS", "Google Cloud"}
+    assert one("SELECT ServiceCategory FROM finops.focus_1_2 WHERE ServiceName = 'UnknownNewService'") == "Other"
+    assert json.loads(one("SELECT Tags FROM finops.focus_1_2 WHERE ProviderName = 'AWS' LIMIT 1")) == {"user:team": "web"}
+    # the same rows and money as finops.focus
+    totals = "SELECT x_Provider, count(), sum(BilledCost), sum(EffectiveCost), sum(ListCost), sum(ContractedCost) FROM finops.{} GROUP BY 1 ORDER BY 1"
+    assert q(totals.format("focus_1_2")) == q(totals.format("focus"))
 
 
 def test_service_category_seed_uses_focus_values():

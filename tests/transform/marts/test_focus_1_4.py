@@ -1,0 +1,133 @@
+"""finops.focus at FOCUS 1.4 and the BillingPeriod dataset (finops.focus_billing_periods), checked against the
+column table include/focus/focus-1.4-columns.csv (generated from the spec by include/focus/column_table.py)."""
+
+import csv
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from include.focus import column_table
+from tests.helpers.focus_columns import assert_spec_columns
+from tests.helpers.transform import one, q, run
+from tests.transform.raw import aws_line, gcp_row, write_aws_period, write_gcp_rows
+
+D = Decimal
+FOCUS_DIR = Path(column_table.__file__).parent
+TABLE_1_4 = FOCUS_DIR / "focus-1.4-columns.csv"
+TABLE_1_2 = Path(__file__).with_name("focus-1.2-columns.csv")  # prepared independently from the v1.2 tag
+
+
+def read(path: Path) -> list[dict]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def columns_1_4(dataset: str) -> list[dict]:
+    return [row for row in read(TABLE_1_4) if row["dataset"] == dataset and not row["removed_version"]]
+
+
+def test_the_column_table_reads_the_release_as_the_independent_1_2_table():
+    from_release = {row["column_id"]: row for row in read(TABLE_1_4) if row["source"].startswith("FOCUS_Spec v1.2 ")}
+    reference = {row["column_id"]: row for row in read(TABLE_1_2)}
+    assert from_release.keys() == reference.keys() and len(reference) == 57
+    for name, row in reference.items():
+        for field in ("display_name", "feature_level", "data_type", "allows_nulls", "allowed_values", "introduced_version"):
+            assert from_release[name][field] == row[field], (name, field)
+    removed = {row["column_id"] for row in read(TABLE_1_4) if row["removed_version"]}
+    assert removed == {"ProviderName", "PublisherName"}
+    mandatory = {row["column_id"] for row in columns_1_4("Cost and Usage") if row["feature_level"] == "Mandatory"}
+    assert {"ServiceProviderName", "BilledCost", "EffectiveCost", "ChargeCategory"} <= mandatory
+    assert not mandatory & removed
+    status = next(row for row in columns_1_4("Billing Period") if row["column_id"] == "BillingPeriodStatus")
+    assert status["allowed_values"] == "Open;Closed" and status["feature_level"] == "Mandatory"
+
+
+def test_a_change_that_does_not_apply_is_an_error_naming_the_row(tmp_path):
+    changes = tmp_path / "changes.csv"
+    changes.write_text("change,column_id,display_name,dataset,feature_level,data_type,allows_nulls,allowed_values,"
+                       "version,spec_file,source\nremove,NoSuchColumn,,Cost and Usage,,,,,1.4,,test\n")
+    try:
+        column_table.apply_changes([], changes, tmp_path)
+    except column_table.SpecFormatError as exc:
+        assert f"{changes}:2" in str(exc) and "NoSuchColumn" in str(exc)
+    else:
+        raise AssertionError("a removal of an unknown column was accepted")
+
+
+def this_month() -> str:
+    return datetime.now(UTC).strftime("%Y-%m")
+
+
+def test_focus_1_4_columns_providers_and_billing_periods(data_dir):
+    current = this_month()
+    write_aws_period(data_dir, "2026-09", [
+        aws_line("2026-09", "Usage", 1.25),
+        aws_line("2026-09", "Usage", 4.0, bill_billing_entity="AWS Marketplace", line_item_legal_entity="Acme Corp",
+                 line_item_product_code="acme-saas"),
+        aws_line("2026-09", "Tax", 0.2),
+    ])
+    # not invoiced yet: a line without the invoice id keeps the period Open
+    write_aws_period(data_dir, "2026-10", [aws_line("2026-10", "Usage", 2.0),
+                                           aws_line("2026-10", "Usage", 0.5, bill_invoice_id="")])
+    write_gcp_rows(data_dir, [
+        gcp_row("2026-09", 10.0, [("SUSTAINED_USAGE_DISCOUNT", -1.0)], day=2),
+        gcp_row("2026-09", 3.0, day=3, transaction_type="THIRD_PARTY_RESELLER", seller_name="Elastic NV"),
+        gcp_row(current, 7.0, day=1),
+    ])
+    run("aws")
+    run("gcp")
+
+    spec = columns_1_4("Cost and Usage")
+    assert_spec_columns("focus", spec)
+    present = {name for (name,) in q("SELECT name FROM system.columns WHERE database = 'finops' AND table = 'focus'")}
+    assert not present & {"ProviderName", "PublisherName"}
+    assert {c["column_id"] for c in spec if c["feature_level"] == "Mandatory"} <= present
+
+    entities = q("SELECT x_Provider, ServiceProviderName, HostProviderName, x_CorrectionHandling, sum(BilledCost) "
+                 "FROM finops.focus GROUP BY 1, 2, 3, 4 ORDER BY 1, 2")
+    assert entities == [
+        ("aws", "AWS", "AWS", "Replacement", D("3.95")),
+        ("aws", "Acme Corp", "AWS", "Replacement", D("4")),
+        ("gcp", "Elastic NV", "Google Cloud", "Delta", D("3")),
+        ("gcp", "Google Cloud", "Google Cloud", "Delta", D("16")),
+    ]
+    assert one("SELECT countIf(InvoiceDetailId IS NOT NULL OR CommitmentProgramEligibilityDetails IS NOT NULL) "
+               "FROM finops.focus") == 0
+
+    assert_spec_columns("focus_billing_periods", columns_1_4("Billing Period"))
+    periods = q("SELECT x_Provider, x_BillingMonth, BillingAccountId, ServiceProviderName, BillingPeriodStatus, "
+                "x_CorrectionHandling, x_InvoiceIds, x_BilledCost FROM finops.focus_billing_periods ORDER BY 1, 2")
+    assert periods == [
+        ("aws", "2026-09", "999999999999", "AWS", "Closed", "Replacement", "INV-2026-09", D("5.45")),
+        ("aws", "2026-10", "999999999999", "AWS", "Open", "Replacement", "INV-2026-10", D("2.5")),
+        ("gcp", "2026-09", "01A2B3-C4D5E6-F7A8B9", "Google Cloud", "Closed", "Delta", "", D("12")),
+        ("gcp", current, "01A2B3-C4D5E6-F7A8B9", "Google Cloud", "Open", "Delta", "", D("7")),
+    ]
+
+    # Replacement applied: AWS re-delivers 2026-10 with the invoice id on every line; the delivery replaces the
+    # period (its figures and status), it does not add to it.
+    write_aws_period(data_dir, "2026-10", [aws_line("2026-10", "Usage", 2.0), aws_line("2026-10", "Usage", 0.75)])
+    # Delta applied: a GCP correction of September arrives as a new row, added to the month.
+    write_gcp_rows(data_dir, [gcp_row("2026-09", -0.5, day=20, cost_type="adjustment")])
+    run("aws")
+    run("gcp")
+    assert q("SELECT x_Provider, x_BillingMonth, BillingPeriodStatus, x_BilledCost, x_Rows FROM finops.focus_billing_periods "
+             "WHERE x_BillingMonth IN ('2026-09', '2026-10') ORDER BY 1, 2") == [
+        ("aws", "2026-09", "Closed", D("5.45"), 3),
+        ("aws", "2026-10", "Closed", D("2.75"), 2),
+        ("gcp", "2026-09", "Closed", D("11.5"), 3),
+    ]
+
+
+def test_gcp_closing_days_come_from_the_configuration(data_dir):
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(UTC)
+    first = now.astimezone(ZoneInfo("America/Los_Angeles")).replace(day=1)
+    last_month = (first.replace(year=first.year - 1, month=12) if first.month == 1
+                  else first.replace(month=first.month - 1)).strftime("%Y-%m")
+    write_gcp_rows(data_dir, [gcp_row(last_month, 1.0)])
+    run("gcp", config={"billing_period_closing_days": {"gcp": 45}})  # ended at most 31 days ago
+    assert one("SELECT BillingPeriodStatus FROM finops.focus_billing_periods") == "Open"
+    run("gcp", config={"billing_period_closing_days": {"gcp": 0}})  # closed at the month's end (Pacific)
+    assert one("SELECT BillingPeriodStatus FROM finops.focus_billing_periods") == "Closed"
