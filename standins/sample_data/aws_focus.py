@@ -147,7 +147,7 @@ def cur2_table(period: str, charges: list[Charge]) -> pa.Table:
                          "line_item_unblended_cost": -float(c.cost), "line_item_net_unblended_cost": -float(c.cost),
                          "pricing_public_on_demand_cost": 0.0, "savings_plan_savings_plan_effective_cost": 0.0})
     ts = pa.timestamp("ms", tz="UTC")
-    types = {name: (ts if name.endswith("_date") else pa.map_(pa.string(), pa.string()) if name == "resource_tags"
+    types = {name: (ts if name.endswith("_date") and not name.endswith("_to_date") else pa.map_(pa.string(), pa.string()) if name == "resource_tags"
                     else pa.float64() if isinstance(value, float) else pa.string())
              for name, value in rows[0].items()}
     return pa.Table.from_pylist(rows, schema=pa.schema(types))

@@ -318,6 +318,11 @@
     'x_ExportType': "nullIf(export_dataset_version, '')",
     'x_ProviderColumns': 'toJSONString(x_columns)',
 } %}
+{#- AWS arrives as CUR or as the Data Exports FOCUS 1.2 export: per payer account and month, only the input
+    int_cloud_cost_inputs counts gives rows (the CUR block above, or the native block at the end). -#}
+{%- macro aws_counted(input) -%}
+(SELECT billing_account_id, month FROM {{ ref('int_cloud_cost_inputs') }} WHERE provider = 'aws' AND input = {{ lit(input) }} AND counted = 1)
+{%- endmacro %}
 SELECT
 {%- for name, type in columns %}
     CAST({{ aws[name] }} AS {{ type }}) AS {{ name }}{{ "," if not loop.last }}
@@ -327,6 +332,7 @@ FROM
     SELECT *, arrayJoin(if({{ fee }} AND (net_amortized_cost != 0 OR amortized_cost != 0), ['purchase', 'unused'], ['line'])) AS focus_row
     FROM {{ ref('int_aws__cost_line_items') }}
     WHERE line_item_type != 'SavingsPlanNegation'
+      AND (payer_account_id, billing_period) IN {{ aws_counted('cur') }}
 ) AS line_items
 LEFT JOIN (SELECT service, service_category, service_subcategory FROM {{ ref('service_categories') }} WHERE provider = 'aws') AS sc
     ON sc.service = product_code
@@ -344,3 +350,14 @@ SELECT
     CAST({{ name if name in azure_same else azure[name] }} AS {{ type }}) AS {{ name }}{{ "," if not loop.last }}
 {%- endfor %}
 FROM {{ ref('int_azure__cost_line_items') }}
+{#- ---- native AWS FOCUS rows (helper i18e): the Data Exports "FOCUS 1.2 with AWS columns" export passes through like
+    Azure's, typed in int_aws__focus_line_items, with AWS's x_ columns in x_ProviderColumns. ---- -#}
+{%- set aws_native = dict(azure, ConsumedUnit='ConsumedUnit', PricingUnit='PricingUnit', x_Provider="'aws'", x_ChargeType='ChargeCategory',
+    x_Operation="nullIf(x_columns['x_Operation'], '')", x_ExportType="'FOCUS_1_2_AWS'") %}
+UNION ALL
+SELECT
+{%- for name, type in columns %}
+    CAST({{ name if name in azure_same else aws_native[name] }} AS {{ type }}) AS {{ name }}{{ "," if not loop.last }}
+{%- endfor %}
+FROM {{ ref('int_aws__focus_line_items') }}
+WHERE (BillingAccountId, billing_period) IN {{ aws_counted('focus_export') }}
