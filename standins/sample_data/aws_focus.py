@@ -243,3 +243,68 @@ def bill_totals(charges: list[Charge]) -> dict[str, D]:
     effective = sum((c.effective if c.kind in ("sp_usage", "ri_usage") else c.unused if c.kind.endswith("fee")
                      else c.cost for c in charges), D(0))
     return {"billed": billed, "effective": effective}
+
+
+# ------------------------------------------------------------------------- the demo's bill as FOCUS
+DEMO_FOCUS_EXPORT = "finops-demo-focus"
+CUR_CATEGORIES = {"Usage": "Usage", "Tax": "Tax", "Credit": "Credit"}
+
+
+def focus_from_cur2(table: pa.Table) -> pa.Table:
+    """The FOCUS 1.2 export of a CUR 2.0 month made of Usage, Tax and Credit lines only (the demo's bill, no
+    commitments: BilledCost = EffectiveCost = net unblended cost), row for row, column-wise."""
+    import pyarrow.compute as pc
+
+    types = set(table["line_item_line_item_type"].to_pylist())
+    if not types <= set(CUR_CATEGORIES):
+        raise ValueError(f"focus_from_cur2 projects Usage, Tax and Credit lines only, got {sorted(types - set(CUR_CATEGORIES))}")
+    line_type = table["line_item_line_item_type"]
+    usage = pc.equal(line_type, "Usage")
+    region = table["product_region_code"]
+    rows = table.num_rows
+
+    def blank_to_null(column):
+        return pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
+
+    columns = {
+        "BilledCost": table["line_item_net_unblended_cost"],
+        "BillingAccountId": table["bill_payer_account_id"],
+        "BillingAccountName": table["bill_payer_account_name"],
+        "BillingAccountType": pa.repeat(pa.scalar("Billing Account"), rows),
+        "BillingCurrency": table["line_item_currency_code"],
+        "BillingPeriodStart": table["bill_billing_period_start_date"],
+        "BillingPeriodEnd": table["bill_billing_period_end_date"],
+        "ChargeCategory": line_type,  # the three types have their FOCUS category's name
+        "ChargeDescription": table["line_item_line_item_description"],
+        "ChargeFrequency": pc.if_else(usage, "Usage-Based", "One-Time"),
+        "ChargePeriodStart": table["line_item_usage_start_date"],
+        "ChargePeriodEnd": table["line_item_usage_end_date"],
+        "ConsumedQuantity": pc.if_else(usage, table["line_item_usage_amount"], pa.scalar(None, pa.float64())),
+        "ConsumedUnit": pc.if_else(usage, table["pricing_unit"], pa.scalar(None, pa.string())),
+        "ContractedCost": table["line_item_net_unblended_cost"],
+        "EffectiveCost": table["line_item_net_unblended_cost"],
+        "InvoiceId": table["bill_invoice_id"],
+        "InvoiceIssuerName": table["bill_invoicing_entity"],
+        "ListCost": table["pricing_public_on_demand_cost"],
+        "PricingCategory": pc.if_else(usage, "Standard", pa.scalar(None, pa.string())),
+        "ProviderName": pa.repeat(pa.scalar("AWS"), rows),
+        "PublisherName": pa.repeat(pa.scalar("AWS"), rows),
+        "RegionId": blank_to_null(region),
+        "ResourceId": blank_to_null(table["line_item_resource_id"]),
+        "ServiceName": table["line_item_product_code"],
+        "SubAccountId": table["line_item_usage_account_id"],
+        "SubAccountName": table["line_item_usage_account_name"],
+        "SubAccountType": pa.repeat(pa.scalar("Account"), rows),
+        "Tags": table["resource_tags"],
+        "x_Operation": table["line_item_operation"],
+        "x_ServiceCode": table["product_servicecode"],
+    }
+    return pa.table(columns)
+
+
+def deliver_demo_focus_export(s3_client, bucket: str, prefix: str, cur_months: dict[str, pa.Table]) -> str:
+    """The demo's AWS bill also exported as FOCUS 1.2 (its newest month): the same payer and month as the CUR, so
+    int_cloud_cost_inputs counts the CUR (the default) and the demo's figures do not move."""
+    period = max(cur_months)
+    write_export_period(s3_client, Cur2Export(bucket, prefix, DEMO_FOCUS_EXPORT), period, focus_from_cur2(cur_months[period]))
+    return f"FOCUS 1.2 export in s3://{bucket}/{prefix}/{DEMO_FOCUS_EXPORT}/ (billing period {period})"
