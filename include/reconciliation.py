@@ -58,6 +58,7 @@ class Check:
     description: str
     expected_sql: str  # SELECT period, currency, value ... GROUP BY period, currency
     actual_sql: str  # same shape; a count check has currency '' and a constant 0 as expected
+    requires: str | None = None  # a table or view of an optional input: without it the check does not apply
 
 
 def _money(column: str) -> str:
@@ -83,7 +84,8 @@ AWS_CHECKS = [
     Check("raw_vs_line_items_unblended", "CUR line_item_unblended_cost (newest completed load) = int_aws__cost_line_items",
           _sum_by(f"{F}.stg_aws__cur_line_items", "billing_period", _money("line_item_unblended_cost"),
                   currency="ifNull(line_item_currency_code, 'USD')"),
-          _sum_by(f"{F}.int_aws__cost_line_items", "billing_period", "unblended_cost")),
+          _sum_by(f"{F}.int_aws__cost_line_items", "billing_period", "unblended_cost"),
+          requires=f"{F}.stg_aws__cur_line_items"),
     Check("line_items_vs_daily_net_unblended", "int_aws__cost_line_items = int_aws__cost_daily, net unblended cost",
           _sum_by(f"{F}.int_aws__cost_line_items", "billing_period", "net_unblended_cost"),
           _sum_by(f"{F}.int_aws__cost_daily", "billing_period", "net_unblended_cost")),
@@ -99,6 +101,25 @@ AWS_CHECKS = [
           _count(f"{F}.int_aws__cost_line_items", "billing_period",
                  f"(net_amortized_cost < 0 OR amortized_cost < 0) AND unblended_cost >= 0 "
                  f"AND line_item_type NOT IN {AWS_NEGATIVE_TYPES!r}")),
+]
+
+# AWS's Data Exports FOCUS 1.2 export, when one is loaded (include/sources/aws_cur/focus.py).
+AWS_FOCUS_EXPORT_CHECKS = [
+    Check("focus_export_vs_line_items_billed", "FOCUS export BilledCost (newest completed load) = int_aws__focus_line_items",
+          _sum_by(f"{F}.stg_aws__focus_export", "billing_period", _money("billed_cost"), currency="billing_currency"),
+          _sum_by(f"{F}.int_aws__focus_line_items", "billing_period", "BilledCost", currency="BillingCurrency"),
+          requires=f"{F}.stg_aws__focus_export"),
+    Check("focus_export_vs_line_items_effective",
+          "FOCUS export EffectiveCost (newest completed load) = int_aws__focus_line_items",
+          _sum_by(f"{F}.stg_aws__focus_export", "billing_period", _money("effective_cost"), currency="billing_currency"),
+          _sum_by(f"{F}.int_aws__focus_line_items", "billing_period", "EffectiveCost", currency="BillingCurrency"),
+          requires=f"{F}.stg_aws__focus_export"),
+    Check("focus_export_row_count", "FOCUS export rows (newest completed load) = int_aws__focus_line_items rows",
+          f"SELECT billing_period AS period, '' AS currency_, toDecimal128(count(), 10) FROM {F}.stg_aws__focus_export "
+          f"GROUP BY period",
+          f"SELECT billing_period AS period, '' AS currency_, toDecimal128(count(), 10) FROM {F}.int_aws__focus_line_items "
+          f"GROUP BY period",
+          requires=f"{F}.stg_aws__focus_export"),
 ]
 
 GCP_CHECKS = [
@@ -149,19 +170,34 @@ STRIPE_CHECKS = [
           _sum_by(f"{F}.int_stripe__balance_daily", "month", "net")),
 ]
 
-# The cross-provider marts against the provider's daily and line-item tables (run_checks("marts")).
+
+
+def _aws_counted(cur_table: str, cur_value: str, focus_value: str) -> str:
+    """AWS cost per period and currency from the input that counts for each payer account and month
+    (int_cloud_cost_inputs): the CUR table's `cur_value`, or the FOCUS export's `focus_value`."""
+    counted = f"SELECT billing_account_id, month FROM {F}.int_cloud_cost_inputs WHERE provider = 'aws' AND counted = 1"
+    return (f"SELECT period, currency_, toDecimal128(sum(v), 10) FROM ("
+            f"SELECT billing_period AS period, upper(currency) AS currency_, {cur_value} AS v FROM {cur_table} "
+            f"WHERE (payer_account_id, billing_period) IN ({counted} AND input = 'cur') UNION ALL "
+            f"SELECT billing_period, upper(BillingCurrency), {focus_value} FROM {F}.int_aws__focus_line_items "
+            f"WHERE (BillingAccountId, billing_period) IN ({counted} AND input = 'focus_export')) "
+            f"GROUP BY period, currency_")
+
+
+# The cross-provider marts against the provider's daily and line-item tables (run_checks("marts")). AWS: the
+# input that counts for each payer account and month (the CUR, or the FOCUS export), never both.
 AWS_MART_CHECKS = [
-    Check("daily_vs_cost_daily_billed", "int_aws__cost_daily net unblended = fct_cost_daily billed_cost",
-          _sum_by(f"{F}.int_aws__cost_daily", "billing_period", "net_unblended_cost"),
+    Check("daily_vs_cost_daily_billed", "AWS counted daily net unblended / FOCUS export BilledCost = fct_cost_daily billed_cost",
+          _aws_counted(f"{F}.int_aws__cost_daily", "net_unblended_cost", "BilledCost"),
           _sum_by(f"{F}.fct_cost_daily", "month", "billed_cost", "provider = 'aws'")),
-    Check("focus_billed_cost", "int_aws__cost_line_items net unblended = FOCUS BilledCost",
-          _sum_by(f"{F}.int_aws__cost_line_items", "billing_period", "net_unblended_cost"),
+    Check("focus_billed_cost", "AWS counted line items net unblended / FOCUS export BilledCost = FOCUS BilledCost",
+          _aws_counted(f"{F}.int_aws__cost_line_items", "net_unblended_cost", "BilledCost"),
           _sum_by(f"{F}.focus", "x_BillingMonth", "BilledCost", "x_Provider = 'aws'", "BillingCurrency")),
-    Check("focus_effective_cost", "int_aws__cost_line_items net amortized = FOCUS EffectiveCost",
-          _sum_by(f"{F}.int_aws__cost_line_items", "billing_period", "net_amortized_cost"),
+    Check("focus_effective_cost", "AWS counted line items net amortized / FOCUS export EffectiveCost = FOCUS EffectiveCost",
+          _aws_counted(f"{F}.int_aws__cost_line_items", "net_amortized_cost", "EffectiveCost"),
           _sum_by(f"{F}.focus", "x_BillingMonth", "EffectiveCost", "x_Provider = 'aws'", "BillingCurrency")),
-    Check("margin_billed_cost", "int_aws__cost_daily net unblended = monthly_cloud_costs billed_cost",
-          _sum_by(f"{F}.int_aws__cost_daily", "billing_period", "net_unblended_cost"),
+    Check("margin_billed_cost", "AWS counted daily net unblended / FOCUS export BilledCost = monthly_cloud_costs billed_cost",
+          _aws_counted(f"{F}.int_aws__cost_daily", "net_unblended_cost", "BilledCost"),
           _sum_by(f"{F}.monthly_cloud_costs", "month", "billed_cost", "provider = 'aws'")),
     Check("showback_total", "int_aws__cost_line_items net unblended = showback_monthly total_cost (allocation)",
           _sum_by(f"{F}.int_aws__cost_line_items", "billing_period", "net_unblended_cost"),
@@ -203,7 +239,7 @@ AZURE_MART_CHECKS = [
 
 # Per target: the checks of each provider (provider targets: their raw, intermediate and daily tables).
 CHECKS = {
-    "aws": {"aws": AWS_CHECKS},
+    "aws": {"aws": AWS_CHECKS + AWS_FOCUS_EXPORT_CHECKS},
     "azure": {"azure": AZURE_CHECKS},
     "gcp": {"gcp": GCP_CHECKS},
     "stripe": {"stripe": STRIPE_CHECKS},
@@ -233,6 +269,8 @@ def evaluate(client, checks: list[Check], periods: list[str] | None = None) -> l
     """Every check of `checks`, one result per check and period (all periods either side has)."""
     results = []
     for check in checks:
+        if check.requires and not client.query(f"EXISTS TABLE {check.requires}").result_rows[0][0]:
+            continue  # an input this deployment does not load (e.g. no AWS FOCUS export)
         try:
             expected, actual = _values(client, check.expected_sql), _values(client, check.actual_sql)
         except Exception as exc:  # a missing or broken table is a failed check, not a crash without figures

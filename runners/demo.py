@@ -111,6 +111,7 @@ def start_standins(stack: ExitStack, data: dict, workdir: Path, ports: dict[str,
     from standins.bigquery import BigQueryEmulator
     from standins.s3 import MotoS3Server
     from standins.sample_data.aws import Cur2Export, write_cur2_period
+    from standins.sample_data.aws_focus import DEMO_FOCUS_EXPORT, deliver_demo_focus_export
     from standins.sample_data.azure import FocusExport, write_focus_run
     from standins.sample_data.gcp import BILLING_ACCOUNT_ID, seed_bigquery
     from standins.stripe_api import StripeApiServer
@@ -123,6 +124,7 @@ def start_standins(stack: ExitStack, data: dict, workdir: Path, ports: dict[str,
     for period, table in data["aws"].items():
         write_cur2_period(client, export, period, table)
     say(f"  CUR 2.0 export in s3://{CUR_BUCKET}/{CUR_PREFIX}/{CUR_EXPORT}/ ({len(data['aws'])} billing periods)")
+    say("  " + deliver_demo_focus_export(client, CUR_BUCKET, CUR_PREFIX, data["aws"]))
 
     say("starting BigQuery stand-in (bqemulator)")
     bigquery = BigQueryEmulator(project=GCP_PROJECT, port=ports.get("bigquery"), log_path=workdir / "bqemulator.log")
@@ -164,7 +166,8 @@ def start_standins(stack: ExitStack, data: dict, workdir: Path, ports: dict[str,
     }
     variables = {
         "finops_destination": "filesystem",
-        "aws_costs_config": {"bucket": CUR_BUCKET, "prefix": CUR_PREFIX, "export_name": CUR_EXPORT},
+        "aws_costs_config": {"bucket": CUR_BUCKET, "prefix": CUR_PREFIX,
+                             "exports": [{"export_name": CUR_EXPORT}, {"export_name": DEMO_FOCUS_EXPORT}]},
         "gcp_costs_config": {"billing_table": billing_table},
         "azure_costs_config": {"azure_conn_id": AZURE_CONN_ID, "container": AZURE_CONTAINER,
                                "directory": AZURE_DIRECTORY, "export_name": AZURE_EXPORT},

@@ -1,4 +1,10 @@
-"""The `aws_costs` load task: CUR files from S3 into the raw `aws_costs` dataset.
+"""The `aws_costs` load task: CUR files (and FOCUS 1.2 exports) from S3 into the raw `aws_costs` dataset.
+
+CUR 2.0 and legacy CUR land in `cur_line_items`, a Data Exports "FOCUS 1.2 with AWS columns" export in
+`focus_export` (include/sources/aws_cur/focus.py). The Variable names one export (`export_name`,
+`export_format`) or several (`exports`: [{"export_name": ..., "export_format": ...}], e.g. a CUR 2.0 and a
+FOCUS export of the same bill); which of them counts when both cover an account and month is the SQL's
+choice (`cost_inputs` in finops_sql_config, include/sql/intermediate/int_cloud_cost_inputs.sql).
 
 Each billing period is its own dlt load, which replaces exactly that period's rows
 (include/loaders/period_loads.py): files in `raw/aws_costs/cur_line_items/<YYYY-MM>/` on the
@@ -18,13 +24,14 @@ DEFAULT_CONFIG = {
     "bucket": None,
     "prefix": "cur",
     "export_name": "finops",  # the Data Exports export name, or the legacy CUR report name
-    "export_format": "auto",  # cur2 | legacy | auto (detected from the bucket layout)
+    "export_format": "auto",  # cur2 | legacy | focus | auto (detected from the bucket layout and columns)
+    # Several exports in the bucket and prefix, each {"export_name", "export_format"}: replaces the two above.
+    "exports": None,
     # Scheduled runs re-check this many months (the logical date's month and the ones before it);
     # older months are loaded once and then left alone.
     "refresh_months": 2,
 }
 DATASET = "aws_costs"
-RAW_TABLE = "cur_line_items"
 
 
 def credentials_from_connection(aws_conn_id: str) -> dict:
@@ -58,23 +65,48 @@ def load(request: LoadRequest, config: dict | None = None) -> LoadReport:
         return report
     configure_dlt()
     with loading_modules():  # dlt, Airflow (Variable), the Amazon provider's hook and boto3
-        from include.sources.aws_cur import aws_cur_source, list_deliveries
+        from include.sources.aws_cur import RAW_TABLES, aws_cur_source, list_deliveries
 
         config = {**DEFAULT_CONFIG, **config} if config is not None else settings.variable_json(
             CONFIG_VARIABLE, DEFAULT_CONFIG)
         if not config["bucket"]:
             raise ValueError(f"Airflow Variable {CONFIG_VARIABLE!r} must name the CUR export's S3 `bucket`")
         credentials = credentials_from_connection(config["aws_conn_id"])
-    export_format, deliveries = list_deliveries(
-        config["bucket"], config["prefix"], config["export_name"], credentials, config["export_format"]
-    )
-    where = f"s3://{config['bucket']}/{config['prefix']}/{config['export_name']}/"
-    export = PeriodExport(
-        "AWS", DATASET, RAW_TABLE, where,
-        [Delivery(d.billing_period, d.execution_id, len(d.data_files), d) for d in deliveries],
-        make_source=lambda delivery, **how: aws_cur_source(
-            config["bucket"], config["prefix"], config["export_name"], credentials, export_format=export_format,
-            deliveries=[delivery], **how,  # discovered once above
-        ),
-    )
-    return load_periods(request, report, export, int(config["refresh_months"]))
+    exports = config["exports"] or [{"export_name": config["export_name"], "export_format": config["export_format"]}]
+    tables: dict[str, str] = {}
+    reports = []
+    for entry in exports:
+        name, wanted = entry["export_name"], entry.get("export_format", "auto")
+        export_format, deliveries = list_deliveries(config["bucket"], config["prefix"], name, credentials, wanted)
+        raw_table = RAW_TABLES[export_format]
+        if raw_table in tables:  # each loads a period by replacing it: the second would erase the first
+            raise ValueError(f"exports {tables[raw_table]!r} and {name!r} both land in aws_costs.{raw_table}: "
+                             "configure one CUR export and at most one FOCUS export")
+        tables[raw_table] = name
+        where = f"s3://{config['bucket']}/{config['prefix']}/{name}/"
+        export = PeriodExport(
+            "AWS", DATASET, raw_table, where,
+            [Delivery(d.billing_period, d.execution_id, len(d.data_files), d) for d in deliveries],
+            make_source=lambda delivery, name=name, export_format=export_format, **how: aws_cur_source(
+                config["bucket"], config["prefix"], name, credentials, export_format=export_format,
+                deliveries=[delivery], **how,  # discovered once above
+            ),
+        )
+        reports.append(load_periods(request, LoadReport(DATASET, request.intent, unit=request.unit), export,
+                                    int(config["refresh_months"])))
+    return reports[0] if len(reports) == 1 else merge_reports(report, reports)
+
+
+def merge_reports(report: LoadReport, reports: list[LoadReport]) -> LoadReport:
+    """One report of several exports' loads: per period, the rows of every export that loaded it (a
+    period is `loaded` when any export loaded it, else what the first export said)."""
+    for part in reports:
+        for period, entry in part.periods.items():
+            mine = report.periods.get(period)
+            if mine is None or (entry["status"] == "loaded" and mine["status"] != "loaded"):
+                report.periods[period] = dict(entry)
+            elif entry["status"] == "loaded":
+                mine["rows"] += entry["rows"]
+        for table, count in part.tables.items():
+            report.tables[table] = report.tables.get(table, 0) + count
+    return report

@@ -19,6 +19,14 @@ PROVIDER_SOURCES = {
             "concat(substring(ifNull(invoice_month, ''), 1, 4), '-', substring(ifNull(invoice_month, ''), 5, 2))"),
     "stripe": ("stripe_revenue", "balance_transactions", "formatDateTime(toDate(created, 'UTC'), '%Y-%m')"),
 }
+# Other raw tables of a provider's dataset whose loads change its derived tables (same shape).
+MORE_PROVIDER_SOURCES = {
+    "aws": [("aws_costs", "focus_export", "billing_period")],  # the Data Exports FOCUS 1.2 export
+}
+
+
+def provider_sources(provider: str) -> list[tuple[str, str, str]]:
+    return [PROVIDER_SOURCES[provider], *MORE_PROVIDER_SOURCES.get(provider, [])]
 
 
 def ensure_state_table(client) -> None:
@@ -53,16 +61,18 @@ def changed_periods(client, provider: str, columns: dict) -> list[str] | None:
     built = last_built_load(client, provider)
     if built is None:
         return None
-    dataset, table, month = PROVIDER_SOURCES[provider]
-    if "_dlt_load_id" not in columns.get(f"{dataset}__{table}", {}):
-        return []
-    rows = client.query(
-        f"SELECT DISTINCT {month} FROM {settings.RAW_DATABASE}.{dataset}__{table} "
-        f"WHERE _dlt_load_id > {{built:String}} AND _dlt_load_id IN "
-        f"(SELECT load_id FROM {settings.RAW_DATABASE}.{dataset}___dlt_loads WHERE status = 0)",
-        parameters={"built": built},
-    ).result_rows
-    return sorted({value for (value,) in rows if value and PERIOD.match(value)})
+    months = set()
+    for dataset, table, month in provider_sources(provider):
+        if "_dlt_load_id" not in columns.get(f"{dataset}__{table}", {}):
+            continue
+        rows = client.query(
+            f"SELECT DISTINCT {month} FROM {settings.RAW_DATABASE}.{dataset}__{table} "
+            f"WHERE _dlt_load_id > {{built:String}} AND _dlt_load_id IN "
+            f"(SELECT load_id FROM {settings.RAW_DATABASE}.{dataset}___dlt_loads WHERE status = 0)",
+            parameters={"built": built},
+        ).result_rows
+        months |= {value for (value,) in rows if value and PERIOD.match(value)}
+    return sorted(months)
 
 
 def empty_tables(client, tables: list[str]) -> list[str]:

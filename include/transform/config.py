@@ -48,7 +48,13 @@ DEFAULT_CONFIG: dict[str, Any] = {
     # Budgets per scope and month (include/transform/allocation.py): [{"name", "month", "amount", "currency",
     # "scope": {...}}]; finops.budget_status compares them with the actual and forecast cost.
     "budgets": [],
+    # When a billing account's month arrives through two inputs of one provider (AWS CUR and the FOCUS 1.2
+    # export), the one that counts (include/sql/intermediate/int_cloud_cost_inputs.sql); the other is kept but
+    # not counted. An account-month only one input has is counted whatever this says.
+    "cost_inputs": {"aws": "cur"},
 }
+# The inputs a provider's cost can come from (the first is the default preference).
+COST_INPUTS = {"aws": ("cur", "focus_export")}
 
 MONTH = re.compile(r"^(\d{4})-?(0[1-9]|1[0-2])$")  # fx months: YYYY-MM or YYYYMM
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")  # periods to rebuild: YYYY-MM only
@@ -180,7 +186,12 @@ def sql_config(overrides: Mapping | None = None) -> dict:
     anomaly = {**anomaly_defaults, **(config.get("anomaly") or {})}
     forecast = {**forecast_defaults, **(config.get("forecast") or {})}
     tags = {provider: tag_columns(tag_keys.get(provider) or [], provider) for provider in ("aws", "gcp")}
+    preferred = {**DEFAULT_CONFIG["cost_inputs"], **(config.get("cost_inputs") or {})}
+    for provider, value in preferred.items():
+        if value not in COST_INPUTS.get(provider, ()):
+            raise SqlConfigError(f"cost_inputs.{provider} must be one of {list(COST_INPUTS.get(provider, ()))}, got {value!r}")
     return {
+        "cost_inputs": preferred,
         "tags": tags,
         "reporting_currency": currency.upper(),
         "fx_rates": fx_rates(config.get("fx_rates") or []),

@@ -61,7 +61,7 @@ def run_transformations(
         columns = raw_columns(client)
         if target in PROVIDERS:
             dataset, table, _ = build_state.PROVIDER_SOURCES[target]
-            if f"{dataset}__{table}" not in columns:
+            if not any(f"{d}__{t}" in columns for d, t, _ in build_state.provider_sources(target)):
                 raise MissingRawDataError(
                     f"{target}: no raw data yet ({settings.RAW_DATABASE}.{dataset}__{table} does not exist): the "
                     f"{dataset} load task has loaded nothing so far (for AWS: no billing period has a delivered "

@@ -33,7 +33,9 @@ def test_checks_pass_and_are_recorded_per_check_period_and_run(data_dir):
     small_month(data_dir)
     for target in ("aws", "gcp", "stripe", "marts"):
         result = run_checks(target, run_id=f"run-{target}")
-        assert result["failed"] == 0 and result["checks"] >= sum(map(len, CHECKS[target].values()))
+        # every check ran, except those of an input this data has not (no AWS FOCUS export here)
+        always = [c for checks in CHECKS[target].values() for c in checks if c.requires is None]
+        assert result["failed"] == 0 and result["checks"] >= len(always)
     # the marts' checks are recorded under the provider they check
     rows = q("SELECT provider, check_name, period, expected, actual, difference, passed FROM finops.reconciliation_checks "
              "WHERE run_id = 'run-marts' AND check_name = 'focus_billed_cost' AND provider = 'aws'")

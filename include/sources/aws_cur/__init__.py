@@ -1,6 +1,7 @@
-"""dlt source for AWS Cost and Usage Reports delivered to S3: Data Exports CUR 2.0 (parquet) and
-legacy CUR (csv.gz, or parquet). Both land in one raw table, `cur_line_items`, with CUR 2.0 column
-names and the tag / cost category maps as JSON strings."""
+"""dlt source for AWS cost exports delivered to S3: Data Exports CUR 2.0 (parquet) and legacy CUR
+(csv.gz, or parquet) land in one raw table, `cur_line_items`, with CUR 2.0 column names and the tag /
+cost category maps as JSON strings; a Data Exports "FOCUS 1.2 with AWS columns" export lands in
+`focus_export` with its FOCUS names (focus.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Iterator, Sequence
 
 import dlt
 
+from . import focus
 from .helpers import (
     BillingPeriodDelivery,
     CurInputError,
@@ -21,11 +23,13 @@ from .helpers import (
 )
 from .validation import check_distinct_files, check_files_present
 
-EXPORT_FORMATS = ("auto", "cur2", "legacy")
+EXPORT_FORMATS = ("auto", "cur2", "legacy", "focus")
+# The raw table each export format lands in.
+RAW_TABLES = {"cur2": "cur_line_items", "legacy": "cur_line_items", "focus": focus.RAW_TABLE}
 
 log = logging.getLogger(__name__)
 
-__all__ = ["aws_cur_source", "list_deliveries", "BillingPeriodDelivery", "CurInputError"]
+__all__ = ["aws_cur_source", "list_deliveries", "BillingPeriodDelivery", "CurInputError", "RAW_TABLES"]
 
 
 def read_delivery(filesystem, delivery: BillingPeriodDelivery, export_format: str) -> Iterator:
@@ -38,6 +42,8 @@ def read_delivery(filesystem, delivery: BillingPeriodDelivery, export_format: st
     for index, path in enumerate(delivery.data_files, 1):
         if export_format == "cur2":
             tables = stream_parquet(filesystem, path, delivery.billing_period)
+        elif export_format == "focus":
+            tables = focus.stream_parquet(filesystem, path, delivery.billing_period)
         else:
             tables = stream_legacy_file(filesystem, path, delivery.billing_period, delivery.column_types)
         rows = 0
@@ -51,13 +57,21 @@ def read_delivery(filesystem, delivery: BillingPeriodDelivery, export_format: st
 
 def find_deliveries(filesystem, bucket: str, prefix: str, export_name: str, export_format: str = "auto"):
     """(format, deliveries): the billing periods of an export with each one's newest delivery.
-    `auto` takes CUR 2.0 when the export has `metadata/BILLING_PERIOD=...` manifests, else legacy."""
+    `auto` takes Data Exports when the export has `metadata/BILLING_PERIOD=...` manifests (FOCUS 1.2
+    when its columns are FOCUS's, else CUR 2.0), else legacy CUR. `focus` or `cur2` named by the user
+    must match the export's columns: loading one as the other would count nothing or garbage."""
     if export_format not in EXPORT_FORMATS:
         raise ValueError(f"export_format must be one of {EXPORT_FORMATS}, got {export_format!r}")
-    if export_format in ("auto", "cur2"):
+    if export_format in ("auto", "cur2", "focus"):
         deliveries = discover_cur2_deliveries(filesystem, bucket, prefix, export_name)
-        if deliveries or export_format == "cur2":
-            return "cur2", deliveries
+        if deliveries or export_format != "auto":
+            detected = focus.detect_kind(filesystem, deliveries) if deliveries else export_format
+            if export_format != "auto" and detected != export_format:
+                raise CurInputError(
+                    f"export s3://{bucket}/{prefix}/{export_name}/ is configured as {export_format!r} but its "
+                    f"manifest columns are those of a {detected!r} export (set export_format to {detected!r} or auto)"
+                )
+            return detected, deliveries
     return "legacy", discover_legacy_deliveries(filesystem, bucket, prefix, export_name)
 
 
@@ -81,14 +95,14 @@ def aws_cur_source(
     export_format: str = "auto",
     deliveries: Sequence[BillingPeriodDelivery] | None = None,
 ):
-    """CUR 2.0 line items of the newest delivery of each billing period (all, or `billing_periods`).
+    """Line items (CUR, or FOCUS rows) of the newest delivery of each billing period (all, or `billing_periods`).
 
     A period whose newest delivery (manifest execution id) was already loaded is skipped unless
     `full_refresh`. With `refresh_from` (YYYY-MM), periods before it are loaded only if they were
     never loaded: AWS stops changing a month a few weeks after it closes. The delivery loaded for each period is kept in the resource state, which dlt
     commits together with the data.
 
-    `export_format`: `cur2`, `legacy` or `auto` (detected from the bucket layout).
+    `export_format`: `cur2`, `legacy`, `focus` or `auto` (detected from the bucket layout and columns).
     `deliveries`: already discovered deliveries (with a concrete `export_format`), so a caller that
     loads period by period reads the manifests once, not once per period.
     `credentials`: aws_access_key_id, aws_secret_access_key, aws_session_token, region_name and
@@ -99,10 +113,10 @@ def aws_cur_source(
     filesystem = s3_filesystem(credentials)
     if deliveries is None:
         detected, deliveries = find_deliveries(filesystem, bucket, prefix, export_name, export_format)
-    elif export_format in ("cur2", "legacy"):
+    elif export_format in RAW_TABLES:
         detected = export_format
     else:
-        raise ValueError("with `deliveries`, export_format must be the detected one: cur2 or legacy")
+        raise ValueError("with `deliveries`, export_format must be the detected one: cur2, legacy or focus")
     if billing_periods:
         wanted = set(billing_periods)
         deliveries = [d for d in deliveries if d.billing_period in wanted]
@@ -113,8 +127,8 @@ def aws_cur_source(
         else {"write_disposition": "append"}
     )
 
-    @dlt.resource(name="cur_line_items", **hints)
-    def cur_line_items() -> Iterator:
+    @dlt.resource(name=RAW_TABLES[detected], **hints)
+    def line_items() -> Iterator:
         loaded = dlt.current.resource_state().setdefault("deliveries", {})
         for delivery in deliveries:
             previous = loaded.get(delivery.billing_period)
@@ -124,4 +138,4 @@ def aws_cur_source(
             yield from prefetch(read_delivery(filesystem, delivery, detected))
             loaded[delivery.billing_period] = delivery.key
 
-    return cur_line_items
+    return line_items

@@ -32,6 +32,7 @@ class BillingPeriodDelivery:
     data_files: list[str] = field(default_factory=list)
     manifest_mtime: str | None = None
     column_types: dict = field(default_factory=dict)  # legacy CSV: header -> arrow type
+    column_names: list[str] = field(default_factory=list)  # Data Exports: the manifest's `columns`
 
     @property
     def key(self) -> str:
@@ -108,6 +109,7 @@ def discover_cur2_deliveries(filesystem, bucket: str, prefix: str, export_name: 
                 manifest.get("executionId"),
                 [f.removeprefix("s3://") for f in files],
                 mtime,
+                column_names=[c["name"] for c in manifest.get("columns") or [] if isinstance(c, dict) and "name" in c],
             )
         )
     return deliveries

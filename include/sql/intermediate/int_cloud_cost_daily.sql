@@ -4,6 +4,8 @@
 --   billed_cost     AWS net unblended cost; GCP cost + credits; Azure BilledCost     (= FOCUS BilledCost)
 --   effective_cost  AWS net amortized cost; GCP cost + credits; Azure EffectiveCost  (= FOCUS EffectiveCost)
 --   list_cost       AWS public on-demand cost; GCP cost at list; Azure ListCost
+-- AWS comes from the CUR or from the Data Exports FOCUS 1.2 export (BilledCost / EffectiveCost / ListCost), per
+-- payer account and month whichever int_cloud_cost_inputs counts: the same bill is never counted twice.
 SELECT
     'aws'                                                   AS provider,
     billing_period                                          AS month,
@@ -21,6 +23,30 @@ SELECT
     public_on_demand_cost                                   AS list_cost,
     line_items
 FROM {{ ref('int_aws__cost_daily') }}
+WHERE (payer_account_id, billing_period) IN
+    (SELECT billing_account_id, month FROM {{ ref('int_cloud_cost_inputs') }} WHERE provider = 'aws' AND input = 'cur' AND counted = 1)
+UNION ALL
+SELECT
+    'aws',
+    billing_period,
+    usage_date,
+    BillingAccountId,
+    ifNull(SubAccountId, ''),
+    ifNull(SubAccountName, ''),
+    -- the CUR's product code (x_ServiceCode), so a service has one name whichever input counts
+    if(x_columns['x_ServiceCode'] != '', x_columns['x_ServiceCode'], ServiceName),
+    ifNull(RegionId, ''),
+    ChargeCategory,
+    ChargeCategory,
+    BillingCurrency,
+    sum(BilledCost),
+    sum(EffectiveCost),
+    sum(ListCost),
+    count()
+FROM {{ ref('int_aws__focus_line_items') }}
+WHERE (BillingAccountId, billing_period) IN
+    (SELECT billing_account_id, month FROM {{ ref('int_cloud_cost_inputs') }} WHERE provider = 'aws' AND input = 'focus_export' AND counted = 1)
+GROUP BY ALL
 UNION ALL
 SELECT
     'gcp',

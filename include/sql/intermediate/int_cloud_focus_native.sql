@@ -1,8 +1,10 @@
 -- finops.int_cloud_focus_native: the rows of the providers' native FOCUS exports, mapped onto the columns of
 -- finops.focus (FOCUS 1.4, include/sql/focus_columns.jinja), one SELECT per export joined by UNION ALL;
--- marts/focus.sql adds them beside the rows it maps from the CUR and the GCP export. Today: Azure Cost Management's FOCUS export
--- (dataset version 1.2-preview), whose rows pass through as exported (typed in int_azure__cost_line_items), with
--- Microsoft's x_ columns as a JSON object in x_ProviderColumns. A view: no copy of the line items.
+-- marts/focus.sql adds them beside the rows it maps from the CUR and the GCP export. Azure Cost Management's FOCUS
+-- export (dataset version 1.2-preview) and AWS Data Exports' "FOCUS 1.2 with AWS columns" pass through as exported
+-- (typed in int_azure__cost_line_items / int_aws__focus_line_items), with the provider's x_ columns as a JSON
+-- object in x_ProviderColumns. AWS rows only where int_cloud_cost_inputs counts the FOCUS export for the payer
+-- account and month (else the CUR rows of marts/focus.sql count). A view: no copy of the line items.
 {%- from 'focus_columns.jinja' import focus_columns as columns %}
 {#- Azure's Cost Management FOCUS export: the FOCUS columns as Microsoft wrote them; only the columns its
     dataset version lacks are NULL. Units: Microsoft writes a block of one as '1 GB/Month', which FOCUS's Unit
@@ -53,3 +55,14 @@ SELECT
     CAST({{ name if name in azure_same else azure[name] }} AS {{ type }}) AS {{ name }}{{ "," if not loop.last }}
 {%- endfor %}
 FROM {{ ref('int_azure__cost_line_items') }}
+UNION ALL
+{#- AWS's FOCUS 1.2 export maps like Azure's (AWS writes units without a block, so they pass as written). -#}
+{%- set aws_native = dict(azure, ConsumedUnit='ConsumedUnit', PricingUnit='PricingUnit', x_Provider="'aws'",
+    x_Operation="nullIf(x_columns['x_Operation'], '')", x_ExportType="'FOCUS_1_2_AWS'") %}
+SELECT
+{%- for name, type in columns %}
+    CAST({{ name if name in azure_same else aws_native[name] }} AS {{ type }}) AS {{ name }}{{ "," if not loop.last }}
+{%- endfor %}
+FROM {{ ref('int_aws__focus_line_items') }}
+WHERE (BillingAccountId, billing_period) IN
+    (SELECT billing_account_id, month FROM {{ ref('int_cloud_cost_inputs') }} WHERE provider = 'aws' AND input = 'focus_export' AND counted = 1)

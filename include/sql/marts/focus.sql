@@ -215,6 +215,11 @@
     'x_CorrectionHandling': "'Delta'",
 } %}
 
+{#- AWS arrives as CUR or as the Data Exports FOCUS 1.2 export: per payer account and month, only the input
+    int_cloud_cost_inputs counts gives rows (the CUR block above, or the native block at the end). -#}
+{%- macro aws_counted(input) -%}
+(SELECT billing_account_id, month FROM {{ ref('int_cloud_cost_inputs') }} WHERE provider = 'aws' AND input = {{ lit(input) }} AND counted = 1)
+{%- endmacro %}
 SELECT
 {%- for name, type in columns %}
     CAST({{ aws[name] }} AS {{ type }}) AS {{ name }}{{ "," if not loop.last }}
@@ -224,6 +229,7 @@ FROM
     SELECT *, arrayJoin(if({{ fee }} AND (net_amortized_cost != 0 OR amortized_cost != 0), ['purchase', 'unused'], ['line'])) AS focus_row
     FROM {{ ref('int_aws__cost_line_items') }}
     WHERE line_item_type != 'SavingsPlanNegation'
+      AND (payer_account_id, billing_period) IN {{ aws_counted('cur') }}
 ) AS line_items
 LEFT JOIN (SELECT service, service_category, service_subcategory FROM {{ ref('service_categories') }} WHERE provider = 'aws') AS sc
     ON sc.service = product_code

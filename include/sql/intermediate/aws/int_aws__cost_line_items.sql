@@ -3,6 +3,7 @@
 -- the AWS CUR query library (rules table in include/sql/README.md). Partitioned by billing period;
 -- a run with `periods` rebuilds only those billing periods.
 {%- set raw = 'aws_costs__cur_line_items' %}
+{%- set cur_loaded = source('aws_costs', 'cur_line_items') %}{# only a FOCUS export loaded: skipped, the table stays empty #}
 {%- macro col(name, default="''") -%}{{ column_or(raw, name, default) }}{%- endmacro %}
 {#- A money column as Decimal; `fallback` (a column) replaces it where it is missing or NULL. -#}
 {%- macro num(name, fallback=none) -%}
