@@ -166,6 +166,11 @@ AWS_MART_CHECKS = [
     Check("showback_total", "int_aws__cost_line_items net unblended = showback_monthly total_cost (allocation)",
           _sum_by(f"{F}.int_aws__cost_line_items", "billing_period", "net_unblended_cost"),
           _sum_by(f"{F}.showback_monthly", "month", "total_cost", "provider = 'aws'")),
+    Check("commitment_fees", "the bill's Savings Plan / RI fee lines (unblended) = commitment_utilization_monthly fee_cost",
+          _sum_by(f"{F}.int_aws__cost_line_items", "billing_period", "unblended_cost",
+                  "line_item_type IN ('SavingsPlanRecurringFee', 'SavingsPlanUpfrontFee', 'RIFee') "
+                  "OR (line_item_type = 'Fee' AND commitment_type = 'Reserved Instance')"),
+          _sum_by(f"{F}.commitment_utilization_monthly", "month", "fee_cost", "provider = 'aws'")),
 ]
 
 GCP_MART_CHECKS = [

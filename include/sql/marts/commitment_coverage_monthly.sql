@@ -1,0 +1,41 @@
+-- Commitment coverage per month x provider x service x region x instance family (cost based, at public on-demand
+-- prices): covered = the on-demand cost of the usage a Savings Plan or RI covered (SavingsPlanCoveredUsage,
+-- DiscountedUsage); eligible = covered + the on-demand cost of eligible usage that ran at the on-demand rate
+-- (line type Usage, pricing term OnDemand). Eligible usage is what AWS's Savings Plans and RIs can cover: instance
+-- hours (EC2 BoxUsage / DedicatedUsage / HostUsage, RDS / ElastiCache / Redshift / OpenSearch InstanceUsage and
+-- NodeUsage, Multi-AZ), Fargate vCPU / GB hours, Lambda GB-seconds and SageMaker ML instances (AWS Savings Plans
+-- user guide "Savings Plans types"; "Reserved Instances" per service). Spot usage, storage, requests and data
+-- transfer are not eligible. Instance family: the usage type's instance type without its size
+-- ('BoxUsage:m5.large' -> 'm5', 'InstanceUsage:db.r6g.large' -> 'db.r6g'; '' for Fargate / Lambda).
+{%- set eligible_usage = "match(usage_type, '(BoxUsage|DedicatedUsage|HostUsage|InstanceUsage|NodeUsage|Multi-AZUsage|Fargate-vCPU-Hours|Fargate-GB-Hours|Lambda-GB-Second|ml\\\\.)')" %}
+WITH
+    usage AS
+    (
+        SELECT
+            billing_period AS month,
+            product_code,
+            region,
+            extract(usage_type, ':([a-z0-9.-]+)\\.[a-z0-9]+$') AS instance_family,
+            currency,
+            if(line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage'), public_on_demand_cost,
+               toDecimal128(0, 10)) AS covered_,
+            if(line_item_type = 'Usage' AND pricing_term = 'OnDemand', public_on_demand_cost,
+               toDecimal128(0, 10)) AS on_demand_
+        FROM {{ ref('int_aws__cost_line_items') }}
+        WHERE line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage')
+           OR (line_item_type = 'Usage' AND pricing_term = 'OnDemand' AND {{ eligible_usage }})
+    )
+SELECT
+    month,
+    'aws'                                   AS provider,
+    product_code                            AS service,
+    region,
+    instance_family,
+    currency,
+    sum(covered_)                           AS covered_on_demand_cost,
+    sum(on_demand_)                         AS on_demand_cost,
+    sum(covered_) + sum(on_demand_)         AS eligible_on_demand_cost,
+    if(eligible_on_demand_cost = 0, NULL,
+       toFloat64(sum(covered_)) / toFloat64(eligible_on_demand_cost)) AS coverage
+FROM usage
+GROUP BY month, product_code, region, instance_family, currency

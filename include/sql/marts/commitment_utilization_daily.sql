@@ -1,0 +1,35 @@
+-- Savings Plans, Reserved Instances (and, where the export allows, GCP committed use discounts) per commitment and
+-- day: purchased (the commitment amortized to the day), used, unused, utilization = used / purchased, the fees as
+-- billed, and the realized savings of the usage it covered (public on-demand cost minus its effective cost).
+-- AWS formulas and sources: include/sql/intermediate/aws/int_aws__commitment_line_items.sql. An RI's fee is a
+-- monthly CUR line dated the 1st, so its purchased / unused amounts sit on the 1st: read RI utilization per month
+-- (commitment_utilization_monthly).
+WITH
+    daily AS
+    (
+        SELECT
+            billing_period, usage_date, commitment_arn, commitment_type, currency,
+            sum(commitment_cost) AS commitment_cost_,
+            sum(unused_cost) AS unused_cost_,
+            sum(fee_cost) AS fee_cost_,
+            sum(covered_on_demand_cost) AS covered_on_demand_cost_,
+            sum(covered_effective_cost) AS covered_effective_cost_
+        FROM {{ ref('int_aws__commitment_line_items') }}
+        GROUP BY billing_period, usage_date, commitment_arn, commitment_type, currency
+    )
+SELECT
+    'aws'                                              AS provider,
+    billing_period                                     AS month,
+    usage_date,
+    commitment_arn                                     AS commitment_id,
+    commitment_type,
+    currency,
+    commitment_cost_                                   AS commitment_cost,
+    commitment_cost_ - unused_cost_                    AS used_commitment,
+    unused_cost_                                       AS unused_cost,
+    if(commitment_cost_ = 0, NULL, toFloat64(commitment_cost_ - unused_cost_) / toFloat64(commitment_cost_)) AS utilization,
+    fee_cost_                                          AS fee_cost,
+    covered_on_demand_cost_                            AS covered_on_demand_cost,
+    covered_effective_cost_                            AS covered_effective_cost,
+    covered_on_demand_cost_ - covered_effective_cost_  AS realized_savings
+FROM daily
