@@ -189,6 +189,9 @@ GCP_MART_CHECKS = [
     Check("showback_total", "int_gcp__cost_line_items cost + credits = showback_monthly total_cost (allocation)",
           _sum_by(f"{F}.int_gcp__cost_line_items", "invoice_month", "net_cost"),
           _sum_by(f"{F}.showback_monthly", "month", "total_cost", "provider = 'gcp'")),
+    Check("commitment_fees", "the export's commitment fee rows (Commitment SKUs) = commitment_utilization_monthly fee_cost",
+          _sum_by(f"{F}.int_gcp__cost_line_items", "invoice_month", "cost", "startsWith(sku_description, 'Commitment')"),
+          _sum_by(f"{F}.commitment_utilization_monthly", "month", "fee_cost", "provider = 'gcp'")),
 ]
 
 AZURE_MART_CHECKS = [

@@ -7,7 +7,13 @@
 -- user guide "Savings Plans types"; "Reserved Instances" per service). Spot usage, storage, requests and data
 -- transfer are not eligible. Instance family: the usage type's instance type without its size
 -- ('BoxUsage:m5.large' -> 'm5', 'InstanceUsage:db.r6g.large' -> 'db.r6g'; '' for Fargate / Lambda).
+-- GCP: covered = -(CUD credits) of a row (they offset the on-demand cost of the covered usage); eligible = the cost
+-- of regular usage rows of the services CUDs cover (Compute Engine, Kubernetes Engine, Cloud Run, Cloud SQL,
+-- AlloyDB, Spanner, Bigtable, BigQuery, Memorystore, Dataflow, Firestore, VMware Engine: Google Cloud "Committed
+-- use discounts" overview), and any row with CUD credits. Instance family: the machine series of the VM's
+-- machine_spec system label ('e2-standard-4' -> 'e2').
 {%- set eligible_usage = "match(usage_type, '(BoxUsage|DedicatedUsage|HostUsage|InstanceUsage|NodeUsage|Multi-AZUsage|Fargate-vCPU-Hours|Fargate-GB-Hours|Lambda-GB-Second|ml\\\\.)')" %}
+{%- set gcp_services = "('Compute Engine', 'Kubernetes Engine', 'Cloud Run', 'Cloud SQL', 'AlloyDB for PostgreSQL', 'Cloud Spanner', 'Spanner', 'Cloud Bigtable', 'Bigtable', 'BigQuery', 'Cloud Memorystore for Redis', 'Memorystore', 'Dataflow', 'Cloud Firestore', 'Firestore', 'VMware Engine')" %}
 WITH
     usage AS
     (
@@ -24,10 +30,32 @@ WITH
         FROM {{ ref('int_aws__cost_line_items') }}
         WHERE line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage')
            OR (line_item_type = 'Usage' AND pricing_term = 'OnDemand' AND {{ eligible_usage }})
+    ),
+    gcp_usage AS
+    (
+        SELECT
+            invoice_month AS month,
+            service_description AS product_code,
+            region,
+            splitByChar('-', system_labels['compute.googleapis.com/machine_spec'])[1] AS instance_family,
+            currency,
+            -(ifNull(credits_by_type['COMMITTED_USAGE_DISCOUNT'], toDecimal128(0, 10))
+              + ifNull(credits_by_type['COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE'], toDecimal128(0, 10))) AS covered_,
+            cost - covered_ AS on_demand_
+        FROM {{ ref('int_gcp__cost_line_items') }}
+        WHERE covered_ != 0
+           OR (cost_type = 'regular' AND NOT startsWith(sku_description, 'Commitment')
+               AND service_description IN {{ gcp_services }})
+    ),
+    both_ AS
+    (
+        SELECT 'aws' AS provider_, * FROM usage
+        UNION ALL
+        SELECT 'gcp' AS provider_, * FROM gcp_usage
     )
 SELECT
     month,
-    'aws'                                   AS provider,
+    provider_                               AS provider,
     product_code                            AS service,
     region,
     instance_family,
@@ -37,5 +65,5 @@ SELECT
     sum(covered_) + sum(on_demand_)         AS eligible_on_demand_cost,
     if(eligible_on_demand_cost = 0, NULL,
        toFloat64(sum(covered_)) / toFloat64(eligible_on_demand_cost)) AS coverage
-FROM usage
-GROUP BY month, product_code, region, instance_family, currency
+FROM both_
+GROUP BY month, provider_, product_code, region, instance_family, currency

@@ -1,9 +1,13 @@
--- Savings Plans, Reserved Instances (and, where the export allows, GCP committed use discounts) per commitment and
--- day: purchased (the commitment amortized to the day), used, unused, utilization = used / purchased, the fees as
--- billed, and the realized savings of the usage it covered (public on-demand cost minus its effective cost).
+-- Savings Plans, Reserved Instances and GCP committed use discounts per commitment and day: purchased (the
+-- commitment amortized to the day), used, unused, utilization = used / purchased, the fees as billed, and the
+-- realized savings of the usage it covered (public on-demand cost minus its effective cost).
 -- AWS formulas and sources: include/sql/intermediate/aws/int_aws__commitment_line_items.sql. An RI's fee is a
 -- monthly CUR line dated the 1st, so its purchased / unused amounts sit on the 1st: read RI utilization per month
 -- (commitment_utilization_monthly).
+-- GCP (include/sql/intermediate/gcp/int_gcp__commitment_line_items.sql): per commitment pool, purchased = the
+-- commitment fees, covered on-demand cost = -(CUD credits), and the covered usage's effective cost = the fees, so
+-- realized savings = -(credits) - fees, Google's "CUD savings", net of any unused part; used, unused and
+-- utilization are NULL: the billing export does not carry the commitment's amount in on-demand terms.
 WITH
     daily AS
     (
@@ -16,6 +20,15 @@ WITH
             sum(covered_effective_cost) AS covered_effective_cost_
         FROM {{ ref('int_aws__commitment_line_items') }}
         GROUP BY billing_period, usage_date, commitment_arn, commitment_type, currency
+    ),
+    gcp_daily AS
+    (
+        SELECT
+            invoice_month, usage_date, commitment_id, currency,
+            sum(fee_cost) AS fee_cost_,
+            sum(covered_on_demand_cost) AS covered_on_demand_cost_
+        FROM {{ ref('int_gcp__commitment_line_items') }}
+        GROUP BY invoice_month, usage_date, commitment_id, currency
     )
 SELECT
     'aws'                                              AS provider,
@@ -25,11 +38,28 @@ SELECT
     commitment_type,
     currency,
     commitment_cost_                                   AS commitment_cost,
-    commitment_cost_ - unused_cost_                    AS used_commitment,
-    unused_cost_                                       AS unused_cost,
+    CAST(commitment_cost_ - unused_cost_ AS Nullable(Decimal(38, 10))) AS used_commitment,
+    CAST(unused_cost_ AS Nullable(Decimal(38, 10)))    AS unused_cost,
     if(commitment_cost_ = 0, NULL, toFloat64(commitment_cost_ - unused_cost_) / toFloat64(commitment_cost_)) AS utilization,
     fee_cost_                                          AS fee_cost,
     covered_on_demand_cost_                            AS covered_on_demand_cost,
     covered_effective_cost_                            AS covered_effective_cost,
     covered_on_demand_cost_ - covered_effective_cost_  AS realized_savings
 FROM daily
+UNION ALL
+SELECT
+    'gcp'                                              AS provider,
+    invoice_month                                      AS month,
+    usage_date,
+    commitment_id,
+    'Committed Use Discount'                           AS commitment_type,
+    currency,
+    fee_cost_                                          AS commitment_cost,
+    CAST(NULL AS Nullable(Decimal(38, 10)))            AS used_commitment,
+    CAST(NULL AS Nullable(Decimal(38, 10)))            AS unused_cost,
+    CAST(NULL AS Nullable(Float64))                    AS utilization,
+    fee_cost_                                          AS fee_cost,
+    covered_on_demand_cost_                            AS covered_on_demand_cost,
+    fee_cost_                                          AS covered_effective_cost,
+    covered_on_demand_cost_ - fee_cost_                AS realized_savings
+FROM gcp_daily

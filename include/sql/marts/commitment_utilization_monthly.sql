@@ -1,4 +1,4 @@
--- Savings Plans and Reserved Instances per commitment and month: purchased, used, unused, utilization, the fees
+-- Savings Plans, Reserved Instances and GCP committed use discount pools per commitment and month: purchased, used, unused, utilization, the fees
 -- as billed, realized savings versus on-demand (and net of the unused commitment), the commitment's term and
 -- whether it ends within 90 days of the month's data (`as_of`: the newest usage end of the month's hourly or
 -- daily commitment lines, the month's end when there are none; a past month is judged as of its own end).
@@ -9,15 +9,16 @@ WITH
         SELECT
             provider, month, commitment_id, commitment_type, currency,
             sum(commitment_cost) AS commitment_cost_,
-            sum(used_commitment) AS used_commitment_,
-            sum(unused_cost) AS unused_cost_,
+            if(countIf(used_commitment IS NULL) > 0, NULL, sum(used_commitment)) AS used_commitment_,
+            if(countIf(unused_cost IS NULL) > 0, NULL, sum(unused_cost)) AS unused_cost_,
             sum(fee_cost) AS fee_cost_,
             sum(covered_on_demand_cost) AS covered_on_demand_cost_,
             sum(covered_effective_cost) AS covered_effective_cost_
         FROM {{ ref('commitment_utilization_daily') }}
         GROUP BY provider, month, commitment_id, commitment_type, currency
     ),
-    -- the inventory columns sit on the fee lines; the newest billing period that has them wins
+    -- AWS: the inventory columns sit on the fee lines; the newest billing period that has them wins. GCP's billing
+    -- export has no commitment inventory (term, start, end: the CUD metadata export), so they stay ''/NULL there.
     inventory AS
     (
         SELECT
@@ -32,7 +33,7 @@ WITH
         FROM {{ ref('int_aws__commitment_line_items') }}
         GROUP BY commitment_arn
     ),
-    as_of AS
+    aws_as_of AS
     (
         SELECT
             billing_period,
@@ -41,17 +42,30 @@ WITH
             any(billing_period_end) AS period_end_
         FROM {{ ref('int_aws__commitment_line_items') }}
         GROUP BY billing_period
+    ),
+    gcp_inventory AS
+    (
+        SELECT commitment_id, any(billing_account_id) AS billing_account_id_,
+               if(commitment_id LIKE '%/resource-based/%', any(region), '') AS region_
+        FROM {{ ref('int_gcp__commitment_line_items') }}
+        GROUP BY commitment_id
+    ),
+    gcp_as_of AS
+    (
+        SELECT invoice_month, max(usage_end) AS newest_
+        FROM {{ ref('int_gcp__cost_line_items') }}
+        GROUP BY invoice_month
     )
 SELECT
     m.provider                                          AS provider,
     m.month                                             AS month,
     m.commitment_id                                     AS commitment_id,
     m.commitment_type                                   AS commitment_type,
-    i.payer_account_id_                                 AS billing_account_id,
-    i.region_                                           AS region,
-    i.purchase_term_                                    AS purchase_term,
-    i.payment_option_                                   AS payment_option,
-    i.offering_type_                                    AS offering_type,
+    if(m.provider = 'gcp', g.billing_account_id_, i.payer_account_id_) AS billing_account_id,
+    if(m.provider = 'gcp', g.region_, i.region_)        AS region,
+    if(m.provider = 'gcp', '', i.purchase_term_)        AS purchase_term,
+    if(m.provider = 'gcp', '', i.payment_option_)       AS payment_option,
+    if(m.provider = 'gcp', '', i.offering_type_)        AS offering_type,
     m.currency                                          AS currency,
     m.commitment_cost_                                  AS commitment_cost,
     m.used_commitment_                                  AS used_commitment,
@@ -61,12 +75,16 @@ SELECT
     m.covered_on_demand_cost_                           AS covered_on_demand_cost,
     m.covered_effective_cost_                           AS covered_effective_cost,
     m.covered_on_demand_cost_ - m.covered_effective_cost_ AS realized_savings,
-    m.covered_on_demand_cost_ - m.covered_effective_cost_ - m.unused_cost_ AS net_savings,
-    i.start_                                            AS commitment_start,
-    i.end_                                              AS commitment_end,
-    if(a.newest_ > toDateTime64(0, 3, 'UTC'), least(a.newest_, a.period_end_), a.period_end_) AS as_of,
+    m.covered_on_demand_cost_ - m.covered_effective_cost_ - ifNull(m.unused_cost_, toDecimal128(0, 10)) AS net_savings,
+    if(m.provider = 'gcp', NULL, i.start_)              AS commitment_start,
+    if(m.provider = 'gcp', NULL, i.end_)                AS commitment_end,
+    if(m.provider = 'gcp',
+       least(toDateTime64(ga.newest_, 3, 'UTC'), addMonths(toDateTime64(concat(m.month, '-01 00:00:00'), 3, 'UTC'), 1)),
+       if(a.newest_ > toDateTime64(0, 3, 'UTC'), least(a.newest_, a.period_end_), a.period_end_)) AS as_of,
     if(i.end_ IS NULL, NULL, toInt32(dateDiff('day', as_of, i.end_))) AS days_to_expiry,
     toUInt8(i.end_ IS NOT NULL AND i.end_ > as_of AND i.end_ <= as_of + INTERVAL 90 DAY) AS expires_within_90_days
 FROM monthly AS m
 LEFT JOIN inventory AS i ON i.commitment_arn = m.commitment_id
-LEFT JOIN as_of AS a ON a.billing_period = m.month
+LEFT JOIN aws_as_of AS a ON a.billing_period = m.month
+LEFT JOIN gcp_inventory AS g ON g.commitment_id = m.commitment_id
+LEFT JOIN gcp_as_of AS ga ON ga.invoice_month = m.month

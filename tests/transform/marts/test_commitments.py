@@ -7,8 +7,12 @@ Reserved Instance ri-1 (Partial Upfront): RIFee recurring 10 + amortized upfront
 used 27, utilization 0.9; its upfront Fee line 240 is billed this month too (fees 250); covered on-demand 45 at 27,
 realized savings 18, net 15. It ends 2026-11-01: 60 days after the month's newest usage end (2026-09-02 04:00).
 Coverage: m5 covered 70 of 70 + 50 on-demand = 120; c6g covered 45 of 45; S3 storage is not eligible.
+GCP (invoice month 2026-09): a resource-based CUD fee of 20 in us-central1, an E2 VM row of 30 with a CUD credit of
+-25 and one of 10 without: the pool's purchased 20, covered on-demand 25, realized savings 25 - 20 = 5; coverage of
+Compute Engine e2 in us-central1 25 / 40. Cloud Storage is not eligible.
 """
 
+import json
 from datetime import datetime
 from decimal import Decimal
 
@@ -60,6 +64,21 @@ LINES = [
 ]
 
 
+GCP_POOL = "gcp-cud/01A2B3-C4D5E6-F7A8B9/resource-based/us-central1"
+E2 = json.dumps({"compute.googleapis.com/machine_spec": "e2-standard-4"})
+GCP_ROWS = [
+    dict(cost=20.0, sku_description="Commitment v1: Cpu in Americas for 1 Year", row_key="fee"),
+    dict(cost=30.0, credits=[("COMMITTED_USAGE_DISCOUNT", -25.0)], system_labels=E2, row_key="covered"),
+    dict(cost=10.0, system_labels=E2, row_key="on-demand"),
+    dict(cost=7.0, service_description="Cloud Storage", sku_description="Standard Storage US", row_key="storage"),
+]
+
+
+def write_gcp_month(data_dir):
+    raw.write_gcp_rows(data_dir, [raw.gcp_row("2026-09", **dict(row)) for row in GCP_ROWS])
+    run("gcp")
+
+
 def write_month(data_dir):
     rows = []
     for number, (line_type, day, cost, columns) in enumerate(LINES):
@@ -82,6 +101,7 @@ def month(tmp_path_factory):
         patch.setenv("FINOPS_DESTINATION", "filesystem")
         patch.setenv("FINOPS_DATA_DIR", str(data_dir))
         write_month(data_dir)
+        write_gcp_month(data_dir)
         yield data_dir
 
 
@@ -90,18 +110,21 @@ def test_utilization_unused_and_savings_per_commitment_and_month(month):
              "fee_cost, covered_on_demand_cost, covered_effective_cost, realized_savings, net_savings, purchase_term, "
              "payment_option, billing_account_id FROM finops.commitment_utilization_monthly ORDER BY commitment_id")
     by_id = {r[0]: r[1:] for r in rows}
-    assert set(by_id) == {SP, RI}
+    assert set(by_id) == {SP, RI, GCP_POOL}
     assert by_id[SP] == ("Savings Plan", D(48), D(42), D(6), pytest.approx(0.875), D(48), D(70), D(42), D(28), D(22),
                          "1yr", "No Upfront", "999999999999")
     assert by_id[RI] == ("Reserved Instance", D(30), D(27), D(3), pytest.approx(0.9), D(250), D(45), D(27), D(18),
                          D(15), "1yr", "Partial Upfront", "999999999999")
+    assert by_id[GCP_POOL] == ("Committed Use Discount", D(20), None, None, None, D(20), D(25), D(20), D(5), D(5),
+                               "", "", "01A2B3-C4D5E6-F7A8B9")
 
 
 def test_daily_rows_add_up_to_the_month(month):
     day1 = q(f"SELECT commitment_cost, used_commitment, utilization, realized_savings "
              f"FROM finops.commitment_utilization_daily WHERE commitment_id = '{SP}' AND usage_date = '2026-09-01'")
     assert day1 == [(D(24), D(18), pytest.approx(0.75), D(12))]
-    assert one("SELECT count() FROM finops.commitment_utilization_daily") == 3  # SP day 1, SP day 2, RI day 1
+    # SP day 1, SP day 2, RI day 1, the GCP pool on day 1
+    assert one("SELECT count() FROM finops.commitment_utilization_daily") == 4
     for column in ("commitment_cost", "unused_cost", "fee_cost", "realized_savings"):
         assert one(f"SELECT sum({column}) FROM finops.commitment_utilization_daily") == one(
             f"SELECT sum({column}) FROM finops.commitment_utilization_monthly")
@@ -117,12 +140,13 @@ def test_expiry_within_90_days_of_the_months_data(month):
 
 
 def test_coverage_by_service_region_and_instance_family(month):
-    rows = {r[0]: r[1:] for r in q(
-        "SELECT instance_family, service, region, covered_on_demand_cost, on_demand_cost, eligible_on_demand_cost, "
-        "coverage FROM finops.commitment_coverage_monthly WHERE month = '2026-09'")}
+    rows = {r[:2]: r[2:] for r in q(
+        "SELECT provider, instance_family, service, region, covered_on_demand_cost, on_demand_cost, "
+        "eligible_on_demand_cost, coverage FROM finops.commitment_coverage_monthly WHERE month = '2026-09'")}
     assert rows == {
-        "m5": ("AmazonEC2", "us-east-1", D(70), D(50), D(120), pytest.approx(70 / 120)),
-        "c6g": ("AmazonEC2", "us-east-1", D(45), D(0), D(45), pytest.approx(1.0)),
+        ("aws", "m5"): ("AmazonEC2", "us-east-1", D(70), D(50), D(120), pytest.approx(70 / 120)),
+        ("aws", "c6g"): ("AmazonEC2", "us-east-1", D(45), D(0), D(45), pytest.approx(1.0)),
+        ("gcp", "e2"): ("Compute Engine", "us-central1", D(25), D(15), D(40), pytest.approx(25 / 40)),
     }
 
 
@@ -130,11 +154,13 @@ def test_reconciliation_commitment_fees_equal_the_bills_fee_lines(month):
     from include.clickhouse import clickhouse_client
     from include.reconciliation import CHECKS, evaluate
 
-    check = next(c for c in CHECKS["marts"]["aws"] if c.name == "commitment_fees")
     client = clickhouse_client()
     try:
-        results = evaluate(client, [check])
+        results = {provider: evaluate(client, [c for c in CHECKS["marts"][provider] if c.name == "commitment_fees"])
+                   for provider in ("aws", "gcp")}
     finally:
         client.close()
-    assert [(r["period"], r["expected"], r["actual"], r["passed"]) for r in results] == [
+    assert [(r["period"], r["expected"], r["actual"], r["passed"]) for r in results["aws"]] == [
         ("2026-09", D(298), D(298), True)]
+    assert [(r["period"], r["expected"], r["actual"], r["passed"]) for r in results["gcp"]] == [
+        ("2026-09", D(20), D(20), True)]
