@@ -13,7 +13,7 @@ Compute Engine e2 in us-central1 25 / 40. Cloud Storage is not eligible.
 """
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pyarrow as pa
@@ -57,7 +57,10 @@ LINES = [
     ("SavingsPlanNegation", 2, -40.0, dict(savings_plan_savings_plan_a_r_n=SP)),
     ("RIFee", 1, 10.0, dict(RI_INVENTORY, reservation_amortized_upfront_fee_for_billing_period=20.0,
                             reservation_unused_amortized_upfront_fee_for_billing_period=2.0,
-                            reservation_unused_recurring_fee=1.0, line_item_usage_type="USE1-HeavyUsage:c6g.xlarge")),
+                            reservation_unused_recurring_fee=1.0, line_item_usage_type="USE1-HeavyUsage:c6g.xlarge",
+                            # the RIFee line spans its month, as in the CUR
+                            line_item_usage_start_date=datetime(2026, 9, 1, tzinfo=UTC),
+                            line_item_usage_end_date=datetime(2026, 10, 1, tzinfo=UTC))),
     ("Fee", 1, 240.0, dict(reservation_reservation_a_r_n=RI, line_item_usage_type="")),
     ("DiscountedUsage", 1, 0.0, dict(reservation_reservation_a_r_n=RI, pricing_public_on_demand_cost=45.0,
                                      reservation_effective_cost=27.0, line_item_usage_type=C6G)),
@@ -164,3 +167,45 @@ def test_reconciliation_commitment_fees_equal_the_bills_fee_lines(month):
         ("2026-09", D(298), D(298), True)]
     assert [(r["period"], r["expected"], r["actual"], r["passed"]) for r in results["gcp"]] == [
         ("2026-09", D(20), D(20), True)]
+
+
+def test_focus_contract_commitments_columns_and_allowed_values(month):
+    """FOCUS 1.4 Contract Commitment: the SP's cost is its purchased 48 over the 2 hours its fee lines cover, scaled
+    to the 365-day term (48 x 8760 / 2); the RI's 30 covers its 30-day RIFee month: 30 x 365 / 30. Discount
+    = 1 - effective / on-demand of the covered usage (1 - 42 / 70, 1 - 27 / 45); the RI's upfront share 20 / 30."""
+    names = ["ContractCommitmentId", "ContractCommitmentCategory", "ContractCommitmentCost",
+             "ContractCommitmentDiscountPercentage", "ContractCommitmentDurationType", "ContractCommitmentPaymentModel",
+             "ContractCommitmentPaymentInterval", "ContractCommitmentPaymentUpfrontPercentage",
+             "ContractCommitmentLifecycleStatus", "ContractCommitmentOfferCategory", "ContractCommitmentQuantity",
+             "ContractCommitmentUnit", "ContractCommitmentPeriodStart", "ContractCommitmentPeriodEnd",
+             "ContractCommitmentType", "BillingCurrency", "ServiceProviderName"]
+    rows = {r[0]: r[1:] for r in q(f"SELECT {', '.join(names)} FROM finops.focus_contract_commitments")}
+    assert set(rows) == {SP, RI}  # GCP pools have no start / end in the billing export
+    assert rows[SP] == ("Spend", D(210240), D("0.4"), "1 Year", "No Upfront", "Monthly", D(0), "Active", "Public",
+                        None, None, datetime(2025, 12, 15), datetime(2026, 12, 15), "Savings Plan", "USD", "AWS")
+    assert rows[RI] == ("Usage", D(365), D("0.4"), "1 Year", "Partial Upfront", "Monthly", D("0.6666666666"),
+                        "Active", "Public", D(2), "Instances", datetime(2025, 11, 1), datetime(2026, 11, 1),
+                        "Reserved Instance", "USD", "AWS")
+    # every column of the 1.4 dataset, none of the non-nullable ones null
+    columns = dict(q("SELECT name, type FROM system.columns WHERE database = 'finops' "
+                     "AND table = 'focus_contract_commitments'"))
+    assert set(columns) == set(FOCUS_1_4_CONTRACT_COMMITMENT)
+    for name, nullable in FOCUS_1_4_CONTRACT_COMMITMENT.items():
+        assert columns[name].startswith("Nullable(") == nullable, name
+
+
+# FOCUS_Spec specification/datasets/contract_commitment/dataset.md (1.4): column -> Allows Nulls
+FOCUS_1_4_CONTRACT_COMMITMENT = {
+    "BillingCurrency": False,  # allows nulls, always known here
+    "ContractCommitmentApplicability": False, "ContractCommitmentBenefitCategory": False,
+    "ContractCommitmentCategory": False, "ContractCommitmentCost": True, "ContractCommitmentCreated": False,
+    "ContractCommitmentDescription": True, "ContractCommitmentDiscountPercentage": True,
+    "ContractCommitmentDurationType": False, "ContractCommitmentFulfillmentInterval": False,
+    "ContractCommitmentId": False, "ContractCommitmentLastUpdated": False, "ContractCommitmentLifecycleStatus": False,
+    "ContractCommitmentModel": False, "ContractCommitmentOfferCategory": False,
+    "ContractCommitmentPaymentInterval": False, "ContractCommitmentPaymentModel": False,
+    "ContractCommitmentPaymentUpfrontPercentage": False, "ContractCommitmentPeriodEnd": False,
+    "ContractCommitmentPeriodStart": False, "ContractCommitmentQuantity": True, "ContractCommitmentType": False,
+    "ContractCommitmentUnit": True, "ContractId": False, "ContractPeriodEnd": False, "ContractPeriodStart": False,
+    "InvoiceIssuerName": False, "ServiceProviderName": False,
+}
