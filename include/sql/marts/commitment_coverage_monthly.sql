@@ -19,10 +19,10 @@ WITH
     (
         SELECT
             billing_period AS month,
-            product_code,
-            region,
+            CAST(product_code AS String) AS service_,
+            CAST(region AS String) AS region_,
             extract(usage_type, ':([a-z0-9.-]+)\\.[a-z0-9]+$') AS instance_family,
-            currency,
+            CAST(currency AS String) AS currency_,
             if(line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage'), public_on_demand_cost,
                toDecimal128(0, 10)) AS covered_,
             if(line_item_type = 'Usage' AND pricing_term = 'OnDemand', public_on_demand_cost,
@@ -35,10 +35,10 @@ WITH
     (
         SELECT
             invoice_month AS month,
-            service_description AS product_code,
-            region,
+            service_description AS service_,
+            CAST(region AS String) AS region_,
             splitByChar('-', system_labels['compute.googleapis.com/machine_spec'])[1] AS instance_family,
-            currency,
+            CAST(currency AS String) AS currency_,
             -(ifNull(credits_by_type['COMMITTED_USAGE_DISCOUNT'], toDecimal128(0, 10))
               + ifNull(credits_by_type['COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE'], toDecimal128(0, 10))) AS covered_,
             cost - covered_ AS on_demand_
@@ -56,14 +56,14 @@ WITH
 SELECT
     month,
     provider_                               AS provider,
-    product_code                            AS service,
-    region,
+    service_                                AS service,
+    region_                                 AS region,
     instance_family,
-    currency,
+    currency_                               AS currency,
     sum(covered_)                           AS covered_on_demand_cost,
     sum(on_demand_)                         AS on_demand_cost,
     sum(covered_) + sum(on_demand_)         AS eligible_on_demand_cost,
     if(eligible_on_demand_cost = 0, NULL,
        toFloat64(sum(covered_)) / toFloat64(eligible_on_demand_cost)) AS coverage
 FROM both_
-GROUP BY month, provider_, product_code, region, instance_family, currency
+GROUP BY month, provider_, service_, region_, instance_family, currency_

@@ -82,7 +82,7 @@ SELECT
        least(toDateTime64(ga.newest_, 3, 'UTC'), addMonths(toDateTime64(concat(m.month, '-01 00:00:00'), 3, 'UTC'), 1)),
        if(a.newest_ > toDateTime64(0, 3, 'UTC'), least(a.newest_, a.period_end_), a.period_end_)) AS as_of,
     if(i.end_ IS NULL, NULL, toInt32(dateDiff('day', as_of, i.end_))) AS days_to_expiry,
-    toUInt8(i.end_ IS NOT NULL AND i.end_ > as_of AND i.end_ <= as_of + INTERVAL 90 DAY) AS expires_within_90_days
+    toUInt8(ifNull(i.end_ > as_of AND i.end_ <= as_of + INTERVAL 90 DAY, 0)) AS expires_within_90_days
 FROM monthly AS m
 LEFT JOIN inventory AS i ON i.commitment_arn = m.commitment_id
 LEFT JOIN aws_as_of AS a ON a.billing_period = m.month
