@@ -207,6 +207,10 @@ AZURE_MART_CHECKS = [
     Check("margin_billed_cost", "int_azure__cost_daily BilledCost = monthly_cloud_costs billed_cost",
           _sum_by(f"{F}.int_azure__cost_daily", "billing_period", "billed_cost"),
           _sum_by(f"{F}.monthly_cloud_costs", "month", "billed_cost", "provider = 'azure'")),
+    Check("commitment_fees", "the export's commitment Purchase rows (BilledCost) = commitment_utilization_monthly fee_cost",
+          _sum_by(f"{F}.int_azure__cost_line_items", "billing_period", "BilledCost",
+                  "ChargeCategory = 'Purchase' AND ifNull(CommitmentDiscountId, '') != ''", currency="BillingCurrency"),
+          _sum_by(f"{F}.commitment_utilization_monthly", "month", "fee_cost", "provider = 'azure'")),
 ]
 
 # Per target: the checks of each provider (provider targets: their raw, intermediate and daily tables).

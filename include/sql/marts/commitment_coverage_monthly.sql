@@ -12,6 +12,9 @@
 -- AlloyDB, Spanner, Bigtable, BigQuery, Memorystore, Dataflow, Firestore, VMware Engine: Google Cloud "Committed
 -- use discounts" overview), and any row with CUD credits. Instance family: the machine series of the VM's
 -- machine_spec system label ('e2-standard-4' -> 'e2').
+-- Azure (FOCUS export): covered = ListCost of the rows a reservation or savings plan covered (status Used);
+-- eligible = those plus the ListCost of Standard-priced Usage rows without a commitment of the Compute and Databases
+-- service categories (what Azure reservations and savings plans cover). No instance family ('').
 {%- set eligible_usage = "match(usage_type, '(BoxUsage|DedicatedUsage|HostUsage|InstanceUsage|NodeUsage|Multi-AZUsage|Fargate-vCPU-Hours|Fargate-GB-Hours|Lambda-GB-Second|ml\\\\.)')" %}
 {%- set gcp_services = "('Compute Engine', 'Kubernetes Engine', 'Cloud Run', 'Cloud SQL', 'AlloyDB for PostgreSQL', 'Cloud Spanner', 'Spanner', 'Cloud Bigtable', 'Bigtable', 'BigQuery', 'Cloud Memorystore for Redis', 'Memorystore', 'Dataflow', 'Cloud Firestore', 'Firestore', 'VMware Engine')" %}
 WITH
@@ -47,11 +50,28 @@ WITH
            OR (cost_type = 'regular' AND NOT startsWith(sku_description, 'Commitment')
                AND service_description IN {{ gcp_services }})
     ),
+    azure_usage AS
+    (
+        SELECT
+            billing_period AS month,
+            CAST(ServiceName AS String) AS service_,
+            CAST(ifNull(RegionId, '') AS String) AS region_,
+            '' AS instance_family,
+            CAST(BillingCurrency AS String) AS currency_,
+            if(CommitmentDiscountStatus = 'Used', ListCost, toDecimal128(0, 10)) AS covered_,
+            if(CommitmentDiscountStatus = 'Used', toDecimal128(0, 10), ListCost) AS on_demand_
+        FROM {{ ref('int_azure__cost_line_items') }}
+        WHERE CommitmentDiscountStatus = 'Used'
+           OR (ChargeCategory = 'Usage' AND ifNull(CommitmentDiscountId, '') = ''
+               AND PricingCategory = 'Standard' AND ServiceCategory IN ('Compute', 'Databases'))
+    ),
     both_ AS
     (
         SELECT 'aws' AS provider_, * FROM usage
         UNION ALL
         SELECT 'gcp' AS provider_, * FROM gcp_usage
+        UNION ALL
+        SELECT 'azure' AS provider_, * FROM azure_usage
     )
 SELECT
     month,

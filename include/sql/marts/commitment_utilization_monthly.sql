@@ -1,4 +1,5 @@
--- Savings Plans, Reserved Instances and GCP committed use discount pools per commitment and month: purchased, used, unused, utilization, the fees
+-- Savings Plans, Reserved Instances, GCP committed use discount pools and Azure reservations / savings plans per
+-- commitment and month: purchased, used, unused, utilization, the fees
 -- as billed, realized savings versus on-demand (and net of the unused commitment), the commitment's term and
 -- whether it ends within 90 days of the month's data (`as_of`: the newest usage end of the month's hourly or
 -- daily commitment lines, the month's end when there are none; a past month is judged as of its own end).
@@ -18,7 +19,8 @@ WITH
         GROUP BY provider, month, commitment_id, commitment_type, currency
     ),
     -- AWS: the inventory columns sit on the fee lines; the newest billing period that has them wins. GCP's billing
-    -- export has no commitment inventory (term, start, end: the CUD metadata export), so they stay ''/NULL there.
+    -- export has no commitment inventory (term, start, end: the CUD metadata export), nor has Azure's FOCUS cost
+    -- export (the reservation's term is in Azure's reservation details), so they stay ''/NULL there.
     inventory AS
     (
         SELECT
@@ -50,6 +52,20 @@ WITH
         FROM {{ ref('int_gcp__commitment_line_items') }}
         GROUP BY commitment_id
     ),
+    azure_inventory AS
+    (
+        SELECT assumeNotNull(CommitmentDiscountId) AS commitment_id, any(BillingAccountId) AS billing_account_id_,
+               anyIf(ifNull(RegionId, ''), CommitmentDiscountStatus IS NOT NULL) AS region_
+        FROM {{ ref('int_azure__cost_line_items') }}
+        WHERE ifNull(CommitmentDiscountId, '') != ''
+        GROUP BY commitment_id
+    ),
+    azure_as_of AS
+    (
+        SELECT billing_period, max(ChargePeriodEnd) AS newest_, any(BillingPeriodEnd) AS period_end_
+        FROM {{ ref('int_azure__cost_line_items') }}
+        GROUP BY billing_period
+    ),
     gcp_as_of AS
     (
         SELECT invoice_month, max(usage_end) AS newest_
@@ -61,11 +77,12 @@ SELECT
     m.month                                             AS month,
     m.commitment_id                                     AS commitment_id,
     m.commitment_type                                   AS commitment_type,
-    if(m.provider = 'gcp', g.billing_account_id_, i.payer_account_id_) AS billing_account_id,
-    if(m.provider = 'gcp', g.region_, i.region_)        AS region,
-    if(m.provider = 'gcp', '', i.purchase_term_)        AS purchase_term,
-    if(m.provider = 'gcp', '', i.payment_option_)       AS payment_option,
-    if(m.provider = 'gcp', '', i.offering_type_)        AS offering_type,
+    multiIf(m.provider = 'gcp', g.billing_account_id_, m.provider = 'azure', z.billing_account_id_,
+            i.payer_account_id_)                        AS billing_account_id,
+    multiIf(m.provider = 'gcp', g.region_, m.provider = 'azure', z.region_, i.region_) AS region,
+    if(m.provider = 'aws', i.purchase_term_, '')        AS purchase_term,
+    if(m.provider = 'aws', i.payment_option_, '')       AS payment_option,
+    if(m.provider = 'aws', i.offering_type_, '')        AS offering_type,
     m.currency                                          AS currency,
     m.commitment_cost_                                  AS commitment_cost,
     m.used_commitment_                                  AS used_commitment,
@@ -76,11 +93,12 @@ SELECT
     m.covered_effective_cost_                           AS covered_effective_cost,
     m.covered_on_demand_cost_ - m.covered_effective_cost_ AS realized_savings,
     m.covered_on_demand_cost_ - m.covered_effective_cost_ - ifNull(m.unused_cost_, toDecimal128(0, 10)) AS net_savings,
-    if(m.provider = 'gcp', NULL, i.start_)              AS commitment_start,
-    if(m.provider = 'gcp', NULL, i.end_)                AS commitment_end,
-    if(m.provider = 'gcp',
-       least(toDateTime64(ga.newest_, 3, 'UTC'), addMonths(toDateTime64(concat(m.month, '-01 00:00:00'), 3, 'UTC'), 1)),
-       if(a.newest_ > toDateTime64(0, 3, 'UTC'), least(a.newest_, a.period_end_), a.period_end_)) AS as_of,
+    if(m.provider = 'aws', i.start_, NULL)              AS commitment_start,
+    if(m.provider = 'aws', i.end_, NULL)                AS commitment_end,
+    multiIf(m.provider = 'gcp',
+            least(toDateTime64(ga.newest_, 3, 'UTC'), addMonths(toDateTime64(concat(m.month, '-01 00:00:00'), 3, 'UTC'), 1)),
+            m.provider = 'azure', toDateTime64(least(za.newest_, za.period_end_), 3, 'UTC'),
+            if(a.newest_ > toDateTime64(0, 3, 'UTC'), least(a.newest_, a.period_end_), a.period_end_)) AS as_of,
     if(i.end_ IS NULL, NULL, toInt32(dateDiff('day', as_of, i.end_))) AS days_to_expiry,
     toUInt8(ifNull(i.end_ > as_of AND i.end_ <= as_of + INTERVAL 90 DAY, 0)) AS expires_within_90_days
 FROM monthly AS m
@@ -88,3 +106,5 @@ LEFT JOIN inventory AS i ON i.commitment_arn = m.commitment_id
 LEFT JOIN aws_as_of AS a ON a.billing_period = m.month
 LEFT JOIN gcp_inventory AS g ON g.commitment_id = m.commitment_id
 LEFT JOIN gcp_as_of AS ga ON ga.invoice_month = m.month
+LEFT JOIN azure_inventory AS z ON z.commitment_id = m.commitment_id
+LEFT JOIN azure_as_of AS za ON za.billing_period = m.month

@@ -10,6 +10,9 @@ Coverage: m5 covered 70 of 70 + 50 on-demand = 120; c6g covered 45 of 45; S3 sto
 GCP (invoice month 2026-09): a resource-based CUD fee of 20 in us-central1, an E2 VM row of 30 with a CUD credit of
 -25 and one of 10 without: the pool's purchased 20, covered on-demand 25, realized savings 25 - 20 = 5; coverage of
 Compute Engine e2 in us-central1 25 / 40. Cloud Storage is not eligible.
+Azure (FOCUS export, 2026-09): reservation res-1 bought for 100 (Purchase row), amortized onto Usage rows: Used 60
+(ListCost 90) and Unused 40; another VM row billed on demand at ListCost 30. Purchased 100, used 60, utilization
+0.6, realized savings 90 - 60 = 30, net -10; coverage of Virtual Machines in eastus 90 / 120.
 """
 
 import json
@@ -82,6 +85,30 @@ def write_gcp_month(data_dir):
     run("gcp")
 
 
+AZURE_RES = "/providers/Microsoft.Capacity/reservationOrders/o-1/reservations/res-1"
+AZURE_ROWS = [
+    dict(ChargeCategory="Purchase", ChargeFrequency="One-Time", BilledCost=100.0, EffectiveCost=0.0, ListCost=100.0,
+         CommitmentDiscountId=AZURE_RES, CommitmentDiscountType="Reservation", CommitmentDiscountCategory="Usage"),
+    dict(BilledCost=0.0, EffectiveCost=60.0, ListCost=90.0, PricingCategory="Committed", CommitmentDiscountId=AZURE_RES,
+         CommitmentDiscountStatus="Used", CommitmentDiscountType="Reservation", CommitmentDiscountCategory="Usage"),
+    dict(BilledCost=0.0, EffectiveCost=40.0, ListCost=0.0, PricingCategory="Committed", CommitmentDiscountId=AZURE_RES,
+         CommitmentDiscountStatus="Unused", CommitmentDiscountType="Reservation", CommitmentDiscountCategory="Usage"),
+    dict(BilledCost=30.0, EffectiveCost=30.0, ListCost=30.0),
+]
+
+
+def write_azure_month(data_dir):
+    from standins.sample_data.azure import generate_focus_month
+
+    table = generate_focus_month("2026-09", len(AZURE_ROWS))
+    vm = dict(ChargeCategory="Usage", PricingCategory="Standard", ServiceCategory="Compute",
+              ServiceName="Virtual Machines", RegionId="eastus", BillingCurrency="USD", ContractedCost=None)
+    rows = [{**row, **vm, **changes, "ContractedCost": changes.get("BilledCost")}
+            for row, changes in zip(table.to_pylist(), AZURE_ROWS, strict=True)]
+    raw.write_azure_month(data_dir, "2026-09", pa.Table.from_pylist(rows, schema=table.schema))
+    run("azure")
+
+
 def write_month(data_dir):
     rows = []
     for number, (line_type, day, cost, columns) in enumerate(LINES):
@@ -105,6 +132,7 @@ def month(tmp_path_factory):
         patch.setenv("FINOPS_DATA_DIR", str(data_dir))
         write_month(data_dir)
         write_gcp_month(data_dir)
+        write_azure_month(data_dir)
         yield data_dir
 
 
@@ -113,21 +141,23 @@ def test_utilization_unused_and_savings_per_commitment_and_month(month):
              "fee_cost, covered_on_demand_cost, covered_effective_cost, realized_savings, net_savings, purchase_term, "
              "payment_option, billing_account_id FROM finops.commitment_utilization_monthly ORDER BY commitment_id")
     by_id = {r[0]: r[1:] for r in rows}
-    assert set(by_id) == {SP, RI, GCP_POOL}
+    assert set(by_id) == {SP, RI, GCP_POOL, AZURE_RES}
     assert by_id[SP] == ("Savings Plan", D(48), D(42), D(6), pytest.approx(0.875), D(48), D(70), D(42), D(28), D(22),
                          "1yr", "No Upfront", "999999999999")
     assert by_id[RI] == ("Reserved Instance", D(30), D(27), D(3), pytest.approx(0.9), D(250), D(45), D(27), D(18),
                          D(15), "1yr", "Partial Upfront", "999999999999")
     assert by_id[GCP_POOL] == ("Committed Use Discount", D(20), None, None, None, D(20), D(25), D(20), D(5), D(5),
                                "", "", "01A2B3-C4D5E6-F7A8B9")
+    assert by_id[AZURE_RES][:10] == ("Reservation", D(100), D(60), D(40), pytest.approx(0.6), D(100), D(90), D(60),
+                                     D(30), D(-10))
 
 
 def test_daily_rows_add_up_to_the_month(month):
     day1 = q(f"SELECT commitment_cost, used_commitment, utilization, realized_savings "
              f"FROM finops.commitment_utilization_daily WHERE commitment_id = '{SP}' AND usage_date = '2026-09-01'")
     assert day1 == [(D(24), D(18), pytest.approx(0.75), D(12))]
-    # SP day 1, SP day 2, RI day 1, the GCP pool on day 1
-    assert one("SELECT count() FROM finops.commitment_utilization_daily") == 4
+    # SP day 1, SP day 2, RI day 1, the GCP pool on day 1; Azure's rows fall on the generator's days
+    assert one("SELECT count() FROM finops.commitment_utilization_daily WHERE provider != 'azure'") == 4
     for column in ("commitment_cost", "unused_cost", "fee_cost", "realized_savings"):
         assert one(f"SELECT sum({column}) FROM finops.commitment_utilization_daily") == one(
             f"SELECT sum({column}) FROM finops.commitment_utilization_monthly")
@@ -150,6 +180,7 @@ def test_coverage_by_service_region_and_instance_family(month):
         ("aws", "m5"): ("AmazonEC2", "us-east-1", D(70), D(50), D(120), pytest.approx(70 / 120)),
         ("aws", "c6g"): ("AmazonEC2", "us-east-1", D(45), D(0), D(45), pytest.approx(1.0)),
         ("gcp", "e2"): ("Compute Engine", "us-central1", D(25), D(15), D(40), pytest.approx(25 / 40)),
+        ("azure", ""): ("Virtual Machines", "eastus", D(90), D(30), D(120), pytest.approx(90 / 120)),
     }
 
 
@@ -160,13 +191,15 @@ def test_reconciliation_commitment_fees_equal_the_bills_fee_lines(month):
     client = clickhouse_client()
     try:
         results = {provider: evaluate(client, [c for c in CHECKS["marts"][provider] if c.name == "commitment_fees"])
-                   for provider in ("aws", "gcp")}
+                   for provider in ("aws", "gcp", "azure")}
     finally:
         client.close()
     assert [(r["period"], r["expected"], r["actual"], r["passed"]) for r in results["aws"]] == [
         ("2026-09", D(298), D(298), True)]
     assert [(r["period"], r["expected"], r["actual"], r["passed"]) for r in results["gcp"]] == [
         ("2026-09", D(20), D(20), True)]
+    assert [(r["period"], r["expected"], r["actual"], r["passed"]) for r in results["azure"]] == [
+        ("2026-09", D(100), D(100), True)]
 
 
 def test_focus_contract_commitments_columns_and_allowed_values(month):
@@ -180,7 +213,7 @@ def test_focus_contract_commitments_columns_and_allowed_values(month):
              "ContractCommitmentUnit", "ContractCommitmentPeriodStart", "ContractCommitmentPeriodEnd",
              "ContractCommitmentType", "BillingCurrency", "ServiceProviderName"]
     rows = {r[0]: r[1:] for r in q(f"SELECT {', '.join(names)} FROM finops.focus_contract_commitments")}
-    assert set(rows) == {SP, RI}  # GCP pools have no start / end in the billing export
+    assert set(rows) == {SP, RI}  # GCP pools and Azure reservations have no start / end in the cost exports
     assert rows[SP] == ("Spend", D(210240), D("0.4"), "1 Year", "No Upfront", "Monthly", D(0), "Active", "Public",
                         None, None, datetime(2025, 12, 15), datetime(2026, 12, 15), "Savings Plan", "USD", "AWS")
     assert rows[RI] == ("Usage", D(365), D("0.4"), "1 Year", "Partial Upfront", "Monthly", D("0.6666666666"),
