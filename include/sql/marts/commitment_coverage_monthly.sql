@@ -83,7 +83,6 @@ SELECT
     sum(covered_)                           AS covered_on_demand_cost,
     sum(on_demand_)                         AS on_demand_cost,
     sum(covered_) + sum(on_demand_)         AS eligible_on_demand_cost,
-    if(eligible_on_demand_cost = 0, NULL,
-       toFloat64(sum(covered_)) / toFloat64(eligible_on_demand_cost)) AS coverage
+    toFloat64({{ div_money('sum(covered_)', 'eligible_on_demand_cost') }}) AS coverage
 FROM both_
 GROUP BY month, provider_, service_, region_, instance_family, currency_

@@ -87,7 +87,7 @@ SELECT
     m.commitment_cost_                                  AS commitment_cost,
     m.used_commitment_                                  AS used_commitment,
     m.unused_cost_                                      AS unused_cost,
-    if(m.commitment_cost_ = 0, NULL, toFloat64(m.used_commitment_) / toFloat64(m.commitment_cost_)) AS utilization,
+    if(m.used_commitment_ IS NULL, NULL, toFloat64({{ div_money('assumeNotNull(m.used_commitment_)', 'm.commitment_cost_') }})) AS utilization,
     m.fee_cost_                                         AS fee_cost,
     m.covered_on_demand_cost_                           AS covered_on_demand_cost,
     m.covered_effective_cost_                           AS covered_effective_cost,
