@@ -202,6 +202,12 @@ AWS_MART_CHECKS = [
     Check("showback_total", "int_aws__cost_line_items net unblended = showback_monthly total_cost (allocation)",
           _sum_by(f"{F}.int_aws__cost_line_items", "billing_period", "net_unblended_cost"),
           _sum_by(f"{F}.showback_monthly", "month", "total_cost", "provider = 'aws'")),
+    Check("commitment_fees", "the bill's Savings Plan / RI fee lines (unblended) = commitment_utilization_monthly fee_cost",
+          # every month of the bill is checked, one without commitments as 0 = 0
+          _sum_by(f"{F}.int_aws__cost_line_items", "billing_period",
+                  "if(line_item_type IN ('SavingsPlanRecurringFee', 'SavingsPlanUpfrontFee', 'RIFee') "
+                  "OR (line_item_type = 'Fee' AND commitment_type = 'Reserved Instance'), unblended_cost, toDecimal128(0, 10))"),
+          _sum_by(f"{F}.commitment_utilization_monthly", "month", "fee_cost", "provider = 'aws'")),
 ]
 
 GCP_MART_CHECKS = [
@@ -220,6 +226,10 @@ GCP_MART_CHECKS = [
     Check("showback_total", "int_gcp__cost_line_items cost + credits = showback_monthly total_cost (allocation)",
           _sum_by(f"{F}.int_gcp__cost_line_items", "invoice_month", "net_cost"),
           _sum_by(f"{F}.showback_monthly", "month", "total_cost", "provider = 'gcp'")),
+    Check("commitment_fees", "the export's commitment fee rows (Commitment SKUs) = commitment_utilization_monthly fee_cost",
+          _sum_by(f"{F}.int_gcp__cost_line_items", "invoice_month",
+                  "if(startsWith(sku_description, 'Commitment'), cost, toDecimal128(0, 10))"),
+          _sum_by(f"{F}.commitment_utilization_monthly", "month", "fee_cost", "provider = 'gcp'")),
 ]
 
 AZURE_MART_CHECKS = [
@@ -235,6 +245,11 @@ AZURE_MART_CHECKS = [
     Check("margin_billed_cost", "int_azure__cost_daily BilledCost = monthly_cloud_costs billed_cost",
           _sum_by(f"{F}.int_azure__cost_daily", "billing_period", "billed_cost"),
           _sum_by(f"{F}.monthly_cloud_costs", "month", "billed_cost", "provider = 'azure'")),
+    Check("commitment_fees", "the export's commitment Purchase rows (BilledCost) = commitment_utilization_monthly fee_cost",
+          _sum_by(f"{F}.int_azure__cost_line_items", "billing_period",
+                  "if(ChargeCategory = 'Purchase' AND ifNull(CommitmentDiscountId, '') != '', BilledCost, toDecimal128(0, 10))",
+                  currency="BillingCurrency"),
+          _sum_by(f"{F}.commitment_utilization_monthly", "month", "fee_cost", "provider = 'azure'")),
 ]
 
 # Per target: the checks of each provider (provider targets: their raw, intermediate and daily tables).

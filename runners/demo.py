@@ -65,7 +65,7 @@ def generate_sample_data(months: list[str], aws_rows: int, gcp_rows: int, stripe
     from standins.sample_data.stripe import generate_stripe_data
 
     return {
-        "aws": {period: generate_cur2_month(period, aws_rows) for period in months},
+        "aws": {period: generate_cur2_month(period, aws_rows, commitments=True) for period in months},
         "gcp": generate_billing_rows(months, rows_per_month=gcp_rows),
         "azure": {months[-1]: generate_focus_month(months[-1], azure_rows)},
         "stripe": generate_stripe_data(months, customers=stripe_customers),

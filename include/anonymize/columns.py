@@ -27,7 +27,8 @@ IDENTIFIERS = {  # column -> token prefix; columns holding the same kind of valu
     "subscription": "sub_",
     **dict.fromkeys(("resource_id", "ResourceId", "resource_name", "resource_global_name", "ResourceName",
                      "commitment_arn", "CommitmentDiscountId", "CommitmentDiscountName", "committed_use_credit_id",
-                     "CapacityReservationId", "capacity_reservation_arn"), "res_"),
+                     "CapacityReservationId", "capacity_reservation_arn", "commitment_id", "ContractCommitmentId",
+                     "ContractId"), "res_"),
     **dict.fromkeys(("line_item_id", "x_LineItemId", "row_key", "invoice_id", "InvoiceId"), "rec_"),
 }
 FREE_TEXT_PREFIX = "text_"  # descriptions and any string column not listed here

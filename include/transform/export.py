@@ -37,6 +37,8 @@ FINGERPRINT_SUFFIX = ".fingerprint"
 # What the Rill models read (rill/models/*.yaml, `read_parquet('.../marts/<table>.parquet')`); the
 # generated pages read those models too. tests/rill/test_mart_export.py fails when the two differ.
 DASHBOARD_TABLES = (
+    "commitment_coverage_monthly",
+    "commitment_utilization_monthly",
     "cost_anomalies",
     "cost_forecast",
     "focus",

@@ -82,11 +82,14 @@ def _map_array(keys: list[np.ndarray], values: list[np.ndarray], rows: int) -> p
     )
 
 
-def generate_cur2_month(period: str, rows: int, seed: int = 42, tag_keys_extra: tuple[str, ...] = ()) -> pa.Table:
+def generate_cur2_month(period: str, rows: int, seed: int = 42, tag_keys_extra: tuple[str, ...] = (),
+                        commitments: bool = False) -> pa.Table:
     """One billing period of CUR 2.0 line items: usage spread over the month, plus tax and a credit.
 
     `tag_keys_extra` adds more user tag keys (a later month gaining a tag key is how schema drift
-    shows up in CUR 2.0: inside the `resource_tags` map, not as a new column).
+    shows up in CUR 2.0: inside the `resource_tags` map, not as a new column). `commitments` adds a
+    Savings Plan and a Reserved Instance with some unused commitment (standins/sample_data/aws_commitments.py;
+    rows beyond `rows`).
     """
     rng = np.random.default_rng(_seed(period, seed))
     start, end = _period_bounds(period)
@@ -212,6 +215,10 @@ def generate_cur2_month(period: str, rows: int, seed: int = 42, tag_keys_extra: 
         "savings_plan_savings_plan_a_r_n": pa.array(np.full(rows, ""), pa.string()),
         "savings_plan_savings_plan_effective_cost": pa.array(np.zeros(rows)),
     }
+    if commitments:
+        from standins.sample_data.aws_commitments import with_commitments
+
+        return with_commitments(pa.table(columns), period)
     return pa.table(columns)
 
 

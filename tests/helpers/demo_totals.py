@@ -20,7 +20,7 @@ def independent_totals(months):
     """Exact cost and revenue per month straight from the generators' output (rounded only when compared)."""
     totals = defaultdict(lambda: defaultdict(Decimal))
     for period in months:
-        for cost in generate_cur2_month(period, AWS_ROWS)["line_item_unblended_cost"].to_pylist():
+        for cost in generate_cur2_month(period, AWS_ROWS, commitments=True)["line_item_unblended_cost"].to_pylist():
             totals[period]["aws_cost"] += Decimal(str(cost))
     for row in generate_billing_rows(months, rows_per_month=GCP_ROWS):
         month = row["invoice"]["month"][:4] + "-" + row["invoice"]["month"][4:]

@@ -1,6 +1,6 @@
 """The AWS commitment measures (utilization, savings) on a hand-computed month with a Savings Plan and a
-Reserved Instance, on both engines. The demo data has no commitments, so these measures are empty
-there; here they get real SP / RI line items through the SQL layer and the export."""
+Reserved Instance, on both engines: real SP / RI line items through the SQL layer and the export (the demo's
+commitments are checked in tests/rill/test_commitment_views.py)."""
 
 from __future__ import annotations
 

@@ -172,7 +172,8 @@ def test_revenue_cost_and_margin_per_month_equal_the_sql_layer(engine, clickhous
     fees = dict(sql_layer(clickhouse, "SELECT month, sum(fees) FROM finops.monthly_revenue WHERE currency = 'USD' GROUP BY month"))
     recognised = dict(sql_layer(clickhouse, "SELECT month, sum(recognised_revenue) FROM finops.monthly_recognised_revenue "
                                             "WHERE currency = 'USD' GROUP BY month"))
-    aws = dict(sql_layer(clickhouse, "SELECT billing_period, sum(net_amortized_cost) FROM finops.int_aws__cost_daily GROUP BY 1"))
+    # billed cost, as the measures say (AWS net unblended: with commitments, net amortized differs)
+    aws = dict(sql_layer(clickhouse, "SELECT billing_period, sum(net_unblended_cost) FROM finops.int_aws__cost_daily GROUP BY 1"))
     gcp = dict(sql_layer(clickhouse, "SELECT invoice_month, sum(net_cost) FROM finops.int_gcp__cost_daily GROUP BY 1"))
     azure = dict(sql_layer(clickhouse, "SELECT billing_period, sum(billed_cost) FROM finops.int_azure__cost_daily GROUP BY 1"))
     customers = dict(sql_layer(clickhouse, "SELECT month, sum(active_customers) FROM finops.int_stripe__mrr_monthly GROUP BY month"))

@@ -1,0 +1,56 @@
+-- The GCP billing export rows of committed use discounts (CUDs), one row per export row that is a commitment fee
+-- (a `Commitment ...` SKU, e.g. "Commitment v1: Cpu in Americas for 1 Year", "Commitment - dollar based v1: GCE
+-- for 1 year") or carries CUD credits (credits of type COMMITTED_USAGE_DISCOUNT, resource-based, and
+-- COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE, spend-based), from int_gcp__cost_line_items.
+-- In the credit model the credits offset the on-demand cost of the covered usage, and the fee is what the
+-- commitment costs (Google's "Sample queries for the new CUDs data model", KPI "CUD cost plus CUD savings":
+-- savings = -(credits) - fee; "Commitment savings: cost of resources at on-demand rates - cost of resources with
+-- commitment discounts"). The export does not say which commitment a credit came from, nor the commitment's
+-- amount, start or end (those are in the separate CUD metadata export, `cud_subscriptions_export`, not loaded),
+-- so commitments are pooled per billing account and program: spend-based CUDs per account, resource-based per
+-- account and region (a resource-based commitment applies in its region only).
+WITH
+    rows_ AS
+    (
+        SELECT
+            *,
+            startsWith(sku_description, 'Commitment') AS is_fee_,
+            mapContains(credits_by_type, 'COMMITTED_USAGE_DISCOUNT') AS resource_credit_,
+            mapContains(credits_by_type, 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE') AS spend_credit_,
+            ifNull(credits_by_type['COMMITTED_USAGE_DISCOUNT'], toDecimal128(0, 10))
+                + ifNull(credits_by_type['COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE'], toDecimal128(0, 10)) AS cud_credits_
+        FROM {{ ref('int_gcp__cost_line_items') }}
+        WHERE {{ in_periods('invoice_month') }}
+          AND (startsWith(sku_description, 'Commitment')
+               OR mapContains(credits_by_type, 'COMMITTED_USAGE_DISCOUNT')
+               OR mapContains(credits_by_type, 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE'))
+    ),
+    programs AS
+    (
+        SELECT
+            *,
+            if(is_fee_, if(positionCaseInsensitive(sku_description, 'dollar based') > 0, 'Spend', 'Usage'),
+               if(spend_credit_ AND NOT resource_credit_, 'Spend', 'Usage')) AS category_
+        FROM rows_
+    )
+SELECT
+    invoice_month,
+    row_key,
+    usage_start,
+    usage_end,
+    usage_date,
+    billing_account_id,
+    project_id,
+    service_description,
+    sku_description,
+    region,
+    currency,
+    if(is_fee_, 'fee', 'covered usage')                            AS row_kind,
+    category_                                                       AS commitment_category,
+    concat('gcp-cud/', billing_account_id, '/', if(category_ = 'Spend', 'spend-based', concat('resource-based/', region)))
+                                                                    AS commitment_id,
+    if(is_fee_, cost, toDecimal128(0, 10))                          AS fee_cost,
+    if(is_fee_, toDecimal128(0, 10), cud_credits_)                  AS cud_credits,
+    if(is_fee_, toDecimal128(0, 10), -cud_credits_)                 AS covered_on_demand_cost,
+    load_id
+FROM programs

@@ -1,0 +1,88 @@
+-- Commitment coverage per month x provider x service x region x instance family (cost based, at public on-demand
+-- prices): covered = the on-demand cost of the usage a Savings Plan or RI covered (SavingsPlanCoveredUsage,
+-- DiscountedUsage); eligible = covered + the on-demand cost of eligible usage that ran at the on-demand rate
+-- (line type Usage, pricing term OnDemand). Eligible usage is what AWS's Savings Plans and RIs can cover: instance
+-- hours (EC2 BoxUsage / DedicatedUsage / HostUsage, RDS / ElastiCache / Redshift / OpenSearch InstanceUsage and
+-- NodeUsage, Multi-AZ), Fargate vCPU / GB hours, Lambda GB-seconds and SageMaker ML instances (AWS Savings Plans
+-- user guide "Savings Plans types"; "Reserved Instances" per service). Spot usage, storage, requests and data
+-- transfer are not eligible. Instance family: the usage type's instance type without its size
+-- ('BoxUsage:m5.large' -> 'm5', 'InstanceUsage:db.r6g.large' -> 'db.r6g'; '' for Fargate / Lambda).
+-- GCP: covered = -(CUD credits) of a row (they offset the on-demand cost of the covered usage); eligible = the cost
+-- of regular usage rows of the services CUDs cover (Compute Engine, Kubernetes Engine, Cloud Run, Cloud SQL,
+-- AlloyDB, Spanner, Bigtable, BigQuery, Memorystore, Dataflow, Firestore, VMware Engine: Google Cloud "Committed
+-- use discounts" overview), and any row with CUD credits. Instance family: the machine series of the VM's
+-- machine_spec system label ('e2-standard-4' -> 'e2').
+-- Azure (FOCUS export): covered = ListCost of the rows a reservation or savings plan covered (status Used);
+-- eligible = those plus the ListCost of Standard-priced Usage rows without a commitment of the Compute and Databases
+-- service categories (what Azure reservations and savings plans cover). No instance family ('').
+{%- set eligible_usage = "match(usage_type, '(BoxUsage|DedicatedUsage|HostUsage|InstanceUsage|NodeUsage|Multi-AZUsage|Fargate-vCPU-Hours|Fargate-GB-Hours|Lambda-GB-Second|ml\\\\.)')" %}
+{%- set gcp_services = "('Compute Engine', 'Kubernetes Engine', 'Cloud Run', 'Cloud SQL', 'AlloyDB for PostgreSQL', 'Cloud Spanner', 'Spanner', 'Cloud Bigtable', 'Bigtable', 'BigQuery', 'Cloud Memorystore for Redis', 'Memorystore', 'Dataflow', 'Cloud Firestore', 'Firestore', 'VMware Engine')" %}
+WITH
+    usage AS
+    (
+        SELECT
+            billing_period AS month,
+            CAST(product_code AS String) AS service_,
+            CAST(region AS String) AS region_,
+            extract(usage_type, ':([a-z0-9.-]+)\\.[a-z0-9]+$') AS instance_family,
+            CAST(currency AS String) AS currency_,
+            if(line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage'), public_on_demand_cost,
+               toDecimal128(0, 10)) AS covered_,
+            if(line_item_type = 'Usage' AND pricing_term = 'OnDemand', public_on_demand_cost,
+               toDecimal128(0, 10)) AS on_demand_
+        FROM {{ ref('int_aws__cost_line_items') }}
+        WHERE line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage')
+           OR (line_item_type = 'Usage' AND pricing_term = 'OnDemand' AND {{ eligible_usage }})
+    ),
+    gcp_usage AS
+    (
+        SELECT
+            invoice_month AS month,
+            service_description AS service_,
+            CAST(region AS String) AS region_,
+            splitByChar('-', system_labels['compute.googleapis.com/machine_spec'])[1] AS instance_family,
+            CAST(currency AS String) AS currency_,
+            -(ifNull(credits_by_type['COMMITTED_USAGE_DISCOUNT'], toDecimal128(0, 10))
+              + ifNull(credits_by_type['COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE'], toDecimal128(0, 10))) AS covered_,
+            cost - covered_ AS on_demand_
+        FROM {{ ref('int_gcp__cost_line_items') }}
+        WHERE covered_ != 0
+           OR (cost_type = 'regular' AND NOT startsWith(sku_description, 'Commitment')
+               AND service_description IN {{ gcp_services }})
+    ),
+    azure_usage AS
+    (
+        SELECT
+            billing_period AS month,
+            CAST(ServiceName AS String) AS service_,
+            CAST(ifNull(RegionId, '') AS String) AS region_,
+            '' AS instance_family,
+            CAST(BillingCurrency AS String) AS currency_,
+            if(CommitmentDiscountStatus = 'Used', ListCost, toDecimal128(0, 10)) AS covered_,
+            if(CommitmentDiscountStatus = 'Used', toDecimal128(0, 10), ListCost) AS on_demand_
+        FROM {{ ref('int_azure__cost_line_items') }}
+        WHERE CommitmentDiscountStatus = 'Used'
+           OR (ChargeCategory = 'Usage' AND ifNull(CommitmentDiscountId, '') = ''
+               AND PricingCategory = 'Standard' AND ServiceCategory IN ('Compute', 'Databases'))
+    ),
+    both_ AS
+    (
+        SELECT 'aws' AS provider_, * FROM usage
+        UNION ALL
+        SELECT 'gcp' AS provider_, * FROM gcp_usage
+        UNION ALL
+        SELECT 'azure' AS provider_, * FROM azure_usage
+    )
+SELECT
+    month,
+    provider_                               AS provider,
+    service_                                AS service,
+    region_                                 AS region,
+    instance_family,
+    currency_                               AS currency,
+    sum(covered_)                           AS covered_on_demand_cost,
+    sum(on_demand_)                         AS on_demand_cost,
+    sum(covered_) + sum(on_demand_)         AS eligible_on_demand_cost,
+    toFloat64({{ div_money('sum(covered_)', 'eligible_on_demand_cost') }}) AS coverage
+FROM both_
+GROUP BY month, provider_, service_, region_, instance_family, currency_

@@ -1,0 +1,104 @@
+-- Savings Plans, Reserved Instances, GCP committed use discounts and Azure reservations / savings plans per
+-- commitment and day: purchased (the
+-- commitment amortized to the day), used, unused, utilization = used / purchased, the fees as billed, and the
+-- realized savings of the usage it covered (public on-demand cost minus its effective cost).
+-- AWS formulas and sources: include/sql/intermediate/aws/int_aws__commitment_line_items.sql. An RI's fee is a
+-- monthly CUR line dated the 1st, so its purchased / unused amounts sit on the 1st: read RI utilization per month
+-- (commitment_utilization_monthly).
+-- Azure (the FOCUS export, int_azure__cost_line_items): FOCUS amortizes a commitment onto Usage rows with
+-- CommitmentDiscountStatus Used / Unused ("The sum of EffectiveCost where ChargeCategory is Usage MUST equal the sum
+-- of BilledCost where ChargeCategory is Purchase", per CommitmentDiscountId; FOCUS 1.2 effectivecost.md): purchased
+-- = EffectiveCost of the Used and Unused rows, unused = that of the Unused rows, fees = BilledCost of the Purchase
+-- rows, covered usage at on-demand = ListCost of the Used rows.
+-- GCP (include/sql/intermediate/gcp/int_gcp__commitment_line_items.sql): per commitment pool, purchased = the
+-- commitment fees, covered on-demand cost = -(CUD credits), and the covered usage's effective cost = the fees, so
+-- realized savings = -(credits) - fees, Google's "CUD savings", net of any unused part; used, unused and
+-- utilization are NULL: the billing export does not carry the commitment's amount in on-demand terms.
+WITH
+    daily AS
+    (
+        SELECT
+            billing_period, usage_date, commitment_arn, commitment_type, currency,
+            sum(commitment_cost) AS commitment_cost_,
+            sum(unused_cost) AS unused_cost_,
+            sum(fee_cost) AS fee_cost_,
+            sum(covered_on_demand_cost) AS covered_on_demand_cost_,
+            sum(covered_effective_cost) AS covered_effective_cost_
+        FROM {{ ref('int_aws__commitment_line_items') }}
+        GROUP BY billing_period, usage_date, commitment_arn, commitment_type, currency
+    ),
+    gcp_daily AS
+    (
+        SELECT
+            invoice_month, usage_date, commitment_id, currency,
+            sum(fee_cost) AS fee_cost_,
+            sum(covered_on_demand_cost) AS covered_on_demand_cost_
+        FROM {{ ref('int_gcp__commitment_line_items') }}
+        GROUP BY invoice_month, usage_date, commitment_id, currency
+    ),
+    azure_daily AS
+    (
+        SELECT
+            billing_period, usage_date,
+            assumeNotNull(CommitmentDiscountId) AS commitment_id_,
+            if(CommitmentDiscountType = 'Savings Plan', 'Savings Plan', 'Reservation') AS commitment_type_,
+            BillingCurrency AS currency_,
+            sumIf(EffectiveCost, CommitmentDiscountStatus IN ('Used', 'Unused')) AS commitment_cost_,
+            sumIf(EffectiveCost, CommitmentDiscountStatus = 'Unused') AS unused_cost_,
+            sumIf(BilledCost, ChargeCategory = 'Purchase') AS fee_cost_,
+            sumIf(ListCost, CommitmentDiscountStatus = 'Used') AS covered_on_demand_cost_,
+            sumIf(EffectiveCost, CommitmentDiscountStatus = 'Used') AS covered_effective_cost_
+        FROM {{ ref('int_azure__cost_line_items') }}
+        WHERE ifNull(CommitmentDiscountId, '') != ''
+        GROUP BY billing_period, usage_date, commitment_id_, commitment_type_, currency_
+    )
+SELECT
+    'aws'                                              AS provider,
+    billing_period                                     AS month,
+    usage_date,
+    commitment_arn                                     AS commitment_id,
+    commitment_type,
+    currency,
+    commitment_cost_                                   AS commitment_cost,
+    CAST(commitment_cost_ - unused_cost_ AS Nullable(Decimal(38, 10))) AS used_commitment,
+    CAST(unused_cost_ AS Nullable(Decimal(38, 10)))    AS unused_cost,
+    toFloat64({{ div_money('commitment_cost_ - unused_cost_', 'commitment_cost_') }}) AS utilization,
+    fee_cost_                                          AS fee_cost,
+    covered_on_demand_cost_                            AS covered_on_demand_cost,
+    covered_effective_cost_                            AS covered_effective_cost,
+    covered_on_demand_cost_ - covered_effective_cost_  AS realized_savings
+FROM daily
+UNION ALL
+SELECT
+    'gcp'                                              AS provider,
+    invoice_month                                      AS month,
+    usage_date,
+    commitment_id,
+    'Committed Use Discount'                           AS commitment_type,
+    currency,
+    fee_cost_                                          AS commitment_cost,
+    CAST(NULL AS Nullable(Decimal(38, 10)))            AS used_commitment,
+    CAST(NULL AS Nullable(Decimal(38, 10)))            AS unused_cost,
+    CAST(NULL AS Nullable(Float64))                    AS utilization,
+    fee_cost_                                          AS fee_cost,
+    covered_on_demand_cost_                            AS covered_on_demand_cost,
+    fee_cost_                                          AS covered_effective_cost,
+    covered_on_demand_cost_ - fee_cost_                AS realized_savings
+FROM gcp_daily
+UNION ALL
+SELECT
+    'azure'                                            AS provider,
+    billing_period                                     AS month,
+    usage_date,
+    commitment_id_                                     AS commitment_id,
+    commitment_type_                                   AS commitment_type,
+    currency_                                          AS currency,
+    commitment_cost_                                   AS commitment_cost,
+    CAST(commitment_cost_ - unused_cost_ AS Nullable(Decimal(38, 10))) AS used_commitment,
+    CAST(unused_cost_ AS Nullable(Decimal(38, 10)))    AS unused_cost,
+    toFloat64({{ div_money('commitment_cost_ - unused_cost_', 'commitment_cost_') }}) AS utilization,
+    fee_cost_                                          AS fee_cost,
+    covered_on_demand_cost_                            AS covered_on_demand_cost,
+    covered_effective_cost_                            AS covered_effective_cost,
+    covered_on_demand_cost_ - covered_effective_cost_  AS realized_savings
+FROM azure_daily

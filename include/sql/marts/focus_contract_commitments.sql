@@ -1,0 +1,118 @@
+-- FOCUS 1.4 Contract Commitment dataset (FinOps-Open-Cost-and-Usage-Spec/FOCUS_Spec,
+-- specification/datasets/contract_commitment/dataset.md and columns/*.md, "Introduced (version)" 1.3 / 1.4): one row
+-- per AWS Savings Plan and Reserved Instance, with the spec's column names, types and allowed values.
+-- Sources: the CUR fee lines (int_aws__commitment_line_items; savings_plan_* / reservation_* inventory columns).
+-- Left out: commitments the CUR gives no start or end for (the period columns MUST NOT be null), and GCP committed
+-- use discounts, whose amount, start and end are only in Google's CUD metadata export (not loaded).
+-- Column by column:
+-- * ContractCommitmentCost ("the monetary value of the contract commitment"): the purchased commitment of the
+--   loaded months scaled to the whole term by time, exactly: purchased x term seconds / the seconds of the term those
+--   fee lines cover (SP fee lines are hourly / daily, the RIFee line spans its month).
+-- * ContractCommitmentDiscountPercentage (1 - contracted / list price): 1 - effective cost / public on-demand cost
+--   of the usage the commitment covered in the loaded months; NULL when it covered nothing yet.
+-- * ContractCommitmentPaymentModel: the CUR payment option, else from the amounts (no upfront part: No Upfront,
+--   only upfront: All Upfront, else Partial Upfront); ContractCommitmentPaymentUpfrontPercentage: the upfront share
+--   of the purchased amount (1 for All Upfront, 0 for No Upfront, as the spec requires).
+-- * ContractCommitmentOfferCategory: Negotiated when the net commitment (savings_plan_net_* / reservation_net_*)
+--   is below the gross, else Public.
+-- * ContractCommitmentLifecycleStatus as of ContractCommitmentLastUpdated (the newest usage end of the
+--   commitment's lines): Pending before the start, Expired from the end, else Active.
+-- * ContractCommitmentApplicability: {"IsComplexScope": true}: which usage an SP or RI covers (usage types,
+--   instance size flexibility, OS, tenancy) exceeds the object's schema, which the spec allows for exactly this.
+-- * ContractCommitmentCreated: the term start (the CUR has no purchase time); ContractId: the commitment's ARN
+--   (an SP or RI is its own contract); ContractCommitmentQuantity / Unit: an RI's number of reservations in
+--   Instances, NULL for Savings Plans (a spend commitment: the cost is the amount).
+-- PricingCurrency and PricingCurrencyContractCommitmentCost are conditional and left out: the CUR bills commitments
+-- in their pricing currency.
+WITH
+    lines AS
+    (
+        SELECT *,
+               toDecimal128(greatest(dateDiff('second', greatest(usage_start, commitment_start_), least(usage_end, commitment_end_)), 0), 10)
+                   AS covered_seconds_
+        FROM
+        (
+            SELECT
+                l.*,
+                i.start_ AS commitment_start_,
+                i.end_ AS commitment_end_
+            FROM {{ ref('int_aws__commitment_line_items') }} AS l
+            INNER JOIN
+            (
+                SELECT commitment_arn,
+                       argMaxIf(commitment_start, billing_period, commitment_start IS NOT NULL) AS start_,
+                       argMaxIf(commitment_end, billing_period, commitment_end IS NOT NULL) AS end_
+                FROM {{ ref('int_aws__commitment_line_items') }}
+                GROUP BY commitment_arn
+                HAVING start_ IS NOT NULL AND end_ IS NOT NULL
+            ) AS i ON i.commitment_arn = l.commitment_arn
+        )
+    ),
+    commitments AS
+    (
+        SELECT
+            commitment_arn,
+            any(commitment_type) AS type_,
+            any(currency) AS currency_,
+            assumeNotNull(any(commitment_start_)) AS start_,
+            assumeNotNull(any(commitment_end_)) AS end_,
+            sum(commitment_cost) AS purchased_,
+            sum(net_commitment_cost) AS net_purchased_,
+            sum(amortized_upfront_cost) AS upfront_,
+            sumIf(covered_seconds_, commitment_cost != 0) AS purchased_seconds_,
+            sum(covered_on_demand_cost) AS covered_on_demand_,
+            sum(covered_effective_cost) AS covered_effective_,
+            argMaxIf(description, billing_period, fee_cost != 0 OR commitment_cost != 0) AS description_,
+            argMaxIf(purchase_term, billing_period, purchase_term != '') AS term_,
+            argMaxIf(payment_option, billing_period, payment_option != '') AS payment_option_,
+            max(number_of_reservations) AS reservations_,
+            max(usage_end) AS last_updated_
+        FROM lines
+        GROUP BY commitment_arn
+    ),
+    shaped AS
+    (
+        SELECT
+            *,
+            multiIf(payment_option_ IN ('No Upfront', 'Partial Upfront', 'All Upfront'), payment_option_,
+                    upfront_ = 0, 'No Upfront', upfront_ = purchased_, 'All Upfront', 'Partial Upfront') AS payment_model_,
+            toDecimal128(dateDiff('second', start_, end_), 10) AS term_seconds_,
+            dateDiff('month', start_, end_) AS term_months_
+        FROM commitments
+    )
+SELECT
+    currency_                                                             AS BillingCurrency,
+    '{"IsComplexScope": true}'                                            AS ContractCommitmentApplicability,
+    'Discount'                                                            AS ContractCommitmentBenefitCategory,
+    if(type_ = 'Savings Plan', 'Spend', 'Usage')                          AS ContractCommitmentCategory,
+    CAST({{ mul_div('purchased_', 'term_seconds_', 'purchased_seconds_') }} AS Nullable(Decimal(38, 10))) AS ContractCommitmentCost,
+    toDateTime(start_, 'UTC')                                             AS ContractCommitmentCreated,
+    CAST(nullIf(description_, '') AS Nullable(String))                    AS ContractCommitmentDescription,
+    CAST(if(covered_on_demand_ = 0, NULL,
+            toDecimal128(1, 10) - {{ div_money('covered_effective_', 'covered_on_demand_') }}) AS Nullable(Decimal(38, 10)))
+                                                                          AS ContractCommitmentDiscountPercentage,
+    multiIf(term_ = '1yr', '1 Year', term_ = '3yr', '3 Years',
+            term_months_ % 12 = 0, concat(toString(intDiv(term_months_, 12)), if(term_months_ = 12, ' Year', ' Years')),
+            concat(toString(term_months_), if(term_months_ = 1, ' Month', ' Months'))) AS ContractCommitmentDurationType,
+    'Hourly'                                                              AS ContractCommitmentFulfillmentInterval,
+    commitment_arn                                                        AS ContractCommitmentId,
+    toDateTime(last_updated_, 'UTC')                                      AS ContractCommitmentLastUpdated,
+    multiIf(start_ > last_updated_, 'Pending', end_ <= last_updated_, 'Expired', 'Active') AS ContractCommitmentLifecycleStatus,
+    'Continuous'                                                          AS ContractCommitmentModel,
+    if(net_purchased_ < purchased_, 'Negotiated', 'Public')               AS ContractCommitmentOfferCategory,
+    if(payment_model_ = 'All Upfront', 'One-Time', 'Monthly')             AS ContractCommitmentPaymentInterval,
+    payment_model_                                                        AS ContractCommitmentPaymentModel,
+    multiIf(payment_model_ = 'All Upfront', toDecimal128(1, 10), payment_model_ = 'No Upfront', toDecimal128(0, 10),
+            {{ div_money('upfront_', 'purchased_', if_zero='toDecimal128(0, 10)') }}) AS ContractCommitmentPaymentUpfrontPercentage,
+    toDateTime(end_, 'UTC')                                               AS ContractCommitmentPeriodEnd,
+    toDateTime(start_, 'UTC')                                             AS ContractCommitmentPeriodStart,
+    CAST(if(type_ = 'Reserved Instance' AND reservations_ > 0, toDecimal128(toString(reservations_), 10), NULL)
+         AS Nullable(Decimal(38, 10)))                                    AS ContractCommitmentQuantity,
+    type_                                                                 AS ContractCommitmentType,
+    CAST(if(type_ = 'Reserved Instance' AND reservations_ > 0, 'Instances', NULL) AS Nullable(String)) AS ContractCommitmentUnit,
+    commitment_arn                                                        AS ContractId,
+    toDateTime(end_, 'UTC')                                               AS ContractPeriodEnd,
+    toDateTime(start_, 'UTC')                                             AS ContractPeriodStart,
+    'AWS'                                                                 AS InvoiceIssuerName,
+    'AWS'                                                                 AS ServiceProviderName
+FROM shaped
