@@ -199,6 +199,9 @@ AZURE_MART_CHECKS = [
     Check("margin_billed_cost", "int_azure__cost_daily BilledCost = monthly_cloud_costs billed_cost",
           _sum_by(f"{F}.int_azure__cost_daily", "billing_period", "billed_cost"),
           _sum_by(f"{F}.monthly_cloud_costs", "month", "billed_cost", "provider = 'azure'")),
+    Check("showback_total", "int_azure__cost_line_items BilledCost = showback_monthly total_cost (allocation)",
+          _sum_by(f"{F}.int_azure__cost_line_items", "billing_period", "BilledCost", currency="BillingCurrency"),
+          _sum_by(f"{F}.showback_monthly", "month", "total_cost", "provider = 'azure'")),
 ]
 
 # Per target: the checks of each provider (provider targets: their raw, intermediate and daily tables).

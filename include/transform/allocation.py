@@ -32,7 +32,7 @@ from include.transform.errors import SqlConfigError
 
 UNALLOCATED = "unallocated"
 MATCH_FIELDS = ("provider", "account", "service", "charge_type", "charge_category")
-PROVIDERS = ("aws", "gcp")
+PROVIDERS = ("aws", "gcp", "azure")
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 HUNDRED = Decimal(100)

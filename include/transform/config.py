@@ -166,6 +166,8 @@ def sql_config(overrides: Mapping | None = None) -> dict:
     anomaly = {**anomaly_defaults, **(config.get("anomaly") or {})}
     forecast = {**forecast_defaults, **(config.get("forecast") or {})}
     tags = {provider: tag_columns(tag_keys.get(provider) or [], provider) for provider in ("aws", "gcp")}
+    # Azure resource tags are plain keys like GCP labels: without `tag_keys.azure` the GCP keys are used
+    tags["azure"] = tag_columns(tag_keys["azure"], "azure") if "azure" in tag_keys else tags["gcp"]
     return {
         "tags": tags,
         "reporting_currency": currency.upper(),

@@ -309,3 +309,19 @@ def write_azure_month(data_dir: Path, month: str, table: pa.Table, load_id: str 
     write_table(data_dir, "azure_costs", "focus_costs", table, load_id, partition=month)
     write_loads(data_dir, "azure_costs", [load_id], status=0 if completed else 1)
     return load_id
+
+
+def azure_rows(month: str, rows: list[dict]) -> pa.Table:
+    """A FOCUS export month of len(rows) generated charges with the given columns overridden (BilledCost also sets
+    EffectiveCost; strings and floats as the export has them)."""
+    from standins.sample_data.azure import generate_focus_month
+
+    table = generate_focus_month(month, len(rows), seed=3)
+    for row in rows:
+        if "BilledCost" in row:
+            row.setdefault("EffectiveCost", row["BilledCost"])
+    for name in sorted({name for row in rows for name in row}):
+        position = table.schema.get_field_index(name)
+        values = [row.get(name, table[name][index].as_py()) for index, row in enumerate(rows)]
+        table = table.set_column(position, name, pa.array(values, table.schema.field(name).type))
+    return table

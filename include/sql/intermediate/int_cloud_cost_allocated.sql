@@ -1,7 +1,8 @@
--- Both clouds' billed cost (AWS net unblended, GCP cost + credits) per month, account, service, charge
+-- The clouds' billed cost (AWS net unblended, GCP cost + credits, Azure FOCUS BilledCost) per month, account, service, charge
 -- type and currency, classified by the allocation rules of finops_sql_config (include/transform/allocation.py),
 -- evaluated on every line item with its configured tags (the tag_<name> values of int_*__cost_line_items_tagged,
--- computed here because those are views of the provider targets and the marts target reads tables only):
+-- computed here because those are views of the provider targets and the marts target reads tables only; Azure's
+-- from its FOCUS Tags with config.tags.azure, the keys int_cloud_cost_daily_by_tag uses):
 --   shared_pool  the first shared pool whose matcher the line matches ('' for direct cost)
 --   cost_center  direct cost: the cost center of the first matching rule, else 'unallocated' ('' on shared rows)
 --   budgets      the budgets of the month whose scope (other than cost center) the line matches
@@ -45,6 +46,26 @@ FROM
                if(mapContains(labels, {{ lit(key) }}), labels[{{ lit(key) }}], project_labels[{{ lit(key) }}]) AS tag_{{ ident(name) }}
                {%- endfor %}
         FROM {{ ref('int_gcp__cost_line_items') }}
+    )
+)
+GROUP BY provider, month, account_id, service_name, charge_category, charge_type, currency, shared_pool, cost_center, budgets
+UNION ALL
+SELECT provider, month, account_id, service_name, charge_category, charge_type, currency, shared_pool, cost_center,
+       budgets, sum(billed_cost), count(), {{ lit(config.allocation.version) }}
+FROM
+(
+    SELECT *, {{ classify('azure') }}
+    FROM
+    (
+        -- FOCUS has no finer charge type than ChargeCategory: it is the charge type too
+        SELECT 'azure' AS provider, billing_period AS month, ifNull(SubAccountId, '') AS account_id, ServiceName AS service_name,
+               ChargeCategory AS charge_category, CAST(ChargeCategory AS LowCardinality(String)) AS charge_type,
+               CAST(BillingCurrency AS LowCardinality(String)) AS currency,
+               BilledCost AS billed_cost
+               {%- for name, key in config.tags.azure %},
+               tags[{{ lit(key) }}] AS tag_{{ ident(name) }}
+               {%- endfor %}
+        FROM {{ ref('int_azure__cost_line_items') }}
     )
 )
 GROUP BY provider, month, account_id, service_name, charge_category, charge_type, currency, shared_pool, cost_center, budgets
