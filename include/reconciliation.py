@@ -79,6 +79,11 @@ def _count(table: str, period: str, where: str) -> str:
 
 
 F = settings.MART_DATABASE
+# The instance-hour lines of the EC2 instances EKS pods / ECS tasks ran on (split cost allocation data parents).
+SPLIT_PARENT_LINES = (f"product_code = 'AmazonEC2' AND split_parent_resource_id = '' "
+                      f"AND match(usage_type, '(BoxUsage|SpotUsage|DedicatedUsage|HostUsage)') "
+                      f"AND (billing_period, resource_id) IN (SELECT billing_period, parent_resource_id "
+                      f"FROM {F}.int_aws__container_cost_daily WHERE parent_resource_id != '')")
 AWS_CHECKS = [
     Check("raw_vs_line_items_unblended", "CUR line_item_unblended_cost (newest completed load) = int_aws__cost_line_items",
           _sum_by(f"{F}.stg_aws__cur_line_items", "billing_period", _money("line_item_unblended_cost"),
@@ -99,6 +104,21 @@ AWS_CHECKS = [
           _count(f"{F}.int_aws__cost_line_items", "billing_period",
                  f"(net_amortized_cost < 0 OR amortized_cost < 0) AND unblended_cost >= 0 "
                  f"AND line_item_type NOT IN {AWS_NEGATIVE_TYPES!r}")),
+    # EKS / ECS split cost allocation: the pods' split + unused cost re-cut each parent EC2 instance's amortized
+    # instance-hour cost, per month (to the cent in total, and no instance off by half a cent or more)
+    Check("split_cost_vs_parent_instances", "parent EC2 instances' amortized cost = their pods' / tasks' split + unused cost",
+          _sum_by(f"{F}.int_aws__cost_line_items", "billing_period", "amortized_cost", SPLIT_PARENT_LINES),
+          _sum_by(f"{F}.int_aws__container_cost_daily", "billing_period", "split_cost + unused_cost",
+                  "parent_resource_id != ''")),
+    Check("split_cost_instances_off", "parent EC2 instances whose pods' split + unused cost differs from their cost",
+          _zero(f"{F}.int_aws__container_cost_daily", "billing_period"),
+          f"SELECT period, '' AS currency_, toDecimal128(countIf(abs(pods_cost - instance_cost) >= {TOLERANCE}), 10) "
+          f"FROM (SELECT billing_period AS period, parent_resource_id, currency, sum(split_cost + unused_cost) AS pods_cost "
+          f"FROM {F}.int_aws__container_cost_daily WHERE parent_resource_id != '' "
+          f"GROUP BY period, parent_resource_id, currency) AS p LEFT JOIN "
+          f"(SELECT billing_period AS period, resource_id AS parent_resource_id, currency, sum(amortized_cost) AS instance_cost "
+          f"FROM {F}.int_aws__cost_line_items WHERE {SPLIT_PARENT_LINES} GROUP BY period, parent_resource_id, currency) AS i "
+          f"USING (period, parent_resource_id, currency) GROUP BY period"),
 ]
 
 GCP_CHECKS = [
