@@ -224,13 +224,21 @@ AZURE_MART_CHECKS = [
           _sum_by(f"{F}.showback_monthly", "month", "total_cost", "provider = 'azure'")),
 ]
 
+# Cost per customer against the month's converted bill (both in the reporting currency, by independent paths).
+CUSTOMER_MART_CHECKS = [
+    Check("customer_cost_total", "unit_economics_monthly cloud_billed_cost = customer_margin_monthly allocated_cost",
+          _sum_by(f"{F}.unit_economics_monthly", "month", "cloud_billed_cost", currency="reporting_currency"),
+          _sum_by(f"{F}.customer_margin_monthly", "month", "allocated_cost", "1 = 1", currency="reporting_currency")),
+]
+
 # Per target: the checks of each provider (provider targets: their raw, intermediate and daily tables).
 CHECKS = {
     "aws": {"aws": AWS_CHECKS},
     "azure": {"azure": AZURE_CHECKS},
     "gcp": {"gcp": GCP_CHECKS},
     "stripe": {"stripe": STRIPE_CHECKS},
-    "marts": {"aws": AWS_MART_CHECKS, "gcp": GCP_MART_CHECKS, "azure": AZURE_MART_CHECKS},
+    "marts": {"aws": AWS_MART_CHECKS, "gcp": GCP_MART_CHECKS, "azure": AZURE_MART_CHECKS,
+              "customers": CUSTOMER_MART_CHECKS},
 }
 
 

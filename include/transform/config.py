@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from include import settings
-from include.transform.allocation import allocation_config
+from include.transform.allocation import allocation_config, customer_config
 from include.transform.errors import SqlConfigError
 from include.transform.literals import identifier
 
@@ -45,6 +45,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     # Budgets per scope and month (include/transform/allocation.py): [{"name", "month", "amount", "currency",
     # "scope": {...}}]; finops.budget_status compares them with the actual and forecast cost.
     "budgets": [],
+    # Cost per customer (include/transform/allocation.py): {"tag": tag column, "mapping": {tag value: customer id}}
+    "customers": {"tag": "", "mapping": {}},
 }
 
 MONTH = re.compile(r"^(\d{4})-?(0[1-9]|1[0-2])$")  # fx months: YYYY-MM or YYYYMM
@@ -177,4 +179,6 @@ def sql_config(overrides: Mapping | None = None) -> dict:
         "forecast": {key: _number(forecast, key, forecast_defaults) for key in forecast_defaults},
         **allocation_config(config.get("allocation") or DEFAULT_CONFIG["allocation"], config.get("budgets") or [],
                             {name for pairs in tags.values() for name, _ in pairs}),
+        "customers": customer_config(config.get("customers") or DEFAULT_CONFIG["customers"],
+                                     {name for pairs in tags.values() for name, _ in pairs}),
     }

@@ -6,7 +6,14 @@
 --   shared_pool  the first shared pool whose matcher the line matches ('' for direct cost)
 --   cost_center  direct cost: the cost center of the first matching rule, else 'unallocated' ('' on shared rows)
 --   budgets      the budgets of the month whose scope (other than cost center) the line matches
+--   customer_id  the Stripe customer the line's customers.tag value names (through customers.mapping, else the
+--                value itself); '' when the line has no value or the provider has no such tag column
 {% macro classify(provider) -%}
+    {%- set customer_tag = config.customers.tag -%}
+    {%- set mapping = config.customers.mapping %}
+    {% if customer_tag and customer_tag in (config.tags[provider] | map('first') | list) -%}
+    {%- if mapping %}transform(tag_{{ ident(customer_tag) }}, {{ lit(mapping | map('first') | list) }}, {{ lit(mapping | map('last') | list) }}, tag_{{ ident(customer_tag) }}){% else %}tag_{{ ident(customer_tag) }}{% endif %}
+    {%- else %}''{% endif %} AS customer_id,
     {%- set shared = config.allocation.shared -%}
     {%- set rules = config.allocation.rules -%}
     {%- set scoped = config.budgets | rejectattr('cost_centers') | list %}
@@ -15,7 +22,8 @@
     {% if scoped %}arrayFilter(b -> b != '', [{% for budget in scoped %}if(month = {{ lit(budget.month) }} AND {{ cost_match(budget.scope, provider) }}, {{ lit(budget.name) }}, ''){{ ', ' if not loop.last }}{% endfor %}]){% else %}CAST([], 'Array(String)'){% endif %} AS budgets
 {%- endmacro %}
 SELECT provider, month, account_id, service_name, charge_category, charge_type, currency, shared_pool, cost_center,
-       budgets, sum(billed_cost) AS billed_cost, count() AS line_items, {{ lit(config.allocation.version) }} AS allocation_version
+       budgets, customer_id, sum(billed_cost) AS billed_cost, count() AS line_items,
+       {{ lit(config.allocation.version) }} AS allocation_version
 FROM
 (
     SELECT *, {{ classify('aws') }}
@@ -30,10 +38,11 @@ FROM
         FROM {{ ref('int_aws__cost_line_items') }}
     )
 )
-GROUP BY provider, month, account_id, service_name, charge_category, charge_type, currency, shared_pool, cost_center, budgets
+GROUP BY provider, month, account_id, service_name, charge_category, charge_type, currency, shared_pool, cost_center, budgets,
+         customer_id
 UNION ALL
 SELECT provider, month, account_id, service_name, charge_category, charge_type, currency, shared_pool, cost_center,
-       budgets, sum(billed_cost), count(), {{ lit(config.allocation.version) }}
+       budgets, customer_id, sum(billed_cost), count(), {{ lit(config.allocation.version) }}
 FROM
 (
     SELECT *, {{ classify('gcp') }}
@@ -48,10 +57,11 @@ FROM
         FROM {{ ref('int_gcp__cost_line_items') }}
     )
 )
-GROUP BY provider, month, account_id, service_name, charge_category, charge_type, currency, shared_pool, cost_center, budgets
+GROUP BY provider, month, account_id, service_name, charge_category, charge_type, currency, shared_pool, cost_center, budgets,
+         customer_id
 UNION ALL
 SELECT provider, month, account_id, service_name, charge_category, charge_type, currency, shared_pool, cost_center,
-       budgets, sum(billed_cost), count(), {{ lit(config.allocation.version) }}
+       budgets, customer_id, sum(billed_cost), count(), {{ lit(config.allocation.version) }}
 FROM
 (
     SELECT *, {{ classify('azure') }}
@@ -68,4 +78,5 @@ FROM
         FROM {{ ref('int_azure__cost_line_items') }}
     )
 )
-GROUP BY provider, month, account_id, service_name, charge_category, charge_type, currency, shared_pool, cost_center, budgets
+GROUP BY provider, month, account_id, service_name, charge_category, charge_type, currency, shared_pool, cost_center, budgets,
+         customer_id
