@@ -4,7 +4,8 @@
       "version": "2026-11-v3",                      # recorded on every showback row
       "rules": [                                    # direct cost: the first matching rule names the cost center
         {"name": "web team", "cost_center": "web", "match": {"tags": {"team": ["web", "frontend"]}}},
-        {"name": "data accounts", "cost_center": "data", "match": {"provider": "aws", "account": ["2222"]}}
+        {"name": "data accounts", "cost_center": "data", "match": {"provider": "aws", "account": ["2222"]}},
+        {"name": "checkout pods", "cost_center": "web", "match": {"cluster": "prod-eks", "namespace": "checkout"}}
       ],
       "shared": [                                   # shared pools, matched before the rules (first match wins)
         {"name": "support", "match": {"service": ["AWSSupportBusiness"]}, "split": "proportional"},
@@ -39,7 +40,8 @@ from typing import Any
 from include.transform.errors import SqlConfigError
 
 UNALLOCATED = "unallocated"
-MATCH_FIELDS = ("provider", "account", "service", "charge_type", "charge_category")
+# cluster / namespace / workload: EKS / ECS split cost allocation data (AWS; '' on every other cost)
+MATCH_FIELDS = ("provider", "account", "service", "charge_type", "charge_category", "cluster", "namespace", "workload")
 PROVIDERS = ("aws", "gcp", "azure")
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")

@@ -102,3 +102,18 @@ def test_a_cur_without_split_cost_allocation_data_has_no_container_cost(data_dir
     assert q("SELECT split_parent_resource_id, split_cost, split_unused_cost FROM finops.int_aws__cost_line_items") == [
         ("", D(0), D(0))]
     assert run_checks("aws", run_id="run-no-split")["failed"] == 0
+
+
+def test_allocation_rules_match_clusters_namespaces_and_workloads_and_the_instances_bill_is_re_cut_exactly(data_dir):
+    write_aws_period(data_dir, PERIOD, LINES)
+    config = {"allocation": {"version": "k8s-v1", "rules": [
+        {"name": "shop web", "cost_center": "web", "match": {"namespace": "shop", "workload": "web"}},
+        {"name": "shop", "cost_center": "shop", "match": {"cluster": "prod-eks", "namespace": "shop"}},
+        {"name": "ecs", "cost_center": "platform", "match": {"cluster": "ecs-main"}},
+    ]}}
+    run("aws", config=config)
+    # i-node1's billed 1.00 by its workloads' split + unused: web 0.42, cart 0.28, etl 0.30; i-node2's 0.50 all web;
+    # i-node3's 0.20 the ECS service; i-plain (no pods) stays unallocated with the batch namespace (no rule)
+    assert dict(q("SELECT cost_center, total_cost FROM finops.showback_monthly WHERE provider = 'aws'")) == {
+        "web": D("0.92"), "shop": D("0.28"), "platform": D("0.2"), "unallocated": D("9.3")}
+    assert run_checks("marts", run_id="run-k8s-showback")["failed"] == 0
