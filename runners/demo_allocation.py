@@ -14,7 +14,8 @@ PROVIDERS = ("aws", "gcp", "azure")
 
 
 def demo_sql_config(data: dict) -> dict:
-    """finops_sql_config of the demo for the generated `data` (runners.demo.generate_sample_data)."""
+    """finops_sql_config of the demo for the generated `data` (runners.demo.generate_sample_data: its AWS months
+    and Stripe customers)."""
     stripe_ids = [customer["id"] for customer in data["stripe"]["customers"][:len(CUSTOMERS)]]
 
     def by_team(name: str, values) -> dict:
@@ -38,6 +39,10 @@ def demo_sql_config(data: dict) -> dict:
             ],
         },
         "customers": {"tag": "customer", "mapping": dict(zip(CUSTOMERS, stripe_ids, strict=True))},
+        # a budget per cost center and month (finops.budget_status): web's is tight, the platform's generous
+        "budgets": [{"name": f"{center} {month}", "month": month, "amount": amount, "currency": "USD",
+                     "scope": {"cost_center": center}}
+                    for month in sorted(data["aws"]) for center, amount in (("web", "100"), ("platform", "100000"))],
     }
 
 

@@ -17,12 +17,15 @@ def fake_query(showback: list[tuple], bill: list[tuple]):
 
 
 def test_the_demo_settings_validate_and_map_the_sample_customers():
-    data = {"stripe": {"customers": [{"id": f"cus_{i}"} for i in range(8)]}}
+    data = {"stripe": {"customers": [{"id": f"cus_{i}"} for i in range(8)]}, "aws": {"2026-08": None, "2026-09": None}}
     config = sql_config(demo_sql_config(data))
     assert config["customers"] == {"tag": "customer", "mapping": [
         ("customer-01", "cus_0"), ("customer-02", "cus_1"), ("customer-03", "cus_2"), ("customer-04", "cus_3"),
         ("customer-05", "cus_4")]}
     assert [rule["cost_center"] for rule in config["allocation"]["rules"]][:3] == ["checkout", "search", "payments"]
+    assert [(b["name"], b["cost_centers"]) for b in config["budgets"]] == [
+        ("web 2026-08", ["web"]), ("platform 2026-08", ["platform"]), ("web 2026-09", ["web"]),
+        ("platform 2026-09", ["platform"])]
 
 
 def test_the_summary_lists_cost_centers_with_unallocated_last_and_checks_the_bill():
