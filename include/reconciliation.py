@@ -106,12 +106,13 @@ AWS_CHECKS = [
                  f"AND line_item_type NOT IN {AWS_NEGATIVE_TYPES!r}")),
     # EKS / ECS split cost allocation: the pods' split + unused cost re-cut each parent EC2 instance's amortized
     # instance-hour cost, per month (to the cent in total, and no instance off by half a cent or more)
+    # (expected: one row per period and currency, 0 without split cost allocation data, so every month is recorded)
     Check("split_cost_vs_parent_instances", "parent EC2 instances' amortized cost = their pods' / tasks' split + unused cost",
-          _sum_by(f"{F}.int_aws__cost_line_items", "billing_period", "amortized_cost", SPLIT_PARENT_LINES),
+          _sum_by(f"{F}.int_aws__cost_line_items", "billing_period", f"if({SPLIT_PARENT_LINES}, amortized_cost, toDecimal128(0, 10))"),
           _sum_by(f"{F}.int_aws__container_cost_daily", "billing_period", "split_cost + unused_cost",
                   "parent_resource_id != ''")),
     Check("split_cost_instances_off", "parent EC2 instances whose pods' split + unused cost differs from their cost",
-          _zero(f"{F}.int_aws__container_cost_daily", "billing_period"),
+          _zero(f"{F}.int_aws__cost_line_items", "billing_period"),
           f"SELECT period, '' AS currency_, toDecimal128(countIf(abs(pods_cost - instance_cost) >= {TOLERANCE}), 10) "
           f"FROM (SELECT billing_period AS period, parent_resource_id, currency, sum(split_cost + unused_cost) AS pods_cost "
           f"FROM {F}.int_aws__container_cost_daily WHERE parent_resource_id != '' "
