@@ -61,6 +61,9 @@ def with_container_split_rows(table: pa.Table, period: str) -> pa.Table:
         return table
     template = table.slice(0, 1).to_pylist()[0]
     start = template["bill_billing_period_start_date"]
+    # tag keys every row of the month carries (generate_cur2_month's tag_keys_extra) stay on the replaced rows
+    every_row = [(k, v) for k, v in template["resource_tags"] or []
+                 if k not in ("user:team", "user:environment", CUSTOMER_TAG)]
     rows = []
     for instance_id, usage_type, account, cost, _platform, _cluster in INSTANCES:
         rows.append({**template, "identity_line_item_id": f"split-{period}-{instance_id}",
@@ -70,7 +73,8 @@ def with_container_split_rows(table: pa.Table, period: str) -> pa.Table:
                      "line_item_usage_start_date": start, "line_item_usage_amount": 730.0,
                      "line_item_unblended_cost": cost, "line_item_net_unblended_cost": cost,
                      "line_item_blended_cost": cost, "pricing_public_on_demand_cost": cost,
-                     "resource_tags": [("user:team", "platform")], "product_product_family": "Compute Instance"})
+                     "resource_tags": [("user:team", "platform"), *every_row],
+                     "product_product_family": "Compute Instance"})
     clusters = {instance[0]: instance for instance in INSTANCES}
     for number, (parent, namespace, workload, resource, split, unused) in enumerate(PODS):
         _, _, account, _, platform, cluster = clusters[parent]
@@ -89,7 +93,7 @@ def with_container_split_rows(table: pa.Table, period: str) -> pa.Table:
                      "line_item_line_item_type": "Usage", "line_item_usage_start_date": start,
                      "line_item_usage_amount": 730.0, "line_item_unblended_cost": 0.0,
                      "line_item_net_unblended_cost": 0.0, "line_item_blended_cost": 0.0,
-                     "pricing_public_on_demand_cost": 0.0, "resource_tags": tags,
+                     "pricing_public_on_demand_cost": 0.0, "resource_tags": [*tags, *every_row],
                      "split_line_item_parent_resource_id": parent, "split_line_item_split_usage": 730.0,
                      "split_line_item_reserved_usage": 730.0, "split_line_item_actual_usage": 500.0,
                      "split_line_item_split_usage_ratio": 0.25, "split_line_item_split_cost": split,
