@@ -80,6 +80,11 @@ def _count(table: str, period: str, where: str) -> str:
 
 
 F = settings.MART_DATABASE
+# The instance-hour lines of the EC2 instances EKS pods / ECS tasks ran on (split cost allocation data parents).
+SPLIT_PARENT_LINES = (f"product_code = 'AmazonEC2' AND split_parent_resource_id = '' "
+                      f"AND match(usage_type, '(BoxUsage|SpotUsage|DedicatedUsage|HostUsage)') "
+                      f"AND (billing_period, resource_id) IN (SELECT billing_period, parent_resource_id "
+                      f"FROM {F}.int_aws__container_cost_daily WHERE parent_resource_id != '')")
 AWS_CHECKS = [
     Check("raw_vs_line_items_unblended", "CUR line_item_unblended_cost (newest completed load) = int_aws__cost_line_items",
           _sum_by(f"{F}.stg_aws__cur_line_items", "billing_period", _money("line_item_unblended_cost"),
@@ -101,6 +106,22 @@ AWS_CHECKS = [
           _count(f"{F}.int_aws__cost_line_items", "billing_period",
                  f"(net_amortized_cost < 0 OR amortized_cost < 0) AND unblended_cost >= 0 "
                  f"AND line_item_type NOT IN {AWS_NEGATIVE_TYPES!r}")),
+    # EKS / ECS split cost allocation: the pods' split + unused cost re-cut each parent EC2 instance's amortized
+    # instance-hour cost, per month (to the cent in total, and no instance off by half a cent or more)
+    # (expected: one row per period and currency, 0 without split cost allocation data, so every month is recorded)
+    Check("split_cost_vs_parent_instances", "parent EC2 instances' amortized cost = their pods' / tasks' split + unused cost",
+          _sum_by(f"{F}.int_aws__cost_line_items", "billing_period", f"if({SPLIT_PARENT_LINES}, amortized_cost, toDecimal128(0, 10))"),
+          _sum_by(f"{F}.int_aws__container_cost_daily", "billing_period", "split_cost + unused_cost",
+                  "parent_resource_id != ''")),
+    Check("split_cost_instances_off", "parent EC2 instances whose pods' split + unused cost differs from their cost",
+          _zero(f"{F}.int_aws__cost_line_items", "billing_period"),
+          f"SELECT period, '' AS currency_, toDecimal128(countIf(abs(pods_cost - instance_cost) >= {TOLERANCE}), 10) "
+          f"FROM (SELECT billing_period AS period, parent_resource_id, currency, sum(split_cost + unused_cost) AS pods_cost "
+          f"FROM {F}.int_aws__container_cost_daily WHERE parent_resource_id != '' "
+          f"GROUP BY period, parent_resource_id, currency) AS p LEFT JOIN "
+          f"(SELECT billing_period AS period, resource_id AS parent_resource_id, currency, sum(amortized_cost) AS instance_cost "
+          f"FROM {F}.int_aws__cost_line_items WHERE {SPLIT_PARENT_LINES} GROUP BY period, parent_resource_id, currency) AS i "
+          f"USING (period, parent_resource_id, currency) GROUP BY period"),
 ]
 
 # AWS's Data Exports FOCUS 1.2 export, when one is loaded (include/sources/aws_cur/focus.py).
@@ -250,6 +271,16 @@ AZURE_MART_CHECKS = [
                   "if(ChargeCategory = 'Purchase' AND ifNull(CommitmentDiscountId, '') != '', BilledCost, toDecimal128(0, 10))",
                   currency="BillingCurrency"),
           _sum_by(f"{F}.commitment_utilization_monthly", "month", "fee_cost", "provider = 'azure'")),
+    Check("showback_total", "int_azure__cost_line_items BilledCost = showback_monthly total_cost (allocation)",
+          _sum_by(f"{F}.int_azure__cost_line_items", "billing_period", "BilledCost", currency="BillingCurrency"),
+          _sum_by(f"{F}.showback_monthly", "month", "total_cost", "provider = 'azure'")),
+]
+
+# Cost per customer against the month's converted bill (both in the reporting currency, by independent paths).
+CUSTOMER_MART_CHECKS = [
+    Check("customer_cost_total", "unit_economics_monthly cloud_billed_cost = customer_margin_monthly allocated_cost",
+          _sum_by(f"{F}.unit_economics_monthly", "month", "cloud_billed_cost", currency="reporting_currency"),
+          _sum_by(f"{F}.customer_margin_monthly", "month", "allocated_cost", "1 = 1", currency="reporting_currency")),
 ]
 
 # Per target: the checks of each provider (provider targets: their raw, intermediate and daily tables).
@@ -258,7 +289,8 @@ CHECKS = {
     "azure": {"azure": AZURE_CHECKS},
     "gcp": {"gcp": GCP_CHECKS},
     "stripe": {"stripe": STRIPE_CHECKS},
-    "marts": {"aws": AWS_MART_CHECKS, "gcp": GCP_MART_CHECKS, "azure": AZURE_MART_CHECKS},
+    "marts": {"aws": AWS_MART_CHECKS, "gcp": GCP_MART_CHECKS, "azure": AZURE_MART_CHECKS,
+              "customers": CUSTOMER_MART_CHECKS},
 }
 
 

@@ -28,6 +28,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from runners import demo_allocation
+
 ROOT = Path(__file__).resolve().parent.parent
 # the provider DAGs, then the cross-provider marts (which Airflow schedules on the providers' Assets)
 DAG_IDS = ("aws_costs", "gcp_costs", "azure_costs", "stripe_revenue", "finops_marts")
@@ -313,6 +315,7 @@ def run_demo(workdir: Path, data_dir: Path, months: list[str], aws_rows: int, gc
     data = generate_sample_data(months, aws_rows, gcp_rows, stripe_customers, azure_rows)
     with ExitStack() as stack:
         env = airflow_env(workdir / "airflow", data_dir)
+        env["AIRFLOW_VAR_FINOPS_SQL_CONFIG"] = json.dumps(demo_allocation.demo_sql_config(data))
         env.update(start_standins(stack, data, workdir))
         run_dags(env, logs, date.today())
         say("stopping stand-ins")
@@ -358,6 +361,9 @@ def main(argv: list[str] | None = None) -> int:
         print("MRR DOES NOT ADD UP:\n  " + "\n  ".join(problems or ["no MRR rows"]))
         return 1
     print("Every month: MRR at start + new + expansion + reactivation - contraction - churned = MRR at end.")
+    print()
+    if not demo_allocation.print_showback(args.data_dir.resolve()):
+        return 1
     print()
     print(f"Raw parquet: {args.data_dir.resolve() / 'raw'}   Embedded ClickHouse: {args.data_dir.resolve() / 'chdb'}")
     print(f"Dashboards: the derived tables are in {args.data_dir.resolve() / 'marts'}; `cd rill && rill start` shows them.")

@@ -23,12 +23,12 @@ IDENTIFIERS = {  # column -> token prefix; columns holding the same kind of valu
                      "project_number", "BillingAccountId", "SubAccountId"), "acct_"),
     **dict.fromkeys(("payer_account_name", "usage_account_name", "account_name", "project_name",
                      "BillingAccountName", "SubAccountName"), "name_"),
-    "customer": "cus_",
+    **dict.fromkeys(("customer", "customer_id"), "cus_"),
     "subscription": "sub_",
     **dict.fromkeys(("resource_id", "ResourceId", "resource_name", "resource_global_name", "ResourceName",
                      "commitment_arn", "CommitmentDiscountId", "CommitmentDiscountName", "committed_use_credit_id",
                      "CapacityReservationId", "capacity_reservation_arn", "commitment_id", "ContractCommitmentId",
-                     "ContractId"), "res_"),
+                     "ContractId", "parent_resource_id", "split_parent_resource_id"), "res_"),
     **dict.fromkeys(("line_item_id", "x_LineItemId", "row_key", "invoice_id", "InvoiceId"), "rec_"),
 }
 FREE_TEXT_PREFIX = "text_"  # descriptions and any string column not listed here

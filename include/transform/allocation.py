@@ -4,7 +4,8 @@
       "version": "2026-11-v3",                      # recorded on every showback row
       "rules": [                                    # direct cost: the first matching rule names the cost center
         {"name": "web team", "cost_center": "web", "match": {"tags": {"team": ["web", "frontend"]}}},
-        {"name": "data accounts", "cost_center": "data", "match": {"provider": "aws", "account": ["2222"]}}
+        {"name": "data accounts", "cost_center": "data", "match": {"provider": "aws", "account": ["2222"]}},
+        {"name": "checkout pods", "cost_center": "web", "match": {"cluster": "prod-eks", "namespace": "checkout"}}
       ],
       "shared": [                                   # shared pools, matched before the rules (first match wins)
         {"name": "support", "match": {"service": ["AWSSupportBusiness"]}, "split": "proportional"},
@@ -19,20 +20,29 @@
 A matcher (`match`, a budget's `scope`) ANDs its fields; a field is one value or a list (any of them).
 `tags` maps a configured tag column name (tag_keys) to its values, '' meaning "not tagged". Cost that no
 rule maps is the cost center `unallocated`; a shared pool with nothing to split across goes there too.
+
+Cost per customer (`customers`): the value of one configured tag column ties a cost to a Stripe customer id,
+directly (the tag value is the id) or through the mapping {tag value: customer id} of
+include/sql/seeds/customer_mapping.csv and `customers.mapping` (the Variable wins):
+
+    "customers": {"tag": "customer", "mapping": {"acme-prod": "cus_Q1acme"}}
 """
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from include.transform.errors import SqlConfigError
 
 UNALLOCATED = "unallocated"
-MATCH_FIELDS = ("provider", "account", "service", "charge_type", "charge_category")
-PROVIDERS = ("aws", "gcp")
+# cluster / namespace / workload: EKS / ECS split cost allocation data (AWS; '' on every other cost)
+MATCH_FIELDS = ("provider", "account", "service", "charge_type", "charge_category", "cluster", "namespace", "workload")
+PROVIDERS = ("aws", "gcp", "azure")
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 HUNDRED = Decimal(100)
@@ -146,6 +156,37 @@ def _budgets(items: Any, tag_names: set[str]) -> list[dict]:
                         "cost_centers": cost_center or [], "providers": scope.get("provider", []) if cost_center else [],
                         "scope": scope})
     return budgets
+
+
+CUSTOMER_MAPPING_SEED = Path(__file__).resolve().parent.parent / "sql" / "seeds" / "customer_mapping.csv"
+
+
+def customer_config(customers: Any, tag_names: set[str], seed: Path = CUSTOMER_MAPPING_SEED) -> dict:
+    """The validated `customers` section: the tag column ('' = no cost per customer) and the mapping
+    [(tag value, Stripe customer id)] of the seed file, overridden by the Variable's `mapping`."""
+    if not isinstance(customers, Mapping):
+        raise SqlConfigError(f"customers: must be an object with tag, mapping; got {customers!r}")
+    unknown = set(customers) - {"tag", "mapping"}
+    if unknown:
+        raise SqlConfigError(f"customers: unknown field(s) {sorted(unknown)}; use tag, mapping")
+    tag = customers.get("tag") or ""
+    if tag and tag not in tag_names:
+        raise SqlConfigError(f"customers.tag: {tag!r} is not a configured tag column (tag_keys give {sorted(tag_names)})")
+    mapping: dict[str, str] = {}
+    if seed.exists():
+        with seed.open(newline="") as handle:
+            for number, row in enumerate(csv.DictReader(handle), start=2):
+                where = f"{seed.name} line {number}"
+                value = _name(row.get("tag_value"), f"{where} tag_value")
+                if value in mapping:
+                    raise SqlConfigError(f"{where}: tag value {value!r} is mapped twice")
+                mapping[value] = _name(row.get("customer_id"), f"{where} customer_id")
+    overrides = customers.get("mapping") or {}
+    if not isinstance(overrides, Mapping):
+        raise SqlConfigError(f"customers.mapping: must be an object {{tag value: customer id}}, got {overrides!r}")
+    for value, customer in overrides.items():
+        mapping[_name(value, "customers.mapping key")] = _name(customer, f"customers.mapping.{value}")
+    return {"tag": tag, "mapping": sorted(mapping.items())}
 
 
 def allocation_config(allocation: Any, budgets: Any, tag_names: set[str]) -> dict:

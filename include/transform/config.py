@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from include import settings
-from include.transform.allocation import allocation_config
+from include.transform.allocation import allocation_config, customer_config
 from include.transform.errors import SqlConfigError
 from include.transform.literals import identifier
 
@@ -52,6 +52,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     # export), the one that counts (include/sql/intermediate/int_cloud_cost_inputs.sql); the other is kept but
     # not counted. An account-month only one input has is counted whatever this says.
     "cost_inputs": {"aws": "cur"},
+    # Cost per customer (include/transform/allocation.py): {"tag": tag column, "mapping": {tag value: customer id}}
+    "customers": {"tag": "", "mapping": {}},
 }
 # The inputs a provider's cost can come from (the first is the default preference).
 COST_INPUTS = {"aws": ("cur", "focus_export")}
@@ -190,6 +192,8 @@ def sql_config(overrides: Mapping | None = None) -> dict:
     for provider, value in preferred.items():
         if value not in COST_INPUTS.get(provider, ()):
             raise SqlConfigError(f"cost_inputs.{provider} must be one of {list(COST_INPUTS.get(provider, ()))}, got {value!r}")
+    # Azure resource tags are plain keys like GCP labels: without `tag_keys.azure` the GCP keys are used
+    tags["azure"] = tag_columns(tag_keys["azure"], "azure") if "azure" in tag_keys else tags["gcp"]
     return {
         "cost_inputs": preferred,
         "tags": tags,
@@ -201,4 +205,6 @@ def sql_config(overrides: Mapping | None = None) -> dict:
         "billing_period_closing_days": _closing_days(config.get("billing_period_closing_days") or {}),
         **allocation_config(config.get("allocation") or DEFAULT_CONFIG["allocation"], config.get("budgets") or [],
                             {name for pairs in tags.values() for name, _ in pairs}),
+        "customers": customer_config(config.get("customers") or DEFAULT_CONFIG["customers"],
+                                     {name for pairs in tags.values() for name, _ in pairs}),
     }

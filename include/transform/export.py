@@ -37,16 +37,21 @@ FINGERPRINT_SUFFIX = ".fingerprint"
 # What the Rill models read (rill/models/*.yaml, `read_parquet('.../marts/<table>.parquet')`); the
 # generated pages read those models too. tests/rill/test_mart_export.py fails when the two differ.
 DASHBOARD_TABLES = (
+    "budget_status",
     "commitment_coverage_monthly",
     "commitment_utilization_monthly",
+    "container_cost_monthly",
     "cost_anomalies",
     "cost_forecast",
+    "customer_margin_monthly",
     "focus",
     "int_aws__cost_line_items_tagged",
     "int_gcp__cost_line_items_tagged",
     "int_stripe__mrr_monthly",
     "monthly_revenue",
     "reconciliation_checks",
+    "showback_monthly",
+    "tag_coverage_monthly",
     "unit_economics_monthly",
 )
 # Not exported by default: the build bookkeeping (include/transform/build_state.py), and the staging

@@ -21,6 +21,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from standins.sample_data.aws_allocation import with_container_split_rows, with_customer_tags
+
 ACCOUNTS = [
     ("111111111111", "prod"),
     ("222222222222", "staging"),
@@ -135,6 +137,7 @@ def generate_cur2_month(period: str, rows: int, seed: int = 42, tag_keys_extra: 
     env[untagged] = None
     tag_keys = [np.full(rows, "user:team", dtype=object), np.full(rows, "user:environment", dtype=object)]
     tag_values = [team, env]
+    tag_keys, tag_values = with_customer_tags(tag_keys, tag_values, team, rows)
     for extra in tag_keys_extra:
         tag_keys.append(np.full(rows, f"user:{extra}", dtype=object))
         tag_values.append(np.array([f"{extra}-{i % 7}" for i in range(rows)], dtype=object))
@@ -215,11 +218,12 @@ def generate_cur2_month(period: str, rows: int, seed: int = 42, tag_keys_extra: 
         "savings_plan_savings_plan_a_r_n": pa.array(np.full(rows, ""), pa.string()),
         "savings_plan_savings_plan_effective_cost": pa.array(np.zeros(rows)),
     }
+    table = with_container_split_rows(pa.table(columns), period)
     if commitments:
         from standins.sample_data.aws_commitments import with_commitments
 
-        return with_commitments(pa.table(columns), period)
-    return pa.table(columns)
+        return with_commitments(table, period)
+    return table
 
 
 def _seed(period: str, seed: int) -> int:
@@ -265,6 +269,7 @@ def write_cur2_period(s3_client, export: Cur2Export, period: str, table: pa.Tabl
 LEGACY_CATEGORIES = {
     "bill": "bill", "identity": "identity", "line_item": "lineItem", "pricing": "pricing", "product": "product",
     "reservation": "reservation", "savings_plan": "savingsPlan", "discount": "discount",
+    "split_line_item": "splitLineItem",
 }
 
 

@@ -24,7 +24,7 @@ AWS_ROWS, GCP_ROWS, STRIPE_CUSTOMERS = 3_000, 150, 40
 
 def build(data_dir: Path, workdir: Path, months: int = MONTHS) -> dict:
     """Load, transform and export into `data_dir`; returns the export's {table: rows}."""
-    from runners import demo
+    from runners import demo, demo_allocation
 
     month_list = demo.demo_months(date.today(), months)
     data = demo.generate_sample_data(month_list, AWS_ROWS, GCP_ROWS, STRIPE_CUSTOMERS)
@@ -52,7 +52,7 @@ def build(data_dir: Path, workdir: Path, months: int = MONTHS) -> dict:
         from include.reconciliation import run_checks
 
         for target in ("aws", "azure", "gcp", "stripe", "marts"):
-            run_transformations(target, config={})
+            run_transformations(target, config=demo_allocation.demo_sql_config(data))
             run_checks(target, run_id=f"demo__{target}")  # the check task after each build
         client = clickhouse_client("filesystem")
         try:

@@ -27,7 +27,8 @@ def schema_errors(name: str, data) -> list[str]:
 def test_the_project_has_every_dashboard_of_the_issue():
     assert set(PROJECT.metrics_views) == {
         "aws_costs", "gcp_costs", "focus_costs", "unit_economics", "stripe_revenue", "stripe_mrr", "cost_anomalies",
-        "cost_forecast", "reconciliation", "commitments", "commitment_coverage",
+        "cost_forecast", "reconciliation", "commitments", "commitment_coverage", "showback", "tag_coverage", "budgets",
+        "container_costs", "customer_margin",
     }
     assert {e.resolved("dev")["metrics_view"] for e in PROJECT.explores.values()} == set(PROJECT.metrics_views)
     assert len(PROJECT.canvases) >= 2

@@ -41,6 +41,11 @@ AWS_FLOAT = [
     "savings_plan_amortized_upfront_commitment_for_billing_period",
     "savings_plan_net_amortized_upfront_commitment_for_billing_period",
 ]
+# CUR 2.0 split cost allocation data columns: written only when a row of the period has one (optional in the CUR)
+AWS_SPLIT = {"split_line_item_parent_resource_id": pa.string(), **{
+    f"split_line_item_{name}": pa.float64() for name in (
+        "split_usage", "reserved_usage", "actual_usage", "split_usage_ratio", "split_cost", "unused_cost",
+        "net_split_cost", "net_unused_cost")}}
 AWS_TIME = ["bill_billing_period_start_date", "bill_billing_period_end_date", "line_item_usage_start_date",
             "line_item_usage_end_date"]
 
@@ -135,7 +140,8 @@ def write_aws_period(data_dir: Path, period: str, rows: list[dict], load_id: str
     if replace and folder.exists():
         for old in folder.glob("*.parquet"):
             old.unlink()
-    table = _columns(rows, AWS_STRING, AWS_FLOAT, AWS_TIME, "ms")
+    split = {name: type_ for name, type_ in AWS_SPLIT.items() if any(name in row for row in rows)}
+    table = _columns(rows, AWS_STRING, AWS_FLOAT, AWS_TIME, "ms", extra=split)
     table = table.append_column("_dlt_load_id", pa.array([load_id] * len(rows), pa.string()))
     write_table(data_dir, "aws_costs", "cur_line_items", table, load_id, partition=period)
     write_loads(data_dir, "aws_costs", [load_id])
@@ -310,3 +316,19 @@ def write_azure_month(data_dir: Path, month: str, table: pa.Table, load_id: str 
     write_table(data_dir, "azure_costs", "focus_costs", table, load_id, partition=month)
     write_loads(data_dir, "azure_costs", [load_id], status=0 if completed else 1)
     return load_id
+
+
+def azure_rows(month: str, rows: list[dict]) -> pa.Table:
+    """A FOCUS export month of len(rows) generated charges with the given columns overridden (BilledCost also sets
+    EffectiveCost; strings and floats as the export has them)."""
+    from standins.sample_data.azure import generate_focus_month
+
+    table = generate_focus_month(month, len(rows), seed=3)
+    for row in rows:
+        if "BilledCost" in row:
+            row.setdefault("EffectiveCost", row["BilledCost"])
+    for name in sorted({name for row in rows for name in row}):
+        position = table.schema.get_field_index(name)
+        values = [row.get(name, table[name][index].as_py()) for index, row in enumerate(rows)]
+        table = table.set_column(position, name, pa.array(values, table.schema.field(name).type))
+    return table

@@ -2,8 +2,8 @@
 -- AWS and GCP from their daily tag rollups, Azure from the FOCUS Tags of its line items. Every line item
 -- appears once per configured key ('' = not tagged), so each key's rows add up to the provider's full cost.
 -- Azure tags are matched with `tag_keys.azure` when the configuration has it, else with the GCP label
--- keys (plain keys such as `team`, the way Azure resource tags are written).
-{%- set azure_tags = config.tags.azure if 'azure' in config.tags else config.tags.gcp %}
+-- keys (plain keys such as `team`, the way Azure resource tags are written; config.tags.azure resolves it).
+{%- set azure_tags = config.tags.azure %}
 SELECT 'aws' AS provider, billing_period AS month, usage_date, usage_account_id AS account_id,
        product_code AS service_name, tag_key, tag_value, upper(currency) AS currency,
        net_unblended_cost AS billed_cost, net_amortized_cost AS effective_cost, line_items

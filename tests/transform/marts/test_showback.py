@@ -10,7 +10,7 @@ from include.transform import SqlConfigError
 from include.transform.config import sql_config
 from tests.helpers.transform import q, run
 from tests.transform.marts.model_contract import assert_yaml_holds
-from tests.transform.raw import aws_line, gcp_row, write_aws_period, write_gcp_rows
+from tests.transform.raw import aws_line, azure_rows, gcp_row, write_aws_period, write_azure_month, write_gcp_rows
 
 D = Decimal
 
@@ -104,6 +104,30 @@ def test_a_negative_pool_is_split_exactly(data_dir):
                           ("beta", "2026-09-v1"): (D(2), D("-0.6666666667"), D("1.3333333333"))}
 
 
+def test_azure_cost_is_allocated_by_its_focus_tags_and_adds_up_to_the_bill(data_dir):
+    write_azure_month(data_dir, "2026-09", azure_rows("2026-09", [
+        {"BilledCost": 12.5, "Tags": json.dumps({"team": "a"})},
+        {"BilledCost": 7.5, "Tags": json.dumps({"team": "b2"})},
+        {"BilledCost": 3.0, "Tags": json.dumps({"team": "checkout"})},  # "gcp checkout" is for GCP only
+        {"BilledCost": 0.25, "Tags": "{}"},
+        {"BilledCost": 4.0, "Tags": "{}", "ChargeCategory": "Tax"},  # tax pool: 50 / 25 / 25 %
+    ]))
+    run("azure", config=ALLOCATION)
+    assert showback("azure") == {
+        ("alpha", "2026-09-v1"): (D("12.5"), D(2), D("14.5")),
+        ("beta", "2026-09-v1"): (D("7.5"), D(1), D("8.5")),
+        ("delta", "2026-09-v1"): (D(0), D(1), D(1)),
+        ("unallocated", "2026-09-v1"): (D("3.25"), D(0), D("3.25")),
+    }
+    assert run_checks("marts", run_id="run-azure")["failed"] == 0
+    assert q("SELECT provider, period, expected, actual FROM finops.reconciliation_checks "
+             "WHERE run_id = 'run-azure' AND check_name = 'showback_total'") == [("azure", "2026-09", D("27.25"), D("27.25"))]
+    coverage = q("SELECT tag_key, sum(tagged_cost), sum(untagged_cost) FROM finops.tag_coverage_monthly "
+                 "WHERE provider = 'azure' GROUP BY tag_key ORDER BY tag_key")
+    assert coverage == [("app", D(0), D("27.25")), ("env", D(0), D("27.25")), ("team", D(23), D("4.25"))]
+    assert_yaml_holds("int_cloud_cost_allocated", "int_cloud_cost_by_tag_key", "showback_monthly")
+
+
 @pytest.mark.parametrize(("allocation", "message"), [
     ({"version": "v1", "rules": [{"name": "r1", "cost_center": "a", "match": {"tags": {"owner": "x"}}}]},
      "allocation.rules rule 'r1' match.tags: 'owner' is not a configured tag column"),
@@ -114,8 +138,8 @@ def test_a_negative_pool_is_split_exactly(data_dir):
     ({"version": "v1", "shared": [{"name": "tax", "match": {"charge_category": "Tax"},
                                    "split": {"fixed": {"a": 50, "b": 40}}}]},
      "allocation.shared rule 'tax' split.fixed: percentages must add up to 100, they add up to 90"),
-    ({"version": "v1", "shared": [{"name": "s", "match": {"provider": "azure"}}]},
-     "allocation.shared rule 's' match.provider: unknown provider(s) ['azure']"),
+    ({"version": "v1", "shared": [{"name": "s", "match": {"provider": "oci"}}]},
+     "allocation.shared rule 's' match.provider: unknown provider(s) ['oci']"),
     ({"rules": []}, "allocation.version: must be a non-empty string"),
     ({"version": "v1", "rules": [{"name": "r", "cost_center": "a", "match": {"account": "1"}},
                                  {"name": "r", "cost_center": "b", "match": {"account": "2"}}]},

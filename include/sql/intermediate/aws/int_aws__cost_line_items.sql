@@ -124,6 +124,20 @@ SELECT
     ifNull({{ col('capacity_reservation_capacity_reservation_arn') }}, '')    AS capacity_reservation_arn,
     ifNull({{ col('capacity_reservation_capacity_reservation_status') }}, '') AS capacity_reservation_status,
     ifNull({{ col('line_item_tax_type') }}, '')                         AS tax_type,
+    -- Split cost allocation data (CUR 2.0 INCLUDE_SPLIT_COST_ALLOCATION_DATA, EKS pods / ECS tasks); '' and 0 without
+    -- it. AWS: "Split cost allocation data introduces new usage records and new cost metric columns for each
+    -- containerized resource ID (that is, ECS task and Kubernetes pod)"; split_line_item_parent_resource_id is "the
+    -- resource ID of the parent EC2 instance associated with the Amazon ECS task or Amazon EKS pod". The net_ columns
+    -- exist "only when your account has a discount in the applicable billing period": else they equal the gross ones.
+    ifNull({{ col('split_line_item_parent_resource_id') }}, '')         AS split_parent_resource_id,
+    toFloat64(ifNull({{ column_or(raw, 'split_line_item_split_usage', 'NULL') }}, 0)) AS split_usage,
+    toFloat64(ifNull({{ column_or(raw, 'split_line_item_reserved_usage', 'NULL') }}, 0)) AS split_reserved_usage,
+    toFloat64(ifNull({{ column_or(raw, 'split_line_item_actual_usage', 'NULL') }}, 0)) AS split_actual_usage,
+    toFloat64(ifNull({{ column_or(raw, 'split_line_item_split_usage_ratio', 'NULL') }}, 0)) AS split_usage_ratio,
+    {{ num('split_line_item_split_cost') }}                             AS split_cost,
+    {{ num('split_line_item_unused_cost') }}                            AS split_unused_cost,
+    {{ num('split_line_item_net_split_cost', 'split_line_item_split_cost') }}   AS split_net_split_cost,
+    {{ num('split_line_item_net_unused_cost', 'split_line_item_unused_cost') }} AS split_net_unused_cost,
     resource_tags_                                                      AS resource_tags,
     cost_category_                                                      AS cost_category,
     _dlt_load_id                                                        AS load_id

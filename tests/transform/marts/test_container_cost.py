@@ -1,0 +1,119 @@
+"""EKS / ECS split cost allocation data: cost per cluster, namespace and workload, the clusters' unused capacity,
+and the reconciliation of the pods' split + unused cost with their parent EC2 instances' cost."""
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from include.reconciliation import ReconciliationError, run_checks
+from tests.helpers.transform import q, run
+from tests.transform.marts.model_contract import assert_yaml_holds
+from tests.transform.raw import aws_line, write_aws_period
+
+D = Decimal
+PERIOD = "2026-09"
+
+
+def instance(resource_id: str, cost: float) -> dict:
+    return aws_line(PERIOD, "Usage", cost, line_item_resource_id=resource_id, line_item_usage_type="BoxUsage:m5.xlarge",
+                    resource_tags="{}")
+
+
+def pod(parent: str, split: float, unused: float, tags: dict, arn: str, resource: str = "vCPU") -> dict:
+    """A split cost allocation usage record: no unblended cost of its own, the instance's cost in split_*."""
+    eks = "pod/" in arn
+    return aws_line(PERIOD, "Usage", 0.0, line_item_product_code="AmazonEKS" if eks else "AmazonECS",
+                    line_item_operation="EKSPod-EC2" if eks else "ECSTask-EC2",
+                    line_item_usage_type=f"USE1-{'EKS' if eks else 'ECS'}-EC2-{resource}-Hours",
+                    line_item_resource_id=arn, resource_tags=json.dumps(tags),
+                    split_line_item_parent_resource_id=parent, split_line_item_split_cost=split,
+                    split_line_item_unused_cost=unused, split_line_item_split_usage=1.0,
+                    split_line_item_split_usage_ratio=0.25)
+
+
+def eks(namespace: str, workload: str, legacy: bool = True) -> dict:
+    if legacy:
+        return {"aws:eks:cluster-name": "prod-eks", "aws:eks:namespace": namespace, "aws:eks:workload-name": workload}
+    return {"aws_eks_cluster_name": "prod-eks", "aws_eks_namespace": namespace, "aws_eks_deployment": workload}
+
+
+POD = "arn:aws:eks:us-east-1:111111111111:pod/prod-eks/{}/{}"
+LINES = [
+    instance("i-node1", 1.0),
+    instance("i-node2", 0.5),
+    instance("i-node3", 0.2),
+    instance("i-plain", 9.0),  # no pods ran on it: not a split parent
+    # i-node1: 1.00 = 0.30 + 0.06 + 0.05 + 0.01 + 0.20 + 0.04 + 0.04 + 0 + 0.25 + 0.05
+    pod("i-node1", 0.30, 0.06, eks("shop", "web"), POD.format("shop", "web-1")),
+    pod("i-node1", 0.05, 0.01, eks("shop", "web"), POD.format("shop", "web-1"), "GB"),
+    pod("i-node1", 0.20, 0.04, eks("shop", "cart"), POD.format("shop", "cart-1")),
+    pod("i-node1", 0.04, 0.0, eks("shop", "cart"), POD.format("shop", "cart-1"), "GB"),
+    pod("i-node1", 0.25, 0.05, eks("batch", "etl"), POD.format("batch", "etl-1")),
+    # i-node2: 0.50 = 0.35 + 0.15, tagged in the CUR 2.0 spelling with a deployment
+    pod("i-node2", 0.35, 0.15, eks("shop", "web", legacy=False), POD.format("shop", "web-2")),
+    # i-node3: an ECS task, 0.20 = 0.12 + 0.08
+    pod("i-node3", 0.12, 0.08, {"aws:ecs:cluster-name": "ecs-main", "aws:ecs:service-name": "api"},
+        "arn:aws:ecs:us-east-1:111111111111:task/ecs-main/abc123"),
+]
+
+
+def test_cost_per_cluster_namespace_and_workload_with_the_clusters_unused_capacity(data_dir):
+    write_aws_period(data_dir, PERIOD, LINES)
+    run("aws")
+    rows = q("SELECT platform, cluster_name, namespace, workload, split_cost, unused_cost, total_cost, pods, "
+             "cluster_unused_cost, cluster_total_cost, cluster_unused_pct FROM finops.container_cost_monthly "
+             f"WHERE month = '{PERIOD}' ORDER BY platform, namespace, workload")
+    assert rows == [
+        ("ecs", "ecs-main", "", "api", D("0.12"), D("0.08"), D("0.2"), 1, D("0.08"), D("0.2"), 40.0),
+        ("eks", "prod-eks", "batch", "etl", D("0.25"), D("0.05"), D("0.3"), 1, D("0.31"), D("1.5"), 20.67),
+        ("eks", "prod-eks", "shop", "cart", D("0.24"), D("0.04"), D("0.28"), 1, D("0.31"), D("1.5"), 20.67),
+        # web-1 on i-node1 (0.35 + 0.07) and web-2 on i-node2 (0.35 + 0.15)
+        ("eks", "prod-eks", "shop", "web", D("0.7"), D("0.22"), D("0.92"), 2, D("0.31"), D("1.5"), 20.67),
+    ]
+    # the pods carry no billed cost: the bill is the instances' 10.70
+    assert q("SELECT sum(net_unblended_cost) FROM finops.int_aws__cost_line_items") == [(D("10.7"),)]
+    assert run_checks("aws", run_id="run-split")["failed"] == 0
+    assert q("SELECT check_name, expected, actual FROM finops.reconciliation_checks WHERE run_id = 'run-split' "
+             "AND check_name LIKE 'split_cost%' ORDER BY check_name") == [
+        ("split_cost_instances_off", D(0), D(0)), ("split_cost_vs_parent_instances", D("1.7"), D("1.7"))]
+    assert_yaml_holds("int_aws__cost_line_items", "int_aws__container_cost_daily", "container_cost_monthly")
+
+
+def test_pods_that_do_not_add_up_to_their_instance_fail_the_check_naming_it(data_dir):
+    lines = [dict(line) for line in LINES]
+    lines[-1]["split_line_item_split_cost"] = 0.11  # the ECS task loses a cent of i-node3's 0.20
+    write_aws_period(data_dir, PERIOD, lines)
+    run("aws")
+    with pytest.raises(ReconciliationError) as failure:
+        run_checks("aws", run_id="run-split-off")
+    message = str(failure.value)
+    assert f"split_cost_vs_parent_instances period {PERIOD} USD: expected 1.7" in message
+    assert "difference -0.01" in message
+    assert "split_cost_instances_off" in message
+    assert q("SELECT actual FROM finops.reconciliation_checks WHERE run_id = 'run-split-off' "
+             "AND check_name = 'split_cost_instances_off'") == [(D(1),)]  # i-node3
+
+
+def test_a_cur_without_split_cost_allocation_data_has_no_container_cost(data_dir):
+    write_aws_period(data_dir, PERIOD, [instance("i-node1", 1.0)])
+    run("aws")
+    assert q("SELECT count() FROM finops.container_cost_monthly") == [(0,)]
+    assert q("SELECT split_parent_resource_id, split_cost, split_unused_cost FROM finops.int_aws__cost_line_items") == [
+        ("", D(0), D(0))]
+    assert run_checks("aws", run_id="run-no-split")["failed"] == 0
+
+
+def test_allocation_rules_match_clusters_namespaces_and_workloads_and_the_instances_bill_is_re_cut_exactly(data_dir):
+    write_aws_period(data_dir, PERIOD, LINES)
+    config = {"allocation": {"version": "k8s-v1", "rules": [
+        {"name": "shop web", "cost_center": "web", "match": {"namespace": "shop", "workload": "web"}},
+        {"name": "shop", "cost_center": "shop", "match": {"cluster": "prod-eks", "namespace": "shop"}},
+        {"name": "ecs", "cost_center": "platform", "match": {"cluster": "ecs-main"}},
+    ]}}
+    run("aws", config=config)
+    # i-node1's billed 1.00 by its workloads' split + unused: web 0.42, cart 0.28, etl 0.30; i-node2's 0.50 all web;
+    # i-node3's 0.20 the ECS service; i-plain (no pods) stays unallocated with the batch namespace (no rule)
+    assert dict(q("SELECT cost_center, total_cost FROM finops.showback_monthly WHERE provider = 'aws'")) == {
+        "web": D("0.92"), "shop": D("0.28"), "platform": D("0.2"), "unallocated": D("9.3")}
+    assert run_checks("marts", run_id="run-k8s-showback")["failed"] == 0
