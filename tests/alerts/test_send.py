@@ -209,6 +209,6 @@ def test_finops_marts_sends_alerts_after_its_checks_and_from_their_failure_path(
 
     from include.settings import PROJECT_ROOT
 
-    dag = DagBag(dag_folder=str(PROJECT_ROOT / "dags" / "finops_marts.py")).get_dag("finops_marts")
+    dag = DagBag(dag_folder=str(PROJECT_ROOT / "dags" / "finops_marts.py")).dags["finops_marts"]
     assert dag.get_task("send_alerts").upstream_task_ids == {"check_marts"}
     assert any(isinstance(cb, ReconciliationAlert) for cb in dag.get_task("check_marts").on_failure_callback)
