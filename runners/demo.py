@@ -28,6 +28,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from runners import demo_alerts
+
 ROOT = Path(__file__).resolve().parent.parent
 # the provider DAGs, then the cross-provider marts (which Airflow schedules on the providers' Assets)
 DAG_IDS = ("aws_costs", "gcp_costs", "azure_costs", "stripe_revenue", "finops_marts")
@@ -311,8 +313,12 @@ def run_demo(workdir: Path, data_dir: Path, months: list[str], aws_rows: int, gc
     with ExitStack() as stack:
         env = airflow_env(workdir / "airflow", data_dir)
         env.update(start_standins(stack, data, workdir))
+        alerts = demo_alerts.start(stack, env, data, months, workdir, echo=say)
         run_dags(env, logs, date.today())
+        alert_problems = demo_alerts.report(alerts, data_dir)
         say("stopping stand-ins")
+    if alert_problems:
+        raise SystemExit("ALERTS ARE NOT THE EXPECTED ONES:\n  " + "\n  ".join(alert_problems))
     columns, rows = margin_report(data_dir)
     return columns, rows, expected_totals(data)
 
