@@ -310,10 +310,11 @@ def run_demo(workdir: Path, data_dir: Path, months: list[str], aws_rows: int, gc
     logs.mkdir()
     say(f"generating sample data for {', '.join(months)}")
     data = generate_sample_data(months, aws_rows, gcp_rows, stripe_customers, azure_rows)
+    month_in_progress = demo_alerts.add_month_in_progress(data, date.today())
     with ExitStack() as stack:
         env = airflow_env(workdir / "airflow", data_dir)
         env.update(start_standins(stack, data, workdir))
-        alerts = demo_alerts.start(stack, env, data, months, workdir, echo=say)
+        alerts = demo_alerts.start(stack, env, data, months[-1], month_in_progress, workdir, echo=say)
         run_dags(env, logs, date.today())
         alert_problems = demo_alerts.report(alerts, data_dir)
         say("stopping stand-ins")
