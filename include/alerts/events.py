@@ -83,8 +83,8 @@ def budget_events(client, budgets: list[dict], dashboard_url: str, margin_pct: D
         pct = (max(actual, forecast) / amount * 100).quantize(CENT) if amount else Decimal(0)
         subject = f"FinOps budget {name!r} {month}: {status.upper()}"
         text = (f"{subject} ({scope}). Budget {money(amount, currency)}; actual to date {money(actual, currency)}; "
-                f"month-end forecast {money(forecast, currency)}; overrun {money(max(overrun, Decimal(0)), currency)} "
-                f"({pct}% of budget).")
+                f"month-end forecast {money(forecast, currency)}; projected overrun "
+                f"{money(max(overrun, Decimal(0)), currency)} ({pct}% of budget).")
         if missing_fx:
             text += f" Left out for want of an fx rate: cost in {', '.join(missing_fx)}."
         events.append(AlertEvent(

@@ -89,11 +89,11 @@ def test_each_event_alerts_once_per_channel_and_again_only_when_worse(data_dir, 
     assert texts == {
         "FinOps budget 'team a at risk' 2026-09: AT RISK":
             "FinOps budget 'team a at risk' 2026-09: AT RISK (tag team=a). Budget 250.00 USD; actual to date 100.00 USD; "
-            "month-end forecast 300.00 USD; overrun 50.00 USD (120.00% of budget). "
+            "month-end forecast 300.00 USD; projected overrun 50.00 USD (120.00% of budget). "
             "Dashboard: http://rill.test/canvas/anomalies_and_forecast",
         "FinOps budget 'team a over' 2026-09: OVER":
             "FinOps budget 'team a over' 2026-09: OVER (tag team=a). Budget 90.00 USD; actual to date 100.00 USD; "
-            "month-end forecast 300.00 USD; overrun 210.00 USD (333.33% of budget). "
+            "month-end forecast 300.00 USD; projected overrun 210.00 USD (333.33% of budget). "
             "Dashboard: http://rill.test/canvas/anomalies_and_forecast",
         "FinOps cost anomaly: AmazonEC2 in aws account 111111111111 (prod) on 2026-09-09":
             "FinOps cost anomaly: AmazonEC2 in aws account 111111111111 (prod) on 2026-09-09: usage cost 40.00 USD "
@@ -110,7 +110,7 @@ def test_each_event_alerts_once_per_channel_and_again_only_when_worse(data_dir, 
                                "overrun": "210"}
     assert sorted(m["subject"] for m in mail.messages) == sorted(texts)
     assert {tuple(m["to"]) for m in mail.messages} == {("a@example.com", "b@example.com")}
-    assert "overrun 50.00 USD" in next(m["body"] for m in mail.messages if "at risk" in m["subject"])
+    assert "projected overrun 50.00 USD" in next(m["body"] for m in mail.messages if "at risk" in m["subject"])
 
     # the same data again: nothing
     assert send(config(), "run2")["sent"] == 0
