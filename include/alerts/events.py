@@ -5,7 +5,7 @@ reconciliation check, with its identity (key), how bad it is (level, measure) an
   2 'over' (the actual is); measure: the overrun, max(actual, forecast) - budget; 'on track' is level 0.
 * anomaly (`finops.cost_anomalies`): one per provider, account, service, currency and day; measure: the jump
   above the expected cost.
-* reconciliation (`finops.reconciliation_checks`, the newest run of each provider): a failed check is
+* reconciliation (`finops.reconciliation_checks`, the newest run of each check): a failed check is
   level 1, measure |difference|; a check that passes is level 0 (so a check that fails again later is new).
 """
 
@@ -121,15 +121,17 @@ def anomaly_events(client, dashboard_url: str) -> list[AlertEvent]:
 
 
 def reconciliation_events(client, dashboard_url: str) -> list[AlertEvent]:
-    """The error-severity checks of each provider's newest run (a warning never alerts)."""
+    """The newest result of each error-severity check (a provider DAG's checks and the marts' checks run
+    apart, under the same provider); a warning never alerts."""
     if not _table_exists(client, f"{F}.reconciliation_checks"):
         return []
     link = f"{dashboard_url}/{DASHBOARD_PATHS['reconciliation']}"
     events = []
     rows = client.query(
         f"SELECT provider, run_id, check_name, period, currency, expected, actual, difference, passed, description "
-        f"FROM {F}.reconciliation_checks WHERE severity = 'error' AND (provider, run_id) IN "
-        f"(SELECT provider, argMax(run_id, checked_at) FROM {F}.reconciliation_checks GROUP BY provider) "
+        f"FROM {F}.reconciliation_checks WHERE severity = 'error' AND (provider, check_name, run_id) IN "
+        f"(SELECT provider, check_name, argMax(run_id, checked_at) FROM {F}.reconciliation_checks "
+        f"WHERE severity = 'error' GROUP BY provider, check_name) "
         f"ORDER BY provider, check_name, period, currency").result_rows
     for provider, run_id, check, period, currency, expected, actual, difference, passed, description in rows:
         subject = f"FinOps reconciliation check failed: {provider} {check} {period or '(no period)'}"

@@ -127,7 +127,7 @@ def test_each_event_alerts_once_per_channel_and_again_only_when_worse(data_dir, 
     # the check passes in the next run (resolved, no alert), then fails again: a new alert; a larger anomaly: one more
     record_checks("r2", check("focus_billed_cost", "150", "150"))
     assert send(config(at_risk="95", over="88"), "run4") == {
-        "events": 5, "sent": 0, "resolved": 2, "not_sent_without_channel": 0, "channels": ["webhook", "email"]}
+        "events": 6, "sent": 0, "resolved": 2, "not_sent_without_channel": 0, "channels": ["webhook", "email"]}
     record_checks("r3", check("focus_billed_cost", "150", "149.5"))
     flag_anomaly(9, "45", "10")  # the day restated: the same event, a larger jump
     run_result = send(config(at_risk="95", over="88"), "run5")
@@ -212,3 +212,11 @@ def test_finops_marts_sends_alerts_after_its_checks_and_from_their_failure_path(
     dag = DagBag(dag_folder=str(PROJECT_ROOT / "dags" / "finops_marts.py")).dags["finops_marts"]
     assert dag.get_task("send_alerts").upstream_task_ids == {"check_marts"}
     assert any(isinstance(cb, ReconciliationAlert) for cb in dag.get_task("check_marts").on_failure_callback)
+
+
+def test_a_provider_check_failure_stays_alerted_when_the_marts_checks_run_later(data_dir, webhook):
+    record_checks("aws_costs_run", check("line_items_vs_daily_net_unblended", "150", "140"))
+    record_checks("finops_marts_run", check("focus_billed_cost", "150", "150"))
+    assert send({}, "run1")["sent"] == 1
+    assert [a["subject"] for a in posted(webhook)] == [
+        "FinOps reconciliation check failed: aws line_items_vs_daily_net_unblended 2026-09"]
