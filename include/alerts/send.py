@@ -65,11 +65,11 @@ def send_alerts(destination: str | None = None, run_id: str | None = None, kinds
         alert_log.ensure(client)
         found = collect_events(client, kinds, sql_config, alerts_config)
         last = alert_log.last_sent(client)
-        if not channels:
-            unsent = sum(1 for event in found if due(event, None) == "send")
-            for event in found:
-                if due(event, None) == "send":
-                    log.warning("alert not sent (no Airflow connection for alerts configured): %s", event.text)
+        if not channels:  # alerting is off: say what would have gone out, keep no state
+            pending = [event for event in found if due(event, None) == "send"]
+            unsent = len(pending)
+            for event in pending:
+                log.warning("alert not sent (no Airflow connection for alerts configured): %s", event.text)
         for event in found:
             for channel in channels:
                 action = due(event, last.get((event.key, channel.name)))
