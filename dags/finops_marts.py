@@ -10,7 +10,10 @@ figures. The provider DAGs build only their own layers.
   close together make one marts run.
 * **build_marts:** rebuilds the marts from the providers' tables (the `finops_sql` pool: SQL tasks
   take turns). **check_marts:** reconciles the marts against the providers' tables per period and
-  fails with the period, figures and difference when one does not add up.
+  fails with the period, figures and difference when one does not add up; a failed check is alerted from
+  its failure path (`ReconciliationAlert`). **send_alerts:** budgets at risk or over, cost anomalies and
+  failed checks, each once per channel and again only when worse (include/alerts/), through the
+  notifiers of the connections `finops_alerts` (webhook) and `finops_alerts_email` (SMTP).
 * Updates the Asset `finops.marts`, which schedules `finops_publish` (dashboards, anonymized copy).
 """
 
@@ -18,6 +21,8 @@ from __future__ import annotations
 
 from airflow.sdk import dag, get_current_context, task
 
+from include.alerts import FailureAlert
+from include.alerts.send import ReconciliationAlert
 from include.dag_config import DEFAULT_ARGS, MARTS_ASSET, PROVIDER_ASSETS, SQL_POOL, START_DATE
 
 
@@ -38,14 +43,22 @@ def finops_marts():
 
         return run_transformations("marts")
 
-    @task(pool=SQL_POOL)
+    @task(pool=SQL_POOL, on_failure_callback=[FailureAlert(), ReconciliationAlert()])
     def check_marts() -> dict:
         """Reconciliation of the marts (include/reconciliation.py): fails with period, figures, difference."""
         from include.reconciliation import run_checks
 
         return run_checks("marts", run_id=get_current_context()["run_id"])
 
-    build_marts() >> check_marts()
+    @task(pool=SQL_POOL)
+    def send_alerts() -> dict:
+        """Budget, anomaly and reconciliation alerts, new or worse ones only (include/alerts/send.py)."""
+        from include.alerts.send import send_alerts as send
+
+        context = get_current_context()
+        return send(run_id=context["run_id"], context=context)
+
+    build_marts() >> check_marts() >> send_alerts()
 
 
 finops_marts()

@@ -20,7 +20,8 @@ AWS_CONN_ID = "aws_default"
 GCP_CONN_ID = "google_cloud_default"
 AZURE_CONN_ID = "azure_cost_exports"  # the Microsoft Azure provider's type `wasb`: the FOCUS export's storage
 STRIPE_CONN_ID = "stripe_default"
-ALERT_CONN_ID = "finops_alerts"
+ALERT_CONN_ID = "finops_alerts"  # webhook (type http): failed tasks, budget/anomaly/reconciliation alerts
+ALERT_EMAIL_CONN_ID = "finops_alerts_email"  # SMTP provider (type smtp): the same alerts by e-mail
 ANONYMIZE_KEY_CONN_ID = "finops_anonymize"
 # Variables
 DESTINATION_VARIABLE = "finops_destination"
@@ -32,6 +33,7 @@ SQL_CONFIG_VARIABLE = "finops_sql_config"
 DASHBOARDS_CONFIG_VARIABLE = "finops_dashboards_config"
 ANONYMIZE_CONFIG_VARIABLE = "finops_anonymize_config"
 ANONYMIZE_KEY_VARIABLE = "finops_anonymize_key"
+ALERTS_CONFIG_VARIABLE = "finops_alerts_config"
 # Pools. One slot: the SQL tasks of all DAGs take turns (the embedded engine's data folder is used
 # by one process at a time; on a server it keeps rebuilds from competing).
 SQL_POOL = "finops_sql"
@@ -39,9 +41,10 @@ SQL_POOL = "finops_sql"
 STRIPE_POOL = "stripe_api"
 
 CONNECTIONS = (CLICKHOUSE_CONN_ID, EMBEDDED_CLICKHOUSE_CONN_ID, AWS_CONN_ID, GCP_CONN_ID, AZURE_CONN_ID,
-               STRIPE_CONN_ID, ALERT_CONN_ID, ANONYMIZE_KEY_CONN_ID)
+               STRIPE_CONN_ID, ALERT_CONN_ID, ALERT_EMAIL_CONN_ID, ANONYMIZE_KEY_CONN_ID)
 VARIABLES = (DESTINATION_VARIABLE, AWS_CONFIG_VARIABLE, GCP_CONFIG_VARIABLE, AZURE_CONFIG_VARIABLE, STRIPE_CONFIG_VARIABLE,
-             SQL_CONFIG_VARIABLE, DASHBOARDS_CONFIG_VARIABLE, ANONYMIZE_CONFIG_VARIABLE, ANONYMIZE_KEY_VARIABLE)
+             SQL_CONFIG_VARIABLE, DASHBOARDS_CONFIG_VARIABLE, ANONYMIZE_CONFIG_VARIABLE, ANONYMIZE_KEY_VARIABLE,
+             ALERTS_CONFIG_VARIABLE)
 POOLS = (SQL_POOL, STRIPE_POOL)
 
 DESTINATIONS = ("filesystem", "clickhouse")

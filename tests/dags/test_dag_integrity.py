@@ -93,7 +93,7 @@ def test_marts_run_on_any_provider_asset_and_publish_runs_on_the_marts(dag_bag):
     condition = marts.timetable.asset_condition
     assert isinstance(condition, AssetAny)
     assert asset_names(condition.objects) == {"finops.aws", "finops.gcp", "finops.stripe", "finops.azure"}
-    assert [t.task_id for t in marts.topological_sort()] == ["build_marts", "check_marts"]
+    assert [t.task_id for t in marts.topological_sort()] == ["build_marts", "check_marts", "send_alerts"]
     assert asset_names(marts.get_task("build_marts").outlets) == {"finops.marts"}
     publish = dag_bag.dags["finops_publish"]
     assert publish.timetable.asset_condition.name == "finops.marts"

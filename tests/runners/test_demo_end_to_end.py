@@ -45,6 +45,9 @@ def test_demo_prints_totals_that_reconcile_with_the_generated_data(tmp_path):
     for dag_id in ("aws_costs", "gcp_costs", "azure_costs", "stripe_revenue"):
         assert f"{dag_id} succeeded" in result.stdout
     assert "Reconciled with the generated data to the cent" in result.stdout
+    # the demo exits non-zero unless its alerts are exactly the expected ones (runners/demo_alerts.py)
+    assert "Alerts sent by finops_marts" in result.stdout
+    assert "A second run of send_alerts on the same data sent 0 alert(s)." in result.stdout
     assert "Every month: MRR at start + new + expansion + reactivation - contraction - churned = MRR at end." \
         in result.stdout
 

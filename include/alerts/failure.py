@@ -46,13 +46,13 @@ class FailureAlert(BaseNotifier):
         from airflow.sdk import BaseHook
         from airflow.sdk.exceptions import AirflowNotFoundException
 
+        from include.alerts.webhook import post_json
+
         message = failure_message(context)
         try:
             BaseHook.get_connection(self.conn_id)
         except AirflowNotFoundException:
             self.log.warning("alert not sent (no Airflow connection %r configured): %s", self.conn_id, message["text"])
             return
-        from airflow.providers.http.hooks.http import HttpHook
-
-        HttpHook(method="POST", http_conn_id=self.conn_id).run(endpoint=self.endpoint, json=message)
+        post_json(self.conn_id, message, self.endpoint)
         self.log.info("alert sent through connection %r: %s", self.conn_id, message["text"])
