@@ -16,6 +16,7 @@ from include import settings
 from include.transform.allocation import allocation_config
 from include.transform.errors import SqlConfigError
 from include.transform.literals import identifier
+from include.transform.table_engine import table_engine
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "sql" / "seeds"
 CONFIG_VARIABLE = settings.SQL_CONFIG_VARIABLE
@@ -45,6 +46,10 @@ DEFAULT_CONFIG: dict[str, Any] = {
     # Budgets per scope and month (include/transform/allocation.py): [{"name", "month", "amount", "currency",
     # "scope": {...}}]; finops.budget_status compares them with the actual and forecast cost.
     "budgets": [],
+    # A cluster (include/transform/table_engine.py): the runner's table engine (MergeTree, ReplicatedMergeTree,
+    # SharedMergeTree) and the cluster its DDL runs ON CLUSTER (empty: one server, or a Replicated database).
+    "table_engine": "MergeTree",
+    "on_cluster": "",
 }
 
 MONTH = re.compile(r"^(\d{4})-?(0[1-9]|1[0-2])$")  # fx months: YYYY-MM or YYYYMM
@@ -173,6 +178,7 @@ def sql_config(overrides: Mapping | None = None) -> dict:
         "service_categories": service_categories(),
         "anomaly": {key: _number(anomaly, key, anomaly_defaults) for key in anomaly_defaults},
         "forecast": {key: _number(forecast, key, forecast_defaults) for key in forecast_defaults},
+        "table_engine": table_engine(config.get("table_engine"), config.get("on_cluster")),
         **allocation_config(config.get("allocation") or DEFAULT_CONFIG["allocation"], config.get("budgets") or [],
                             {name for pairs in tags.values() for name, _ in pairs}),
     }
