@@ -164,7 +164,8 @@ def build(client, chosen, env, context, plan: dict | None = None, models: dict |
             built.append(model.name)
     finally:
         context["periods"] = default_periods
-        build_state.record_views(client, {v: h for v, h in created_views.items() if v in built})
+    # only after a build without error: a failed build's views are simply created again next time
+    build_state.record_views(client, {v: h for v, h in created_views.items() if v in built})
     return built, count
 
 
