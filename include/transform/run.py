@@ -99,14 +99,19 @@ def run_transformations(
             "table_engine": engine,
         }
         sql_hash = target_fingerprint(chosen, models, context)
-        plan = marts_plan(client, chosen, models, sql_hash, existed) if target == "marts" else None
+        changed = None if target == "marts" else build_state.provider_changes(
+            client, target, selected, watermark, sql_hash,
+            only_partitioned=all(m.partition_by for m in chosen if m.materialized == "table"))
+        if target == "marts":
+            plan = marts_plan(client, chosen, models, sql_hash, existed)
+        else:
+            # no new load, same SQL: the unpartitioned tables (Stripe's) would be rebuilt identical
+            plan = {"periods": {m.name: SKIP for m in chosen if m.materialized == "table" and not m.partition_by
+                                and m.name in existed}} if changed == [] else None
         built, statement_count = build(client, chosen, template_environment(context, models), context,
                                        plan=plan and plan["periods"], models=models)
         if target in PROVIDERS and (periods == CHANGED or selected is None) and watermark is not None:
             build_state.record_build(client, target, watermark)
-        changed = None if target == "marts" else build_state.provider_changes(
-            client, target, selected, watermark, sql_hash,
-            only_partitioned=all(m.partition_by for m in chosen if m.materialized == "table"))
         marts = {}
         if target == "marts" and destination == "filesystem":
             # Local dashboards (Rill on DuckDB) read the marts as parquet: data/marts/<table>.parquet, each

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from include import transform
 from tests.helpers.transform import q
-from tests.transform.raw import aws_line, write_aws_period
+from tests.transform.raw import aws_line, write_aws_period, write_stripe
 
 FORECAST = "SELECT * FROM finops.cost_forecast ORDER BY provider, month, service_name, currency"
 ANOMALIES = "SELECT * FROM finops.cost_anomalies ORDER BY ALL"
@@ -103,3 +103,23 @@ def test_a_dropped_view_is_created_again(data_dir):
     transform.query("DROP VIEW finops.fct_cost_daily")
     assert build("marts")["models"] == ["fct_cost_daily"]  # cost_anomalies (empty, but built) is not rebuilt
     assert q("SELECT sum(billed_cost) FROM finops.fct_cost_daily") == [(50,)]
+
+
+def test_stripe_tables_are_rebuilt_after_a_new_load_only(data_dir):
+    """Stripe's MRR and recognition tables are unpartitioned (rebuilt in full): skipped only when no load
+    came since the last build and the SQL is the same."""
+    subscriptions = [{"id": "sub_1", "customer": "cus_1", "currency": "usd", "start": date(2026, 8, 1),
+                      "ended": None, "amount": 5_000}]
+    write_stripe(data_dir, [{"id": "txn_1", "amount": 5_000, "currency": "usd", "created": date(2026, 8, 1)}],
+                 subscriptions)
+    first = build("stripe", "changed")
+    assert "int_stripe__mrr_monthly" in first["models"]
+    mrr = q("SELECT * FROM finops.int_stripe__mrr_monthly ORDER BY ALL")
+    assert mrr
+    again = build("stripe", "changed")
+    assert again["statements"] == 0 and "int_stripe__mrr_monthly" not in again["models"]
+    assert q("SELECT * FROM finops.int_stripe__mrr_monthly ORDER BY ALL") == mrr
+    # a new load without balance transactions (no month to rebuild) still rebuilds the MRR tables
+    write_stripe(data_dir, [], [dict(subscriptions[0], amount=7_000)])
+    after_load = build("stripe", "changed")
+    assert after_load["periods"] == [] and "int_stripe__mrr_monthly" in after_load["models"]
