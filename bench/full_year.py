@@ -293,6 +293,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     for name, target in results["targets"].items():  # "at most" allows equality, "under" does not
         target["met"] = target["measured"] <= target["target"] if "at_most" in name else target["measured"] < target["target"]
+    # the figures this file held before, beside the new ones (same --scale only: other sizes do not compare)
+    if args.output.exists():
+        before = json.loads(args.output.read_text())
+        if before.get("size", {}).get("scale") == args.scale and "targets" in before:
+            results["previous_run"] = {"load_average_at_start": before["machine"]["load_average_at_start"],
+                                       **{scenario: before[scenario]["sql_seconds"] for scenario in SCENARIOS},
+                                       "targets": {k: v["measured"] for k, v in before["targets"].items()}}
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2, default=str) + "\n")
     print_tables(results)
@@ -318,10 +325,11 @@ def print_tables(results: dict) -> None:
     for key, value in results["dashboards"].items():
         engine, view, grain = key.split("|")
         print(f"{engine:<7} | {view:<18} | {grain:<5} | {value['rows']:>6} | {value['p50_s']:>7} | {value['p95_s']:>7}")
-    print(f"\n{'target':<38} | {'measured':>10} | {'target':>8} | met")
-    print("-" * 68)
+    previous = results.get("previous_run", {}).get("targets", {})
+    print(f"\n{'target':<38} | {'before':>10} | {'measured':>10} | {'target':>8} | met")
+    print("-" * 81)
     for name, target in results["targets"].items():
-        print(f"{name:<38} | {target['measured']:>10} | {target['target']:>8} | {target['met']}")
+        print(f"{name:<38} | {previous.get(name, '-'):>10} | {target['measured']:>10} | {target['target']:>8} | {target['met']}")
 
 
 if __name__ == "__main__":

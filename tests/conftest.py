@@ -23,4 +23,5 @@ pytest_plugins = [
     "tests.fixtures.local_data",
     "tests.fixtures.aws_airflow",
     "tests.fixtures.demo_marts",
+    "tests.fixtures.dag_bag",
 ]

@@ -16,6 +16,7 @@ from include import settings
 from include.transform.allocation import allocation_config, customer_config
 from include.transform.errors import SqlConfigError
 from include.transform.literals import identifier
+from include.transform.table_engine import table_engine
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "sql" / "seeds"
 CONFIG_VARIABLE = settings.SQL_CONFIG_VARIABLE
@@ -54,6 +55,10 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "cost_inputs": {"aws": "cur"},
     # Cost per customer (include/transform/allocation.py): {"tag": tag column, "mapping": {tag value: customer id}}
     "customers": {"tag": "", "mapping": {}},
+    # A cluster (include/transform/table_engine.py): the runner's table engine (MergeTree, ReplicatedMergeTree,
+    # SharedMergeTree) and the cluster its DDL runs ON CLUSTER (empty: one server, or a Replicated database).
+    "table_engine": "MergeTree",
+    "on_cluster": "",
 }
 # The inputs a provider's cost can come from (the first is the default preference).
 COST_INPUTS = {"aws": ("cur", "focus_export")}
@@ -203,6 +208,7 @@ def sql_config(overrides: Mapping | None = None) -> dict:
         "anomaly": {key: _number(anomaly, key, anomaly_defaults) for key in anomaly_defaults},
         "forecast": {key: _number(forecast, key, forecast_defaults) for key in forecast_defaults},
         "billing_period_closing_days": _closing_days(config.get("billing_period_closing_days") or {}),
+        "table_engine": table_engine(config.get("table_engine"), config.get("on_cluster")),
         **allocation_config(config.get("allocation") or DEFAULT_CONFIG["allocation"], config.get("budgets") or [],
                             {name for pairs in tags.values() for name, _ in pairs}),
         "customers": customer_config(config.get("customers") or DEFAULT_CONFIG["customers"],

@@ -8,30 +8,34 @@ Tables are rebuilt so that readers never see a half-built table:
   only (the SELECT filters with in_periods), and each month is swapped in with REPLACE PARTITION; a
   month the SELECT no longer produces is emptied. No months: nothing runs.
 Inserts name their columns, so the order of the SELECT's columns does not matter.
+
+`engine` (include/transform/table_engine.py, the `table_engine` / `on_cluster` settings) gives the tables'
+engine and the ON CLUSTER clause of every DDL statement; the default is one server's `ENGINE = MergeTree`.
 """
 
 from __future__ import annotations
 
 from include.transform.literals import quote_string
 from include.transform.models import Model
+from include.transform.table_engine import SINGLE_NODE, TableEngine
 
 
-def table_structure(model: Model) -> str:
+def table_structure(model: Model, engine: TableEngine = SINGLE_NODE) -> str:
     columns = ",\n".join(f"    {c.name} {c.data_type}" for c in model.columns)
     partition = f"\nPARTITION BY {model.partition_by}" if model.partition_by else ""
-    return f"(\n{columns}\n)\nENGINE = MergeTree{partition}\nORDER BY ({', '.join(model.order_by)})"
+    return f"(\n{columns}\n)\nENGINE = {engine.engine}{partition}\nORDER BY ({', '.join(model.order_by)})"
 
 
-def ensure_table(model: Model) -> list[str]:
+def ensure_table(model: Model, engine: TableEngine = SINGLE_NODE) -> list[str]:
     """The table, created empty if missing, with the columns added to its YAML since it was created
     (in place, so per-month rebuilds keep working after an upgrade)."""
-    table = model.relation
+    table, on = model.relation, engine.on_cluster
     added = ",\n".join(
         f"    ADD COLUMN IF NOT EXISTS {c.name} {c.data_type} "
         + ("FIRST" if i == 0 else f"AFTER {model.columns[i - 1].name}")
         for i, c in enumerate(model.columns)
     )
-    return [f"CREATE TABLE IF NOT EXISTS {table} {table_structure(model)}", f"ALTER TABLE {table}\n{added}"]
+    return [f"CREATE TABLE IF NOT EXISTS {table}{on} {table_structure(model, engine)}", f"ALTER TABLE {table}{on}\n{added}"]
 
 
 def _insert(target: str, model: Model, select: str) -> str:
@@ -39,26 +43,27 @@ def _insert(target: str, model: Model, select: str) -> str:
     return f"INSERT INTO {target} ({names})\nSELECT {names} FROM\n(\n{select}\n)"
 
 
-def materialize(model: Model, select: str, periods: list[str] | None, replace_empty_setting: bool) -> list[str]:
+def materialize(model: Model, select: str, periods: list[str] | None, replace_empty_setting: bool,
+                engine: TableEngine = SINGLE_NODE) -> list[str]:
     """The statements that (re)build `model` from `select`."""
-    table = model.relation
+    table, on = model.relation, engine.on_cluster
     if model.materialized == "view":
-        return [f"CREATE OR REPLACE VIEW {table} AS\n{select}"]
+        return [f"CREATE OR REPLACE VIEW {table}{on} AS\n{select}"]
     if periods is None or not model.partition_by:
         return [
-            f"DROP TABLE IF EXISTS {table}__next",
-            f"CREATE TABLE {table}__next {table_structure(model)}",
+            f"DROP TABLE IF EXISTS {table}__next{on}",
+            f"CREATE TABLE {table}__next{on} {table_structure(model, engine)}",
             _insert(f"{table}__next", model, select),
-            f"EXCHANGE TABLES {table}__next AND {table}",
-            f"DROP TABLE {table}__next",
+            f"EXCHANGE TABLES {table}__next AND {table}{on}",
+            f"DROP TABLE {table}__next{on}",
         ]
     if not periods:
         return []
     setting = " SETTINGS allow_replace_partition_from_empty_source = 1" if replace_empty_setting else ""
     return [
-        f"DROP TABLE IF EXISTS {table}__stage",
-        f"CREATE TABLE {table}__stage AS {table}",
+        f"DROP TABLE IF EXISTS {table}__stage{on}",
+        f"CREATE TABLE {table}__stage{on} AS {table}",
         _insert(f"{table}__stage", model, select),
-        *(f"ALTER TABLE {table} REPLACE PARTITION {quote_string(p)} FROM {table}__stage{setting}" for p in periods),
-        f"DROP TABLE {table}__stage",
+        *(f"ALTER TABLE {table}{on} REPLACE PARTITION {quote_string(p)} FROM {table}__stage{setting}" for p in periods),
+        f"DROP TABLE {table}__stage{on}",
     ]

@@ -8,12 +8,14 @@ once, and exports them as parquet for Rill in the filesystem mode. See include/s
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from include import settings
 from include.clickhouse import clickhouse_client
 from include.transform import build_state, statements
+from include.transform.change_plan import SKIP, export_candidates, marts_plan, target_fingerprint, view_inputs
 from include.transform.config import CHANGED, parse_periods, sql_config
 from include.transform.errors import MissingRawDataError, ModelError, SqlConfigError
 from include.transform.materialize import ensure_table, materialize
@@ -50,7 +52,9 @@ def run_transformations(
     if target == "marts" and periods is not None:
         raise SqlConfigError(f"the marts are rebuilt in full: periods must be None, got {periods!r}")
     destination = destination or settings.destination_name()
+    started_at = time.time()
     cfg = sql_config(config)
+    engine = cfg["table_engine"]
     models = load_models()
     chosen = select_models(models, target)
     upstream = upstream_tables(models, chosen)
@@ -67,11 +71,12 @@ def run_transformations(
                     f"{dataset} load task has loaded nothing so far (for AWS: no billing period has a delivered "
                     "manifest yet). Run the SQL again after the first load that brings data."
                 )
-        client.command(f"CREATE DATABASE IF NOT EXISTS {settings.MART_DATABASE}")
-        build_state.ensure_state_table(client)
+        client.command(f"CREATE DATABASE IF NOT EXISTS {settings.MART_DATABASE}{engine.on_cluster}")
+        build_state.ensure_state_table(client, engine)
+        existed = set(build_state.existing_tables(client))
         # Tables read from other targets exist even when their provider never loaded (empty then).
         for model in [*upstream, *(m for m in chosen if m.materialized == "table")]:
-            for number, statement in enumerate(ensure_table(model), start=1):
+            for number, statement in enumerate(ensure_table(model, engine), start=1):
                 statements.execute(client, statement, source=f"include/sql/{model.relative_path} (structure) statement {number}")
         selected = None
         watermark = None
@@ -91,17 +96,31 @@ def run_transformations(
             # ClickHouse >= 25.x refuses REPLACE PARTITION from an empty source unless this is set;
             # older servers do it without the setting (and do not know it).
             "replace_empty_setting": statements.server_supports(client, "allow_replace_partition_from_empty_source"),
+            "table_engine": engine,
         }
-        built, statement_count = build(client, chosen, template_environment(context, models), context)
+        sql_hash = target_fingerprint(chosen, models, context)
+        changed = None if target == "marts" else build_state.provider_changes(
+            client, target, selected, watermark, sql_hash,
+            only_partitioned=all(m.partition_by for m in chosen if m.materialized == "table"))
+        if target == "marts":
+            plan = marts_plan(client, chosen, models, sql_hash, existed)
+        else:
+            # no new load, same SQL: the unpartitioned tables (Stripe's) would be rebuilt identical
+            plan = {"periods": {m.name: SKIP for m in chosen if m.materialized == "table" and not m.partition_by
+                                and m.name in existed}} if changed == [] else None
+        built, statement_count = build(client, chosen, template_environment(context, models), context,
+                                       plan=plan and plan["periods"], models=models)
         if target in PROVIDERS and (periods == CHANGED or selected is None) and watermark is not None:
             build_state.record_build(client, target, watermark)
         marts = {}
         if target == "marts" and destination == "filesystem":
             # Local dashboards (Rill on DuckDB) read the marts as parquet: data/marts/<table>.parquet, each
-            # rewritten only when it changed (include/transform/export.py).
+            # rewritten only when it changed (include/transform/export.py); tables nothing upstream of
+            # changed since the last marts build are not even read.
             from include.transform.export import export_marts
 
-            marts = export_marts(client, settings.data_dir())
+            marts = export_marts(client, settings.data_dir(), tables=export_candidates(client, models, plan, settings.data_dir()))
+        build_state.log_build(client, target, changed, watermark, sql_hash, started_at)
     finally:
         client.close()
     log.info("%s models on %s (periods %s): %d raw views, %d models, %d statements, %d marts exported", target,
@@ -110,25 +129,48 @@ def run_transformations(
     return {"raw_views": views, "models": built, "statements": statement_count, "periods": selected, "marts": marts}
 
 
-def build(client, chosen, env, context) -> tuple[list[str], int]:
+def build(client, chosen, env, context, plan: dict | None = None, models: dict | None = None) -> tuple[list[str], int]:
     """Render and materialize each model in order; stop at the first failure. A staging model whose
-    raw table no load has written yet is skipped. Returns (models built, statements run)."""
+    raw table no load has written yet is skipped, and so is a view whose statement and inputs are those
+    it was created with. `plan` (the marts): {table model: periods (None: all), or SKIP}. Returns
+    (models built, statements run)."""
     built, count = [], 0
-    for model in chosen:
-        try:
-            text = render(env, model)
-        except MissingSourceError as missing:
-            log.info("skipping %s: raw table %s not loaded yet", model.name, missing)
-            continue
-        selects = statements.split_statements(text)
-        if len(selects) != 1:
-            raise ModelError(f"include/sql/{model.relative_path}: a model is one SELECT, found {len(selects)} statements")
-        steps = materialize(model, selects[0], context["periods"], context["replace_empty_setting"])
-        log.info("building %s (%s, %d statements)", model.name, model.materialized, len(steps))
-        for number, statement in enumerate(steps, start=1):
-            statements.execute(client, statement, source=f"include/sql/{model.relative_path} statement {number}")
-            count += 1
-        built.append(model.name)
+    models = models or {m.name: m for m in chosen}
+    existing_views = build_state.unchanged_views(client)
+    created_views = {}
+    default_periods = context["periods"]
+    try:
+        for model in chosen:
+            model_periods = default_periods if plan is None else plan.get(model.name, default_periods)
+            if model_periods is SKIP:
+                log.info("%s: nothing it reads changed since the last build, not rebuilt", model.name)
+                continue
+            context["periods"] = model_periods  # what in_periods() renders
+            try:
+                text = render(env, model)
+            except MissingSourceError as missing:
+                log.info("skipping %s: raw table %s not loaded yet", model.name, missing)
+                continue
+            selects = statements.split_statements(text)
+            if len(selects) != 1:
+                raise ModelError(f"include/sql/{model.relative_path}: a model is one SELECT, found {len(selects)} statements")
+            steps = materialize(model, selects[0], model_periods, context["replace_empty_setting"],
+                                context["table_engine"])
+            if model.materialized == "view":
+                view_hash = build_state.fingerprint([*steps, *view_inputs(model, models, context["raw_columns"], context["config"], steps[0])])
+                if existing_views.get(model.name) == view_hash:
+                    log.info("%s: view unchanged, not created again", model.name)
+                    continue
+                created_views[model.name] = view_hash
+            log.info("building %s (%s, %d statements)", model.name, model.materialized, len(steps))
+            for number, statement in enumerate(steps, start=1):
+                statements.execute(client, statement, source=f"include/sql/{model.relative_path} statement {number}")
+                count += 1
+            built.append(model.name)
+    finally:
+        context["periods"] = default_periods
+    # only after a build without error: a failed build's views are simply created again next time
+    build_state.record_views(client, {v: h for v, h in created_views.items() if v in built})
     return built, count
 
 

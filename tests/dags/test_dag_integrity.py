@@ -1,7 +1,6 @@
 """Every DAG file imports cleanly and follows the project's rules (Astronomer-style integrity test)."""
 
 import ast
-import os
 import sys
 from pathlib import Path
 
@@ -12,14 +11,6 @@ DAGS_DIR = ROOT / "dags"
 EXPECTED_DAG_IDS = {"aws_costs", "azure_costs", "gcp_costs", "stripe_revenue", "finops_marts", "finops_publish"}
 PROVIDER_DAGS = {"aws_costs": "aws", "azure_costs": "azure", "gcp_costs": "gcp", "stripe_revenue": "stripe"}
 HEAVY_MODULES = {"dlt", "pyarrow", "google", "stripe", "clickhouse_connect", "chdb", "pandas", "boto3"}
-
-
-@pytest.fixture(scope="module")
-def dag_bag(tmp_path_factory):
-    os.environ.setdefault("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow_home")))
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(dag_folder=str(DAGS_DIR))
 
 
 def test_every_dag_file_imports_without_errors(dag_bag):

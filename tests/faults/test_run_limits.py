@@ -14,14 +14,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def dag_bag(tmp_path_factory):
-    os.environ.setdefault("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow_home")))
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(dag_folder=str(ROOT / "dags"))
-
-
 @pytest.mark.parametrize("dag_id", ["aws_costs", "gcp_costs", "stripe_revenue"])
 def test_every_task_is_bounded_and_loads_take_turns_even_in_backfills(dag_bag, dag_id):
     dag = dag_bag.dags[dag_id]

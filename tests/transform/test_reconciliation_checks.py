@@ -82,11 +82,8 @@ def test_duplicate_keys_and_unexplained_negative_amortized_cost_are_counted(data
     assert "negative_amortized_cost period 2026-09" in message
 
 
-def test_every_dag_runs_the_check_after_its_sql_build(tmp_path_factory):
-    os.environ.setdefault("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow_home")))
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(Path(__file__).resolve().parents[2] / "dags"))
+def test_every_dag_runs_the_check_after_its_sql_build(dag_bag):
+    bag = dag_bag  # the session's one parse (tests/fixtures/dag_bag.py)
     for dag_id, build in (("aws_costs", "build_cost_tables"), ("gcp_costs", "build_cost_tables"),
                           ("stripe_revenue", "build_revenue_tables")):
         dag = bag.dags[dag_id]

@@ -22,24 +22,35 @@ WITH
                    toDateTime(if(countIf(usage_end <= usage_start + INTERVAL 1 DAY) > 0,
                                  maxIf(usage_end, usage_end <= usage_start + INTERVAL 1 DAY), max(usage_end)), 'UTC') AS last_end
             FROM {{ ref('int_aws__cost_line_items') }}
-            WHERE toStartOfMonth(usage_date) = toDate(concat(billing_period, '-01'))
+            WHERE toStartOfMonth(usage_date) = toDate(concat(billing_period, '-01')) AND {{ in_periods('billing_period') }}
             GROUP BY billing_period
             UNION ALL
             SELECT 'gcp', invoice_month,
                    toDateTime(if(countIf(usage_end <= usage_start + INTERVAL 1 DAY) > 0,
                                  maxIf(usage_end, usage_end <= usage_start + INTERVAL 1 DAY), max(usage_end)), 'UTC')
             FROM {{ ref('int_gcp__cost_line_items') }}
-            WHERE toStartOfMonth(usage_date) = toDate(concat(invoice_month, '-01'))
+            WHERE toStartOfMonth(usage_date) = toDate(concat(invoice_month, '-01')) AND {{ in_periods('invoice_month') }}
             GROUP BY invoice_month
         )
         GROUP BY provider, month
     ),
+    newest AS
+    (
+        -- each provider's newest month with usage in it, over all months (a per-month rebuild reads only its months)
+        SELECT 'aws' AS provider, max(billing_period) AS month
+        FROM {{ ref('int_aws__cost_line_items') }}
+        WHERE toStartOfMonth(usage_date) = toDate(concat(billing_period, '-01'))
+        UNION ALL
+        SELECT 'gcp', max(invoice_month)
+        FROM {{ ref('int_gcp__cost_line_items') }}
+        WHERE toStartOfMonth(usage_date) = toDate(concat(invoice_month, '-01'))
+    ),
     finished AS
     (
         -- a month is over once the provider has usage of a later month (sparse data may end before midnight)
-        SELECT a.provider AS provider, a.month AS month,
-               (SELECT max(b.month) FROM as_of AS b WHERE b.provider = a.provider) > a.month AS later_data
+        SELECT a.provider AS provider, a.month AS month, n.month > a.month AS later_data
         FROM as_of AS a
+        LEFT JOIN newest AS n ON n.provider = a.provider
     ),
     bounds AS
     (
@@ -63,6 +74,7 @@ WITH
                any(b.month_start) AS month_start, any(b.as_of_date) AS as_of_date
         FROM {{ ref('int_cloud_cost_daily') }} AS d
         INNER JOIN bounds AS b ON b.provider = d.provider AND b.month = d.month
+        WHERE {{ in_periods('d.month') }}
         GROUP BY provider, month, service_name, currency, charge_type, charge_category, usage_date
     ),
     series AS

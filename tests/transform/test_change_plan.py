@@ -1,0 +1,125 @@
+"""What a build skips: views whose statement and inputs did not change, marts tables none of whose
+providers changed, and cost_forecast months no provider build touched; every skip leaves the same
+tables a full rebuild gives (include/transform/change_plan.py, build_state.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from include import transform
+from tests.helpers.transform import q
+from tests.transform.raw import aws_line, write_aws_period, write_stripe
+
+FORECAST = "SELECT * FROM finops.cost_forecast ORDER BY provider, month, service_name, currency"
+ANOMALIES = "SELECT * FROM finops.cost_anomalies ORDER BY ALL"
+
+
+def usage(period: str, first: date, days: int, cost) -> list[dict]:
+    rows = []
+    for i in range(days):
+        day = first + timedelta(days=i)
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        rows.append(aws_line(period, "Usage", float(cost(day)), line_item_product_code="AmazonEC2", product="{}",
+                             line_item_usage_start_date=start, line_item_usage_end_date=start + timedelta(days=1)))
+    return rows
+
+
+def build(target: str, periods=None, config: dict | None = None) -> dict:
+    return transform.run_transformations(target, periods=periods, config=config if config is not None else {})
+
+
+def full_marts_rows() -> tuple[list, list]:
+    """cost_forecast and cost_anomalies as a full marts rebuild makes them (another configuration
+    fingerprint forces one; the allocation version changes neither table)."""
+    build("marts", config={"allocation": {"version": "force-a-full-rebuild", "rules": [], "shared": []}})
+    return q(FORECAST), q(ANOMALIES)
+
+
+def test_nothing_changed_skips_views_and_marts_tables_and_keeps_them(data_dir):
+    write_aws_period(data_dir, "2026-08", usage("2026-08", date(2026, 8, 1), 31, lambda d: 10 + d.day))
+    write_aws_period(data_dir, "2026-09", usage("2026-09", date(2026, 9, 1), 12, lambda d: 20))
+    first = build("aws", "changed")
+    assert {"stg_aws__cur_line_items", "int_aws__cost_line_items_tagged"} <= set(first["models"])
+    marts = build("marts")
+    assert {"cost_forecast", "cost_anomalies", "focus", "fct_cost_daily"} <= set(marts["models"])
+    forecast, anomalies = q(FORECAST), q(ANOMALIES)
+    assert len(forecast) == 2
+
+    again = build("aws", "changed")
+    # no new load: no month to rebuild, every view as it was
+    assert again["periods"] == [] and again["statements"] == 0
+    assert not {"stg_aws__cur_line_items", "int_aws__cost_line_items_tagged"} & set(again["models"])
+    quiet = build("marts")
+    assert quiet["models"] == [] and quiet["statements"] == 0
+    assert set(quiet["marts"]) <= {"reconciliation_checks"}  # no dashboard table read again
+    assert (q(FORECAST), q(ANOMALIES)) == (forecast, anomalies)
+
+
+def test_a_restated_month_rebuilds_its_forecast_month_and_equals_a_full_rebuild(data_dir):
+    for period, first, days in (("2026-07", date(2026, 7, 1), 31), ("2026-08", date(2026, 8, 1), 31),
+                                ("2026-09", date(2026, 9, 1), 12)):
+        write_aws_period(data_dir, period, usage(period, first, days, lambda d: 10))
+    build("aws", "changed")
+    build("marts")
+    write_aws_period(data_dir, "2026-07", usage("2026-07", date(2026, 7, 1), 31, lambda d: 10 + d.day))
+    assert build("aws", "changed")["periods"] == ["2026-07"]
+    marts = build("marts")
+    assert "cost_forecast" in marts["models"]
+    july = q("SELECT cost_to_date FROM finops.cost_forecast WHERE month = '2026-07'")
+    assert july == [(sum(10 + d for d in range(1, 32)),)]
+    assert (q(FORECAST), q(ANOMALIES)) == full_marts_rows()
+
+
+def test_a_new_month_completes_the_previous_one_in_a_per_month_rebuild(data_dir):
+    """A month's forecast depends on whether later data exists: adding September rebuilds August too."""
+    write_aws_period(data_dir, "2026-08", usage("2026-08", date(2026, 8, 1), 20, lambda d: 10))
+    build("aws", "changed")
+    build("marts")
+    assert q("SELECT elapsed_days FROM finops.cost_forecast WHERE month = '2026-08'") == [(20.0,)]
+    write_aws_period(data_dir, "2026-09", usage("2026-09", date(2026, 9, 1), 3, lambda d: 10))
+    assert build("aws", "changed")["periods"] == ["2026-09"]
+    build("marts")
+    assert q("SELECT month, elapsed_days FROM finops.cost_forecast ORDER BY month") == [("2026-08", 31.0),
+                                                                                      ("2026-09", 3.0)]
+    assert (q(FORECAST), q(ANOMALIES)) == full_marts_rows()
+
+
+def test_a_changed_configuration_recreates_the_views_and_rebuilds_the_marts(data_dir):
+    write_aws_period(data_dir, "2026-09", usage("2026-09", date(2026, 9, 1), 5, lambda d: 10))
+    build("aws", "changed")
+    build("marts")
+    tags = {"tag_keys": {"aws": ["user:team", "user:cost-center"]}}
+    rebuilt = build("aws", "changed", config=tags)
+    assert rebuilt["periods"] == [] and "int_aws__cost_line_items_tagged" in rebuilt["models"]
+    assert "tag_cost_center" in {c for (c,) in q("SELECT name FROM system.columns WHERE database = 'finops' "
+                                                "AND table = 'int_aws__cost_line_items_tagged'")}
+    assert {"cost_forecast", "cost_anomalies"} <= set(build("marts", config=tags)["models"])
+
+
+def test_a_dropped_view_is_created_again(data_dir):
+    write_aws_period(data_dir, "2026-09", usage("2026-09", date(2026, 9, 1), 5, lambda d: 10))
+    build("aws", "changed")
+    build("marts")
+    transform.query("DROP VIEW finops.fct_cost_daily")
+    assert build("marts")["models"] == ["fct_cost_daily"]  # cost_anomalies (empty, but built) is not rebuilt
+    assert q("SELECT sum(billed_cost) FROM finops.fct_cost_daily") == [(50,)]
+
+
+def test_stripe_tables_are_rebuilt_after_a_new_load_only(data_dir):
+    """Stripe's MRR and recognition tables are unpartitioned (rebuilt in full): skipped only when no load
+    came since the last build and the SQL is the same."""
+    subscriptions = [{"id": "sub_1", "customer": "cus_1", "currency": "usd", "start": date(2026, 8, 1),
+                      "ended": None, "amount": 5_000}]
+    write_stripe(data_dir, [{"id": "txn_1", "amount": 5_000, "currency": "usd", "created": date(2026, 8, 1)}],
+                 subscriptions)
+    first = build("stripe", "changed")
+    assert "int_stripe__mrr_monthly" in first["models"]
+    mrr = q("SELECT * FROM finops.int_stripe__mrr_monthly ORDER BY ALL")
+    assert mrr
+    again = build("stripe", "changed")
+    assert again["statements"] == 0 and "int_stripe__mrr_monthly" not in again["models"]
+    assert q("SELECT * FROM finops.int_stripe__mrr_monthly ORDER BY ALL") == mrr
+    # a new load without balance transactions (no month to rebuild) still rebuilds the MRR tables
+    write_stripe(data_dir, [], [dict(subscriptions[0], amount=7_000)])
+    after_load = build("stripe", "changed")
+    assert after_load["periods"] == [] and "int_stripe__mrr_monthly" in after_load["models"]
