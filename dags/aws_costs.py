@@ -26,7 +26,15 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from include.dag_config import DEFAULT_ARGS, LOAD_TASK_LIMITS, PROVIDER_ASSETS, RAW_ASSETS, SQL_POOL, START_DATE
+from include.dag_config import (
+    CHECK_TASK_CALLBACKS,
+    DEFAULT_ARGS,
+    LOAD_TASK_LIMITS,
+    PROVIDER_ASSETS,
+    RAW_ASSETS,
+    SQL_POOL,
+    START_DATE,
+)
 
 
 @dag(
@@ -67,7 +75,7 @@ def aws_costs():
         # Only the billing periods that completed loads changed since the last build (all with full_refresh).
         return run_transformations("aws", periods=None if get_current_context()["params"]["full_refresh"] else "changed")
 
-    @task(pool=SQL_POOL)
+    @task(pool=SQL_POOL, **CHECK_TASK_CALLBACKS)
     def check_figures() -> dict:
         """Reconciliation after the SQL build (include/reconciliation.py): fails with period, figures, difference."""
         from include.reconciliation import run_checks

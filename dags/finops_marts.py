@@ -21,9 +21,7 @@ from __future__ import annotations
 
 from airflow.sdk import dag, get_current_context, task
 
-from include.alerts import FailureAlert
-from include.alerts.send import ReconciliationAlert
-from include.dag_config import DEFAULT_ARGS, MARTS_ASSET, PROVIDER_ASSETS, SQL_POOL, START_DATE
+from include.dag_config import CHECK_TASK_CALLBACKS, DEFAULT_ARGS, MARTS_ASSET, PROVIDER_ASSETS, SQL_POOL, START_DATE
 
 
 @dag(
@@ -43,7 +41,7 @@ def finops_marts():
 
         return run_transformations("marts")
 
-    @task(pool=SQL_POOL, on_failure_callback=[FailureAlert(), ReconciliationAlert()])
+    @task(pool=SQL_POOL, **CHECK_TASK_CALLBACKS)
     def check_marts() -> dict:
         """Reconciliation of the marts (include/reconciliation.py): fails with period, figures, difference."""
         from include.reconciliation import run_checks

@@ -20,7 +20,15 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from include.dag_config import DEFAULT_ARGS, LOAD_TASK_LIMITS, PROVIDER_ASSETS, RAW_ASSETS, SQL_POOL, START_DATE
+from include.dag_config import (
+    CHECK_TASK_CALLBACKS,
+    DEFAULT_ARGS,
+    LOAD_TASK_LIMITS,
+    PROVIDER_ASSETS,
+    RAW_ASSETS,
+    SQL_POOL,
+    START_DATE,
+)
 
 
 @dag(
@@ -64,7 +72,7 @@ def gcp_costs():
         periods = None if context["params"]["full_refresh"] else (intent.periods or "changed")
         return run_transformations("gcp", periods=periods)
 
-    @task(pool=SQL_POOL)
+    @task(pool=SQL_POOL, **CHECK_TASK_CALLBACKS)
     def check_figures() -> dict:
         """Reconciliation after the SQL build (include/reconciliation.py): fails with period, figures, difference."""
         from include.reconciliation import run_checks

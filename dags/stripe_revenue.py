@@ -24,6 +24,7 @@ from __future__ import annotations
 from airflow.sdk import Param, dag, get_current_context, task
 
 from include.dag_config import (
+    CHECK_TASK_CALLBACKS,
     DEFAULT_ARGS,
     LOAD_TASK_LIMITS,
     PROVIDER_ASSETS,
@@ -67,7 +68,7 @@ def stripe_revenue():
         full_refresh = get_current_context()["params"]["full_refresh"]
         return run_transformations("stripe", periods=None if full_refresh else "changed")
 
-    @task(pool=SQL_POOL)
+    @task(pool=SQL_POOL, **CHECK_TASK_CALLBACKS)
     def check_figures() -> dict:
         """Reconciliation after the SQL build (include/reconciliation.py): fails with period, figures, difference."""
         from include.reconciliation import run_checks

@@ -8,6 +8,7 @@ import pendulum
 from airflow.sdk import Asset
 
 from include.alerts import FailureAlert
+from include.alerts.send import ReconciliationAlert
 from include.run_intent import run_date, run_type  # noqa: F401 - where DAG code used to find them
 from include.settings import SQL_POOL, STRIPE_POOL  # noqa: F401 - the DAGs' pools, named in settings
 
@@ -29,6 +30,9 @@ DEFAULT_ARGS = {
 # backfill): two runs of one dlt pipeline would share its working folder and raw data. The loaders
 # also take a file lock on the pipeline (include/pipelines.py) for runs outside the scheduler.
 LOAD_TASK_LIMITS = {"max_active_tis_per_dag": 1}
+# A check task that fails alerts twice: the task failure, and each failed reconciliation check with its
+# figures (include/alerts/send.py: once per check, period and currency; again only when it grows).
+CHECK_TASK_CALLBACKS = {"on_failure_callback": [FailureAlert(), ReconciliationAlert()]}
 
 
 # Raw data landed by dlt, per dataset (the load tasks' outlets).

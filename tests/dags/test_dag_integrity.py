@@ -77,6 +77,18 @@ def test_provider_dags_load_build_check_and_publish_their_own_asset(dag_bag, dag
     assert not check.outlets
 
 
+@pytest.mark.parametrize("dag_id", [*sorted(PROVIDER_DAGS), "finops_marts"])
+def test_a_failing_check_alerts_its_failed_checks_and_the_task_failure(dag_bag, dag_id):
+    from include.alerts import FailureAlert
+    from include.alerts.send import ReconciliationAlert
+
+    checks = [t for t in dag_bag.dags[dag_id].tasks if t.task_id.startswith("check")]
+    assert checks
+    for check in checks:
+        kinds = {type(callback) for callback in check.on_failure_callback}
+        assert {FailureAlert, ReconciliationAlert} <= kinds, f"{dag_id}.{check.task_id}"
+
+
 def test_marts_run_on_any_provider_asset_and_publish_runs_on_the_marts(dag_bag):
     from airflow.sdk.definitions.asset import AssetAny
 
