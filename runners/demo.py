@@ -367,7 +367,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print("Every month: MRR at start + new + expansion + reactivation - contraction - churned = MRR at end.")
     print()
-    if not demo_allocation.print_showback(args.data_dir.resolve()):
+    # the newest complete month: every provider has data there (the month in progress is AWS's only)
+    if not demo_allocation.print_showback(args.data_dir.resolve(), months[-1]):
         return 1
     print()
     print(f"Raw parquet: {args.data_dir.resolve() / 'raw'}   Embedded ClickHouse: {args.data_dir.resolve() / 'chdb'}")

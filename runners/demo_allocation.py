@@ -73,14 +73,15 @@ def showback_summary(query, month: str | None = None) -> tuple[str, list[str]]:
     return f"Showback {month} (USD, allocation demo-v1)\n" + "\n".join(lines), problems
 
 
-def print_showback(data_dir) -> bool:
-    """Print the showback summary of the demo's embedded ClickHouse in `data_dir`; False when it misses the bill."""
+def print_showback(data_dir, month: str | None = None) -> bool:
+    """Print the showback summary of `month` (default: the newest) of the demo's embedded ClickHouse in `data_dir`;
+    False when it misses the bill."""
     import os
 
     os.environ["FINOPS_DATA_DIR"] = str(data_dir)
     from include.transform import query
 
-    table, problems = showback_summary(lambda sql: query(sql, destination="filesystem"))
+    table, problems = showback_summary(lambda sql: query(sql, destination="filesystem"), month)
     print(table)
     if problems:
         print("SHOWBACK DOES NOT ADD UP TO THE BILL:\n  " + "\n  ".join(problems))

@@ -29,6 +29,7 @@ from decimal import Decimal
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from standins.sample_data.aws import ACCOUNTS, PAYER, PRODUCTS, REGIONS, Cur2Export, _period_bounds, _seed
@@ -247,59 +248,114 @@ def bill_totals(charges: list[Charge]) -> dict[str, D]:
 
 # ------------------------------------------------------------------------- the demo's bill as FOCUS
 DEMO_FOCUS_EXPORT = "finops-demo-focus"
-CUR_CATEGORIES = {"Usage": "Usage", "Tax": "Tax", "Credit": "Credit"}
+PLAIN_LINES = ("Usage", "Tax", "Credit")  # lines whose FOCUS ChargeCategory has the CUR type's name
+COVERED_USAGE = {"SavingsPlanCoveredUsage": ("savings_plan_savings_plan_a_r_n", "savings_plan_savings_plan_effective_cost",
+                                             "Savings Plan"),
+                 "DiscountedUsage": ("reservation_reservation_a_r_n", "reservation_effective_cost", "Reservation")}
+COMMITMENT_FEES = {"SavingsPlanRecurringFee": ("savings_plan_savings_plan_a_r_n", "Savings Plan"),
+                   "RIFee": ("reservation_reservation_a_r_n", "Reservation")}
+HANDLED_LINES = {*PLAIN_LINES, *COVERED_USAGE, *COMMITMENT_FEES, "SavingsPlanNegation"}
 
 
-def focus_from_cur2(table: pa.Table) -> pa.Table:
-    """The FOCUS 1.2 export of a CUR 2.0 month made of Usage, Tax and Credit lines only (the demo's bill, no
-    commitments: BilledCost = EffectiveCost = net unblended cost), row for row, column-wise."""
-    import pyarrow.compute as pc
+def _column(table: pa.Table, name: str, kind: pa.DataType | None = None):
+    """A CUR column, or zeros / empty text when the month has no such column (no commitments)."""
+    kind = kind or pa.float64()
+    if table.schema.get_field_index(name) >= 0:
+        return pc.fill_null(table[name], 0.0 if kind == pa.float64() else "")
+    return pa.repeat(pa.scalar(0.0 if kind == pa.float64() else "", kind), table.num_rows)
 
-    types = set(table["line_item_line_item_type"].to_pylist())
-    if not types <= set(CUR_CATEGORIES):
-        raise ValueError(f"focus_from_cur2 projects Usage, Tax and Credit lines only, got {sorted(types - set(CUR_CATEGORIES))}")
-    line_type = table["line_item_line_item_type"]
-    usage = pc.equal(line_type, "Usage")
-    region = table["product_region_code"]
+
+def _unused_fee(table: pa.Table, line_type: str):
+    """The unused part of a commitment fee line, as the CUR states it: a Savings Plan's commitment of the period
+    minus what it covered; an RI's unused amortized upfront fee plus its unused recurring fee."""
+    if line_type == "SavingsPlanRecurringFee":
+        return pc.subtract(_column(table, "savings_plan_total_commitment_to_date"),
+                           _column(table, "savings_plan_used_commitment"))
+    return pc.add(_column(table, "reservation_unused_amortized_upfront_fee_for_billing_period"),
+                  _column(table, "reservation_unused_recurring_fee"))
+
+
+def _focus_rows(table: pa.Table, category: str, billed, effective, commitment: tuple[str, str, str] | None = None) -> pa.Table:
+    """FOCUS 1.2 rows of CUR lines of one kind: the CUR's columns under FOCUS names, with the given category,
+    BilledCost and EffectiveCost, and (commitment lines) the commitment's id, type and status."""
     rows = table.num_rows
+    usage = category == "Usage"
+    region = table["product_region_code"]
+    text = pa.string()
 
     def blank_to_null(column):
-        return pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
+        return pc.if_else(pc.equal(column, ""), pa.scalar(None, text), column)
 
-    columns = {
-        "BilledCost": table["line_item_net_unblended_cost"],
+    def constant(value, kind=text):
+        return pa.repeat(pa.scalar(value, kind), rows)
+
+    commitment_id, commitment_type, status = commitment or (None, None, None)
+    return pa.table({
+        "BilledCost": billed,
         "BillingAccountId": table["bill_payer_account_id"],
         "BillingAccountName": table["bill_payer_account_name"],
-        "BillingAccountType": pa.repeat(pa.scalar("Billing Account"), rows),
+        "BillingAccountType": constant("Billing Account"),
         "BillingCurrency": table["line_item_currency_code"],
         "BillingPeriodStart": table["bill_billing_period_start_date"],
         "BillingPeriodEnd": table["bill_billing_period_end_date"],
-        "ChargeCategory": line_type,  # the three types have their FOCUS category's name
+        "ChargeCategory": constant(category),
         "ChargeDescription": table["line_item_line_item_description"],
-        "ChargeFrequency": pc.if_else(usage, "Usage-Based", "One-Time"),
+        "ChargeFrequency": constant("Usage-Based" if usage else "Recurring" if category == "Purchase" else "One-Time"),
         "ChargePeriodStart": table["line_item_usage_start_date"],
         "ChargePeriodEnd": table["line_item_usage_end_date"],
-        "ConsumedQuantity": pc.if_else(usage, table["line_item_usage_amount"], pa.scalar(None, pa.float64())),
-        "ConsumedUnit": pc.if_else(usage, table["pricing_unit"], pa.scalar(None, pa.string())),
-        "ContractedCost": table["line_item_net_unblended_cost"],
-        "EffectiveCost": table["line_item_net_unblended_cost"],
+        "CommitmentDiscountId": blank_to_null(_column(table, commitment_id, text)) if commitment_id else constant(None),
+        "CommitmentDiscountStatus": constant(status),
+        "CommitmentDiscountType": constant(commitment_type),
+        "ConsumedQuantity": table["line_item_usage_amount"] if usage else constant(None, pa.float64()),
+        "ConsumedUnit": table["pricing_unit"] if usage else constant(None),
+        "ContractedCost": table["pricing_public_on_demand_cost"] if status == "Used" else billed,
+        "EffectiveCost": effective,
         "InvoiceId": table["bill_invoice_id"],
         "InvoiceIssuerName": table["bill_invoicing_entity"],
         "ListCost": table["pricing_public_on_demand_cost"],
-        "PricingCategory": pc.if_else(usage, "Standard", pa.scalar(None, pa.string())),
-        "ProviderName": pa.repeat(pa.scalar("AWS"), rows),
-        "PublisherName": pa.repeat(pa.scalar("AWS"), rows),
+        "PricingCategory": constant("Committed" if status == "Used" else "Standard" if usage else None),
+        "ProviderName": constant("AWS"),
+        "PublisherName": constant("AWS"),
         "RegionId": blank_to_null(region),
         "ResourceId": blank_to_null(table["line_item_resource_id"]),
         "ServiceName": table["line_item_product_code"],
         "SubAccountId": table["line_item_usage_account_id"],
         "SubAccountName": table["line_item_usage_account_name"],
-        "SubAccountType": pa.repeat(pa.scalar("Account"), rows),
+        "SubAccountType": constant("Account"),
         "Tags": table["resource_tags"],
         "x_Operation": table["line_item_operation"],
         "x_ServiceCode": table["product_servicecode"],
-    }
-    return pa.table(columns)
+    })
+
+
+def focus_from_cur2(table: pa.Table) -> pa.Table:
+    """The FOCUS 1.2 export of a CUR 2.0 month, column-wise, as AWS maps its bill (the FOCUS appendix's commitment
+    scenarios): Usage, Tax and Credit lines bill and cost their net unblended cost; covered usage bills 0 and costs
+    its commitment's effective cost (status Used); a commitment fee is a Purchase row billing the fee (effective
+    0) plus, when part of it went unused, a Usage row with that part as EffectiveCost (status Unused); the Savings
+    Plan negation line has no row. So BilledCost adds up to the CUR's net unblended and EffectiveCost to its net
+    amortized cost."""
+    types = set(table["line_item_line_item_type"].to_pylist())
+    if not types <= HANDLED_LINES:
+        raise ValueError(f"focus_from_cur2 cannot project CUR line types {sorted(types - HANDLED_LINES)}")
+    line_type = table["line_item_line_item_type"]
+    parts = []
+    for name in PLAIN_LINES:
+        lines = table.filter(pc.equal(line_type, name))
+        net = lines["line_item_net_unblended_cost"]
+        parts.append(_focus_rows(lines, name, net, net))
+    for name, (arn, effective, kind) in COVERED_USAGE.items():
+        lines = table.filter(pc.equal(line_type, name))
+        zero = pa.repeat(pa.scalar(0.0), lines.num_rows)
+        parts.append(_focus_rows(lines, "Usage", zero, _column(lines, effective), (arn, kind, "Used")))
+    for name, (arn, kind) in COMMITMENT_FEES.items():
+        lines = table.filter(pc.equal(line_type, name))
+        zero = pa.repeat(pa.scalar(0.0), lines.num_rows)
+        parts.append(_focus_rows(lines, "Purchase", lines["line_item_net_unblended_cost"], zero, (arn, kind, None)))
+        unused_lines = lines.filter(pc.greater(_unused_fee(lines, name), 0.0))
+        zero = pa.repeat(pa.scalar(0.0), unused_lines.num_rows)
+        parts.append(_focus_rows(unused_lines, "Usage", zero, _unused_fee(unused_lines, name), (arn, kind, "Unused")))
+    return pa.concat_tables(parts)
 
 
 def deliver_demo_focus_export(s3_client, bucket: str, prefix: str, cur_months: dict[str, pa.Table]) -> str:
