@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from include import transform
-from include.transform.export import export_marts
+from include.transform.export import export_marts, export_table
 from tests.rill import project as rill
 from tests.transform.raw import aws_line, write_aws_period
 
@@ -62,6 +62,8 @@ def commitment_engines(tmp_path, monkeypatch):
     connection = duckdb.connect()
     try:
         export_marts(client, tmp_path, tables=["int_aws__cost_line_items_tagged", "focus"])
+        # the validator's model is FOCUS 1.2: finops.focus (1.4) in its 1.2 shape
+        export_table(client, "focus_1_2", tmp_path / "marts" / "focus_1_2.parquet")
         client.command(f"CREATE DATABASE IF NOT EXISTS {rill.CLICKHOUSE_MODEL_DATABASE}")
         for name in ("int_aws__cost_line_items_tagged", "focus"):
             client.command(f"CREATE VIEW {rill.CLICKHOUSE_MODEL_DATABASE}.{name} AS "
@@ -114,13 +116,13 @@ def test_focus_commitment_rows_on_both_engines(commitment_engines):
 
 
 def test_focus_commitment_rows_pass_the_official_validator(commitment_engines, tmp_path):
-    """The demo data has no commitments, so tests/rill/test_focus_validator.py never sees Purchase / Used / Unused
-    rows; here the validator checks them (EffectiveCost-C-005-C: 0 on commitment purchases)."""
+    """Purchase / Used / Unused rows of a Savings Plan and an RI, in finops.focus_1_2, checked by the validator
+    (EffectiveCost-C-005-C: 0 on commitment purchases)."""
     from tests.helpers.focus_validator import FAILED, SUMMARY, known_errors, run_validator
 
     workdir = tmp_path / "validator"
     workdir.mkdir()
-    output = run_validator(tmp_path / "marts" / "focus.parquet", workdir)
+    output = run_validator(tmp_path / "marts" / "focus_1_2.parquet", workdir)
     total, passed, failed, skipped = (int(n) for n in SUMMARY.search(output).groups())
     print(f"focus-validator on SP / RI rows: total {total}, pass {passed}, fail {failed}, skipped {skipped}")
     unexpected = sorted(set(FAILED.findall(output)) - known_errors())
