@@ -26,20 +26,96 @@ def columns_1_4(dataset: str) -> list[dict]:
     return [row for row in read(TABLE_1_4) if row["dataset"] == dataset and not row["removed_version"]]
 
 
-def test_the_column_table_reads_the_release_as_the_independent_1_2_table():
-    from_release = {row["column_id"]: row for row in read(TABLE_1_4) if row["source"].startswith("FOCUS_Spec v1.2 ")}
+# What FOCUS 1.4's text changes in the 1.2 columns (include/focus/SOURCE.md): anything else differing from the
+# independent 1.2 table is a reading error.
+CHANGED_SINCE_1_2 = {
+    ("InvoiceId", "feature_level"): ("Recommended", "Conditional"),
+    ("InvoiceIssuerName", "display_name"): ("Invoice Issuer", "Invoice Issuer Name"),
+    ("PricingCurrency", "allows_nulls"): ("True", "False"),
+    ("PricingCurrencyEffectiveCost", "allows_nulls"): ("True", "False"),
+}
+
+
+def test_the_column_table_keeps_the_1_2_columns_as_the_independent_1_2_table_but_for_1_4s_changes():
+    table = {row["column_id"]: row for row in read(TABLE_1_4) if row["dataset"] == "Cost and Usage"}
     reference = {row["column_id"]: row for row in read(TABLE_1_2)}
-    assert from_release.keys() == reference.keys() and len(reference) == 57
+    assert len(reference) == 57 and reference.keys() <= table.keys()
+    changed = {}
     for name, row in reference.items():
         for field in ("display_name", "feature_level", "data_type", "allows_nulls", "allowed_values", "introduced_version"):
-            assert from_release[name][field] == row[field], (name, field)
-    removed = {row["column_id"] for row in read(TABLE_1_4) if row["removed_version"]}
+            if table[name][field] != row[field]:
+                changed[(name, field)] = (row[field], table[name][field])
+    assert changed == CHANGED_SINCE_1_2
+    removed = {name for name, row in table.items() if row["removed_version"]}
     assert removed == {"ProviderName", "PublisherName"}
+    assert all(table[name]["removed_version"] == "1.4" for name in removed)
     mandatory = {row["column_id"] for row in columns_1_4("Cost and Usage") if row["feature_level"] == "Mandatory"}
-    assert {"ServiceProviderName", "BilledCost", "EffectiveCost", "ChargeCategory"} <= mandatory
-    assert not mandatory & removed
-    status = next(row for row in columns_1_4("Billing Period") if row["column_id"] == "BillingPeriodStatus")
+    assert {"ServiceProviderName", "HostProviderName", "BilledCost", "EffectiveCost", "ChargeCategory"} <= mandatory
+    assert not {"ConsumerId", "PrincipalId"} & table.keys()  # 1.5 columns in the newer dataset table
+    billing_period = {row["column_id"]: row for row in columns_1_4("Billing Period")}
+    assert set(billing_period) == {"BillingPeriodCreated", "BillingPeriodEnd", "BillingPeriodLastUpdated",
+                                   "BillingPeriodStart", "BillingPeriodStatus", "InvoiceIssuerName"}
+    status = billing_period["BillingPeriodStatus"]
     assert status["allowed_values"] == "Open;Closed" and status["feature_level"] == "Mandatory"
+    assert all(row["source"].startswith("constraints: FOCUS_Spec ") for row in table.values() if not row["removed_version"])
+
+
+def write_spec_dir(root: Path, files: dict[str, str], sources: list[str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    (root / "SOURCES.csv").write_text("file,version,note\n" + "".join(f"{name},abc123,test\n" for name in sources))
+    return root
+
+
+DATASET_MD = """# Billing Period
+
+## Columns<!--SkipTOC-->
+
+| Column | Column Type | Feature Level | Allows Nulls | Data Type |
+| :----- | :---------- | :------------ | :----------- | :-------- |
+| [Billing Period Status](#datasets.billingperiod.billingperiodstatus) | Dimension | [Mandatory](#conditions.x) | False | String |
+| [Billing Period Created](#datasets.billingperiod.billingperiodcreated) | Dimension | Mandatory | False | Date/Time |
+| [Later Column](#datasets.billingperiod.latercolumn) | Dimension | Conditional | True | String |
+
+## Relationships<!--SkipTOC-->
+"""
+
+
+def column_md(column_id: str, name: str, data_type: str, version: str, allowed: str = "") -> str:
+    return (f"# {name}\n\n{allowed}## Column ID\n\n{column_id}\n\n## Display Name\n\n{name}\n\n"
+            "## Content constraints\n\n| Constraint | Value |\n|:--|:--|\n| Feature level | Mandatory |\n"
+            f"| Allows nulls | False |\n| Data type | {data_type} |\n\n## Version Introduced\n\n{version} (note)\n")
+
+
+def test_the_spec_dir_layout_is_read_from_the_dataset_table_and_the_column_files(tmp_path):
+    files = {
+        "billing_period/dataset.md": DATASET_MD,
+        "billing_period/columns/billingperiodstatus.md": column_md(
+            "BillingPeriodStatus", "Billing Period Status", "String", "1.4",
+            "## Allowed Values\n\n| Value | Description |\n| :-- | :-- |\n| `Open` | o |\n| `Closed` | c |\n\n"),
+        "billing_period/columns/billingperiodcreated.md": column_md(
+            "BillingPeriodCreated", "Billing Period Created", "Datetime", "1.4"),
+        "billing_period/columns/latercolumn.md": column_md("LaterColumn", "Later Column", "String", "1.5"),
+    }
+    spec_dir = write_spec_dir(tmp_path, files, list(files))
+    columns = {c.column_id: c for c in column_table.spec_dir_columns(spec_dir, "1.4", None, None)}
+    assert set(columns) == {"BillingPeriodStatus", "BillingPeriodCreated"}  # LaterColumn came in 1.5
+    status, created = columns["BillingPeriodStatus"], columns["BillingPeriodCreated"]
+    assert (status.dataset, status.feature_level, status.allows_nulls, status.allowed_values,
+            status.introduced_version) == ("Billing Period", "Mandatory", "False", "Open;Closed", "1.4")
+    assert "abc123 specification/datasets/billing_period/columns/billingperiodcreated.md" in created.source
+    assert "column file says" not in created.source  # the draft's "Datetime" is the table's Date/Time
+    assert "column file says feature level" not in status.source  # a linked level is read as its text
+
+    # a saved file without a SOURCES.csv row has no known version: an error naming it
+    spec_dir = write_spec_dir(tmp_path, files, ["billing_period/dataset.md"])
+    try:
+        column_table.spec_dir_columns(spec_dir, "1.4", None, None)
+    except column_table.SpecFormatError as exc:
+        assert "billingperiodstatus.md" in str(exc)
+    else:
+        raise AssertionError("a spec file without its source was accepted")
 
 
 def test_a_change_that_does_not_apply_is_an_error_naming_the_row(tmp_path):
@@ -52,6 +128,38 @@ def test_a_change_that_does_not_apply_is_an_error_naming_the_row(tmp_path):
         assert f"{changes}:2" in str(exc) and "NoSuchColumn" in str(exc)
     else:
         raise AssertionError("a removal of an unknown column was accepted")
+
+
+# Where finops.focus / focus_billing_periods differ from the 1.4 text (include/focus/SOURCE.md): pinned so that
+# a new difference, or one fixed, fails here. "missing": a 1.4 column the table lacks; "Nullable": the spec allows
+# no nulls; "not in the spec": a non-x_ column the 1.4 dataset does not define.
+KNOWN_GAPS = {
+    "focus": {
+        "AllocatedMethodDetails": "missing", "AllocatedMethodId": "missing", "AllocatedResourceId": "missing",
+        "AllocatedResourceName": "missing", "AllocatedTags": "missing", "ContractApplied": "missing",
+        "HostProviderName": "Nullable", "PricingCurrency": "Nullable", "PricingCurrencyEffectiveCost": "Nullable",
+    },
+    "focus_billing_periods": {
+        "BillingPeriodCreated": "missing", "BillingPeriodLastUpdated": "missing",
+        "BillingAccountId": "not in the spec", "BillingAccountName": "not in the spec",
+        "BillingCurrency": "not in the spec", "ServiceProviderName": "not in the spec",
+    },
+}
+
+
+def assert_spec_columns_but_known_gaps(table: str, spec: list[dict]) -> None:
+    types = dict(q(f"SELECT name, type FROM system.columns WHERE database = 'finops' AND table = '{table}'"))
+    gaps = {}
+    for column in spec:
+        name = column["column_id"]
+        if name not in types:
+            gaps[name] = "missing"
+        elif column["allows_nulls"] == "False" and types[name].startswith("Nullable("):
+            gaps[name] = "Nullable"
+    named = {c["column_id"] for c in spec}
+    gaps |= {name: "not in the spec" for name in types if name not in named and not name.startswith("x_")}
+    assert gaps == KNOWN_GAPS[table]
+    assert_spec_columns(table, [c for c in spec if c["column_id"] not in gaps], frozenset(gaps))
 
 
 def this_month() -> str:
@@ -78,7 +186,7 @@ def test_focus_1_4_columns_providers_and_billing_periods(data_dir):
     run("gcp")
 
     spec = columns_1_4("Cost and Usage")
-    assert_spec_columns("focus", spec)
+    assert_spec_columns_but_known_gaps("focus", spec)
     present = {name for (name,) in q("SELECT name FROM system.columns WHERE database = 'finops' AND table = 'focus'")}
     assert not present & {"ProviderName", "PublisherName"}
     assert {c["column_id"] for c in spec if c["feature_level"] == "Mandatory"} <= present
@@ -94,7 +202,7 @@ def test_focus_1_4_columns_providers_and_billing_periods(data_dir):
     assert one("SELECT countIf(InvoiceDetailId IS NOT NULL OR CommitmentProgramEligibilityDetails IS NOT NULL) "
                "FROM finops.focus") == 0
 
-    assert_spec_columns("focus_billing_periods", columns_1_4("Billing Period"))
+    assert_spec_columns_but_known_gaps("focus_billing_periods", columns_1_4("Billing Period"))
     periods = q("SELECT x_Provider, x_BillingMonth, BillingAccountId, ServiceProviderName, BillingPeriodStatus, "
                 "x_CorrectionHandling, x_InvoiceIds, x_BilledCost FROM finops.focus_billing_periods ORDER BY 1, 2")
     assert periods == [
