@@ -18,6 +18,9 @@ import re
 from dataclasses import dataclass
 
 # ------------------------------------------------------------------------------ the mapping
+# Values of a pseudonymized column that are the project's own words, not the user's: kept, so dashboards that
+# filter on them (showback's unallocated cost) give the same answer on the anonymized copy.
+KEPT_VALUES = {"cost_center": ("unallocated",)}
 IDENTIFIERS = {  # column -> token prefix; columns holding the same kind of value share a prefix
     **dict.fromkeys(("payer_account_id", "usage_account_id", "account_id", "billing_account_id", "project_id",
                      "project_number", "BillingAccountId", "SubAccountId"), "acct_"),
@@ -169,6 +172,9 @@ def expression(table: str, column: str, type_: str, columns: dict[str, str], set
         inner = (f"toJSONString({map_values('__tags', settings)})".replace(
             "`__tags`", f"CAST(JSONExtractKeysAndValues(ifNull({quoted}, ''), 'String'), 'Map(String, String)')"))
         return json_values(column, inner), "tag json"
+    if column in KEPT_VALUES and STRINGISH.match(type_):
+        kept = ", ".join("'" + value + "'" for value in KEPT_VALUES[column])
+        return f"if({quoted} IN ({kept}), {quoted}, {token(quoted, FREE_TEXT_PREFIX)})", "free text"
     if STRINGISH.match(type_):
         return token(quoted, FREE_TEXT_PREFIX), "free text"
     if type_.startswith("Array("):

@@ -64,10 +64,16 @@ def with_container_split_rows(table: pa.Table, period: str) -> pa.Table:
     # tag keys every row of the month carries (generate_cur2_month's tag_keys_extra) stay on the replaced rows
     every_row = [(k, v) for k, v in template["resource_tags"] or []
                  if k not in ("user:team", "user:environment", CUSTOMER_TAG)]
+    def product(code: str) -> dict:
+        # a replaced row is wholly the new service's: its product code, service code and product name agree
+        # (FOCUS maps ServiceName from the product name, ServiceCategory from the product code)
+        others = [(key, value) for key, value in template["product"] or [] if key != "product_name"]
+        return {"line_item_product_code": code, "product_servicecode": code, "product": [("product_name", code), *others]}
+
     rows = []
     for instance_id, usage_type, account, cost, _platform, _cluster in INSTANCES:
-        rows.append({**template, "identity_line_item_id": f"split-{period}-{instance_id}",
-                     "line_item_product_code": "AmazonEC2", "line_item_usage_type": usage_type,
+        rows.append({**template, "identity_line_item_id": f"split-{period}-{instance_id}", **product("AmazonEC2"),
+                     "line_item_usage_type": usage_type,
                      "line_item_operation": "RunInstances", "line_item_resource_id": instance_id,
                      "line_item_usage_account_id": account, "line_item_line_item_type": "Usage",
                      "line_item_usage_start_date": start, "line_item_usage_amount": 730.0,
@@ -86,7 +92,7 @@ def with_container_split_rows(table: pa.Table, period: str) -> pa.Table:
             arn = f"arn:aws:ecs:us-east-1:{account}:task/{cluster}/{number:032x}"
             tags = [("aws:ecs:cluster-name", cluster), ("aws:ecs:service-name", workload)]
         rows.append({**template, "identity_line_item_id": f"split-{period}-{number}",
-                     "line_item_product_code": "AmazonEKS" if platform == "eks" else "AmazonECS",
+                     **product("AmazonEKS" if platform == "eks" else "AmazonECS"),
                      "line_item_usage_type": f"USE1-{platform.upper()}-EC2-{resource}-Hours",
                      "line_item_operation": "EKSPod-EC2" if platform == "eks" else "ECSTask-EC2",
                      "line_item_resource_id": arn, "line_item_usage_account_id": account,

@@ -89,6 +89,7 @@ def test_the_demo_gets_a_page_per_provider_and_per_tag_key_worth_one(generated):
     assert names == sorted([
         "generated_aws_costs.yaml", "generated_aws_costs_explore.yaml", "generated_aws_overview.yaml",
         "generated_aws_tag_team.yaml", "generated_aws_tag_environment.yaml",
+        "generated_aws_tag_customer.yaml",  # the demo's cost-per-customer tag (runners/demo_allocation.py)
         "generated_gcp_costs.yaml", "generated_gcp_costs_explore.yaml", "generated_gcp_overview.yaml",
         "generated_gcp_tag_team.yaml", "generated_gcp_tag_env.yaml", "generated_gcp_tag_app.yaml",
     ])
