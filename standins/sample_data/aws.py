@@ -233,7 +233,8 @@ def _seed(period: str, seed: int) -> int:
 
 def write_cur2_period(s3_client, export: Cur2Export, period: str, table: pa.Table, rows_per_file: int = 250_000,
                       execution_id: str | None = None) -> list[str]:
-    """Deliver one billing period like Data Exports does (overwrite mode): data files, then the manifest.
+    """Deliver one billing period like Data Exports does (overwrite mode; CUR 2.0 and FOCUS exports alike):
+    data files, then the manifest naming them with the table's columns.
 
     Any earlier files of that period are removed first, as an overwriting export does.
     """

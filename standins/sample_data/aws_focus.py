@@ -20,9 +20,6 @@ is then the decimal).
 
 from __future__ import annotations
 
-import io
-import json
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -30,9 +27,17 @@ from decimal import Decimal
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from standins.sample_data.aws import ACCOUNTS, PAYER, PRODUCTS, REGIONS, Cur2Export, _period_bounds, _seed
+from standins.sample_data.aws import (
+    ACCOUNTS,
+    PAYER,
+    PRODUCTS,
+    REGIONS,
+    Cur2Export,
+    _period_bounds,
+    _seed,
+    write_cur2_period,
+)
 
 D = Decimal
 SIX = D("0.000001")
@@ -213,31 +218,6 @@ def focus_table(period: str, charges: list[Charge]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=pa.schema(types))
 
 
-def write_export_period(s3_client, export: Cur2Export, period: str, table: pa.Table,
-                        execution_id: str | None = None) -> list[str]:
-    """Deliver one period of a Data Exports export (CUR 2.0 or FOCUS: the same layout): data file,
-    then the manifest naming it with the table's columns."""
-    prefix = export.data_prefix(period)
-    for obj in s3_client.list_objects_v2(Bucket=export.bucket, Prefix=prefix).get("Contents", []):
-        s3_client.delete_object(Bucket=export.bucket, Key=obj["Key"])
-    buffer = io.BytesIO()
-    pq.write_table(table, buffer, compression="snappy")
-    key = f"{prefix}{export.export_name}-00001.snappy.parquet"
-    s3_client.put_object(Bucket=export.bucket, Key=key, Body=buffer.getvalue())
-    start, end = _period_bounds(period)
-    manifest = {
-        "version": "1.0",
-        "exportArn": f"arn:aws:bcm-data-exports:us-east-1:{PAYER[0]}:export/{export.export_name}",
-        "exportName": export.export_name,
-        "executionId": execution_id or uuid.uuid4().hex,
-        "billingPeriod": {"start": start.isoformat(), "end": end.isoformat()},
-        "columns": [{"name": f.name, "type": str(f.type)} for f in table.schema],
-        "dataFiles": [f"s3://{export.bucket}/{key}"],
-    }
-    s3_client.put_object(Bucket=export.bucket, Key=export.manifest_key(period), Body=json.dumps(manifest).encode())
-    return [key]
-
-
 def bill_totals(charges: list[Charge]) -> dict[str, D]:
     """The bill's figures by hand from the charges: billed (invoiced) and effective (amortized) cost."""
     billed = sum((c.cost for c in charges if c.kind not in ("sp_usage", "ri_usage")), D(0))
@@ -362,5 +342,5 @@ def deliver_demo_focus_export(s3_client, bucket: str, prefix: str, cur_months: d
     """The demo's AWS bill also exported as FOCUS 1.2 (its newest month): the same payer and month as the CUR, so
     int_cloud_cost_inputs counts the CUR (the default) and the demo's figures do not move."""
     period = max(cur_months)
-    write_export_period(s3_client, Cur2Export(bucket, prefix, DEMO_FOCUS_EXPORT), period, focus_from_cur2(cur_months[period]))
+    write_cur2_period(s3_client, Cur2Export(bucket, prefix, DEMO_FOCUS_EXPORT), period, focus_from_cur2(cur_months[period]))
     return f"FOCUS 1.2 export in s3://{bucket}/{prefix}/{DEMO_FOCUS_EXPORT}/ (billing period {period})"

@@ -14,8 +14,8 @@ from include.pipelines import LoadError, root_cause
 from include.reconciliation import ReconciliationError, run_checks
 from include.run_intent import request_for
 from include.sources.aws_cur import CurInputError
-from standins.sample_data.aws import Cur2Export
-from standins.sample_data.aws_focus import bill_totals, cur2_table, focus_table, generate_charges, write_export_period
+from standins.sample_data.aws import Cur2Export, write_cur2_period
+from standins.sample_data.aws_focus import bill_totals, cur2_table, focus_table, generate_charges
 
 D = Decimal
 CENT = D("0.01")
@@ -24,9 +24,9 @@ MONTHS = ("2026-08", "2026-09")
 
 def deliver(client, bucket: str, month: str, charges, cur: bool = True, focus: bool = True) -> None:
     if cur:
-        write_export_period(client, Cur2Export(bucket, "exports", "cur"), month, cur2_table(month, charges))
+        write_cur2_period(client, Cur2Export(bucket, "exports", "cur"), month, cur2_table(month, charges))
     if focus:
-        write_export_period(client, Cur2Export(bucket, "exports", "focus"), month, focus_table(month, charges))
+        write_cur2_period(client, Cur2Export(bucket, "exports", "focus"), month, focus_table(month, charges))
 
 
 def load(bucket: str, run_day: date = date(2026, 9, 30)):
@@ -166,7 +166,7 @@ def test_a_bad_focus_file_is_rejected_naming_file_column_and_row(s3_server, aws_
         values[2] = None
         table = table.set_column(index, "BillingAccountId", pa.array(values, pa.string()))
         message = r"column BillingAccountId row 3 is empty"
-    write_export_period(client, Cur2Export(aws_airflow.bucket, "exports", "focus"), "2026-09", table)
+    write_cur2_period(client, Cur2Export(aws_airflow.bucket, "exports", "focus"), "2026-09", table)
     config = {"bucket": aws_airflow.bucket, "prefix": "exports", "export_name": "focus", "export_format": "focus"}
     with pytest.raises(LoadError) as failure:
         aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30)), config=config)

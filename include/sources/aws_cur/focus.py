@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .errors import CurInputError
-from .helpers import BATCH_ROWS, BillingPeriodDelivery, map_to_json
+from .helpers import BATCH_ROWS, BillingPeriodDelivery, conform_to_kind, map_to_json
 from .validation import period_bounds
 
 RAW_TABLE = "focus_export"
@@ -76,20 +76,9 @@ def _kind(name: str) -> str | None:
 def conform_column(name: str, column: pa.Array, source_file: str) -> pa.Array:
     """Money and quantities as float64, periods as UTC timestamps, maps as JSON text; another kind
     (text in a cost column) is bad input, named with its file and column."""
-    data_type = column.type
-    if pa.types.is_map(data_type):
+    if pa.types.is_map(column.type):
         return map_to_json(column)
-    expected = _kind(name)
-    if expected is None or pa.types.is_null(data_type):
-        return column
-    if expected == "number":
-        if data_type == pa.float64():
-            return column
-        if pa.types.is_integer(data_type) or pa.types.is_floating(data_type) or pa.types.is_decimal(data_type):
-            return pc.cast(column, pa.float64())
-    elif pa.types.is_timestamp(data_type):
-        return column if data_type.tz in ("UTC", "+00:00") else pc.cast(column, pa.timestamp(data_type.unit, tz="UTC"))
-    raise CurInputError(f"FOCUS data file {source_file}: column {name} has type {data_type}, expected a {expected}")
+    return conform_to_kind(name, column, _kind(name), f"FOCUS data file {source_file}")
 
 
 def _first(mask) -> int | None:

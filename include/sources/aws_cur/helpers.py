@@ -190,7 +190,13 @@ def expected_kind(name: str) -> str | None:
 def conform_column(name: str, column: pa.Array, source_file: str) -> pa.Array:
     """Money and amounts as float64, dates as UTC timestamps, whatever the file wrote; a column of
     another kind (text in a cost column, say) is bad input, named with its file."""
-    kind, expected = column.type, expected_kind(name)
+    return conform_to_kind(name, column, expected_kind(name), f"CUR data file {source_file}")
+
+
+def conform_to_kind(name: str, column: pa.Array, expected: str | None, where: str) -> pa.Array:
+    """`column` as the `expected` kind ("number": float64, "timestamp": UTC; None: as it is); a column of
+    another kind is bad input, named with `where` (the file) and the column. CUR and FOCUS files share it."""
+    kind = column.type
     if expected is None or pa.types.is_null(kind):
         return column
     if expected == "number":
@@ -200,7 +206,7 @@ def conform_column(name: str, column: pa.Array, source_file: str) -> pa.Array:
             return pc.cast(column, pa.float64())
     elif pa.types.is_timestamp(kind):
         return column if kind.tz in ("UTC", "+00:00") else pc.cast(column, pa.timestamp(kind.unit, tz="UTC"))
-    raise CurInputError(f"CUR data file {source_file}: column {name} has type {kind}, expected a {expected}")
+    raise CurInputError(f"{where}: column {name} has type {kind}, expected a {expected}")
 
 
 def prepare_batch(batch: pa.RecordBatch, billing_period: str, source_file: str) -> pa.Table:
