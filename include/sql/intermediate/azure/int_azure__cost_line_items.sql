@@ -3,6 +3,7 @@
 -- Microsoft's x_ columns kept as a map. Partitioned by billing period; a run with `periods` rebuilds
 -- only those months. A FOCUS export has no line item id: line_item_key hashes the row's blob and row
 -- number in the load, so a row keeps its key across rebuilds and identical rows stay two rows.
+{%- from 'focus_export_columns.jinja' import focus_export_columns %}
 {%- set view = 'azure_costs__focus_costs' %}
 {%- set x_columns = [
     'x_AccountId', 'x_AccountName', 'x_AccountOwnerId', 'x_AmortizationClass', 'x_BilledCostInUsd',
@@ -22,12 +23,6 @@
 {%- macro raw(column, default='NULL') -%}
 {{ 'r.`' ~ column ~ '`' if has_column(view, column) else default }}
 {%- endmacro %}
-{%- macro text(column) -%}
-nullIf(toString({{ raw(column, "''") }}), '')
-{%- endmacro %}
-{%- macro quantity(column) -%}
-if({{ raw(column) }} IS NULL, NULL, {{ money(raw(column)) }})
-{%- endmacro %}
 SELECT
     ifNull(r.billing_period, '')                                    AS billing_period,
     ifNull(r.export_run_id, '')                                     AS export_run_id,
@@ -43,65 +38,6 @@ SELECT
                    {{ raw('ConsumedQuantity') }}, {{ raw('Tags') }}))))
     {%- endif %}
                                                                     AS line_item_key,
-    toDate(r.ChargePeriodStart, 'UTC')                              AS usage_date,
-    {{ money(raw('BilledCost')) }}                                       AS BilledCost,
-    {{ money(raw('EffectiveCost')) }}                                    AS EffectiveCost,
-    {{ money(raw('ListCost')) }}                                         AS ListCost,
-    {{ money(raw('ContractedCost')) }}                                   AS ContractedCost,
-    {{ quantity('ConsumedQuantity') }}                              AS ConsumedQuantity,
-    {{ quantity('PricingQuantity') }}                               AS PricingQuantity,
-    {{ quantity('CommitmentDiscountQuantity') }}                    AS CommitmentDiscountQuantity,
-    {{ quantity('ContractedUnitPrice') }}                           AS ContractedUnitPrice,
-    {{ quantity('ListUnitPrice') }}                                 AS ListUnitPrice,
-    ifNull(r.BillingAccountId, '')                                    AS BillingAccountId,
-    {{ text('BillingAccountName') }}                                AS BillingAccountName,
-    ifNull({{ text('BillingAccountType') }}, 'Billing Account')     AS BillingAccountType,
-    upper(ifNull(r.BillingCurrency, ''))                              AS BillingCurrency,
-    toDateTime(r.BillingPeriodStart, 'UTC')                           AS BillingPeriodStart,
-    toDateTime(r.BillingPeriodEnd, 'UTC')                             AS BillingPeriodEnd,
-    toDateTime(r.ChargePeriodStart, 'UTC')                            AS ChargePeriodStart,
-    toDateTime(r.ChargePeriodEnd, 'UTC')                              AS ChargePeriodEnd,
-    ifNull(r.ChargeCategory, '')                                      AS ChargeCategory,
-    {{ text('ChargeClass') }}                                       AS ChargeClass,
-    {{ text('ChargeDescription') }}                                 AS ChargeDescription,
-    ifNull({{ text('ChargeFrequency') }}, 'Usage-Based')                                     AS ChargeFrequency,
-    {{ text('CapacityReservationId') }}                             AS CapacityReservationId,
-    {{ text('CapacityReservationStatus') }}                         AS CapacityReservationStatus,
-    {{ text('CommitmentDiscountCategory') }}                        AS CommitmentDiscountCategory,
-    {{ text('CommitmentDiscountId') }}                              AS CommitmentDiscountId,
-    {{ text('CommitmentDiscountName') }}                            AS CommitmentDiscountName,
-    {{ text('CommitmentDiscountStatus') }}                          AS CommitmentDiscountStatus,
-    {{ text('CommitmentDiscountType') }}                            AS CommitmentDiscountType,
-    {{ text('CommitmentDiscountUnit') }}                            AS CommitmentDiscountUnit,
-    {{ text('ConsumedUnit') }}                                      AS ConsumedUnit,
-    {{ text('InvoiceId') }}                                         AS InvoiceId,
-    ifNull({{ text('InvoiceIssuerName') }}, 'Microsoft')            AS InvoiceIssuerName,
-    {{ text('PricingCategory') }}                                   AS PricingCategory,
-    {{ text('PricingCurrency') }}                                   AS PricingCurrency,
-    {{ text('PricingUnit') }}                                       AS PricingUnit,
-    ifNull({{ text('ProviderName') }}, 'Microsoft')                 AS ProviderName,
-    ifNull({{ text('PublisherName') }}, 'Microsoft')                AS PublisherName,
-    {{ text('RegionId') }}                                          AS RegionId,
-    {{ text('RegionName') }}                                        AS RegionName,
-    {{ text('ResourceId') }}                                        AS ResourceId,
-    {{ text('ResourceName') }}                                      AS ResourceName,
-    {{ text('ResourceType') }}                                      AS ResourceType,
-    ifNull({{ text('ServiceCategory') }}, 'Other')                  AS ServiceCategory,
-    ifNull({{ text('ServiceName') }}, 'Azure')                      AS ServiceName,
-    ifNull({{ text('ServiceSubcategory') }}, 'Other (Other)')       AS ServiceSubcategory,
-    {{ text('SkuId') }}                                             AS SkuId,
-    {{ text('SkuMeter') }}                                          AS SkuMeter,
-    {{ text('SkuPriceDetails') }}                                   AS SkuPriceDetails,
-    {{ text('SkuPriceId') }}                                        AS SkuPriceId,
-    {{ text('SubAccountId') }}                                      AS SubAccountId,
-    {{ text('SubAccountName') }}                                    AS SubAccountName,
-    {{ text('SubAccountType') }}                                    AS SubAccountType,
-    {{ tag_map(raw('Tags')) }}                                           AS tags,
-    -- Microsoft's x_ columns as text (empty ones left out), for the FOCUS mart to pass through.
-    mapFilter((k, v) -> v != '', map(
-{%- for column in x_columns %}
-        {{ lit(column) }}, ifNull(toString({{ raw(column, "''") }}), ''){{ "," if not loop.last }}
-{%- endfor %}
-    ))                                                              AS x_columns
+    {{ focus_export_columns(raw, x_columns, 'Microsoft', 'Azure') }}
 FROM {{ ref('stg_azure__focus_costs') }} AS r
 WHERE {{ in_periods('r.billing_period') }}
