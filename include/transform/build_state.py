@@ -50,9 +50,11 @@ def ensure_state_table(client, engine: TableEngine = SINGLE_NODE) -> None:
     """The bookkeeping tables (build state, build log, view state), created if missing."""
     on, kind = engine.on_cluster, engine.engine
     client.command(
-        f"CREATE TABLE IF NOT EXISTS {STATE_TABLE}{on} (provider String, load_id String, built_at DateTime64(3, 'UTC')) "
-        f"ENGINE = {kind} ORDER BY (provider, built_at)"
+        f"CREATE TABLE IF NOT EXISTS {STATE_TABLE}{on} (provider String, load_id String, built_at DateTime64(3, 'UTC'), "
+        f"sql_hash String) ENGINE = {kind} ORDER BY (provider, built_at)"
     )
+    # state tables from before the SQL fingerprint was kept: their builds count as other SQL (one full rebuild)
+    client.command(f"ALTER TABLE {STATE_TABLE}{on} ADD COLUMN IF NOT EXISTS sql_hash String")
     client.command(
         f"CREATE TABLE IF NOT EXISTS {LOG_TABLE}{on} (target String, changed_periods Nullable(String), "
         f"load_id String, sql_hash String, started_at DateTime64(3, 'UTC'), built_at DateTime64(3, 'UTC')) "
@@ -75,20 +77,18 @@ def completed_load_watermark(client, provider: str, columns: dict) -> str | None
     return rows[0][0] or None if rows else None
 
 
-def last_built_load(client, provider: str) -> str | None:
+def last_build(client, provider: str) -> tuple[str, str] | None:
+    """(load id, SQL fingerprint) of the provider's last successful full or "changed" build."""
     rows = client.query(
-        f"SELECT argMax(load_id, built_at) FROM {STATE_TABLE} WHERE provider = {{p:String}} HAVING count() > 0",
+        f"SELECT argMax(load_id, built_at), argMax(sql_hash, built_at) FROM {STATE_TABLE} "
+        "WHERE provider = {p:String} HAVING count() > 0",
         parameters={"p": provider},
     ).result_rows
-    return rows[0][0] if rows else None
+    return tuple(rows[0]) if rows else None
 
 
-def changed_periods(client, provider: str, columns: dict) -> list[str] | None:
-    """Months of the rows written by completed loads newer than the last successful build of the
-    provider (None, a full rebuild, when there is no such build yet)."""
-    built = last_built_load(client, provider)
-    if built is None:
-        return None
+def changed_periods(client, provider: str, columns: dict, built: str) -> list[str]:
+    """Months of the rows written by completed loads newer than load `built` (the provider's last build)."""
     months = set()
     for dataset, table, month in provider_sources(provider):
         if "_dlt_load_id" not in columns.get(f"{dataset}__{table}", {}):
@@ -109,21 +109,10 @@ def existing_tables(client) -> list[str]:
     return [name for (name,) in rows]
 
 
-def empty_tables(client, tables: list[str]) -> list[str]:
-    """The tables (of database finops) without data (new tables, a new data folder)."""
-    rows = client.query(
-        "SELECT table FROM system.parts WHERE database = {db:String} AND active AND rows > 0 "
-        "AND has({tables:Array(String)}, table) GROUP BY table",
-        parameters={"db": settings.MART_DATABASE, "tables": list(tables)},
-    ).result_rows
-    filled = {table for (table,) in rows}
-    return [table for table in tables if table not in filled]
-
-
-def record_build(client, provider: str, watermark: str) -> None:
+def record_build(client, provider: str, watermark: str, sql_hash: str) -> None:
     client.command(
-        f"INSERT INTO {STATE_TABLE} (provider, load_id, built_at) VALUES "
-        f"({quote_string(provider)}, {quote_string(watermark)}, now64(3))"
+        f"INSERT INTO {STATE_TABLE} (provider, load_id, built_at, sql_hash) VALUES "
+        f"({quote_string(provider)}, {quote_string(watermark)}, now64(3), {quote_string(sql_hash)})"
     )
 
 

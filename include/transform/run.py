@@ -42,7 +42,7 @@ def run_transformations(
       None or "changed" build of this provider (the first such build rebuilds everything);
     * a list of `YYYY-MM` months: those, each swapped in with REPLACE PARTITION (a month no longer
       in the raw data is emptied).
-    While a provider table has no data yet every month is rebuilt. Views and unpartitioned tables
+    Every month is rebuilt while the provider's last full or "changed" build ran other SQL. Views and unpartitioned tables
     are always rebuilt in full; `marts` takes no periods. `config` replaces the Airflow Variable
     `finops_sql_config` (tests).
     """
@@ -78,19 +78,9 @@ def run_transformations(
         for model in [*upstream, *(m for m in chosen if m.materialized == "table")]:
             for number, statement in enumerate(ensure_table(model, engine), start=1):
                 statements.execute(client, statement, source=f"include/sql/{model.relative_path} (structure) statement {number}")
-        selected = None
-        watermark = None
-        if target in PROVIDERS:
-            watermark = build_state.completed_load_watermark(client, target, columns)
-            selected = build_state.changed_periods(client, target, columns) if periods == CHANGED else periods
-            partitioned = [m.name for m in chosen if m.materialized == "table" and m.partition_by]
-            if selected is not None and build_state.empty_tables(client, partitioned):
-                log.info("%s tables %s have no data yet: rebuilding every month", target,
-                         build_state.empty_tables(client, partitioned))
-                selected = None
         context = {
             "target": target,
-            "periods": selected,
+            "periods": periods if periods != CHANGED else None,
             "config": cfg,
             "raw_columns": columns,
             # ClickHouse >= 25.x refuses REPLACE PARTITION from an empty source unless this is set;
@@ -99,6 +89,20 @@ def run_transformations(
             "table_engine": engine,
         }
         sql_hash = target_fingerprint(chosen, models, context)
+        selected = None
+        watermark = None
+        if target in PROVIDERS:
+            watermark = build_state.completed_load_watermark(client, target, columns)
+            last = build_state.last_build(client, target)
+            selected = periods
+            if periods == CHANGED:
+                selected = build_state.changed_periods(client, target, columns, last[0]) if last else None
+            # Months built by other SQL (an upgrade, a new model, a configuration its SQL reads, new raw
+            # columns) would sit beside months built by this SQL: every month is built again.
+            if selected is not None and (last is None or last[1] != sql_hash):
+                log.info("%s: no earlier full or changed build with this SQL: rebuilding every month", target)
+                selected = None
+            context["periods"] = selected
         changed = None if target == "marts" else build_state.provider_changes(
             client, target, selected, watermark, sql_hash,
             only_partitioned=all(m.partition_by for m in chosen if m.materialized == "table"))
@@ -111,7 +115,7 @@ def run_transformations(
         built, statement_count = build(client, chosen, template_environment(context, models), context,
                                        plan=plan and plan["periods"], models=models)
         if target in PROVIDERS and (periods == CHANGED or selected is None) and watermark is not None:
-            build_state.record_build(client, target, watermark)
+            build_state.record_build(client, target, watermark, sql_hash)
         marts = {}
         if target == "marts" and destination == "filesystem":
             # Local dashboards (Rill on DuckDB) read the marts as parquet: data/marts/<table>.parquet, each

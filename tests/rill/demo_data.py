@@ -23,7 +23,8 @@ AWS_ROWS, GCP_ROWS, STRIPE_CUSTOMERS = 3_000, 150, 40
 
 
 def build(data_dir: Path, workdir: Path, months: int = MONTHS) -> dict:
-    """Load, transform and export into `data_dir`; returns the export's {table: rows}."""
+    """Load, transform and export into `data_dir`; returns the months, the export's {table: rows}, the
+    expected totals and the finops_sql_config the SQL ran with."""
     from runners import demo, demo_allocation
 
     month_list = demo.demo_months(date.today(), months)
@@ -51,12 +52,13 @@ def build(data_dir: Path, workdir: Path, months: int = MONTHS) -> dict:
         stripe.load(request_for("stripe_revenue"), config=json.loads(os.environ["AIRFLOW_VAR_STRIPE_REVENUE_CONFIG"]))
         from include.reconciliation import run_checks
 
+        sql_config = demo_allocation.demo_sql_config(data)
         for target in ("aws", "azure", "gcp", "stripe", "marts"):
-            run_transformations(target, config=demo_allocation.demo_sql_config(data))
+            run_transformations(target, config=sql_config)
             run_checks(target, run_id=f"demo__{target}")  # the check task after each build
         client = clickhouse_client("filesystem")
         try:
             exported = {table: outcome["rows"] for table, outcome in export_marts(client, data_dir).items()}
         finally:
             client.close()
-    return {"months": month_list, "exported": exported, "expected": demo.expected_totals(data)}
+    return {"months": month_list, "exported": exported, "expected": demo.expected_totals(data), "sql_config": sql_config}

@@ -113,12 +113,8 @@ def test_an_account_month_only_the_focus_export_has_is_counted_from_it(s3_server
     marts_checks_fail_only_where_allocation_misses_the_focus_export({"2026-08"})
 
 
-@pytest.mark.xfail(strict=True, reason="since the change plan (include/transform/change_plan.py) landed, the restated "
-                   "FOCUS-only month makes the `changed` AWS build a full one: the figures are right (a full rebuild), "
-                   "the build is slower than it should be; open in issue 20")
 def test_a_redelivered_focus_month_replaces_it_and_changed_builds_see_it(s3_server, aws_airflow):
     client = s3_server.client()
-    # (a provider table still empty makes every build full: August's CUR fills the CUR tables)
     deliver(client, aws_airflow.bucket, "2026-08", generate_charges("2026-08", 50, seed=4))
     deliver(client, aws_airflow.bucket, "2026-09", generate_charges("2026-09", 100, seed=5), cur=False)
     load(aws_airflow.bucket)

@@ -89,11 +89,17 @@ def test_a_changed_configuration_recreates_the_views_and_rebuilds_the_marts(data
     build("aws", "changed")
     build("marts")
     tags = {"tag_keys": {"aws": ["user:team", "user:cost-center"]}}
+    # the daily tag rollup (a month-partitioned table) reads the tag keys: every month gets the new key
     rebuilt = build("aws", "changed", config=tags)
-    assert rebuilt["periods"] == [] and "int_aws__cost_line_items_tagged" in rebuilt["models"]
+    assert rebuilt["periods"] is None and "int_aws__cost_line_items_tagged" in rebuilt["models"]
     assert "tag_cost_center" in {c for (c,) in q("SELECT name FROM system.columns WHERE database = 'finops' "
                                                 "AND table = 'int_aws__cost_line_items_tagged'")}
+    assert q("SELECT DISTINCT billing_period FROM finops.int_aws__cost_daily_by_tag WHERE tag_key = 'cost_center'") == [("2026-09",)]
     assert {"cost_forecast", "cost_anomalies"} <= set(build("marts", config=tags)["models"])
+    # a setting no AWS model reads (a budget) leaves the AWS months alone
+    budgets = {**tags, "budgets": [{"name": "aws", "month": "2026-09", "amount": "100", "currency": "USD",
+                                    "scope": {"provider": "aws"}}]}
+    assert build("aws", "changed", config=budgets)["periods"] == []
 
 
 def test_a_dropped_view_is_created_again(data_dir):
