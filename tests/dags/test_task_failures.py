@@ -6,7 +6,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from include.pipelines import LoadError
-from include.sources.aws_cur.helpers import CurInputError
+from include.sources.aws_cur.errors import CurInputError
 from include.task_failures import is_transient, retry_only_transient
 
 

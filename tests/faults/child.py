@@ -36,9 +36,9 @@ def armed() -> bool:
 
 
 def install(point: str) -> None:
-    from include.sources.aws_cur import helpers
+    from include.sources.aws_cur import cur2
 
-    original_prepare = helpers.prepare_batch
+    original_prepare = cur2.prepare_batch
     seen = {"batches": 0}
 
     def prepare_batch(batch, billing_period, source_file):
@@ -49,7 +49,7 @@ def install(point: str) -> None:
                 die(point)
         return original_prepare(batch, billing_period, source_file)
 
-    helpers.prepare_batch = prepare_batch
+    cur2.prepare_batch = prepare_batch
 
     if point == "extract":
         from dlt.pipeline.pipeline import Pipeline

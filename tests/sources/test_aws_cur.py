@@ -14,7 +14,7 @@ from include.loaders import aws as aws_loader
 from include.pipelines import LoadError, root_cause, run_pipeline
 from include.run_intent import request_for
 from include.sources.aws_cur import CurInputError, aws_cur_source
-from include.sources.aws_cur.helpers import map_to_json
+from include.sources.aws_cur.columns import map_to_json
 from standins.sample_data.aws import Cur2Export, generate_cur2_month, write_cur2_period
 
 
@@ -205,11 +205,11 @@ def test_legacy_csv_cur_loads_into_the_same_raw_table_with_cur2_names(s3_server,
 def test_flat_tag_columns_become_json_with_one_value_per_row():
     import pyarrow as pa
 
-    from include.sources.aws_cur.helpers import _flat_columns_to_json
+    from include.sources.aws_cur.columns import flat_columns_to_json
 
     team = pa.array(["payments", None, "", 'se"arch', None], pa.string())
     env = pa.array([None, "prod", "dev", "", None], pa.string())
-    result = [json.loads(v) for v in _flat_columns_to_json({"user:team": team, "user:env": env}).to_pylist()]
+    result = [json.loads(v) for v in flat_columns_to_json({"user:team": team, "user:env": env}).to_pylist()]
     assert result == [{"user:team": "payments"}, {"user:env": "prod"}, {"user:env": "dev"}, {"user:team": 'se"arch'}, {}]
 
 

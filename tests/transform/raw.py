@@ -150,7 +150,7 @@ def write_aws_period(data_dir: Path, period: str, rows: list[dict], load_id: str
 
 def write_aws_table(data_dir: Path, period: str, table: pa.Table, load_id: str | None = None) -> str:
     """A generated CUR 2.0 month (standins.sample_data.aws) as the source lands it (maps as JSON)."""
-    from include.sources.aws_cur.helpers import map_to_json
+    from include.sources.aws_cur.columns import map_to_json
 
     load_id = load_id or new_load_id()
     for name in ("resource_tags", "cost_category", "product", "discount"):

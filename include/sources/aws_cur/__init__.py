@@ -10,17 +10,11 @@ from collections.abc import Iterator, Sequence
 
 import dlt
 
-from . import focus
-from .helpers import (
-    BillingPeriodDelivery,
-    CurInputError,
-    discover_cur2_deliveries,
-    discover_legacy_deliveries,
-    prefetch,
-    s3_filesystem,
-    stream_legacy_file,
-    stream_parquet,
-)
+from . import cur2, focus
+from .deliveries import BillingPeriodDelivery, discover_cur2_deliveries, s3_filesystem
+from .errors import CurInputError
+from .legacy import discover_legacy_deliveries, stream_legacy_file
+from .reading import prefetch
 from .validation import check_distinct_files, check_files_present
 
 EXPORT_FORMATS = ("auto", "cur2", "legacy", "focus")
@@ -41,7 +35,7 @@ def read_delivery(filesystem, delivery: BillingPeriodDelivery, export_format: st
     total = 0
     for index, path in enumerate(delivery.data_files, 1):
         if export_format == "cur2":
-            tables = stream_parquet(filesystem, path, delivery.billing_period)
+            tables = cur2.stream_parquet(filesystem, path, delivery.billing_period)
         elif export_format == "focus":
             tables = focus.stream_parquet(filesystem, path, delivery.billing_period)
         else:

@@ -18,8 +18,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from .columns import conform_to_kind, map_to_json
+from .deliveries import BillingPeriodDelivery
 from .errors import CurInputError
-from .helpers import BATCH_ROWS, BillingPeriodDelivery, conform_to_kind, map_to_json
+from .reading import BATCH_ROWS
 from .validation import period_bounds
 
 RAW_TABLE = "focus_export"
