@@ -17,6 +17,11 @@
 --   Covered usage: DiscountedUsage, effective cost reservation_effective_cost.
 -- The fee lines as billed (unblended): SavingsPlanRecurringFee, SavingsPlanUpfrontFee, RIFee and a Fee with a
 -- reservation ARN (the RI upfront fee).
+-- It reads the CUR, not int_aws__cost_line_items: the purchased amounts (savings_plan_total_commitment_to_date, the
+-- amortized upfront fees) and the inventory columns (start, end, term, ...) are on the fee lines only, and carrying
+-- them would add a dozen mostly empty columns to every line item and its Rill export. The amounts both models
+-- compute are defined once, in aws_cur_commitment_amounts.jinja.
+{%- from 'aws_cur_commitment_amounts.jinja' import net_or_gross, ri_unused, sp_commitment, sp_net_commitment %}
 {%- set raw = 'aws_costs__cur_line_items' %}
 {%- macro col(name, default="''") -%}{{ column_or(raw, name, default) }}{%- endmacro %}
 {%- macro num(name) -%}{{ money(column_or(raw, name, '0')) }}{%- endmacro %}
@@ -36,8 +41,9 @@ WITH
             {{ num('savings_plan_total_commitment_to_date') }} AS sp_total_,
             {{ num('savings_plan_used_commitment') }} AS sp_used_,
             {{ num('reservation_amortized_upfront_fee_for_billing_period') }} AS ri_upfront_amortized_,
-            {{ num('reservation_unused_amortized_upfront_fee_for_billing_period') }}
-                + {{ num('reservation_unused_recurring_fee') }} AS ri_unused_
+            {{ ri_unused(raw) }} AS ri_unused_,
+            {{ sp_commitment(raw) }} AS sp_commitment_,
+            {{ sp_net_commitment(raw) }} AS sp_net_commitment_
         FROM {{ ref('stg_aws__cur_line_items') }}
         WHERE {{ in_periods('billing_period') }}
     )
@@ -79,13 +85,11 @@ SELECT
             toDecimal128(0, 10))                                        AS amortized_upfront_cost,
     -- purchased net of negotiated discounts (savings_plan_net_* / reservation_net_*; gross where absent)
     multiIf(type_ = 'SavingsPlanRecurringFee',
-                {{ mul_div('sp_total_',
-                           money('coalesce(' ~ column_or(raw, 'savings_plan_net_amortized_upfront_commitment_for_billing_period', 'NULL') ~ ', ' ~ column_or(raw, 'savings_plan_amortized_upfront_commitment_for_billing_period', '0') ~ ')') ~ ' + ' ~ money('coalesce(' ~ column_or(raw, 'savings_plan_net_recurring_commitment_for_billing_period', 'NULL') ~ ', ' ~ column_or(raw, 'savings_plan_recurring_commitment_for_billing_period', '0') ~ ')'),
-                           num('savings_plan_amortized_upfront_commitment_for_billing_period') ~ ' + ' ~ num('savings_plan_recurring_commitment_for_billing_period'),
-                           if_zero='sp_total_') }},
+                {{ mul_div('sp_total_', 'sp_net_commitment_', 'sp_commitment_', if_zero='sp_total_') }},
             type_ = 'RIFee',
-                {{ money('coalesce(' ~ column_or(raw, 'reservation_net_amortized_upfront_fee_for_billing_period', 'NULL') ~ ', ' ~ column_or(raw, 'reservation_amortized_upfront_fee_for_billing_period', '0') ~ ')') }}
-                + {{ money('coalesce(' ~ column_or(raw, 'line_item_net_unblended_cost', 'NULL') ~ ', ' ~ column_or(raw, 'line_item_unblended_cost', '0') ~ ')') }},
+                {{ net_or_gross(raw, 'reservation_net_amortized_upfront_fee_for_billing_period',
+                                'reservation_amortized_upfront_fee_for_billing_period') }}
+                + {{ net_or_gross(raw, 'line_item_net_unblended_cost', 'line_item_unblended_cost') }},
             toDecimal128(0, 10))                                        AS net_commitment_cost,
     -- covered usage: its public on-demand cost and its effective (commitment) cost
     if(type_ IN ('SavingsPlanCoveredUsage', 'DiscountedUsage'), {{ num('pricing_public_on_demand_cost') }},

@@ -2,6 +2,7 @@
 -- Decimal money, tags as maps, and the amortized / net amortized cost and the commitment savings of
 -- the AWS CUR query library (rules table in include/sql/README.md). Partitioned by billing period;
 -- a run with `periods` rebuilds only those billing periods.
+{%- from 'aws_cur_commitment_amounts.jinja' import net_or_gross, ri_unused, sp_commitment, sp_net_commitment %}
 {%- set raw = 'aws_costs__cur_line_items' %}
 {%- set cur_loaded = source('aws_costs', 'cur_line_items') %}{# only a FOCUS export loaded: skipped, the table stays empty #}
 {%- macro col(name, default="''") -%}{{ column_or(raw, name, default) }}{%- endmacro %}
@@ -28,25 +29,18 @@ WITH
             {{ num('line_item_net_unblended_cost', 'line_item_unblended_cost') }} AS net_unblended_,
             {{ num('pricing_public_on_demand_cost') }} AS on_demand_,
             {{ num('savings_plan_savings_plan_effective_cost') }} AS sp_effective_,
-            {{ money('coalesce(' ~ column_or(raw, 'savings_plan_net_savings_plan_effective_cost', 'NULL') ~ ', '
-                     ~ column_or(raw, 'savings_plan_savings_plan_effective_cost', '0') ~ ')') }} AS sp_net_effective_,
+            {{ net_or_gross(raw, 'savings_plan_net_savings_plan_effective_cost',
+                            'savings_plan_savings_plan_effective_cost') }} AS sp_net_effective_,
             {{ num('savings_plan_total_commitment_to_date') }} - {{ num('savings_plan_used_commitment') }} AS sp_unused_,
             -- net / gross commitment of the Savings Plan (1 without negotiated discounts)
-            {{ num('savings_plan_amortized_upfront_commitment_for_billing_period') }}
-                + {{ num('savings_plan_recurring_commitment_for_billing_period') }} AS sp_commitment_,
-            {{ money('coalesce(' ~ column_or(raw, 'savings_plan_net_amortized_upfront_commitment_for_billing_period', 'NULL')
-                     ~ ', ' ~ column_or(raw, 'savings_plan_amortized_upfront_commitment_for_billing_period', '0') ~ ')') }}
-                + {{ money('coalesce(' ~ column_or(raw, 'savings_plan_net_recurring_commitment_for_billing_period', 'NULL')
-                     ~ ', ' ~ column_or(raw, 'savings_plan_recurring_commitment_for_billing_period', '0') ~ ')') }} AS sp_net_commitment_,
+            {{ sp_commitment(raw) }} AS sp_commitment_,
+            {{ sp_net_commitment(raw) }} AS sp_net_commitment_,
             {{ num('reservation_effective_cost') }} AS ri_effective_,
-            {{ money('coalesce(' ~ column_or(raw, 'reservation_net_effective_cost', 'NULL') ~ ', '
-                     ~ column_or(raw, 'reservation_effective_cost', '0') ~ ')') }} AS ri_net_effective_,
-            {{ num('reservation_unused_amortized_upfront_fee_for_billing_period') }}
-                + {{ num('reservation_unused_recurring_fee') }} AS ri_unused_,
-            {{ money('coalesce(' ~ column_or(raw, 'reservation_net_unused_amortized_upfront_fee_for_billing_period', 'NULL')
-                     ~ ', ' ~ column_or(raw, 'reservation_unused_amortized_upfront_fee_for_billing_period', '0') ~ ')') }}
-                + {{ money('coalesce(' ~ column_or(raw, 'reservation_net_unused_recurring_fee', 'NULL')
-                     ~ ', ' ~ column_or(raw, 'reservation_unused_recurring_fee', '0') ~ ')') }} AS ri_net_unused_
+            {{ net_or_gross(raw, 'reservation_net_effective_cost', 'reservation_effective_cost') }} AS ri_net_effective_,
+            {{ ri_unused(raw) }} AS ri_unused_,
+            {{ net_or_gross(raw, 'reservation_net_unused_amortized_upfront_fee_for_billing_period',
+                            'reservation_unused_amortized_upfront_fee_for_billing_period') }}
+                + {{ net_or_gross(raw, 'reservation_net_unused_recurring_fee', 'reservation_unused_recurring_fee') }} AS ri_net_unused_
         FROM {{ ref('stg_aws__cur_line_items') }}
         WHERE {{ in_periods('billing_period') }}
     )
