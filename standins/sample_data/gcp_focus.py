@@ -187,3 +187,10 @@ def month_totals(billing_rows: list[dict]) -> dict[str, Decimal]:
         totals[key] = totals.get(key, Decimal(0)) + billed_cost(row)
     return totals
 
+
+
+def seed_demo_focus_table(client, dataset: str, billing_rows: list[dict]) -> str:
+    """The demo's GCP bill also as Google's FOCUS table, beside its billing export in `dataset`: the same billing
+    account and months, so int_cloud_cost_inputs counts the billing export (the default) and the demo's figures do
+    not move. Returns the table id."""
+    return seed_focus_table(client, dataset, focus_rows(billing_rows))
