@@ -76,6 +76,7 @@ def test_the_same_bill_as_billing_export_and_as_focus_table_gives_equal_billed_a
     assert run_checks("gcp")["failed"] == 0
 
     # counted once: the billing export by default, the FOCUS table when the configuration prefers it
+    categories = {}
     for preferred, counted_rows in (("billing_export", "int_gcp__cost_line_items"),
                                     ("focus_export", "int_gcp__focus_line_items")):
         transform.run_transformations("marts", config={"cost_inputs": {"gcp": preferred}})
@@ -93,6 +94,10 @@ def test_the_same_bill_as_billing_export_and_as_focus_table_gives_equal_billed_a
         _, source_rows = transform.query(f"SELECT count() FROM finops.{counted_rows}")
         assert line_items == source_rows
         assert run_checks("marts")["failed"] == 0
+        categories[preferred] = by_month("SELECT ServiceCategory, sum(BilledCost) FROM finops.focus "
+                                         "WHERE x_Provider = 'gcp' GROUP BY 1")
+    assert categories["billing_export"] == categories["focus_export"]  # one category per service either way
+    assert len(categories["focus_export"]) > 2
 
     # the native rows in finops.focus keep Google's x_ columns (the FOCUS table counts after the loop)
     _, native = transform.query(
