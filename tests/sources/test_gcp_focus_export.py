@@ -125,15 +125,18 @@ def test_late_rows_of_an_old_month_are_loaded_incrementally_and_a_focus_only_mon
     correction.update(cost=-12.5, credits=[], cost_type="adjustment", export_time=(newest + timedelta(days=3)).isoformat(),
                       adjustment_info={"id": "adj-1", "description": "usage correction", "mode": "MANUAL_ADJUSTMENT",
                                        "type": "GENERAL_ADJUSTMENT"})
-    seed_bigquery(bigquery_client, billing_dataset, DETAILED_TABLE, [correction])
+    # and a batch that arrives late but is stamped before the newest one loaded (within lookback_days)
+    late_batch = copy.deepcopy(next(row for row in rows if row["invoice"]["month"] == "202609"))
+    late_batch.update(cost=3.25, credits=[], export_time=(newest - timedelta(days=1, minutes=-1)).isoformat())
+    seed_bigquery(bigquery_client, billing_dataset, DETAILED_TABLE, [correction, late_batch])
     october = generate_billing_rows(["2026-10"], rows_per_month=40, seed=13, detailed=True)
-    seed_focus_table(bigquery_client, billing_dataset, focus_rows([correction, *october]))
+    seed_focus_table(bigquery_client, billing_dataset, focus_rows([correction, late_batch, *october]))
     report = load(bigquery_client, billing_dataset)
-    assert report.tables == {"billing_export": 1, "focus_export": 1 + len(october)}
-    assert transform.run_transformations("gcp", periods="changed")["periods"] == ["2026-08", "2026-10"]
+    assert report.tables == {"billing_export": 2, "focus_export": 2 + len(october)}
+    assert transform.run_transformations("gcp", periods="changed")["periods"] == ["2026-08", "2026-09", "2026-10"]
     transform.run_transformations("marts", config={"cost_inputs": {"gcp": "focus_export"}})
 
-    want = expected([*rows, correction, *october])
+    want = expected([*rows, correction, late_batch, *october])
     assert by_month("SELECT month, sum(billed_cost), sum(effective_cost) FROM finops.int_cloud_cost_daily "
                     "WHERE provider = 'gcp' GROUP BY 1") == want
     assert by_month("SELECT invoice_month, sum(net_cost), sum(net_cost) FROM finops.int_gcp__cost_line_items "
