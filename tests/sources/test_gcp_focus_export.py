@@ -206,3 +206,33 @@ def test_a_bad_focus_table_is_rejected_naming_table_column_and_row(bigquery_clie
     if case != "missing_charge_period_end":
         assert f"SubAccountId {bad['SubAccountId']!r}" in error and f"SkuId {bad['SkuId']!r}" in error
     assert not list((local_data / "raw" / "gcp_costs").glob("focus_export/*.parquet"))  # nothing of it written
+
+
+def test_an_invoice_month_reload_replaces_exactly_that_month_of_the_focus_table(
+        bigquery_client, billing_dataset, local_data):
+    import pyarrow.parquet as pq
+
+    rows = generate_billing_rows(MONTHS, rows_per_month=60, seed=16, detailed=True)
+    table_id = seed_focus_table(bigquery_client, billing_dataset, focus_rows(rows))
+
+    def run(**params):
+        return gcp_loader.load(request_for("gcp_costs", params or None, run_date=date(2026, 10, 20)),
+                               config={"billing_table": table_id}, client=bigquery_client)
+
+    def raw_rows() -> dict:
+        table = pq.read_table(sorted((local_data / "raw" / "gcp_costs" / "focus_export").glob("*.parquet")))
+        counts: dict = {}
+        for month, key in zip(table["invoice_month"].to_pylist(), table["row_key"].to_pylist(), strict=True):
+            counts.setdefault(month, set()).add(key)
+        return {month: len(keys) for month, keys in counts.items()}
+
+    run()
+    assert raw_rows() == {"202608": sum(r["invoice"]["month"] == "202608" for r in rows),
+                          "202609": sum(r["invoice"]["month"] == "202609" for r in rows)}
+    bigquery_client.query(f"DELETE FROM `{table_id}` WHERE ChargeCategory = 'Tax' "
+                          "AND BillingPeriodStart >= TIMESTAMP '2026-09-01'").result()
+    taxes = sum(r["invoice"]["month"] == "202609" and r.get("cost_type") == "tax" for r in rows)
+    assert taxes
+    run(invoice_months=["202609"])
+    assert raw_rows() == {"202608": sum(r["invoice"]["month"] == "202608" for r in rows),
+                          "202609": sum(r["invoice"]["month"] == "202609" for r in rows) - taxes}
