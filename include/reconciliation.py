@@ -143,22 +143,42 @@ AWS_FOCUS_EXPORT_CHECKS = [
           requires=f"{F}.stg_aws__focus_export"),
 ]
 
+# The billing export, when one is loaded (a deployment may load only the FOCUS table).
 GCP_CHECKS = [
     Check("raw_vs_line_items_cost", "export cost (completed loads, one row per row_key) = int_gcp__cost_line_items",
           _sum_by(f"{F}.stg_gcp__billing_export", "invoice_period", _money("cost"), currency="ifNull(currency, 'USD')"),
-          _sum_by(f"{F}.int_gcp__cost_line_items", "invoice_month", "cost")),
+          _sum_by(f"{F}.int_gcp__cost_line_items", "invoice_month", "cost"), requires=f"{F}.stg_gcp__billing_export"),
     Check("raw_vs_line_items_credits", "export credits.amount (every credit) = int_gcp__cost_line_items credits",
           _sum_by(f"{F}.stg_gcp__billing_export", "invoice_period",
                   "arraySum(arrayMap(c -> " + _money("JSONExtractFloat(c, 'amount')") +
                   ", JSONExtractArrayRaw(ifNull(credits, '[]'))))", currency="ifNull(currency, 'USD')"),
-          _sum_by(f"{F}.int_gcp__cost_line_items", "invoice_month", "credits")),
+          _sum_by(f"{F}.int_gcp__cost_line_items", "invoice_month", "credits"), requires=f"{F}.stg_gcp__billing_export"),
     Check("line_items_vs_daily_net_cost", "int_gcp__cost_line_items = int_gcp__cost_daily, cost + credits",
           _sum_by(f"{F}.int_gcp__cost_line_items", "invoice_month", "net_cost"),
-          _sum_by(f"{F}.int_gcp__cost_daily", "invoice_month", "net_cost")),
+          _sum_by(f"{F}.int_gcp__cost_daily", "invoice_month", "net_cost"), requires=f"{F}.stg_gcp__billing_export"),
     Check("duplicate_line_item_keys", "export rows sharing a row_key in int_gcp__cost_line_items",
           _zero(f"{F}.int_gcp__cost_line_items", "invoice_month"),
           f"SELECT invoice_month AS period, '' AS currency_, toDecimal128(count() - uniqExact(row_key), 10) "
-          f"FROM {F}.int_gcp__cost_line_items GROUP BY period"),
+          f"FROM {F}.int_gcp__cost_line_items GROUP BY period", requires=f"{F}.stg_gcp__billing_export"),
+]
+
+# Google Cloud's FOCUS export table, when one is loaded (include/sources/gcp_billing/focus.py).
+GCP_FOCUS_EXPORT_CHECKS = [
+    Check("focus_export_vs_line_items_billed", "FOCUS table BilledCost (completed loads, one row per row_key) = int_gcp__focus_line_items",
+          _sum_by(f"{F}.stg_gcp__focus_export", "invoice_period", _money("billed_cost"), currency="billing_currency"),
+          _sum_by(f"{F}.int_gcp__focus_line_items", "invoice_month", "BilledCost", currency="BillingCurrency"),
+          requires=f"{F}.stg_gcp__focus_export"),
+    Check("focus_export_vs_line_items_effective",
+          "FOCUS table EffectiveCost (completed loads, one row per row_key) = int_gcp__focus_line_items",
+          _sum_by(f"{F}.stg_gcp__focus_export", "invoice_period", _money("effective_cost"), currency="billing_currency"),
+          _sum_by(f"{F}.int_gcp__focus_line_items", "invoice_month", "EffectiveCost", currency="BillingCurrency"),
+          requires=f"{F}.stg_gcp__focus_export"),
+    Check("focus_export_row_count", "FOCUS table rows (completed loads, one per row_key) = int_gcp__focus_line_items rows",
+          f"SELECT invoice_period AS period, '' AS currency_, toDecimal128(count(), 10) FROM {F}.stg_gcp__focus_export "
+          f"GROUP BY period",
+          f"SELECT invoice_month AS period, '' AS currency_, toDecimal128(count(), 10) FROM {F}.int_gcp__focus_line_items "
+          f"GROUP BY period",
+          requires=f"{F}.stg_gcp__focus_export"),
 ]
 
 AZURE_CHECKS = [
@@ -205,6 +225,18 @@ def _aws_counted(cur_table: str, cur_value: str, focus_value: str) -> str:
             f"GROUP BY period, currency_")
 
 
+def _gcp_counted(export_table: str, export_value: str, focus_value: str) -> str:
+    """GCP cost per invoice month and currency from the input that counts for each billing account and month
+    (int_cloud_cost_inputs): the billing export table's `export_value`, or the FOCUS table's `focus_value`."""
+    counted = f"SELECT billing_account_id, month FROM {F}.int_cloud_cost_inputs WHERE provider = 'gcp' AND counted = 1"
+    return (f"SELECT period, currency_, toDecimal128(sum(v), 10) FROM ("
+            f"SELECT invoice_month AS period, upper(currency) AS currency_, {export_value} AS v FROM {export_table} "
+            f"WHERE (billing_account_id, invoice_month) IN ({counted} AND input = 'billing_export') UNION ALL "
+            f"SELECT invoice_month, upper(BillingCurrency), {focus_value} FROM {F}.int_gcp__focus_line_items "
+            f"WHERE (BillingAccountId, invoice_month) IN ({counted} AND input = 'focus_export')) "
+            f"GROUP BY period, currency_")
+
+
 # The cross-provider marts against the provider's daily and line-item tables (run_checks("marts")). AWS: the
 # input that counts for each payer account and month (the CUR, or the FOCUS export), never both.
 AWS_MART_CHECKS = [
@@ -231,18 +263,22 @@ AWS_MART_CHECKS = [
           _sum_by(f"{F}.commitment_utilization_monthly", "month", "fee_cost", "provider = 'aws'")),
 ]
 
+# GCP: the input that counts for each billing account and month (the billing export, or the FOCUS table), never both.
 GCP_MART_CHECKS = [
-    Check("daily_vs_cost_daily_billed", "int_gcp__cost_daily net cost = fct_cost_daily billed_cost",
-          _sum_by(f"{F}.int_gcp__cost_daily", "invoice_month", "net_cost"),
+    Check("daily_vs_cost_daily_billed",
+          "GCP counted int_gcp__cost_daily net cost / FOCUS table BilledCost = fct_cost_daily billed_cost",
+          _gcp_counted(f"{F}.int_gcp__cost_daily", "net_cost", "BilledCost"),
           _sum_by(f"{F}.fct_cost_daily", "month", "billed_cost", "provider = 'gcp'")),
-    Check("focus_billed_cost", "int_gcp__cost_line_items cost + credits = FOCUS BilledCost",
-          _sum_by(f"{F}.int_gcp__cost_line_items", "invoice_month", "net_cost"),
+    Check("focus_billed_cost", "GCP counted int_gcp__cost_line_items cost + credits / FOCUS table BilledCost = FOCUS BilledCost",
+          _gcp_counted(f"{F}.int_gcp__cost_line_items", "net_cost", "BilledCost"),
           _sum_by(f"{F}.focus", "x_BillingMonth", "BilledCost", "x_Provider = 'gcp'", "BillingCurrency")),
-    Check("focus_effective_cost", "int_gcp__cost_line_items cost + credits = FOCUS EffectiveCost",
-          _sum_by(f"{F}.int_gcp__cost_line_items", "invoice_month", "net_cost"),
+    Check("focus_effective_cost",
+          "GCP counted int_gcp__cost_line_items cost + credits / FOCUS table EffectiveCost = FOCUS EffectiveCost",
+          _gcp_counted(f"{F}.int_gcp__cost_line_items", "net_cost", "EffectiveCost"),
           _sum_by(f"{F}.focus", "x_BillingMonth", "EffectiveCost", "x_Provider = 'gcp'", "BillingCurrency")),
-    Check("margin_billed_cost", "int_gcp__cost_daily net cost = monthly_cloud_costs billed_cost",
-          _sum_by(f"{F}.int_gcp__cost_daily", "invoice_month", "net_cost"),
+    Check("margin_billed_cost",
+          "GCP counted int_gcp__cost_daily net cost / FOCUS table BilledCost = monthly_cloud_costs billed_cost",
+          _gcp_counted(f"{F}.int_gcp__cost_daily", "net_cost", "BilledCost"),
           _sum_by(f"{F}.monthly_cloud_costs", "month", "billed_cost", "provider = 'gcp'")),
     Check("showback_total", "int_gcp__cost_line_items cost + credits = showback_monthly total_cost (allocation)",
           _sum_by(f"{F}.int_gcp__cost_line_items", "invoice_month", "net_cost"),
@@ -287,7 +323,7 @@ CUSTOMER_MART_CHECKS = [
 CHECKS = {
     "aws": {"aws": AWS_CHECKS + AWS_FOCUS_EXPORT_CHECKS},
     "azure": {"azure": AZURE_CHECKS},
-    "gcp": {"gcp": GCP_CHECKS},
+    "gcp": {"gcp": GCP_CHECKS + GCP_FOCUS_EXPORT_CHECKS},
     "stripe": {"stripe": STRIPE_CHECKS},
     "marts": {"aws": AWS_MART_CHECKS, "gcp": GCP_MART_CHECKS, "azure": AZURE_MART_CHECKS,
               "customers": CUSTOMER_MART_CHECKS},

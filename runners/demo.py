@@ -116,6 +116,7 @@ def start_standins(stack: ExitStack, data: dict, workdir: Path, ports: dict[str,
     from standins.sample_data.aws_focus import DEMO_FOCUS_EXPORT, deliver_demo_focus_export
     from standins.sample_data.azure import FocusExport, write_focus_run
     from standins.sample_data.gcp import BILLING_ACCOUNT_ID, seed_bigquery
+    from standins.sample_data.gcp_focus import seed_demo_focus_table
     from standins.stripe_api import StripeApiServer
 
     say("starting S3 stand-in (moto server)")
@@ -135,6 +136,7 @@ def start_standins(stack: ExitStack, data: dict, workdir: Path, ports: dict[str,
     table_name = "gcp_billing_export_v1_" + BILLING_ACCOUNT_ID.replace("-", "_")
     billing_table = seed_bigquery(bigquery.client(), GCP_DATASET, table_name, data["gcp"])
     say(f"  billing export {billing_table} ({len(data['gcp'])} rows)")
+    gcp_focus_table = seed_demo_focus_table(bigquery.client(), GCP_DATASET, data["gcp"])  # same bill, not counted
 
     say("starting Azure Blob Storage stand-in (Azurite)")
     azurite = stack.enter_context(AzuriteServer(port=ports.get("azure")))
@@ -170,7 +172,7 @@ def start_standins(stack: ExitStack, data: dict, workdir: Path, ports: dict[str,
         "finops_destination": "filesystem",
         "aws_costs_config": {"bucket": CUR_BUCKET, "prefix": CUR_PREFIX,
                              "exports": [{"export_name": CUR_EXPORT}, {"export_name": DEMO_FOCUS_EXPORT}]},
-        "gcp_costs_config": {"billing_table": billing_table},
+        "gcp_costs_config": {"exports": [{"billing_table": billing_table}, {"billing_table": gcp_focus_table}]},
         "azure_costs_config": {"azure_conn_id": AZURE_CONN_ID, "container": AZURE_CONTAINER,
                                "directory": AZURE_DIRECTORY, "export_name": AZURE_EXPORT},
         "stripe_revenue_config": {"stripe_conn_id": "stripe_default"},

@@ -1,10 +1,17 @@
-"""Task entry point of the `gcp_costs` DAG: load the Cloud Billing export into the `gcp_costs` dataset.
+"""Task entry point of the `gcp_costs` DAG: load the Cloud Billing export (raw table `billing_export`) and/or
+Google's FOCUS export (raw table `focus_export`) into the `gcp_costs` dataset.
 
 Configuration: Airflow Variable `gcp_costs_config` (JSON), e.g.
 
     {"billing_table": "my-project.billing.gcp_billing_export_v1_01A2B3_C4D5E6_F7A8B9",
+     "export_format": "auto",            # auto | billing_export | focus: auto reads the table's columns; a
+                                         # table that is not the format asked for fails naming it. billing_table
+                                         # may also be a dataset ("project.dataset"): its export table is found
+                                         # by name (auto: the billing export if it has one, else the FOCUS table)
+     "exports": null,                    # several, e.g. the same bill as billing export and FOCUS table:
+                                         # [{"billing_table": ..., "export_format": ...}, ...] (replaces the two above)
      "gcp_conn_id": "google_cloud_default",
-     "export_type": "standard",          # or "detailed"; default: from the table name
+     "export_type": "standard",          # billing export: or "detailed"; default: from the table name
      "lookback_days": 5,                 # incremental re-read window on export_time
      "month_tail_days": 40,              # invoice-month reload: export window after month end
      "start_month": null,                # YYYYMM: full loads read rows exported from then on only
@@ -13,7 +20,8 @@ Configuration: Airflow Variable `gcp_costs_config` (JSON), e.g.
      "location": null}                   # optional BigQuery location for the jobs
 
 DAG params: `invoice_months` (list of YYYYMM: reload exactly those months) and `full_refresh`, resolved
-into a LoadRequest (include/run_intent.py) before the load.
+into a LoadRequest (include/run_intent.py) before the load. Which input counts when both exports cover a billing
+account and month is the SQL's choice (`cost_inputs.gcp` in finops_sql_config, int_cloud_cost_inputs.sql).
 """
 
 from __future__ import annotations
@@ -31,6 +39,9 @@ log = logging.getLogger(__name__)
 CONFIG_VARIABLE = settings.GCP_CONFIG_VARIABLE
 DATASET = "gcp_costs"
 TABLE = "billing_export"
+FOCUS_TABLE = "focus_export"
+# Per raw table: its export-time column as written to the destination (dlt's snake_case names).
+EXPORT_TIME_COLUMNS = {TABLE: "export_time", FOCUS_TABLE: "x_export_time"}
 DEFAULT_CONN_ID = settings.GCP_CONN_ID
 
 
@@ -38,10 +49,10 @@ def read_config() -> dict:
     from airflow.sdk import Variable
 
     config = Variable.get(CONFIG_VARIABLE, default=None, deserialize_json=True)
-    if not config or not config.get("billing_table"):
+    if not config or not (config.get("billing_table") or config.get("exports")):
         raise ValueError(
             f"Airflow Variable {CONFIG_VARIABLE!r} must be JSON with at least "
-            '{"billing_table": "project.dataset.gcp_billing_export_v1_..."}'
+            '{"billing_table": "project.dataset.gcp_billing_export_v1_..."} (or "exports")'
         )
     return config
 
@@ -108,9 +119,10 @@ def load(request: LoadRequest, config: dict | None = None, client: Any = None) -
         month_window,
         normalize_invoice_months,
     )
+    from include.sources.gcp_billing.export_format import FOCUS, resolve_export
+    from include.sources.gcp_billing.focus_source import gcp_focus_source
 
     config = config or read_config()
-    table = config["billing_table"]
     months = normalize_invoice_months(request.intent.periods or [])
     full_refresh = _as_bool(request.params.get("full_refresh", False))
     if full_refresh and months:
@@ -118,45 +130,63 @@ def load(request: LoadRequest, config: dict | None = None, client: Any = None) -
     tail_days = int(config.get("month_tail_days", DEFAULT_MONTH_TAIL_DAYS))
     if client is None:
         client = client_from_connection(config.get("gcp_conn_id", DEFAULT_CONN_ID), location=config.get("location"))
-    source = gcp_billing_source(
-        client,
-        table,
-        export_type=config.get("export_type"),
-        lookback_days=float(config.get("lookback_days", DEFAULT_LOOKBACK_DAYS)),
-        invoice_months=months or None,
-        full_refresh=full_refresh,
-        month_tail_days=tail_days,
-        start_month=config.get("start_month"),
-        partition_slack_days=int(config.get("partition_slack_days", DEFAULT_PARTITION_SLACK_DAYS)),
-        maximum_bytes_billed=config.get("maximum_bytes_billed"),
-    )
+    how = {
+        "lookback_days": float(config.get("lookback_days", DEFAULT_LOOKBACK_DAYS)),
+        "invoice_months": months or None,
+        "full_refresh": full_refresh,
+        "month_tail_days": tail_days,
+        "start_month": config.get("start_month"),
+        "partition_slack_days": int(config.get("partition_slack_days", DEFAULT_PARTITION_SLACK_DAYS)),
+        "maximum_bytes_billed": config.get("maximum_bytes_billed"),
+    }
+    exports = config.get("exports") or [{"billing_table": config["billing_table"],
+                                         "export_format": config.get("export_format", "auto")}]
+    chosen: dict[str, str] = {}
+    for entry in exports:
+        export_format, table = resolve_export(client, entry["billing_table"], entry.get("export_format", "auto"))
+        if export_format in chosen:  # both would land in one raw table, each load replacing the other's rows
+            raise ValueError(f"GCP tables {chosen[export_format]} and {table} are both {export_format!r} exports: "
+                             "configure one billing export and at most one FOCUS table")
+        chosen[export_format] = table
     # arrow tables get dlt's `_dlt_load_id` column only when asked (scoped to this pipeline)
     os.environ[f"{DATASET.upper()}__NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID"] = "true"
     destination = settings.destination_name()
     period = ", ".join(months) if months else ("whole export" if full_refresh else "incremental (export_time lookback)")
     report.progress(period, 1, 1)
-    counts, load_id = run_pipeline_with_load_id(DATASET, source, destination=destination)
-    report.loaded(period, counts.get(TABLE, 0), load_id, tables=counts)
-    if months:
-        start, end = month_window(months, tail_days)
-        # no load id: the reload found no rows, so every earlier row of those months in the window goes
-        load_id = load_id or ""
-        removed = remove_superseded_month_rows(destination, months, start, end, load_id)
-        log.info("invoice months %s reloaded by load %s; removed %s rows of earlier loads", months, load_id, removed)
+    rows, load_ids, tables = 0, [], {}
+    for export_format, table in chosen.items():
+        if export_format == FOCUS:
+            raw_table, source = FOCUS_TABLE, gcp_focus_source(client, table, **how)
+        else:
+            raw_table, source = TABLE, gcp_billing_source(client, table, export_type=config.get("export_type"), **how)
+        counts, load_id = run_pipeline_with_load_id(DATASET, source, destination=destination)
+        rows += counts.get(raw_table, 0)
+        tables.update(counts)
+        load_ids.append(load_id)
+        if months:
+            start, end = month_window(months, tail_days)
+            # no load id: the reload found no rows, so every earlier row of those months in the window goes
+            removed = remove_superseded_month_rows(destination, months, start, end, load_id or "", raw_table)
+            log.info("invoice months %s of %s reloaded by load %s; removed %s rows of earlier loads", months, table,
+                     load_id, removed)
+    report.loaded(period, rows, next((i for i in reversed(load_ids) if i), None), tables=tables)
     return report
 
 
-def remove_superseded_month_rows(destination: str, months: list[str], start, end, load_id: str) -> int:
-    """Delete raw rows of `months` with export_time in [start, end) written by loads other than
-    `load_id` (the reload that just succeeded). Returns the number of rows removed."""
+def remove_superseded_month_rows(destination: str, months: list[str], start, end, load_id: str,
+                                 table: str = TABLE) -> int:
+    """Delete raw rows of `months` in `table` (billing_export or focus_export) with their export time in
+    [start, end) written by loads other than `load_id` (the reload that just succeeded). Returns the number of
+    rows removed."""
+    export_time = EXPORT_TIME_COLUMNS[table]
     if destination == "filesystem":
-        return _remove_filesystem(months, start, end, load_id)
+        return _remove_filesystem(months, start, end, load_id, table, export_time)
     if destination == "clickhouse":
-        return _remove_clickhouse(months, start, end, load_id)
+        return _remove_clickhouse(months, start, end, load_id, table, export_time)
     raise ValueError(f"unknown destination {destination!r}")
 
 
-def _month_mask(tbl, months, start, end, load_id):
+def _month_mask(tbl, months, start, end, load_id, export_time="export_time"):
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -164,8 +194,8 @@ def _month_mask(tbl, months, start, end, load_id):
         pc.and_(
             pc.is_in(tbl["invoice_month"], value_set=pa.array(months, pa.string())),
             pc.and_(
-                pc.greater_equal(tbl["export_time"], pa.scalar(start, pa.timestamp("us", tz="UTC"))),
-                pc.less(tbl["export_time"], pa.scalar(end, pa.timestamp("us", tz="UTC"))),
+                pc.greater_equal(tbl[export_time], pa.scalar(start, pa.timestamp("us", tz="UTC"))),
+                pc.less(tbl[export_time], pa.scalar(end, pa.timestamp("us", tz="UTC"))),
             ),
         ),
         pc.not_equal(pc.cast(tbl["_dlt_load_id"], pa.string()), pa.scalar(load_id, pa.string())),
@@ -173,11 +203,11 @@ def _month_mask(tbl, months, start, end, load_id):
     return pc.fill_null(superseded, False)
 
 
-def _remove_filesystem(months, start, end, load_id) -> int:
+def _remove_filesystem(months, start, end, load_id, table=TABLE, export_time="export_time") -> int:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    table_dir = settings.raw_dir() / DATASET / TABLE
+    table_dir = settings.raw_dir() / DATASET / table
     removed = 0
     for path in sorted(table_dir.rglob("*.parquet")):
         if path.name.startswith(f"{load_id}."):
@@ -185,7 +215,7 @@ def _remove_filesystem(months, start, end, load_id) -> int:
         tbl = pq.read_table(path)
         if "_dlt_load_id" not in tbl.column_names:
             continue
-        mask = _month_mask(tbl, months, start, end, load_id)
+        mask = _month_mask(tbl, months, start, end, load_id, export_time)
         n = pc.sum(mask).as_py() or 0
         if not n:
             continue
@@ -200,20 +230,20 @@ def _remove_filesystem(months, start, end, load_id) -> int:
     return removed
 
 
-def _remove_clickhouse(months, start, end, load_id) -> int:
+def _remove_clickhouse(months, start, end, load_id, table=TABLE, export_time="export_time") -> int:
     from include.clickhouse import clickhouse_client
 
     client = clickhouse_client("clickhouse")
-    table = f"`{DATASET}___{TABLE}`"
+    name = f"`{DATASET}___{table}`"
     condition = (
-        "invoice_month IN %(months)s AND export_time >= %(start)s AND export_time < %(end)s"
+        f"invoice_month IN %(months)s AND `{export_time}` >= %(start)s AND `{export_time}` < %(end)s"
         " AND _dlt_load_id != %(load_id)s"
     )
     bind = {"months": list(months), "start": start, "end": end, "load_id": load_id}
     try:
-        n = client.query(f"SELECT count() FROM {table} WHERE {condition}", parameters=bind).result_rows[0][0]
+        n = client.query(f"SELECT count() FROM {name} WHERE {condition}", parameters=bind).result_rows[0][0]
         if n:
-            client.command(f"ALTER TABLE {table} DELETE WHERE {condition}", parameters=bind,
+            client.command(f"ALTER TABLE {name} DELETE WHERE {condition}", parameters=bind,
                            settings={"mutations_sync": 2})
     finally:
         client.close()

@@ -39,6 +39,7 @@ PROVIDER_SOURCES = {
 # Other raw tables of a provider's dataset whose loads change its derived tables (same shape).
 MORE_PROVIDER_SOURCES = {
     "aws": [("aws_costs", "focus_export", "billing_period")],  # the Data Exports FOCUS 1.2 export
+    "gcp": [("gcp_costs", "focus_export", PROVIDER_SOURCES["gcp"][2])],  # Google's FOCUS export table
 }
 
 

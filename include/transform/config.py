@@ -50,9 +50,10 @@ DEFAULT_CONFIG: dict[str, Any] = {
     # "scope": {...}}]; finops.budget_status compares them with the actual and forecast cost.
     "budgets": [],
     # When a billing account's month arrives through two inputs of one provider (AWS CUR and the FOCUS 1.2
-    # export), the one that counts (include/sql/intermediate/int_cloud_cost_inputs.sql); the other is kept but
-    # not counted. An account-month only one input has is counted whatever this says.
-    "cost_inputs": {"aws": "cur"},
+    # export; GCP billing export and its FOCUS export table), the one that counts
+    # (include/sql/intermediate/int_cloud_cost_inputs.sql); the other is kept but not counted. An account-month
+    # only one input has is counted whatever this says.
+    "cost_inputs": {"aws": "cur", "gcp": "billing_export"},
     # Cost per customer (include/transform/allocation.py): {"tag": tag column, "mapping": {tag value: customer id}}
     "customers": {"tag": "", "mapping": {}},
     # A cluster (include/transform/table_engine.py): the runner's table engine (MergeTree, ReplicatedMergeTree,
@@ -61,7 +62,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "on_cluster": "",
 }
 # The inputs a provider's cost can come from (the first is the default preference).
-COST_INPUTS = {"aws": ("cur", "focus_export")}
+COST_INPUTS = {"aws": ("cur", "focus_export"), "gcp": ("billing_export", "focus_export")}
 
 MONTH = re.compile(r"^(\d{4})-?(0[1-9]|1[0-2])$")  # fx months: YYYY-MM or YYYYMM
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")  # periods to rebuild: YYYY-MM only

@@ -139,7 +139,8 @@ def gcp_billing_source(
                                     months=months, month_tail_days=month_tail_days, export_from=export_from)
         skip = dict(state.get("batches") or {}) if mode == "incremental" else None
 
-        rows = run_query(client, table, export_type, present, where, params, mode, page_size, maximum_bytes_billed)
+        rows = run_query(client, table, export_columns(export_type), present, where, params, mode, page_size,
+                         maximum_bytes_billed)
         seen: dict[str, int] = {}
         emitted = 0
         replace = mode == "full"  # the first table of a full read replaces what was loaded before

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from include.sources.gcp_billing.errors import wrap_error
 from include.sources.gcp_billing.periods import month_window
-from include.sources.gcp_billing.schema import NULL_TYPES, export_columns
+from include.sources.gcp_billing.schema import NULL_TYPES
+
+Column = tuple[str, str, str, str]  # output name, BigQuery expression (alias `t`), kind, arrow type name
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +27,14 @@ def partition_expression(bq_table: Any) -> str | None:
     return "_PARTITIONTIME"
 
 
-def build_query(table: str, export_type: str, where: str = "TRUE", present: set[str] | None = None) -> str:
-    """SELECT of the flattened export columns plus `row_occurrence` (n-th identical row) and
-    `export_batch_rows` (rows sharing this row's export_time in the result). Columns not in `present`
-    (optional fields the table does not have; default: all present) are read as NULL."""
+def build_query(table: str, columns: Sequence[Column], where: str = "TRUE", present: set[str] | None = None,
+                export_time: str = "export_time") -> str:
+    """SELECT of the flattened export `columns` plus `row_occurrence` (n-th identical row) and
+    `export_batch_rows` (rows sharing this row's export time, output column `export_time`, in the result).
+    Columns not in `present` (optional fields the table does not have; default: all present) are read as NULL."""
     cols = [
         (name, expr if present is None or name in present else f"CAST(NULL AS {NULL_TYPES[type_]})", kind, type_)
-        for name, expr, kind, type_ in export_columns(export_type)
+        for name, expr, kind, type_ in columns
     ]
     inner = ",\n    ".join(f"{expr} AS {name}" for name, expr, _, _ in cols)
     content = ", ".join(f"{expr} AS {name}" for name, expr, _, _ in cols)
@@ -39,7 +42,7 @@ def build_query(table: str, export_type: str, where: str = "TRUE", present: set[
     return (
         f"SELECT {outer},\n"
         f"  ROW_NUMBER() OVER (PARTITION BY _content) AS row_occurrence,\n"
-        f"  COUNT(*) OVER (PARTITION BY export_time) AS export_batch_rows\n"
+        f"  COUNT(*) OVER (PARTITION BY {export_time}) AS export_batch_rows\n"
         f"FROM (\n  SELECT\n    {inner},\n    TO_JSON_STRING(STRUCT({content})) AS _content\n"
         f"  FROM `{table}` AS t\n  WHERE {where}\n)"
     )
@@ -59,10 +62,21 @@ def _partition_filter(partition_expr: str | None, lower: datetime, slack_days: i
     return f"{partition_expr} >= @partition_from AND ", [bigquery.ScalarQueryParameter("partition_from", "TIMESTAMP", lo)]
 
 
+def invoice_month_condition(months: Sequence[str]) -> tuple[str, list]:
+    """The billing export's rows of the invoice months `months` (YYYYMM)."""
+    from google.cloud import bigquery
+
+    return "t.invoice.month IN UNNEST(@invoice_months)", [
+        bigquery.ArrayQueryParameter("invoice_months", "STRING", list(months))]
+
+
 def mode_filter(mode: str, partition_expr: str | None, slack_days: int, *, export_floor: datetime | None = None,
                 months: Sequence[str] = (), month_tail_days: int = 0,
-                export_from: datetime | None = None) -> tuple[str, list]:
-    """WHERE clause and query parameters of a `full`, `months` or `incremental` (from `export_from`) read."""
+                export_from: datetime | None = None, export_time: str = "t.export_time",
+                month_condition: Callable[[Sequence[str]], tuple[str, list]] = invoice_month_condition,
+                ) -> tuple[str, list]:
+    """WHERE clause and query parameters of a `full`, `months` or `incremental` (from `export_from`) read.
+    `export_time`: the table's export-time column; `month_condition`: the rows of some invoice months."""
     from google.cloud import bigquery
 
     def timestamp(name: str, value: datetime):
@@ -70,22 +84,21 @@ def mode_filter(mode: str, partition_expr: str | None, slack_days: int, *, expor
 
     if mode == "full" and export_floor:
         pfilter, params = _partition_filter(partition_expr, export_floor, slack_days)
-        return pfilter + "t.export_time >= @export_from", params + [timestamp("export_from", export_floor)]
+        return pfilter + f"{export_time} >= @export_from", params + [timestamp("export_from", export_floor)]
     if mode == "full":
         return "TRUE", []
     if mode == "months":
         start, end = month_window(months, month_tail_days)
         pfilter, params = _partition_filter(partition_expr, start, slack_days)
-        where = (pfilter + "t.export_time >= @export_from AND t.export_time < @export_to"
-                 " AND t.invoice.month IN UNNEST(@invoice_months)")
-        return where, params + [timestamp("export_from", start), timestamp("export_to", end),
-                                bigquery.ArrayQueryParameter("invoice_months", "STRING", list(months))]
+        in_months, month_params = month_condition(months)
+        where = pfilter + f"{export_time} >= @export_from AND {export_time} < @export_to AND {in_months}"
+        return where, params + [timestamp("export_from", start), timestamp("export_to", end), *month_params]
     pfilter, params = _partition_filter(partition_expr, export_from, slack_days)
-    return pfilter + "t.export_time >= @export_from", params + [timestamp("export_from", export_from)]
+    return pfilter + f"{export_time} >= @export_from", params + [timestamp("export_from", export_from)]
 
 
-def run_query(client: Any, table: str, export_type: str, present: set[str], where: str, params: list, purpose: str,
-              page_size: int, maximum_bytes_billed: int | None = None):
+def run_query(client: Any, table: str, columns: Sequence[Column], present: set[str], where: str, params: list,
+              purpose: str, page_size: int, maximum_bytes_billed: int | None = None, export_time: str = "export_time"):
     """Run the query job of `build_query`; its result rows (paged), with the job's bytes logged."""
     from google.api_core import exceptions as gexc
     from google.cloud import bigquery
@@ -93,7 +106,7 @@ def run_query(client: Any, table: str, export_type: str, present: set[str], wher
     config = bigquery.QueryJobConfig(query_parameters=params, use_legacy_sql=False)
     if maximum_bytes_billed:
         config.maximum_bytes_billed = int(maximum_bytes_billed)
-    sql = build_query(table, export_type, where, present)
+    sql = build_query(table, columns, where, present, export_time)
     log.info("BigQuery %s query on %s: WHERE %s %s", purpose, table, where,
              {p.name: getattr(p, "value", getattr(p, "values", None)) for p in params})
     try:

@@ -113,12 +113,29 @@ def row_keys(columns: list[pa.Array], occurrence: pa.Array) -> pa.Array:
     return pa.array(digests, pa.string())
 
 
-def batch_counts(page: pa.RecordBatch) -> dict[str, int]:
-    """Row count of each export batch in the page: {batch_key(export_time): export_batch_rows}."""
-    times = pc.dictionary_encode(page.column("export_time"), null_encoding="encode")
+def batch_counts(page: pa.RecordBatch, export_time: str = "export_time") -> dict[str, int]:
+    """Row count of each export batch in the page: {batch_key(export time): export_batch_rows}."""
+    times = pc.dictionary_encode(page.column(export_time), null_encoding="encode")
     _, first = np.unique(times.indices.to_numpy(zero_copy_only=False), return_index=True)
     rows = page.column("export_batch_rows").take(pa.array(first)).to_pylist()
     return {batch_key(t): n for t, n in zip(times.dictionary.to_pylist(), rows, strict=True)}
+
+
+def without_loaded_batches(page: pa.RecordBatch, skip: dict[str, int] | None, seen: dict[str, int],
+                           export_time: str = "export_time") -> pa.RecordBatch:
+    """The page without the rows of export batches in `skip` that still have the same row count; every
+    batch's row count is recorded in `seen`. Rows sharing an export time share export_batch_rows (a COUNT
+    over that partition of the query), so a batch is skipped or kept whole."""
+    counts = batch_counts(page, export_time)
+    seen.update(counts)
+    skipped = [key for key, rows in counts.items() if skip and skip.get(key) == rows]
+    if not skipped:
+        return page
+    times = [datetime.fromisoformat(key) for key in skipped if key]
+    drop = pc.is_in(page.column(export_time), value_set=pa.array(times, page.column(export_time).type))
+    if "" in skipped:
+        drop = pc.or_(drop, page.column(export_time).is_null())
+    return page.filter(pc.invert(pc.fill_null(drop, False)))
 
 
 def to_raw_table(page: pa.RecordBatch, export_type: str, schema: pa.Schema, skip: dict[str, int] | None,
@@ -130,15 +147,7 @@ def to_raw_table(page: pa.RecordBatch, export_type: str, schema: pa.Schema, skip
     so a batch is skipped or kept whole.
     """
     check_page(page, table)
-    counts = batch_counts(page)
-    seen.update(counts)
-    skipped = [key for key, rows in counts.items() if skip and skip.get(key) == rows]
-    if skipped:
-        times = [datetime.fromisoformat(key) for key in skipped if key]
-        drop = pc.is_in(page.column("export_time"), value_set=pa.array(times, page.column("export_time").type))
-        if "" in skipped:
-            drop = pc.or_(drop, page.column("export_time").is_null())
-        page = page.filter(pc.invert(pc.fill_null(drop, False)))
+    page = without_loaded_batches(page, skip, seen)
 
     out: dict[str, pa.Array] = {}
     values = []

@@ -5,7 +5,8 @@
 --   effective_cost  AWS net amortized cost; GCP cost + credits; Azure EffectiveCost  (= FOCUS EffectiveCost)
 --   list_cost       AWS public on-demand cost; GCP cost at list; Azure ListCost
 -- AWS comes from the CUR or from the Data Exports FOCUS 1.2 export (BilledCost / EffectiveCost / ListCost), per
--- payer account and month whichever int_cloud_cost_inputs counts: the same bill is never counted twice.
+-- payer account and month whichever int_cloud_cost_inputs counts: the same bill is never counted twice. GCP likewise
+-- from the billing export or Google's FOCUS export table, per billing account and invoice month.
 SELECT
     'aws'                                                   AS provider,
     billing_period                                          AS month,
@@ -65,6 +66,29 @@ SELECT
     cost_at_list,
     line_items
 FROM {{ ref('int_gcp__cost_daily') }}
+WHERE (billing_account_id, invoice_month) IN
+    (SELECT billing_account_id, month FROM {{ ref('int_cloud_cost_inputs') }} WHERE provider = 'gcp' AND input = 'billing_export' AND counted = 1)
+UNION ALL
+SELECT
+    'gcp',
+    invoice_month,
+    usage_date,
+    BillingAccountId,
+    ifNull(SubAccountId, ''),
+    ifNull(SubAccountName, ''),
+    ServiceName,
+    ifNull(RegionId, ''),
+    ChargeCategory,
+    ifNull(x_columns['x_CostType'], ''),
+    BillingCurrency,
+    sum(BilledCost),
+    sum(EffectiveCost),
+    sum(ListCost),
+    count()
+FROM {{ ref('int_gcp__focus_line_items') }}
+WHERE (BillingAccountId, invoice_month) IN
+    (SELECT billing_account_id, month FROM {{ ref('int_cloud_cost_inputs') }} WHERE provider = 'gcp' AND input = 'focus_export' AND counted = 1)
+GROUP BY ALL
 UNION ALL
 SELECT
     'azure',

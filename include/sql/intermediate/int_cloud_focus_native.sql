@@ -4,7 +4,8 @@
 -- export (dataset version 1.2-preview) and AWS Data Exports' "FOCUS 1.2 with AWS columns" pass through as exported
 -- (typed in int_azure__cost_line_items / int_aws__focus_line_items), with the provider's x_ columns as a JSON
 -- object in x_ProviderColumns. AWS rows only where int_cloud_cost_inputs counts the FOCUS export for the payer
--- account and month (else the CUR rows of marts/focus.sql count). A view: no copy of the line items.
+-- account and month (else the CUR rows of marts/focus.sql count); Google Cloud's FOCUS export table likewise per
+-- billing account and invoice month (else the billing export rows count). A view: no copy of the line items.
 {%- from 'focus_columns.jinja' import focus_columns as columns %}
 {#- Azure's Cost Management FOCUS export: the FOCUS columns as Microsoft wrote them; only the columns its
     dataset version lacks are NULL. Units: Microsoft writes a block of one as '1 GB/Month', which FOCUS's Unit
@@ -66,3 +67,24 @@ SELECT
 FROM {{ ref('int_aws__focus_line_items') }}
 WHERE (BillingAccountId, billing_period) IN
     (SELECT billing_account_id, month FROM {{ ref('int_cloud_cost_inputs') }} WHERE provider = 'aws' AND input = 'focus_export' AND counted = 1)
+UNION ALL
+{#- Google Cloud's FOCUS export table maps like AWS's; corrections are appended rows (Delta), x_Credits is summed
+    into x_Credits like the billing export's credits; ContractedCost is the billing export's cost (x_UnblendedCost).
+    A table without ServiceCategory takes the billing export rows' category (seeds/service_categories by service
+    name), so a service has one category whichever input counts. -#}
+{%- set gcp_native = dict(aws_native, x_Provider="'gcp'", x_BillingMonth='invoice_month', x_LineItemId='line_item_key',
+    x_ChargeType="nullIf(x_columns['x_CostType'], '')", x_Operation='NULL', x_UnblendedCost='ContractedCost',
+    x_Credits='credits', x_ExportType="'focus'", x_CorrectionHandling="'Delta'",
+    PricingCurrencyEffectiveCost="if(PricingCurrency = BillingCurrency, EffectiveCost, NULL)",
+    ServiceCategory="if(ServiceCategory = 'Other' AND sc.service_category != '', sc.service_category, ServiceCategory)",
+    ServiceSubcategory="if(ServiceSubcategory = 'Other (Other)' AND sc.service_subcategory != '', "
+                       ~ "sc.service_subcategory, ServiceSubcategory)") %}
+SELECT
+{%- for name, type in columns %}
+    CAST({{ gcp_native[name] if name in gcp_native else name }} AS {{ type }}) AS {{ name }}{{ "," if not loop.last }}
+{%- endfor %}
+FROM {{ ref('int_gcp__focus_line_items') }}
+LEFT JOIN (SELECT service, service_category, service_subcategory FROM {{ ref('service_categories') }} WHERE provider = 'gcp') AS sc
+    ON sc.service = ServiceName
+WHERE (BillingAccountId, invoice_month) IN
+    (SELECT billing_account_id, month FROM {{ ref('int_cloud_cost_inputs') }} WHERE provider = 'gcp' AND input = 'focus_export' AND counted = 1)

@@ -241,6 +241,10 @@ SELECT
 FROM {{ ref('int_gcp__cost_line_items') }}
 LEFT JOIN (SELECT service, service_category, service_subcategory FROM {{ ref('service_categories') }} WHERE provider = 'gcp') AS sc
     ON sc.service = service_description
+{#- GCP arrives as the billing export or Google's FOCUS export table: only the counted one gives rows (the native
+    rows come from int_cloud_focus_native). #}
+WHERE (billing_account_id, invoice_month) IN
+    (SELECT billing_account_id, month FROM {{ ref('int_cloud_cost_inputs') }} WHERE provider = 'gcp' AND input = 'billing_export' AND counted = 1)
 UNION ALL
 SELECT {% for name, _ in columns %}{{ name }}{{ ", " if not loop.last }}{% endfor %}
 FROM {{ ref('int_cloud_focus_native') }}
