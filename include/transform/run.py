@@ -33,6 +33,7 @@ def run_transformations(
     destination: str | None = None,
     periods: Any = None,
     config: Mapping | None = None,
+    export: bool = True,
 ) -> dict:
     """Build the models of `target` (`aws`, `azure`, `gcp`, `stripe` or `marts`).
 
@@ -44,7 +45,8 @@ def run_transformations(
       in the raw data is emptied).
     Every month is rebuilt while the provider's last full or "changed" build ran other SQL. Views and unpartitioned tables
     are always rebuilt in full; `marts` takes no periods. `config` replaces the Airflow Variable
-    `finops_sql_config` (tests).
+    `finops_sql_config` (tests). `export=False` skips the marts' parquet files for local dashboards
+    (SQL tests that never read them).
     """
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
@@ -117,7 +119,7 @@ def run_transformations(
         if target in PROVIDERS and (periods == CHANGED or selected is None) and watermark is not None:
             build_state.record_build(client, target, watermark, sql_hash)
         marts = {}
-        if target == "marts" and destination == "filesystem":
+        if target == "marts" and destination == "filesystem" and export:
             # Local dashboards (Rill on DuckDB) read the marts as parquet: data/marts/<table>.parquet, each
             # rewritten only when it changed (include/transform/export.py); tables nothing upstream of
             # changed since the last marts build are not even read.

@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import re
+
+
+# One pass over the SQL text: strings and quoted names are kept whole (a ';' or '--' inside them is text),
+# comments are dropped, ';' ends a statement. (sqlparse did this before: 12 of a marts build's 25 s.)
+_SQL_TOKEN = re.compile(
+    r"""'(?:[^'\\]|\\.|'')*'"""           # string literal ('' and \' escapes)
+    r"""|"(?:[^"\\]|\\.|"")*"|`(?:[^`\\]|\\.|``)*`"""  # quoted identifiers
+    r"|(?P<comment>--[^\n]*|/\*.*?\*/)"   # comments
+    r"|(?P<end>;)",
+    re.DOTALL,
+)
+
 
 def split_statements(text: str) -> list[str]:
-    import sqlparse
-
-    statements = []
-    for statement in sqlparse.split(text):
-        body = sqlparse.format(statement, strip_comments=True).strip().rstrip(";").strip()
-        if body:
-            statements.append(body)
-    return statements
+    """The statements of `text`, without comments, each stripped and without its ';'."""
+    statements, parts, position = [], [], 0
+    for token in _SQL_TOKEN.finditer(text):
+        parts.append(text[position:token.start()])
+        position = token.end()
+        if token.group("comment") is not None:
+            parts.append(" " if token.group("comment").startswith("/*") else "")
+        elif token.group("end") is not None:
+            statements.append("".join(parts))
+            parts = []
+        else:
+            parts.append(token.group(0))
+    statements.append("".join(parts) + text[position:])
+    return [body for body in (statement.strip() for statement in statements) if body]
 
 
 def execute(client, statement: str, source: str) -> None:

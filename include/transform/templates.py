@@ -19,6 +19,32 @@ class MissingSourceError(LookupError):
     """A model reads a raw table that no load has written yet (the model is skipped)."""
 
 
+_compiled_templates = None
+
+
+def _bytecode_cache():
+    """One in-memory cache of compiled templates per process: every build makes a new environment (its
+    globals are the build's context) and would otherwise compile every template again (a few seconds per build).
+    Jinja checks each entry against the template's source, so an edited file is compiled again."""
+    global _compiled_templates
+    if _compiled_templates is None:
+        import jinja2
+
+        class MemoryBytecodeCache(jinja2.BytecodeCache):
+            def __init__(self):
+                self.entries: dict[str, bytes] = {}
+
+            def load_bytecode(self, bucket):
+                if bucket.key in self.entries:
+                    bucket.bytecode_from_string(self.entries[bucket.key])
+
+            def dump_bytecode(self, bucket):
+                self.entries[bucket.key] = bucket.bytecode_to_string()
+
+        _compiled_templates = MemoryBytecodeCache()
+    return _compiled_templates
+
+
 def template_environment(context: dict, models: dict[str, Model]):
     """A Jinja2 environment over include/sql. `context`: config, periods, raw_columns, replace_empty_setting."""
     import jinja2
@@ -28,6 +54,7 @@ def template_environment(context: dict, models: dict[str, Model]):
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
+        bytecode_cache=_bytecode_cache(),
     )
     columns = context["raw_columns"]
 

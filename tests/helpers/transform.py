@@ -7,11 +7,12 @@ from include import transform
 CENT = Decimal("0.01")
 
 
-def run(provider: str, periods=None, config: dict | None = None) -> dict:
-    """What a provider DAG's build leads to: the provider's models, then the cross-provider marts."""
+def run(provider: str, periods=None, config: dict | None = None, export: bool = False) -> dict:
+    """What a provider DAG's build leads to: the provider's models, then the cross-provider marts (without their
+    parquet export for local dashboards unless `export`: only tests/rill reads those files)."""
     config = config if config is not None else {}
     built = transform.run_transformations(provider, periods=periods, config=config)
-    transform.run_transformations("marts", config=config)
+    transform.run_transformations("marts", config=config, export=export)
     return built
 
 
