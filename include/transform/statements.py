@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-
 # One pass over the SQL text: strings and quoted names are kept whole (a ';' or '--' inside them is text),
 # comments are dropped, ';' ends a statement. (sqlparse did this before: 12 of a marts build's 25 s.)
 _SQL_TOKEN = re.compile(
