@@ -72,7 +72,7 @@ def test_the_same_bill_as_cur_and_as_focus_export_gives_equal_billed_and_effecti
     assert run_checks("aws")["failed"] == 0
 
     # counted once: the CUR by default, the FOCUS export when the configuration prefers it
-    allocated = {}
+    allocated, tagged = {}, {}
     for preferred, counted_rows in (("cur", "int_aws__cost_line_items"), ("focus_export", "int_aws__focus_line_items")):
         transform.run_transformations("marts", config={**TEAM_ALLOCATION, "cost_inputs": {"aws": preferred}})
         assert by_month("SELECT month, sum(billed_cost), sum(effective_cost) FROM finops.int_cloud_cost_daily "
@@ -93,7 +93,13 @@ def test_the_same_bill_as_cur_and_as_focus_export_gives_equal_billed_and_effecti
                         "GROUP BY 1") == {m: (b, b) for m, (b, _) in want.items()}
         allocated[preferred] = by_month("SELECT concat(month, ' ', cost_center, ' ', customer_id), sum(billed_cost) "
                                         "FROM finops.int_cloud_cost_allocated WHERE provider = 'aws' GROUP BY 1")
+        # and so do the tag views: every line once per configured key, with the same tag values either way
+        assert by_month("SELECT month, sum(billed_cost), sum(billed_cost) FROM finops.int_cloud_cost_daily_by_tag "
+                        "WHERE provider = 'aws' AND tag_key = 'team' GROUP BY 1") == {m: (b, b) for m, (b, _) in want.items()}
+        tagged[preferred] = by_month("SELECT concat(month, ' ', tag_key, ' ', tag_value), sum(billed_cost) "
+                                     "FROM finops.int_cloud_cost_by_tag_key WHERE provider = 'aws' GROUP BY 1")
     assert allocated["cur"] == allocated["focus_export"]
+    assert tagged["cur"] == tagged["focus_export"] and any(" team web" in key for key in tagged["cur"])
     assert {key.split()[1:] == ["web", "cus_web"] for key in allocated["cur"]} == {True, False}  # tagged and not
 
 

@@ -80,7 +80,7 @@ def test_the_same_bill_as_billing_export_and_as_focus_table_gives_equal_billed_a
     assert run_checks("gcp")["failed"] == 0
 
     # counted once: the billing export by default, the FOCUS table when the configuration prefers it
-    categories, allocated = {}, {}
+    categories, allocated, tagged = {}, {}, {}
     for preferred, counted_rows in (("billing_export", "int_gcp__cost_line_items"),
                                     ("focus_export", "int_gcp__focus_line_items")):
         transform.run_transformations("marts", config={**TEAM_ALLOCATION, "cost_inputs": {"gcp": preferred}})
@@ -105,9 +105,15 @@ def test_the_same_bill_as_billing_export_and_as_focus_table_gives_equal_billed_a
                         "WHERE provider = 'gcp' GROUP BY 1") == want
         allocated[preferred] = by_month("SELECT concat(month, ' ', cost_center, ' ', customer_id), sum(billed_cost) "
                                         "FROM finops.int_cloud_cost_allocated WHERE provider = 'gcp' GROUP BY 1")
+        # and so do the tag views: every line once per configured key, with the same tag values either way
+        assert by_month("SELECT month, sum(billed_cost), sum(billed_cost) FROM finops.int_cloud_cost_daily_by_tag "
+                        "WHERE provider = 'gcp' AND tag_key = 'team' GROUP BY 1") == {m: (b, b) for m, (b, _) in want.items()}
+        tagged[preferred] = by_month("SELECT concat(month, ' ', tag_key, ' ', tag_value), sum(billed_cost) "
+                                     "FROM finops.int_cloud_cost_by_tag_key WHERE provider = 'gcp' GROUP BY 1")
     assert categories["billing_export"] == categories["focus_export"]  # one category per service either way
     assert len(categories["focus_export"]) > 2
     assert allocated["billing_export"] == allocated["focus_export"]
+    assert tagged["billing_export"] == tagged["focus_export"] and any(" team data" in key for key in tagged["focus_export"])
     assert {key.split(" ", 1)[1] for key in allocated["focus_export"]} >= {"data data", "unallocated cus_checkout"}
 
     # the native rows in finops.focus keep Google's x_ columns (the FOCUS table counts after the loop)

@@ -106,7 +106,8 @@ FROM
         -- a month counted from the FOCUS export: FOCUS has no finer charge type than ChargeCategory
         SELECT 'aws', billing_period, ifNull(SubAccountId, ''),
                if(x_columns['x_ServiceCode'] != '', x_columns['x_ServiceCode'], ServiceName), ChargeCategory,
-               ChargeCategory, BillingCurrency, BilledCost, '', '', ''
+               CAST(ChargeCategory AS LowCardinality(String)), CAST(BillingCurrency AS LowCardinality(String)),
+               BilledCost, '', '', ''
                {%- for name, key in config.tags.aws %},
                {{ aws_tag_value('tags', lit(key)) }}
                {%- endfor %}
@@ -134,7 +135,8 @@ FROM
         WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'billing_export', 'billing_account_id', 'invoice_month') }}
         UNION ALL
         SELECT 'gcp', invoice_month, ifNull(SubAccountId, ''), ServiceName, ChargeCategory,
-               ifNull(x_columns['x_CostType'], ''), BillingCurrency, BilledCost, '', '', ''
+               CAST(ifNull(x_columns['x_CostType'], '') AS LowCardinality(String)),
+               CAST(BillingCurrency AS LowCardinality(String)), BilledCost, '', '', ''
                {%- for name, key in config.tags.gcp %},
                tags[{{ lit(key) }}]
                {%- endfor %}
