@@ -11,7 +11,7 @@ import pytest
 from include import transform
 from include.loaders import aws as aws_loader
 from include.pipelines import LoadError, root_cause
-from include.reconciliation import ReconciliationError, run_checks
+from include.reconciliation import run_checks
 from include.run_intent import request_for
 from include.sources.aws_cur import CurInputError
 from standins.sample_data.aws import Cur2Export, write_cur2_period
@@ -20,6 +20,10 @@ from standins.sample_data.aws_focus import bill_totals, cur2_table, focus_table,
 D = Decimal
 CENT = D("0.01")
 MONTHS = ("2026-08", "2026-09")
+# the `team` tag (CUR resource tag / FOCUS Tags key user:team) names the cost center and the customer
+TEAM_ALLOCATION = {"allocation": {"version": "v1", "rules": [{"name": "web", "cost_center": "web",
+                                                              "match": {"tags": {"team": "web"}}}]},
+                   "customers": {"tag": "team", "mapping": {"web": "cus_web"}}}
 
 
 def deliver(client, bucket: str, month: str, charges, cur: bool = True, focus: bool = True) -> None:
@@ -33,20 +37,6 @@ def load(bucket: str, run_day: date = date(2026, 9, 30)):
     config = {"bucket": bucket, "prefix": "exports",
               "exports": [{"export_name": "cur"}, {"export_name": "focus", "export_format": "auto"}]}
     return aws_loader.load(request_for("aws_costs", run_date=run_day), config=config)
-
-
-def marts_checks_fail_only_where_allocation_misses_the_focus_export(focus_months: set[str]) -> None:
-    """The marts checks pass, except one known gap they rightly report: allocation (showback, cost per
-    customer) reads the CUR line items only, so a month counted from the FOCUS export is missing from
-    customer_margin_monthly and customer_cost_total fails for it (and only for it)."""
-    try:
-        run_checks("marts")
-    except ReconciliationError as failure:
-        lines = [line.strip() for line in str(failure).splitlines() if " period " in line]
-        assert lines and all(line.startswith("customer_cost_total period ") and line.split()[2] in focus_months
-                             for line in lines), str(failure)
-        return
-    assert not focus_months, "allocation now covers the FOCUS export: assert that every marts check passes"
 
 
 def by_month(sql: str) -> dict:
@@ -82,8 +72,9 @@ def test_the_same_bill_as_cur_and_as_focus_export_gives_equal_billed_and_effecti
     assert run_checks("aws")["failed"] == 0
 
     # counted once: the CUR by default, the FOCUS export when the configuration prefers it
+    allocated, tagged = {}, {}
     for preferred, counted_rows in (("cur", "int_aws__cost_line_items"), ("focus_export", "int_aws__focus_line_items")):
-        transform.run_transformations("marts", config={"cost_inputs": {"aws": preferred}})
+        transform.run_transformations("marts", config={**TEAM_ALLOCATION, "cost_inputs": {"aws": preferred}})
         assert by_month("SELECT month, sum(billed_cost), sum(effective_cost) FROM finops.int_cloud_cost_daily "
                         "WHERE provider = 'aws' GROUP BY 1") == want
         assert by_month("SELECT x_BillingMonth, sum(BilledCost), sum(EffectiveCost) FROM finops.focus "
@@ -95,6 +86,21 @@ def test_the_same_bill_as_cur_and_as_focus_export_gives_equal_billed_and_effecti
         _, source_rows = transform.query(f"SELECT count() FROM finops.{counted_rows}")
         assert rows == source_rows
         assert run_checks("marts")["failed"] == 0
+        # allocation reads the same input: the bill to the cent, the same cost centers and customers either way
+        assert by_month("SELECT month, sum(total_cost), sum(total_cost) FROM finops.showback_monthly "
+                        "WHERE provider = 'aws' GROUP BY 1") == {m: (b, b) for m, (b, _) in want.items()}
+        assert by_month("SELECT month, sum(allocated_cost), sum(allocated_cost) FROM finops.customer_margin_monthly "
+                        "GROUP BY 1") == {m: (b, b) for m, (b, _) in want.items()}
+        allocated[preferred] = by_month("SELECT concat(month, ' ', cost_center, ' ', customer_id), sum(billed_cost) "
+                                        "FROM finops.int_cloud_cost_allocated WHERE provider = 'aws' GROUP BY 1")
+        # and so do the tag views: every line once per configured key, with the same tag values either way
+        assert by_month("SELECT month, sum(billed_cost), sum(billed_cost) FROM finops.int_cloud_cost_daily_by_tag "
+                        "WHERE provider = 'aws' AND tag_key = 'team' GROUP BY 1") == {m: (b, b) for m, (b, _) in want.items()}
+        tagged[preferred] = by_month("SELECT concat(month, ' ', tag_key, ' ', tag_value), sum(billed_cost) "
+                                     "FROM finops.int_cloud_cost_by_tag_key WHERE provider = 'aws' GROUP BY 1")
+    assert allocated["cur"] == allocated["focus_export"]
+    assert tagged["cur"] == tagged["focus_export"] and any(" team web" in key for key in tagged["cur"])
+    assert {key.split()[1:] == ["web", "cus_web"] for key in allocated["cur"]} == {True, False}  # tagged and not
 
 
 def test_an_account_month_only_the_focus_export_has_is_counted_from_it(s3_server, aws_airflow):
@@ -104,13 +110,17 @@ def test_an_account_month_only_the_focus_export_has_is_counted_from_it(s3_server
     deliver(client, aws_airflow.bucket, "2026-09", september)
     load(aws_airflow.bucket)
     transform.run_transformations("aws")
-    transform.run_transformations("marts")
-    assert by_month("SELECT month, sum(billed_cost) FROM finops.int_cloud_cost_daily WHERE provider = 'aws' GROUP BY 1") \
-        == {"2026-08": (bill_totals(august)["billed"].quantize(CENT),),
+    transform.run_transformations("marts", config=TEAM_ALLOCATION)
+    bill = {"2026-08": (bill_totals(august)["billed"].quantize(CENT),),
             "2026-09": (bill_totals(september)["billed"].quantize(CENT),)}
+    assert by_month("SELECT month, sum(billed_cost) FROM finops.int_cloud_cost_daily WHERE provider = 'aws' GROUP BY 1") \
+        == bill
     _, inputs = transform.query("SELECT month, input FROM finops.int_cloud_cost_inputs WHERE counted = 1 ORDER BY month")
     assert inputs == [("2026-08", "focus_export"), ("2026-09", "cur")]
-    marts_checks_fail_only_where_allocation_misses_the_focus_export({"2026-08"})
+    # allocation reads the input that counts: August from the FOCUS export, September from the CUR, each once
+    assert run_checks("marts")["failed"] == 0
+    assert by_month("SELECT month, sum(total_cost) FROM finops.showback_monthly WHERE provider = 'aws' GROUP BY 1") == bill
+    assert by_month("SELECT month, sum(allocated_cost) FROM finops.customer_margin_monthly GROUP BY 1") == bill
 
 
 def test_a_redelivered_focus_month_replaces_it_and_changed_builds_see_it(s3_server, aws_airflow):

@@ -30,6 +30,10 @@ from standins.sample_data.gcp_focus import (
 D = Decimal
 CENT = D("0.01")
 MONTHS = ["2026-08", "2026-09"]
+# the `team` label (resource label, else project label; in the FOCUS table's Tags) names the cost center and the customer
+TEAM_ALLOCATION = {"allocation": {"version": "v1", "rules": [{"name": "data", "cost_center": "data",
+                                                              "match": {"tags": {"team": "data"}}}]},
+                   "customers": {"tag": "team", "mapping": {"checkout": "cus_checkout"}}}
 
 
 def seed(client, dataset: str, rows: list[dict], billing: bool = True, focus: bool = True) -> None:
@@ -76,10 +80,10 @@ def test_the_same_bill_as_billing_export_and_as_focus_table_gives_equal_billed_a
     assert run_checks("gcp")["failed"] == 0
 
     # counted once: the billing export by default, the FOCUS table when the configuration prefers it
-    categories = {}
+    categories, allocated, tagged = {}, {}, {}
     for preferred, counted_rows in (("billing_export", "int_gcp__cost_line_items"),
                                     ("focus_export", "int_gcp__focus_line_items")):
-        transform.run_transformations("marts", config={"cost_inputs": {"gcp": preferred}})
+        transform.run_transformations("marts", config={**TEAM_ALLOCATION, "cost_inputs": {"gcp": preferred}})
         assert by_month("SELECT month, sum(billed_cost), sum(effective_cost) FROM finops.int_cloud_cost_daily "
                         "WHERE provider = 'gcp' GROUP BY 1") == want
         assert by_month("SELECT month, sum(billed_cost), sum(billed_cost) FROM finops.monthly_cloud_costs "
@@ -96,8 +100,21 @@ def test_the_same_bill_as_billing_export_and_as_focus_table_gives_equal_billed_a
         assert run_checks("marts")["failed"] == 0
         categories[preferred] = by_month("SELECT ServiceCategory, sum(BilledCost) FROM finops.focus "
                                          "WHERE x_Provider = 'gcp' GROUP BY 1")
+        # allocation reads the same input: the bill to the cent, the same cost centers and customers either way
+        assert by_month("SELECT month, sum(total_cost), sum(total_cost) FROM finops.showback_monthly "
+                        "WHERE provider = 'gcp' GROUP BY 1") == want
+        allocated[preferred] = by_month("SELECT concat(month, ' ', cost_center, ' ', customer_id), sum(billed_cost) "
+                                        "FROM finops.int_cloud_cost_allocated WHERE provider = 'gcp' GROUP BY 1")
+        # and so do the tag views: every line once per configured key, with the same tag values either way
+        assert by_month("SELECT month, sum(billed_cost), sum(billed_cost) FROM finops.int_cloud_cost_daily_by_tag "
+                        "WHERE provider = 'gcp' AND tag_key = 'team' GROUP BY 1") == {m: (b, b) for m, (b, _) in want.items()}
+        tagged[preferred] = by_month("SELECT concat(month, ' ', tag_key, ' ', tag_value), sum(billed_cost) "
+                                     "FROM finops.int_cloud_cost_by_tag_key WHERE provider = 'gcp' GROUP BY 1")
     assert categories["billing_export"] == categories["focus_export"]  # one category per service either way
     assert len(categories["focus_export"]) > 2
+    assert allocated["billing_export"] == allocated["focus_export"]
+    assert tagged["billing_export"] == tagged["focus_export"] and any(" team data" in key for key in tagged["focus_export"])
+    assert {key.split(" ", 1)[1] for key in allocated["focus_export"]} >= {"data data", "unallocated cus_checkout"}
 
     # the native rows in finops.focus keep Google's x_ columns (the FOCUS table counts after the loop)
     _, native = transform.query(
@@ -137,6 +154,12 @@ def test_late_rows_of_an_old_month_are_loaded_incrementally_and_a_focus_only_mon
     transform.run_transformations("marts", config={"cost_inputs": {"gcp": "focus_export"}})
 
     want = expected([*rows, correction, late_batch, *october])
+    # every month allocated from the FOCUS table (October has nothing else): showback = the billed cost
+    assert by_month("SELECT month, sum(total_cost), sum(total_cost) FROM finops.showback_monthly "
+                    "WHERE provider = 'gcp' GROUP BY 1") == want
+    assert by_month("SELECT month, sum(billed_cost), sum(billed_cost) FROM finops.monthly_cloud_costs "
+                    "WHERE provider = 'gcp' GROUP BY 1") == want
+    assert run_checks("marts")["failed"] == 0
     assert by_month("SELECT month, sum(billed_cost), sum(effective_cost) FROM finops.int_cloud_cost_daily "
                     "WHERE provider = 'gcp' GROUP BY 1") == want
     assert by_month("SELECT invoice_month, sum(net_cost), sum(net_cost) FROM finops.int_gcp__cost_line_items "

@@ -11,6 +11,12 @@
 -- (int_aws__container_cost_daily), so rules can match on cluster, namespace and workload; every other line has ''.
 --   customer_id  the Stripe customer the line's customers.tag value names (through customers.mapping, else the
 --                value itself); '' when the line has no value or the provider has no such tag column
+-- AWS and GCP are read from the input that counts for each billing account and month (int_cloud_cost_inputs): the
+-- CUR / billing export line items, or the native FOCUS export's rows (int_*__focus_line_items: ChargeCategory as the
+-- charge type too, BilledCost, SubAccountId, the Tags with the configured keys; AWS's service as the CUR product code,
+-- x_ServiceCode, as int_cloud_cost_daily names it; GCP's charge type x_CostType). Split cost allocation exists only
+-- in the CUR: rows of a month counted from the AWS FOCUS export have '' as cluster, namespace and workload.
+{%- from 'cost_inputs.jinja' import counted_input %}
 {% macro classify(provider) -%}
     {%- set customer_tag = config.customers.tag -%}
     {%- set mapping = config.customers.mapping %}
@@ -56,6 +62,7 @@ FROM
                        {{ aws_tag_value('resource_tags', lit(key)) }} AS tag_{{ ident(name) }}
                        {%- endfor %}
                 FROM {{ ref('int_aws__cost_line_items') }}
+                WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'aws', 'cur', 'payer_account_id', 'billing_period') }}
             ),
             pieces AS
             (
@@ -95,6 +102,17 @@ FROM
                cluster_name, namespace, workload
                {%- for name, key in config.tags.aws %}, tag_{{ ident(name) }}{% endfor %}
         FROM pieces
+        UNION ALL
+        -- a month counted from the FOCUS export: FOCUS has no finer charge type than ChargeCategory
+        SELECT 'aws', billing_period, ifNull(SubAccountId, ''),
+               if(x_columns['x_ServiceCode'] != '', x_columns['x_ServiceCode'], ServiceName), ChargeCategory,
+               CAST(ChargeCategory AS LowCardinality(String)), CAST(BillingCurrency AS LowCardinality(String)),
+               BilledCost, '', '', ''
+               {%- for name, key in config.tags.aws %},
+               {{ aws_tag_value('tags', lit(key)) }}
+               {%- endfor %}
+        FROM {{ ref('int_aws__focus_line_items') }}
+        WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'aws', 'focus_export', 'BillingAccountId', 'billing_period') }}
     )
 )
 GROUP BY provider, month, account_id, service_name, charge_category, charge_type, currency, shared_pool, cost_center, budgets,
@@ -114,6 +132,16 @@ FROM
                if(mapContains(labels, {{ lit(key) }}), labels[{{ lit(key) }}], project_labels[{{ lit(key) }}]) AS tag_{{ ident(name) }}
                {%- endfor %}
         FROM {{ ref('int_gcp__cost_line_items') }}
+        WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'billing_export', 'billing_account_id', 'invoice_month') }}
+        UNION ALL
+        SELECT 'gcp', invoice_month, ifNull(SubAccountId, ''), ServiceName, ChargeCategory,
+               CAST(ifNull(x_columns['x_CostType'], '') AS LowCardinality(String)),
+               CAST(BillingCurrency AS LowCardinality(String)), BilledCost, '', '', ''
+               {%- for name, key in config.tags.gcp %},
+               tags[{{ lit(key) }}]
+               {%- endfor %}
+        FROM {{ ref('int_gcp__focus_line_items') }}
+        WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'focus_export', 'BillingAccountId', 'invoice_month') }}
     )
 )
 GROUP BY provider, month, account_id, service_name, charge_category, charge_type, currency, shared_pool, cost_center, budgets,

@@ -22,8 +22,10 @@ CAST(arrayMap(p -> (JSONExtractString(p, 'Key'), JSONExtractString(p, 'Value')),
 {%- endmacro %}
 {%- macro raw(column, default='NULL') -%}
 {%- set name = snake(column) | replace('__', '_') -%}
-{%- if column == 'Tags' and not has_column(view, 'tags') -%}
-toJSONString(mapUpdate({{ pairs('r.`x_project_labels`') }}, {{ pairs('r.`x_labels`') }}))
+{%- if column == 'Tags' -%}
+{#- the loader writes a `tags` column whether or not Google's table has Tags: NULL (or '') there means none -#}
+{%- set labels = 'toJSONString(mapUpdate(' ~ pairs('r.`x_project_labels`') ~ ', ' ~ pairs('r.`x_labels`') ~ '))' -%}
+{{ 'ifNull(nullIf(r.`tags`, \'\'), ' ~ labels ~ ')' if has_column(view, 'tags') else labels }}
 {%- else -%}
 {{ 'r.`' ~ name ~ '`' if has_column(view, name) else default }}
 {%- endif -%}
