@@ -92,10 +92,11 @@ $(FOCUS_VALIDATOR_STAMP): $(FOCUS_VALIDATOR_DIR)/requirements.txt $(STAMP)
 
 focus-validator: $(FOCUS_VALIDATOR_STAMP)
 
-# pytest exits 5 when it collects no tests: a broken suite, so it fails here too. --durations: every run
-# (CI included) lists its 25 slowest steps, so a slow test shows up where it lands
-# (bench/results/test_durations.md has the measured budget: make test must stay under 20 minutes).
-PYTEST_ARGS ?= --durations=25
+# pytest exits 5 when it collects no tests: a broken suite, so it fails here too. -n auto: one pytest-xdist
+# worker per core; --dist loadgroup keeps the tests that read the demo build on one worker (tests/conftest.py),
+# so it is built once. --durations: every run (CI included) lists its 25 slowest steps, so a slow test shows up
+# where it lands (bench/results/test_durations.md has the measured budget: make test must stay under 20 minutes).
+PYTEST_ARGS ?= -n auto --dist loadgroup --durations=25
 test: setup $(ACTIONLINT_STAMP) $(AZURITE_STAMP) $(FOCUS_VALIDATOR_STAMP)
 	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$status
@@ -118,6 +119,7 @@ airflow: setup
 bench: setup
 	$(PY) -m bench.aws_cur
 	$(PY) -m bench.gcp_billing
+	$(PY) -m bench.sql_build
 	$(PY) -m bench.full_year --scale $(BENCH_SCALE)
 
 lock: setup
