@@ -124,24 +124,26 @@ AWS_CHECKS = [
           f"USING (period, parent_resource_id, currency) GROUP BY period"),
 ]
 
+def focus_export_checks(staging: str, staging_period: str, line_items: str, period: str, read: str) -> list[Check]:
+    """A native FOCUS export's raw rows (`read`: which of them count) = its typed line items: BilledCost,
+    EffectiveCost and rows per period."""
+    checks = [
+        Check(f"focus_export_vs_line_items_{name}", f"FOCUS export {column} ({read}) = {line_items}",
+              _sum_by(f"{F}.{staging}", staging_period, _money(raw), currency="billing_currency"),
+              _sum_by(f"{F}.{line_items}", period, column, currency="BillingCurrency"), requires=f"{F}.{staging}")
+        for name, column, raw in (("billed", "BilledCost", "billed_cost"), ("effective", "EffectiveCost", "effective_cost"))
+    ]
+    checks.append(Check(
+        "focus_export_row_count", f"FOCUS export rows ({read}) = {line_items} rows",
+        f"SELECT {staging_period} AS period, '' AS currency_, toDecimal128(count(), 10) FROM {F}.{staging} GROUP BY period",
+        f"SELECT {period} AS period, '' AS currency_, toDecimal128(count(), 10) FROM {F}.{line_items} GROUP BY period",
+        requires=f"{F}.{staging}"))
+    return checks
+
+
 # AWS's Data Exports FOCUS 1.2 export, when one is loaded (include/sources/aws_cur/focus.py).
-AWS_FOCUS_EXPORT_CHECKS = [
-    Check("focus_export_vs_line_items_billed", "FOCUS export BilledCost (newest completed load) = int_aws__focus_line_items",
-          _sum_by(f"{F}.stg_aws__focus_export", "billing_period", _money("billed_cost"), currency="billing_currency"),
-          _sum_by(f"{F}.int_aws__focus_line_items", "billing_period", "BilledCost", currency="BillingCurrency"),
-          requires=f"{F}.stg_aws__focus_export"),
-    Check("focus_export_vs_line_items_effective",
-          "FOCUS export EffectiveCost (newest completed load) = int_aws__focus_line_items",
-          _sum_by(f"{F}.stg_aws__focus_export", "billing_period", _money("effective_cost"), currency="billing_currency"),
-          _sum_by(f"{F}.int_aws__focus_line_items", "billing_period", "EffectiveCost", currency="BillingCurrency"),
-          requires=f"{F}.stg_aws__focus_export"),
-    Check("focus_export_row_count", "FOCUS export rows (newest completed load) = int_aws__focus_line_items rows",
-          f"SELECT billing_period AS period, '' AS currency_, toDecimal128(count(), 10) FROM {F}.stg_aws__focus_export "
-          f"GROUP BY period",
-          f"SELECT billing_period AS period, '' AS currency_, toDecimal128(count(), 10) FROM {F}.int_aws__focus_line_items "
-          f"GROUP BY period",
-          requires=f"{F}.stg_aws__focus_export"),
-]
+AWS_FOCUS_EXPORT_CHECKS = focus_export_checks("stg_aws__focus_export", "billing_period", "int_aws__focus_line_items",
+                                              "billing_period", "newest completed load")
 
 # The billing export, when one is loaded (a deployment may load only the FOCUS table).
 GCP_CHECKS = [
@@ -163,23 +165,8 @@ GCP_CHECKS = [
 ]
 
 # Google Cloud's FOCUS export table, when one is loaded (include/sources/gcp_billing/focus.py).
-GCP_FOCUS_EXPORT_CHECKS = [
-    Check("focus_export_vs_line_items_billed", "FOCUS table BilledCost (completed loads, one row per row_key) = int_gcp__focus_line_items",
-          _sum_by(f"{F}.stg_gcp__focus_export", "invoice_period", _money("billed_cost"), currency="billing_currency"),
-          _sum_by(f"{F}.int_gcp__focus_line_items", "invoice_month", "BilledCost", currency="BillingCurrency"),
-          requires=f"{F}.stg_gcp__focus_export"),
-    Check("focus_export_vs_line_items_effective",
-          "FOCUS table EffectiveCost (completed loads, one row per row_key) = int_gcp__focus_line_items",
-          _sum_by(f"{F}.stg_gcp__focus_export", "invoice_period", _money("effective_cost"), currency="billing_currency"),
-          _sum_by(f"{F}.int_gcp__focus_line_items", "invoice_month", "EffectiveCost", currency="BillingCurrency"),
-          requires=f"{F}.stg_gcp__focus_export"),
-    Check("focus_export_row_count", "FOCUS table rows (completed loads, one per row_key) = int_gcp__focus_line_items rows",
-          f"SELECT invoice_period AS period, '' AS currency_, toDecimal128(count(), 10) FROM {F}.stg_gcp__focus_export "
-          f"GROUP BY period",
-          f"SELECT invoice_month AS period, '' AS currency_, toDecimal128(count(), 10) FROM {F}.int_gcp__focus_line_items "
-          f"GROUP BY period",
-          requires=f"{F}.stg_gcp__focus_export"),
-]
+GCP_FOCUS_EXPORT_CHECKS = focus_export_checks("stg_gcp__focus_export", "invoice_period", "int_gcp__focus_line_items",
+                                              "invoice_month", "completed loads, one row per row_key")
 
 AZURE_CHECKS = [
     Check("raw_vs_line_items_billed", "FOCUS export BilledCost (newest completed load) = int_azure__cost_line_items",

@@ -35,6 +35,7 @@ import dlt
 
 from include.sources.gcp_billing.errors import BillingExportError, wrap_error
 from include.sources.gcp_billing.load_state import choose_mode, remember_batches
+from include.sources.gcp_billing.pages import page_tables
 from include.sources.gcp_billing.periods import month_start, month_window, normalize_invoice_months
 from include.sources.gcp_billing.query import mode_filter, partition_expression, run_query
 from include.sources.gcp_billing.raw_table import to_raw_table
@@ -142,19 +143,11 @@ def gcp_billing_source(
         rows = run_query(client, table, export_columns(export_type), present, where, params, mode, page_size,
                          maximum_bytes_billed)
         seen: dict[str, int] = {}
-        emitted = 0
-        replace = mode == "full"  # the first table of a full read replaces what was loaded before
-        for page in rows.to_arrow_iterable():
-            tbl = to_raw_table(page, export_type, schema, skip, seen, table)
-            if tbl.num_rows == 0 and not replace:
-                continue
-            emitted += tbl.num_rows
-            yield dlt.mark.with_hints(tbl, dlt.mark.make_hints(write_disposition="replace")) if replace else tbl
-            replace = False
-        if replace:  # empty export: still replace what was loaded before
-            yield dlt.mark.with_hints(schema.empty_table(), dlt.mark.make_hints(write_disposition="replace"))
+        counts = {"emitted": 0}
+        yield from page_tables(rows, lambda page: to_raw_table(page, export_type, schema, skip, seen, table), schema,
+                               mode == "full", counts)
         log.info("%s load of %s: %s rows read, %s rows emitted, %s export batches",
-                 mode, table, rows.total_rows, emitted, len(seen))
+                 mode, table, rows.total_rows, counts["emitted"], len(seen))
         remember_batches(state, mode, seen, table, export_type, lookback_days)
 
     return billing_export

@@ -30,6 +30,7 @@ from include.sources.gcp_billing.focus import (
 )
 from include.sources.gcp_billing.focus import to_raw_table as focus_raw_table
 from include.sources.gcp_billing.load_state import choose_mode, remember_batches
+from include.sources.gcp_billing.pages import page_tables
 from include.sources.gcp_billing.periods import month_start, normalize_invoice_months
 from include.sources.gcp_billing.query import mode_filter, partition_expression, run_query
 from include.sources.gcp_billing.settings import (
@@ -104,19 +105,11 @@ def gcp_focus_source(
         rows = run_query(client, table, columns, {name for name, *_ in columns}, where, params, mode, page_size,
                          maximum_bytes_billed, export_time=EXPORT_TIME)
         seen: dict[str, int] = {}
-        emitted = 0
-        replace = mode == "full"  # the first table of a full read replaces what was loaded before
-        for page in rows.to_arrow_iterable():
-            tbl = focus_raw_table(page, schema, skip, seen, table)
-            if tbl.num_rows == 0 and not replace:
-                continue
-            emitted += tbl.num_rows
-            yield dlt.mark.with_hints(tbl, dlt.mark.make_hints(write_disposition="replace")) if replace else tbl
-            replace = False
-        if replace:  # empty export: still replace what was loaded before
-            yield dlt.mark.with_hints(schema.empty_table(), dlt.mark.make_hints(write_disposition="replace"))
+        counts = {"emitted": 0}
+        yield from page_tables(rows, lambda page: focus_raw_table(page, schema, skip, seen, table), schema,
+                               mode == "full", counts)
         log.info("%s load of FOCUS table %s: %s rows read, %s rows emitted, %s export batches",
-                 mode, table, rows.total_rows, emitted, len(seen))
+                 mode, table, rows.total_rows, counts["emitted"], len(seen))
         remember_batches(state, mode, seen, table, FOCUS, lookback_days)
 
     return focus_export

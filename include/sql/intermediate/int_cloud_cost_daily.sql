@@ -7,6 +7,7 @@
 -- AWS comes from the CUR or from the Data Exports FOCUS 1.2 export (BilledCost / EffectiveCost / ListCost), per
 -- payer account and month whichever int_cloud_cost_inputs counts: the same bill is never counted twice. GCP likewise
 -- from the billing export or Google's FOCUS export table, per billing account and invoice month.
+{%- from 'cost_inputs.jinja' import counted_input %}
 SELECT
     'aws'                                                   AS provider,
     billing_period                                          AS month,
@@ -24,8 +25,7 @@ SELECT
     public_on_demand_cost                                   AS list_cost,
     line_items
 FROM {{ ref('int_aws__cost_daily') }}
-WHERE (payer_account_id, billing_period) IN
-    (SELECT billing_account_id, month FROM {{ ref('int_cloud_cost_inputs') }} WHERE provider = 'aws' AND input = 'cur' AND counted = 1)
+WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'aws', 'cur', 'payer_account_id', 'billing_period') }}
 UNION ALL
 SELECT
     'aws',
@@ -45,8 +45,7 @@ SELECT
     sum(ListCost),
     count()
 FROM {{ ref('int_aws__focus_line_items') }}
-WHERE (BillingAccountId, billing_period) IN
-    (SELECT billing_account_id, month FROM {{ ref('int_cloud_cost_inputs') }} WHERE provider = 'aws' AND input = 'focus_export' AND counted = 1)
+WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'aws', 'focus_export', 'BillingAccountId', 'billing_period') }}
 GROUP BY ALL
 UNION ALL
 SELECT
@@ -66,8 +65,7 @@ SELECT
     cost_at_list,
     line_items
 FROM {{ ref('int_gcp__cost_daily') }}
-WHERE (billing_account_id, invoice_month) IN
-    (SELECT billing_account_id, month FROM {{ ref('int_cloud_cost_inputs') }} WHERE provider = 'gcp' AND input = 'billing_export' AND counted = 1)
+WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'billing_export', 'billing_account_id', 'invoice_month') }}
 UNION ALL
 SELECT
     'gcp',
@@ -86,8 +84,7 @@ SELECT
     sum(ListCost),
     count()
 FROM {{ ref('int_gcp__focus_line_items') }}
-WHERE (BillingAccountId, invoice_month) IN
-    (SELECT billing_account_id, month FROM {{ ref('int_cloud_cost_inputs') }} WHERE provider = 'gcp' AND input = 'focus_export' AND counted = 1)
+WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'focus_export', 'BillingAccountId', 'invoice_month') }}
 GROUP BY ALL
 UNION ALL
 SELECT

@@ -6,6 +6,7 @@
 -- object in x_ProviderColumns. AWS rows only where int_cloud_cost_inputs counts the FOCUS export for the payer
 -- account and month (else the CUR rows of marts/focus.sql count); Google Cloud's FOCUS export table likewise per
 -- billing account and invoice month (else the billing export rows count). A view: no copy of the line items.
+{%- from 'cost_inputs.jinja' import counted_input %}
 {%- from 'focus_columns.jinja' import focus_columns as columns %}
 {#- Azure's Cost Management FOCUS export: the FOCUS columns as Microsoft wrote them; only the columns its
     dataset version lacks are NULL. Units: Microsoft writes a block of one as '1 GB/Month', which FOCUS's Unit
@@ -65,8 +66,7 @@ SELECT
     CAST({{ name if name in azure_same else aws_native[name] }} AS {{ type }}) AS {{ name }}{{ "," if not loop.last }}
 {%- endfor %}
 FROM {{ ref('int_aws__focus_line_items') }}
-WHERE (BillingAccountId, billing_period) IN
-    (SELECT billing_account_id, month FROM {{ ref('int_cloud_cost_inputs') }} WHERE provider = 'aws' AND input = 'focus_export' AND counted = 1)
+WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'aws', 'focus_export', 'BillingAccountId', 'billing_period') }}
 UNION ALL
 {#- Google Cloud's FOCUS export table maps like AWS's; corrections are appended rows (Delta), x_Credits is summed
     into x_Credits like the billing export's credits; ContractedCost is the billing export's cost (x_UnblendedCost).
@@ -86,5 +86,4 @@ SELECT
 FROM {{ ref('int_gcp__focus_line_items') }}
 LEFT JOIN (SELECT service, service_category, service_subcategory FROM {{ ref('service_categories') }} WHERE provider = 'gcp') AS sc
     ON sc.service = ServiceName
-WHERE (BillingAccountId, invoice_month) IN
-    (SELECT billing_account_id, month FROM {{ ref('int_cloud_cost_inputs') }} WHERE provider = 'gcp' AND input = 'focus_export' AND counted = 1)
+WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'focus_export', 'BillingAccountId', 'invoice_month') }}
