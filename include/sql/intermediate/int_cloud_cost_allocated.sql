@@ -16,6 +16,7 @@
 -- charge type too, BilledCost, SubAccountId, the Tags with the configured keys; AWS's service as the CUR product code,
 -- x_ServiceCode, as int_cloud_cost_daily names it; GCP's charge type x_CostType). Split cost allocation exists only
 -- in the CUR: rows of a month counted from the AWS FOCUS export have '' as cluster, namespace and workload.
+-- Every read is filtered to the months being rebuilt (in_periods): a month's rows depend only on its own line items.
 {%- from 'cost_inputs.jinja' import counted_input %}
 {% macro classify(provider) -%}
     {%- set customer_tag = config.customers.tag -%}
@@ -45,7 +46,7 @@ FROM
                 SELECT billing_period AS month, parent_resource_id AS resource_id, cluster_name, namespace, workload,
                        sum(split_cost + unused_cost) AS weight
                 FROM {{ ref('int_aws__container_cost_daily') }}
-                WHERE parent_resource_id != ''
+                WHERE parent_resource_id != '' AND {{ in_periods('billing_period') }}
                 GROUP BY month, resource_id, cluster_name, namespace, workload
                 HAVING weight > 0
             ),
@@ -62,7 +63,8 @@ FROM
                        {{ aws_tag_value('resource_tags', lit(key)) }} AS tag_{{ ident(name) }}
                        {%- endfor %}
                 FROM {{ ref('int_aws__cost_line_items') }}
-                WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'aws', 'cur', 'payer_account_id', 'billing_period') }}
+                WHERE {{ in_periods('billing_period') }}
+                  AND {{ counted_input(ref('int_cloud_cost_inputs'), 'aws', 'cur', 'payer_account_id', 'billing_period') }}
             ),
             pieces AS
             (
@@ -112,7 +114,8 @@ FROM
                {{ aws_tag_value('tags', lit(key)) }}
                {%- endfor %}
         FROM {{ ref('int_aws__focus_line_items') }}
-        WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'aws', 'focus_export', 'BillingAccountId', 'billing_period') }}
+        WHERE {{ in_periods('billing_period') }}
+          AND {{ counted_input(ref('int_cloud_cost_inputs'), 'aws', 'focus_export', 'BillingAccountId', 'billing_period') }}
     )
 )
 GROUP BY provider, month, account_id, service_name, charge_category, charge_type, currency, shared_pool, cost_center, budgets,
@@ -132,7 +135,8 @@ FROM
                if(mapContains(labels, {{ lit(key) }}), labels[{{ lit(key) }}], project_labels[{{ lit(key) }}]) AS tag_{{ ident(name) }}
                {%- endfor %}
         FROM {{ ref('int_gcp__cost_line_items') }}
-        WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'billing_export', 'billing_account_id', 'invoice_month') }}
+        WHERE {{ in_periods('invoice_month') }}
+          AND {{ counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'billing_export', 'billing_account_id', 'invoice_month') }}
         UNION ALL
         SELECT 'gcp', invoice_month, ifNull(SubAccountId, ''), ServiceName, ChargeCategory,
                CAST(ifNull(x_columns['x_CostType'], '') AS LowCardinality(String)),
@@ -141,7 +145,8 @@ FROM
                tags[{{ lit(key) }}]
                {%- endfor %}
         FROM {{ ref('int_gcp__focus_line_items') }}
-        WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'focus_export', 'BillingAccountId', 'invoice_month') }}
+        WHERE {{ in_periods('invoice_month') }}
+          AND {{ counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'focus_export', 'BillingAccountId', 'invoice_month') }}
     )
 )
 GROUP BY provider, month, account_id, service_name, charge_category, charge_type, currency, shared_pool, cost_center, budgets,
@@ -163,6 +168,7 @@ FROM
                tags[{{ lit(key) }}] AS tag_{{ ident(name) }}
                {%- endfor %}
         FROM {{ ref('int_azure__cost_line_items') }}
+        WHERE {{ in_periods('billing_period') }}
     )
 )
 GROUP BY provider, month, account_id, service_name, charge_category, charge_type, currency, shared_pool, cost_center, budgets,
