@@ -118,7 +118,7 @@ def test_each_event_alerts_once_per_channel_and_again_only_when_worse(data_dir, 
 
     # worse: 'team a at risk' now over (budget 95 < actual 100); 'team a over' overruns by 2 more (212), which is
     # below the 10 % margin of its budget (8.80): one alert per channel, for the first only
-    run_transformations("marts", config=config(at_risk="95", over="88"))
+    run_transformations("marts", config=config(at_risk="95", over="88"), export=False)
     flag_anomaly(9, "40", "10")  # the rebuild recomputed cost_anomalies: the same flagged day
     assert send(config(at_risk="95", over="88"), "run3")["sent"] == 2
     assert [a["subject"] for a in posted(webhook)[4:]] == ["FinOps budget 'team a at risk' 2026-09: OVER"]

@@ -74,7 +74,7 @@ def test_the_same_bill_as_cur_and_as_focus_export_gives_equal_billed_and_effecti
     # counted once: the CUR by default, the FOCUS export when the configuration prefers it
     allocated, tagged = {}, {}
     for preferred, counted_rows in (("cur", "int_aws__cost_line_items"), ("focus_export", "int_aws__focus_line_items")):
-        transform.run_transformations("marts", config={**TEAM_ALLOCATION, "cost_inputs": {"aws": preferred}})
+        transform.run_transformations("marts", config={**TEAM_ALLOCATION, "cost_inputs": {"aws": preferred}}, export=False)
         assert by_month("SELECT month, sum(billed_cost), sum(effective_cost) FROM finops.int_cloud_cost_daily "
                         "WHERE provider = 'aws' GROUP BY 1") == want
         assert by_month("SELECT x_BillingMonth, sum(BilledCost), sum(EffectiveCost) FROM finops.focus "
@@ -110,7 +110,7 @@ def test_an_account_month_only_the_focus_export_has_is_counted_from_it(s3_server
     deliver(client, aws_airflow.bucket, "2026-09", september)
     load(aws_airflow.bucket)
     transform.run_transformations("aws")
-    transform.run_transformations("marts", config=TEAM_ALLOCATION)
+    transform.run_transformations("marts", config=TEAM_ALLOCATION, export=False)
     bill = {"2026-08": (bill_totals(august)["billed"].quantize(CENT),),
             "2026-09": (bill_totals(september)["billed"].quantize(CENT),)}
     assert by_month("SELECT month, sum(billed_cost) FROM finops.int_cloud_cost_daily WHERE provider = 'aws' GROUP BY 1") \

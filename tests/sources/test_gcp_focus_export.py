@@ -83,7 +83,7 @@ def test_the_same_bill_as_billing_export_and_as_focus_table_gives_equal_billed_a
     categories, allocated, tagged = {}, {}, {}
     for preferred, counted_rows in (("billing_export", "int_gcp__cost_line_items"),
                                     ("focus_export", "int_gcp__focus_line_items")):
-        transform.run_transformations("marts", config={**TEAM_ALLOCATION, "cost_inputs": {"gcp": preferred}})
+        transform.run_transformations("marts", config={**TEAM_ALLOCATION, "cost_inputs": {"gcp": preferred}}, export=False)
         assert by_month("SELECT month, sum(billed_cost), sum(effective_cost) FROM finops.int_cloud_cost_daily "
                         "WHERE provider = 'gcp' GROUP BY 1") == want
         assert by_month("SELECT month, sum(billed_cost), sum(billed_cost) FROM finops.monthly_cloud_costs "
@@ -151,7 +151,7 @@ def test_late_rows_of_an_old_month_are_loaded_incrementally_and_a_focus_only_mon
     report = load(bigquery_client, billing_dataset)
     assert report.tables == {"billing_export": 2, "focus_export": 2 + len(october)}
     assert transform.run_transformations("gcp", periods="changed")["periods"] == ["2026-08", "2026-09", "2026-10"]
-    transform.run_transformations("marts", config={"cost_inputs": {"gcp": "focus_export"}})
+    transform.run_transformations("marts", config={"cost_inputs": {"gcp": "focus_export"}}, export=False)
 
     want = expected([*rows, correction, late_batch, *october])
     # every month allocated from the FOCUS table (October has nothing else): showback = the billed cost
