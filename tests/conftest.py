@@ -24,14 +24,5 @@ pytest_plugins = [
     "tests.fixtures.aws_airflow",
     "tests.fixtures.demo_marts",
     "tests.fixtures.dag_bag",
+    "tests.xdist_demo_group",
 ]
-
-
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (`make test` runs `-n auto --dist loadgroup`), every test that reads the demo build runs
-    on one worker, so the session builds the demo once, not once per worker."""
-    import pytest
-
-    for item in items:
-        if "demo_marts" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("demo_marts"))

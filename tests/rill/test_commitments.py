@@ -41,35 +41,42 @@ LINES = [
 ]
 
 
-@pytest.fixture
-def commitment_engines(tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def month_dir(tmp_path_factory):
+    """The month built once for the module (the tests only read): its data folder."""
+    data_dir = tmp_path_factory.mktemp("commitments")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FINOPS_DESTINATION", "filesystem")
+        patch.setenv("FINOPS_DATA_DIR", str(data_dir))
+        rows = []
+        for number, (line_type, columns) in enumerate(LINES):
+            columns = dict(columns)
+            rows.append(aws_line("2026-09", line_type, columns.pop("cost"), day=1 + number,
+                                 identity_line_item_id=f"line-{number}", **columns))
+        write_aws_period(data_dir, "2026-09", rows)
+        transform.run_transformations("aws", config={})
+        transform.run_transformations("marts", config={}, export=False)  # the fixture exports what the tests read
+    return data_dir
+
+
+@pytest.fixture(scope="module")
+def commitment_engines(month_dir):
     import clickhouse_connect
     import duckdb
 
-    monkeypatch.setenv("FINOPS_DESTINATION", "filesystem")
-    monkeypatch.setenv("FINOPS_DATA_DIR", str(tmp_path))
-    rows = []
-    for number, (line_type, columns) in enumerate(LINES):
-        columns = dict(columns)
-        rows.append(aws_line("2026-09", line_type, columns.pop("cost"), day=1 + number,
-                             identity_line_item_id=f"line-{number}", **columns))
-    write_aws_period(tmp_path, "2026-09", rows)
-    transform.run_transformations("aws", config={})
-    transform.run_transformations("marts", config={})
-
     models = rill.load_project().models
-    client = clickhouse_connect.get_client(dsn=f"chdb://{tmp_path / 'chdb'}")
+    client = clickhouse_connect.get_client(dsn=f"chdb://{month_dir / 'chdb'}")
     connection = duckdb.connect()
     try:
-        export_marts(client, tmp_path, tables=["int_aws__cost_line_items_tagged", "focus"])
+        export_marts(client, month_dir, tables=["int_aws__cost_line_items_tagged", "focus"])
         # the validator's model is FOCUS 1.2: finops.focus (1.4) in its 1.2 shape
-        export_table(client, "focus_1_2", tmp_path / "marts" / "focus_1_2.parquet")
+        export_table(client, "focus_1_2", month_dir / "marts" / "focus_1_2.parquet")
         client.command(f"CREATE DATABASE IF NOT EXISTS {rill.CLICKHOUSE_MODEL_DATABASE}")
         for name in ("int_aws__cost_line_items_tagged", "focus"):
             client.command(f"CREATE VIEW {rill.CLICKHOUSE_MODEL_DATABASE}.{name} AS "
                            f"{rill.model_sql(models[name], 'prod', {})[1]}")
             connection.execute(f"CREATE VIEW {name} AS "
-                               + rill.model_sql(models[name], "dev", {"finops_data_dir": str(tmp_path)})[1])
+                               + rill.model_sql(models[name], "dev", {"finops_data_dir": str(month_dir)})[1])
         yield rill.DuckEngine(connection), rill.ClickHouseEngine(client)
     finally:
         connection.close()
@@ -115,14 +122,14 @@ def test_focus_commitment_rows_on_both_engines(commitment_engines):
         assert (totals["billed_cost"], totals["effective_cost"]) == (D("20.5"), D("19.65")), engine.name
 
 
-def test_focus_commitment_rows_pass_the_official_validator(commitment_engines, tmp_path):
+def test_focus_commitment_rows_pass_the_official_validator(commitment_engines, month_dir, tmp_path):
     """Purchase / Used / Unused rows of a Savings Plan and an RI, in finops.focus_1_2, checked by the validator
     (EffectiveCost-C-005-C: 0 on commitment purchases)."""
     from tests.helpers.focus_validator import FAILED, SUMMARY, known_errors, run_validator
 
     workdir = tmp_path / "validator"
     workdir.mkdir()
-    output = run_validator(tmp_path / "marts" / "focus_1_2.parquet", workdir)
+    output = run_validator(month_dir / "marts" / "focus_1_2.parquet", workdir)
     total, passed, failed, skipped = (int(n) for n in SUMMARY.search(output).groups())
     print(f"focus-validator on SP / RI rows: total {total}, pass {passed}, fail {failed}, skipped {skipped}")
     unexpected = sorted(set(FAILED.findall(output)) - known_errors())
@@ -131,7 +138,7 @@ def test_focus_commitment_rows_pass_the_official_validator(commitment_engines, t
     # what the validator's own CommitmentDiscountStatus errors skip: the spec's condition, on these rows
     import duckdb
 
-    focus = f"read_parquet('{tmp_path / 'marts' / 'focus.parquet'}')"
+    focus = f"read_parquet('{month_dir / 'marts' / 'focus.parquet'}')"
     assert duckdb.sql(f"SELECT count(*) FROM {focus} WHERE CommitmentDiscountId IS NOT NULL "
                       "AND ChargeCategory = 'Usage' AND CommitmentDiscountStatus IS NULL").fetchone()[0] == 0
     assert duckdb.sql(f"SELECT count(*) FROM {focus} WHERE CommitmentDiscountId IS NULL "

@@ -1,0 +1,53 @@
+"""Under pytest-xdist (`make test` runs `-n auto --dist loadgroup`), every test that reads the session's demo
+build (fixture `demo_marts`, directly or through another fixture) runs on one worker, so the demo is built once,
+not once per worker.
+
+pytest-xdist 3.8's own `loadgroup` renames each node id to carry its `xdist_group` mark, through an attribute
+pytest 9 no longer reads: its groups are silently ignored. This does the same with xdist's public scheduler
+hook: each worker writes the node ids of its demo tests to a folder the controller made, and the controller's
+scheduler gives those one scope (every other test is a scope of its own, as with `load`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+GROUP = "demo_marts"
+FOLDER_VARIABLE = "FINOPS_TEST_GROUPS_DIR"  # inherited by the workers, which start after pytest_configure
+
+
+def pytest_configure(config):
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        os.environ[FOLDER_VARIABLE] = tempfile.mkdtemp(prefix="finops-test-groups-")
+
+
+@pytest.hookimpl(trylast=True)  # after -k / -m deselection: the ids the worker reports
+def pytest_collection_modifyitems(config, items):
+    folder = os.environ.get(FOLDER_VARIABLE)
+    if folder and hasattr(config, "workerinput"):
+        grouped = [item.nodeid for item in items if GROUP in item.fixturenames]
+        Path(folder, f"{config.workerinput['workerid']}.json").write_text(json.dumps(grouped))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") not in ("load", "loadgroup"):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class DemoGroupScheduling(LoadScopeScheduling):
+        """`load`, but the demo tests are one unit (the largest, so scheduled first)."""
+
+        grouped: set[str] | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self.grouped is None:  # first called once every worker has collected, so has written its ids
+                self.grouped = {nodeid for path in Path(os.environ[FOLDER_VARIABLE]).glob("*.json")
+                                for nodeid in json.loads(path.read_text())}
+            return GROUP if nodeid in self.grouped else nodeid
+
+    return DemoGroupScheduling(config, log)
