@@ -104,10 +104,11 @@ def changed_periods(client, provider: str, columns: dict, built: str) -> list[st
     return sorted(months)
 
 
-def existing_tables(client) -> list[str]:
-    rows = client.query("SELECT name FROM system.tables WHERE database = {db:String}",
+def existing_tables(client) -> dict[str, str]:
+    """{name: engine} of every table and view of database finops."""
+    rows = client.query("SELECT name, engine FROM system.tables WHERE database = {db:String}",
                         parameters={"db": settings.MART_DATABASE}).result_rows
-    return [name for (name,) in rows]
+    return dict(rows)
 
 
 def record_build(client, provider: str, watermark: str, sql_hash: str) -> None:

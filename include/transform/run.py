@@ -75,9 +75,16 @@ def run_transformations(
                 )
         client.command(f"CREATE DATABASE IF NOT EXISTS {settings.MART_DATABASE}{engine.on_cluster}")
         build_state.ensure_state_table(client, engine)
-        existed = set(build_state.existing_tables(client))
+        relations = build_state.existing_tables(client)
+        existed = set(relations)
         # Tables read from other targets exist even when their provider never loaded (empty then).
         for model in [*upstream, *(m for m in chosen if m.materialized == "table")]:
+            if relations.get(model.name) == "View":
+                # a model an upgrade turned from a view into a table: CREATE TABLE IF NOT EXISTS would keep the
+                # view, so it goes, and the new table is built in full
+                statements.execute(client, f"DROP VIEW {model.relation}{engine.on_cluster}",
+                                   source=f"include/sql/{model.relative_path} (was a view)")
+                existed.discard(model.name)
             for number, statement in enumerate(ensure_table(model, engine), start=1):
                 statements.execute(client, statement, source=f"include/sql/{model.relative_path} (structure) statement {number}")
         context = {

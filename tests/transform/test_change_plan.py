@@ -12,6 +12,10 @@ from tests.transform.raw import aws_line, write_aws_period, write_stripe
 
 FORECAST = "SELECT * FROM finops.cost_forecast ORDER BY provider, month, service_name, currency"
 ANOMALIES = "SELECT * FROM finops.cost_anomalies ORDER BY ALL"
+# the cross-provider tables rebuilt per month (allocation_version: full_marts_rows sets another one)
+MONTHLY = ["SELECT * FROM finops.int_cloud_cost_inputs ORDER BY ALL",
+           "SELECT * FROM finops.int_cloud_cost_daily ORDER BY ALL",
+           "SELECT * EXCEPT allocation_version FROM finops.int_cloud_cost_allocated ORDER BY ALL"]
 
 
 def usage(period: str, first: date, days: int, cost) -> list[dict]:
@@ -28,11 +32,15 @@ def build(target: str, periods=None, config: dict | None = None) -> dict:
     return transform.run_transformations(target, periods=periods, config=config if config is not None else {})
 
 
-def full_marts_rows() -> tuple[list, list]:
-    """cost_forecast and cost_anomalies as a full marts rebuild makes them (another configuration
-    fingerprint forces one; the allocation version changes neither table)."""
+def marts_rows() -> tuple[list, ...]:
+    return q(FORECAST), q(ANOMALIES), *(q(sql) for sql in MONTHLY)
+
+
+def full_marts_rows() -> tuple[list, ...]:
+    """The marts tables as a full marts rebuild makes them (another configuration fingerprint forces one; the
+    allocation version changes none but int_cloud_cost_allocated's allocation_version)."""
     build("marts", config={"allocation": {"version": "force-a-full-rebuild", "rules": [], "shared": []}})
-    return q(FORECAST), q(ANOMALIES)
+    return marts_rows()
 
 
 def test_nothing_changed_skips_views_and_marts_tables_and_keeps_them(data_dir):
@@ -67,7 +75,7 @@ def test_a_restated_month_rebuilds_its_forecast_month_and_equals_a_full_rebuild(
     assert "cost_forecast" in marts["models"]
     july = q("SELECT cost_to_date FROM finops.cost_forecast WHERE month = '2026-07'")
     assert july == [(sum(10 + d for d in range(1, 32)),)]
-    assert (q(FORECAST), q(ANOMALIES)) == full_marts_rows()
+    assert marts_rows() == full_marts_rows()
 
 
 def test_a_new_month_completes_the_previous_one_in_a_per_month_rebuild(data_dir):
@@ -81,7 +89,7 @@ def test_a_new_month_completes_the_previous_one_in_a_per_month_rebuild(data_dir)
     build("marts")
     assert q("SELECT month, elapsed_days FROM finops.cost_forecast ORDER BY month") == [("2026-08", 31.0),
                                                                                       ("2026-09", 3.0)]
-    assert (q(FORECAST), q(ANOMALIES)) == full_marts_rows()
+    assert marts_rows() == full_marts_rows()
 
 
 def test_a_changed_configuration_recreates_the_views_and_rebuilds_the_marts(data_dir):
@@ -109,6 +117,26 @@ def test_a_dropped_view_is_created_again(data_dir):
     transform.query("DROP VIEW finops.fct_cost_daily")
     assert build("marts")["models"] == ["fct_cost_daily"]  # cost_anomalies (empty, but built) is not rebuilt
     assert q("SELECT sum(billed_cost) FROM finops.fct_cost_daily") == [(50,)]
+
+
+def test_a_model_an_upgrade_turned_from_a_view_into_a_table_is_built_in_full(data_dir):
+    """int_cloud_cost_allocated, int_cloud_cost_daily and int_cloud_cost_inputs were views before 2026-12: the
+    first build after the upgrade replaces each view with its table, all months."""
+    for period in ("2026-08", "2026-09"):
+        write_aws_period(data_dir, period, usage(period, date.fromisoformat(f"{period}-01"), 5, lambda d: 10))
+    build("aws", "changed")
+    build("marts")
+    for name in ("int_cloud_cost_allocated", "int_cloud_cost_daily"):
+        transform.query(f"DROP TABLE finops.{name}")
+        transform.query(f"CREATE VIEW finops.{name} AS SELECT 1 AS stale")  # as the older version left it
+    assert {"int_cloud_cost_allocated", "int_cloud_cost_daily"} <= set(build("marts")["models"])
+    assert q("SELECT name, engine FROM system.tables WHERE database = 'finops' AND name IN "
+             "('int_cloud_cost_allocated', 'int_cloud_cost_daily') ORDER BY name") == [
+        ("int_cloud_cost_allocated", "MergeTree"), ("int_cloud_cost_daily", "MergeTree")]
+    assert q("SELECT month, sum(billed_cost) FROM finops.int_cloud_cost_allocated GROUP BY month ORDER BY month") == [
+        ("2026-08", 50), ("2026-09", 50)]
+    assert q("SELECT sum(total_cost) FROM finops.showback_monthly") == [(100,)]
+    assert marts_rows() == full_marts_rows()
 
 
 def test_stripe_tables_are_rebuilt_after_a_new_load_only(data_dir):

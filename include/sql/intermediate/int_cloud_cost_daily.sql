@@ -7,6 +7,7 @@
 -- AWS comes from the CUR or from the Data Exports FOCUS 1.2 export (BilledCost / EffectiveCost / ListCost), per
 -- payer account and month whichever int_cloud_cost_inputs counts: the same bill is never counted twice. GCP likewise
 -- from the billing export or Google's FOCUS export table, per billing account and invoice month.
+-- A table partitioned by month (every read filtered with in_periods): as a view, each mart planned its union again.
 {%- from 'cost_inputs.jinja' import counted_input %}
 SELECT
     'aws'                                                   AS provider,
@@ -25,7 +26,8 @@ SELECT
     public_on_demand_cost                                   AS list_cost,
     line_items
 FROM {{ ref('int_aws__cost_daily') }}
-WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'aws', 'cur', 'payer_account_id', 'billing_period') }}
+WHERE {{ in_periods('billing_period') }}
+  AND {{ counted_input(ref('int_cloud_cost_inputs'), 'aws', 'cur', 'payer_account_id', 'billing_period') }}
 UNION ALL
 SELECT
     'aws',
@@ -45,7 +47,8 @@ SELECT
     sum(ListCost),
     count()
 FROM {{ ref('int_aws__focus_line_items') }}
-WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'aws', 'focus_export', 'BillingAccountId', 'billing_period') }}
+WHERE {{ in_periods('billing_period') }}
+  AND {{ counted_input(ref('int_cloud_cost_inputs'), 'aws', 'focus_export', 'BillingAccountId', 'billing_period') }}
 GROUP BY ALL
 UNION ALL
 SELECT
@@ -65,7 +68,8 @@ SELECT
     cost_at_list,
     line_items
 FROM {{ ref('int_gcp__cost_daily') }}
-WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'billing_export', 'billing_account_id', 'invoice_month') }}
+WHERE {{ in_periods('invoice_month') }}
+  AND {{ counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'billing_export', 'billing_account_id', 'invoice_month') }}
 UNION ALL
 SELECT
     'gcp',
@@ -84,7 +88,8 @@ SELECT
     sum(ListCost),
     count()
 FROM {{ ref('int_gcp__focus_line_items') }}
-WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'focus_export', 'BillingAccountId', 'invoice_month') }}
+WHERE {{ in_periods('invoice_month') }}
+  AND {{ counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'focus_export', 'BillingAccountId', 'invoice_month') }}
 GROUP BY ALL
 UNION ALL
 SELECT
@@ -104,3 +109,4 @@ SELECT
     list_cost,
     line_items
 FROM {{ ref('int_azure__cost_daily') }}
+WHERE {{ in_periods('billing_period') }}
