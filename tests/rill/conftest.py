@@ -33,5 +33,5 @@ def clickhouse(rill_data):
 
 
 @pytest.fixture(params=["duckdb", "clickhouse"])
-def engine(request):
+def engine(request, rill_data):  # rill_data: a test using only `engine` still reads the demo (its xdist group)
     return request.getfixturevalue("duck" if request.param == "duckdb" else "clickhouse")

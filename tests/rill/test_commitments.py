@@ -10,8 +10,9 @@ import pytest
 
 from include import transform
 from include.transform.export import export_marts, export_table
+from tests.fixtures.local_data import module_data_dir
 from tests.rill import project as rill
-from tests.transform.raw import aws_line, write_aws_period
+from tests.transform.raw import numbered_aws_lines, write_aws_period
 
 SP = "arn:aws:savingsplans::999999999999:savingsplan/sp-1"
 RI = "arn:aws:ec2:us-east-1:999999999999:reserved-instances/ri-1"
@@ -44,16 +45,8 @@ LINES = [
 @pytest.fixture(scope="module")
 def month_dir(tmp_path_factory):
     """The month built once for the module (the tests only read): its data folder."""
-    data_dir = tmp_path_factory.mktemp("commitments")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("FINOPS_DESTINATION", "filesystem")
-        patch.setenv("FINOPS_DATA_DIR", str(data_dir))
-        rows = []
-        for number, (line_type, columns) in enumerate(LINES):
-            columns = dict(columns)
-            rows.append(aws_line("2026-09", line_type, columns.pop("cost"), day=1 + number,
-                                 identity_line_item_id=f"line-{number}", **columns))
-        write_aws_period(data_dir, "2026-09", rows)
+    with module_data_dir(tmp_path_factory, "commitments") as data_dir:
+        write_aws_period(data_dir, "2026-09", numbered_aws_lines("2026-09", LINES))
         transform.run_transformations("aws", config={})
         transform.run_transformations("marts", config={}, export=False)  # the fixture exports what the tests read
     return data_dir

@@ -132,6 +132,16 @@ def aws_line(period: str, line_type: str = "Usage", cost: float = 0.0, day: int 
     return row
 
 
+def numbered_aws_lines(period: str, lines: list[tuple[str, dict]]) -> list[dict]:
+    """One line item per (line type, columns with `cost`), on consecutive days from the 1st, ids line-0, line-1, ..."""
+    rows = []
+    for number, (line_type, columns) in enumerate(lines):
+        columns = dict(columns)
+        rows.append(aws_line(period, line_type, columns.pop("cost"), day=1 + number,
+                             identity_line_item_id=f"line-{number}", **columns))
+    return rows
+
+
 def write_aws_period(data_dir: Path, period: str, rows: list[dict], load_id: str | None = None,
                      replace: bool = True) -> str:
     """One billing period's load, as the AWS loader leaves it: the period's folder holds only this load."""

@@ -22,6 +22,7 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
+from tests.fixtures.local_data import module_data_dir
 from tests.helpers.transform import one, q, run
 from tests.transform import raw
 
@@ -126,10 +127,7 @@ def write_month(data_dir):
 @pytest.fixture(scope="module")
 def month(tmp_path_factory):
     """Built once for the module: the tests only read."""
-    data_dir = tmp_path_factory.mktemp("commitments")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("FINOPS_DESTINATION", "filesystem")
-        patch.setenv("FINOPS_DATA_DIR", str(data_dir))
+    with module_data_dir(tmp_path_factory, "commitments") as data_dir:
         write_month(data_dir)
         write_gcp_month(data_dir)
         write_azure_month(data_dir)

@@ -9,7 +9,7 @@ import pytest
 
 from tests.helpers.transform import one, q, run
 from tests.transform import raw
-from tests.transform.raw import aws_line, write_aws_period
+from tests.transform.raw import numbered_aws_lines, write_aws_period
 
 SP = "arn:aws:savingsplans::999999999999:savingsplan/sp-1"
 RI = "arn:aws:ec2:us-east-1:999999999999:reserved-instances/ri-1"
@@ -43,12 +43,7 @@ LINES = [
 
 
 def write_month(data_dir, lines):
-    rows = []
-    for number, (line_type, columns) in enumerate(lines):
-        columns = dict(columns)
-        rows.append(aws_line("2026-09", line_type, columns.pop("cost"), day=1 + number,
-                             identity_line_item_id=f"line-{number}", **columns))
-    write_aws_period(data_dir, "2026-09", rows)
+    write_aws_period(data_dir, "2026-09", numbered_aws_lines("2026-09", lines))
     run("aws")
 
 
