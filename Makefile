@@ -93,8 +93,8 @@ $(FOCUS_VALIDATOR_STAMP): $(FOCUS_VALIDATOR_DIR)/requirements.txt $(STAMP)
 focus-validator: $(FOCUS_VALIDATOR_STAMP)
 
 # pytest exits 5 when it collects no tests: a broken suite, so it fails here too. -n auto: one pytest-xdist
-# worker per core; --dist loadgroup keeps the tests that read the demo build on one worker (tests/conftest.py),
-# so it is built once. --durations: every run (CI included) lists its 25 slowest steps, so a slow test shows up
+# worker per core; the tests that read the demo build run on one worker (tests/xdist_demo_group.py), so it is
+# built once. --durations: every run (CI included) lists its 25 slowest steps, so a slow test shows up
 # where it lands (bench/results/test_durations.md has the measured budget: make test must stay under 20 minutes).
 PYTEST_ARGS ?= -n auto --dist loadgroup --durations=25
 test: setup $(ACTIONLINT_STAMP) $(AZURITE_STAMP) $(FOCUS_VALIDATOR_STAMP)

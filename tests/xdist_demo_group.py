@@ -1,6 +1,6 @@
 """Under pytest-xdist (`make test` runs `-n auto --dist loadgroup`), every test that reads the session's demo
 build (fixture `demo_marts`, directly or through another fixture) runs on one worker, so the demo is built once,
-not once per worker.
+not once per worker; likewise the tests of a module that share a module-scoped fixture.
 
 pytest-xdist 3.8's own `loadgroup` renames each node id to carry its `xdist_group` mark, through an attribute
 pytest 9 no longer reads: its groups are silently ignored. This does the same with xdist's public scheduler
@@ -26,12 +26,23 @@ def pytest_configure(config):
         os.environ[FOLDER_VARIABLE] = tempfile.mkdtemp(prefix="finops-test-groups-")
 
 
+def _unit(item) -> str | None:
+    """The demo group, or the module of a test that shares a module- or class-scoped fixture (built once per
+    worker that runs any of its tests), or None: a unit of its own."""
+    if GROUP in item.fixturenames:
+        return GROUP
+    definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})  # pytest's own record
+    if any(d.scope in ("module", "class") for defs in definitions.values() for d in defs):
+        return item.nodeid.split("::", 1)[0]
+    return None
+
+
 @pytest.hookimpl(trylast=True)  # after -k / -m deselection: the ids the worker reports
 def pytest_collection_modifyitems(config, items):
     folder = os.environ.get(FOLDER_VARIABLE)
     if folder and hasattr(config, "workerinput"):
-        grouped = [item.nodeid for item in items if GROUP in item.fixturenames]
-        Path(folder, f"{config.workerinput['workerid']}.json").write_text(json.dumps(grouped))
+        units = {item.nodeid: unit for item in items if (unit := _unit(item))}
+        Path(folder, f"{config.workerinput['workerid']}.json").write_text(json.dumps(units))
 
 
 def pytest_xdist_make_scheduler(config, log):
@@ -40,14 +51,16 @@ def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadScopeScheduling
 
     class DemoGroupScheduling(LoadScopeScheduling):
-        """`load`, but the demo tests are one unit (the largest, so scheduled first)."""
+        """`load`, but the demo tests are one unit (the largest, so scheduled first) and so are the tests of a
+        module sharing a module-scoped fixture."""
 
-        grouped: set[str] | None = None
+        units: dict[str, str] | None = None
 
         def _split_scope(self, nodeid: str) -> str:
-            if self.grouped is None:  # first called once every worker has collected, so has written its ids
-                self.grouped = {nodeid for path in Path(os.environ[FOLDER_VARIABLE]).glob("*.json")
-                                for nodeid in json.loads(path.read_text())}
-            return GROUP if nodeid in self.grouped else nodeid
+            if self.units is None:  # first called once every worker has collected, so has written its ids
+                self.units = {}
+                for path in Path(os.environ[FOLDER_VARIABLE]).glob("*.json"):
+                    self.units.update(json.loads(path.read_text()))
+            return self.units.get(nodeid, nodeid)
 
     return DemoGroupScheduling(config, log)
