@@ -143,11 +143,10 @@ def gcp_billing_source(
         rows = run_query(client, table, export_columns(export_type), present, where, params, mode, page_size,
                          maximum_bytes_billed)
         seen: dict[str, int] = {}
-        counts = {"emitted": 0}
-        yield from page_tables(rows, lambda page: to_raw_table(page, export_type, schema, skip, seen, table), schema,
-                               mode == "full", counts)
+        emitted = yield from page_tables(rows, lambda page: to_raw_table(page, export_type, schema, skip, seen, table),
+                                         schema, mode == "full")
         log.info("%s load of %s: %s rows read, %s rows emitted, %s export batches",
-                 mode, table, rows.total_rows, counts["emitted"], len(seen))
+                 mode, table, rows.total_rows, emitted, len(seen))
         remember_batches(state, mode, seen, table, export_type, lookback_days)
 
     return billing_export

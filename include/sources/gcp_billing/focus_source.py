@@ -105,11 +105,10 @@ def gcp_focus_source(
         rows = run_query(client, table, columns, {name for name, *_ in columns}, where, params, mode, page_size,
                          maximum_bytes_billed, export_time=EXPORT_TIME)
         seen: dict[str, int] = {}
-        counts = {"emitted": 0}
-        yield from page_tables(rows, lambda page: focus_raw_table(page, schema, skip, seen, table), schema,
-                               mode == "full", counts)
+        emitted = yield from page_tables(rows, lambda page: focus_raw_table(page, schema, skip, seen, table),
+                                         schema, mode == "full")
         log.info("%s load of FOCUS table %s: %s rows read, %s rows emitted, %s export batches",
-                 mode, table, rows.total_rows, counts["emitted"], len(seen))
+                 mode, table, rows.total_rows, emitted, len(seen))
         remember_batches(state, mode, seen, table, FOCUS, lookback_days)
 
     return focus_export
