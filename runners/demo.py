@@ -234,10 +234,11 @@ def run_dags(env: dict[str, str], logs: Path, run_day: date) -> None:
     airflow_home = Path(env["AIRFLOW_HOME"])
     say(f"initialising Airflow metadata database in {airflow_home}")
     airflow(["db", "migrate"], env, logs / "airflow_db_migrate.log")
-    pools = {"finops_sql": {"slots": 1, "description": "SQL tasks take turns"},
-             "stripe_api": {"slots": 2, "description": "caps Stripe API concurrency"}}
-    # one CLI process for both (each `airflow` command starts Airflow anew: seconds)
-    (logs / "pools.json").write_text(json.dumps(pools))
+    # the pools of airflow_settings.yaml, in one CLI process (each `airflow` command starts Airflow anew: seconds);
+    # imported here because runners.local_airflow builds on this module
+    from runners.local_airflow import read_settings
+
+    (logs / "pools.json").write_text(json.dumps(read_settings()["pools"]))
     airflow(["pools", "import", str(logs / "pools.json")], env, logs / "pools.log")
     for dag_id in DAG_IDS:
         say(f"airflow dags test {dag_id} {run_day} (log: {logs / (dag_id + '.log')})")
