@@ -205,7 +205,7 @@ def test_requirements_txt_and_the_lock_agree():
     for name, (version, _) in pins.items():
         assert name in lock, f"{name} is in requirements.txt but not in requirements.lock"
         assert lock[name] == version, f"{name}: requirements.txt {version}, requirements.lock {lock[name]}"
-    required = {"dlt", "pyarrow", "stripe", "clickhouse-connect", "chdb", "sqlparse",
+    required = {"dlt", "pyarrow", "stripe", "clickhouse-connect", "chdb",
                 "apache-airflow-providers-amazon", "apache-airflow-providers-google"}
     assert required <= set(pins), sorted(required - set(pins))
     # dlt with the same extras the project is developed and tested with
