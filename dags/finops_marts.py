@@ -43,7 +43,7 @@ def finops_marts():
 
     @task(pool=SQL_POOL, **CHECK_TASK_CALLBACKS)
     def check_marts() -> dict:
-        """Reconciliation of the marts (include/reconciliation.py): fails with period, figures, difference."""
+        """Reconciliation of the marts (include/reconciliation/): fails with period, figures, difference."""
         from include.reconciliation import run_checks
 
         return run_checks("marts", run_id=get_current_context()["run_id"])

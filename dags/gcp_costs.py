@@ -74,7 +74,7 @@ def gcp_costs():
 
     @task(pool=SQL_POOL, **CHECK_TASK_CALLBACKS)
     def check_figures() -> dict:
-        """Reconciliation after the SQL build (include/reconciliation.py): fails with period, figures, difference."""
+        """Reconciliation after the SQL build (include/reconciliation/): fails with period, figures, difference."""
         from include.reconciliation import run_checks
 
         return run_checks("gcp", run_id=get_current_context()["run_id"])

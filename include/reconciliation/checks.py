@@ -1,56 +1,23 @@
-"""Every run proves its numbers: after a target's build, compare its figures layer by layer.
+"""The reconciliation checks: per target and provider, two queries whose figures must be equal.
 
-Per provider and period (month), to the cent. After a provider's build (`run_checks("aws")`, ...):
-the raw source totals against the intermediate line items, the line items against the daily
-rollups. After the marts' build (`run_checks("marts")`): the daily rollups against
-`finops.fct_cost_daily`, the FOCUS view (BilledCost, EffectiveCost) and the margin views; plus counts that must be zero (duplicate
-line-item keys, negative amortized cost where the source line has none). Each result is a row of
-`finops.reconciliation_checks` (one per check, period and run), which the Rill dashboard
-`reconciliation` shows. A failed check fails the task with the period, both figures and the difference.
-A configured tag key that matches no line item in a month is recorded as a warning (it does not fail the
-task: the figures add up, but that key's cost would otherwise show as untagged without notice).
+Each check's queries return (period, currency, value) rows; `include.reconciliation.runner` evaluates them
+to the cent. A provider target's checks compare its raw source totals with its intermediate line items and
+those with its daily rollups; the marts' checks compare each cloud's tables with the cross-provider marts
+(`fct_cost_daily`, the FOCUS model, margin, showback, commitments, cost per customer), counting for each
+account and month only the input that counts there (int_cloud_cost_inputs).
 """
 
 from __future__ import annotations
 
-import logging
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from include import settings
 
-log = logging.getLogger(__name__)
-
-TABLE = f"{settings.MART_DATABASE}.reconciliation_checks"
 TOLERANCE = Decimal("0.005")  # to the cent
 # Line types whose amortized cost is negative by nature (credits, refunds, discounts).
 AWS_NEGATIVE_TYPES = ("Credit", "Refund", "BundledDiscount", "Discount", "EdpDiscount", "PrivateRateDiscount",
                       "RiVolumeDiscount", "DistributorDiscount", "SavingsPlanNegation")
-
-DDL = f"""CREATE TABLE IF NOT EXISTS {TABLE}
-(
-    run_id      String,
-    checked_at  DateTime64(3, 'UTC'),
-    provider    LowCardinality(String),
-    check_name  LowCardinality(String),
-    period      String,
-    currency    String,
-    expected    Decimal(38, 10),
-    actual      Decimal(38, 10),
-    difference  Decimal(38, 10),
-    passed      UInt8,
-    severity    LowCardinality(String),
-    description String
-)
-ENGINE = MergeTree
-ORDER BY (provider, check_name, period, currency, checked_at)"""
-
-
-class ReconciliationError(RuntimeError):
-    """A reconciliation check failed; the message names the check, period, figures and difference."""
-
 
 @dataclass(frozen=True)
 class Check:
@@ -200,27 +167,29 @@ STRIPE_CHECKS = [
 
 
 
-def _aws_counted(cur_table: str, cur_value: str, focus_value: str) -> str:
-    """AWS cost per period and currency from the input that counts for each payer account and month
-    (int_cloud_cost_inputs): the CUR table's `cur_value`, or the FOCUS export's `focus_value`."""
-    counted = f"SELECT billing_account_id, month FROM {F}.int_cloud_cost_inputs WHERE provider = 'aws' AND counted = 1"
-    return (f"SELECT period, currency_, toDecimal128(sum(v), 10) FROM ("
-            f"SELECT billing_period AS period, upper(currency) AS currency_, {cur_value} AS v FROM {cur_table} "
-            f"WHERE (payer_account_id, billing_period) IN ({counted} AND input = 'cur') UNION ALL "
-            f"SELECT billing_period, upper(BillingCurrency), {focus_value} FROM {F}.int_aws__focus_line_items "
-            f"WHERE (BillingAccountId, billing_period) IN ({counted} AND input = 'focus_export')) "
-            f"GROUP BY period, currency_")
+# Per provider, how int_cloud_cost_inputs names each input, and the columns of its native table and of its
+# FOCUS export's line items that hold the account and the month.
+COUNTED_INPUTS = {
+    "aws": {"native_input": "cur", "account": "payer_account_id", "month": "billing_period",
+            "focus_table": f"{F}.int_aws__focus_line_items", "focus_month": "billing_period"},
+    "gcp": {"native_input": "billing_export", "account": "billing_account_id", "month": "invoice_month",
+            "focus_table": f"{F}.int_gcp__focus_line_items", "focus_month": "invoice_month"},
+}
 
 
-def _gcp_counted(export_table: str, export_value: str, focus_value: str) -> str:
-    """GCP cost per invoice month and currency from the input that counts for each billing account and month
-    (int_cloud_cost_inputs): the billing export table's `export_value`, or the FOCUS table's `focus_value`."""
-    counted = f"SELECT billing_account_id, month FROM {F}.int_cloud_cost_inputs WHERE provider = 'gcp' AND counted = 1"
+def _counted(provider: str, native_table: str, native_value: str, focus_value: str) -> str:
+    """A cloud's cost per period and currency from the input that counts for each billing account and month
+    (int_cloud_cost_inputs): the native table's `native_value` (CUR, billing export), or the FOCUS export's
+    `focus_value`; never both."""
+    inputs = COUNTED_INPUTS[provider]
+    counted = (f"SELECT billing_account_id, month FROM {F}.int_cloud_cost_inputs "
+               f"WHERE provider = '{provider}' AND counted = 1")
     return (f"SELECT period, currency_, toDecimal128(sum(v), 10) FROM ("
-            f"SELECT invoice_month AS period, upper(currency) AS currency_, {export_value} AS v FROM {export_table} "
-            f"WHERE (billing_account_id, invoice_month) IN ({counted} AND input = 'billing_export') UNION ALL "
-            f"SELECT invoice_month, upper(BillingCurrency), {focus_value} FROM {F}.int_gcp__focus_line_items "
-            f"WHERE (BillingAccountId, invoice_month) IN ({counted} AND input = 'focus_export')) "
+            f"SELECT {inputs['month']} AS period, upper(currency) AS currency_, {native_value} AS v FROM {native_table} "
+            f"WHERE ({inputs['account']}, {inputs['month']}) IN ({counted} AND input = '{inputs['native_input']}') "
+            f"UNION ALL "
+            f"SELECT {inputs['focus_month']}, upper(BillingCurrency), {focus_value} FROM {inputs['focus_table']} "
+            f"WHERE (BillingAccountId, {inputs['focus_month']}) IN ({counted} AND input = 'focus_export')) "
             f"GROUP BY period, currency_")
 
 
@@ -228,19 +197,19 @@ def _gcp_counted(export_table: str, export_value: str, focus_value: str) -> str:
 # input that counts for each payer account and month (the CUR, or the FOCUS export), never both.
 AWS_MART_CHECKS = [
     Check("daily_vs_cost_daily_billed", "AWS counted daily net unblended / FOCUS export BilledCost = fct_cost_daily billed_cost",
-          _aws_counted(f"{F}.int_aws__cost_daily", "net_unblended_cost", "BilledCost"),
+          _counted("aws", f"{F}.int_aws__cost_daily", "net_unblended_cost", "BilledCost"),
           _sum_by(f"{F}.fct_cost_daily", "month", "billed_cost", "provider = 'aws'")),
     Check("focus_billed_cost", "AWS counted line items net unblended / FOCUS export BilledCost = FOCUS BilledCost",
-          _aws_counted(f"{F}.int_aws__cost_line_items", "net_unblended_cost", "BilledCost"),
+          _counted("aws", f"{F}.int_aws__cost_line_items", "net_unblended_cost", "BilledCost"),
           _sum_by(f"{F}.focus", "x_BillingMonth", "BilledCost", "x_Provider = 'aws'", "BillingCurrency")),
     Check("focus_effective_cost", "AWS counted line items net amortized / FOCUS export EffectiveCost = FOCUS EffectiveCost",
-          _aws_counted(f"{F}.int_aws__cost_line_items", "net_amortized_cost", "EffectiveCost"),
+          _counted("aws", f"{F}.int_aws__cost_line_items", "net_amortized_cost", "EffectiveCost"),
           _sum_by(f"{F}.focus", "x_BillingMonth", "EffectiveCost", "x_Provider = 'aws'", "BillingCurrency")),
     Check("margin_billed_cost", "AWS counted daily net unblended / FOCUS export BilledCost = monthly_cloud_costs billed_cost",
-          _aws_counted(f"{F}.int_aws__cost_daily", "net_unblended_cost", "BilledCost"),
+          _counted("aws", f"{F}.int_aws__cost_daily", "net_unblended_cost", "BilledCost"),
           _sum_by(f"{F}.monthly_cloud_costs", "month", "billed_cost", "provider = 'aws'")),
     Check("showback_total", "AWS counted line items net unblended / FOCUS export BilledCost = showback_monthly total_cost (allocation)",
-          _aws_counted(f"{F}.int_aws__cost_line_items", "net_unblended_cost", "BilledCost"),
+          _counted("aws", f"{F}.int_aws__cost_line_items", "net_unblended_cost", "BilledCost"),
           _sum_by(f"{F}.showback_monthly", "month", "total_cost", "provider = 'aws'")),
     Check("commitment_fees", "the bill's Savings Plan / RI fee lines (unblended) = commitment_utilization_monthly fee_cost",
           # every month of the bill is checked, one without commitments as 0 = 0
@@ -254,22 +223,22 @@ AWS_MART_CHECKS = [
 GCP_MART_CHECKS = [
     Check("daily_vs_cost_daily_billed",
           "GCP counted int_gcp__cost_daily net cost / FOCUS table BilledCost = fct_cost_daily billed_cost",
-          _gcp_counted(f"{F}.int_gcp__cost_daily", "net_cost", "BilledCost"),
+          _counted("gcp", f"{F}.int_gcp__cost_daily", "net_cost", "BilledCost"),
           _sum_by(f"{F}.fct_cost_daily", "month", "billed_cost", "provider = 'gcp'")),
     Check("focus_billed_cost", "GCP counted int_gcp__cost_line_items cost + credits / FOCUS table BilledCost = FOCUS BilledCost",
-          _gcp_counted(f"{F}.int_gcp__cost_line_items", "net_cost", "BilledCost"),
+          _counted("gcp", f"{F}.int_gcp__cost_line_items", "net_cost", "BilledCost"),
           _sum_by(f"{F}.focus", "x_BillingMonth", "BilledCost", "x_Provider = 'gcp'", "BillingCurrency")),
     Check("focus_effective_cost",
           "GCP counted int_gcp__cost_line_items cost + credits / FOCUS table EffectiveCost = FOCUS EffectiveCost",
-          _gcp_counted(f"{F}.int_gcp__cost_line_items", "net_cost", "EffectiveCost"),
+          _counted("gcp", f"{F}.int_gcp__cost_line_items", "net_cost", "EffectiveCost"),
           _sum_by(f"{F}.focus", "x_BillingMonth", "EffectiveCost", "x_Provider = 'gcp'", "BillingCurrency")),
     Check("margin_billed_cost",
           "GCP counted int_gcp__cost_daily net cost / FOCUS table BilledCost = monthly_cloud_costs billed_cost",
-          _gcp_counted(f"{F}.int_gcp__cost_daily", "net_cost", "BilledCost"),
+          _counted("gcp", f"{F}.int_gcp__cost_daily", "net_cost", "BilledCost"),
           _sum_by(f"{F}.monthly_cloud_costs", "month", "billed_cost", "provider = 'gcp'")),
     Check("showback_total",
           "GCP counted int_gcp__cost_line_items cost + credits / FOCUS table BilledCost = showback_monthly total_cost (allocation)",
-          _gcp_counted(f"{F}.int_gcp__cost_line_items", "net_cost", "BilledCost"),
+          _counted("gcp", f"{F}.int_gcp__cost_line_items", "net_cost", "BilledCost"),
           _sum_by(f"{F}.showback_monthly", "month", "total_cost", "provider = 'gcp'")),
     Check("commitment_fees", "the export's commitment fee rows (Commitment SKUs) = commitment_utilization_monthly fee_cost",
           _sum_by(f"{F}.int_gcp__cost_line_items", "invoice_month",
@@ -316,110 +285,3 @@ CHECKS = {
     "marts": {"aws": AWS_MART_CHECKS, "gcp": GCP_MART_CHECKS, "azure": AZURE_MART_CHECKS,
               "customers": CUSTOMER_MART_CHECKS},
 }
-
-
-def _values(client, sql: str) -> dict[tuple[str, str], Decimal]:
-    return {(str(period), str(currency)): Decimal(str(value)) for period, currency, value in client.query(sql).result_rows}
-
-
-def unmatched_tag_keys(client, provider: str, periods: list[str] | None = None) -> list[dict]:
-    """Warnings: configured tag keys that match no line item of a month (finops.tag_key_coverage)."""
-    if provider not in ("aws", "gcp", "azure"):
-        return []
-    rows = client.query(
-        f"SELECT month, tag_key, total_line_items FROM {F}.tag_key_coverage WHERE provider = {{p:String}} AND matched = 0",
-        parameters={"p": provider},
-    ).result_rows
-    return [{"check_name": "tag_key_matched", "period": month, "currency": "", "expected": Decimal(1),
-             "actual": Decimal(0), "difference": Decimal(-1), "passed": False, "severity": "warning",
-             "description": f"configured tag key {key!r} matches none of the {lines} line items of the month"}
-            for month, key, lines in rows if periods is None or month in periods]
-
-
-def evaluate(client, checks: list[Check], periods: list[str] | None = None) -> list[dict]:
-    """Every check of `checks`, one result per check and period (all periods either side has)."""
-    results = []
-    for check in checks:
-        if check.requires and not client.query(f"EXISTS TABLE {check.requires}").result_rows[0][0]:
-            continue  # an input this deployment does not load (e.g. no AWS FOCUS export)
-        try:
-            expected, actual = _values(client, check.expected_sql), _values(client, check.actual_sql)
-        except Exception as exc:  # a missing or broken table is a failed check, not a crash without figures
-            results.append({"check_name": check.name, "period": "", "currency": "", "expected": Decimal(0),
-                            "actual": Decimal(0),
-                            "difference": Decimal(0), "passed": False, "severity": "error",
-                            "description": f"{check.description}: query failed: {type(exc).__name__}: {exc}"[:2000]})
-            continue
-        for key in sorted(set(expected) | set(actual)):
-            if periods is not None and key[0] not in periods:
-                continue
-            want, got = expected.get(key, Decimal(0)), actual.get(key, Decimal(0))
-            difference = got - want
-            results.append({"check_name": check.name, "period": key[0], "currency": key[1], "expected": want,
-                            "actual": got,
-                            "difference": difference, "passed": abs(difference) < TOLERANCE, "severity": "error",
-                            "description": check.description})
-    return results
-
-
-def record(client, provider: str, results: list[dict], run_id: str) -> None:
-    client.command(f"CREATE DATABASE IF NOT EXISTS {settings.MART_DATABASE}")
-    client.command(DDL)
-    if not results:
-        return
-    now = datetime.now(UTC)
-    client.insert(
-        TABLE,
-        [[run_id, now, provider, r["check_name"], r["period"], r["currency"], r["expected"], r["actual"],
-          r["difference"], int(r["passed"]), r["severity"], r["description"]] for r in results],
-        column_names=["run_id", "checked_at", "provider", "check_name", "period", "currency", "expected", "actual",
-                      "difference", "passed", "severity", "description"],
-    )
-
-
-def failure_message(provider: str, failed: list[dict]) -> str:
-    lines = [f"{provider}: {len(failed)} reconciliation check(s) failed:"]
-    for r in failed:
-        lines.append(f"  {r['check_name']} period {r['period'] or '?'} {r['currency']}: expected {r['expected']}, "
-                     f"actual {r['actual']}, difference {r['difference']} ({r['description']})")
-    return "\n".join(lines)
-
-
-def run_checks(target: str, destination: str | None = None, run_id: str | None = None,
-               periods: list[str] | None = None) -> dict:
-    """The check task after a target's build: evaluate, record in finops.reconciliation_checks (one row
-    per check, period and run, under the provider it checks), fail on a miss.
-
-    A provider target checks its raw data against its intermediate and daily tables; `marts` checks the
-    cross-provider marts (FOCUS, daily cost, margin, showback) against each cloud's tables and warns about
-    configured tag keys that match nothing (finops.tag_key_coverage)."""
-    from include.clickhouse import clickhouse_client
-
-    if target not in CHECKS:
-        raise ValueError(f"target must be one of {sorted(CHECKS)}, got {target!r}")
-    run_id = run_id or f"manual__{uuid.uuid4().hex[:12]}"
-    results: dict[str, list[dict]] = {}
-    client = clickhouse_client(destination)
-    try:
-        for provider, checks in CHECKS[target].items():
-            results[provider] = evaluate(client, checks, periods)
-            if target == "marts":
-                results[provider] += unmatched_tag_keys(client, provider, periods)
-            record(client, provider, results[provider], run_id)
-        if (destination or settings.destination_name()) == "filesystem":
-            from include.transform.export import export_marts
-
-            export_marts(client, settings.data_dir(), tables=["reconciliation_checks"])
-    finally:
-        client.close()
-    everything = [r for rows in results.values() for r in rows]
-    failed = {provider: [r for r in rows if not r["passed"] and r["severity"] == "error"]
-              for provider, rows in results.items()}
-    for provider, rows in results.items():
-        for warning in (r for r in rows if r["severity"] == "warning"):
-            log.warning("%s %s: %s", provider, warning["period"], warning["description"])
-    log.info("%s reconciliation (run %s): %d checks, %d failed", target, run_id, len(everything),
-             sum(map(len, failed.values())))
-    if any(failed.values()):
-        raise ReconciliationError("\n".join(failure_message(provider, rows) for provider, rows in failed.items() if rows))
-    return {"checks": len(everything), "failed": 0, "run_id": run_id}
