@@ -6,7 +6,7 @@
    (bqemulator, driven by the real google-cloud-bigquery client), Azure Blob Storage (Azurite) and a
    Stripe-API-compatible server;
 3. runs the DAGs `aws_costs`, `gcp_costs`, `azure_costs` and `stripe_revenue`, then `finops_marts`, with `airflow dags
-   test` on the default `filesystem` destination (raw parquet under `data/raw`, SQL on embedded ClickHouse);
+   test` (all in one process: runners.airflow_commands) on the default `filesystem` destination (raw parquet under `data/raw`, SQL on embedded ClickHouse);
 4. prints cost per provider and month, revenue, margin, and checks them against the generated
    data to the cent; then stops every server it started.
 """
@@ -19,7 +19,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -28,7 +27,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from runners import demo_alerts, demo_allocation
+from runners import airflow_commands, demo_alerts, demo_allocation
 
 ROOT = Path(__file__).resolve().parent.parent
 # the provider DAGs, then the cross-provider marts (which Airflow schedules on the providers' Assets)
@@ -206,19 +205,6 @@ def airflow_env(airflow_home: Path, data_dir: Path) -> dict[str, str]:
     return env
 
 
-def airflow(args: list[str], env: dict[str, str], log_path: Path) -> float:
-    """Run an `airflow` CLI command, its output to `log_path`; fail with the log's tail."""
-    started = time.monotonic()
-    with open(log_path, "w") as log:
-        result = subprocess.run(
-            [str(Path(sys.executable).parent / "airflow"), *args], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-    if result.returncode != 0:
-        tail = log_path.read_text().splitlines()[-40:]
-        raise SystemExit(f"`airflow {' '.join(args)}` failed (exit {result.returncode}); log {log_path}:\n" + "\n".join(tail))
-    return time.monotonic() - started
-
-
 def rows_loaded(log_path: Path) -> dict[str, int]:
     """Rows per raw table, summed over the `dlt loaded ... {table: rows}` lines of a task log."""
     totals: dict[str, int] = defaultdict(int)
@@ -231,19 +217,25 @@ def rows_loaded(log_path: Path) -> dict[str, int]:
 
 
 def run_dags(env: dict[str, str], logs: Path, run_day: date) -> None:
-    airflow_home = Path(env["AIRFLOW_HOME"])
-    say(f"initialising Airflow metadata database in {airflow_home}")
-    airflow(["db", "migrate"], env, logs / "airflow_db_migrate.log")
-    # the pools of airflow_settings.yaml, in one CLI process (each `airflow` command starts Airflow anew: seconds);
+    """`airflow db migrate`, the pools of airflow_settings.yaml, then `airflow dags test` of every DAG, in one
+    process (runners.airflow_commands: Airflow starts once), each command's output in `logs/<name>.log`."""
     # imported here because runners.local_airflow builds on this module
     from runners.local_airflow import read_settings
 
     (logs / "pools.json").write_text(json.dumps(read_settings()["pools"]))
-    airflow(["pools", "import", str(logs / "pools.json")], env, logs / "pools.log")
-    for dag_id in DAG_IDS:
-        say(f"airflow dags test {dag_id} {run_day} (log: {logs / (dag_id + '.log')})")
-        seconds = airflow(["dags", "test", dag_id, run_day.isoformat()], env, logs / f"{dag_id}.log")
-        say(f"  {dag_id} succeeded in {seconds:.0f}s; rows loaded: {rows_loaded(logs / f'{dag_id}.log') or 'none'}")
+    say(f"initialising Airflow metadata database in {env['AIRFLOW_HOME']}")
+
+    def started(name: str, log: Path) -> None:
+        if name in DAG_IDS:
+            say(f"airflow dags test {name} {run_day} (log: {log})")
+
+    def finished(name: str, log: Path, seconds: float) -> None:
+        if name in DAG_IDS:
+            say(f"  {name} succeeded in {seconds:.0f}s; rows loaded: {rows_loaded(log) or 'none'}")
+
+    commands = [("airflow_db_migrate", ["db", "migrate"]), ("pools", ["pools", "import", str(logs / "pools.json")])]
+    commands += [(dag_id, ["dags", "test", dag_id, run_day.isoformat()]) for dag_id in DAG_IDS]
+    airflow_commands.run(commands, env, logs, started, finished)
 
 
 # --------------------------------------------------------------------------------------- report
