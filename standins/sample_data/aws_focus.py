@@ -196,6 +196,7 @@ def _focus_row(period: str, c: Charge, billed: D, effective: D, status: str | No
         "Tags": [("user:team", "web")] if product else [],
         "x_Discounts": [],
         "x_Operation": product[2] if product else "", "x_ServiceCode": product[0] if product else "",
+        "x_UsageType": f"USE1-{product[1]}" if product else "",
     }
 
 
@@ -305,6 +306,7 @@ def _focus_rows(table: pa.Table, category: str, billed, effective, commitment: t
         "Tags": table["resource_tags"],
         "x_Operation": table["line_item_operation"],
         "x_ServiceCode": table["product_servicecode"],
+        "x_UsageType": table["line_item_usage_type"],
     })
 
 

@@ -14,7 +14,7 @@ from include.pipelines import LoadError, root_cause
 from include.reconciliation import run_checks
 from include.run_intent import request_for
 from include.sources.aws_cur import CurInputError
-from standins.sample_data.aws import Cur2Export, write_cur2_period
+from standins.sample_data.aws import PRODUCTS, Cur2Export, write_cur2_period
 from standins.sample_data.aws_focus import bill_totals, cur2_table, focus_table, generate_charges
 
 D = Decimal
@@ -72,7 +72,7 @@ def test_the_same_bill_as_cur_and_as_focus_export_gives_equal_billed_and_effecti
     assert run_checks("aws")["failed"] == 0
 
     # counted once: the CUR by default, the FOCUS export when the configuration prefers it
-    allocated, tagged = {}, {}
+    allocated, tagged, as_of, coverage = {}, {}, {}, {}
     for preferred, counted_rows in (("cur", "int_aws__cost_line_items"), ("focus_export", "int_aws__focus_line_items")):
         transform.run_transformations("marts", config={**TEAM_ALLOCATION, "cost_inputs": {"aws": preferred}}, export=False)
         assert by_month("SELECT month, sum(billed_cost), sum(effective_cost) FROM finops.int_cloud_cost_daily "
@@ -98,7 +98,35 @@ def test_the_same_bill_as_cur_and_as_focus_export_gives_equal_billed_and_effecti
                         "WHERE provider = 'aws' AND tag_key = 'team' GROUP BY 1") == {m: (b, b) for m, (b, _) in want.items()}
         tagged[preferred] = by_month("SELECT concat(month, ' ', tag_key, ' ', tag_value), sum(billed_cost) "
                                      "FROM finops.int_cloud_cost_by_tag_key WHERE provider = 'aws' GROUP BY 1")
+        # the month-end forecast too: the month's cost to date, as of the same time either way; a month with later
+        # usage is over, its forecast its cost
+        assert by_month("SELECT month, sum(cost_to_date) FROM finops.cost_forecast WHERE provider = 'aws' "
+                        "GROUP BY 1") == {m: (e,) for m, (_, e) in want.items()}
+        assert by_month("SELECT month, sum(forecast) FROM finops.cost_forecast WHERE provider = 'aws' "
+                        "AND month = '2026-08' GROUP BY 1") == {"2026-08": (want["2026-08"][1],)}
+        as_of[preferred] = transform.query("SELECT DISTINCT month, as_of_date, elapsed_days FROM finops.cost_forecast "
+                                           "WHERE provider = 'aws' ORDER BY month")[1]
+        # and commitment coverage: the same covered and eligible on-demand cost per service, region and family
+        coverage[preferred] = by_month(
+            "SELECT concat(month, ' ', service, ' ', region, ' ', instance_family), sum(covered_on_demand_cost), "
+            "sum(eligible_on_demand_cost) FROM finops.commitment_coverage_monthly WHERE provider = 'aws' GROUP BY 1")
     assert allocated["cur"] == allocated["focus_export"]
+    assert coverage["cur"] == coverage["focus_export"]
+    # by hand: covered = the on-demand cost of the usage a Savings Plan or RI covered; eligible adds the on-demand
+    # instance hours, database instances and Lambda GB-seconds (not storage, requests or data transfer)
+    eligible = ("BoxUsage", "InstanceUsage", "Lambda-GB-Second")
+    want_coverage = {}
+    for month, month_charges in charges.items():
+        covered = sum((c.cost for c in month_charges if c.kind in ("sp_usage", "ri_usage")), D(0))
+        on_demand = sum((c.cost for c in month_charges if c.kind == "usage"
+                         and PRODUCTS[c.product][1].startswith(eligible)), D(0))
+        want_coverage[month] = (covered.quantize(CENT), (covered + on_demand).quantize(CENT))
+    # (the FOCUS export counts now: the loop's last configuration)
+    assert by_month("SELECT month, sum(covered_on_demand_cost), sum(eligible_on_demand_cost) "
+                    "FROM finops.commitment_coverage_monthly WHERE provider = 'aws' GROUP BY 1") == want_coverage
+    assert any(covered > 0 for covered, _ in coverage["focus_export"].values())
+    assert any(family != "" for family in (key.split(" ")[-1] for key in coverage["focus_export"]))
+    assert as_of["cur"] == as_of["focus_export"] and [month for month, *_ in as_of["cur"]] == list(MONTHS)
     assert tagged["cur"] == tagged["focus_export"] and any(" team web" in key for key in tagged["cur"])
     assert {key.split()[1:] == ["web", "cus_web"] for key in allocated["cur"]} == {True, False}  # tagged and not
 
@@ -121,6 +149,13 @@ def test_an_account_month_only_the_focus_export_has_is_counted_from_it(s3_server
     assert run_checks("marts")["failed"] == 0
     assert by_month("SELECT month, sum(total_cost) FROM finops.showback_monthly WHERE provider = 'aws' GROUP BY 1") == bill
     assert by_month("SELECT month, sum(allocated_cost) FROM finops.customer_margin_monthly GROUP BY 1") == bill
+    # the forecast and commitment coverage have August too (before, they read the CUR only): August is over
+    # (September has usage), so its forecast is its effective cost; its Savings Plan covered usage is counted
+    assert by_month("SELECT month, sum(forecast) FROM finops.cost_forecast WHERE provider = 'aws' AND month = '2026-08' "
+                    "GROUP BY 1") == {"2026-08": (bill_totals(august)["effective"].quantize(CENT),)}
+    covered = sum((c.cost for c in august if c.kind in ("sp_usage", "ri_usage")), D(0)).quantize(CENT)
+    assert by_month("SELECT month, sum(covered_on_demand_cost) FROM finops.commitment_coverage_monthly "
+                    "WHERE provider = 'aws' GROUP BY 1")["2026-08"] == (covered,)
 
 
 def test_a_redelivered_focus_month_replaces_it_and_changed_builds_see_it(s3_server, aws_airflow):

@@ -80,7 +80,7 @@ def test_the_same_bill_as_billing_export_and_as_focus_table_gives_equal_billed_a
     assert run_checks("gcp")["failed"] == 0
 
     # counted once: the billing export by default, the FOCUS table when the configuration prefers it
-    categories, allocated, tagged = {}, {}, {}
+    categories, allocated, tagged, as_of, coverage = {}, {}, {}, {}, {}
     for preferred, counted_rows in (("billing_export", "int_gcp__cost_line_items"),
                                     ("focus_export", "int_gcp__focus_line_items")):
         transform.run_transformations("marts", config={**TEAM_ALLOCATION, "cost_inputs": {"gcp": preferred}}, export=False)
@@ -110,6 +110,19 @@ def test_the_same_bill_as_billing_export_and_as_focus_table_gives_equal_billed_a
                         "WHERE provider = 'gcp' AND tag_key = 'team' GROUP BY 1") == {m: (b, b) for m, (b, _) in want.items()}
         tagged[preferred] = by_month("SELECT concat(month, ' ', tag_key, ' ', tag_value), sum(billed_cost) "
                                      "FROM finops.int_cloud_cost_by_tag_key WHERE provider = 'gcp' GROUP BY 1")
+        # the month-end forecast too: the month's cost to date, as of the same time either way
+        assert by_month("SELECT month, sum(cost_to_date), sum(cost_to_date) FROM finops.cost_forecast "
+                        "WHERE provider = 'gcp' GROUP BY 1") == want
+        as_of[preferred] = transform.query("SELECT DISTINCT month, as_of_date, elapsed_days FROM finops.cost_forecast "
+                                           "WHERE provider = 'gcp' ORDER BY month")[1]
+        # and commitment coverage: the same covered and eligible on-demand cost per service, region and family
+        coverage[preferred] = by_month(
+            "SELECT concat(month, ' ', service, ' ', region, ' ', instance_family), sum(covered_on_demand_cost), "
+            "sum(eligible_on_demand_cost) FROM finops.commitment_coverage_monthly WHERE provider = 'gcp' GROUP BY 1")
+    assert coverage["billing_export"] == coverage["focus_export"]
+    assert any(covered > 0 for covered, _ in coverage["focus_export"].values())
+    assert any(family != "" for family in (key.split(" ")[-1] for key in coverage["focus_export"]))
+    assert as_of["billing_export"] == as_of["focus_export"] and [m for m, *_ in as_of["focus_export"]] == list(MONTHS)
     assert categories["billing_export"] == categories["focus_export"]  # one category per service either way
     assert len(categories["focus_export"]) > 2
     assert allocated["billing_export"] == allocated["focus_export"]
@@ -167,6 +180,13 @@ def test_late_rows_of_an_old_month_are_loaded_incrementally_and_a_focus_only_mon
     _, inputs = transform.query("SELECT month, groupArray(input) FROM finops.int_cloud_cost_inputs "
                                 "WHERE provider = 'gcp' AND counted = 1 GROUP BY month ORDER BY month")
     assert inputs == [("2026-08", ["focus_export"]), ("2026-09", ["focus_export"]), ("2026-10", ["focus_export"])]
+    # the month-end forecast has every month, October (the FOCUS table's only) included (before, it read the
+    # billing export only); August and September are over, so their forecast is their cost
+    assert by_month("SELECT month, sum(cost_to_date), sum(cost_to_date) FROM finops.cost_forecast "
+                    "WHERE provider = 'gcp' GROUP BY 1") == want
+    assert by_month("SELECT month, sum(forecast), sum(forecast) FROM finops.cost_forecast "
+                    "WHERE provider = 'gcp' AND month IN ('2026-08', '2026-09') GROUP BY 1") == {
+        month: want[month] for month in ("2026-08", "2026-09")}
     _, corrected = transform.query("SELECT ChargeCategory, ChargeClass FROM finops.int_gcp__focus_line_items "
                                    "WHERE BilledCost = -12.5")
     assert corrected == [("Adjustment", "Correction")]

@@ -60,7 +60,8 @@ FROM {{ ref('int_azure__cost_line_items') }}
 UNION ALL
 {#- AWS's FOCUS 1.2 export maps like Azure's (AWS writes units without a block, so they pass as written). -#}
 {%- set aws_native = dict(azure, ConsumedUnit='ConsumedUnit', PricingUnit='PricingUnit', x_Provider="'aws'",
-    x_Operation="nullIf(x_columns['x_Operation'], '')", x_ExportType="'FOCUS_1_2_AWS'") %}
+    x_Operation="nullIf(x_columns['x_Operation'], '')", x_UsageType="nullIf(x_columns['x_UsageType'], '')",
+    x_ExportType="'FOCUS_1_2_AWS'") %}
 SELECT
 {%- for name, type in columns %}
     CAST({{ name if name in azure_same else aws_native[name] }} AS {{ type }}) AS {{ name }}{{ "," if not loop.last }}
@@ -73,7 +74,7 @@ UNION ALL
     A table without ServiceCategory takes the billing export rows' category (seeds/service_categories by service
     name), so a service has one category whichever input counts. -#}
 {%- set gcp_native = dict(aws_native, x_Provider="'gcp'", x_BillingMonth='invoice_month', x_LineItemId='line_item_key',
-    x_ChargeType="nullIf(x_columns['x_CostType'], '')", x_Operation='NULL', x_UnblendedCost='ContractedCost',
+    x_ChargeType="nullIf(x_columns['x_CostType'], '')", x_Operation='NULL', x_UsageType='NULL', x_UnblendedCost='ContractedCost',
     x_Credits='credits', x_ExportType="'focus'", x_CorrectionHandling="'Delta'",
     PricingCurrencyEffectiveCost="if(PricingCurrency = BillingCurrency, EffectiveCost, NULL)",
     ServiceCategory="if(ServiceCategory = 'Other' AND sc.service_category != '', sc.service_category, ServiceCategory)",

@@ -12,11 +12,23 @@
 -- AlloyDB, Spanner, Bigtable, BigQuery, Memorystore, Dataflow, Firestore, VMware Engine: Google Cloud "Committed
 -- use discounts" overview), and any row with CUD credits. Instance family: the machine series of the VM's
 -- machine_spec system label ('e2-standard-4' -> 'e2').
+-- AWS's and Google's FOCUS exports, where int_cloud_cost_inputs counts them for the account and month (else the CUR /
+-- billing export rows count; never both): AWS covered = ListCost (public on-demand cost) of the Usage rows a Savings
+-- Plan or RI covered (CommitmentDiscountStatus Used); eligible adds the ListCost of Standard-priced Usage rows without
+-- a commitment whose x_UsageType is eligible, as the CUR's. Google: the same credits (x_Credits of type
+-- COMMITTED_USAGE_DISCOUNT*), services and machine series (x_SystemLabels) as its billing export rows.
 -- Azure (FOCUS export): covered = ListCost of the rows a reservation or savings plan covered (status Used);
 -- eligible = those plus the ListCost of Standard-priced Usage rows without a commitment of the Compute and Databases
 -- service categories (what Azure reservations and savings plans cover). No instance family ('').
-{%- set eligible_usage = "match(usage_type, '(BoxUsage|DedicatedUsage|HostUsage|InstanceUsage|NodeUsage|Multi-AZUsage|Fargate-vCPU-Hours|Fargate-GB-Hours|Lambda-GB-Second|ml\\\\.)')" %}
+{%- from 'cost_inputs.jinja' import counted_input %}
+{%- macro eligible_usage(usage_type) -%}
+match({{ usage_type }}, '(BoxUsage|DedicatedUsage|HostUsage|InstanceUsage|NodeUsage|Multi-AZUsage|Fargate-vCPU-Hours|Fargate-GB-Hours|Lambda-GB-Second|ml\\.)')
+{%- endmacro %}
+{%- macro instance_family(usage_type) -%}
+extract({{ usage_type }}, ':([a-z0-9.-]+)\\.[a-z0-9]+$')
+{%- endmacro %}
 {%- set gcp_services = "('Compute Engine', 'Kubernetes Engine', 'Cloud Run', 'Cloud SQL', 'AlloyDB for PostgreSQL', 'Cloud Spanner', 'Spanner', 'Cloud Bigtable', 'Bigtable', 'BigQuery', 'Cloud Memorystore for Redis', 'Memorystore', 'Dataflow', 'Cloud Firestore', 'Firestore', 'VMware Engine')" %}
+{%- set gcp_cud_credits = "('COMMITTED_USAGE_DISCOUNT', 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE')" %}
 WITH
     usage AS
     (
@@ -24,15 +36,34 @@ WITH
             billing_period AS month,
             CAST(product_code AS String) AS service_,
             CAST(region AS String) AS region_,
-            extract(usage_type, ':([a-z0-9.-]+)\\.[a-z0-9]+$') AS instance_family,
+            {{ instance_family('usage_type') }} AS instance_family,
             CAST(currency AS String) AS currency_,
             if(line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage'), public_on_demand_cost,
                toDecimal128(0, 10)) AS covered_,
             if(line_item_type = 'Usage' AND pricing_term = 'OnDemand', public_on_demand_cost,
                toDecimal128(0, 10)) AS on_demand_
         FROM {{ ref('int_aws__cost_line_items') }}
-        WHERE line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage')
-           OR (line_item_type = 'Usage' AND pricing_term = 'OnDemand' AND {{ eligible_usage }})
+        WHERE (line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage')
+               OR (line_item_type = 'Usage' AND pricing_term = 'OnDemand' AND {{ eligible_usage('usage_type') }}))
+          AND {{ counted_input(ref('int_cloud_cost_inputs'), 'aws', 'cur', 'payer_account_id', 'billing_period') }}
+    ),
+    aws_focus_usage AS
+    (
+        SELECT
+            billing_period AS month,
+            -- the CUR's product code, so a service has one name whichever input counts (int_cloud_cost_daily)
+            CAST(if(x_columns['x_ServiceCode'] != '', x_columns['x_ServiceCode'], ServiceName) AS String) AS service_,
+            CAST(ifNull(RegionId, '') AS String) AS region_,
+            {{ instance_family("x_columns['x_UsageType']") }} AS instance_family,
+            CAST(BillingCurrency AS String) AS currency_,
+            if(CommitmentDiscountStatus = 'Used', ListCost, toDecimal128(0, 10)) AS covered_,
+            if(CommitmentDiscountStatus = 'Used', toDecimal128(0, 10), ListCost) AS on_demand_
+        FROM {{ ref('int_aws__focus_line_items') }}
+        WHERE ChargeCategory = 'Usage'
+          AND (CommitmentDiscountStatus = 'Used'
+               OR (ifNull(CommitmentDiscountId, '') = '' AND PricingCategory = 'Standard'
+                   AND {{ eligible_usage("x_columns['x_UsageType']") }}))
+          AND {{ counted_input(ref('int_cloud_cost_inputs'), 'aws', 'focus_export', 'BillingAccountId', 'billing_period') }}
     ),
     gcp_usage AS
     (
@@ -46,9 +77,33 @@ WITH
               + ifNull(credits_by_type['COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE'], toDecimal128(0, 10))) AS covered_,
             cost - covered_ AS on_demand_
         FROM {{ ref('int_gcp__cost_line_items') }}
-        WHERE covered_ != 0
-           OR (cost_type = 'regular' AND NOT startsWith(sku_description, 'Commitment')
-               AND service_description IN {{ gcp_services }})
+        WHERE (covered_ != 0
+               OR (cost_type = 'regular' AND NOT startsWith(sku_description, 'Commitment')
+                   AND service_description IN {{ gcp_services }}))
+          AND {{ counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'billing_export', 'billing_account_id', 'invoice_month') }}
+    ),
+    gcp_focus_usage AS
+    (
+        SELECT
+            invoice_month AS month,
+            CAST(ifNull(ServiceName, '') AS String) AS service_,
+            CAST(ifNull(RegionId, '') AS String) AS region_,
+            splitByChar('-', JSONExtractString(arrayFirst(
+                p -> JSONExtractString(p, 'Key') = 'compute.googleapis.com/machine_spec',
+                JSONExtractArrayRaw(x_columns['x_SystemLabels'])), 'Value'))[1] AS instance_family,
+            CAST(BillingCurrency AS String) AS currency_,
+            -- the CUD credits of the row (an Amount is NUMERIC text or a number: read as written, exact)
+            toDecimal128(-arraySum(arrayMap(
+                c -> if(JSONExtractString(c, 'Type') IN {{ gcp_cud_credits }},
+                        {{ money("nullIf(replaceAll(JSONExtractRaw(c, 'Amount'), '\"', ''), 'null')") }}, toDecimal128(0, 10)),
+                JSONExtractArrayRaw(x_columns['x_Credits']))), 10) AS covered_,
+            -- the cost before credits (BilledCost is after them, as the billing export's cost + credits)
+            BilledCost - credits - covered_ AS on_demand_
+        FROM {{ ref('int_gcp__focus_line_items') }}
+        WHERE (covered_ != 0
+               OR (x_columns['x_CostType'] = 'regular' AND ChargeCategory = 'Usage'
+                   AND NOT startsWith(ifNull(ChargeDescription, ''), 'Commitment') AND ServiceName IN {{ gcp_services }}))
+          AND {{ counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'focus_export', 'BillingAccountId', 'invoice_month') }}
     ),
     azure_usage AS
     (
@@ -69,7 +124,11 @@ WITH
     (
         SELECT 'aws' AS provider_, * FROM usage
         UNION ALL
+        SELECT 'aws' AS provider_, * FROM aws_focus_usage
+        UNION ALL
         SELECT 'gcp' AS provider_, * FROM gcp_usage
+        UNION ALL
+        SELECT 'gcp' AS provider_, * FROM gcp_focus_usage
         UNION ALL
         SELECT 'azure' AS provider_, * FROM azure_usage
     )

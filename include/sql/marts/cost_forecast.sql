@@ -1,5 +1,6 @@
 -- finops.cost_forecast: month-end cost per provider, service and currency (effective cost), from the
--- month to date.
+-- month to date, for every provider (AWS, GCP, Azure) and every input of it that counts (int_cloud_cost_inputs:
+-- the CUR or AWS's FOCUS export, the billing export or Google's FOCUS table, per account and month).
 --   as of          the newest usage end of the provider's hourly / daily line items in that month: a partial
 --                  current day counts as the part of the day it covers (elapsed_days may be 14.5)
 --   projected      charge series (service, charge type) that recur through the month: usage, credits and
@@ -11,39 +12,65 @@
 --                      complete elapsed days (days without cost count as 0; never below 0)
 --   forecast           trend_forecast once forecast.min_trend_days days have elapsed, else run rate
 -- A complete month's forecast equals its actual cost.
+{%- from 'cost_inputs.jinja' import counted_input %}
+{#- How far a provider's month has run, from one input's line items: charges covering at most a day mark it (a
+    monthly fee ends at month end). Every input of every provider, each only where int_cloud_cost_inputs counts it,
+    as int_cloud_cost_daily reads them: a month loaded only from a FOCUS export has its as-of too. -#}
+{%- macro last_end(provider, model, month, start, end_, counted='1 = 1') -%}
+            SELECT {{ lit(provider) }} AS provider, {{ month }} AS month,
+                   toDateTime(if(countIf({{ end_ }} <= {{ start }} + INTERVAL 1 DAY) > 0,
+                                 maxIf({{ end_ }}, {{ end_ }} <= {{ start }} + INTERVAL 1 DAY), max({{ end_ }})), 'UTC') AS last_end
+            FROM {{ model }}
+            WHERE toStartOfMonth(usage_date) = toDate(concat({{ month }}, '-01')) AND {{ in_periods(month) }}
+              AND {{ counted }}
+            GROUP BY {{ month }}
+{%- endmacro %}
+{#- a provider's newest month with usage in it, from one input, over all months -#}
+{%- macro newest_month(provider, model, month) -%}
+        SELECT {{ lit(provider) }} AS provider, max({{ month }}) AS newest
+        FROM {{ model }}
+        WHERE toStartOfMonth(usage_date) = toDate(concat({{ month }}, '-01'))
+{%- endmacro %}
 WITH
     as_of AS
     (
         SELECT provider, month, max(last_end) AS as_of_time
         FROM
         (
-            -- charges covering at most a day mark how far the month has run (a monthly fee ends at month end)
-            SELECT 'aws' AS provider, billing_period AS month,
-                   toDateTime(if(countIf(usage_end <= usage_start + INTERVAL 1 DAY) > 0,
-                                 maxIf(usage_end, usage_end <= usage_start + INTERVAL 1 DAY), max(usage_end)), 'UTC') AS last_end
-            FROM {{ ref('int_aws__cost_line_items') }}
-            WHERE toStartOfMonth(usage_date) = toDate(concat(billing_period, '-01')) AND {{ in_periods('billing_period') }}
-            GROUP BY billing_period
+{{ last_end('aws', ref('int_aws__cost_line_items'), 'billing_period', 'usage_start', 'usage_end',
+            counted_input(ref('int_cloud_cost_inputs'), 'aws', 'cur', 'payer_account_id', 'billing_period')) }}
             UNION ALL
-            SELECT 'gcp', invoice_month,
-                   toDateTime(if(countIf(usage_end <= usage_start + INTERVAL 1 DAY) > 0,
-                                 maxIf(usage_end, usage_end <= usage_start + INTERVAL 1 DAY), max(usage_end)), 'UTC')
-            FROM {{ ref('int_gcp__cost_line_items') }}
-            WHERE toStartOfMonth(usage_date) = toDate(concat(invoice_month, '-01')) AND {{ in_periods('invoice_month') }}
-            GROUP BY invoice_month
+{{ last_end('aws', ref('int_aws__focus_line_items'), 'billing_period', 'ChargePeriodStart', 'ChargePeriodEnd',
+            counted_input(ref('int_cloud_cost_inputs'), 'aws', 'focus_export', 'BillingAccountId', 'billing_period')) }}
+            UNION ALL
+{{ last_end('gcp', ref('int_gcp__cost_line_items'), 'invoice_month', 'usage_start', 'usage_end',
+            counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'billing_export', 'billing_account_id', 'invoice_month')) }}
+            UNION ALL
+{{ last_end('gcp', ref('int_gcp__focus_line_items'), 'invoice_month', 'ChargePeriodStart', 'ChargePeriodEnd',
+            counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'focus_export', 'BillingAccountId', 'invoice_month')) }}
+            UNION ALL
+{{ last_end('azure', ref('int_azure__cost_line_items'), 'billing_period', 'ChargePeriodStart', 'ChargePeriodEnd') }}
         )
         GROUP BY provider, month
     ),
     newest AS
     (
         -- each provider's newest month with usage in it, over all months (a per-month rebuild reads only its months)
-        SELECT 'aws' AS provider, max(billing_period) AS month
-        FROM {{ ref('int_aws__cost_line_items') }}
-        WHERE toStartOfMonth(usage_date) = toDate(concat(billing_period, '-01'))
-        UNION ALL
-        SELECT 'gcp', max(invoice_month)
-        FROM {{ ref('int_gcp__cost_line_items') }}
-        WHERE toStartOfMonth(usage_date) = toDate(concat(invoice_month, '-01'))
+        SELECT provider, max(newest) AS month
+        FROM
+        (
+{{ newest_month('aws', ref('int_aws__cost_line_items'), 'billing_period') }}
+            UNION ALL
+{{ newest_month('aws', ref('int_aws__focus_line_items'), 'billing_period') }}
+            UNION ALL
+{{ newest_month('gcp', ref('int_gcp__cost_line_items'), 'invoice_month') }}
+            UNION ALL
+{{ newest_month('gcp', ref('int_gcp__focus_line_items'), 'invoice_month') }}
+            UNION ALL
+{{ newest_month('azure', ref('int_azure__cost_line_items'), 'billing_period') }}
+        )
+        WHERE newest != ''
+        GROUP BY provider
     ),
     finished AS
     (

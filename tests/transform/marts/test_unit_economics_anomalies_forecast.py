@@ -7,7 +7,15 @@ import pytest
 
 from include.transform import SqlConfigError
 from tests.helpers.transform import one, q, run
-from tests.transform.raw import aws_line, gcp_row, write_aws_period, write_gcp_rows, write_stripe
+from tests.transform.raw import (
+    aws_line,
+    azure_rows,
+    gcp_row,
+    write_aws_period,
+    write_azure_month,
+    write_gcp_rows,
+    write_stripe,
+)
 
 D = Decimal
 FX = {"fx_rates": [
@@ -219,3 +227,23 @@ def test_a_month_followed_by_later_usage_is_complete_and_its_forecast_is_its_cos
             "WHERE month = '2026-08'")[0]
     total = D(sum(10 + d.day for d in days))
     assert got == (31.0, total, total, total, total)
+
+
+def test_an_azure_month_has_a_forecast_too(data_dir):
+    """Azure's FOCUS export: its charge periods mark how far the month has run, as the CUR's usage dates do."""
+    days = [datetime(2026, 9, 1, tzinfo=UTC) + timedelta(days=i) for i in range(15)]  # as of the 15th
+    rows = [{"ChargePeriodStart": day, "ChargePeriodEnd": day + timedelta(days=1), "BilledCost": 10.0 + 2 * day.day,
+             "ServiceName": "Virtual Machines"} for day in days]
+    # a reservation bought on the 1st: a lump sum counted as is, not projected
+    rows.append({"ChargePeriodStart": days[0], "ChargePeriodEnd": days[0] + timedelta(days=1), "BilledCost": 300.0,
+                 "ChargeCategory": "Purchase", "ChargeFrequency": "One-Time", "ServiceName": "Virtual Machines"})
+    write_azure_month(data_dir, "2026-09", azure_rows("2026-09", rows))
+    run("azure")
+    got = q("SELECT provider, as_of_date, elapsed_days, days_in_month, cost_to_date, run_rate_forecast, "
+            "trend_forecast, forecast, daily_trend FROM finops.cost_forecast WHERE month = '2026-09'")
+    assert len(got) == 1
+    provider, as_of, elapsed, days_in_month, to_date, run_rate, trend, forecast, slope = got[0]
+    # 10 + 2d for d = 1..15 is 390 so far; the month of that line is 1230; the purchase counts once
+    assert (provider, as_of, elapsed, days_in_month, to_date) == ("azure", date(2026, 9, 15), 15, 30, D("690"))
+    assert run_rate == D("1080")  # 390 / 15 * 30 + 300
+    assert trend == pytest.approx(D("1530"), abs=D("0.000001")) and forecast == trend and slope == 2
