@@ -72,26 +72,21 @@ WITH
         WHERE newest != ''
         GROUP BY provider
     ),
-    finished AS
-    (
-        -- a month is over once the provider has usage of a later month (sparse data may end before midnight)
-        SELECT a.provider AS provider, a.month AS month, n.month > a.month AS later_data
-        FROM as_of AS a
-        LEFT JOIN newest AS n ON n.provider = a.provider
-    ),
     bounds AS
     (
+        -- a month is over once the provider has usage of a later month (sparse data may end before midnight);
+        -- as_of is read once here (a CTE is planned again at every reference, and this one unions five inputs)
         SELECT
-            provider, month,
-            toDateTime(concat(month, '-01 00:00:00'), 'UTC')                          AS month_start,
+            a.provider AS provider, a.month AS month,
+            toDateTime(concat(a.month, '-01 00:00:00'), 'UTC')                        AS month_start,
             toInt64(dateDiff('second', month_start, addMonths(month_start, 1)))     AS month_seconds,
-            toInt64(if(f.later_data, month_seconds,
-                       least(greatest(dateDiff('second', month_start, as_of_time), 1), month_seconds))) AS elapsed_seconds,
+            toInt64(if(n.month > a.month, month_seconds,
+                       least(greatest(dateDiff('second', month_start, a.as_of_time), 1), month_seconds))) AS elapsed_seconds,
             toDate(addSeconds(month_start, elapsed_seconds - 1))                    AS as_of_date,
             intDiv(elapsed_seconds, 86400)                                          AS complete_days,
             (elapsed_seconds % 86400) / 86400.                                      AS partial_fraction
-        FROM as_of
-        LEFT JOIN finished AS f ON f.provider = as_of.provider AND f.month = as_of.month
+        FROM as_of AS a
+        LEFT JOIN newest AS n ON n.provider = a.provider
     ),
     daily AS
     (
