@@ -13,10 +13,29 @@
 --   forecast           trend_forecast once forecast.min_trend_days days have elapsed, else run rate
 -- A complete month's forecast equals its actual cost.
 {%- from 'cost_inputs.jinja' import counted_input %}
-{#- How far a provider's month has run, from one input's line items: charges covering at most a day mark it (a
-    monthly fee ends at month end). Every input of every provider, each only where int_cloud_cost_inputs counts it,
-    as int_cloud_cost_daily reads them: a month loaded only from a FOCUS export has its as-of too. -#}
-{%- macro last_end(provider, model, month, start, end_, counted='1 = 1') -%}
+{#- Every input of every provider: its line items, month, and charge period columns; each read only where
+    int_cloud_cost_inputs counts it, as int_cloud_cost_daily reads them (a month loaded only from a FOCUS export
+    has its as-of too). -#}
+{%- set inputs = [
+    ('aws', ref('int_aws__cost_line_items'), 'billing_period', 'usage_start', 'usage_end',
+     counted_input(ref('int_cloud_cost_inputs'), 'aws', 'cur', 'payer_account_id', 'billing_period')),
+    ('aws', ref('int_aws__focus_line_items'), 'billing_period', 'ChargePeriodStart', 'ChargePeriodEnd',
+     counted_input(ref('int_cloud_cost_inputs'), 'aws', 'focus_export', 'BillingAccountId', 'billing_period')),
+    ('gcp', ref('int_gcp__cost_line_items'), 'invoice_month', 'usage_start', 'usage_end',
+     counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'billing_export', 'billing_account_id', 'invoice_month')),
+    ('gcp', ref('int_gcp__focus_line_items'), 'invoice_month', 'ChargePeriodStart', 'ChargePeriodEnd',
+     counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'focus_export', 'BillingAccountId', 'invoice_month')),
+    ('azure', ref('int_azure__cost_line_items'), 'billing_period', 'ChargePeriodStart', 'ChargePeriodEnd', '1 = 1'),
+] %}
+WITH
+    as_of AS
+    (
+        -- how far a provider's month has run: charges covering at most a day mark it (a monthly fee ends at
+        -- month end)
+        SELECT provider, month, max(last_end) AS as_of_time
+        FROM
+        (
+{%- for provider, model, month, start, end_, counted in inputs %}
             SELECT {{ lit(provider) }} AS provider, {{ month }} AS month,
                    toDateTime(if(countIf({{ end_ }} <= {{ start }} + INTERVAL 1 DAY) > 0,
                                  maxIf({{ end_ }}, {{ end_ }} <= {{ start }} + INTERVAL 1 DAY), max({{ end_ }})), 'UTC') AS last_end
@@ -24,32 +43,8 @@
             WHERE toStartOfMonth(usage_date) = toDate(concat({{ month }}, '-01')) AND {{ in_periods(month) }}
               AND {{ counted }}
             GROUP BY {{ month }}
-{%- endmacro %}
-{#- a provider's newest month with usage in it, from one input, over all months -#}
-{%- macro newest_month(provider, model, month) -%}
-        SELECT {{ lit(provider) }} AS provider, max({{ month }}) AS newest
-        FROM {{ model }}
-        WHERE toStartOfMonth(usage_date) = toDate(concat({{ month }}, '-01'))
-{%- endmacro %}
-WITH
-    as_of AS
-    (
-        SELECT provider, month, max(last_end) AS as_of_time
-        FROM
-        (
-{{ last_end('aws', ref('int_aws__cost_line_items'), 'billing_period', 'usage_start', 'usage_end',
-            counted_input(ref('int_cloud_cost_inputs'), 'aws', 'cur', 'payer_account_id', 'billing_period')) }}
-            UNION ALL
-{{ last_end('aws', ref('int_aws__focus_line_items'), 'billing_period', 'ChargePeriodStart', 'ChargePeriodEnd',
-            counted_input(ref('int_cloud_cost_inputs'), 'aws', 'focus_export', 'BillingAccountId', 'billing_period')) }}
-            UNION ALL
-{{ last_end('gcp', ref('int_gcp__cost_line_items'), 'invoice_month', 'usage_start', 'usage_end',
-            counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'billing_export', 'billing_account_id', 'invoice_month')) }}
-            UNION ALL
-{{ last_end('gcp', ref('int_gcp__focus_line_items'), 'invoice_month', 'ChargePeriodStart', 'ChargePeriodEnd',
-            counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'focus_export', 'BillingAccountId', 'invoice_month')) }}
-            UNION ALL
-{{ last_end('azure', ref('int_azure__cost_line_items'), 'billing_period', 'ChargePeriodStart', 'ChargePeriodEnd') }}
+            {{- "\n            UNION ALL" if not loop.last }}
+{%- endfor %}
         )
         GROUP BY provider, month
     ),
@@ -59,15 +54,12 @@ WITH
         SELECT provider, max(newest) AS month
         FROM
         (
-{{ newest_month('aws', ref('int_aws__cost_line_items'), 'billing_period') }}
-            UNION ALL
-{{ newest_month('aws', ref('int_aws__focus_line_items'), 'billing_period') }}
-            UNION ALL
-{{ newest_month('gcp', ref('int_gcp__cost_line_items'), 'invoice_month') }}
-            UNION ALL
-{{ newest_month('gcp', ref('int_gcp__focus_line_items'), 'invoice_month') }}
-            UNION ALL
-{{ newest_month('azure', ref('int_azure__cost_line_items'), 'billing_period') }}
+{%- for provider, model, month, start, end_, counted in inputs %}
+            SELECT {{ lit(provider) }} AS provider, max({{ month }}) AS newest
+            FROM {{ model }}
+            WHERE toStartOfMonth(usage_date) = toDate(concat({{ month }}, '-01'))
+            {{- "\n            UNION ALL" if not loop.last }}
+{%- endfor %}
         )
         WHERE newest != ''
         GROUP BY provider
