@@ -11,7 +11,7 @@ from include.transform.errors import SqlFileError
 from include.transform.literals import identifier, quote_string, sql_literal
 from include.transform.models import Model
 
-MACROS = ("money", "mul_money", "div_money", "mul_div", "focus_unit", "tag_map", "tag_key_norm", "aws_tag_value",
+MACROS = ("money", "gcp_credit_amount", "mul_money", "div_money", "mul_div", "focus_unit", "tag_map", "tag_key_norm", "aws_tag_value",
           "aws_charge_category", "gcp_charge_category", "completed_loads", "stripe_current", "monthly", "cost_match")
 
 

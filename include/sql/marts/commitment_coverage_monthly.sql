@@ -92,10 +92,10 @@ WITH
                 p -> JSONExtractString(p, 'Key') = 'compute.googleapis.com/machine_spec',
                 JSONExtractArrayRaw(x_columns['x_SystemLabels'])), 'Value'))[1] AS instance_family,
             CAST(BillingCurrency AS String) AS currency_,
-            -- the CUD credits of the row (an Amount is NUMERIC text or a number: read as written, exact)
+            -- the CUD credits of the row
             toDecimal128(-arraySum(arrayMap(
-                c -> if(JSONExtractString(c, 'Type') IN {{ gcp_cud_credits }},
-                        {{ money("nullIf(replaceAll(JSONExtractRaw(c, 'Amount'), '\"', ''), 'null')") }}, toDecimal128(0, 10)),
+                c -> if(JSONExtractString(c, 'Type') IN {{ gcp_cud_credits }}, {{ gcp_credit_amount('c') }},
+                        toDecimal128(0, 10)),
                 JSONExtractArrayRaw(x_columns['x_Credits']))), 10) AS covered_,
             -- the cost before credits (BilledCost is after them, as the billing export's cost + credits)
             BilledCost - credits - covered_ AS on_demand_

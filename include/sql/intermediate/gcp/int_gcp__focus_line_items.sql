@@ -34,8 +34,7 @@ SELECT
     r.invoice_period                                                AS invoice_month,
     ifNull(r.row_key, '')                                           AS line_item_key,
     ifNull(r.x_export_time, toDateTime64(0, 6, 'UTC'))              AS export_time,
-    -- an Amount is NUMERIC text ("-0.25") or a number: read as written, exact
-    arraySum(arrayMap(c -> {{ money("nullIf(replaceAll(JSONExtractRaw(c, 'Amount'), '\"', ''), 'null')") }},
+    arraySum(arrayMap(c -> {{ gcp_credit_amount('c') }},
                       JSONExtractArrayRaw(ifNull(r.x_credits, '[]'))))  AS credits,
     {{ focus_export_columns(raw, x_columns, 'Google Cloud', 'Google Cloud') }}
 FROM {{ ref('stg_gcp__focus_export') }} AS r
