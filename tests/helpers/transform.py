@@ -28,3 +28,17 @@ def one(sql: str):
 
 def cents(value) -> Decimal:
     return Decimal(str(value)).quantize(CENT)
+
+
+def forecast_as_of(provider: str) -> list[tuple]:
+    """(month, as_of_date, elapsed_days) of a provider's cost_forecast: how far each month has run."""
+    return q(f"SELECT DISTINCT month, as_of_date, elapsed_days FROM finops.cost_forecast "
+             f"WHERE provider = '{provider}' ORDER BY month")
+
+
+def coverage_by_scope(provider: str) -> dict[str, tuple[Decimal, Decimal]]:
+    """'month service region instance_family' -> (covered, eligible on-demand cost) to the cent, for a provider."""
+    rows = q("SELECT concat(month, ' ', service, ' ', region, ' ', instance_family), sum(covered_on_demand_cost), "
+             f"sum(eligible_on_demand_cost) FROM finops.commitment_coverage_monthly WHERE provider = '{provider}' "
+             "GROUP BY 1")
+    return {scope: (cents(covered), cents(eligible)) for scope, covered, eligible in rows}

@@ -16,6 +16,7 @@ from include.run_intent import request_for
 from include.sources.aws_cur import CurInputError
 from standins.sample_data.aws import PRODUCTS, Cur2Export, write_cur2_period
 from standins.sample_data.aws_focus import bill_totals, cur2_table, focus_table, generate_charges
+from tests.helpers.transform import coverage_by_scope, forecast_as_of
 
 D = Decimal
 CENT = D("0.01")
@@ -104,12 +105,9 @@ def test_the_same_bill_as_cur_and_as_focus_export_gives_equal_billed_and_effecti
                         "GROUP BY 1") == {m: (e,) for m, (_, e) in want.items()}
         assert by_month("SELECT month, sum(forecast) FROM finops.cost_forecast WHERE provider = 'aws' "
                         "AND month = '2026-08' GROUP BY 1") == {"2026-08": (want["2026-08"][1],)}
-        as_of[preferred] = transform.query("SELECT DISTINCT month, as_of_date, elapsed_days FROM finops.cost_forecast "
-                                           "WHERE provider = 'aws' ORDER BY month")[1]
+        as_of[preferred] = forecast_as_of("aws")
         # and commitment coverage: the same covered and eligible on-demand cost per service, region and family
-        coverage[preferred] = by_month(
-            "SELECT concat(month, ' ', service, ' ', region, ' ', instance_family), sum(covered_on_demand_cost), "
-            "sum(eligible_on_demand_cost) FROM finops.commitment_coverage_monthly WHERE provider = 'aws' GROUP BY 1")
+        coverage[preferred] = coverage_by_scope("aws")
     assert allocated["cur"] == allocated["focus_export"]
     assert coverage["cur"] == coverage["focus_export"]
     # by hand: covered = the on-demand cost of the usage a Savings Plan or RI covered; eligible adds the on-demand

@@ -26,6 +26,7 @@ from standins.sample_data.gcp_focus import (
     month_totals,
     seed_focus_table,
 )
+from tests.helpers.transform import coverage_by_scope, forecast_as_of
 
 D = Decimal
 CENT = D("0.01")
@@ -113,12 +114,9 @@ def test_the_same_bill_as_billing_export_and_as_focus_table_gives_equal_billed_a
         # the month-end forecast too: the month's cost to date, as of the same time either way
         assert by_month("SELECT month, sum(cost_to_date), sum(cost_to_date) FROM finops.cost_forecast "
                         "WHERE provider = 'gcp' GROUP BY 1") == want
-        as_of[preferred] = transform.query("SELECT DISTINCT month, as_of_date, elapsed_days FROM finops.cost_forecast "
-                                           "WHERE provider = 'gcp' ORDER BY month")[1]
+        as_of[preferred] = forecast_as_of("gcp")
         # and commitment coverage: the same covered and eligible on-demand cost per service, region and family
-        coverage[preferred] = by_month(
-            "SELECT concat(month, ' ', service, ' ', region, ' ', instance_family), sum(covered_on_demand_cost), "
-            "sum(eligible_on_demand_cost) FROM finops.commitment_coverage_monthly WHERE provider = 'gcp' GROUP BY 1")
+        coverage[preferred] = coverage_by_scope("gcp")
     assert coverage["billing_export"] == coverage["focus_export"]
     assert any(covered > 0 for covered, _ in coverage["focus_export"].values())
     assert any(family != "" for family in (key.split(" ")[-1] for key in coverage["focus_export"]))
