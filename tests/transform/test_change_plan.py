@@ -15,7 +15,8 @@ ANOMALIES = "SELECT * FROM finops.cost_anomalies ORDER BY ALL"
 # the cross-provider tables rebuilt per month (allocation_version: full_marts_rows sets another one)
 MONTHLY = ["SELECT * FROM finops.int_cloud_cost_inputs ORDER BY ALL",
            "SELECT * FROM finops.int_cloud_cost_daily ORDER BY ALL",
-           "SELECT * EXCEPT allocation_version FROM finops.int_cloud_cost_allocated ORDER BY ALL"]
+           "SELECT * EXCEPT allocation_version FROM finops.int_cloud_cost_allocated ORDER BY ALL",
+           "SELECT * FROM finops.int_cloud_cost_by_tag_key ORDER BY ALL"]
 
 
 def usage(period: str, first: date, days: int, cost) -> list[dict]:
@@ -120,19 +121,22 @@ def test_a_dropped_view_is_created_again(data_dir):
 
 
 def test_a_model_an_upgrade_turned_from_a_view_into_a_table_is_built_in_full(data_dir):
-    """int_cloud_cost_allocated, int_cloud_cost_daily and int_cloud_cost_inputs were views before 2026-12: the
-    first build after the upgrade replaces each view with its table, all months."""
+    """int_cloud_cost_allocated, int_cloud_cost_daily, int_cloud_cost_inputs and int_cloud_cost_by_tag_key were views
+    before 2026-12: the first build after the upgrade replaces each view with its table, all months."""
     for period in ("2026-08", "2026-09"):
         write_aws_period(data_dir, period, usage(period, date.fromisoformat(f"{period}-01"), 5, lambda d: 10))
     build("aws", "changed")
     build("marts")
-    for name in ("int_cloud_cost_allocated", "int_cloud_cost_daily"):
+    for name in ("int_cloud_cost_allocated", "int_cloud_cost_by_tag_key", "int_cloud_cost_daily"):
         transform.query(f"DROP TABLE finops.{name}")
         transform.query(f"CREATE VIEW finops.{name} AS SELECT 1 AS stale")  # as the older version left it
-    assert {"int_cloud_cost_allocated", "int_cloud_cost_daily"} <= set(build("marts")["models"])
+    assert {"int_cloud_cost_allocated", "int_cloud_cost_by_tag_key", "int_cloud_cost_daily"} <= set(build("marts")["models"])
     assert q("SELECT name, engine FROM system.tables WHERE database = 'finops' AND name IN "
-             "('int_cloud_cost_allocated', 'int_cloud_cost_daily') ORDER BY name") == [
-        ("int_cloud_cost_allocated", "MergeTree"), ("int_cloud_cost_daily", "MergeTree")]
+             "('int_cloud_cost_allocated', 'int_cloud_cost_by_tag_key', 'int_cloud_cost_daily') ORDER BY name") == [
+        ("int_cloud_cost_allocated", "MergeTree"), ("int_cloud_cost_by_tag_key", "MergeTree"),
+        ("int_cloud_cost_daily", "MergeTree")]
+    assert q("SELECT month, sum(total_cost) FROM finops.tag_coverage_monthly WHERE tag_key = 'team' GROUP BY month "
+             "ORDER BY month") == [("2026-08", 50), ("2026-09", 50)]
     assert q("SELECT month, sum(billed_cost) FROM finops.int_cloud_cost_allocated GROUP BY month ORDER BY month") == [
         ("2026-08", 50), ("2026-09", 50)]
     assert q("SELECT sum(total_cost) FROM finops.showback_monthly") == [(100,)]

@@ -6,7 +6,7 @@
 -- int_cloud_cost_daily_by_tag: that rollup has no resource, and untagged_cost_top names the resources.
 -- AWS and GCP from the input that counts for the billing account and month (int_cloud_cost_inputs): the CUR / billing
 -- export line items, or the native FOCUS export rows (their Tags, ResourceId, SubAccountId; AWS's service as the CUR
--- product code, as int_cloud_cost_daily names it).
+-- product code, as int_cloud_cost_daily names it). Every read is filtered to the months being rebuilt (in_periods).
 {%- from 'cost_inputs.jinja' import counted_input %}
 {%- macro tag_array(pairs, value) -%}
 {%- if pairs -%}
@@ -27,27 +27,32 @@ FROM
            resource_id, net_unblended_cost AS billed_cost, {{ tag_array(config.tags.aws, aws_tag) }} AS tag_values
     FROM {{ ref('int_aws__cost_line_items') }}
     WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'aws', 'cur', 'payer_account_id', 'billing_period') }}
+      AND {{ in_periods('billing_period') }}
     UNION ALL
     SELECT 'aws', billing_period, ifNull(SubAccountId, ''),
            if(x_columns['x_ServiceCode'] != '', x_columns['x_ServiceCode'], ServiceName), ifNull(ResourceId, ''),
            BilledCost, {{ tag_array(config.tags.aws, aws_focus_tag) }}
     FROM {{ ref('int_aws__focus_line_items') }}
     WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'aws', 'focus_export', 'BillingAccountId', 'billing_period') }}
+      AND {{ in_periods('billing_period') }}
     UNION ALL
     SELECT 'gcp', invoice_month, project_id, service_description, resource_name, net_cost,
            {{ tag_array(config.tags.gcp, gcp_label) }}
     FROM {{ ref('int_gcp__cost_line_items') }}
     WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'billing_export', 'billing_account_id', 'invoice_month') }}
+      AND {{ in_periods('invoice_month') }}
     UNION ALL
     -- ResourceName: the resource.name the billing export's rows carry (ResourceId is its global name)
     SELECT 'gcp', invoice_month, ifNull(SubAccountId, ''), ServiceName, ifNull(ResourceName, ''), BilledCost,
            {{ tag_array(config.tags.gcp, focus_tag) }}
     FROM {{ ref('int_gcp__focus_line_items') }}
     WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'focus_export', 'BillingAccountId', 'invoice_month') }}
+      AND {{ in_periods('invoice_month') }}
     UNION ALL
     SELECT 'azure', billing_period, ifNull(SubAccountId, ''), ServiceName, ifNull(ResourceId, ''), BilledCost,
            {{ tag_array(config.tags.azure, focus_tag) }}
     FROM {{ ref('int_azure__cost_line_items') }}
+    WHERE {{ in_periods('billing_period') }}
 )
 ARRAY JOIN tag_values.1 AS tag_key, tag_values.2 AS tag_value
 GROUP BY provider, month, tag_key, account_id, service_name, resource_id, tag_value
