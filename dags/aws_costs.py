@@ -80,7 +80,7 @@ def aws_costs():
         """Reconciliation after the SQL build (include/reconciliation/): fails with period, figures, difference."""
         from include.reconciliation import run_checks
 
-        return run_checks("aws", run_id=get_current_context()["run_id"])
+        return run_checks("aws", run_id=get_current_context()["run_id"], periods="changed")
 
     load_cur() >> build_cost_tables() >> check_figures()
 

@@ -82,7 +82,7 @@ def azure_costs():
         """Reconciliation after the SQL build (include/reconciliation/): fails with period, figures, difference."""
         from include.reconciliation import run_checks
 
-        return run_checks("azure", run_id=get_current_context()["run_id"])
+        return run_checks("azure", run_id=get_current_context()["run_id"], periods="changed")
 
     load_focus_export() >> build_cost_tables() >> check_figures()
 

@@ -46,7 +46,7 @@ def finops_marts():
         """Reconciliation of the marts (include/reconciliation/): fails with period, figures, difference."""
         from include.reconciliation import run_checks
 
-        return run_checks("marts", run_id=get_current_context()["run_id"])
+        return run_checks("marts", run_id=get_current_context()["run_id"], periods="changed")
 
     @task(pool=SQL_POOL)
     def send_alerts() -> dict:

@@ -77,7 +77,7 @@ def gcp_costs():
         """Reconciliation after the SQL build (include/reconciliation/): fails with period, figures, difference."""
         from include.reconciliation import run_checks
 
-        return run_checks("gcp", run_id=get_current_context()["run_id"])
+        return run_checks("gcp", run_id=get_current_context()["run_id"], periods="changed")
 
     load_billing_export() >> build_cost_tables() >> check_figures()
 

@@ -73,7 +73,7 @@ def stripe_revenue():
         """Reconciliation after the SQL build (include/reconciliation/): fails with period, figures, difference."""
         from include.reconciliation import run_checks
 
-        return run_checks("stripe", run_id=get_current_context()["run_id"])
+        return run_checks("stripe", run_id=get_current_context()["run_id"], periods="changed")
 
     load_stripe_objects() >> build_revenue_tables() >> check_figures()
 

@@ -6,10 +6,17 @@ Each result is a row of `finops.reconciliation_checks` (one per check, period an
 dashboard `reconciliation` shows. A failed check fails the task with the period, both figures and the
 difference. A configured tag key that matches no line item in a month is recorded as a warning (it does not
 fail the task: the figures add up, but that key's cost would otherwise show as untagged without notice).
+
+The DAGs check only what may have changed (`periods="changed"`): the months of the target's builds logged
+(finops.sql_build_log) since its last completed check run (finops.reconciliation_runs), plus every month
+whose newest result of a check failed, so a failure stays checked (and alerting) until it is fixed. Every
+check compares a month's sums of that month's rows, so a month no build touched cannot have moved. Without
+a previous check run, or after a build that may have changed anything (full rebuild, new SQL), every month.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from datetime import UTC, datetime
@@ -17,6 +24,7 @@ from decimal import Decimal
 
 from include import settings
 from include.reconciliation.checks import CHECKS, TOLERANCE, Check
+from include.transform.literals import quote_string
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +48,18 @@ DDL = f"""CREATE TABLE IF NOT EXISTS {TABLE}
 )
 ENGINE = MergeTree
 ORDER BY (provider, check_name, period, currency, checked_at)"""
+RUNS_TABLE = f"{F}.reconciliation_runs"
+RUNS_DDL = f"""CREATE TABLE IF NOT EXISTS {RUNS_TABLE}
+(
+    target      LowCardinality(String),
+    run_id      String,
+    started_at  DateTime64(3, 'UTC'),
+    finished_at DateTime64(3, 'UTC'),
+    periods     Nullable(String)
+)
+ENGINE = MergeTree
+ORDER BY (target, started_at)"""
+CHANGED = "changed"
 
 
 class ReconciliationError(RuntimeError):
@@ -64,14 +84,25 @@ def unmatched_tag_keys(client, provider: str, periods: list[str] | None = None) 
             for month, key, lines in rows if periods is None or month in periods]
 
 
+def _in_periods(sql: str, periods: list[str] | None) -> str:
+    """A check query restricted to `periods` (ClickHouse pushes the filter on the grouping key down to the scan)."""
+    if periods is None:
+        return sql
+    return f"SELECT * FROM ({sql}) WHERE period IN ({', '.join(quote_string(p) for p in periods)})"
+
+
 def evaluate(client, checks: list[Check], periods: list[str] | None = None) -> list[dict]:
-    """Every check of `checks`, one result per check and period (all periods either side has)."""
+    """Every check of `checks`, one result per check and period (all periods either side has; only
+    `periods` when given)."""
     results = []
+    if periods is not None and not periods:
+        return results
     for check in checks:
         if check.requires and not client.query(f"EXISTS TABLE {check.requires}").result_rows[0][0]:
             continue  # an input this deployment does not load (e.g. no AWS FOCUS export)
         try:
-            expected, actual = _values(client, check.expected_sql), _values(client, check.actual_sql)
+            expected = _values(client, _in_periods(check.expected_sql, periods))
+            actual = _values(client, _in_periods(check.actual_sql, periods))
         except Exception as exc:  # a missing or broken table is a failed check, not a crash without figures
             results.append({"check_name": check.name, "period": "", "currency": "", "expected": Decimal(0),
                             "actual": Decimal(0),
@@ -105,6 +136,57 @@ def record(client, provider: str, results: list[dict], run_id: str) -> None:
     )
 
 
+def _exists(client, table: str) -> bool:
+    return bool(client.query(f"EXISTS TABLE {table}").result_rows[0][0])
+
+
+def failing_periods(client, target: str) -> set[str] | None:
+    """The months whose newest result of one of `target`'s checks failed (None: a check failed without a
+    period, e.g. its query broke, so every month is checked)."""
+    if not _exists(client, TABLE):
+        return set()
+    rows = client.query(
+        f"SELECT DISTINCT period FROM (SELECT provider, check_name, period, currency, argMax(passed, checked_at) AS ok "
+        f"FROM {TABLE} WHERE severity = 'error' AND (provider, check_name) IN {{checks:Array(Tuple(String, String))}} "
+        f"GROUP BY provider, check_name, period, currency) WHERE ok = 0",
+        parameters={"checks": [(provider, check.name) for provider, checks in CHECKS[target].items() for check in checks]},
+    ).result_rows
+    periods = {period for (period,) in rows}
+    return None if "" in periods else periods
+
+
+def changed_periods(client, target: str) -> list[str] | None:
+    """What a "changed" check run of `target` checks (None: every month): the months of the target's builds
+    logged since its last completed check run started, and the months a check of it still fails in."""
+    from include.transform.build_state import LOG_TABLE
+
+    if not _exists(client, RUNS_TABLE) or not _exists(client, LOG_TABLE):
+        return None
+    last = client.query(f"SELECT max(started_at) FROM {RUNS_TABLE} WHERE target = {{t:String}} HAVING count() > 0",
+                        parameters={"t": target}).result_rows
+    if not last:
+        return None
+    builds = client.query(
+        f"SELECT changed_periods FROM {LOG_TABLE} WHERE target = {{t:String}} AND built_at >= {{since:DateTime64(3, 'UTC')}}",
+        parameters={"t": target, "since": last[0][0]},
+    ).result_rows
+    if any(changed is None for (changed,) in builds):
+        return None
+    failing = failing_periods(client, target)
+    if failing is None:
+        return None
+    return sorted({month for (changed,) in builds for month in json.loads(changed)} | failing)
+
+
+def record_run(client, target: str, run_id: str, started_at, periods: list[str] | None) -> None:
+    client.command(RUNS_DDL)
+    client.command(
+        f"INSERT INTO {RUNS_TABLE} (target, run_id, started_at, finished_at, periods) VALUES ("
+        f"{quote_string(target)}, {quote_string(run_id)}, {quote_string(started_at)}, now64(3), "
+        f"{'NULL' if periods is None else quote_string(json.dumps(periods))})"
+    )
+
+
 def failure_message(provider: str, failed: list[dict]) -> str:
     lines = [f"{provider}: {len(failed)} reconciliation check(s) failed:"]
     for r in failed:
@@ -114,26 +196,36 @@ def failure_message(provider: str, failed: list[dict]) -> str:
 
 
 def run_checks(target: str, destination: str | None = None, run_id: str | None = None,
-               periods: list[str] | None = None) -> dict:
+               periods: list[str] | str | None = None) -> dict:
     """The check task after a target's build: evaluate, record in finops.reconciliation_checks (one row
     per check, period and run, under the provider it checks), fail on a miss.
 
     A provider target checks its raw data against its intermediate and daily tables; `marts` checks the
     cross-provider marts (FOCUS, daily cost, margin, showback) against each cloud's tables and warns about
-    configured tag keys that match nothing (finops.tag_key_coverage)."""
+    configured tag keys that match nothing (finops.tag_key_coverage). `periods`: None every month, a list
+    of `YYYY-MM` months, or "changed" (what the DAGs pass: see the module's docstring)."""
     from include.clickhouse import clickhouse_client
 
     if target not in CHECKS:
         raise ValueError(f"target must be one of {sorted(CHECKS)}, got {target!r}")
+    if isinstance(periods, str) and periods != CHANGED:
+        raise ValueError(f"periods must be None, a list of months or {CHANGED!r}, got {periods!r}")
     run_id = run_id or f"manual__{uuid.uuid4().hex[:12]}"
     results: dict[str, list[dict]] = {}
     client = clickhouse_client(destination)
     try:
+        client.command(f"CREATE DATABASE IF NOT EXISTS {settings.MART_DATABASE}")
+        started_at = client.query("SELECT toString(now64(3))").result_rows[0][0]
+        if periods == CHANGED:
+            periods = changed_periods(client, target)
+            log.info("%s: checking %s", target, "every month" if periods is None else (
+                ", ".join(periods) if periods else "no month (no build changed any since the last check run)"))
         for provider, checks in CHECKS[target].items():
             results[provider] = evaluate(client, checks, periods)
             if target == "marts":
                 results[provider] += unmatched_tag_keys(client, provider, periods)
             record(client, provider, results[provider], run_id)
+        record_run(client, target, run_id, started_at, periods)
         if (destination or settings.destination_name()) == "filesystem":
             from include.transform.export import export_marts
 
@@ -150,4 +242,4 @@ def run_checks(target: str, destination: str | None = None, run_id: str | None =
              sum(map(len, failed.values())))
     if any(failed.values()):
         raise ReconciliationError("\n".join(failure_message(provider, rows) for provider, rows in failed.items() if rows))
-    return {"checks": len(everything), "failed": 0, "run_id": run_id}
+    return {"checks": len(everything), "failed": 0, "run_id": run_id, "periods": periods}

@@ -3,7 +3,8 @@
 * `finops.sql_build_state` holds, per provider, the newest completed dlt load each successful full or
   "changed" build has seen; the next "changed" build rebuilds the months of the rows of newer loads.
 * `finops.sql_build_log` holds one row per successful build of any target: what it may have changed
-  (`changed_periods`: NULL everything, `[]` nothing, else the months), its load watermark and the
+  (`changed_periods`: NULL everything, `[]` nothing, else the months; for the marts, the months whose inputs
+  changed), its load watermark and the
   fingerprint of its SQL. The marts build reads the provider builds logged since its own last start:
   a marts table none of whose providers changed is not rebuilt, a month-partitioned one
   (`cost_forecast`) rebuilds only the changed months (plus the newest months, whose "month is over"

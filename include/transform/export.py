@@ -58,7 +58,7 @@ DASHBOARD_TABLES = (
 # views (`stg_*`), which only pass the raw data through (newest completed load, deduplicated): they are
 # as large as the raw parquet itself and nothing downstream of the models reads them. Pass `tables` to
 # export them anyway.
-EXCLUDED_TABLES = frozenset({"sql_build_state", "sql_build_log", "sql_view_state"})
+EXCLUDED_TABLES = frozenset({"sql_build_state", "sql_build_log", "sql_view_state", "reconciliation_runs"})
 STAGING_PREFIX = "stg_"
 # Side tables of a rebuild in progress (`<table>__next`, `<table>__stage`): never exported.
 TEMPORARY_TABLE = re.compile(r"__(next|stage)$")

@@ -112,3 +112,54 @@ def test_tag_keys_match_cur2_and_legacy_spelling_and_unmatched_keys_are_reported
         ("2026-08", "configured tag key 'owner' matches none of the 1 line items of the month"),
         ("2026-09", "configured tag key 'owner' matches none of the 2 line items of the month"),
     ]
+
+
+def periods_checked(run_id: str) -> set[str]:
+    return {period for (period,) in q(f"SELECT DISTINCT period FROM finops.reconciliation_checks WHERE run_id = '{run_id}'")}
+
+
+def test_a_changed_check_run_checks_the_months_builds_changed_and_keeps_checking_a_failure(data_dir):
+    """periods="changed" (what the DAGs pass): every month at first, then the months the target's builds logged since
+    the last check run, and a month whose check failed until it passes again."""
+    for period in ("2026-08", "2026-09"):
+        write_aws_period(data_dir, period, [aws_line(period, "Usage", 10.0), aws_line(period, "Tax", 1.0)])
+    run("aws", "changed")
+    assert run_checks("aws", run_id="first", periods="changed")["periods"] is None
+    assert run_checks("marts", run_id="first-marts", periods="changed")["periods"] is None
+    assert periods_checked("first") == periods_checked("first-marts") == {"2026-08", "2026-09"}
+
+    run("aws", "changed")  # no new load
+    assert run_checks("aws", run_id="quiet", periods="changed") == {"checks": 0, "failed": 0, "run_id": "quiet",
+                                                                     "periods": []}
+    assert run_checks("marts", run_id="quiet-marts", periods="changed")["periods"] == []
+    assert periods_checked("quiet") == periods_checked("quiet-marts") == set()
+
+    # AWS restates August: only August is checked again, by the aws and the marts checks
+    write_aws_period(data_dir, "2026-08", [aws_line("2026-08", "Usage", 12.0), aws_line("2026-08", "Tax", 1.0)])
+    run("aws", "changed")
+    assert run_checks("aws", run_id="restated", periods="changed")["periods"] == ["2026-08"]
+    assert run_checks("marts", run_id="restated-marts", periods="changed")["periods"] == ["2026-08"]
+    assert periods_checked("restated") == periods_checked("restated-marts") == {"2026-08"}
+    assert q("SELECT expected, actual FROM finops.reconciliation_checks WHERE run_id = 'restated-marts' "
+             "AND check_name = 'focus_billed_cost'") == [(D(13), D(13))]
+
+    # a September line item lost after the build: the failure is found by a full check run, and a "changed" run
+    # with no new build checks September again (it does not pass quietly because nothing was rebuilt)
+    q("ALTER TABLE finops.int_aws__cost_line_items DELETE WHERE billing_period = '2026-09' AND line_item_type = 'Tax' "
+      "SETTINGS mutations_sync = 1")
+    with pytest.raises(ReconciliationError, match="raw_vs_line_items_unblended period 2026-09"):
+        run_checks("aws", run_id="broken")
+    with pytest.raises(ReconciliationError, match="raw_vs_line_items_unblended period 2026-09"):
+        run_checks("aws", run_id="still-broken", periods="changed")
+    assert periods_checked("still-broken") == {"2026-09"}
+    run("aws")  # a full rebuild repairs it: every month checked, all pass
+    assert run_checks("aws", run_id="repaired", periods="changed")["periods"] is None
+    assert run_checks("aws", run_id="after-repair", periods="changed")["periods"] == []
+
+
+def test_every_dag_checks_the_changed_months(dag_bag):
+    import inspect
+
+    for dag_id in ("aws_costs", "azure_costs", "gcp_costs", "stripe_revenue", "finops_marts"):
+        check = next(t for t in dag_bag.dags[dag_id].tasks if t.task_id.startswith("check_"))
+        assert 'periods="changed"' in inspect.getsource(check.python_callable), dag_id
