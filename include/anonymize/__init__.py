@@ -131,13 +131,12 @@ def anonymize(client, key: bytes, config: dict | None = None, source: str = sett
 
 def export_copy(client, database: str, tables: list[str], data_dir: Path | None = None) -> Path:
     """Local mode: the copy as parquet under <data dir>/anonymized/marts/, which Rill reads with
-    `--env finops_data_dir=<data dir>/anonymized` (the one setting)."""
-    from include.transform.export import MARTS_FOLDER, export_table
+    `--env finops_data_dir=<data dir>/anonymized` (the one setting), laid out as the marts export lays them out."""
+    from include.transform.export import MARTS_FOLDER, export_marts
 
-    folder = Path(data_dir or settings.data_dir()) / ANONYMIZED_FOLDER / MARTS_FOLDER
-    for table in tables:
-        export_table(client, table, folder / f"{table}.parquet", database)
-    return folder
+    root = Path(data_dir or settings.data_dir()) / ANONYMIZED_FOLDER
+    export_marts(client, root, tables=tables, database=database, force=True)
+    return root / MARTS_FOLDER
 
 
 def run(destination: str | None = None, config: dict | None = None) -> dict:

@@ -104,12 +104,26 @@ def export_candidates(client, models: dict[str, Model], plan: dict | None, data_
     """The dashboard tables the marts export should look at (None: all of them): those reading a
     provider that changed, those that are not models (reconciliation_checks, written by the checks) and
     those without a parquet file yet. The export still skips a table whose rows did not change."""
-    from include.transform.export import DASHBOARD_TABLES, discover_tables, marts_dir
+    from include.transform.export import DASHBOARD_TABLES, discover_tables, is_exported
 
     if plan is None or plan["changes"] is None:
         return None
     existing = set(discover_tables(client))
-    folder = marts_dir(data_dir)
     return [table for table in DASHBOARD_TABLES if table in existing and (
-        table not in models or not (folder / f"{table}.parquet").exists()
+        table not in models or not is_exported(table, data_dir)
         or providers_of(models[table], models) & set(plan["changes"]))]
+
+
+def export_months(models: dict[str, Model], plan: dict | None) -> dict[str, list[str] | None]:
+    """{per-month exported table: the months the export should look at (None: every month)}: the months the
+    providers it reads changed since the last marts build (a line item's month is its provider's month)."""
+    from include.transform.export import MONTHLY_TABLES
+
+    changes = None if plan is None else plan["changes"]
+    months: dict[str, list[str] | None] = {}
+    for table in MONTHLY_TABLES:
+        if table not in models:
+            continue
+        moved = None if changes is None else [changes[p] for p in sorted(providers_of(models[table], models)) if p in changes]
+        months[table] = None if moved is None or any(m is None for m in moved) else sorted({m for ms in moved for m in ms})
+    return months

@@ -13,6 +13,13 @@ fraction of encoding it as parquet, and most runs change few of the tables (a GC
 the AWS line items; a restated month leaves the Stripe marts alone). The fingerprint is taken before
 the file is written, so a table that changes during an export is written again by the next one.
 
+The line-item-grain tables (MONTHLY_TABLES: `focus` and the `_tagged` line items, most of the bytes) are
+written one file per month, `<table>/<YYYY-MM>.parquet` (Rill reads `<table>/*.parquet`), each with its own
+fingerprint: a restated month rewrites that month's file only, and when the marts build knows which months
+changed (`months`) only those are read at all. A month no longer in the table loses its file; a table
+without rows is one `empty.parquet`, so its readers still see its columns. Each file is replaced atomically;
+a reader during an export may see some months new and others not yet.
+
 The bytes come from ClickHouse itself (`SELECT * ... FORMAT Parquet` through clickhouse-connect, on
 chdb or a server), so types stay exact: Decimal(38, 10) money is parquet decimal128(38, 10), Date is
 date32, DateTime64 a UTC timestamp, Map a parquet map, LowCardinality(String) a string.
@@ -29,6 +36,7 @@ import time
 from pathlib import Path
 
 from include import settings
+from include.transform.literals import quote_string
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +71,14 @@ STAGING_PREFIX = "stg_"
 # Side tables of a rebuild in progress (`<table>__next`, `<table>__stage`): never exported.
 TEMPORARY_TABLE = re.compile(r"__(next|stage)$")
 TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Dashboard tables at line-item grain, exported one parquet file per month: {table: its 'YYYY-MM' column}.
+MONTHLY_TABLES = {
+    "focus": "x_BillingMonth",
+    "int_aws__cost_line_items_tagged": "billing_period",
+    "int_gcp__cost_line_items_tagged": "invoice_month",
+}
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+EMPTY_FILE = "empty.parquet"
 
 
 def marts_dir(data_dir: Path | None = None) -> Path:
@@ -79,14 +95,15 @@ def discover_tables(client, database: str = settings.MART_DATABASE) -> list[str]
             if name not in EXCLUDED_TABLES and not name.startswith(STAGING_PREFIX) and not TEMPORARY_TABLE.search(name)]
 
 
-def export_table(client, table: str, target: Path, database: str = settings.MART_DATABASE) -> int:
-    """Write `database.table` to `target` (parquet) atomically; returns the number of rows written."""
+def export_table(client, table: str, target: Path, database: str = settings.MART_DATABASE, where: str = "1 = 1") -> int:
+    """Write `database.table` (its rows matching `where`) to `target` (parquet) atomically; returns the
+    number of rows written."""
     if not TABLE_NAME.match(table):
         raise ValueError(f"{table!r} is not a table name")
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        stream = client.raw_stream(f"SELECT * FROM `{database}`.`{table}`", fmt="Parquet")
+        stream = client.raw_stream(f"SELECT * FROM `{database}`.`{table}` WHERE {where}", fmt="Parquet")
         try:
             with open(temporary, "wb") as handle:
                 shutil.copyfileobj(stream, handle, length=1 << 20)
@@ -110,9 +127,7 @@ def _parquet_rows(path: Path) -> int:
     return pq.ParquetFile(path).metadata.num_rows
 
 
-def table_fingerprint(client, table: str, database: str = settings.MART_DATABASE) -> str:
-    """The row count, the sum of a hash of every row and a hash of the columns' names and types of
-    `database.table`: equal fingerprints mean the same rows (as a multiset) in the same structure."""
+def _columns(client, table: str, database: str) -> list[list[str]]:
     if not TABLE_NAME.match(table):
         raise ValueError(f"{table!r} is not a table name")
     columns = client.query(
@@ -120,9 +135,37 @@ def table_fingerprint(client, table: str, database: str = settings.MART_DATABASE
         "WHERE database = {db:String} AND table = {t:String} ORDER BY position)",
         parameters={"db": database, "t": table},
     ).result_rows[0][0]
+    return [list(c) for c in columns]
+
+
+def _fingerprint(rows: int, row_hash, columns: list) -> str:
+    return json.dumps({"rows": rows, "row_hash": str(row_hash), "columns": columns}, sort_keys=True)
+
+
+def table_fingerprint(client, table: str, database: str = settings.MART_DATABASE) -> str:
+    """The row count, the sum of a hash of every row and a hash of the columns' names and types of
+    `database.table`: equal fingerprints mean the same rows (as a multiset) in the same structure."""
+    columns = _columns(client, table, database)
     # tuple(*): a NULL column would make cityHash64(*) NULL and sum() would skip the row.
     rows, row_hash = client.query(f"SELECT count(), sum(cityHash64(tuple(*))) FROM `{database}`.`{table}`").result_rows[0]
-    return json.dumps({"rows": rows, "row_hash": str(row_hash), "columns": [list(c) for c in columns]}, sort_keys=True)
+    return _fingerprint(rows, row_hash, columns)
+
+
+def month_fingerprints(client, table: str, month_column: str, months: list[str] | None = None,
+                       database: str = settings.MART_DATABASE) -> dict[str, str]:
+    """{month: fingerprint of the table's rows of that month} (only `months` when given); a month value
+    that is not 'YYYY-MM' fails, naming the table."""
+    if months is not None and not months:
+        return {}
+    columns = _columns(client, table, database)
+    where = "1 = 1" if months is None else f"`{month_column}` IN ({', '.join(quote_string(m) for m in months)})"
+    rows = client.query(
+        f"SELECT toString(`{month_column}`), count(), sum(cityHash64(tuple(*))) FROM `{database}`.`{table}` "
+        f"WHERE {where} GROUP BY 1").result_rows
+    if bad := sorted(str(month) for month, _, _ in rows if not MONTH.match(str(month)))[:5]:
+        raise ValueError(f"{database}.{table}: {month_column} is not 'YYYY-MM' in every row: {bad}; the table "
+                         "cannot be exported per month")
+    return {month: _fingerprint(count, row_hash, columns) for month, count, row_hash in rows}
 
 
 def fingerprint_path(target: Path) -> Path:
@@ -155,10 +198,53 @@ def export_if_changed(client, table: str, target: Path, database: str = settings
     return {"written": not unchanged, "rows": rows, "seconds": round(time.perf_counter() - started, 3)}
 
 
+def export_by_month(client, table: str, folder: Path, month_column: str, months: list[str] | None = None,
+                    database: str = settings.MART_DATABASE) -> dict:
+    """Write each month of `database.table` whose rows changed to `folder/<YYYY-MM>.parquet`; look only at
+    `months` when given (None: every month, and the files of months the table no longer has are removed).
+
+    Returns {"written": bool, "rows": rows of the months looked at, "months": months written or removed,
+    "seconds": float}."""
+    started = time.perf_counter()
+    folder.mkdir(parents=True, exist_ok=True)
+    if months is not None and not (folder / EMPTY_FILE).exists() and not any(folder.glob(f"*.parquet{FINGERPRINT_SUFFIX}")):
+        months = None  # nothing exported yet (or from before per-month files): every month
+    current = month_fingerprints(client, table, month_column, months, database)
+    on_disk = {path.name.removesuffix(".parquet") for path in folder.glob("*.parquet") if MONTH.match(path.stem)}
+    looked_at = on_disk if months is None else on_disk & set(months)
+    changed = []
+    for month, fingerprint in sorted(current.items()):
+        target = folder / f"{month}.parquet"
+        stored = fingerprint_path(target)
+        if target.exists() and stored.exists() and stored.read_text() == fingerprint:
+            continue
+        export_table(client, table, target, database, where=f"`{month_column}` = {quote_string(month)}")
+        _write_atomically(stored, fingerprint)
+        changed.append(month)
+    for month in sorted(looked_at - set(current)):  # no rows left in that month
+        (folder / f"{month}.parquet").unlink(missing_ok=True)
+        fingerprint_path(folder / f"{month}.parquet").unlink(missing_ok=True)
+        changed.append(month)
+    empty = folder / EMPTY_FILE
+    if any(MONTH.match(path.stem) for path in folder.glob("*.parquet")):
+        empty.unlink(missing_ok=True)
+        fingerprint_path(empty).unlink(missing_ok=True)
+    else:  # no month at all: one file without rows keeps the columns readable
+        columns = _fingerprint(0, 0, _columns(client, table, database))
+        if not empty.exists() or not fingerprint_path(empty).exists() or fingerprint_path(empty).read_text() != columns:
+            export_table(client, table, empty, database, where="0")
+            _write_atomically(fingerprint_path(empty), columns)
+            changed.append("empty")
+    return {"written": bool(changed), "rows": sum(json.loads(f)["rows"] for f in current.values()),
+            "months": changed, "seconds": round(time.perf_counter() - started, 3)}
+
+
 def export_marts(client, data_dir: Path | None = None, tables: list[str] | None = None,
-                 database: str = settings.MART_DATABASE, force: bool = False) -> dict[str, dict]:
+                 database: str = settings.MART_DATABASE, force: bool = False,
+                 months: dict[str, list[str] | None] | None = None) -> dict[str, dict]:
     """Export `tables` (default: the DASHBOARD_TABLES `database` has) to `<data_dir>/marts/`, each only when
-    it changed since its last export (`force`: every one).
+    it changed since its last export (`force`: every one). A MONTHLY_TABLES table is written per month,
+    looking only at `months[table]` when given (the months the marts build says changed).
 
     Returns {table: {"written": bool, "rows": int, "seconds": float}} and logs a line per table.
     Parquet files of tables that no longer exist are left alone (a dashboard keeps its last good data).
@@ -174,6 +260,18 @@ def export_marts(client, data_dir: Path | None = None, tables: list[str] | None 
         names = list(tables)
     exported: dict[str, dict] = {}
     for table in names:
+        if table in MONTHLY_TABLES:
+            target = folder / table
+            if force:
+                for stored in target.glob(f"*{FINGERPRINT_SUFFIX}"):
+                    stored.unlink()
+            exported[table] = outcome = export_by_month(client, table, target, MONTHLY_TABLES[table],
+                                                        None if force else (months or {}).get(table), database)
+            _remove_single_file(folder / f"{table}.parquet")
+            log.info("%s %s.%s -> %s/: %s (%d rows looked at), %.2f s", "wrote" if outcome["written"] else "unchanged, skipped",
+                     database, table, target, ", ".join(outcome["months"]) or "no month changed", outcome["rows"],
+                     outcome["seconds"])
+            continue
         target = folder / f"{table}.parquet"
         if force:
             fingerprint_path(target).unlink(missing_ok=True)
@@ -184,6 +282,26 @@ def export_marts(client, data_dir: Path | None = None, tables: list[str] | None 
     log.info("exported %d of %d tables of %s to %s (%s)", len(written), len(exported), database, folder,
              ", ".join(written) or "nothing changed")
     return exported
+
+
+def _remove_single_file(path: Path) -> None:
+    """The one-file export of a table now written per month (before 2026-12): nothing reads it any more."""
+    path.unlink(missing_ok=True)
+    fingerprint_path(path).unlink(missing_ok=True)
+
+
+def dashboard_files(table: str, data_dir: Path | None = None) -> list[Path]:
+    """The parquet file(s) holding the export of `table`: one file, or a MONTHLY_TABLES table's month files."""
+    folder = marts_dir(data_dir)
+    if table in MONTHLY_TABLES:
+        return sorted((folder / table).glob("*.parquet"))
+    return [folder / f"{table}.parquet"]
+
+
+def is_exported(table: str, data_dir: Path | None = None) -> bool:
+    """Whether `table` has its parquet file(s) under the data dir's marts folder."""
+    files = dashboard_files(table, data_dir)
+    return bool(files) and all(path.exists() for path in files)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,14 @@ from typing import Any
 from include import settings
 from include.clickhouse import clickhouse_client
 from include.transform import build_state, statements
-from include.transform.change_plan import SKIP, export_candidates, marts_plan, target_fingerprint, view_inputs
+from include.transform.change_plan import (
+    SKIP,
+    export_candidates,
+    export_months,
+    marts_plan,
+    target_fingerprint,
+    view_inputs,
+)
 from include.transform.config import CHANGED, parse_periods, sql_config
 from include.transform.errors import MissingRawDataError, ModelError, SqlConfigError
 from include.transform.materialize import ensure_table, materialize
@@ -133,7 +140,8 @@ def run_transformations(
             # changed since the last marts build are not even read.
             from include.transform.export import export_marts
 
-            marts = export_marts(client, settings.data_dir(), tables=export_candidates(client, models, plan, settings.data_dir()))
+            marts = export_marts(client, settings.data_dir(), tables=export_candidates(client, models, plan, settings.data_dir()),
+                                 months=export_months(models, plan))
         build_state.log_build(client, target, changed, watermark, sql_hash, started_at)
     finally:
         client.close()

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from include.transform.export import dashboard_files
 from tests.rill import project as rill
 
 README = rill.RILL_DIR / "README.md"
@@ -38,7 +39,8 @@ def copy_marts(target, source, marts_dir: Path, database: str = "finops") -> dic
         definition = ", ".join(f"{rill.quote(name)} {type_}" for name, type_ in columns)
         target.command(f"DROP TABLE IF EXISTS {database}.{table} SYNC")
         target.command(f"CREATE TABLE {database}.{table} ({definition}) ENGINE = MergeTree ORDER BY tuple()")
-        target.raw_insert(f"{database}.{table}", insert_block=(marts_dir / f"{table}.parquet").read_bytes(), fmt="Parquet")
+        for path in dashboard_files(table, marts_dir.parent):  # one file, or one per month
+            target.raw_insert(f"{database}.{table}", insert_block=path.read_bytes(), fmt="Parquet")
         copied[table] = target.query(f"SELECT count() FROM {database}.{table}").result_rows[0][0]
     return copied
 

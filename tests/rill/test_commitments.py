@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from include import transform
-from include.transform.export import export_marts, export_table
+from include.transform.export import dashboard_files, export_marts, export_table
 from tests.fixtures.local_data import module_data_dir
 from tests.rill import project as rill
 from tests.transform.raw import numbered_aws_lines, write_aws_period
@@ -131,7 +131,7 @@ def test_focus_commitment_rows_pass_the_official_validator(commitment_engines, m
     # what the validator's own CommitmentDiscountStatus errors skip: the spec's condition, on these rows
     import duckdb
 
-    focus = f"read_parquet('{month_dir / 'marts' / 'focus.parquet'}')"
+    focus = f"read_parquet({[str(path) for path in dashboard_files('focus', month_dir)]})"
     assert duckdb.sql(f"SELECT count(*) FROM {focus} WHERE CommitmentDiscountId IS NOT NULL "
                       "AND ChargeCategory = 'Usage' AND CommitmentDiscountStatus IS NULL").fetchone()[0] == 0
     assert duckdb.sql(f"SELECT count(*) FROM {focus} WHERE CommitmentDiscountId IS NULL "

@@ -11,6 +11,7 @@ import re
 import pytest
 import yaml
 
+from include.transform.export import MONTHLY_TABLES
 from tests.rill import project as rill
 
 PROJECT = rill.load_project()
@@ -80,9 +81,11 @@ def test_every_model_is_a_passthrough_per_engine(name):
     prod_connector, prod_sql = model.resolved("prod")["connector"], model.resolved("prod")["sql"]
     assert (dev_connector, prod_connector) == ("duckdb", "clickhouse")
     assert model.resolved("dev").get("materialize") is False and model.resolved("prod").get("materialize") is False
-    source = re.search(r"read_parquet\('\{\{ \.env\.finops_data_dir \}\}/marts/(\w+)\.parquet'\)", dev_sql)
+    source = re.search(r"read_parquet\('\{\{ \.env\.finops_data_dir \}\}/marts/(\w+)(\.parquet|/\*\.parquet)'\)", dev_sql)
     assert source, dev_sql
     assert source.group(1) == name, "a Rill model is named after the mart it reads (one name per dataset)"
+    # a line-item table is exported one file per month (include/transform/export.py), the others as one file
+    assert (source.group(2) == "/*.parquet") == (name in MONTHLY_TABLES), dev_sql
     assert dev_sql.replace(source.group(0), f"finops.{source.group(1)}") == prod_sql
 
 
