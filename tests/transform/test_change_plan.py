@@ -16,8 +16,7 @@ ANOMALIES = "SELECT * FROM finops.cost_anomalies ORDER BY ALL"
 MONTHLY = ["SELECT * FROM finops.int_cloud_cost_inputs ORDER BY ALL",
            "SELECT * FROM finops.int_cloud_cost_daily ORDER BY ALL",
            "SELECT * EXCEPT allocation_version FROM finops.int_cloud_cost_allocated ORDER BY ALL",
-           "SELECT * FROM finops.int_cloud_cost_by_tag_key ORDER BY ALL",
-           "SELECT * FROM finops.focus ORDER BY ALL"]
+           "SELECT * FROM finops.int_cloud_cost_by_tag_key ORDER BY ALL"]
 
 
 def usage(period: str, first: date, days: int, cost) -> list[dict]:

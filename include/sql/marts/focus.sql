@@ -230,7 +230,6 @@ FROM
     FROM {{ ref('int_aws__cost_line_items') }}
     WHERE line_item_type != 'SavingsPlanNegation'
       AND (payer_account_id, billing_period) IN {{ aws_counted('cur') }}
-      AND {{ in_periods('billing_period') }}
 ) AS line_items
 LEFT JOIN (SELECT service, service_category, service_subcategory FROM {{ ref('service_categories') }} WHERE provider = 'aws') AS sc
     ON sc.service = product_code
@@ -246,8 +245,6 @@ LEFT JOIN (SELECT service, service_category, service_subcategory FROM {{ ref('se
     rows come from int_cloud_focus_native). #}
 WHERE (billing_account_id, invoice_month) IN
     (SELECT billing_account_id, month FROM {{ ref('int_cloud_cost_inputs') }} WHERE provider = 'gcp' AND input = 'billing_export' AND counted = 1)
-  AND {{ in_periods('invoice_month') }}
 UNION ALL
 SELECT {% for name, _ in columns %}{{ name }}{{ ", " if not loop.last }}{% endfor %}
 FROM {{ ref('int_cloud_focus_native') }}
-WHERE {{ in_periods('x_BillingMonth') }}
