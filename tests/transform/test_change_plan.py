@@ -74,6 +74,9 @@ def test_a_restated_month_rebuilds_its_forecast_month_and_equals_a_full_rebuild(
     assert build("aws", "changed")["periods"] == ["2026-07"]
     marts = build("marts")
     assert "cost_forecast" in marts["models"]
+    # the line-item dashboard tables: July's parquet file only is read and written again (export per month)
+    for table in ("focus", "int_aws__cost_line_items_tagged"):
+        assert (marts["marts"][table]["months"], marts["marts"][table]["rows"]) == (["2026-07"], 31), table
     july = q("SELECT cost_to_date FROM finops.cost_forecast WHERE month = '2026-07'")
     assert july == [(sum(10 + d for d in range(1, 32)),)]
     assert marts_rows() == full_marts_rows()
