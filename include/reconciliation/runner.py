@@ -71,12 +71,15 @@ def _values(client, sql: str) -> dict[tuple[str, str], Decimal]:
 
 
 def unmatched_tag_keys(client, provider: str, periods: list[str] | None = None) -> list[dict]:
-    """Warnings: configured tag keys that match no line item of a month (finops.tag_key_coverage)."""
-    if provider not in ("aws", "gcp", "azure"):
+    """Warnings: configured tag keys that match no line item of a month (finops.tag_key_coverage); only of
+    `periods` when given (the view reads the daily rollup by tag: the month filter is pushed into it)."""
+    if provider not in ("aws", "gcp", "azure") or (periods is not None and not periods):
         return []
+    in_periods = "" if periods is None else " AND month IN {periods:Array(String)}"
     rows = client.query(
-        f"SELECT month, tag_key, total_line_items FROM {F}.tag_key_coverage WHERE provider = {{p:String}} AND matched = 0",
-        parameters={"p": provider},
+        f"SELECT month, tag_key, total_line_items FROM {F}.tag_key_coverage WHERE provider = {{p:String}} AND matched = 0"
+        f"{in_periods}",
+        parameters={"p": provider} if periods is None else {"p": provider, "periods": list(periods)},
     ).result_rows
     return [{"check_name": "tag_key_matched", "period": month, "currency": "", "expected": Decimal(1),
              "actual": Decimal(0), "difference": Decimal(-1), "passed": False, "severity": "warning",
