@@ -84,7 +84,11 @@ def unmatched_tag_keys(client, provider: str, periods: list[str] | None = None) 
     return [{"check_name": "tag_key_matched", "period": month, "currency": "", "expected": Decimal(1),
              "actual": Decimal(0), "difference": Decimal(-1), "passed": False, "severity": "warning",
              "description": f"configured tag key {key!r} matches none of the {lines} line items of the month"}
-            for month, key, lines in rows if periods is None or month in periods]
+            for month, key, lines in rows]
+
+
+def _exists(client, table: str) -> bool:
+    return bool(client.query(f"EXISTS TABLE {table}").result_rows[0][0])
 
 
 def _in_periods(sql: str, periods: list[str] | None) -> str:
@@ -101,7 +105,7 @@ def evaluate(client, checks: list[Check], periods: list[str] | None = None) -> l
     if periods is not None and not periods:
         return results
     for check in checks:
-        if check.requires and not client.query(f"EXISTS TABLE {check.requires}").result_rows[0][0]:
+        if check.requires and not _exists(client, check.requires):
             continue  # an input this deployment does not load (e.g. no AWS FOCUS export)
         try:
             expected = _values(client, _in_periods(check.expected_sql, periods))
@@ -113,8 +117,6 @@ def evaluate(client, checks: list[Check], periods: list[str] | None = None) -> l
                             "description": f"{check.description}: query failed: {type(exc).__name__}: {exc}"[:2000]})
             continue
         for key in sorted(set(expected) | set(actual)):
-            if periods is not None and key[0] not in periods:
-                continue
             want, got = expected.get(key, Decimal(0)), actual.get(key, Decimal(0))
             difference = got - want
             results.append({"check_name": check.name, "period": key[0], "currency": key[1], "expected": want,
@@ -137,10 +139,6 @@ def record(client, provider: str, results: list[dict], run_id: str) -> None:
         column_names=["run_id", "checked_at", "provider", "check_name", "period", "currency", "expected", "actual",
                       "difference", "passed", "severity", "description"],
     )
-
-
-def _exists(client, table: str) -> bool:
-    return bool(client.query(f"EXISTS TABLE {table}").result_rows[0][0])
 
 
 def failing_periods(client, target: str) -> set[str] | None:

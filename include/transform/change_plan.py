@@ -76,6 +76,21 @@ def target_fingerprint(chosen: list[Model], models: dict[str, Model], context: d
     return build_state.fingerprint(parts)
 
 
+def merged_months(month_lists) -> list[str] | None:
+    """The months of several "what changed" lists together; None (every month) when one of them is None."""
+    month_lists = list(month_lists)
+    if any(months is None for months in month_lists):
+        return None
+    return sorted({month for months in month_lists for month in months})
+
+
+def changed_months(changes: dict | None) -> list[str] | None:
+    """What the marts build logs as changed: the months some provider build changed since the last marts build
+    (None: any month). The marts the checks compare are a month's sums of that month's rows, so their other
+    months cannot have moved (include/reconciliation/runner.py checks only these)."""
+    return None if changes is None else merged_months(changes.values())
+
+
 def marts_plan(client, chosen: list[Model], models: dict[str, Model], marts_hash: str, existed: set[str]) -> dict:
     """{"changes": {provider: months or None} since the last marts build (None: everything changed),
     "periods": {table model: None (rebuild all), [months], or SKIP}}. `existed`: the tables of database
@@ -89,12 +104,12 @@ def marts_plan(client, chosen: list[Model], models: dict[str, Model], marts_hash
             periods[model.name] = None
         elif not moved:
             periods[model.name] = SKIP
-        elif any(months is None for months in moved) or not model.partition_by:
+        elif (merged := merged_months(moved)) is None or not model.partition_by:
             periods[model.name] = None
         else:
             inputs = [name for name in upstream_names(model, models)
                       if models[name].materialized == "table" and models[name].partition_by]
-            periods[model.name] = sorted({*(m for months in moved for m in months),
+            periods[model.name] = sorted({*merged,
                                           *build_state.newest_partitions(client, [model.name], 1),
                                           *build_state.newest_partitions(client, inputs, NEWEST_MONTHS_OF_INPUTS)})
     return {"changes": changes, "periods": periods}
@@ -124,6 +139,6 @@ def export_months(models: dict[str, Model], plan: dict | None) -> dict[str, list
     for table in MONTHLY_TABLES:
         if table not in models:
             continue
-        moved = None if changes is None else [changes[p] for p in sorted(providers_of(models[table], models)) if p in changes]
-        months[table] = None if moved is None or any(m is None for m in moved) else sorted({m for ms in moved for m in ms})
+        months[table] = None if changes is None else merged_months(
+            changes[p] for p in sorted(providers_of(models[table], models)) if p in changes)
     return months

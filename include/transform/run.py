@@ -17,6 +17,7 @@ from include.clickhouse import clickhouse_client
 from include.transform import build_state, statements
 from include.transform.change_plan import (
     SKIP,
+    changed_months,
     export_candidates,
     export_months,
     marts_plan,
@@ -124,7 +125,7 @@ def run_transformations(
             only_partitioned=all(m.partition_by for m in chosen if m.materialized == "table"))
         if target == "marts":
             plan = marts_plan(client, chosen, models, sql_hash, existed)
-            changed = _months_with_changed_inputs(plan["changes"])
+            changed = changed_months(plan["changes"])
         else:
             # no new load, same SQL: the unpartitioned tables (Stripe's) would be rebuilt identical
             plan = {"periods": {m.name: SKIP for m in chosen if m.materialized == "table" and not m.partition_by
@@ -149,15 +150,6 @@ def run_transformations(
              destination, "all" if selected is None else selected, len(views), len(built), statement_count,
              sum(outcome["written"] for outcome in marts.values()))
     return {"raw_views": views, "models": built, "statements": statement_count, "periods": selected, "marts": marts}
-
-
-def _months_with_changed_inputs(changes: dict | None) -> list[str] | None:
-    """What the marts build logs as changed: the months some provider build changed since the last marts build
-    (None: any month). The marts the checks compare are a month's sums of that month's rows, so their other
-    months cannot have moved (include/reconciliation/runner.py checks only these)."""
-    if changes is None or any(months is None for months in changes.values()):
-        return None
-    return sorted({month for months in changes.values() for month in months})
 
 
 def build(client, chosen, env, context, plan: dict | None = None, models: dict | None = None) -> tuple[list[str], int]:
