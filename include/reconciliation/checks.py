@@ -193,6 +193,18 @@ def _counted(provider: str, native_table: str, native_value: str, focus_value: s
             f"GROUP BY period, currency_")
 
 
+def _forecast_cost_to_date(provider: str) -> Check:
+    """The forecast's month to date is the month's effective cost as int_cloud_cost_daily has it, per provider and
+    month the forecast covers (a month with no usage dated in it has no forecast): catches a join that counts a
+    charge series twice."""
+    return Check("forecast_cost_to_date",
+                 f"{provider} int_cloud_cost_daily effective_cost = cost_forecast cost_to_date (the months forecast)",
+                 _sum_by(f"{F}.int_cloud_cost_daily", "month", "effective_cost",
+                         f"provider = '{provider}' AND month IN (SELECT month FROM {F}.cost_forecast "
+                         f"WHERE provider = '{provider}')"),
+                 _sum_by(f"{F}.cost_forecast", "month", "cost_to_date", f"provider = '{provider}'"))
+
+
 # The cross-provider marts against the provider's daily and line-item tables (run_checks("marts")). AWS: the
 # input that counts for each payer account and month (the CUR, or the FOCUS export), never both.
 AWS_MART_CHECKS = [
@@ -211,12 +223,15 @@ AWS_MART_CHECKS = [
     Check("showback_total", "AWS counted line items net unblended / FOCUS export BilledCost = showback_monthly total_cost (allocation)",
           _counted("aws", f"{F}.int_aws__cost_line_items", "net_unblended_cost", "BilledCost"),
           _sum_by(f"{F}.showback_monthly", "month", "total_cost", "provider = 'aws'")),
-    Check("commitment_fees", "the bill's Savings Plan / RI fee lines (unblended) = commitment_utilization_monthly fee_cost",
+    Check("commitment_fees", "AWS counted Savings Plan / RI fee lines (unblended) / FOCUS export commitment Purchase rows "
+          "(BilledCost) = commitment_utilization_monthly fee_cost",
           # every month of the bill is checked, one without commitments as 0 = 0
-          _sum_by(f"{F}.int_aws__cost_line_items", "billing_period",
-                  "if(line_item_type IN ('SavingsPlanRecurringFee', 'SavingsPlanUpfrontFee', 'RIFee') "
-                  "OR (line_item_type = 'Fee' AND commitment_type = 'Reserved Instance'), unblended_cost, toDecimal128(0, 10))"),
+          _counted("aws", f"{F}.int_aws__cost_line_items",
+                   "if(line_item_type IN ('SavingsPlanRecurringFee', 'SavingsPlanUpfrontFee', 'RIFee') "
+                   "OR (line_item_type = 'Fee' AND commitment_type = 'Reserved Instance'), unblended_cost, toDecimal128(0, 10))",
+                   "if(ChargeCategory = 'Purchase' AND ifNull(CommitmentDiscountId, '') != '', BilledCost, toDecimal128(0, 10))"),
           _sum_by(f"{F}.commitment_utilization_monthly", "month", "fee_cost", "provider = 'aws'")),
+    _forecast_cost_to_date("aws"),
 ]
 
 # GCP: the input that counts for each billing account and month (the billing export, or the FOCUS table), never both.
@@ -240,10 +255,13 @@ GCP_MART_CHECKS = [
           "GCP counted int_gcp__cost_line_items cost + credits / FOCUS table BilledCost = showback_monthly total_cost (allocation)",
           _counted("gcp", f"{F}.int_gcp__cost_line_items", "net_cost", "BilledCost"),
           _sum_by(f"{F}.showback_monthly", "month", "total_cost", "provider = 'gcp'")),
-    Check("commitment_fees", "the export's commitment fee rows (Commitment SKUs) = commitment_utilization_monthly fee_cost",
-          _sum_by(f"{F}.int_gcp__cost_line_items", "invoice_month",
-                  "if(startsWith(sku_description, 'Commitment'), cost, toDecimal128(0, 10))"),
+    Check("commitment_fees", "GCP counted commitment fee rows (Commitment SKUs; cost before credits, the FOCUS table's "
+          "ContractedCost) = commitment_utilization_monthly fee_cost",
+          _counted("gcp", f"{F}.int_gcp__cost_line_items",
+                   "if(startsWith(sku_description, 'Commitment'), cost, toDecimal128(0, 10))",
+                   "if(startsWith(ifNull(ChargeDescription, ''), 'Commitment'), ContractedCost, toDecimal128(0, 10))"),
           _sum_by(f"{F}.commitment_utilization_monthly", "month", "fee_cost", "provider = 'gcp'")),
+    _forecast_cost_to_date("gcp"),
 ]
 
 AZURE_MART_CHECKS = [
@@ -267,6 +285,7 @@ AZURE_MART_CHECKS = [
     Check("showback_total", "int_azure__cost_line_items BilledCost = showback_monthly total_cost (allocation)",
           _sum_by(f"{F}.int_azure__cost_line_items", "billing_period", "BilledCost", currency="BillingCurrency"),
           _sum_by(f"{F}.showback_monthly", "month", "total_cost", "provider = 'azure'")),
+    _forecast_cost_to_date("azure"),
 ]
 
 # Cost per customer against the month's converted bill (both in the reporting currency, by independent paths).

@@ -42,3 +42,15 @@ def coverage_by_scope(provider: str) -> dict[str, tuple[Decimal, Decimal]]:
              f"sum(eligible_on_demand_cost) FROM finops.commitment_coverage_monthly WHERE provider = '{provider}' "
              "GROUP BY 1")
     return {scope: (cents(covered), cents(eligible)) for scope, covered, eligible in rows}
+
+
+def utilization_by_commitment(provider: str) -> dict[str, tuple]:
+    """'month commitment_id commitment_type' -> (purchased, used, unused, fees, covered on-demand cost, realized
+    savings) to the cent (None where the provider's export lacks the figure), utilization to 6 places, billing account
+    and region, for a provider's commitment_utilization_monthly."""
+    rows = q("SELECT concat(month, ' ', commitment_id, ' ', commitment_type), commitment_cost, used_commitment, "
+             "unused_cost, fee_cost, covered_on_demand_cost, realized_savings, round(utilization, 6), "
+             "billing_account_id, region FROM finops.commitment_utilization_monthly "
+             f"WHERE provider = '{provider}'")
+    return {key: (*(None if v is None else cents(v) for v in money), utilization, account, region)
+            for key, *money, utilization, account, region in rows}

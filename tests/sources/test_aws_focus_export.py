@@ -14,9 +14,9 @@ from include.pipelines import LoadError, root_cause
 from include.reconciliation import run_checks
 from include.run_intent import request_for
 from include.sources.aws_cur import CurInputError
-from standins.sample_data.aws import PRODUCTS, Cur2Export, write_cur2_period
-from standins.sample_data.aws_focus import bill_totals, cur2_table, focus_table, generate_charges
-from tests.helpers.transform import coverage_by_scope, forecast_as_of
+from standins.sample_data.aws import PAYER, PRODUCTS, Cur2Export, write_cur2_period
+from standins.sample_data.aws_focus import RI_ARN, SP_ARN, bill_totals, cur2_table, focus_table, generate_charges
+from tests.helpers.transform import coverage_by_scope, forecast_as_of, utilization_by_commitment
 
 D = Decimal
 CENT = D("0.01")
@@ -46,6 +46,22 @@ def by_month(sql: str) -> dict:
             for month, *values in rows}
 
 
+def utilization_by_hand(month: str, charges) -> dict[str, tuple]:
+    """commitment_utilization_monthly's figures of a month's Savings Plan and RI, from the charges: purchased, used,
+    unused, fees as billed, covered on-demand cost, realized savings (covered on-demand - covered effective cost),
+    utilization, payer account and region (the commitments' own lines have none)."""
+    figures = {}
+    for arn, kind, prefix in ((SP_ARN, "Savings Plan", "sp"), (RI_ARN, "Reserved Instance", "ri")):
+        (fee,) = [c for c in charges if c.kind == f"{prefix}_fee"]
+        covered = [c for c in charges if c.kind == f"{prefix}_usage"]
+        on_demand, effective = sum((c.cost for c in covered), D(0)), sum((c.effective for c in covered), D(0))
+        used = fee.commitment - fee.unused
+        figures[f"{month} {arn} {kind}"] = (
+            *(v.quantize(CENT) for v in (fee.commitment, used, fee.unused, fee.cost, on_demand, on_demand - effective)),
+            round(float(used / fee.commitment), 6), PAYER[0], "")
+    return figures
+
+
 def test_the_same_bill_as_cur_and_as_focus_export_gives_equal_billed_and_effective_cost(s3_server, aws_airflow):
     client = s3_server.client()
     charges = {month: generate_charges(month, 300, seed=index) for index, month in enumerate(MONTHS)}
@@ -73,7 +89,7 @@ def test_the_same_bill_as_cur_and_as_focus_export_gives_equal_billed_and_effecti
     assert run_checks("aws")["failed"] == 0
 
     # counted once: the CUR by default, the FOCUS export when the configuration prefers it
-    allocated, tagged, as_of, coverage = {}, {}, {}, {}
+    allocated, tagged, as_of, coverage, utilization = {}, {}, {}, {}, {}
     for preferred, counted_rows in (("cur", "int_aws__cost_line_items"), ("focus_export", "int_aws__focus_line_items")):
         transform.run_transformations("marts", config={**TEAM_ALLOCATION, "cost_inputs": {"aws": preferred}}, export=False)
         assert by_month("SELECT month, sum(billed_cost), sum(effective_cost) FROM finops.int_cloud_cost_daily "
@@ -108,7 +124,12 @@ def test_the_same_bill_as_cur_and_as_focus_export_gives_equal_billed_and_effecti
         as_of[preferred] = forecast_as_of("aws")
         # and commitment coverage: the same covered and eligible on-demand cost per service, region and family
         coverage[preferred] = coverage_by_scope("aws")
+        # and commitment utilization: per Savings Plan / RI and month, from whichever input counts
+        utilization[preferred] = utilization_by_commitment("aws")
     assert allocated["cur"] == allocated["focus_export"]
+    assert utilization["cur"] == utilization["focus_export"] == {
+        key: value for month, month_charges in charges.items() for key, value in utilization_by_hand(month, month_charges).items()}
+    assert all(0 < figures[6] < 1 for figures in utilization["cur"].values())  # both left some commitment unused
     assert coverage["cur"] == coverage["focus_export"]
     # by hand: covered = the on-demand cost of the usage a Savings Plan or RI covered; eligible adds the on-demand
     # instance hours, database instances and Lambda GB-seconds (not storage, requests or data transfer)
@@ -154,6 +175,9 @@ def test_an_account_month_only_the_focus_export_has_is_counted_from_it(s3_server
     covered = sum((c.cost for c in august if c.kind in ("sp_usage", "ri_usage")), D(0)).quantize(CENT)
     assert by_month("SELECT month, sum(covered_on_demand_cost) FROM finops.commitment_coverage_monthly "
                     "WHERE provider = 'aws' GROUP BY 1")["2026-08"] == (covered,)
+    # and commitment utilization: August's from the FOCUS export, September's from the CUR
+    assert utilization_by_commitment("aws") == {**utilization_by_hand("2026-08", august),
+                                                **utilization_by_hand("2026-09", september)}
 
 
 def test_a_redelivered_focus_month_replaces_it_and_changed_builds_see_it(s3_server, aws_airflow):

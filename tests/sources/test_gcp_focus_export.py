@@ -17,7 +17,7 @@ from include.pipelines import LoadError, root_cause
 from include.reconciliation import run_checks
 from include.run_intent import request_for
 from include.sources.gcp_billing import BillingExportError
-from standins.sample_data.gcp import DETAILED_TABLE, generate_billing_rows, seed_bigquery
+from standins.sample_data.gcp import BILLING_ACCOUNT_ID, DETAILED_TABLE, generate_billing_rows, seed_bigquery
 from standins.sample_data.gcp_focus import (
     FOCUS_TABLE,
     focus_row,
@@ -26,7 +26,7 @@ from standins.sample_data.gcp_focus import (
     month_totals,
     seed_focus_table,
 )
-from tests.helpers.transform import coverage_by_scope, forecast_as_of
+from tests.helpers.transform import coverage_by_scope, forecast_as_of, utilization_by_commitment
 
 D = Decimal
 CENT = D("0.01")
@@ -62,9 +62,54 @@ def expected(rows: list[dict]) -> dict:
     return {month: (total.quantize(CENT), total.quantize(CENT)) for month, total in month_totals(rows).items()}
 
 
+CUD_CREDITS = ("COMMITTED_USAGE_DISCOUNT", "COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE")
+
+
+def with_commitment_fees(rows: list[dict]) -> list[dict]:
+    """The bill plus each month's commitment fees: a resource-based CUD's in the region of a row its credits cover,
+    and a spend-based one (the sample bill has the credits, not the fees)."""
+    fees = []
+    for month in MONTHS:
+        covered = next(r for r in rows if r["invoice"]["month"] == month.replace("-", "") and r["location"]["region"]
+                       and any(c["type"] == "COMMITTED_USAGE_DISCOUNT" for c in r["credits"]))
+        for sku, cost in (("Commitment v1: Cpu in Americas for 1 Year", 41.25),
+                          ("Commitment - dollar based v1: GCE for 1 year", 15.5)):
+            fee = copy.deepcopy(covered)
+            fee.update(cost=cost, cost_at_list=cost, credits=[], labels=[], system_labels=[], resource=None,
+                       sku={"description": sku, "id": f"FEE-{len(fees)}"}, usage={"amount": None})
+            fees.append(fee)
+    return rows + fees
+
+
+def utilization_by_hand(rows: list[dict]) -> dict[str, tuple]:
+    """commitment_utilization_monthly's GCP figures from the export rows: per month and pool (spend-based per billing
+    account, resource-based per region), the fees (purchased) and the covered on-demand cost -(CUD credits);
+    realized savings = covered - fees; used, unused and utilization unknown; the pool's account and region."""
+    pools: dict[tuple, list] = {}
+    for row in rows:
+        sku, region = row["sku"]["description"], row["location"]["region"] or ""
+        types = {c["type"] for c in row["credits"]}
+        if sku.startswith("Commitment"):
+            spend = "dollar based" in sku
+        elif types & set(CUD_CREDITS):
+            spend = "COMMITTED_USAGE_DISCOUNT" not in types
+        else:
+            continue
+        pool = f"gcp-cud/{BILLING_ACCOUNT_ID}/" + ("spend-based" if spend else f"resource-based/{region}")
+        month = f"{row['invoice']['month'][:4]}-{row['invoice']['month'][4:]}"
+        figures = pools.setdefault((month, pool, "" if spend else region), [D(0), D(0)])
+        if sku.startswith("Commitment"):
+            figures[0] += D(repr(row["cost"]))
+        else:
+            figures[1] -= sum((D(repr(c["amount"])) for c in row["credits"] if c["type"] in CUD_CREDITS), D(0))
+    return {f"{month} {pool} Committed Use Discount": (
+        fees.quantize(CENT), None, None, fees.quantize(CENT), covered.quantize(CENT), (covered - fees).quantize(CENT),
+        None, BILLING_ACCOUNT_ID, region) for (month, pool, region), (fees, covered) in pools.items()}
+
+
 def test_the_same_bill_as_billing_export_and_as_focus_table_gives_equal_billed_and_effective_cost(
         bigquery_client, billing_dataset, local_data):
-    rows = generate_billing_rows(MONTHS, rows_per_month=160, seed=11, detailed=True)
+    rows = with_commitment_fees(generate_billing_rows(MONTHS, rows_per_month=160, seed=11, detailed=True))
     seed(bigquery_client, billing_dataset, rows)
     report = load(bigquery_client, billing_dataset)
     assert report.tables == {"billing_export": len(rows), "focus_export": len(rows)}
@@ -81,7 +126,7 @@ def test_the_same_bill_as_billing_export_and_as_focus_table_gives_equal_billed_a
     assert run_checks("gcp")["failed"] == 0
 
     # counted once: the billing export by default, the FOCUS table when the configuration prefers it
-    categories, allocated, tagged, as_of, coverage = {}, {}, {}, {}, {}
+    categories, allocated, tagged, as_of, coverage, utilization = {}, {}, {}, {}, {}, {}
     for preferred, counted_rows in (("billing_export", "int_gcp__cost_line_items"),
                                     ("focus_export", "int_gcp__focus_line_items")):
         transform.run_transformations("marts", config={**TEAM_ALLOCATION, "cost_inputs": {"gcp": preferred}}, export=False)
@@ -117,7 +162,11 @@ def test_the_same_bill_as_billing_export_and_as_focus_table_gives_equal_billed_a
         as_of[preferred] = forecast_as_of("gcp")
         # and commitment coverage: the same covered and eligible on-demand cost per service, region and family
         coverage[preferred] = coverage_by_scope("gcp")
+        # and commitment utilization: the same CUD pools, fees and covered cost from whichever input counts
+        utilization[preferred] = utilization_by_commitment("gcp")
     assert coverage["billing_export"] == coverage["focus_export"]
+    assert utilization["billing_export"] == utilization["focus_export"] == utilization_by_hand(rows)
+    assert {key.split(" ")[1].split("/")[2] for key in utilization["focus_export"]} == {"resource-based", "spend-based"}
     assert any(covered > 0 for covered, _ in coverage["focus_export"].values())
     assert any(family != "" for family in (key.split(" ")[-1] for key in coverage["focus_export"]))
     assert as_of["billing_export"] == as_of["focus_export"] and [m for m, *_ in as_of["focus_export"]] == list(MONTHS)

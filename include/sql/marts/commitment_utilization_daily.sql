@@ -1,19 +1,42 @@
 -- Savings Plans, Reserved Instances, GCP committed use discounts and Azure reservations / savings plans per
--- commitment and day: purchased (the
--- commitment amortized to the day), used, unused, utilization = used / purchased, the fees as billed, and the
--- realized savings of the usage it covered (public on-demand cost minus its effective cost).
--- AWS formulas and sources: include/sql/intermediate/aws/int_aws__commitment_line_items.sql. An RI's fee is a
+-- commitment and day: purchased (the commitment amortized to the day), used, unused, utilization = used / purchased,
+-- the fees as billed, and the realized savings of the usage it covered (public on-demand cost minus its effective
+-- cost). Each provider's commitments come from the input int_cloud_cost_inputs counts for the billing account and
+-- month (AWS: the CUR or the Data Exports FOCUS export; GCP: the billing export or Google's FOCUS table), never both.
+-- AWS CUR formulas and sources: include/sql/intermediate/aws/int_aws__commitment_line_items.sql. An RI's fee is a
 -- monthly CUR line dated the 1st, so its purchased / unused amounts sit on the 1st: read RI utilization per month
 -- (commitment_utilization_monthly).
--- Azure (the FOCUS export, int_azure__cost_line_items): FOCUS amortizes a commitment onto Usage rows with
--- CommitmentDiscountStatus Used / Unused ("The sum of EffectiveCost where ChargeCategory is Usage MUST equal the sum
--- of BilledCost where ChargeCategory is Purchase", per CommitmentDiscountId; FOCUS 1.2 effectivecost.md): purchased
--- = EffectiveCost of the Used and Unused rows, unused = that of the Unused rows, fees = BilledCost of the Purchase
--- rows, covered usage at on-demand = ListCost of the Used rows.
--- GCP (include/sql/intermediate/gcp/int_gcp__commitment_line_items.sql): per commitment pool, purchased = the
--- commitment fees, covered on-demand cost = -(CUD credits), and the covered usage's effective cost = the fees, so
--- realized savings = -(credits) - fees, Google's "CUD savings", net of any unused part; used, unused and
--- utilization are NULL: the billing export does not carry the commitment's amount in on-demand terms.
+-- Azure's and AWS's FOCUS exports (int_azure__cost_line_items, int_aws__focus_line_items): FOCUS amortizes a
+-- commitment onto Usage rows with CommitmentDiscountStatus Used / Unused ("The sum of EffectiveCost where
+-- ChargeCategory is Usage MUST equal the sum of BilledCost where ChargeCategory is Purchase", per
+-- CommitmentDiscountId; FOCUS 1.2 effectivecost.md): purchased = EffectiveCost of the Used and Unused rows, unused =
+-- that of the Unused rows, fees = BilledCost of the Purchase rows, covered usage at on-demand = ListCost of the Used
+-- rows. AWS's FOCUS amounts are net of discounts (EffectiveCost is the net amortized cost, BilledCost the net
+-- unblended cost), the CUR formulas' gross: the two inputs agree where the bill has no discount.
+-- GCP (int_gcp__commitment_line_items from the billing export, int_gcp__focus_commitment_line_items from the FOCUS
+-- table): per commitment pool, purchased = the commitment fees, covered on-demand cost = -(CUD credits), and the
+-- covered usage's effective cost = the fees, so realized savings = -(credits) - fees, Google's "CUD savings", net of
+-- any unused part; used, unused and utilization are NULL: neither export carries the commitment's amount in
+-- on-demand terms.
+{%- from 'cost_inputs.jinja' import counted_input %}
+{#- A FOCUS export's commitments per day: purchased = EffectiveCost of the Used and Unused rows, unused = the Unused
+    rows', fees = the Purchase rows' BilledCost, covered usage = the Used rows (ListCost at on-demand). -#}
+{%- macro focus_commitments(provider, relation, commitment_type, where) %}
+        SELECT
+            {{ lit(provider) }} AS provider_,
+            billing_period, usage_date,
+            assumeNotNull(CommitmentDiscountId) AS commitment_id_,
+            {{ commitment_type }} AS commitment_type_,
+            BillingCurrency AS currency_,
+            sumIf(EffectiveCost, CommitmentDiscountStatus IN ('Used', 'Unused')) AS commitment_cost_,
+            sumIf(EffectiveCost, CommitmentDiscountStatus = 'Unused') AS unused_cost_,
+            sumIf(BilledCost, ChargeCategory = 'Purchase') AS fee_cost_,
+            sumIf(ListCost, CommitmentDiscountStatus = 'Used') AS covered_on_demand_cost_,
+            sumIf(EffectiveCost, CommitmentDiscountStatus = 'Used') AS covered_effective_cost_
+        FROM {{ relation }}
+        WHERE ifNull(CommitmentDiscountId, '') != ''{{ where }}
+        GROUP BY billing_period, usage_date, commitment_id_, commitment_type_, currency_
+{%- endmacro %}
 WITH
     daily AS
     (
@@ -25,6 +48,7 @@ WITH
             sum(covered_on_demand_cost) AS covered_on_demand_cost_,
             sum(covered_effective_cost) AS covered_effective_cost_
         FROM {{ ref('int_aws__commitment_line_items') }}
+        WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'aws', 'cur', 'payer_account_id', 'billing_period') }}
         GROUP BY billing_period, usage_date, commitment_arn, commitment_type, currency
     ),
     gcp_daily AS
@@ -33,24 +57,30 @@ WITH
             invoice_month, usage_date, commitment_id, currency,
             sum(fee_cost) AS fee_cost_,
             sum(covered_on_demand_cost) AS covered_on_demand_cost_
-        FROM {{ ref('int_gcp__commitment_line_items') }}
+        FROM
+        (
+            SELECT invoice_month, usage_date, commitment_id, currency, fee_cost, covered_on_demand_cost
+            FROM {{ ref('int_gcp__commitment_line_items') }}
+            WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'billing_export', 'billing_account_id', 'invoice_month') }}
+            UNION ALL
+            SELECT invoice_month, usage_date, commitment_id, currency, fee_cost, covered_on_demand_cost
+            FROM {{ ref('int_gcp__focus_commitment_line_items') }}
+            WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'focus_export', 'billing_account_id', 'invoice_month') }}
+        )
         GROUP BY invoice_month, usage_date, commitment_id, currency
     ),
-    azure_daily AS
+    focus_daily AS
     (
-        SELECT
-            billing_period, usage_date,
-            assumeNotNull(CommitmentDiscountId) AS commitment_id_,
-            if(CommitmentDiscountType = 'Savings Plan', 'Savings Plan', 'Reservation') AS commitment_type_,
-            BillingCurrency AS currency_,
-            sumIf(EffectiveCost, CommitmentDiscountStatus IN ('Used', 'Unused')) AS commitment_cost_,
-            sumIf(EffectiveCost, CommitmentDiscountStatus = 'Unused') AS unused_cost_,
-            sumIf(BilledCost, ChargeCategory = 'Purchase') AS fee_cost_,
-            sumIf(ListCost, CommitmentDiscountStatus = 'Used') AS covered_on_demand_cost_,
-            sumIf(EffectiveCost, CommitmentDiscountStatus = 'Used') AS covered_effective_cost_
-        FROM {{ ref('int_azure__cost_line_items') }}
-        WHERE ifNull(CommitmentDiscountId, '') != ''
-        GROUP BY billing_period, usage_date, commitment_id_, commitment_type_, currency_
+        {{- focus_commitments('azure', ref('int_azure__cost_line_items'),
+                              "if(CommitmentDiscountType = 'Savings Plan', 'Savings Plan', 'Reservation')", '') }}
+        UNION ALL
+        {#- AWS writes CommitmentDiscountType 'Savings Plan' or 'Reserved Instance'; a Savings Plan is a Spend commitment -#}
+        {{- focus_commitments('aws', ref('int_aws__focus_line_items'),
+                              "if(positionCaseInsensitive(ifNull(CommitmentDiscountType, ''), 'savings plan') > 0 "
+                              ~ "OR (CommitmentDiscountType IS NULL AND CommitmentDiscountCategory = 'Spend'), "
+                              ~ "'Savings Plan', 'Reserved Instance')",
+                              ' AND ' ~ counted_input(ref('int_cloud_cost_inputs'), 'aws', 'focus_export',
+                                                      'BillingAccountId', 'billing_period')) }}
     )
 SELECT
     'aws'                                              AS provider,
@@ -87,7 +117,7 @@ SELECT
 FROM gcp_daily
 UNION ALL
 SELECT
-    'azure'                                            AS provider,
+    provider_                                          AS provider,
     billing_period                                     AS month,
     usage_date,
     commitment_id_                                     AS commitment_id,
@@ -101,4 +131,4 @@ SELECT
     covered_on_demand_cost_                            AS covered_on_demand_cost,
     covered_effective_cost_                            AS covered_effective_cost,
     covered_on_demand_cost_ - covered_effective_cost_  AS realized_savings
-FROM azure_daily
+FROM focus_daily

@@ -18,9 +18,11 @@ WITH
         FROM {{ ref('commitment_utilization_daily') }}
         GROUP BY provider, month, commitment_id, commitment_type, currency
     ),
-    -- AWS: the inventory columns sit on the fee lines; the newest billing period that has them wins. GCP's billing
-    -- export has no commitment inventory (term, start, end: the CUD metadata export), nor has Azure's FOCUS cost
-    -- export (the reservation's term is in Azure's reservation details), so they stay ''/NULL there.
+    -- AWS: the inventory columns sit on the CUR's fee lines; the newest billing period that has them wins. AWS's FOCUS
+    -- 1.2 export has no term, start or end (the ContractCommitment dataset is FOCUS 1.3+): the payer and the region
+    -- of the commitment's own rows (Purchase, Unused) only. GCP's billing export has no commitment inventory (term,
+    -- start, end: the CUD metadata export), nor has Azure's FOCUS cost export (the reservation's term is in Azure's
+    -- reservation details), so they stay ''/NULL there.
     inventory AS
     (
         SELECT
@@ -30,26 +32,52 @@ WITH
             argMaxIf(purchase_term, billing_period, purchase_term != '') AS purchase_term_,
             argMaxIf(payment_option, billing_period, payment_option != '') AS payment_option_,
             argMaxIf(offering_type, billing_period, offering_type != '') AS offering_type_,
-            argMaxIf(region, billing_period, commitment_cost != 0 OR fee_cost != 0) AS region_,
+            argMaxIf(region, billing_period, own_row_) AS region_,
             any(payer_account_id) AS payer_account_id_
-        FROM {{ ref('int_aws__commitment_line_items') }}
+        FROM
+        (
+            SELECT commitment_arn, billing_period, commitment_start, commitment_end, purchase_term, payment_option,
+                   offering_type, region, commitment_cost != 0 OR fee_cost != 0 AS own_row_, payer_account_id
+            FROM {{ ref('int_aws__commitment_line_items') }}
+            UNION ALL
+            SELECT assumeNotNull(CommitmentDiscountId), billing_period, NULL, NULL, '', '', '', ifNull(RegionId, ''),
+                   ChargeCategory = 'Purchase' OR CommitmentDiscountStatus = 'Unused', BillingAccountId
+            FROM {{ ref('int_aws__focus_line_items') }}
+            WHERE ifNull(CommitmentDiscountId, '') != ''
+        )
         GROUP BY commitment_arn
     ),
+    -- as of the newest end of the month's commitment lines that are not fees (the CUR's or the FOCUS export's)
     aws_as_of AS
     (
-        SELECT
-            billing_period,
-            greatest(maxIf(usage_end, line_item_type NOT IN ('RIFee', 'Fee', 'SavingsPlanUpfrontFee')),
-                     toDateTime64(0, 3, 'UTC')) AS newest_,
-            any(billing_period_end) AS period_end_
-        FROM {{ ref('int_aws__commitment_line_items') }}
+        SELECT billing_period, greatest(max(newest_), toDateTime64(0, 3, 'UTC')) AS newest_, any(period_end_) AS period_end_
+        FROM
+        (
+            SELECT
+                billing_period,
+                maxIf(usage_end, line_item_type NOT IN ('RIFee', 'Fee', 'SavingsPlanUpfrontFee')) AS newest_,
+                any(billing_period_end) AS period_end_
+            FROM {{ ref('int_aws__commitment_line_items') }}
+            GROUP BY billing_period
+            UNION ALL
+            SELECT billing_period, toDateTime64(maxIf(ChargePeriodEnd, ChargeCategory != 'Purchase'), 3, 'UTC'),
+                   toDateTime64(any(BillingPeriodEnd), 3, 'UTC')
+            FROM {{ ref('int_aws__focus_line_items') }}
+            WHERE ifNull(CommitmentDiscountId, '') != ''
+            GROUP BY billing_period
+        )
         GROUP BY billing_period
     ),
     gcp_inventory AS
     (
         SELECT commitment_id, any(billing_account_id) AS billing_account_id_,
                if(commitment_id LIKE '%/resource-based/%', any(region), '') AS region_
-        FROM {{ ref('int_gcp__commitment_line_items') }}
+        FROM
+        (
+            SELECT commitment_id, billing_account_id, region FROM {{ ref('int_gcp__commitment_line_items') }}
+            UNION ALL
+            SELECT commitment_id, billing_account_id, region FROM {{ ref('int_gcp__focus_commitment_line_items') }}
+        )
         GROUP BY commitment_id
     ),
     azure_inventory AS
@@ -68,8 +96,17 @@ WITH
     ),
     gcp_as_of AS
     (
-        SELECT invoice_month, max(usage_end) AS newest_
-        FROM {{ ref('int_gcp__cost_line_items') }}
+        SELECT invoice_month, max(newest_) AS newest_
+        FROM
+        (
+            SELECT invoice_month, max(usage_end) AS newest_
+            FROM {{ ref('int_gcp__cost_line_items') }}
+            GROUP BY invoice_month
+            UNION ALL
+            SELECT invoice_month, toDateTime64(max(ChargePeriodEnd), 6, 'UTC')
+            FROM {{ ref('int_gcp__focus_line_items') }}
+            GROUP BY invoice_month
+        )
         GROUP BY invoice_month
     )
 SELECT

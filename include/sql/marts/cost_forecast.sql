@@ -93,8 +93,9 @@ WITH
     ),
     series AS
     (
-        -- one charge series (service, charge type, currency) of a month: recurring or a lump sum?
-        SELECT provider, month, service_name, currency, charge_type,
+        -- one charge series (service, charge type and category, currency) of a month: recurring or a lump sum?
+        -- (one charge type can hold two categories: GCP's regular rows are Usage, and Purchase for commitment fees)
+        SELECT provider, month, service_name, currency, charge_type, charge_category,
                uniqExactIf(usage_date, cost != 0 AND usage_date > toDate(month_start) AND usage_date <= as_of_date) > 0
                    OR (charge_category = 'Usage' AND any(as_of_date) = toDate(any(month_start)))
                    AS projected
@@ -120,6 +121,7 @@ WITH
         FROM daily AS d
         INNER JOIN series AS s ON s.provider = d.provider AND s.month = d.month AND s.service_name = d.service_name
                               AND s.currency = d.currency AND s.charge_type = d.charge_type
+                              AND s.charge_category = d.charge_category
         INNER JOIN bounds AS b ON b.provider = d.provider AND b.month = d.month
         GROUP BY d.provider, d.month, d.service_name, d.currency
     ),

@@ -5,6 +5,7 @@ from decimal import ROUND_DOWN, Decimal
 
 import pytest
 
+from include.reconciliation import run_checks
 from include.transform import SqlConfigError
 from tests.helpers.transform import one, q, run
 from tests.transform.raw import (
@@ -184,6 +185,22 @@ def test_forecast_counts_a_partial_day_as_partial_projects_recurring_credits_and
     # (exact: Decimal, truncated at 10 decimals)
     projected = D("1448") - D("140")
     assert run_rate == to_date + (projected * D("15.5") / D("14.5")).quantize(D("1e-10"), rounding=ROUND_DOWN)
+
+
+def test_a_commitment_fee_beside_usage_of_the_same_service_and_charge_type_is_counted_once(data_dir):
+    """GCP's regular rows are Usage, and Purchase for a commitment fee: two charge categories of one charge type
+    (Compute Engine, regular) are two series, and each cost counts once in the month to date."""
+    usage = [gcp_row("2026-09", 10.0, [("COMMITTED_USAGE_DISCOUNT", -4.0)], day=day) for day in range(1, 11)]
+    fee = gcp_row("2026-09", 120.0, day=1, sku_description="Commitment v1: Cpu in Americas for 1 Year",
+                  usage_start_time=datetime(2026, 9, 1, 7, tzinfo=UTC), usage_end_time=datetime(2026, 10, 1, 7, tzinfo=UTC))
+    write_gcp_rows(data_dir, usage + [fee])
+    run("gcp")
+    to_date, run_rate = q("SELECT cost_to_date, run_rate_forecast FROM finops.cost_forecast WHERE month = '2026-09' "
+                          "AND service_name = 'Compute Engine'")[0]
+    assert to_date == D("180")  # 10 days of 10 - 4, and the fee of 120
+    # as of the 10th, 06:00 (9.25 days): the usage is projected over the other 20.75 days, the fee is not
+    assert run_rate == to_date + (D("60") * D("20.75") / D("9.25")).quantize(D("1e-10"), rounding=ROUND_DOWN)
+    assert run_checks("marts")["failed"] == 0
 
 
 def test_monthly_postings_are_not_flagged_every_month_and_thresholds_are_in_the_reporting_currency(data_dir):

@@ -1,0 +1,53 @@
+-- Google Cloud's FOCUS export rows of committed use discounts, as int_gcp__commitment_line_items has them from the
+-- billing export (the same pools, row kinds and amounts), so commitment utilization reads whichever input
+-- int_cloud_cost_inputs counts for the billing account and month: commitment fee rows (ChargeDescription, the SKU's
+-- description, 'Commitment ...'; Google writes them as ChargeCategory Purchase) and rows with CUD credits in
+-- x_Credits (Type COMMITTED_USAGE_DISCOUNT, resource-based, or COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE, spend-based).
+-- fee_cost is ContractedCost, the billing export's cost before credits. Google's FOCUS rows name no commitment
+-- behind a CUD credit either (CommitmentDiscountCategory and Name only), so the pools are the billing export's.
+-- Partitioned by invoice month; a run with `periods` rebuilds only those.
+{%- set cud_types = "('COMMITTED_USAGE_DISCOUNT', 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE')" %}
+WITH
+    rows_ AS
+    (
+        SELECT
+            *,
+            startsWith(ifNull(ChargeDescription, ''), 'Commitment') AS is_fee_,
+            arrayFilter(c -> JSONExtractString(c, 'Type') IN {{ cud_types }},
+                        JSONExtractArrayRaw(x_columns['x_Credits'])) AS cud_credit_list_,
+            arrayMap(c -> JSONExtractString(c, 'Type'), cud_credit_list_) AS cud_types_
+        FROM {{ ref('int_gcp__focus_line_items') }}
+        WHERE {{ in_periods('invoice_month') }}
+    ),
+    programs AS
+    (
+        SELECT
+            *,
+            toDecimal128(arraySum(arrayMap(c -> {{ gcp_credit_amount('c') }}, cud_credit_list_)), 10) AS cud_credits_,
+            CAST(ifNull(RegionId, '') AS String) AS region_,
+            if(is_fee_, if(positionCaseInsensitive(ifNull(ChargeDescription, ''), 'dollar based') > 0, 'Spend', 'Usage'),
+               if(has(cud_types_, 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE') AND NOT has(cud_types_, 'COMMITTED_USAGE_DISCOUNT'),
+                  'Spend', 'Usage')) AS category_
+        FROM rows_
+        WHERE is_fee_ OR notEmpty(cud_credit_list_)
+    )
+SELECT
+    invoice_month,
+    line_item_key                                                   AS row_key,
+    ChargePeriodStart                                               AS usage_start,
+    ChargePeriodEnd                                                 AS usage_end,
+    usage_date,
+    BillingAccountId                                                AS billing_account_id,
+    ifNull(SubAccountId, '')                                        AS project_id,
+    ifNull(ServiceName, '')                                         AS service_description,
+    ifNull(ChargeDescription, '')                                   AS sku_description,
+    region_                                                         AS region,
+    BillingCurrency                                                 AS currency,
+    if(is_fee_, 'fee', 'covered usage')                             AS row_kind,
+    category_                                                       AS commitment_category,
+    concat('gcp-cud/', BillingAccountId, '/', if(category_ = 'Spend', 'spend-based', concat('resource-based/', region_)))
+                                                                    AS commitment_id,
+    if(is_fee_, ContractedCost, toDecimal128(0, 10))                AS fee_cost,
+    if(is_fee_, toDecimal128(0, 10), cud_credits_)                  AS cud_credits,
+    if(is_fee_, toDecimal128(0, 10), -cud_credits_)                 AS covered_on_demand_cost
+FROM programs
