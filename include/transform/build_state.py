@@ -127,12 +127,15 @@ def fingerprint(parts: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
-def unchanged_views(client) -> dict[str, str]:
-    """{view: fingerprint of the statement that created it} for the views of database finops that exist."""
+def unchanged_views(client, database: str = settings.MART_DATABASE) -> dict[str, str]:
+    """{view: fingerprint of what created it} for the views of `database` that exist: finops's by name, others'
+    (the raw views) by database-qualified name."""
+    prefix = "" if database == settings.MART_DATABASE else f"{database}."
     rows = client.query(
         f"SELECT view, argMax(sql_hash, built_at) FROM {VIEW_STATE_TABLE} WHERE view IN "
-        "(SELECT name FROM system.tables WHERE database = {db:String} AND engine = 'View') GROUP BY view",
-        parameters={"db": settings.MART_DATABASE},
+        "(SELECT concat({prefix:String}, name) FROM system.tables WHERE database = {db:String} AND engine = 'View') "
+        "GROUP BY view",
+        parameters={"db": database, "prefix": prefix},
     ).result_rows
     return dict(rows)
 

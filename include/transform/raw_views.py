@@ -7,11 +7,13 @@ Models read them only through `source(dataset, table)` in staging.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from include import settings
+from include.transform import build_state
 from include.transform.literals import quote_string
 from include.transform.statements import execute
 
@@ -24,6 +26,8 @@ class RawTable:
     dataset: str
     table: str
     source_sql: str  # a table expression that reads the raw data
+    # what the view reads, beyond its statement: files' path, size and modification time; a table's columns
+    source_state: str = ""
 
     @property
     def view_name(self) -> str:
@@ -36,32 +40,50 @@ def discover_raw_tables_on_filesystem(raw_dir: Path) -> list[RawTable]:
     for dataset_dir in sorted(p for p in raw_dir.glob("*") if p.is_dir()):
         for table_dir in sorted(p for p in dataset_dir.glob("*") if p.is_dir()):
             for extension, file_format in RAW_FILE_FORMATS.items():
-                if any(table_dir.rglob(f"*{extension}")):
+                files = sorted(table_dir.rglob(f"*{extension}"))
+                if files:
                     # `**/` matches any depth (zero included) in ClickHouse globs: every partition folder.
                     pattern = quote_string(str(table_dir / "**" / f"*{extension}"))
                     source = f"file({pattern}, {file_format})"
-                    tables.append(RawTable(dataset_dir.name, table_dir.name, source))
+                    tables.append(RawTable(dataset_dir.name, table_dir.name, source, _files_fingerprint(files)))
                     break
     return tables
 
 
+def _files_fingerprint(files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        stat = path.stat()
+        digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
 def discover_raw_tables_on_server(client, database: str) -> list[RawTable]:
-    """Tables dlt loaded into `database` as `<dataset>___<table>`."""
+    """Tables dlt loaded into `database` as `<dataset>___<table>` (with their columns: a view's columns are
+    those of its table when it was created, so a column dlt adds later needs the view created again)."""
     rows = client.query(
-        "SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE {pattern:String}",
+        "SELECT table, groupArray(concat(name, ' ', type)) FROM (SELECT table, name, type FROM system.columns "
+        "WHERE database = {db:String} AND table LIKE {pattern:String} ORDER BY table, position) GROUP BY table "
+        "ORDER BY table",
         parameters={"db": database, "pattern": f"%{DLT_TABLE_SEPARATOR}%"},
     ).result_rows
     tables = []
-    for (name,) in rows:
+    for name, columns in rows:
+        if DLT_TABLE_SEPARATOR not in name:  # LIKE's `_` matches any character
+            continue
         dataset, _, table = name.partition(DLT_TABLE_SEPARATOR)
-        tables.append(RawTable(dataset, table, f"`{database}`.`{name}`"))
+        tables.append(RawTable(dataset, table, f"`{database}`.`{name}`", ",".join(columns)))
     return tables
 
 
-def attach_raw_views(client, raw_tables: Iterable[RawTable]) -> list[str]:
-    """(Re)create one view per raw table in `finops_raw`; returns the view names."""
+def attach_raw_views(client, raw_tables: Iterable[RawTable], skip_unchanged: bool = False) -> list[str]:
+    """(Re)create one view per raw table in `finops_raw`; returns the names of the views created.
+    `skip_unchanged`: a view whose statement and files are those it was created from is not created again (on
+    files, CREATE infers the schema from every file's footer: seconds for a year of loads); needs the bookkeeping
+    tables of build_state."""
     client.command(f"CREATE DATABASE IF NOT EXISTS {settings.RAW_DATABASE}")
-    names = []
+    existing = build_state.unchanged_views(client, settings.RAW_DATABASE) if skip_unchanged else {}
+    names, created = [], {}
     for raw in raw_tables:
         # Files written across schema changes (a new column in a later month) are read as the
         # union of their schemas; missing columns read as NULL/default.
@@ -69,12 +91,20 @@ def attach_raw_views(client, raw_tables: Iterable[RawTable]) -> list[str]:
             f"CREATE OR REPLACE VIEW {raw.view_name} AS SELECT * FROM {raw.source_sql}"
             + (" SETTINGS schema_inference_mode = 'union'" if raw.source_sql.startswith("file(") else "")
         )
+        fingerprint = build_state.fingerprint([statement, raw.source_state])
+        if existing.get(raw.view_name) == fingerprint:
+            continue
         execute(client, statement, source="raw views")
         names.append(raw.view_name)
+        created[raw.view_name] = fingerprint
+    if skip_unchanged:
+        build_state.record_views(client, created)
     return names
 
 
-def refresh_raw_views(client, destination: str, clickhouse_conn_id: str = settings.CLICKHOUSE_CONN_ID) -> list[str]:
+def refresh_raw_views(client, destination: str, datasets: Iterable[str] | None = None, skip_unchanged: bool = False,
+                      clickhouse_conn_id: str = settings.CLICKHOUSE_CONN_ID) -> list[str]:
+    """The raw views of `datasets` (None: every dataset loaded), created again where their data changed."""
     if destination == "filesystem":
         raw_tables = discover_raw_tables_on_filesystem(settings.raw_dir())
     else:
@@ -82,7 +112,9 @@ def refresh_raw_views(client, destination: str, clickhouse_conn_id: str = settin
 
         database = server_database(clickhouse_conn_id)
         raw_tables = discover_raw_tables_on_server(client, database)
-    return attach_raw_views(client, raw_tables)
+    if datasets is not None:
+        raw_tables = [raw for raw in raw_tables if raw.dataset in set(datasets)]
+    return attach_raw_views(client, raw_tables, skip_unchanged)
 
 
 def raw_columns(client) -> dict[str, dict[str, str]]:

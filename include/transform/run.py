@@ -70,8 +70,11 @@ def run_transformations(
     upstream = upstream_tables(models, chosen)
     client = clickhouse_client(destination)
     try:
-        # Only staging reads raw data, and the marts read no staging model.
-        views = refresh_raw_views(client, destination) if target in PROVIDERS else []
+        client.command(f"CREATE DATABASE IF NOT EXISTS {settings.MART_DATABASE}{engine.on_cluster}")
+        build_state.ensure_state_table(client, engine)
+        # Only staging reads raw data, each provider's its own dataset's, and the marts read no staging model.
+        views = refresh_raw_views(client, destination, datasets={d for d, _, _ in build_state.provider_sources(target)},
+                                  skip_unchanged=True) if target in PROVIDERS else []
         columns = raw_columns(client)
         if target in PROVIDERS:
             dataset, table, _ = build_state.PROVIDER_SOURCES[target]
@@ -81,8 +84,6 @@ def run_transformations(
                     f"{dataset} load task has loaded nothing so far (for AWS: no billing period has a delivered "
                     "manifest yet). Run the SQL again after the first load that brings data."
                 )
-        client.command(f"CREATE DATABASE IF NOT EXISTS {settings.MART_DATABASE}{engine.on_cluster}")
-        build_state.ensure_state_table(client, engine)
         relations = build_state.existing_tables(client)
         existed = set(relations)
         # Tables read from other targets exist even when their provider never loaded (empty then).

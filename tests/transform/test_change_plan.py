@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from include import transform
 from tests.helpers.transform import q
-from tests.transform.raw import aws_line, write_aws_period, write_stripe
+from tests.transform.raw import aws_line, gcp_row, write_aws_period, write_gcp_rows, write_stripe
 
 FORECAST = "SELECT * FROM finops.cost_forecast ORDER BY provider, month, service_name, currency"
 ANOMALIES = "SELECT * FROM finops.cost_anomalies ORDER BY ALL"
@@ -121,6 +121,27 @@ def test_a_dropped_view_is_created_again(data_dir):
     transform.query("DROP VIEW finops.fct_cost_daily")
     assert build("marts")["models"] == ["fct_cost_daily"]  # cost_anomalies (empty, but built) is not rebuilt
     assert q("SELECT sum(billed_cost) FROM finops.fct_cost_daily") == [(50,)]
+
+
+def test_a_provider_build_creates_its_own_raw_views_again_only_when_their_files_changed(data_dir):
+    write_aws_period(data_dir, "2026-08", usage("2026-08", date(2026, 8, 1), 5, lambda d: 10))
+    write_gcp_rows(data_dir, [gcp_row("2026-08", 5.0)])
+    first = build("aws", "changed")
+    assert "finops_raw.aws_costs__cur_line_items" in first["raw_views"]
+    assert all(view.startswith("finops_raw.aws_costs__") for view in first["raw_views"])  # not GCP's
+    assert build("aws", "changed")["raw_views"] == []  # nothing loaded since: no schema inferred again
+    gcp = build("gcp", "changed")
+    assert "finops_raw.gcp_costs__billing_export" in gcp["raw_views"]
+    assert all(view.startswith("finops_raw.gcp_costs__") for view in gcp["raw_views"])
+
+    # a new load's files: the view is created again and reads them; so is a dropped view
+    write_aws_period(data_dir, "2026-09", usage("2026-09", date(2026, 9, 1), 3, lambda d: 20))
+    transform.query("DROP VIEW finops_raw.aws_costs___dlt_loads")
+    again = build("aws", "changed")
+    assert {"finops_raw.aws_costs__cur_line_items", "finops_raw.aws_costs___dlt_loads"} <= set(again["raw_views"])
+    assert again["periods"] == ["2026-09"]
+    assert q("SELECT billing_period, sum(net_unblended_cost) FROM finops.int_aws__cost_line_items GROUP BY 1 "
+             "ORDER BY 1") == [("2026-08", 50), ("2026-09", 60)]
 
 
 def test_a_model_an_upgrade_turned_from_a_view_into_a_table_is_built_in_full(data_dir):
