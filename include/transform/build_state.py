@@ -105,6 +105,22 @@ def changed_periods(client, provider: str, columns: dict, built: str) -> list[st
     return sorted(months)
 
 
+def raw_rows_by_month(client, provider: str, columns: dict) -> dict[str, int]:
+    """Rows per month of the provider's raw tables, as its staging reads them (completed loads)."""
+    rows: dict[str, int] = {}
+    for dataset, table, month in provider_sources(provider):
+        if f"{dataset}__{table}" not in columns:
+            continue
+        completed = (f" WHERE _dlt_load_id IN (SELECT load_id FROM {settings.RAW_DATABASE}.{dataset}___dlt_loads "
+                     "WHERE status = 0)" if "load_id" in columns.get(f"{dataset}___dlt_loads", {})
+                     and "_dlt_load_id" in columns[f"{dataset}__{table}"] else "")
+        for value, count in client.query(
+                f"SELECT {month}, count() FROM {settings.RAW_DATABASE}.{dataset}__{table}{completed} GROUP BY 1").result_rows:
+            if value and PERIOD.match(value):
+                rows[value] = rows.get(value, 0) + int(count)
+    return rows
+
+
 def existing_tables(client) -> dict[str, str]:
     """{name: engine} of every table and view of database finops."""
     rows = client.query("SELECT name, engine FROM system.tables WHERE database = {db:String}",

@@ -38,22 +38,30 @@ def ensure_table(model: Model, engine: TableEngine = SINGLE_NODE) -> list[str]:
     return [f"CREATE TABLE IF NOT EXISTS {table}{on} {table_structure(model, engine)}", f"ALTER TABLE {table}{on}\n{added}"]
 
 
-def _insert(target: str, model: Model, select: str) -> str:
+def _insert(target: str, model: Model, select: str, months: list[str] | None = None, settings: str = "") -> str:
     names = ", ".join(c.name for c in model.columns)
-    return f"INSERT INTO {target} ({names})\nSELECT {names} FROM\n(\n{select}\n)"
+    # a batch of a full rebuild keeps only its months, whatever the model's in_periods() filters on
+    where = f"\nWHERE {model.partition_by} IN ({', '.join(quote_string(m) for m in months)})" if months else ""
+    return f"INSERT INTO {target} ({names})\nSELECT {names} FROM\n(\n{select}\n){where}" + (
+        f"\nSETTINGS {settings}" if settings else "")
 
 
 def materialize(model: Model, select: str, periods: list[str] | None, replace_empty_setting: bool,
-                engine: TableEngine = SINGLE_NODE) -> list[str]:
-    """The statements that (re)build `model` from `select`."""
+                engine: TableEngine = SINGLE_NODE, batches: list[tuple[list[str], str]] | None = None,
+                settings: str = "") -> list[str]:
+    """The statements that (re)build `model` from `select`. `batches`: a full rebuild of a partitioned table
+    as (months, their SELECT) INSERTs into the new table (include/transform/month_batches.py). `settings`:
+    a SETTINGS clause for the INSERTs (the embedded engine's memory bounds)."""
     table, on = model.relation, engine.on_cluster
     if model.materialized == "view":
         return [f"CREATE OR REPLACE VIEW {table}{on} AS\n{select}"]
     if periods is None or not model.partition_by:
+        inserts = ([_insert(f"{table}__next", model, batch, months, settings) for months, batch in batches]
+                   if batches else [_insert(f"{table}__next", model, select, settings=settings)])
         return [
             f"DROP TABLE IF EXISTS {table}__next{on}",
             f"CREATE TABLE {table}__next{on} {table_structure(model, engine)}",
-            _insert(f"{table}__next", model, select),
+            *inserts,
             f"EXCHANGE TABLES {table}__next AND {table}{on}",
             f"DROP TABLE {table}__next{on}",
         ]
@@ -63,7 +71,7 @@ def materialize(model: Model, select: str, periods: list[str] | None, replace_em
     return [
         f"DROP TABLE IF EXISTS {table}__stage{on}",
         f"CREATE TABLE {table}__stage{on} AS {table}",
-        _insert(f"{table}__stage", model, select),
+        _insert(f"{table}__stage", model, select, settings=settings),
         *(f"ALTER TABLE {table}{on} REPLACE PARTITION {quote_string(p)} FROM {table}__stage{setting}" for p in periods),
         f"DROP TABLE {table}__stage{on}",
     ]

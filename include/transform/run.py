@@ -28,6 +28,7 @@ from include.transform.config import CHANGED, parse_periods, sql_config
 from include.transform.errors import MissingRawDataError, ModelError, SqlConfigError
 from include.transform.materialize import ensure_table, materialize
 from include.transform.models import PROVIDERS, load_models, select_models, upstream_tables
+from include.transform.month_batches import input_rows_by_month, month_batches, reads_raw_data
 from include.transform.raw_views import raw_columns, refresh_raw_views
 from include.transform.templates import MissingSourceError, render, template_environment
 
@@ -104,6 +105,7 @@ def run_transformations(
             # ClickHouse >= 25.x refuses REPLACE PARTITION from an empty source unless this is set;
             # older servers do it without the setting (and do not know it).
             "replace_empty_setting": statements.server_supports(client, "allow_replace_partition_from_empty_source"),
+            "insert_settings": statements.memory_settings(client) if destination == "filesystem" else "",
             "table_engine": engine,
         }
         sql_hash = target_fingerprint(chosen, models, context)
@@ -178,8 +180,18 @@ def build(client, chosen, env, context, plan: dict | None = None, models: dict |
             selects = statements.split_statements(text)
             if len(selects) != 1:
                 raise ModelError(f"include/sql/{model.relative_path}: a model is one SELECT, found {len(selects)} statements")
+            batches = None
+            if (model.materialized == "table" and model.partition_by and model_periods is None
+                    and reads_raw_data(model, models)):
+                months = month_batches(input_rows_by_month(client, model, models, context["raw_columns"]))
+                if len(months) > 1:  # a full rebuild too large for one statement: a batch of months at a time
+                    batches = []
+                    for batch in months:
+                        context["periods"] = batch
+                        batches.append((batch, statements.split_statements(render(env, model))[0]))
+                    context["periods"] = model_periods
             steps = materialize(model, selects[0], model_periods, context["replace_empty_setting"],
-                                context["table_engine"])
+                                context["table_engine"], batches=batches, settings=context["insert_settings"])
             if model.materialized == "view":
                 view_hash = build_state.fingerprint([*steps, *view_inputs(model, models, context["raw_columns"], context["config"], steps[0])])
                 if existing_views.get(model.name) == view_hash:

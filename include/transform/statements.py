@@ -41,6 +41,26 @@ def execute(client, statement: str, source: str) -> None:
         raise SqlFileError(f"{source}: {type(exc).__name__}: {exc}\n--- statement ---\n{statement}") from exc
 
 
+# The embedded engine runs in the SQL task's process, whose memory is the task's: its defaults suit a server.
+EMBEDDED_MEMORY_SETTINGS = {
+    # the Parquet reader's read-ahead across row groups and files (default 4 GiB)
+    "input_format_parquet_memory_high_watermark": 256 * 1024 * 1024,
+    # an INSERT's blocks (default about a million rows or 256 MiB, all columns at once)
+    "min_insert_block_size_rows": 262_144,
+    "min_insert_block_size_bytes": 128 * 1024 * 1024,
+    # a GROUP BY larger than this spills to disk (line-level rollups: by resource and tag value)
+    "max_bytes_before_external_group_by": 512 * 1024 * 1024,
+}
+
+
+def memory_settings(client) -> str:
+    """A SETTINGS clause's body with EMBEDDED_MEMORY_SETTINGS this engine knows."""
+    rows = client.query("SELECT name FROM system.settings WHERE has({names:Array(String)}, name)",
+                        parameters={"names": sorted(EMBEDDED_MEMORY_SETTINGS)}).result_rows
+    known = {name for (name,) in rows}
+    return ", ".join(f"{name} = {value}" for name, value in EMBEDDED_MEMORY_SETTINGS.items() if name in known)
+
+
 def server_supports(client, setting: str) -> bool:
     rows = client.query("SELECT count() FROM system.settings WHERE name = {name:String}",
                         parameters={"name": setting}).result_rows
