@@ -3,13 +3,12 @@ gives the tables one statement gives."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from include import transform
 from include.transform import month_batches as batching
 from tests.helpers.transform import q
-from tests.transform.raw import gcp_row, write_aws_period, write_gcp_rows
-from tests.transform.test_change_plan import usage
+from tests.transform.raw import aws_line, gcp_row, write_aws_period, write_gcp_rows
 
 TABLES = {"aws": ["int_aws__cost_line_items", "int_aws__cost_daily", "int_aws__cost_daily_by_tag"],
           "gcp": ["int_gcp__cost_line_items", "int_gcp__cost_daily", "int_gcp__commitment_line_items"]}
@@ -22,6 +21,15 @@ def test_month_batches_are_consecutive_months_up_to_the_limit():
     assert batching.month_batches({}, limit=10) == []
 
 
+def daily_usage(period: str, first: date, days: int) -> list[dict]:
+    rows = []
+    for day in (first + timedelta(days=i) for i in range(days)):
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        rows.append(aws_line(period, "Usage", 10.0 + day.day, line_item_product_code="AmazonEC2", product="{}",
+                             line_item_usage_start_date=start, line_item_usage_end_date=start + timedelta(days=1)))
+    return rows
+
+
 def rows(tables: list[str]) -> list[list[tuple]]:
     return [q(f"SELECT * FROM finops.{table} ORDER BY ALL") for table in tables]
 
@@ -29,7 +37,7 @@ def rows(tables: list[str]) -> list[list[tuple]]:
 def test_a_full_rebuild_in_month_batches_equals_one_statement(data_dir, monkeypatch):
     for period, first, days in (("2026-07", date(2026, 7, 1), 31), ("2026-08", date(2026, 8, 1), 31),
                                 ("2026-09", date(2026, 9, 1), 12)):
-        write_aws_period(data_dir, period, usage(period, first, days, lambda d: 10 + d.day))
+        write_aws_period(data_dir, period, daily_usage(period, first, days))
     write_gcp_rows(data_dir, [gcp_row(month, 5.0 + day, [("COMMITTED_USAGE_DISCOUNT", -1.0)], day=day)
                               for month in ("2026-08", "2026-09") for day in (1, 2, 3)])
     single = {}
