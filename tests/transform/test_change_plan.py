@@ -16,7 +16,8 @@ ANOMALIES = "SELECT * FROM finops.cost_anomalies ORDER BY ALL"
 MONTHLY = ["SELECT * FROM finops.int_cloud_cost_inputs ORDER BY ALL",
            "SELECT * FROM finops.int_cloud_cost_daily ORDER BY ALL",
            "SELECT * EXCEPT allocation_version FROM finops.int_cloud_cost_allocated ORDER BY ALL",
-           "SELECT * FROM finops.int_cloud_cost_by_tag_key ORDER BY ALL"]
+           "SELECT * FROM finops.int_cloud_cost_by_tag_key ORDER BY ALL",
+           "SELECT * FROM finops.commitment_coverage_monthly ORDER BY ALL"]
 
 
 def usage(period: str, first: date, days: int, cost) -> list[dict]:
@@ -79,6 +80,8 @@ def test_a_restated_month_rebuilds_its_forecast_month_and_equals_a_full_rebuild(
         assert (marts["marts"][table]["months"], marts["marts"][table]["rows"]) == (["2026-07"], 31), table
     july = q("SELECT cost_to_date FROM finops.cost_forecast WHERE month = '2026-07'")
     assert july == [(sum(10 + d for d in range(1, 32)),)]
+    assert q("SELECT month, eligible_on_demand_cost FROM finops.commitment_coverage_monthly WHERE month = '2026-07'") \
+        == [("2026-07", sum(10 + d for d in range(1, 32)))]  # the restated month's coverage, rebuilt alone
     assert marts_rows() == full_marts_rows()
 
 

@@ -17,6 +17,7 @@
 -- Plan or RI covered (CommitmentDiscountStatus Used); eligible adds the ListCost of Standard-priced Usage rows without
 -- a commitment whose x_UsageType is eligible, as the CUR's. Google: the same credits (x_Credits of type
 -- COMMITTED_USAGE_DISCOUNT*), services and machine series (x_SystemLabels) as its billing export rows.
+-- A table partitioned by month, each input read for the months rebuilt (in_periods).
 -- Azure (FOCUS export): covered = ListCost of the rows a reservation or savings plan covered (status Used);
 -- eligible = those plus the ListCost of Standard-priced Usage rows without a commitment of the Compute and Databases
 -- service categories (what Azure reservations and savings plans cover). No instance family ('').
@@ -46,6 +47,7 @@ WITH
         WHERE (line_item_type IN ('SavingsPlanCoveredUsage', 'DiscountedUsage')
                OR (line_item_type = 'Usage' AND pricing_term = 'OnDemand' AND {{ eligible_usage('usage_type') }}))
           AND {{ counted_input(ref('int_cloud_cost_inputs'), 'aws', 'cur', 'payer_account_id', 'billing_period') }}
+          AND {{ in_periods('billing_period') }}
     ),
     aws_focus_usage AS
     (
@@ -64,6 +66,7 @@ WITH
                OR (ifNull(CommitmentDiscountId, '') = '' AND PricingCategory = 'Standard'
                    AND {{ eligible_usage("x_columns['x_UsageType']") }}))
           AND {{ counted_input(ref('int_cloud_cost_inputs'), 'aws', 'focus_export', 'BillingAccountId', 'billing_period') }}
+          AND {{ in_periods('billing_period') }}
     ),
     gcp_usage AS
     (
@@ -81,6 +84,7 @@ WITH
                OR (cost_type = 'regular' AND NOT startsWith(sku_description, 'Commitment')
                    AND service_description IN {{ gcp_services }}))
           AND {{ counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'billing_export', 'billing_account_id', 'invoice_month') }}
+          AND {{ in_periods('invoice_month') }}
     ),
     gcp_focus_usage AS
     (
@@ -104,6 +108,7 @@ WITH
                OR (x_columns['x_CostType'] = 'regular' AND ChargeCategory = 'Usage'
                    AND NOT startsWith(ifNull(ChargeDescription, ''), 'Commitment') AND ServiceName IN {{ gcp_services }}))
           AND {{ counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'focus_export', 'BillingAccountId', 'invoice_month') }}
+          AND {{ in_periods('invoice_month') }}
     ),
     azure_usage AS
     (
@@ -116,9 +121,10 @@ WITH
             if(CommitmentDiscountStatus = 'Used', ListCost, toDecimal128(0, 10)) AS covered_,
             if(CommitmentDiscountStatus = 'Used', toDecimal128(0, 10), ListCost) AS on_demand_
         FROM {{ ref('int_azure__cost_line_items') }}
-        WHERE CommitmentDiscountStatus = 'Used'
-           OR (ChargeCategory = 'Usage' AND ifNull(CommitmentDiscountId, '') = ''
-               AND PricingCategory = 'Standard' AND ServiceCategory IN ('Compute', 'Databases'))
+        WHERE (CommitmentDiscountStatus = 'Used'
+               OR (ChargeCategory = 'Usage' AND ifNull(CommitmentDiscountId, '') = ''
+                   AND PricingCategory = 'Standard' AND ServiceCategory IN ('Compute', 'Databases')))
+          AND {{ in_periods('billing_period') }}
     ),
     both_ AS
     (
