@@ -7,8 +7,8 @@
 -- savings = -(credits) - fee; "Commitment savings: cost of resources at on-demand rates - cost of resources with
 -- commitment discounts"). The export does not say which commitment a credit came from, nor the commitment's
 -- amount, start or end (those are in the separate CUD metadata export, `cud_subscriptions_export`, not loaded),
--- so commitments are pooled per billing account and program: spend-based CUDs per account, resource-based per
--- account and region (a resource-based commitment applies in its region only).
+-- so commitments are pooled per billing account and program (include/sql/gcp_cud_pools.jinja).
+{%- from 'gcp_cud_pools.jinja' import cud_category, cud_pool_columns %}
 WITH
     rows_ AS
     (
@@ -29,8 +29,7 @@ WITH
     (
         SELECT
             *,
-            if(is_fee_, if(positionCaseInsensitive(sku_description, 'dollar based') > 0, 'Spend', 'Usage'),
-               if(spend_credit_ AND NOT resource_credit_, 'Spend', 'Usage')) AS category_
+            {{ cud_category('is_fee_', 'sku_description', 'spend_credit_', 'resource_credit_') }} AS category_
         FROM rows_
     )
 SELECT
@@ -45,12 +44,6 @@ SELECT
     sku_description,
     region,
     currency,
-    if(is_fee_, 'fee', 'covered usage')                            AS row_kind,
-    category_                                                       AS commitment_category,
-    concat('gcp-cud/', billing_account_id, '/', if(category_ = 'Spend', 'spend-based', concat('resource-based/', region)))
-                                                                    AS commitment_id,
-    if(is_fee_, cost, toDecimal128(0, 10))                          AS fee_cost,
-    if(is_fee_, toDecimal128(0, 10), cud_credits_)                  AS cud_credits,
-    if(is_fee_, toDecimal128(0, 10), -cud_credits_)                 AS covered_on_demand_cost,
+{{ cud_pool_columns('is_fee_', 'category_', 'billing_account_id', 'region', 'cost', 'cud_credits_') }},
     load_id
 FROM programs

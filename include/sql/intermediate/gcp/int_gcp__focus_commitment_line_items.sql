@@ -6,6 +6,7 @@
 -- fee_cost is ContractedCost, the billing export's cost before credits. Google's FOCUS rows name no commitment
 -- behind a CUD credit either (CommitmentDiscountCategory and Name only), so the pools are the billing export's.
 -- Partitioned by invoice month; a run with `periods` rebuilds only those.
+{%- from 'gcp_cud_pools.jinja' import cud_category, cud_pool_columns %}
 {%- set cud_types = "('COMMITTED_USAGE_DISCOUNT', 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE')" %}
 WITH
     rows_ AS
@@ -25,9 +26,8 @@ WITH
             *,
             toDecimal128(arraySum(arrayMap(c -> {{ gcp_credit_amount('c') }}, cud_credit_list_)), 10) AS cud_credits_,
             CAST(ifNull(RegionId, '') AS String) AS region_,
-            if(is_fee_, if(positionCaseInsensitive(ifNull(ChargeDescription, ''), 'dollar based') > 0, 'Spend', 'Usage'),
-               if(has(cud_types_, 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE') AND NOT has(cud_types_, 'COMMITTED_USAGE_DISCOUNT'),
-                  'Spend', 'Usage')) AS category_
+            {{ cud_category('is_fee_', "ifNull(ChargeDescription, '')", "has(cud_types_, 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE')",
+                            "has(cud_types_, 'COMMITTED_USAGE_DISCOUNT')") }} AS category_
         FROM rows_
         WHERE is_fee_ OR notEmpty(cud_credit_list_)
     )
@@ -43,11 +43,5 @@ SELECT
     ifNull(ChargeDescription, '')                                   AS sku_description,
     region_                                                         AS region,
     BillingCurrency                                                 AS currency,
-    if(is_fee_, 'fee', 'covered usage')                             AS row_kind,
-    category_                                                       AS commitment_category,
-    concat('gcp-cud/', BillingAccountId, '/', if(category_ = 'Spend', 'spend-based', concat('resource-based/', region_)))
-                                                                    AS commitment_id,
-    if(is_fee_, ContractedCost, toDecimal128(0, 10))                AS fee_cost,
-    if(is_fee_, toDecimal128(0, 10), cud_credits_)                  AS cud_credits,
-    if(is_fee_, toDecimal128(0, 10), -cud_credits_)                 AS covered_on_demand_cost
+{{ cud_pool_columns('is_fee_', 'category_', 'BillingAccountId', 'region_', 'ContractedCost', 'cud_credits_') }}
 FROM programs
