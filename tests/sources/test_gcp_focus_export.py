@@ -126,7 +126,7 @@ def test_the_same_bill_as_billing_export_and_as_focus_table_gives_equal_billed_a
     assert run_checks("gcp")["failed"] == 0
 
     # counted once: the billing export by default, the FOCUS table when the configuration prefers it
-    categories, allocated, tagged, as_of, coverage, utilization = {}, {}, {}, {}, {}, {}
+    categories, allocated, tagged, as_of, coverage, utilization, credits = {}, {}, {}, {}, {}, {}, {}
     for preferred, counted_rows in (("billing_export", "int_gcp__cost_line_items"),
                                     ("focus_export", "int_gcp__focus_line_items")):
         transform.run_transformations("marts", config={**TEAM_ALLOCATION, "cost_inputs": {"gcp": preferred}}, export=False)
@@ -164,8 +164,15 @@ def test_the_same_bill_as_billing_export_and_as_focus_table_gives_equal_billed_a
         coverage[preferred] = coverage_by_scope("gcp")
         # and commitment utilization: the same CUD pools, fees and covered cost from whichever input counts
         utilization[preferred] = utilization_by_commitment("gcp")
+        # and the FOCUS rows' credits per type (x_CreditsByType), as the billing export's rows have them
+        credits[preferred] = by_month(
+            "SELECT concat(x_BillingMonth, ' ', kv.1), sum(kv.2) FROM finops.focus ARRAY JOIN "
+            "JSONExtractKeysAndValues(ifNull(x_CreditsByType, '{}'), 'Decimal(38, 10)') AS kv "
+            "WHERE x_Provider = 'gcp' GROUP BY 1")
     assert coverage["billing_export"] == coverage["focus_export"]
     assert utilization["billing_export"] == utilization["focus_export"] == utilization_by_hand(rows)
+    assert credits["billing_export"] == credits["focus_export"]
+    assert {key.split(" ")[1] for key in credits["focus_export"]} >= {"COMMITTED_USAGE_DISCOUNT"}
     assert {key.split(" ")[1].split("/")[2] for key in utilization["focus_export"]} == {"resource-based", "spend-based"}
     assert any(covered > 0 for covered, _ in coverage["focus_export"].values())
     assert any(family != "" for family in (key.split(" ")[-1] for key in coverage["focus_export"]))

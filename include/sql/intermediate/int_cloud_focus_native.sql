@@ -70,12 +70,18 @@ FROM {{ ref('int_aws__focus_line_items') }}
 WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'aws', 'focus_export', 'BillingAccountId', 'billing_period') }}
 UNION ALL
 {#- Google Cloud's FOCUS export table maps like AWS's; corrections are appended rows (Delta), x_Credits is summed
-    into x_Credits like the billing export's credits; ContractedCost is the billing export's cost (x_UnblendedCost).
+    into x_Credits like the billing export's credits, and per credit type into x_CreditsByType (the same JSON object
+    the billing export's rows have); ContractedCost is the billing export's cost (x_UnblendedCost).
     A table without ServiceCategory takes the billing export rows' category (seeds/service_categories by service
     name), so a service has one category whichever input counts. -#}
+{%- set gcp_credits = "JSONExtractArrayRaw(x_columns['x_Credits'])" %}
+{%- set gcp_credit_types = "arrayDistinct(arrayMap(c -> JSONExtractString(c, 'Type'), " ~ gcp_credits ~ "))" %}
+{%- set gcp_credits_by_type = "toJSONString(CAST((" ~ gcp_credit_types ~ ", arrayMap(t -> arraySum(arrayMap(c -> "
+    ~ gcp_credit_amount('c') ~ ", arrayFilter(c -> JSONExtractString(c, 'Type') = t, " ~ gcp_credits ~ "))), "
+    ~ gcp_credit_types ~ ")), 'Map(String, Decimal(38, 10))'))" %}
 {%- set gcp_native = dict(aws_native, x_Provider="'gcp'", x_BillingMonth='invoice_month', x_LineItemId='line_item_key',
     x_ChargeType="nullIf(x_columns['x_CostType'], '')", x_Operation='NULL', x_UsageType='NULL', x_UnblendedCost='ContractedCost',
-    x_Credits='credits', x_ExportType="'focus'", x_CorrectionHandling="'Delta'",
+    x_Credits='credits', x_CreditsByType=gcp_credits_by_type, x_ExportType="'focus'", x_CorrectionHandling="'Delta'",
     PricingCurrencyEffectiveCost="if(PricingCurrency = BillingCurrency, EffectiveCost, NULL)",
     ServiceCategory="if(ServiceCategory = 'Other' AND sc.service_category != '', sc.service_category, ServiceCategory)",
     ServiceSubcategory="if(ServiceSubcategory = 'Other (Other)' AND sc.service_subcategory != '', "
