@@ -1,6 +1,6 @@
 """A full rebuild of a provider's line-item table (a month-partitioned table over the raw data) in batches of
 months, so its memory is that of a few months' rows, not of every month's: one INSERT of a year of raw rows held
-about 2.5 KiB per row at its peak on chdb (3M CUR line items: 3.1 GiB; bench/results/full_year.json notes).
+about 1 KiB per row at its peak on chdb (a year of 3M CUR line items: 3.1 GiB RSS; include/sql/README.md, "Memory").
 
 The months and their sizes come from what the model reads: the provider's raw rows per month, and the active
 parts of the partitioned tables it reads (directly or through views). Consecutive months are batched up to
