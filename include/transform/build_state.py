@@ -89,6 +89,11 @@ def last_build(client, provider: str) -> tuple[str, str] | None:
     return tuple(rows[0]) if rows else None
 
 
+def _completed_loads(dataset: str) -> str:
+    """The rows of raw `dataset` written by its completed dlt loads (the completed_loads() macro's SQL)."""
+    return f"_dlt_load_id IN (SELECT load_id FROM {settings.RAW_DATABASE}.{dataset}___dlt_loads WHERE status = 0)"
+
+
 def changed_periods(client, provider: str, columns: dict, built: str) -> list[str]:
     """Months of the rows written by completed loads newer than load `built` (the provider's last build)."""
     months = set()
@@ -97,8 +102,7 @@ def changed_periods(client, provider: str, columns: dict, built: str) -> list[st
             continue
         rows = client.query(
             f"SELECT DISTINCT {month} FROM {settings.RAW_DATABASE}.{dataset}__{table} "
-            f"WHERE _dlt_load_id > {{built:String}} AND _dlt_load_id IN "
-            f"(SELECT load_id FROM {settings.RAW_DATABASE}.{dataset}___dlt_loads WHERE status = 0)",
+            f"WHERE _dlt_load_id > {{built:String}} AND {_completed_loads(dataset)}",
             parameters={"built": built},
         ).result_rows
         months |= {value for (value,) in rows if value and PERIOD.match(value)}
@@ -111,8 +115,7 @@ def raw_rows_by_month(client, provider: str, columns: dict) -> dict[str, int]:
     for dataset, table, month in provider_sources(provider):
         if f"{dataset}__{table}" not in columns:
             continue
-        completed = (f" WHERE _dlt_load_id IN (SELECT load_id FROM {settings.RAW_DATABASE}.{dataset}___dlt_loads "
-                     "WHERE status = 0)" if "load_id" in columns.get(f"{dataset}___dlt_loads", {})
+        completed = (f" WHERE {_completed_loads(dataset)}" if "load_id" in columns.get(f"{dataset}___dlt_loads", {})
                      and "_dlt_load_id" in columns[f"{dataset}__{table}"] else "")
         for value, count in client.query(
                 f"SELECT {month}, count() FROM {settings.RAW_DATABASE}.{dataset}__{table}{completed} GROUP BY 1").result_rows:

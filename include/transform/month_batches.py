@@ -53,7 +53,8 @@ def input_rows_by_month(client, model: Model, models: dict[str, Model], raw_colu
             "AND has({tables:Array(String)}, table) GROUP BY partition",
             parameters={"db": settings.MART_DATABASE, "tables": sorted(tables)},
         ).result_rows:
-            rows[partition.strip("'")] = rows.get(partition.strip("'"), 0) + int(count)
+            month = partition.strip("'")
+            rows[month] = rows.get(month, 0) + int(count)
     for provider in sorted(providers):
         for month, count in build_state.raw_rows_by_month(client, provider, raw_columns).items():
             rows[month] = rows.get(month, 0) + count

@@ -113,7 +113,8 @@ def refresh_raw_views(client, destination: str, datasets: Iterable[str] | None =
         database = server_database(clickhouse_conn_id)
         raw_tables = discover_raw_tables_on_server(client, database)
     if datasets is not None:
-        raw_tables = [raw for raw in raw_tables if raw.dataset in set(datasets)]
+        wanted = set(datasets)
+        raw_tables = [raw for raw in raw_tables if raw.dataset in wanted]
     return attach_raw_views(client, raw_tables, skip_unchanged)
 
 

@@ -53,15 +53,18 @@ EMBEDDED_MEMORY_SETTINGS = {
 }
 
 
+def known_settings(client, names) -> set[str]:
+    """The settings of `names` this engine has."""
+    rows = client.query("SELECT name FROM system.settings WHERE has({names:Array(String)}, name)",
+                        parameters={"names": sorted(names)}).result_rows
+    return {name for (name,) in rows}
+
+
 def memory_settings(client) -> str:
     """A SETTINGS clause's body with EMBEDDED_MEMORY_SETTINGS this engine knows."""
-    rows = client.query("SELECT name FROM system.settings WHERE has({names:Array(String)}, name)",
-                        parameters={"names": sorted(EMBEDDED_MEMORY_SETTINGS)}).result_rows
-    known = {name for (name,) in rows}
+    known = known_settings(client, EMBEDDED_MEMORY_SETTINGS)
     return ", ".join(f"{name} = {value}" for name, value in EMBEDDED_MEMORY_SETTINGS.items() if name in known)
 
 
 def server_supports(client, setting: str) -> bool:
-    rows = client.query("SELECT count() FROM system.settings WHERE name = {name:String}",
-                        parameters={"name": setting}).result_rows
-    return bool(rows and rows[0][0])
+    return setting in known_settings(client, [setting])

@@ -29,7 +29,7 @@ match({{ usage_type }}, '(BoxUsage|DedicatedUsage|HostUsage|InstanceUsage|NodeUs
 extract({{ usage_type }}, ':([a-z0-9.-]+)\\.[a-z0-9]+$')
 {%- endmacro %}
 {%- set gcp_services = "('Compute Engine', 'Kubernetes Engine', 'Cloud Run', 'Cloud SQL', 'AlloyDB for PostgreSQL', 'Cloud Spanner', 'Spanner', 'Cloud Bigtable', 'Bigtable', 'BigQuery', 'Cloud Memorystore for Redis', 'Memorystore', 'Dataflow', 'Cloud Firestore', 'Firestore', 'VMware Engine')" %}
-{%- set gcp_cud_credits = "('COMMITTED_USAGE_DISCOUNT', 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE')" %}
+{%- from 'gcp_cud_pools.jinja' import cud_credit_types %}
 WITH
     usage AS
     (
@@ -98,7 +98,7 @@ WITH
             CAST(BillingCurrency AS String) AS currency_,
             -- the CUD credits of the row
             toDecimal128(-arraySum(arrayMap(
-                c -> if(JSONExtractString(c, 'Type') IN {{ gcp_cud_credits }}, {{ gcp_credit_amount('c') }},
+                c -> if(JSONExtractString(c, 'Type') IN {{ cud_credit_types }}, {{ gcp_credit_amount('c') }},
                         toDecimal128(0, 10)),
                 JSONExtractArrayRaw(x_columns['x_Credits']))), 10) AS covered_,
             -- the cost before credits (BilledCost is after them, as the billing export's cost + credits)

@@ -6,15 +6,14 @@
 -- fee_cost is ContractedCost, the billing export's cost before credits. Google's FOCUS rows name no commitment
 -- behind a CUD credit either (CommitmentDiscountCategory and Name only), so the pools are the billing export's.
 -- Partitioned by invoice month; a run with `periods` rebuilds only those.
-{%- from 'gcp_cud_pools.jinja' import cud_category, cud_pool_columns %}
-{%- set cud_types = "('COMMITTED_USAGE_DISCOUNT', 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE')" %}
+{%- from 'gcp_cud_pools.jinja' import cud_category, cud_credit_types, cud_pool_columns %}
 WITH
     rows_ AS
     (
         SELECT
             *,
             startsWith(ifNull(ChargeDescription, ''), 'Commitment') AS is_fee_,
-            arrayFilter(c -> JSONExtractString(c, 'Type') IN {{ cud_types }},
+            arrayFilter(c -> JSONExtractString(c, 'Type') IN {{ cud_credit_types }},
                         JSONExtractArrayRaw(x_columns['x_Credits'])) AS cud_credit_list_,
             arrayMap(c -> JSONExtractString(c, 'Type'), cud_credit_list_) AS cud_types_
         FROM {{ ref('int_gcp__focus_line_items') }}
