@@ -114,7 +114,12 @@ def start_standins(stack: ExitStack, data: dict, workdir: Path, ports: dict[str,
     from standins.sample_data.aws import Cur2Export, write_cur2_period
     from standins.sample_data.aws_focus import DEMO_FOCUS_EXPORT, deliver_demo_focus_export
     from standins.sample_data.azure import FocusExport, write_focus_run
-    from standins.sample_data.gcp import BILLING_ACCOUNT_ID, seed_bigquery
+    from standins.sample_data.gcp import (
+        BILLING_ACCOUNT_ID,
+        generate_cud_subscription_rows,
+        seed_bigquery,
+        seed_cud_table,
+    )
     from standins.sample_data.gcp_focus import seed_demo_focus_table
     from standins.stripe_api import StripeApiServer
 
@@ -136,6 +141,10 @@ def start_standins(stack: ExitStack, data: dict, workdir: Path, ports: dict[str,
     billing_table = seed_bigquery(bigquery.client(), GCP_DATASET, table_name, data["gcp"])
     say(f"  billing export {billing_table} ({len(data['gcp'])} rows)")
     gcp_focus_table = seed_demo_focus_table(bigquery.client(), GCP_DATASET, data["gcp"])  # same bill, not counted
+    # Google's CUD metadata export beside the billing export: gcp_costs finds and loads it (cud_table: auto)
+    commitments = generate_cud_subscription_rows(sorted({row["invoice"]["month"] for row in data["gcp"]}))
+    cud_table = seed_cud_table(bigquery.client(), GCP_DATASET, commitments)
+    say(f"  CUD metadata export {cud_table} ({len(commitments)} commitments)")
 
     say("starting Azure Blob Storage stand-in (Azurite)")
     azurite = stack.enter_context(AzuriteServer(port=ports.get("azure")))
@@ -247,6 +256,21 @@ def margin_report(data_dir: Path) -> tuple[list[str], list[tuple]]:
         "SELECT month, currency, aws_billed_cost, gcp_billed_cost, azure_billed_cost, cloud_billed_cost, revenue, stripe_fees, "
         "margin, margin_pct "
         "FROM finops.monthly_margin ORDER BY month, currency",
+        destination="filesystem",
+    )
+
+
+def commitments_report(data_dir: Path) -> tuple[list[str], list[tuple]]:
+    """The FOCUS 1.4 Contract Commitment rows per provider and status (finops.focus_contract_commitments): AWS
+    Savings Plans and RIs from the CUR, GCP CUDs from Google's CUD metadata export."""
+    os.environ["FINOPS_DATA_DIR"] = str(data_dir)
+    from include.transform import query
+
+    return query(
+        "SELECT ServiceProviderName AS provider, ContractCommitmentType AS type, ContractCommitmentLifecycleStatus AS "
+        "status, count() AS commitments, sum(ContractCommitmentCost) AS contract_cost, BillingCurrency AS currency, "
+        "min(ContractCommitmentPeriodEnd) AS first_end FROM finops.focus_contract_commitments "
+        "GROUP BY provider, type, status, currency ORDER BY provider, type, status, currency",
         destination="filesystem",
     )
 
@@ -363,6 +387,13 @@ def main(argv: list[str] | None = None) -> int:
         print("MRR DOES NOT ADD UP:\n  " + "\n  ".join(problems or ["no MRR rows"]))
         return 1
     print("Every month: MRR at start + new + expansion + reactivation - contraction - churned = MRR at end.")
+    print()
+    commitment_columns, commitment_rows = commitments_report(args.data_dir.resolve())
+    print("Contract commitments (FOCUS 1.4 ContractCommitment: AWS from the CUR, GCP from the CUD metadata export)")
+    print(format_table(commitment_columns, commitment_rows))
+    if not {row[0] for row in commitment_rows} >= {"AWS", "Google Cloud"}:
+        print("CONTRACT COMMITMENTS MISSING: expected AWS and Google Cloud rows")
+        return 1
     print()
     # the newest complete month: every provider has data there (the month in progress is AWS's only)
     if not demo_allocation.print_showback(args.data_dir.resolve(), months[-1]):

@@ -14,7 +14,7 @@ CLI (foreground until killed, used by `make airflow`):
     python -m standins.bigquery --port 9050 --project finops-demo [--seed]
 
 `--seed` creates dataset `billing_export` with sample standard and detailed Cloud Billing export
-tables (standins.sample_data.gcp). The emulator is ephemeral (in memory): data lives as long as the
+tables and the CUD metadata export `cud_subscriptions_export` (standins.sample_data.gcp). The emulator is ephemeral (in memory): data lives as long as the
 process.
 
 Known differences from BigQuery that matter here: ingestion-time partitioning is accepted but
@@ -204,7 +204,8 @@ class BigQueryEmulator:
 
 
 def seed_sample_billing(client, months: list[str], rows_per_month: int = 400) -> list[str]:
-    """Seed the standard and detailed sample billing export tables; returns their table ids."""
+    """Seed the standard and detailed sample billing export tables and the CUD metadata export beside them;
+    returns their table ids."""
     from standins.sample_data import gcp
 
     ids = []
@@ -212,6 +213,9 @@ def seed_sample_billing(client, months: list[str], rows_per_month: int = 400) ->
         rows = gcp.generate_billing_rows(months, rows_per_month=rows_per_month, detailed=detailed)
         ids.append(gcp.seed_bigquery(client, gcp.DATASET, table, rows))
         print(f"seeded {len(rows)} rows into {ids[-1]}", flush=True)
+    commitments = gcp.generate_cud_subscription_rows(months)
+    ids.append(gcp.seed_cud_table(client, gcp.DATASET, commitments))
+    print(f"seeded {len(commitments)} commitments into {ids[-1]}", flush=True)
     return ids
 
 
@@ -223,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--seed",
         action="store_true",
-        help="create dataset billing_export with sample standard and detailed billing export tables",
+        help="create dataset billing_export with sample standard and detailed billing export tables and a CUD "
+        "metadata export",
     )
     parser.add_argument("--seed-months", default="2026-08,2026-09,2026-10", help="months to seed (comma separated)")
     parser.add_argument("--seed-rows", type=int, default=400, help="rows per month to seed")

@@ -1,5 +1,6 @@
 """Task entry point of the `gcp_costs` DAG: load the Cloud Billing export (raw table `billing_export`) and/or
-Google's FOCUS export (raw table `focus_export`) into the `gcp_costs` dataset.
+Google's FOCUS export (raw table `focus_export`) into the `gcp_costs` dataset, and, after them, Google's CUD metadata
+export (raw table `cud_subscriptions`: a snapshot of the spend-based commitments, appended whole on every run).
 
 Configuration: Airflow Variable `gcp_costs_config` (JSON), e.g.
 
@@ -17,11 +18,16 @@ Configuration: Airflow Variable `gcp_costs_config` (JSON), e.g.
      "start_month": null,                # YYYYMM: full loads read rows exported from then on only
      "partition_slack_days": 1,          # partition filter starts this many days before the window
      "maximum_bytes_billed": null,       # optional per-query BigQuery guard rail
-     "location": null}                   # optional BigQuery location for the jobs
+     "location": null,                   # optional BigQuery location for the jobs
+     "cud_table": null}                  # Google's CUD metadata export, "project.dataset.table"; null (auto): the
+                                         # table cud_subscriptions_export in the billing export's dataset (else the
+                                         # first entry's), loaded if it exists, skipped (INFO log) if not; false:
+                                         # never. A configured table that does not exist is an error naming it.
 
 DAG params: `invoice_months` (list of YYYYMM: reload exactly those months) and `full_refresh`, resolved
-into a LoadRequest (include/run_intent.py) before the load. Which input counts when both exports cover a billing
-account and month is the SQL's choice (`cost_inputs.gcp` in finops_sql_config, int_cloud_cost_inputs.sql).
+into a LoadRequest (include/run_intent.py) before the load (the CUD snapshot is loaded whatever they ask). Which input
+counts when both exports cover a billing account and month is the SQL's choice (`cost_inputs.gcp` in
+finops_sql_config, int_cloud_cost_inputs.sql).
 """
 
 from __future__ import annotations
@@ -98,6 +104,44 @@ def _as_bool(value: Any) -> bool:
     return bool(value)
 
 
+def cud_table_to_load(client: Any, config: dict, chosen: dict[str, str]) -> str | None:
+    """The CUD metadata export table to load, or None. `chosen`: export format -> the cost table resolved for it.
+
+    `cud_table` false: none; a name: that table (checked when its source is created); absent or null: the table
+    `cud_subscriptions_export` of the dataset of the billing export (else of the first configured export), if it
+    exists there (Google writes it beside the billing export; the FOCUS table lives in a dataset of its own). When
+    permissions keep auto-detection from seeing the table, a warning is logged and the costs load without it."""
+    from google.api_core import exceptions as gexc
+
+    from include.sources.gcp_billing.cud_table import TABLE_NAME, WHAT
+    from include.sources.gcp_billing.errors import wrap_error
+    from include.sources.gcp_billing.export_format import BILLING_EXPORT
+
+    configured = config.get("cud_table")
+    if configured is False:
+        return None
+    if configured is not None:
+        if not isinstance(configured, str) or not configured.strip():
+            raise ValueError(f'"cud_table" in {CONFIG_VARIABLE!r} must be a "project.dataset.table" name, null (auto) '
+                             f"or false (never), not {configured!r}")
+        return configured.strip()
+    billing_table = chosen.get(BILLING_EXPORT) or next(iter(chosen.values()))
+    candidate = f"{billing_table.rsplit('.', 1)[0]}.{TABLE_NAME}"
+    try:
+        client.get_table(candidate)
+    except gexc.NotFound:
+        log.info("no CUD metadata export %s: not loading CUD subscriptions (set cud_table to load one from elsewhere, "
+                 "false to stop looking)", candidate)
+        return None
+    except (gexc.Forbidden, gexc.Unauthorized) as exc:  # not asked for: the cost exports still load
+        log.warning("%s; not loading CUD subscriptions (set cud_table to false to stop looking)",
+                    wrap_error(candidate, exc, "looking for it", WHAT))
+        return None
+    except gexc.GoogleAPICallError as exc:
+        raise wrap_error(candidate, exc, "looking for it", WHAT) from exc
+    return candidate
+
+
 def load(request: LoadRequest, config: dict | None = None, client: Any = None) -> LoadReport:
     """Load the invoice months `request` asks for (none: incremental on export_time; `full_refresh`
     param: the whole export); returns what was loaded (rows, tables and load id).
@@ -119,6 +163,7 @@ def load(request: LoadRequest, config: dict | None = None, client: Any = None) -
         month_window,
         normalize_invoice_months,
     )
+    from include.sources.gcp_billing.cud_source import gcp_cud_source
     from include.sources.gcp_billing.export_format import FOCUS, resolve_export
     from include.sources.gcp_billing.focus_source import gcp_focus_source
 
@@ -148,6 +193,9 @@ def load(request: LoadRequest, config: dict | None = None, client: Any = None) -
             raise ValueError(f"GCP tables {chosen[export_format]} and {table} are both {export_format!r} exports: "
                              "configure one billing export and at most one FOCUS table")
         chosen[export_format] = table
+    # the CUD table is checked before any cost load, so a misconfigured one fails the task with nothing loaded
+    cud_table = cud_table_to_load(client, config, chosen)
+    cud_source = gcp_cud_source(client, cud_table, how["maximum_bytes_billed"]) if cud_table else None
     # arrow tables get dlt's `_dlt_load_id` column only when asked (scoped to this pipeline)
     os.environ[f"{DATASET.upper()}__NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID"] = "true"
     destination = settings.destination_name()
@@ -169,6 +217,10 @@ def load(request: LoadRequest, config: dict | None = None, client: Any = None) -
             removed = remove_superseded_month_rows(destination, months, start, end, load_id or "", raw_table)
             log.info("invoice months %s of %s reloaded by load %s; removed %s rows of earlier loads", months, table,
                      load_id, removed)
+    if cud_source is not None:  # a snapshot: appended whole on every run, whatever the months asked for
+        counts, load_id = run_pipeline_with_load_id(DATASET, cud_source, destination=destination)
+        tables.update(counts)  # not cost rows
+        log.info("CUD metadata export %s loaded by load %s: %s", cud_table, load_id, counts)
     report.loaded(period, rows, next((i for i in reversed(load_ids) if i), None), tables=tables)
     return report
 

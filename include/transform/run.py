@@ -26,6 +26,7 @@ from include.transform.change_plan import (
 )
 from include.transform.config import CHANGED, parse_periods, sql_config
 from include.transform.errors import MissingRawDataError, ModelError, SqlConfigError
+from include.transform.export import table_fingerprint
 from include.transform.materialize import ensure_table, materialize
 from include.transform.models import PROVIDERS, load_models, select_models, upstream_tables
 from include.transform.month_batches import input_rows_by_month, month_batches, reads_raw_data
@@ -123,9 +124,13 @@ def run_transformations(
                 log.info("%s: no earlier full or changed build with this SQL: rebuilding every month", target)
                 selected = None
             context["periods"] = selected
+        unpartitioned = [m.name for m in chosen if m.materialized == "table" and not m.partition_by]
         changed = None if target == "marts" else build_state.provider_changes(
-            client, target, selected, watermark, sql_hash,
-            only_partitioned=all(m.partition_by for m in chosen if m.materialized == "table"))
+            client, target, selected, watermark, sql_hash, only_partitioned=not unpartitioned)
+        # An unpartitioned table (Stripe's, GCP's CUD inventory) is rebuilt whole from every new load; when it comes
+        # out with the same rows, the rebuilt months are still all that moved for the marts.
+        before = {} if target == "marts" or changed is not None or selected is None else \
+            {name: table_fingerprint(client, name) for name in unpartitioned if name in existed}
         if target == "marts":
             plan = marts_plan(client, chosen, models, sql_hash, existed)
             changed = changed_months(plan["changes"])
@@ -135,6 +140,9 @@ def run_transformations(
                                 and m.name in existed}} if changed == [] else None
         built, statement_count = build(client, chosen, template_environment(context, models), context,
                                        plan=plan and plan["periods"], models=models)
+        if before and len(before) == len(unpartitioned) and \
+                all(table_fingerprint(client, name) == fingerprint for name, fingerprint in before.items()):
+            changed = build_state.provider_changes(client, target, selected, watermark, sql_hash, only_partitioned=True)
         if target in PROVIDERS and (periods == CHANGED or selected is None) and watermark is not None:
             build_state.record_build(client, target, watermark, sql_hash)
         marts = {}

@@ -13,6 +13,9 @@ The real tables are ingestion-time partitioned by day (`_PARTITIONTIME` / `_PART
 `seed_bigquery` creates the table that way. bqemulator accepts the partitioning spec, but it has no
 real ingestion-time partitions: it rewrites `_PARTITIONTIME` to `CURRENT_TIMESTAMP()` (every row
 lives in "today's" partition), so partition filters are accepted and are always true there.
+
+Beside them, Google's CUD metadata export `cud_subscriptions_export` (a daily snapshot of the account's spend-based
+commitments, nested records as documented): `generate_cud_subscription_rows` and `seed_cud_table`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ DATASET = "billing_export"
 STANDARD_TABLE = "gcp_billing_export_v1_" + BILLING_ACCOUNT_ID.replace("-", "_")
 DETAILED_TABLE = "gcp_billing_export_resource_v1_" + BILLING_ACCOUNT_ID.replace("-", "_")
 DEFAULT_MONTHS = ["2026-08", "2026-09", "2026-10"]
+CUD_TABLE = "cud_subscriptions_export"
 EXPORT_EVERY_HOURS = 4
 
 _ORG = ("organizations/418527963051", "example.com")
@@ -564,6 +568,90 @@ def seed_bigquery(
     for start in range(0, len(rows), batch_size):
         batch = rows[start : start + batch_size]
         errors = client.insert_rows_json(table_id, batch, row_ids=[None] * len(batch))
+        if errors:
+            raise RuntimeError(f"insert into {table_id} failed: {errors[:3]}")
+    return table_id
+
+
+def cud_export_schema(value_type: str = "FLOAT", time_type: str = "TIMESTAMP") -> list:
+    """The CUD metadata export's schema as Google documents it (`commitent_amount` sic); `value_type` FLOAT or NUMERIC
+    for commitent_amount.value, `time_type` TIMESTAMP or STRING for start_time / end_time."""
+    from google.cloud import bigquery
+
+    F = bigquery.SchemaField
+    return [
+        F("billing_account_id", "STRING"),
+        _struct("cud_product", [F("id", "STRING"), F("display_name", "STRING"), F("type", "STRING")]),
+        _struct("consumption_model", [F("id", "STRING"), F("description", "STRING")]),
+        _struct("subscription", [F("entitlement_scope", "STRING"), F("instance_id", "STRING"),
+                                 F("display_name", "STRING")]),
+        F("region", "STRING"),
+        _struct("commitent_amount", [F("unit", "STRING"), F("value", value_type)]),
+        F("term", "STRING"),
+        F("start_time", time_type),
+        F("end_time", time_type),
+        F("state", "STRING"),
+    ]
+
+
+def _months_before(start: datetime, months: int) -> datetime:
+    index = start.year * 12 + start.month - 1 - months
+    return start.replace(year=index // 12, month=index % 12 + 1)
+
+
+# product display name, consumption model id and description, region, term in years, months started before the
+# first sample month, hourly amount (USD), state; instance and product ids are fixed GUIDs
+_CUDS = [
+    ("Flexible CUD", "D97B-0795-975B", "Compute Flexible CUD - 3 Year", None, 3, 14, 10.5, "Active",
+     "6c1bdf40-3c59-4bd4-9a44-1f0b3e1a0c01", "344fffc1-17f9-4e34-abf2-cfffff409fa2"),
+    ("Cloud SQL CUD", "4C6B-8D0E-1A2F", "Cloud SQL CUD - 1 Year", "us-central1", 1, 2, 2.35, "Active",
+     "769c55ea-c50f-4258-bcf5-04b6688fa5fa", "8b0a6e1f-5d2c-4f6e-9a3b-2c7d1e0f4a55"),
+    ("Flexible CUD", "5E2A-41C7-B0D3", "Compute Flexible CUD - 1 Year", None, 1, 15, 4.75, "Expired",
+     "0f3e9b7a-88d1-4c2e-b6a4-7d5c3e2b1a90", "344fffc1-17f9-4e34-abf2-cfffff409fa2"),
+]
+
+
+def generate_cud_subscription_rows(months: list[str] | None = None,
+                                   billing_account_id: str = BILLING_ACCOUNT_ID) -> list[dict]:
+    """The CUD metadata export's rows (insert_rows_json form) for a bill of `months`: spend-based commitments of the
+    billing account, a 3-year Flexible CUD (10.5 USD/hour) and a 1-year Cloud SQL CUD (2.35 USD/hour) active through
+    the months, and a 1-year Flexible CUD (4.75 USD/hour) that expired before them."""
+    first, _ = _month_bounds((months or DEFAULT_MONTHS)[0])
+    rows = []
+    for product, model_id, model, region, years, before, amount, state, instance_id, product_id in _CUDS:
+        start = _months_before(first, before)
+        end = start.replace(year=start.year + years)
+        where = f" in {region}" if region else ""
+        rows.append({
+            "billing_account_id": billing_account_id,
+            "cud_product": {"id": product_id, "display_name": product, "type": "Spend-Based"},
+            "consumption_model": {"id": model_id, "description": model},
+            "subscription": {"entitlement_scope": f"billingAccounts/{billing_account_id}", "instance_id": instance_id,
+                             "display_name": f"{product} commitment{where} on {start:%b} {start.day}, {start.year}"},
+            "region": region,
+            "commitent_amount": {"unit": "USD/hour", "value": amount},
+            "term": f"P{years}Y",
+            "start_time": _iso(start),
+            "end_time": _iso(end),
+            "state": state,
+        })
+    return rows
+
+
+def seed_cud_table(client, dataset: str, rows: list[dict], table: str = CUD_TABLE, schema: list | None = None) -> str:
+    """Create `dataset` (if missing) and the CUD metadata export `table` (if missing; `schema`: another one, default
+    `cud_export_schema()`) and insert `rows`. Returns the fully qualified table id."""
+    from google.api_core.exceptions import NotFound
+    from google.cloud import bigquery
+
+    client.create_dataset(bigquery.Dataset(bigquery.DatasetReference(client.project, dataset)), exists_ok=True)
+    table_id = f"{client.project}.{dataset}.{table}"
+    try:
+        client.get_table(table_id)
+    except NotFound:
+        client.create_table(bigquery.Table(table_id, schema=schema or cud_export_schema()))
+    if rows:
+        errors = client.insert_rows_json(table_id, rows, row_ids=[None] * len(rows))
         if errors:
             raise RuntimeError(f"insert into {table_id} failed: {errors[:3]}")
     return table_id

@@ -33,6 +33,37 @@ def printed_table(output: str) -> dict[str, dict[str, Decimal]]:
     return table
 
 
+def printed_commitments(output: str) -> dict[tuple[str, str, str], tuple[int, Decimal | None]]:
+    """{(provider, type, status): (commitments, contract cost)} of the demo's contract commitment table."""
+    lines = output.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("provider "))
+    columns = [c.strip() for c in lines[header].split("|")]
+    table = {}
+    for line in lines[header + 2:]:
+        if " | " not in line:
+            break
+        values = dict(zip(columns, (v.strip() for v in line.split("|")), strict=True))
+        cost = Decimal(values["contract_cost"].replace(",", "")) if values["contract_cost"] else None
+        table[(values["provider"], values["type"], values["status"])] = (int(values["commitments"]), cost)
+    return table
+
+
+def expected_gcp_commitments(months: list[str]) -> dict[tuple[str, str, str], tuple[int, Decimal]]:
+    """The sample CUD export's commitments, costed here: the hourly amount x the hours from start to end."""
+    from datetime import datetime
+
+    from standins.sample_data.gcp import generate_cud_subscription_rows
+
+    expected: dict = {}
+    for row in generate_cud_subscription_rows([m.replace("-", "") for m in months]):
+        hours = Decimal(int((datetime.fromisoformat(row["end_time"].replace("Z", "+00:00"))
+                             - datetime.fromisoformat(row["start_time"].replace("Z", "+00:00"))).total_seconds())) / 3600
+        key = ("Google Cloud", row["cud_product"]["display_name"], row["state"])
+        count, cost = expected.get(key, (0, Decimal(0)))
+        expected[key] = (count + 1, cost + Decimal(str(row["commitent_amount"]["value"])) * hours)
+    return {key: (count, cents(cost)) for key, (count, cost) in expected.items()}
+
+
 def test_demo_prints_totals_that_reconcile_with_the_generated_data(tmp_path):
     months = demo_months(date.today())
     result = subprocess.run(
@@ -70,3 +101,8 @@ def test_demo_prints_totals_that_reconcile_with_the_generated_data(tmp_path):
     # The raw data landed as parquet under the one data folder.
     for dataset in ("aws_costs", "gcp_costs", "azure_costs", "stripe_revenue"):
         assert list((tmp_path / "data" / "raw" / dataset).rglob("*.parquet")), dataset
+    # FOCUS contract commitments: the CUR's Savings Plans / RIs and the CUD export's commitments, costed independently
+    commitments = printed_commitments(result.stdout)
+    assert any(provider == "AWS" for provider, _, _ in commitments)
+    gcp = {key: value for key, value in commitments.items() if key[0] == "Google Cloud"}
+    assert gcp == expected_gcp_commitments(months)

@@ -220,6 +220,36 @@ def write_gcp_rows(data_dir: Path, rows: list[dict], load_id: str | None = None,
     return load_id
 
 
+# Google's CUD metadata export, as include/sources/gcp_billing/cud_source.py lands it (one snapshot per load).
+CUD_STRINGS = ["billing_account_id", "cud_product_id", "cud_product_display_name", "cud_product_type",
+               "consumption_model_id", "consumption_model_description", "subscription_entitlement_scope",
+               "subscription_instance_id", "subscription_display_name", "region", "commitment_amount_unit", "term",
+               "state"]
+
+
+def write_gcp_cud_snapshot(data_dir: Path, commitments: list[dict], load_id: str | None = None,
+                           completed: bool = True) -> str:
+    """One snapshot of cud_subscriptions ({column: value}; amount as a str / Decimal, times as datetimes); an
+    empty list writes the source's sentinel row (snapshot_rows 0, every other column NULL)."""
+    from decimal import Decimal
+
+    load_id = load_id or new_load_id()
+    rows = commitments or [{}]
+    ts = pa.timestamp("us", tz="UTC")
+    columns = {name: pa.array([row.get(name) for row in rows], pa.string()) for name in CUD_STRINGS}
+    columns["commitment_amount_value"] = pa.array(
+        [None if row.get("commitment_amount_value") is None else Decimal(str(row["commitment_amount_value"]))
+         for row in rows], pa.decimal128(38, 9))
+    columns["start_time"] = pa.array([row.get("start_time") for row in rows], ts)
+    columns["end_time"] = pa.array([row.get("end_time") for row in rows], ts)
+    columns["snapshot_rows"] = pa.array([len(commitments)] * len(rows), pa.int64())
+    columns["_dlt_load_id"] = pa.array([load_id] * len(rows), pa.string())
+    write_table(data_dir, "gcp_costs", "cud_subscriptions", pa.table(columns), load_id)
+    if completed:
+        write_loads(data_dir, "gcp_costs", [load_id])
+    return load_id
+
+
 # ---------------------------------------------------------------------------------------- Stripe
 def write_stripe(data_dir: Path, transactions: list[dict], subscriptions: list[dict] = (),
                  load_id: str | None = None) -> str:

@@ -22,6 +22,10 @@ Modes, chosen at run time from the arguments and the resource state (`load_state
 * invoice months (`invoice_months=[...]`): reads exactly those invoice months (bounded export-time
   window, partition-pruned) and appends them; `include.loaders.gcp.load` then removes the rows of
   those months that earlier loads wrote in the same export-time window, so the month is replaced.
+
+Beside it, in this package: `focus_source.gcp_focus_source` (Google's FOCUS export, raw table `focus_export`) and
+`cud_source.gcp_cud_source` (Google's CUD metadata export `cud_subscriptions_export`, a snapshot of the spend-based
+commitments appended whole on every run to the raw table `cud_subscriptions`; columns and checks in cud_table.py).
 """
 
 from __future__ import annotations

@@ -1,10 +1,13 @@
 -- FOCUS 1.4 Contract Commitment dataset (FinOps-Open-Cost-and-Usage-Spec/FOCUS_Spec,
 -- specification/datasets/contract_commitment/dataset.md and columns/*.md, "Introduced (version)" 1.3 / 1.4): one row
--- per AWS Savings Plan and Reserved Instance, with the spec's column names, types and allowed values.
--- Sources: the CUR fee lines (int_aws__commitment_line_items; savings_plan_* / reservation_* inventory columns).
--- Left out: commitments the CUR gives no start or end for (the period columns MUST NOT be null), and GCP committed
--- use discounts, whose amount, start and end are only in Google's CUD metadata export (not loaded).
--- Column by column:
+-- per AWS Savings Plan and Reserved Instance and per GCP committed use discount, with the spec's column names, types
+-- and allowed values.
+-- Sources: the CUR fee lines (int_aws__commitment_line_items; savings_plan_* / reservation_* inventory columns), and
+-- Google's CUD metadata export (int_gcp__cud_commitments; GCP columns: see the GCP SELECT below).
+-- Left out: commitments the CUR gives no start or end for (the period columns MUST NOT be null), GCP CUDs when the
+-- CUD metadata export is not loaded (the billing export has no term), and Azure reservations (the FOCUS export has
+-- no term either).
+-- AWS, column by column:
 -- * ContractCommitmentCost ("the monetary value of the contract commitment"): the purchased commitment of the
 --   loaded months scaled to the whole term by time, exactly: purchased x term seconds / the seconds of the term those
 --   fee lines cover (SP fee lines are hourly / daily, the RIFee line spans its month).
@@ -116,3 +119,64 @@ SELECT
     'AWS'                                                                 AS InvoiceIssuerName,
     'AWS'                                                                 AS ServiceProviderName
 FROM shaped
+
+UNION ALL
+
+-- GCP committed use discounts (Google's CUD metadata export: spend-based CUDs), column by column:
+-- * ContractCommitmentCost: the hourly spend committed x the hours of the term (start to end), when the amount is
+--   an hourly spend in the billing currency (int_gcp__cud_commitments.hourly_amount); else NULL.
+-- * ContractCommitmentCategory: Spend for a spend-based CUD (cud_product.type), else Usage; Type: the CUD product's
+--   name (e.g. Flexible CUD); Description: the name given at purchase.
+-- * DurationType from the ISO 8601 term (P1Y -> '1 Year', P3Y -> '3 Years', P6M -> '6 Months'), else from the dates.
+-- * Payment: a CUD is paid by its fees as it runs, nothing upfront: No Upfront, Monthly (the invoice), 0.
+-- * LifecycleStatus: the export's state (Active, Expired, Pending, Canceled), else from the dates as of
+--   LastUpdated (when the commitment's current values were first read).
+-- * DiscountPercentage: NULL: a spend-based CUD's discount is per SKU of its consumption model, and the CUD credits
+--   of the cost exports are per pool, not per commitment. Quantity / Unit: NULL (a spend commitment).
+SELECT
+    billing_currency                                                      AS BillingCurrency,
+    '{"IsComplexScope": true}'                                            AS ContractCommitmentApplicability,
+    'Discount'                                                            AS ContractCommitmentBenefitCategory,
+    if(positionCaseInsensitive(cud_product_type, 'spend') > 0 OR cud_product_type = '', 'Spend', 'Usage')
+                                                                          AS ContractCommitmentCategory,
+    CAST(if(amount_currency = billing_currency,
+            {{ mul_div('hourly_amount', "dateDiff('second', commitment_start, commitment_end)", '3600') }}, NULL)
+         AS Nullable(Decimal(38, 10)))                                    AS ContractCommitmentCost,
+    toDateTime(commitment_start, 'UTC')                                   AS ContractCommitmentCreated,
+    CAST(nullIf(display_name, '') AS Nullable(String))                    AS ContractCommitmentDescription,
+    CAST(NULL AS Nullable(Decimal(38, 10)))                               AS ContractCommitmentDiscountPercentage,
+    multiIf(match(term, '^P1Y$'), '1 Year',
+            match(term, '^P[0-9]+Y$'), concat(extract(term, '^P([0-9]+)Y$'), ' Years'),
+            match(term, '^P1M$'), '1 Month',
+            match(term, '^P[0-9]+M$'), concat(extract(term, '^P([0-9]+)M$'), ' Months'),
+            dateDiff('month', commitment_start, commitment_end) % 12 = 0,
+            concat(toString(intDiv(dateDiff('month', commitment_start, commitment_end), 12)),
+                   if(dateDiff('month', commitment_start, commitment_end) = 12, ' Year', ' Years')),
+            concat(toString(dateDiff('month', commitment_start, commitment_end)),
+                   if(dateDiff('month', commitment_start, commitment_end) = 1, ' Month', ' Months')))
+                                                                          AS ContractCommitmentDurationType,
+    'Hourly'                                                              AS ContractCommitmentFulfillmentInterval,
+    commitment_id                                                         AS ContractCommitmentId,
+    last_updated                                                          AS ContractCommitmentLastUpdated,
+    multiIf(lower(state) = 'active', 'Active', lower(state) = 'expired', 'Expired',
+            lower(state) IN ('pending', 'approval_pending', 'creating', 'not_yet_active'), 'Pending',
+            lower(state) IN ('canceled', 'cancelled'), 'Canceled',
+            commitment_start > last_updated, 'Pending', commitment_end <= last_updated, 'Expired', 'Active')
+                                                                          AS ContractCommitmentLifecycleStatus,
+    'Continuous'                                                          AS ContractCommitmentModel,
+    'Public'                                                              AS ContractCommitmentOfferCategory,
+    'Monthly'                                                             AS ContractCommitmentPaymentInterval,
+    'No Upfront'                                                          AS ContractCommitmentPaymentModel,
+    toDecimal128(0, 10)                                                   AS ContractCommitmentPaymentUpfrontPercentage,
+    toDateTime(commitment_end, 'UTC')                                     AS ContractCommitmentPeriodEnd,
+    toDateTime(commitment_start, 'UTC')                                   AS ContractCommitmentPeriodStart,
+    CAST(NULL AS Nullable(Decimal(38, 10)))                               AS ContractCommitmentQuantity,
+    if(cud_product_name = '', 'Committed Use Discount', cud_product_name) AS ContractCommitmentType,
+    CAST(NULL AS Nullable(String))                                        AS ContractCommitmentUnit,
+    commitment_id                                                         AS ContractId,
+    toDateTime(commitment_end, 'UTC')                                     AS ContractPeriodEnd,
+    toDateTime(commitment_start, 'UTC')                                   AS ContractPeriodStart,
+    'Google Cloud'                                                        AS InvoiceIssuerName,
+    'Google Cloud'                                                        AS ServiceProviderName
+FROM {{ ref('int_gcp__cud_commitments') }}
+WHERE billing_currency != ''
