@@ -153,7 +153,7 @@ def run_transformations(
             from include.transform.export import export_marts
 
             marts = export_marts(client, settings.data_dir(), tables=export_candidates(client, models, plan, settings.data_dir()),
-                                 months=export_months(models, plan))
+                                 months=export_months(models, plan), after_write=lambda: statements.release_memory(client))
         build_state.log_build(client, target, changed, watermark, sql_hash, started_at)
     finally:
         client.close()
@@ -210,6 +210,8 @@ def build(client, chosen, env, context, plan: dict | None = None, models: dict |
             for number, statement in enumerate(steps, start=1):
                 statements.execute(client, statement, source=f"include/sql/{model.relative_path} statement {number}")
                 count += 1
+                if context["insert_settings"] and statement.startswith("INSERT"):
+                    statements.release_memory(client)
             built.append(model.name)
     finally:
         context["periods"] = default_periods

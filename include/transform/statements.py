@@ -45,9 +45,12 @@ def execute(client, statement: str, source: str) -> None:
 EMBEDDED_MEMORY_SETTINGS = {
     # the Parquet reader's read-ahead across row groups and files (default 4 GiB)
     "input_format_parquet_memory_high_watermark": 256 * 1024 * 1024,
-    # an INSERT's blocks (default about a million rows or 256 MiB, all columns at once)
-    "min_insert_block_size_rows": 262_144,
-    "min_insert_block_size_bytes": 128 * 1024 * 1024,
+    # an INSERT's blocks (default about a million rows or 256 MiB, all columns at once), and the blocks its SELECT
+    # reads (default 65,409 rows): a month of 1M CUR line items peaked at +1.3 GiB with 262,144-row insert blocks,
+    # +0.8 GiB with these, as fast (measured on the year benchmark's data, include/sql/README.md "Memory")
+    "min_insert_block_size_rows": 65_536,
+    "min_insert_block_size_bytes": 32 * 1024 * 1024,
+    "max_block_size": 16_384,
     # a GROUP BY larger than this spills to disk (line-level rollups: by resource and tag value)
     "max_bytes_before_external_group_by": 512 * 1024 * 1024,
 }
@@ -64,6 +67,14 @@ def memory_settings(client) -> str:
     """A SETTINGS clause's body with EMBEDDED_MEMORY_SETTINGS this engine knows."""
     known = known_settings(client, EMBEDDED_MEMORY_SETTINGS)
     return ", ".join(f"{name} = {value}" for name, value in EMBEDDED_MEMORY_SETTINGS.items() if name in known)
+
+
+def release_memory(client) -> None:
+    """Give the memory the embedded engine's allocator keeps after a statement back to the system: freed pages stay
+    in the process otherwise, and the next large INSERT starts from there (a year's AWS rebuild climbed from 0.5 to
+    2.4 GiB RSS over its month batches; with this, every batch starts near 0.5 GiB). Embedded (chdb) only: on a
+    server the task's process holds no engine memory."""
+    client.command("SYSTEM JEMALLOC PURGE")
 
 
 def server_supports(client, setting: str) -> bool:

@@ -6,4 +6,7 @@ SELECT
     concat(substring(ifNull(invoice_month, ''), 1, 4), '-', substring(ifNull(invoice_month, ''), 5, 2)) AS invoice_period
 FROM {{ source('gcp_costs', 'billing_export') }}
 WHERE {{ completed_loads('gcp_costs') }}
-LIMIT 1 BY row_key
+-- one per (month, key): the key hashes the row's values, its invoice month included, so this is one per key; with
+-- the month in it a reader's month filter goes below the dedup (into the file read), and a build of one month reads
+-- and dedups that month's rows only, not every month's
+LIMIT 1 BY invoice_period, row_key
