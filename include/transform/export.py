@@ -54,6 +54,8 @@ DASHBOARD_TABLES = (
     "cost_forecast",
     "customer_margin_monthly",
     "focus",
+    "focus_daily",
+    "int_aws__cost_daily_tagged",
     "int_aws__cost_line_items_tagged",
     "int_gcp__cost_line_items_tagged",
     "int_stripe__mrr_monthly",
@@ -72,9 +74,12 @@ STAGING_PREFIX = "stg_"
 # Side tables of a rebuild in progress (`<table>__next`, `<table>__stage`): never exported.
 TEMPORARY_TABLE = re.compile(r"__(next|stage)$")
 TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# Dashboard tables at line-item grain, exported one parquet file per month: {table: its 'YYYY-MM' column}.
+# Dashboard tables at line-item grain (and their daily rollups), exported one parquet file per month: {table: its
+# 'YYYY-MM' column}.
 MONTHLY_TABLES = {
     "focus": "x_BillingMonth",
+    "focus_daily": "x_BillingMonth",
+    "int_aws__cost_daily_tagged": "billing_period",
     "int_aws__cost_line_items_tagged": "billing_period",
     "int_gcp__cost_line_items_tagged": "invoice_month",
 }

@@ -61,11 +61,11 @@ def commitment_engines(month_dir):
     client = clickhouse_connect.get_client(dsn=f"chdb://{month_dir / 'chdb'}")
     connection = duckdb.connect()
     try:
-        export_marts(client, month_dir, tables=["int_aws__cost_line_items_tagged", "focus"])
+        export_marts(client, month_dir, tables=["int_aws__cost_daily_tagged", "focus", "focus_daily"])
         # the validator's model is FOCUS 1.2: finops.focus (1.4) in its 1.2 shape
         export_table(client, "focus_1_2", month_dir / "marts" / "focus_1_2.parquet")
         client.command(f"CREATE DATABASE IF NOT EXISTS {rill.CLICKHOUSE_MODEL_DATABASE}")
-        for name in ("int_aws__cost_line_items_tagged", "focus"):
+        for name in ("int_aws__cost_daily_tagged", "focus_daily"):
             client.command(f"CREATE VIEW {rill.CLICKHOUSE_MODEL_DATABASE}.{name} AS "
                            f"{rill.model_sql(models[name], 'prod', {})[1]}")
             connection.execute(f"CREATE VIEW {name} AS "

@@ -58,7 +58,11 @@ def test_the_yaml_holds_on_the_demo_data(demo, demo_tag_columns, name):
     relation = model.relation
     failures = []
     for test in model.spec.get("data_tests") or []:
-        key = ", ".join(f"`{c}`" for c in test["unique_combination_of_columns"]["combination_of_columns"])
+        listed = test["unique_combination_of_columns"]["combination_of_columns"]
+        # 'tag_*': every configured tag key's column (the key of a rollup that groups by them)
+        columns = [c for entry in listed for c in ([n for n, _ in built_columns(demo, name) if n.startswith("tag_")]
+                                                    if entry == "tag_*" else [entry])]
+        key = ", ".join(f"`{c}`" for c in columns)
         duplicates = demo.query(f"SELECT count() FROM (SELECT {key} FROM {relation} GROUP BY {key} "
                                 "HAVING count() > 1)").result_rows[0][0]
         if duplicates:
