@@ -2,7 +2,7 @@
 Contract Commitment dataset (finops.focus_contract_commitments), snapshot after snapshot, with hand figures.
 
 Billing account A bills in USD, B in EUR (their billing export rows); C has no cost rows loaded.
-Snapshot 1: flex (A, 10.5 USD/hour, P1Y 2026-01-01..2027-01-01: 10.5 x 8,760 h = 91,980), sql (A, 2.25 USD per
+Snapshot 1: flex (A, no region, 10.5 USD/hour, P1Y 2026-01-01..2027-01-01: 10.5 x 8,760 h = 91,980), sql (A, 2.25 USD per
 hour, P3Y 2024-03-01..2027-03-01: 1,095 days = 26,280 h, 59,130), old (A, 1 USD, expired 2025: 8,760), eur (B: a
 USD amount on a EUR account: no cost), vcpu (A, a resource unit: no cost, Usage), half (C, 1 USD/hour, P6M
 2026-06-01..2026-12-01: 183 days = 4,392 h, in USD, the amount's currency).
@@ -37,7 +37,7 @@ def cud(instance: str, account: str, unit: str, value: str, term: str, start: da
 
 
 SNAPSHOT = [
-    cud("flex", A, "USD/hour", "10.5", "P1Y", at(2026, 1), at(2027, 1)),
+    dict(cud("flex", A, "USD/hour", "10.5", "P1Y", at(2026, 1), at(2027, 1)), region=None),  # global: no region
     cud("sql", A, "USD per hour", "2.25", "P3Y", at(2024, 3), at(2027, 3), product="Cloud SQL CUD"),
     cud("old", A, "USD", "1", "P1Y", at(2025, 1), at(2026, 1), state="Expired"),
     cud("eur", B, "USD/hour", "3", "P1Y", at(2026, 2), at(2027, 2)),

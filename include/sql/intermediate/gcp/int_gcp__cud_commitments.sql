@@ -16,10 +16,11 @@ WITH
     (
         SELECT
             *,
-            cityHash64(billing_account_id, cud_product_id, cud_product_display_name, cud_product_type,
-                       consumption_model_id, consumption_model_description, subscription_entitlement_scope,
-                       subscription_display_name, region, commitment_amount_unit, commitment_amount_value, term,
-                       start_time, end_time, state) AS values_hash
+            -- a tuple: a NULL field (a global CUD has no region) would make the hash of the fields NULL
+            cityHash64(tuple(billing_account_id, cud_product_id, cud_product_display_name, cud_product_type,
+                             consumption_model_id, consumption_model_description, subscription_entitlement_scope,
+                             subscription_display_name, region, commitment_amount_unit, commitment_amount_value,
+                             term, start_time, end_time, state)) AS values_hash
         FROM {{ ref('stg_gcp__cud_subscriptions') }}
     ),
     newest AS
