@@ -16,36 +16,32 @@ from tests.helpers.demo_totals import AWS_ROWS, AZURE_ROWS, CUSTOMERS, GCP_ROWS,
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def printed_table(output: str) -> dict[str, dict[str, Decimal]]:
+def printed_rows(output: str, first_column: str) -> list[dict[str, str]]:
+    """The rows of the printed table whose header starts with `first_column`, as {column: text}."""
     lines = output.splitlines()
-    header = next(i for i, line in enumerate(lines) if line.startswith("month "))
+    header = next(i for i, line in enumerate(lines) if line.startswith(f"{first_column} "))
     columns = [c.strip() for c in lines[header].split("|")]
-    table = {}
+    rows = []
     for line in lines[header + 2:]:
         if " | " not in line:
             break
-        values = dict(zip(columns, (v.strip() for v in line.split("|")), strict=True))
-        table[values["month"]] = {
-            k: Decimal(values[k].replace(",", ""))
-            for k in ("aws_billed_cost", "gcp_billed_cost", "azure_billed_cost", "cloud_billed_cost", "revenue", "stripe_fees",
-                      "margin")
-        }
-    return table
+        rows.append(dict(zip(columns, (v.strip() for v in line.split("|")), strict=True)))
+    return rows
+
+
+def printed_table(output: str) -> dict[str, dict[str, Decimal]]:
+    return {values["month"]: {k: Decimal(values[k].replace(",", ""))
+                              for k in ("aws_billed_cost", "gcp_billed_cost", "azure_billed_cost", "cloud_billed_cost",
+                                        "revenue", "stripe_fees", "margin")}
+            for values in printed_rows(output, "month")}
 
 
 def printed_commitments(output: str) -> dict[tuple[str, str, str], tuple[int, Decimal | None]]:
     """{(provider, type, status): (commitments, contract cost)} of the demo's contract commitment table."""
-    lines = output.splitlines()
-    header = next(i for i, line in enumerate(lines) if line.startswith("provider "))
-    columns = [c.strip() for c in lines[header].split("|")]
-    table = {}
-    for line in lines[header + 2:]:
-        if " | " not in line:
-            break
-        values = dict(zip(columns, (v.strip() for v in line.split("|")), strict=True))
-        cost = Decimal(values["contract_cost"].replace(",", "")) if values["contract_cost"] else None
-        table[(values["provider"], values["type"], values["status"])] = (int(values["commitments"]), cost)
-    return table
+    return {(values["provider"], values["type"], values["status"]):
+            (int(values["commitments"]),
+             Decimal(values["contract_cost"].replace(",", "")) if values["contract_cost"] else None)
+            for values in printed_rows(output, "provider")}
 
 
 def expected_gcp_commitments(months: list[str]) -> dict[tuple[str, str, str], tuple[int, Decimal]]:
