@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import re
+
+log = logging.getLogger(__name__)
 
 # One pass over the SQL text: strings and quoted names are kept whole (a ';' or '--' inside them is text),
 # comments are dropped, ';' ends a statement. (sqlparse did this before: 12 of a marts build's 25 s.)
@@ -73,8 +76,15 @@ def release_memory(client) -> None:
     """Give the memory the embedded engine's allocator keeps after a statement back to the system: freed pages stay
     in the process otherwise, and the next large INSERT starts from there (a year's AWS rebuild climbed from 0.5 to
     2.4 GiB RSS over its month batches; with this, every batch starts near 0.5 GiB). Embedded (chdb) only: on a
-    server the task's process holds no engine memory."""
-    client.command("SYSTEM JEMALLOC PURGE")
+    server the task's process holds no engine memory. An engine built without jemalloc (some platforms' chdb wheels)
+    refuses the statement: then the build goes on without it, and says so once."""
+    if getattr(client, "_finops_no_purge", False):
+        return
+    try:
+        client.command("SYSTEM JEMALLOC PURGE")
+    except Exception as exc:  # clickhouse-connect raises several types; memory only, never the data
+        log.warning("the embedded engine cannot give freed memory back (%s): going on without it", exc)
+        client._finops_no_purge = True
 
 
 def server_supports(client, setting: str) -> bool:

@@ -53,3 +53,23 @@ def test_a_full_rebuild_in_month_batches_equals_one_statement(data_dir, monkeypa
         # month (AWS 3, GCP 2) instead of one
         assert built["statements"] == single[provider][0] + {"aws": 2 * 2, "gcp": 1}[provider]
         assert rows(tables) == single[provider][1]
+
+
+def test_an_engine_without_jemalloc_purge_builds_on_and_says_so_once(caplog):
+    """SYSTEM JEMALLOC PURGE is a memory measure only: an engine that refuses it (a chdb built without jemalloc)
+    logs one warning and the build goes on."""
+    from include.transform.statements import release_memory
+
+    class Refusing:
+        calls = 0
+
+        def command(self, sql):
+            self.calls += 1
+            raise RuntimeError("Code: 1. DB::Exception: jemalloc is not used. (SUPPORT_IS_DISABLED)")
+
+    client = Refusing()
+    with caplog.at_level("WARNING"):
+        release_memory(client)
+        release_memory(client)
+    assert client.calls == 1
+    assert len([r for r in caplog.records if "cannot give freed memory back" in r.getMessage()]) == 1
