@@ -95,10 +95,16 @@ class PagesClient:
         self.path, self.rows = path, rows
 
     def get_table(self, table):
+        """The billing export table (TABLE); any other, e.g. the CUD metadata export the loader looks for beside
+        it, does not exist here."""
         from types import SimpleNamespace
+
+        from google.api_core.exceptions import NotFound
 
         from standins.sample_data.gcp import billing_export_schema
 
+        if table != TABLE:
+            raise NotFound(f"Not found: Table {table}")
         return SimpleNamespace(schema=billing_export_schema(detailed=True), time_partitioning=None)
 
     def query(self, sql, job_config=None):
