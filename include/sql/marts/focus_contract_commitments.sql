@@ -27,6 +27,11 @@
 --   Instances, NULL for Savings Plans (a spend commitment: the cost is the amount).
 -- PricingCurrency and PricingCurrencyContractCommitmentCost are conditional and left out: the CUR bills commitments
 -- in their pricing currency.
+{#- A term of whole months as FOCUS writes a duration: whole years in years ('1 Year', '3 Years'), else months. -#}
+{%- macro duration_of_months(months) -%}
+if({{ months }} % 12 = 0, concat(toString(intDiv({{ months }}, 12)), if({{ months }} = 12, ' Year', ' Years')),
+   concat(toString({{ months }}), if({{ months }} = 1, ' Month', ' Months')))
+{%- endmacro %}
 WITH
     lines AS
     (
@@ -95,8 +100,7 @@ SELECT
             toDecimal128(1, 10) - {{ div_money('covered_effective_', 'covered_on_demand_') }}) AS Nullable(Decimal(38, 10)))
                                                                           AS ContractCommitmentDiscountPercentage,
     multiIf(term_ = '1yr', '1 Year', term_ = '3yr', '3 Years',
-            term_months_ % 12 = 0, concat(toString(intDiv(term_months_, 12)), if(term_months_ = 12, ' Year', ' Years')),
-            concat(toString(term_months_), if(term_months_ = 1, ' Month', ' Months'))) AS ContractCommitmentDurationType,
+            {{ duration_of_months('term_months_') }}) AS ContractCommitmentDurationType,
     'Hourly'                                                              AS ContractCommitmentFulfillmentInterval,
     commitment_arn                                                        AS ContractCommitmentId,
     toDateTime(last_updated_, 'UTC')                                      AS ContractCommitmentLastUpdated,
@@ -149,11 +153,7 @@ SELECT
             match(term, '^P[0-9]+Y$'), concat(extract(term, '^P([0-9]+)Y$'), ' Years'),
             match(term, '^P1M$'), '1 Month',
             match(term, '^P[0-9]+M$'), concat(extract(term, '^P([0-9]+)M$'), ' Months'),
-            dateDiff('month', commitment_start, commitment_end) % 12 = 0,
-            concat(toString(intDiv(dateDiff('month', commitment_start, commitment_end), 12)),
-                   if(dateDiff('month', commitment_start, commitment_end) = 12, ' Year', ' Years')),
-            concat(toString(dateDiff('month', commitment_start, commitment_end)),
-                   if(dateDiff('month', commitment_start, commitment_end) = 1, ' Month', ' Months')))
+            {{ duration_of_months("dateDiff('month', commitment_start, commitment_end)") }})
                                                                           AS ContractCommitmentDurationType,
     'Hourly'                                                              AS ContractCommitmentFulfillmentInterval,
     commitment_id                                                         AS ContractCommitmentId,

@@ -4,8 +4,8 @@
 -- * last_updated: when the commitment's values (every exported field) were first read as they are now: the
 --   oldest snapshot of the newest run of snapshots with these values. It moves only when a value changes, so
 --   a daily snapshot that changed nothing leaves this table as it was (and the marts are not rebuilt for it).
--- * billing_currency: the billing account's currency in the cost exports (its newest invoice month, billing export
---   or FOCUS table); the amount's own currency when the account has no cost rows loaded.
+-- * billing_currency: the billing account's currency in the cost exports (its newest invoice month; the billing
+--   export's daily rollup or the FOCUS table's rows); the amount's own currency when the account has no cost rows.
 -- * hourly_amount: a spend-based CUD commits to an hourly spend; the amount counts as one when its unit is a
 --   currency code alone or per hour ('USD', 'USD/hour', 'USD per hour'), in that currency (amount_currency).
 --   Any other unit: NULL (the contract's cost is not derived from a unit not understood).
@@ -53,8 +53,8 @@ WITH
         SELECT billing_account_id, argMax(row_currency, month) AS currency
         FROM
         (
-            SELECT billing_account_id, toString(currency) AS row_currency, invoice_month AS month
-            FROM {{ ref('int_gcp__cost_line_items') }}
+            SELECT billing_account_id, currency AS row_currency, invoice_month AS month
+            FROM {{ ref('int_gcp__cost_daily') }}
             UNION ALL
             SELECT toString(BillingAccountId), toString(BillingCurrency), invoice_month
             FROM {{ ref('int_gcp__focus_line_items') }}
