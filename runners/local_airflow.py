@@ -251,7 +251,8 @@ def running_airflow(home: Path, port: int, data_dir: Path, *, standins: bool = T
 
 
 def stop_process_groups(processes: dict[str, subprocess.Popen], timeout: float = 20) -> None:
-    """SIGTERM to every process's group at once, SIGKILL to whatever is left after `timeout`."""
+    """SIGTERM to every process's group at once, SIGKILL to whatever is left after `timeout`; returns once
+    the groups are gone."""
     for process in processes.values():
         try:
             os.killpg(process.pid, signal.SIGTERM)
@@ -266,6 +267,10 @@ def stop_process_groups(processes: dict[str, subprocess.Popen], timeout: float =
         except ProcessLookupError:
             pass
         process.wait()
+    # SIGKILL is delivered asynchronously: a child can still be listed as running for a moment after it
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(_group_alive(p.pid) for p in processes.values()):
+        time.sleep(0.05)
 
 
 def stop_process_group(process: subprocess.Popen, timeout: float = 20) -> None:
