@@ -19,9 +19,10 @@ from include.transform.models import PROVIDERS, Model
 from include.transform.templates import MissingSourceError, render, template_environment
 
 SKIP = "skip"  # a marts table none of whose inputs changed: not rebuilt
-# A month's cost_forecast row says whether a later month has data ("the month is over"): besides the
-# changed months, the table's newest month and the newest months of what it reads are rebuilt, so the
-# month before a new (or an emptied) newest month is recomputed too.
+# A month's cost_forecast row says whether a later month has data ("the month is over"): for a table whose
+# months depend on later months (config depends_on_later_months), besides the changed months the table's newest
+# month and the newest months of what it reads are rebuilt, so the month before a new (or an emptied) newest month
+# is recomputed too. Other tables rebuild the changed months only (a restated month: one month, not three).
 NEWEST_MONTHS_OF_INPUTS = 2
 
 
@@ -106,6 +107,8 @@ def marts_plan(client, chosen: list[Model], models: dict[str, Model], marts_hash
             periods[model.name] = SKIP
         elif (merged := merged_months(moved)) is None or not model.partition_by:
             periods[model.name] = None
+        elif not model.depends_on_later_months:
+            periods[model.name] = merged
         else:
             inputs = [name for name in upstream_names(model, models)
                       if models[name].materialized == "table" and models[name].partition_by]

@@ -86,9 +86,12 @@ MONTHLY_TABLES = {
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 # ClickHouse's Parquet writer holds a whole row group before writing it (default 1M rows or 512 MiB): a month of 1M
 # line items peaked at +1.5 GiB; row groups of 128K rows / 64 MiB: +0.66 GiB, as fast, and DuckDB reads them in
-# parallel all the same.
+# parallel all the same. No bloom filters (ClickHouse writes them by default): they serve point lookups, not the
+# dashboards' aggregations, and cost a fifth of the export's time and bytes (a month of `focus` at the year
+# benchmark's size: 5.0 s and 137 MiB with them, 4.1 s and 113 MiB without).
 PARQUET_SETTINGS = {"output_format_parquet_row_group_size": 131_072,
-                    "output_format_parquet_row_group_size_bytes": 64 * 1024 * 1024}
+                    "output_format_parquet_row_group_size_bytes": 64 * 1024 * 1024,
+                    "output_format_parquet_write_bloom_filter": 0}
 EMPTY_FILE = "empty.parquet"
 
 
@@ -115,7 +118,7 @@ def export_table(client, table: str, target: Path, database: str = settings.MART
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         stream = client.raw_stream(f"SELECT * FROM `{database}`.`{table}` WHERE {where}", fmt="Parquet",
-                                   settings=PARQUET_SETTINGS)
+                                   settings=parquet_settings(client))
         try:
             with open(temporary, "wb") as handle:
                 shutil.copyfileobj(stream, handle, length=1 << 20)
@@ -129,6 +132,17 @@ def export_table(client, table: str, target: Path, database: str = settings.MART
         temporary.unlink(missing_ok=True)
         raise
     return rows
+
+
+def parquet_settings(client) -> dict:
+    """PARQUET_SETTINGS this engine knows (an older server lacks the bloom filter one), looked up once per client."""
+    known = getattr(client, "_finops_parquet_settings", None)
+    if known is None:
+        from include.transform.statements import known_settings
+
+        names = known_settings(client, PARQUET_SETTINGS)
+        known = client._finops_parquet_settings = {k: v for k, v in PARQUET_SETTINGS.items() if k in names}
+    return known
 
 
 def _parquet_rows(path: Path) -> int:

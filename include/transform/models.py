@@ -46,6 +46,8 @@ class Model:
     partition_by: str | None
     order_by: tuple[str, ...]
     columns: tuple[Column, ...]
+    # a month's rows depend on whether later months have data (cost_forecast: "the month is over")
+    depends_on_later_months: bool = False
     refs: frozenset[str] = field(default_factory=frozenset)
     spec: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -91,6 +93,7 @@ def _model(path: Path) -> Model:
     return Model(
         name=name, layer=layer, group=group, path=path, materialized=materialized,
         partition_by=config.get("partition_by"), order_by=tuple(config.get("order_by") or ()), columns=columns,
+        depends_on_later_months=bool(config.get("depends_on_later_months", False)),
         refs=frozenset(REF.findall(path.read_text())) - {name}, spec=spec,
     )
 

@@ -20,6 +20,18 @@ MONTHLY = ["SELECT * FROM finops.int_cloud_cost_inputs ORDER BY ALL",
            "SELECT * FROM finops.commitment_coverage_monthly ORDER BY ALL"]
 
 
+# the tables partitioned by month that the marts build rebuilds per month
+PER_MONTH_TABLES = ("int_cloud_cost_inputs", "int_cloud_cost_daily", "int_cloud_cost_allocated", "int_cloud_cost_by_tag_key",
+                    "commitment_coverage_monthly", "focus_daily", "cost_forecast")
+
+
+def parts(table: str) -> dict[str, tuple[str, ...]]:
+    """{partition: names of its active parts}: a rebuilt partition gets new parts."""
+    rows = q(f"SELECT partition, groupArraySorted(100)(name) FROM system.parts WHERE database = 'finops' "
+             f"AND table = '{table}' AND active GROUP BY partition")
+    return {partition: tuple(names) for partition, names in rows}
+
+
 def usage(period: str, first: date, days: int, cost) -> list[dict]:
     rows = []
     for i in range(days):
@@ -71,10 +83,16 @@ def test_a_restated_month_rebuilds_its_forecast_month_and_equals_a_full_rebuild(
         write_aws_period(data_dir, period, usage(period, first, days, lambda d: 10))
     build("aws", "changed")
     build("marts")
+    parts_before = {table: parts(table) for table in PER_MONTH_TABLES}
     write_aws_period(data_dir, "2026-07", usage("2026-07", date(2026, 7, 1), 31, lambda d: 10 + d.day))
     assert build("aws", "changed")["periods"] == ["2026-07"]
     marts = build("marts")
     assert "cost_forecast" in marts["models"]
+    # a month of these tables depends on that month only: the restated month's partition alone is written again;
+    # the forecast's newest months are rebuilt too (whether a later month has data is part of a month's forecast)
+    for table in PER_MONTH_TABLES:
+        rebuilt = {month for month, part in parts(table).items() if part != parts_before[table][month]}
+        assert rebuilt == ({"2026-07", "2026-08", "2026-09"} if table == "cost_forecast" else {"2026-07"}), table
     # the line-item dashboard tables: July's parquet file only is read and written again (export per month)
     for table in ("focus", "int_aws__cost_line_items_tagged"):
         assert (marts["marts"][table]["months"], marts["marts"][table]["rows"]) == (["2026-07"], 31), table
