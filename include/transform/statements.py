@@ -66,10 +66,15 @@ def known_settings(client, names) -> set[str]:
     return {name for (name,) in rows}
 
 
+def embedded_memory_settings(client) -> dict:
+    """EMBEDDED_MEMORY_SETTINGS this engine knows."""
+    known = known_settings(client, EMBEDDED_MEMORY_SETTINGS)
+    return {name: value for name, value in EMBEDDED_MEMORY_SETTINGS.items() if name in known}
+
+
 def memory_settings(client) -> str:
     """A SETTINGS clause's body with EMBEDDED_MEMORY_SETTINGS this engine knows."""
-    known = known_settings(client, EMBEDDED_MEMORY_SETTINGS)
-    return ", ".join(f"{name} = {value}" for name, value in EMBEDDED_MEMORY_SETTINGS.items() if name in known)
+    return ", ".join(f"{name} = {value}" for name, value in embedded_memory_settings(client).items())
 
 
 def release_memory(client) -> None:
