@@ -1,12 +1,15 @@
 -- FOCUS 1.4 Contract Commitment dataset (FinOps-Open-Cost-and-Usage-Spec/FOCUS_Spec,
 -- specification/datasets/contract_commitment/dataset.md and columns/*.md, "Introduced (version)" 1.3 / 1.4): one row
--- per AWS Savings Plan and Reserved Instance and per GCP committed use discount, with the spec's column names, types
+-- per AWS Savings Plan and Reserved Instance, GCP committed use discount and Azure reservation / savings plan, with the
+-- spec's column names, types
 -- and allowed values.
 -- Sources: the CUR fee lines (int_aws__commitment_line_items; savings_plan_* / reservation_* inventory columns), and
 -- Google's CUD metadata export (int_gcp__cud_commitments; GCP columns: see the GCP SELECT below).
+-- Azure reservations and savings plans from the purchase rows of Microsoft's FOCUS export (int_azure__cost_line_items;
+-- see the Azure SELECT below).
 -- Left out: commitments the CUR gives no start or end for (the period columns MUST NOT be null), GCP CUDs when the
--- CUD metadata export is not loaded (the billing export has no term), and Azure reservations (the FOCUS export has
--- no term either).
+-- CUD metadata export is not loaded (the billing export has no term), and Azure commitments whose purchase is not in
+-- the loaded data or has no term (x_SkuTerm).
 -- AWS, column by column:
 -- * ContractCommitmentCost ("the monetary value of the contract commitment"): the purchased commitment of the
 --   loaded months scaled to the whole term by time, exactly: purchased x term seconds / the seconds of the term those
@@ -180,3 +183,119 @@ SELECT
     'Google Cloud'                                                        AS ServiceProviderName
 FROM {{ ref('int_gcp__cud_commitments') }}
 WHERE billing_currency != ''
+
+UNION ALL
+
+-- Azure reservations and savings plans, from their purchase rows in Microsoft's FOCUS export (ChargeCategory
+-- Purchase with a CommitmentDiscountType or CommitmentDiscountId), one per CommitmentDiscountId (else x_SkuOrderId):
+-- * the term from x_SkuTerm, "the number of months a purchase covers" (Cost Management also writes '1Year', '3Years',
+--   '5Years'); without it the commitment is left out (the period columns MUST NOT be null);
+-- * paid upfront (ChargeFrequency One-Time): All Upfront, One-Time, 1; start = the purchase's ChargePeriodStart;
+--   ContractCommitmentCost = the purchase rows' BilledCost (a refund, a Purchase correction, nets against it);
+-- * paid monthly (Recurring): No Upfront, Monthly, 0; start = the first payment, ContractCommitmentCost = the first
+--   payment x the months of the term. A monthly commitment is listed only when its first payment is in the loaded
+--   data: the month before it is loaded for that billing account and has no payment of it (else the start is unknown);
+-- * end = start + term; LifecycleStatus as of LastUpdated (the newest charge period end of the account's loaded
+--   data): Pending, Active, Expired from the dates, Canceled when an upfront purchase was refunded to 0 or below;
+-- * Category: CommitmentDiscountCategory (Usage / Spend), else Spend for a savings plan and Usage for a reservation;
+--   Type: CommitmentDiscountType; ContractId: x_SkuOrderId (the order), else the commitment's id;
+-- * OfferCategory Public and DiscountPercentage, Quantity, Unit NULL: the export says nothing of a negotiated price,
+--   and the discount of a reservation is per SKU of the usage it covers.
+{#- x_SkuTerm as whole months: '12', '36' or '1Year', '3Years', '5Years'; 0 when absent or unreadable -#}
+{%- set azure_term_months = "multiIf(match(term_text_, '^[0-9]+$'), toUInt32OrZero(term_text_), "
+                            ~ "match(term_text_, '^[0-9]+ ?Years?$'), toUInt32OrZero(extract(term_text_, '^([0-9]+)')) * 12, 0)" %}
+WITH
+    azure_purchases AS
+    (
+        SELECT
+            BillingAccountId AS account_,
+            coalesce(nullIf(CommitmentDiscountId, ''), nullIf(x_columns['x_SkuOrderId'], '')) AS commitment_id_,
+            x_columns['x_SkuOrderId'] AS order_id_,
+            ChargeFrequency = 'Recurring' AS recurring_,
+            ChargePeriodStart AS start_,
+            billing_period,
+            BilledCost AS cost_,
+            BillingCurrency AS currency_,
+            trim(x_columns['x_SkuTerm']) AS term_text_,
+            CommitmentDiscountType AS type_,
+            CommitmentDiscountCategory AS category_,
+            coalesce(nullIf(CommitmentDiscountName, ''), nullIf(x_columns['x_SkuDescription'], '')) AS name_
+        FROM {{ ref('int_azure__cost_line_items') }}
+        WHERE ChargeCategory = 'Purchase' AND (ifNull(CommitmentDiscountType, '') != '' OR ifNull(CommitmentDiscountId, '') != '')
+    ),
+    azure_commitments AS
+    (
+        SELECT
+            commitment_id_,
+            any(account_) AS account_,
+            anyIf(order_id_, order_id_ != '') AS order_id_,
+            max(recurring_) AS recurring_,
+            argMax(currency_, start_) AS currency_,
+            max({{ azure_term_months }}) AS term_months_,
+            argMaxIf(type_, start_, ifNull(type_, '') != '') AS type_,
+            argMaxIf(category_, start_, ifNull(category_, '') != '') AS category_,
+            argMaxIf(name_, start_, name_ IS NOT NULL) AS name_,
+            -- upfront: the purchase and its corrections; monthly: the first payment (the earliest with a cost)
+            min(start_) AS first_start_,
+            minIf(start_, cost_ > 0) AS first_payment_start_,
+            argMinIf(cost_, start_, cost_ > 0) AS first_payment_,
+            argMinIf(billing_period, start_, cost_ > 0) AS first_payment_period_,
+            sum(cost_) AS net_cost_
+        FROM azure_purchases
+        WHERE commitment_id_ IS NOT NULL
+        GROUP BY commitment_id_
+    ),
+    azure_accounts AS
+    (
+        SELECT BillingAccountId AS account_, groupUniqArray(billing_period) AS months_, max(ChargePeriodEnd) AS last_updated_
+        FROM {{ ref('int_azure__cost_line_items') }}
+        GROUP BY BillingAccountId
+    ),
+    azure_shaped AS
+    (
+        SELECT
+            c.*,
+            a.last_updated_,
+            if(recurring_, first_payment_start_, first_start_) AS commitment_start_,
+            addMonths(commitment_start_, term_months_) AS commitment_end_,
+            -- a monthly commitment's first payment: the month before it is loaded and has no payment of it
+            NOT recurring_ OR has(a.months_, formatDateTime(subtractMonths(toDate(first_payment_period_ || '-01'), 1), '%Y-%m'))
+                                                                          AS start_known_
+        FROM azure_commitments AS c
+        INNER JOIN azure_accounts AS a ON a.account_ = c.account_
+        WHERE term_months_ > 0
+    )
+SELECT
+    currency_                                                             AS BillingCurrency,
+    '{"IsComplexScope": true}'                                            AS ContractCommitmentApplicability,
+    'Discount'                                                            AS ContractCommitmentBenefitCategory,
+    multiIf(category_ IN ('Usage', 'Spend'), assumeNotNull(category_), type_ = 'Savings Plan', 'Spend', 'Usage')
+                                                                          AS ContractCommitmentCategory,
+    CAST(if(recurring_, first_payment_ * toDecimal128(term_months_, 0), net_cost_) AS Nullable(Decimal(38, 10)))
+                                                                          AS ContractCommitmentCost,
+    commitment_start_                                                     AS ContractCommitmentCreated,
+    CAST(name_ AS Nullable(String))                                       AS ContractCommitmentDescription,
+    CAST(NULL AS Nullable(Decimal(38, 10)))                               AS ContractCommitmentDiscountPercentage,
+    {{ duration_of_months('term_months_') }}                              AS ContractCommitmentDurationType,
+    'Hourly'                                                              AS ContractCommitmentFulfillmentInterval,
+    assumeNotNull(commitment_id_)                                         AS ContractCommitmentId,
+    last_updated_                                                         AS ContractCommitmentLastUpdated,
+    multiIf(NOT recurring_ AND net_cost_ <= 0, 'Canceled', commitment_start_ > last_updated_, 'Pending',
+            commitment_end_ <= last_updated_, 'Expired', 'Active')        AS ContractCommitmentLifecycleStatus,
+    'Continuous'                                                          AS ContractCommitmentModel,
+    'Public'                                                              AS ContractCommitmentOfferCategory,
+    if(recurring_, 'Monthly', 'One-Time')                                 AS ContractCommitmentPaymentInterval,
+    if(recurring_, 'No Upfront', 'All Upfront')                           AS ContractCommitmentPaymentModel,
+    toDecimal128(if(recurring_, 0, 1), 10)                                AS ContractCommitmentPaymentUpfrontPercentage,
+    commitment_end_                                                       AS ContractCommitmentPeriodEnd,
+    commitment_start_                                                     AS ContractCommitmentPeriodStart,
+    CAST(NULL AS Nullable(Decimal(38, 10)))                               AS ContractCommitmentQuantity,
+    if(ifNull(type_, '') = '', 'Reservation', assumeNotNull(type_))       AS ContractCommitmentType,
+    CAST(NULL AS Nullable(String))                                        AS ContractCommitmentUnit,
+    if(order_id_ = '', assumeNotNull(commitment_id_), order_id_)          AS ContractId,
+    commitment_end_                                                       AS ContractPeriodEnd,
+    commitment_start_                                                     AS ContractPeriodStart,
+    'Microsoft'                                                           AS InvoiceIssuerName,
+    'Microsoft'                                                           AS ServiceProviderName
+FROM azure_shaped
+WHERE start_known_

@@ -16,7 +16,7 @@
     'x_ResellerName', 'x_ResourceGroupName', 'x_ResourceType', 'x_ServiceModel', 'x_ServicePeriodEnd',
     'x_ServicePeriodStart', 'x_SkuDescription', 'x_SkuDetails', 'x_SkuIsCreditEligible', 'x_SkuMeterCategory',
     'x_SkuMeterId', 'x_SkuMeterName', 'x_SkuMeterSubcategory', 'x_SkuOfferId', 'x_SkuOrderId', 'x_SkuOrderName',
-    'x_SkuPlanName', 'x_SkuPartNumber', 'x_SkuRegion', 'x_SkuServiceFamily', 'x_SkuTier',
+    'x_SkuPlanName', 'x_SkuPartNumber', 'x_SkuRegion', 'x_SkuServiceFamily', 'x_SkuTerm', 'x_SkuTier',
 ] %}
 {#- Raw columns are read qualified (r.`BilledCost`): the typed columns keep the FOCUS names, and an alias
     that changes the type of a column of the same name resolves differently on ClickHouse 24.x. -#}
