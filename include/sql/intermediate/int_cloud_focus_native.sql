@@ -7,7 +7,7 @@
 -- account and month (else the CUR rows of marts/focus.sql count); Google Cloud's FOCUS export table likewise per
 -- billing account and invoice month (else the billing export rows count). A view: no copy of the line items.
 {%- from 'cost_inputs.jinja' import counted_input %}
-{%- from 'focus_columns.jinja' import focus_columns as columns %}
+{%- from 'focus_columns.jinja' import focus_columns as columns, contract_applied %}
 {#- Azure's Cost Management FOCUS export: the FOCUS columns as Microsoft wrote them; only the columns its
     dataset version lacks are NULL. Units: Microsoft writes a block of one as '1 GB/Month', which FOCUS's Unit
     Format does not allow ('<quantity> <unit>' takes no rate): a block of one is the unit itself
@@ -51,6 +51,8 @@
     'x_ExportType': "nullIf(export_dataset_version, '')",
     'x_ProviderColumns': 'toJSONString(x_columns)',
     'x_CorrectionHandling': "'Replacement'",
+    'ContractApplied': contract_applied('CommitmentDiscountId', "coalesce(nullIf(x_columns['x_SkuOrderId'], ''), CommitmentDiscountId)",
+                                        'ChargeCategory', 'BilledCost', 'EffectiveCost'),
 } %}
 SELECT
 {%- for name, type in columns %}
@@ -61,7 +63,9 @@ UNION ALL
 {#- AWS's FOCUS 1.2 export maps like Azure's (AWS writes units without a block, so they pass as written). -#}
 {%- set aws_native = dict(azure, ConsumedUnit='ConsumedUnit', PricingUnit='PricingUnit', x_Provider="'aws'",
     x_Operation="nullIf(x_columns['x_Operation'], '')", x_UsageType="nullIf(x_columns['x_UsageType'], '')",
-    x_ExportType="'FOCUS_1_2_AWS'") %}
+    x_ExportType="'FOCUS_1_2_AWS'",
+    ContractApplied=contract_applied('CommitmentDiscountId', 'CommitmentDiscountId', 'ChargeCategory', 'BilledCost',
+                                     'EffectiveCost')) %}
 SELECT
 {%- for name, type in columns %}
     CAST({{ name if name in azure_same else aws_native[name] }} AS {{ type }}) AS {{ name }}{{ "," if not loop.last }}
@@ -71,7 +75,8 @@ WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'aws', 'focus_export', 'Bil
 UNION ALL
 {#- Google Cloud's FOCUS export table maps like AWS's; corrections are appended rows (Delta), x_Credits is summed
     into x_Credits like the billing export's credits, and per credit type into x_CreditsByType (the same JSON object
-    the billing export's rows have); ContractedCost is the billing export's cost (x_UnblendedCost).
+    the billing export's rows have); ContractedCost is the billing export's cost (x_UnblendedCost); ContractApplied
+    is NULL, as for the billing export (a CUD credit does not name the subscription focus_contract_commitments lists).
     A table without ServiceCategory takes the billing export rows' category (seeds/service_categories by service
     name), so a service has one category whichever input counts. -#}
 {%- set gcp_credits = "JSONExtractArrayRaw(x_columns['x_Credits'])" %}
@@ -85,7 +90,8 @@ UNION ALL
     PricingCurrencyEffectiveCost="if(PricingCurrency = BillingCurrency, EffectiveCost, NULL)",
     ServiceCategory="if(ServiceCategory = 'Other' AND sc.service_category != '', sc.service_category, ServiceCategory)",
     ServiceSubcategory="if(ServiceSubcategory = 'Other (Other)' AND sc.service_subcategory != '', "
-                       ~ "sc.service_subcategory, ServiceSubcategory)") %}
+                       ~ "sc.service_subcategory, ServiceSubcategory)",
+    ContractApplied='NULL') %}
 SELECT
 {%- for name, type in columns %}
     CAST({{ gcp_native[name] if name in gcp_native else name }} AS {{ type }}) AS {{ name }}{{ "," if not loop.last }}

@@ -9,11 +9,14 @@
 -- FOCUS 1.2 export) carries them. BilledCost and EffectiveCost add up to the provider tables: AWS net unblended
 -- / net amortized cost, GCP cost + credits, Azure's own FOCUS columns. Mapping: include/sql/README.md.
 -- Native FOCUS exports (Azure's) come mapped from int_cloud_focus_native (one SELECT per export there).
+-- ContractApplied (1.3+): the Savings Plan / RI (AWS) or reservation / savings plan (Azure) a charge applies to, with
+-- the charge's EffectiveCost (BilledCost for a purchase); NULL for GCP, whose CUD credits name a pool, not one of the
+-- subscriptions focus_contract_commitments lists.
 -- GCP: BillingAccountName is the billing account id (the export has no display name); PricingCurrency
 -- is USD (Google's price lists), PricingCurrencyEffectiveCost = net cost / currency_conversion_rate
 -- (billing-currency units per USD). The FOCUS 1.2 shape for tools and the FinOps Foundation's validator
 -- (tests/rill/test_focus_validator.py): marts/focus_1_2.sql.
-{%- from 'focus_columns.jinja' import focus_columns as columns %}
+{%- from 'focus_columns.jinja' import focus_columns as columns, contract_applied %}
 
 {%- set usage_row = "line_item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage')" %}
 {#- Commitments as FOCUS 1.2 has them (columns/effectivecost.md, commitmentdiscountstatus.md, appendix
@@ -124,6 +127,9 @@
     'x_ProviderColumns': 'NULL',
     'x_CorrectionHandling': "'Replacement'",
 } %}
+{#- a Savings Plan's or RI's id is its contract's (focus_contract_commitments) -#}
+{%- set aws = dict(aws, ContractApplied=contract_applied(aws['CommitmentDiscountId'], aws['CommitmentDiscountId'],
+                                                        aws['ChargeCategory'], aws['BilledCost'], aws['EffectiveCost'])) %}
 
 {%- set gcp_usage_row = "(cost_type = 'regular' AND NOT startsWith(sku_description, 'Commitment'))" %}
 {#- GCP invoice months run on Pacific time (like invoice.month): the billing period starts at midnight
@@ -213,6 +219,7 @@
     'x_ExportType': "nullIf(export_type, '')",
     'x_ProviderColumns': 'NULL',
     'x_CorrectionHandling': "'Delta'",
+    'ContractApplied': 'NULL',
 } %}
 
 {#- AWS arrives as CUR or as the Data Exports FOCUS 1.2 export: per payer account and month, only the input

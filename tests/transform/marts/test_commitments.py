@@ -241,3 +241,27 @@ FOCUS_1_4_CONTRACT_COMMITMENT = {
     "ContractCommitmentUnit": True, "ContractId": False, "ContractPeriodEnd": False, "ContractPeriodStart": False,
     "InvoiceIssuerName": False, "ServiceProviderName": False,
 }
+
+
+def test_focus_contract_applied_names_the_commitment_and_its_applied_cost(month):
+    """FOCUS 1.4 ContractApplied on the charges of a commitment (AWS SP / RI, Azure reservation): the commitment's
+    contract and id as focus_contract_commitments has them, and the charge's EffectiveCost (BilledCost for a
+    purchase). Per commitment: the SP's fees 24 + 24 = 48 purchased, applied to usage 18 + 24 and its unused 6; the
+    RI's fees 10 + 240 billed, applied 27 + its unused 3 (the upfront amortizes over the year); Azure's purchase of
+    100, used 60 + unused 40. GCP's CUD credit names a pool, not a commitment: no ContractApplied."""
+    rows = q("SELECT x_Provider, ChargeCategory, CommitmentDiscountId, ContractApplied FROM finops.focus "
+             "WHERE CommitmentDiscountId IS NOT NULL OR ContractApplied IS NOT NULL")
+    applied: dict[tuple[str, str], Decimal] = {}
+    for provider, category, commitment, contract_applied in rows:
+        if provider == "gcp":
+            assert contract_applied is None
+            continue
+        (element,) = json.loads(contract_applied, parse_float=Decimal)["Elements"]
+        assert set(element) == {"ContractId", "ContractCommitmentId", "ContractCommitmentAppliedCost"}
+        assert element["ContractId"] == element["ContractCommitmentId"] == commitment
+        key = (commitment, "Purchase" if category == "Purchase" else "applied")
+        applied[key] = applied.get(key, D(0)) + element["ContractCommitmentAppliedCost"]
+    assert applied == {(SP, "Purchase"): D(48), (SP, "applied"): D(48), (RI, "Purchase"): D(250), (RI, "applied"): D(30),
+                       (AZURE_RES, "Purchase"): D(100), (AZURE_RES, "applied"): D(100)}
+    contracts = dict(q("SELECT ContractCommitmentId, ContractId FROM finops.focus_contract_commitments"))
+    assert contracts == {SP: SP, RI: RI}

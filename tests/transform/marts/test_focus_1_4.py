@@ -136,7 +136,7 @@ def test_a_change_that_does_not_apply_is_an_error_naming_the_row(tmp_path):
 KNOWN_GAPS = {
     "focus": {
         "AllocatedMethodDetails": "missing", "AllocatedMethodId": "missing", "AllocatedResourceId": "missing",
-        "AllocatedResourceName": "missing", "AllocatedTags": "missing", "ContractApplied": "missing",
+        "AllocatedResourceName": "missing", "AllocatedTags": "missing",
         "HostProviderName": "Nullable", "PricingCurrency": "Nullable", "PricingCurrencyEffectiveCost": "Nullable",
     },
     "focus_billing_periods": {
