@@ -14,7 +14,11 @@ def assert_yaml_holds(*names: str) -> None:
                                          f"AND table = '{name}' ORDER BY position")]
         assert built == [(c.name, c.data_type) for c in model.columns], f"{name}: YAML columns differ from the built ones: {built}"
         for test in model.spec.get("data_tests") or []:
-            key = ", ".join(f"`{c}`" for c in test["unique_combination_of_columns"]["combination_of_columns"])
+            listed = test["unique_combination_of_columns"]["combination_of_columns"]
+            # 'tag_*': every configured tag key's column (the key of a rollup that groups by them)
+            columns = [c for entry in listed
+                       for c in ([n for n, _ in built if n.startswith("tag_")] if entry == "tag_*" else [entry])]
+            key = ", ".join(f"`{c}`" for c in columns)
             assert q(f"SELECT count() FROM (SELECT {key} FROM {model.relation} GROUP BY {key} HAVING count() > 1)") \
                 == [(0,)], f"{name}: duplicated keys ({key})"
             assert q(f"SELECT count() FROM {model.relation}")[0][0] > 0, f"{name}: no rows to check"

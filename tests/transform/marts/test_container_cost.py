@@ -117,3 +117,27 @@ def test_allocation_rules_match_clusters_namespaces_and_workloads_and_the_instan
     assert dict(q("SELECT cost_center, total_cost FROM finops.showback_monthly WHERE provider = 'aws'")) == {
         "web": D("0.92"), "shop": D("0.28"), "platform": D("0.2"), "unallocated": D("9.3")}
     assert run_checks("marts", run_id="run-k8s-showback")["failed"] == 0
+
+
+def test_container_cost_by_the_pods_configured_tags(data_dir):
+    """Kubernetes labels imported as cost allocation tags (here user:team, in the legacy and the CUR 2.0 spelling) cut
+    the container cost like any configured tag key: web's pods of team checkout and search are two rows, a pod
+    without the label has ''; the workload's total is unchanged (0.42 + 0.50 + 0.28)."""
+    web = eks("shop", "web")
+    write_aws_period(data_dir, PERIOD, [
+        instance("i-node1", 1.0), instance("i-node2", 0.5),
+        pod("i-node1", 0.35, 0.07, {**web, "user:team": "checkout", "user:environment": "prod"}, POD.format("shop", "web-1")),
+        pod("i-node1", 0.50, 0.08, {**web, "user_team": "search"}, POD.format("shop", "web-3")),
+        pod("i-node2", 0.35, 0.15, {**web, "user_team": "checkout"}, POD.format("shop", "web-2")),
+        pod("i-node2", 0.0, 0.0, web, POD.format("shop", "web-4")),
+    ])
+    run("aws")
+    rows = q("SELECT workload, tag_team, tag_environment, split_cost, unused_cost, total_cost, pods "
+             f"FROM finops.container_cost_monthly WHERE month = '{PERIOD}' ORDER BY tag_team, tag_environment")
+    assert rows == [("web", "", "", D(0), D(0), D(0), 1),
+                    ("web", "checkout", "", D("0.35"), D("0.15"), D("0.5"), 1),
+                    ("web", "checkout", "prod", D("0.35"), D("0.07"), D("0.42"), 1),
+                    ("web", "search", "", D("0.5"), D("0.08"), D("0.58"), 1)]
+    assert q("SELECT DISTINCT cluster_total_cost FROM finops.container_cost_monthly") == [(D("1.5"),)]
+    assert run_checks("aws", run_id="run-labels")["failed"] == 0
+    assert_yaml_holds("int_aws__container_cost_daily", "container_cost_monthly")

@@ -12,7 +12,10 @@
 -- pods' AWS-generated cost allocation tags (aws:eks:cluster-name, aws:eks:namespace, aws:eks:workload-name or
 -- else aws:eks:deployment; ECS aws:ecs:cluster-name, aws:ecs:service-name), matched in the CUR 2.0 and legacy
 -- spellings (aws_tag_value); without the cluster tag, from the pod / task ARN (…:pod/<cluster>/<namespace>/…,
--- …:task/<cluster>/…). Partitioned by billing period; a run with `periods` rebuilds only those billing periods.
+-- …:task/<cluster>/…). tag_values: the pod's / task's values of the configured tag keys (tag_keys.aws, in their order;
+-- '' without), so Kubernetes labels imported as cost allocation tags and any other reporting tag cut the container
+-- cost too (container_cost_monthly names them tag_<name>). Partitioned by billing period; a run with `periods`
+-- rebuilds only those billing periods.
 WITH
     splits AS
     (
@@ -33,7 +36,9 @@ WITH
             multiIf(platform = 'ecs', {{ aws_tag_value('resource_tags', "'aws:ecs:service-name'") }},
                     {{ aws_tag_value('resource_tags', "'aws:eks:workload-name'") }} != '',
                     {{ aws_tag_value('resource_tags', "'aws:eks:workload-name'") }},
-                    {{ aws_tag_value('resource_tags', "'aws:eks:deployment'") }}) AS workload
+                    {{ aws_tag_value('resource_tags', "'aws:eks:deployment'") }}) AS workload,
+            [{% for name, key in config.tags.aws %}{{ aws_tag_value('resource_tags', lit(key)) }}{{ ', ' if not loop.last }}{% endfor %}]::Array(String)
+                AS tag_values
         FROM {{ ref('int_aws__cost_line_items') }}
         WHERE {{ in_periods('billing_period') }}
           AND (split_parent_resource_id != '' OR split_cost != 0 OR split_unused_cost != 0)
@@ -46,6 +51,7 @@ SELECT
     cluster_name,
     namespace,
     workload,
+    tag_values,
     split_parent_resource_id     AS parent_resource_id,
     currency,
     sum(split_cost)              AS split_cost,
@@ -55,5 +61,5 @@ SELECT
     uniqExact(resource_id)       AS pods,
     count()                      AS line_items
 FROM splits
-GROUP BY billing_period, usage_date, usage_account_id, platform, cluster_name, namespace, workload, split_parent_resource_id,
-         currency
+GROUP BY billing_period, usage_date, usage_account_id, platform, cluster_name, namespace, workload, tag_values,
+         split_parent_resource_id, currency
