@@ -123,7 +123,7 @@ def evaluate(client, checks: list[Check], periods: list[str] | None = None, embe
     """Every check of `checks`, one result per check and period (all periods either side has; only
     `periods` when given). `embedded`: the engine runs in this process (chdb), so its queries take the builds'
     memory settings, read the months in batches (`rows_by_month`: the raw rows per month, see period_batches) and
-    its allocator gives freed memory back after each query: a year's GCP checks left the task at 1.9 GiB RSS
+    its allocator gives freed memory back after each check: a year's GCP checks left the task at 1.9 GiB RSS
     otherwise."""
     from include.transform import statements
 
@@ -140,7 +140,7 @@ def evaluate(client, checks: list[Check], periods: list[str] | None = None, embe
             for months, negate in batches:
                 expected |= _values(client, _in_periods(check.expected_sql, months, negate), query_settings)
                 actual |= _values(client, _in_periods(check.actual_sql, months, negate), query_settings)
-            if embedded:  # the next batch reuses what the allocator kept; the next task should not
+            if embedded:  # batches reuse what the allocator keeps; what runs after the checks should not start there
                 statements.release_memory(client)
         except Exception as exc:  # a missing or broken table is a failed check, not a crash without figures
             results.append({"check_name": check.name, "period": "", "currency": "", "expected": Decimal(0),
