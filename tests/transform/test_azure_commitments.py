@@ -8,7 +8,7 @@ Loaded months 2026-07, 2026-08 and 2026-09 of one billing account (usage rows of
 * r2: a reservation paid monthly since before the loaded data (a payment in July, the first loaded month): its start
   is unknown, so it is left out;
 * r3: paid upfront on 2026-07-20 (1,200, 12 months), refunded in full on 2026-09-02: Canceled, cost 0;
-* r4: paid upfront on 2026-07-01 for 1 month: ended 2026-08-01, Expired, '1 Month';
+* r4: paid upfront on 2026-07-01 for 1 month (x_SkuTerm 'P1M'): ended 2026-08-01, Expired, '1 Month';
 * r5: a purchase without x_SkuTerm: left out (no term, no end).
 """
 
@@ -42,7 +42,7 @@ def purchase(commitment: str, order: str, day: datetime, cost: float, term: str 
 PURCHASES = {
     "2026-07": [purchase(R2, "o2", datetime(2026, 7, 3), 50.0, "12", recurring=True),
                 purchase(R3, "o3", datetime(2026, 7, 20), 1200.0, "12"),
-                purchase(R4, "o4", datetime(2026, 7, 1), 30.0, "1")],
+                purchase(R4, "o4", datetime(2026, 7, 1), 30.0, "P1M")],
     "2026-08": [purchase(R1, "o1", datetime(2026, 8, 10), 3650.0, "12"),
                 purchase(SP1, "spo1", datetime(2026, 8, 5), 100.0, "3Years", recurring=True, kind="Savings Plan"),
                 purchase(R2, "o2", datetime(2026, 8, 3), 50.0, "12", recurring=True)],

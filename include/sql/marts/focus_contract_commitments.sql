@@ -201,9 +201,11 @@ UNION ALL
 --   Type: CommitmentDiscountType; ContractId: x_SkuOrderId (the order), else the commitment's id;
 -- * OfferCategory Public and DiscountPercentage, Quantity, Unit NULL: the export says nothing of a negotiated price,
 --   and the discount of a reservation is per SKU of the usage it covers.
-{#- x_SkuTerm as whole months: '12', '36' or '1Year', '3Years', '5Years'; 0 when absent or unreadable -#}
+{#- x_SkuTerm as whole months: '12', '36', '1Year', '3Years', '5Years' (or ISO 8601 'P1Y', 'P6M'); 0 when absent or
+    unreadable -#}
 {%- set azure_term_months = "multiIf(match(term_text_, '^[0-9]+$'), toUInt32OrZero(term_text_), "
-                            ~ "match(term_text_, '^[0-9]+ ?Years?$'), toUInt32OrZero(extract(term_text_, '^([0-9]+)')) * 12, 0)" %}
+                            ~ "match(term_text_, '^([0-9]+ ?Years?|P[0-9]+Y)$'), toUInt32OrZero(extract(term_text_, '([0-9]+)')) * 12, "
+                            ~ "match(term_text_, '^P[0-9]+M$'), toUInt32OrZero(extract(term_text_, '([0-9]+)')), 0)" %}
 WITH
     azure_purchases AS
     (
