@@ -29,7 +29,7 @@ from include.transform.errors import MissingRawDataError, ModelError, SqlConfigE
 from include.transform.export import table_fingerprint
 from include.transform.materialize import ensure_table, materialize
 from include.transform.models import PROVIDERS, load_models, select_models, upstream_tables
-from include.transform.month_batches import input_rows_by_month, month_batches, reads_raw_data
+from include.transform.month_batches import input_rows_by_month, month_batches
 from include.transform.raw_views import raw_columns, refresh_raw_views
 from include.transform.templates import MissingSourceError, render, template_environment
 
@@ -189,8 +189,10 @@ def build(client, chosen, env, context, plan: dict | None = None, models: dict |
             if len(selects) != 1:
                 raise ModelError(f"include/sql/{model.relative_path}: a model is one SELECT, found {len(selects)} statements")
             batches = None
+            # a month-partitioned table's full rebuild, a batch of months per INSERT; not one whose months read later
+            # months (every batch would read them all again: cost_forecast took 4x as long, for little memory)
             if (model.materialized == "table" and model.partition_by and model_periods is None
-                    and reads_raw_data(model, models)):
+                    and not model.depends_on_later_months):
                 months = month_batches(input_rows_by_month(client, model, models, context["raw_columns"]))
                 if len(months) > 1:  # a full rebuild too large for one statement: a batch of months at a time
                     batches = []
