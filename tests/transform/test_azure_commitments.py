@@ -9,7 +9,8 @@ Loaded months 2026-07, 2026-08 and 2026-09 of one billing account (usage rows of
   is unknown, so it is left out;
 * r3: paid upfront on 2026-07-20 (1,200, 12 months), refunded in full on 2026-09-02: Canceled, cost 0;
 * r4: paid upfront on 2026-07-01 for 1 month (x_SkuTerm 'P1M'): ended 2026-08-01, Expired, '1 Month';
-* r5: a purchase without x_SkuTerm: left out (no term, no end).
+* r5: a purchase without x_SkuTerm: left out (no term, no end);
+* r6: a refund on 2026-08-20 of a reservation bought before the loaded data: left out (its start is unknown).
 """
 
 from datetime import datetime
@@ -24,7 +25,7 @@ from tests.transform import raw
 
 D = Decimal
 ORDERS = "/providers/Microsoft.Capacity/reservationOrders"
-R1, R2, R3, R4, R5 = (f"{ORDERS}/o{n}/reservations/r{n}" for n in range(1, 6))
+R1, R2, R3, R4, R5, R6 = (f"{ORDERS}/o{n}/reservations/r{n}" for n in range(1, 7))
 SP1 = "/providers/Microsoft.BillingBenefits/savingsPlanOrders/spo1/savingsPlans/sp1"
 
 
@@ -45,7 +46,8 @@ PURCHASES = {
                 purchase(R4, "o4", datetime(2026, 7, 1), 30.0, "P1M")],
     "2026-08": [purchase(R1, "o1", datetime(2026, 8, 10), 3650.0, "12"),
                 purchase(SP1, "spo1", datetime(2026, 8, 5), 100.0, "3Years", recurring=True, kind="Savings Plan"),
-                purchase(R2, "o2", datetime(2026, 8, 3), 50.0, "12", recurring=True)],
+                purchase(R2, "o2", datetime(2026, 8, 3), 50.0, "12", recurring=True),
+                purchase(R6, "o6", datetime(2026, 8, 20), -500.0, "36", correction=True)],
     "2026-09": [purchase(SP1, "spo1", datetime(2026, 9, 5), 100.0, "3Years", recurring=True, kind="Savings Plan"),
                 purchase(R2, "o2", datetime(2026, 9, 3), 50.0, "12", recurring=True),
                 purchase(R3, "o3", datetime(2026, 9, 2), -1200.0, "12", correction=True),
@@ -87,7 +89,7 @@ def test_each_purchased_commitment_with_its_term_cost_payment_and_status(commitm
 
 
 def test_a_commitment_without_a_known_start_or_term_is_left_out(commitments):
-    # r2's first payment precedes the loaded months; r5 has no x_SkuTerm
+    # r2's first payment precedes the loaded months; r5 has no x_SkuTerm; r6's purchase precedes them
     assert set(commitments) == {R1, SP1, R3, R4}
 
 

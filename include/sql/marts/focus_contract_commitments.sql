@@ -191,7 +191,8 @@ UNION ALL
 -- * the term from x_SkuTerm, "the number of months a purchase covers" (Cost Management also writes '1Year', '3Years',
 --   '5Years'); without it the commitment is left out (the period columns MUST NOT be null);
 -- * paid upfront (ChargeFrequency One-Time): All Upfront, One-Time, 1; start = the purchase's ChargePeriodStart;
---   ContractCommitmentCost = the purchase rows' BilledCost (a refund, a Purchase correction, nets against it);
+--   ContractCommitmentCost = the purchase rows' BilledCost (a refund, a Purchase correction, nets against it); a
+--   refund whose purchase is not in the loaded data gives no row (no start);
 -- * paid monthly (Recurring): No Upfront, Monthly, 0; start = the first payment, ContractCommitmentCost = the first
 --   payment x the months of the term. A monthly commitment is listed only when its first payment is in the loaded
 --   data: the month before it is loaded for that billing account and has no payment of it (else the start is unknown);
@@ -237,8 +238,9 @@ WITH
             argMaxIf(type_, start_, ifNull(type_, '') != '') AS type_,
             argMaxIf(category_, start_, ifNull(category_, '') != '') AS category_,
             argMaxIf(name_, start_, name_ IS NOT NULL) AS name_,
-            -- upfront: the purchase and its corrections; monthly: the first payment (the earliest with a cost)
-            min(start_) AS first_start_,
+            -- the purchase (upfront) or the first payment (monthly): the earliest row with a cost; a correction
+            -- (refund) alone, of a purchase before the loaded data, gives no start
+            countIf(cost_ > 0) AS payments_,
             minIf(start_, cost_ > 0) AS first_payment_start_,
             argMinIf(cost_, start_, cost_ > 0) AS first_payment_,
             argMinIf(billing_period, start_, cost_ > 0) AS first_payment_period_,
@@ -258,10 +260,11 @@ WITH
         SELECT
             c.*,
             a.last_updated_,
-            if(recurring_, first_payment_start_, first_start_) AS commitment_start_,
+            first_payment_start_ AS commitment_start_,
             addMonths(commitment_start_, term_months_) AS commitment_end_,
             -- a monthly commitment's first payment: the month before it is loaded and has no payment of it
-            NOT recurring_ OR has(a.months_, formatDateTime(subtractMonths(toDate(first_payment_period_ || '-01'), 1), '%Y-%m'))
+            payments_ > 0 AND (NOT recurring_
+                               OR has(a.months_, formatDateTime(subtractMonths(toDate(first_payment_period_ || '-01'), 1), '%Y-%m')))
                                                                           AS start_known_
         FROM azure_commitments AS c
         INNER JOIN azure_accounts AS a ON a.account_ = c.account_
