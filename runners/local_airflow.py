@@ -258,9 +258,7 @@ def stop_process_groups(processes: dict[str, subprocess.Popen], timeout: float =
             os.killpg(process.pid, signal.SIGTERM)
         except ProcessLookupError:
             pass
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(_group_alive(p.pid) for p in processes.values()):
-        time.sleep(0.2)
+    _wait_until_gone(processes, timeout, poll_seconds=0.2)
     for process in processes.values():
         try:
             os.killpg(process.pid, signal.SIGKILL)
@@ -268,9 +266,14 @@ def stop_process_groups(processes: dict[str, subprocess.Popen], timeout: float =
             pass
         process.wait()
     # SIGKILL is delivered asynchronously: a child can still be listed as running for a moment after it
-    deadline = time.monotonic() + 5
+    _wait_until_gone(processes, 5, poll_seconds=0.05)
+
+
+def _wait_until_gone(processes: dict[str, subprocess.Popen], seconds: float, poll_seconds: float) -> None:
+    """Until no process of the processes' groups runs, or `seconds` have passed."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and any(_group_alive(p.pid) for p in processes.values()):
-        time.sleep(0.05)
+        time.sleep(poll_seconds)
 
 
 def stop_process_group(process: subprocess.Popen, timeout: float = 20) -> None:

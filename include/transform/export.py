@@ -138,10 +138,9 @@ def parquet_settings(client) -> dict:
     """PARQUET_SETTINGS this engine knows (an older server lacks the bloom filter one), looked up once per client."""
     known = getattr(client, "_finops_parquet_settings", None)
     if known is None:
-        from include.transform.statements import known_settings
+        from include.transform.statements import supported_settings
 
-        names = known_settings(client, PARQUET_SETTINGS)
-        known = client._finops_parquet_settings = {k: v for k, v in PARQUET_SETTINGS.items() if k in names}
+        known = client._finops_parquet_settings = supported_settings(client, PARQUET_SETTINGS)
     return known
 
 

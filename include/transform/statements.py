@@ -66,10 +66,15 @@ def known_settings(client, names) -> set[str]:
     return {name for (name,) in rows}
 
 
+def supported_settings(client, wanted: dict) -> dict:
+    """The settings of `wanted` this engine knows (an older server lacks some), with their values."""
+    known = known_settings(client, wanted)
+    return {name: value for name, value in wanted.items() if name in known}
+
+
 def embedded_memory_settings(client) -> dict:
     """EMBEDDED_MEMORY_SETTINGS this engine knows."""
-    known = known_settings(client, EMBEDDED_MEMORY_SETTINGS)
-    return {name: value for name, value in EMBEDDED_MEMORY_SETTINGS.items() if name in known}
+    return supported_settings(client, EMBEDDED_MEMORY_SETTINGS)
 
 
 def memory_settings(client) -> str:
