@@ -263,7 +263,8 @@ def run_checks(target: str, destination: str | None = None, run_id: str | None =
             log.info("%s: checking %s", target, "every month" if periods is None else (
                 ", ".join(periods) if periods else "no month (no build changed any since the last check run)"))
         embedded = (destination or settings.destination_name()) == "filesystem"
-        rows_by_month = raw_rows_by_month(client, target) if embedded else None
+        # batching needs the raw rows per month only when more than one month is checked (a scan of the raw files)
+        rows_by_month = raw_rows_by_month(client, target) if embedded and (periods is None or len(periods) > 1) else None
         for provider, checks in CHECKS[target].items():
             results[provider] = evaluate(client, checks, periods, embedded, rows_by_month)
             if target == "marts":
