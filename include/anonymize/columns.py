@@ -31,13 +31,14 @@ IDENTIFIERS = {  # column -> token prefix; columns holding the same kind of valu
     **dict.fromkeys(("resource_id", "ResourceId", "resource_name", "resource_global_name", "ResourceName",
                      "commitment_arn", "CommitmentDiscountId", "CommitmentDiscountName", "committed_use_credit_id",
                      "CapacityReservationId", "capacity_reservation_arn", "commitment_id", "ContractCommitmentId",
-                     "ContractId", "parent_resource_id", "split_parent_resource_id"), "res_"),
-    **dict.fromkeys(("line_item_id", "x_LineItemId", "row_key", "invoice_id", "InvoiceId"), "rec_"),
+                     "ContractId", "parent_resource_id", "split_parent_resource_id", "AllocatedResourceId",
+                     "allocated_resource_id", "AllocatedResourceName", "allocated_resource_name"), "res_"),
+    **dict.fromkeys(("line_item_id", "x_LineItemId", "row_key", "invoice_id", "InvoiceId", "origin_line_item_id"), "rec_"),
 }
 FREE_TEXT_PREFIX = "text_"  # descriptions and any string column not listed here
 TAG_PREFIX = "tag_"
 TAG_MAPS = {"resource_tags", "cost_category", "labels", "project_labels", "system_labels"}  # Map(String, String)
-TAG_JSON = {"Tags", "tags_json"}  # JSON objects of tag values
+TAG_JSON = {"Tags", "tags_json", "AllocatedTags"}  # JSON objects of tag values
 MONEY_JSON = {"x_CreditsByType"}  # JSON objects of amounts
 TAG_VALUE = "tag_value"  # long (tag_key, tag_value) rollups
 TAG_KEY = "tag_key"
@@ -58,6 +59,8 @@ PUBLIC_TEXT = {
     "usage_unit", "zone", "missing_fx", "capacity_reservation_status",
     "severity",  # reconciliation_checks: error / warning (the dashboard counts warnings by it)
     "ServiceProviderName", "HostProviderName", "BillingPeriodStatus", "x_CorrectionHandling",  # FOCUS 1.4 (focus, focus_billing_periods)
+    # split cost allocation: the method and its ratios / units (no names: the pod is in AllocatedResourceId)
+    "AllocatedMethodId", "allocated_method_id", "AllocatedMethodDetails", "allocated_method_details",
 }
 MONTH_TEXT = {"billing_period", "invoice_month", "month", "x_BillingMonth"}  # 'YYYY-MM' / 'YYYYMM'
 NOT_MONEY = {"rate_to_usd", "CommitmentDiscountQuantity", "ConsumedQuantity", "PricingQuantity", "percent_off",

@@ -23,6 +23,8 @@
     'ResourceName', 'ResourceType', 'ServiceCategory', 'ServiceName', 'ServiceSubcategory', 'SkuId', 'SkuMeter',
     'SkuPriceDetails', 'SkuPriceId', 'SubAccountId', 'SubAccountName', 'SubAccountType'] %}
 {%- set azure = {
+    'AllocatedMethodDetails': 'NULL', 'AllocatedMethodId': 'NULL', 'AllocatedResourceId': 'NULL',
+    'AllocatedResourceName': 'NULL', 'AllocatedTags': 'NULL',
     'AvailabilityZone': 'NULL',
     'ServiceProviderName': 'PublisherName',
     'HostProviderName': 'ProviderName',
@@ -51,6 +53,7 @@
     'x_ExportType': "nullIf(export_dataset_version, '')",
     'x_ProviderColumns': 'toJSONString(x_columns)',
     'x_CorrectionHandling': "'Replacement'",
+    'x_DeliveredAt': 'delivered_at',
     'ContractApplied': contract_applied('CommitmentDiscountId', "coalesce(nullIf(x_columns['x_SkuOrderId'], ''), CommitmentDiscountId)",
                                         'ChargeCategory', 'BilledCost', 'EffectiveCost'),
 } %}
@@ -87,6 +90,7 @@ UNION ALL
 {%- set gcp_native = dict(aws_native, x_Provider="'gcp'", x_BillingMonth='invoice_month', x_LineItemId='line_item_key',
     x_ChargeType="nullIf(x_columns['x_CostType'], '')", x_Operation='NULL', x_UsageType='NULL', x_UnblendedCost='ContractedCost',
     x_Credits='credits', x_CreditsByType=gcp_credits_by_type, x_ExportType="'focus'", x_CorrectionHandling="'Delta'",
+    x_DeliveredAt="nullIf(export_time, toDateTime64(0, 6, 'UTC'))",
     PricingCurrencyEffectiveCost="if(PricingCurrency = BillingCurrency, EffectiveCost, NULL)",
     ServiceCategory="if(ServiceCategory = 'Other' AND sc.service_category != '', sc.service_category, ServiceCategory)",
     ServiceSubcategory="if(ServiceSubcategory = 'Other (Other)' AND sc.service_subcategory != '', "

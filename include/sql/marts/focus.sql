@@ -41,7 +41,15 @@
     a Usage line in a reservation with another CUR state consumes it (CapacityReservationStatus "MUST NOT be
     null when CapacityReservationId is not null and ChargeCategory is "Usage""). -#}
 {%- set aws_effective = "multiIf(" ~ unused ~ ", net_amortized_cost, " ~ fee ~ ", " ~ zero ~ ", net_amortized_cost)" %}
+{#- Split cost allocation (FOCUS 1.3+): int_aws__allocated_line_items re-cuts an EC2 instance line the pods / tasks of
+    its hour split into allocated charges; they replace the instance line and the pods' own zero-cost records. -#}
+{%- set allocated = "allocated_method_id != ''" %}
 {%- set aws = {
+    'AllocatedMethodDetails': "if(" ~ allocated ~ ", allocated_method_details, NULL)",
+    'AllocatedMethodId': "nullIf(allocated_method_id, '')",
+    'AllocatedResourceId': "nullIf(allocated_resource_id, '')",
+    'AllocatedResourceName': "nullIf(allocated_resource_name, '')",
+    'AllocatedTags': "if(allocated_resource_id = '', NULL, toJSONString(allocated_tags))",
     'AvailabilityZone': "nullIf(availability_zone, '')",
     'BilledCost': "if(" ~ unused ~ " OR line_item_type = 'SavingsPlanCoveredUsage', " ~ zero ~ ", net_unblended_cost)",
     'BillingAccountId': 'payer_account_id',
@@ -126,6 +134,7 @@
     'x_ExportType': 'NULL',
     'x_ProviderColumns': 'NULL',
     'x_CorrectionHandling': "'Replacement'",
+    'x_DeliveredAt': load_time('load_id'),
 } %}
 {#- a Savings Plan's or RI's id is its contract's (focus_contract_commitments) -#}
 {%- set aws = dict(aws, ContractApplied=contract_applied(aws['CommitmentDiscountId'], aws['CommitmentDiscountId'],
@@ -141,6 +150,8 @@
     InvoiceId can be derived. FOCUS: InvoiceId "MUST be null when the charge is not associated either with an
     invoice or with a pre-generated provisional invoice". -#}
 {%- set gcp = {
+    'AllocatedMethodDetails': 'NULL', 'AllocatedMethodId': 'NULL', 'AllocatedResourceId': 'NULL',
+    'AllocatedResourceName': 'NULL', 'AllocatedTags': 'NULL',
     'AvailabilityZone': "nullIf(zone, '')",
     'BilledCost': 'net_cost',
     'BillingAccountId': 'billing_account_id',
@@ -219,6 +230,7 @@
     'x_ExportType': "nullIf(export_type, '')",
     'x_ProviderColumns': 'NULL',
     'x_CorrectionHandling': "'Delta'",
+    'x_DeliveredAt': "nullIf(export_time, toDateTime64(0, 6, 'UTC'))",
     'ContractApplied': 'NULL',
 } %}
 
@@ -234,7 +246,19 @@ SELECT
 FROM
 (
     SELECT *, arrayJoin(if({{ fee }} AND (net_amortized_cost != 0 OR amortized_cost != 0), ['purchase', 'unused'], ['line'])) AS focus_row
-    FROM {{ ref('int_aws__cost_line_items') }}
+    FROM
+    (
+        {#- the same columns in the same order: int_aws__allocated_line_items has the line items' then these -#}
+        SELECT *, line_item_id AS origin_line_item_id, '' AS allocated_method_id, '' AS allocated_resource_id,
+               '' AS allocated_resource_name, CAST(map(), 'Map(String, String)') AS allocated_tags, '' AS allocated_method_details
+        FROM {{ ref('int_aws__cost_line_items') }}
+        WHERE NOT (product_code = 'AmazonEC2' AND split_parent_resource_id = '' AND (billing_period, line_item_id, time_interval) IN
+                   (SELECT billing_period, origin_line_item_id, time_interval FROM {{ ref('int_aws__allocated_line_items') }}))
+          AND NOT (split_parent_resource_id != '' AND (billing_period, split_parent_resource_id, usage_start) IN
+                   (SELECT billing_period, resource_id, usage_start FROM {{ ref('int_aws__allocated_line_items') }}))
+        UNION ALL
+        SELECT * FROM {{ ref('int_aws__allocated_line_items') }}
+    )
     WHERE line_item_type != 'SavingsPlanNegation'
       AND (payer_account_id, billing_period) IN {{ aws_counted('cur') }}
 ) AS line_items

@@ -4,7 +4,8 @@
 -- maps them: ProviderName was the cloud (HostProviderName; the service provider where no host is named),
 -- PublisherName the entity that made the service (ServiceProviderName: the seller on marketplace rows).
 SELECT
-    * EXCEPT (ServiceProviderName, HostProviderName, InvoiceDetailId, CommitmentProgramEligibilityDetails, ContractApplied),
+    * EXCEPT (ServiceProviderName, HostProviderName, InvoiceDetailId, CommitmentProgramEligibilityDetails, ContractApplied,
+              AllocatedMethodDetails, AllocatedMethodId, AllocatedResourceId, AllocatedResourceName, AllocatedTags),
     CAST(ifNull(HostProviderName, ServiceProviderName) AS String) AS ProviderName,
     ServiceProviderName AS PublisherName
 FROM {{ ref('focus') }}

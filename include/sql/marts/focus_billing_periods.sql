@@ -6,18 +6,28 @@
 -- * GCP: the export has no invoice status: Closed once billing_period_closing_days.gcp days have passed since
 --   the invoice month ended (Pacific time, like BillingPeriodEnd).
 -- * Azure: Closed once billing_period_closing_days.azure days have passed since the export's BillingPeriodEnd.
+-- BillingPeriodCreated / BillingPeriodLastUpdated: the first and the last delivery of the period's rows as held
+-- (focus.x_DeliveredAt): GCP's export times (corrections are appended: Created stays, LastUpdated moves); AWS and
+-- Azure replace a period with each delivery (Replacement), so both are the newest delivery's load. A period none of
+-- whose rows has a delivery time (load ids not written by dlt) takes its BillingPeriodStart.
+-- Columns beyond the spec's six carry the x_ prefix (FOCUS CustomColumnHandling); the grain is finer than the
+-- spec's (BillingPeriodStart, InvoiceIssuerName): a row per billing account and currency, so a join from focus
+-- by x_Provider, BillingAccountId = x_BillingAccountId, BillingPeriodStart and BillingCurrency = x_BillingCurrency finds
+-- one row.
 -- A view: the status moves with the clock, not only with loads. x_CorrectionHandling says how the provider
 -- corrects a period (include/sql/README.md).
 {%- set closing = config.billing_period_closing_days %}
 SELECT
     x_Provider,
-    BillingAccountId,
-    BillingCurrency,
+    BillingAccountId                                          AS x_BillingAccountId,
+    BillingCurrency                                           AS x_BillingCurrency,
     BillingPeriodStart,
     BillingPeriodEnd,
     x_BillingMonth,
-    any(BillingAccountName)                                   AS BillingAccountName,
-    CAST(min(ifNull(HostProviderName, ServiceProviderName)) AS String) AS ServiceProviderName,
+    toDateTime(ifNull(min(x_DeliveredAt), BillingPeriodStart), 'UTC') AS BillingPeriodCreated,
+    greatest(toDateTime(ifNull(max(x_DeliveredAt), BillingPeriodStart), 'UTC'), BillingPeriodCreated) AS BillingPeriodLastUpdated,
+    any(BillingAccountName)                                   AS x_BillingAccountName,
+    min(HostProviderName)                                     AS x_HostProviderName,
     min(InvoiceIssuerName)                                    AS InvoiceIssuerName,
     CAST(multiIf(
         x_Provider = 'aws', if(BillingPeriodEnd <= now() AND countIf(InvoiceId IS NULL) = 0, 'Closed', 'Open'),

@@ -141,3 +141,69 @@ def test_container_cost_by_the_pods_configured_tags(data_dir):
     assert q("SELECT DISTINCT cluster_total_cost FROM finops.container_cost_monthly") == [(D("1.5"),)]
     assert run_checks("aws", run_id="run-labels")["failed"] == 0
     assert_yaml_holds("int_aws__container_cost_daily", "container_cost_monthly")
+
+
+def test_focus_shows_each_split_instance_line_as_allocated_charges_that_add_up_to_it_exactly(data_dir):
+    """FOCUS split cost allocation (1.3+): an EC2 instance line whose pods / tasks split it (the origin charge) becomes
+    one allocated charge per pod / task (its split cost) and one for the unused capacity (the unused cost), instead of
+    the instance line and the pods' own zero-cost records; every cost and quantity adds up to the origin's exactly."""
+    # three equal pods of 0.3333 (AWS's split is within half a cent of the instance's 1.00): a third each, which no
+    # 10-digit decimal is
+    thirds = [pod("i-node4", 0.3333, 0.0, eks("shop", "web"), POD.format("shop", f"web-{n}")) for n in (7, 8, 9)]
+    write_aws_period(data_dir, PERIOD, [*LINES, instance("i-node4", 1.0), *thirds])
+    run("aws")
+    run("marts")
+    allocated = q("SELECT ResourceId, AllocatedResourceName, AllocatedMethodId, BilledCost, EffectiveCost, ConsumedQuantity "
+                  "FROM finops.focus WHERE AllocatedMethodId IS NOT NULL ORDER BY ResourceId, AllocatedResourceName NULLS LAST")
+    eks_split, ecs_split = "aws-eks-split-cost-allocation", "aws-ecs-split-cost-allocation"
+    third, rest = D("0.3333333333"), D("0.3333333334")  # 1 / 3 truncated; the remainder to the first of the tie
+    assert allocated == [
+        # i-node1's 1.00: web-1 0.30 + 0.05, cart-1 0.20 + 0.04, etl-1 0.25; unused 0.06 + 0.01 + 0.04 + 0.05
+        ("i-node1", "cart-1", eks_split, D("0.24"), D("0.24"), D("0.24")),
+        ("i-node1", "etl-1", eks_split, D("0.25"), D("0.25"), D("0.25")),
+        ("i-node1", "web-1", eks_split, D("0.35"), D("0.35"), D("0.35")),
+        ("i-node1", None, eks_split, D("0.16"), D("0.16"), D("0.16")),
+        # the instance hour's usage (1 hour) is split in the same proportion: 0.35 of 0.50 is 0.7 of the hour
+        ("i-node2", "web-2", eks_split, D("0.35"), D("0.35"), D("0.7")),
+        ("i-node2", None, eks_split, D("0.15"), D("0.15"), D("0.3")),
+        ("i-node3", "abc123", ecs_split, D("0.12"), D("0.12"), D("0.6")),
+        ("i-node3", None, ecs_split, D("0.08"), D("0.08"), D("0.4")),
+        ("i-node4", "web-7", eks_split, rest, rest, rest),
+        ("i-node4", "web-8", eks_split, third, third, third),
+        ("i-node4", "web-9", eks_split, third, third, third),
+    ]
+    # the instances split are gone as lines of their own, and so are the pods' records: the bill is unchanged
+    assert q("SELECT ResourceId, BilledCost FROM finops.focus WHERE x_Provider = 'aws' AND AllocatedMethodId IS NULL") == [
+        ("i-plain", D(9))]
+    assert q("SELECT sum(BilledCost), sum(EffectiveCost) FROM finops.focus") == [(D("11.7"), D("11.7"))]
+
+    web_1 = q("SELECT AllocatedResourceId, AllocatedMethodDetails, AllocatedTags, Tags, x_LineItemId LIKE '%/' || AllocatedResourceId "
+              "FROM finops.focus WHERE AllocatedResourceName = 'web-1'")
+    assert web_1 == [(POD.format("shop", "web-1"),
+                      '{"Elements":[{"AllocatedRatio":0.05,"UsageUnit":"GB-Hours","UsageQuantity":1},'
+                      '{"AllocatedRatio":0.3,"UsageUnit":"vCPU-Hours","UsageQuantity":1}]}',
+                      '{"aws:eks:cluster-name":"prod-eks","aws:eks:namespace":"shop","aws:eks:workload-name":"web"}', "{}", 1)]
+    # the unallocated portion: no resource, no tags, its ratio only
+    assert q("SELECT AllocatedResourceId, AllocatedTags, AllocatedMethodDetails FROM finops.focus "
+             "WHERE ResourceId = 'i-node2' AND AllocatedResourceName IS NULL") == [
+        (None, None, '{"Elements":[{"AllocatedRatio":0.3}]}')]
+    # the ratios of an origin's charges add up to exactly 1 (i-node4: three thirds, the rest of 1 to the first)
+    ratios = "arraySum(arrayMap(e -> toDecimal128(JSONExtractRaw(e, 'AllocatedRatio'), 10), " \
+             "JSONExtractArrayRaw(assumeNotNull(AllocatedMethodDetails), 'Elements')))"
+    assert q(f"SELECT ResourceId, sum({ratios}) FROM finops.focus WHERE AllocatedMethodId IS NOT NULL "
+             "GROUP BY ResourceId ORDER BY ResourceId") == [(f"i-node{n}", D(1)) for n in (1, 2, 3, 4)]
+    assert run_checks("aws", run_id="run-focus-split")["failed"] == 0
+    assert run_checks("marts", run_id="run-focus-split-marts")["failed"] == 0
+    assert_yaml_holds("int_aws__allocated_line_items", "focus")
+
+
+def test_an_hour_whose_pods_have_no_instance_line_is_not_split(data_dir):
+    """Pods whose instance has no line in their hour (or whose split and unused cost are all 0) stay as AWS wrote them:
+    zero-cost records, not allocated charges; nothing is invented or lost."""
+    write_aws_period(data_dir, PERIOD, [instance("i-node1", 1.0),
+                                        pod("i-gone", 0.3, 0.1, eks("shop", "web"), POD.format("shop", "web-1")),
+                                        pod("i-node1", 0.0, 0.0, eks("shop", "cart"), POD.format("shop", "cart-1"))])
+    run("aws")
+    run("marts")
+    assert q("SELECT ResourceId, BilledCost, AllocatedMethodId FROM finops.focus ORDER BY ResourceId") == [
+        (POD.format("shop", "cart-1"), D(0), None), (POD.format("shop", "web-1"), D(0), None), ("i-node1", D(1), None)]

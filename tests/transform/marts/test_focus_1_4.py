@@ -2,7 +2,7 @@
 column table include/focus/focus-1.4-columns.csv (generated from the spec by include/focus/column_table.py)."""
 
 import csv
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -135,15 +135,11 @@ def test_a_change_that_does_not_apply_is_an_error_naming_the_row(tmp_path):
 # no nulls; "not in the spec": a non-x_ column the 1.4 dataset does not define.
 KNOWN_GAPS = {
     "focus": {
-        "AllocatedMethodDetails": "missing", "AllocatedMethodId": "missing", "AllocatedResourceId": "missing",
-        "AllocatedResourceName": "missing", "AllocatedTags": "missing",
-        "HostProviderName": "Nullable", "PricingCurrency": "Nullable", "PricingCurrencyEffectiveCost": "Nullable",
+        # the dataset table says not nullable, the columns' own files allow nulls: NULL where a provider has no price
+        # in a pricing currency other than the billing currency
+        "PricingCurrency": "Nullable", "PricingCurrencyEffectiveCost": "Nullable",
     },
-    "focus_billing_periods": {
-        "BillingPeriodCreated": "missing", "BillingPeriodLastUpdated": "missing",
-        "BillingAccountId": "not in the spec", "BillingAccountName": "not in the spec",
-        "BillingCurrency": "not in the spec", "ServiceProviderName": "not in the spec",
-    },
+    "focus_billing_periods": {},
 }
 
 
@@ -176,7 +172,8 @@ def test_focus_1_4_columns_providers_and_billing_periods(data_dir):
     ])
     # not invoiced yet: a line without the invoice id keeps the period Open
     write_aws_period(data_dir, "2026-10", [aws_line("2026-10", "Usage", 2.0),
-                                           aws_line("2026-10", "Usage", 0.5, bill_invoice_id="")])
+                                           aws_line("2026-10", "Usage", 0.5, bill_invoice_id="")],
+                     load_id="1793000000.250000")
     write_gcp_rows(data_dir, [
         gcp_row("2026-09", 10.0, [("SUSTAINED_USAGE_DISCOUNT", -1.0)], day=2),
         gcp_row("2026-09", 3.0, day=3, transaction_type="THIRD_PARTY_RESELLER", seller_name="Elastic NV"),
@@ -203,7 +200,7 @@ def test_focus_1_4_columns_providers_and_billing_periods(data_dir):
                "FROM finops.focus") == 0
 
     assert_spec_columns_but_known_gaps("focus_billing_periods", columns_1_4("Billing Period"))
-    periods = q("SELECT x_Provider, x_BillingMonth, BillingAccountId, ServiceProviderName, BillingPeriodStatus, "
+    periods = q("SELECT x_Provider, x_BillingMonth, x_BillingAccountId, x_HostProviderName, BillingPeriodStatus, "
                 "x_CorrectionHandling, x_InvoiceIds, x_BilledCost FROM finops.focus_billing_periods ORDER BY 1, 2")
     assert periods == [
         ("aws", "2026-09", "999999999999", "AWS", "Closed", "Replacement", "INV-2026-09", D("5.45")),
@@ -211,10 +208,18 @@ def test_focus_1_4_columns_providers_and_billing_periods(data_dir):
         ("gcp", "2026-09", "01A2B3-C4D5E6-F7A8B9", "Google Cloud", "Closed", "Delta", "", D("12")),
         ("gcp", current, "01A2B3-C4D5E6-F7A8B9", "Google Cloud", "Open", "Delta", "", D("7")),
     ]
+    # Created / LastUpdated: GCP the first and last export time of the month's rows (export_time = usage start + 6 h = 11:00);
+    # AWS the load of the period's delivery (dlt load id 1793000000.25: 2026-10-26 07:33:20.25 UTC, to the second)
+    times = "SELECT BillingPeriodCreated, BillingPeriodLastUpdated FROM finops.focus_billing_periods WHERE x_Provider = {} AND x_BillingMonth = {}"
+    delivered = datetime(2026, 10, 26, 7, 33, 20)  # the client gives UTC times without a zone
+    assert datetime.fromtimestamp(1793000000, UTC).replace(tzinfo=None) == delivered
+    assert q(times.format("'aws'", "'2026-10'")) == [(delivered, delivered)]
+    assert q(times.format("'gcp'", "'2026-09'")) == [(datetime(2026, 9, 2, 11), datetime(2026, 9, 3, 11))]
 
     # Replacement applied: AWS re-delivers 2026-10 with the invoice id on every line; the delivery replaces the
     # period (its figures and status), it does not add to it.
-    write_aws_period(data_dir, "2026-10", [aws_line("2026-10", "Usage", 2.0), aws_line("2026-10", "Usage", 0.75)])
+    write_aws_period(data_dir, "2026-10", [aws_line("2026-10", "Usage", 2.0), aws_line("2026-10", "Usage", 0.75)],
+                     load_id="1793086400.750000")
     # Delta applied: a GCP correction of September arrives as a new row, added to the month.
     write_gcp_rows(data_dir, [gcp_row("2026-09", -0.5, day=20, cost_type="adjustment")])
     run("aws")
@@ -225,6 +230,10 @@ def test_focus_1_4_columns_providers_and_billing_periods(data_dir):
         ("aws", "2026-10", "Closed", D("2.75"), 2),
         ("gcp", "2026-09", "Closed", D("11.5"), 3),
     ]
+    # a re-delivery replaces the AWS period's record (both times are its load's); a GCP correction moves LastUpdated only
+    redelivered = delivered + timedelta(days=1)
+    assert q(times.format("'aws'", "'2026-10'")) == [(redelivered, redelivered)]
+    assert q(times.format("'gcp'", "'2026-09'")) == [(datetime(2026, 9, 2, 11), datetime(2026, 9, 20, 11))]
 
 
 def test_gcp_closing_days_come_from_the_configuration(data_dir):

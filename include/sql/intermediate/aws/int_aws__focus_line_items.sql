@@ -23,6 +23,7 @@ SELECT
     ifNull(r.billing_period, '')                                    AS billing_period,
     ifNull(r.source_file, '')                                       AS source_file,
     hex(sipHash128(r.billing_period, r.source_file, r.source_row))  AS line_item_key,
+    {{ load_time('r._dlt_load_id') }}                    AS delivered_at,  {#- the delivery's load: the files carry no time #}
     {{ focus_export_columns(raw, x_columns, 'AWS', 'AWS') }}
 FROM {{ ref('stg_aws__focus_export') }} AS r
 WHERE {{ in_periods('r.billing_period') }}

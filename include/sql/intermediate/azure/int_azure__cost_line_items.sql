@@ -27,6 +27,7 @@ SELECT
     ifNull(r.billing_period, '')                                    AS billing_period,
     ifNull(r.export_run_id, '')                                     AS export_run_id,
     ifNull({{ raw('export_dataset_version', "''") }}, '')           AS export_dataset_version,
+    {{ load_time('r._dlt_load_id') }}                    AS delivered_at,  {#- the delivery's load: the files carry no time #}
     {#- blob + row number identify a row of the load (two identical rows are two charges); raw tables written
         before the loader recorded source_row fall back to a hash of the row's identifying columns -#}
     {%- if has_column(view, 'source_row') %}
