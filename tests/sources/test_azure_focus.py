@@ -88,6 +88,8 @@ def test_loads_each_month_with_every_column_from_parquet_and_csv(azurite_server,
     assert sorted(set(csv_month["x_SkuMeterCategory"].to_pylist())) == sorted(set(august["x_SkuMeterCategory"].to_pylist()))
     assert set(csv_month["billing_period"].to_pylist()) == {"2026-08"}
     assert set(csv_month["export_dataset_version"].to_pylist()) == {"1.2-preview"}
+    # when Azure produced the run (manifest runInfo.submittedTime): the FOCUS billing period's delivery time
+    assert set(csv_month["export_submitted_at"].to_pylist()) == {SEPTEMBER_RUN_TIME}
     assert json.loads(csv_month["Tags"][0].as_py()).keys() == {"team", "env"}
 
 

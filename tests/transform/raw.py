@@ -338,10 +338,11 @@ def write_stripe_objects(data_dir: Path, objects: dict[str, list[dict]], loaded_
 
 # ----------------------------------------------------------------------------------------- Azure
 def write_azure_month(data_dir: Path, month: str, table: pa.Table, load_id: str | None = None,
-                      completed: bool = True, replace: bool = True) -> str:
+                      completed: bool = True, replace: bool = True, submitted_at: datetime | None = None) -> str:
     """A month of an Azure FOCUS export (standins.sample_data.azure.generate_focus_month, or rows of the
     same columns) as the Azure loader leaves it: the month's folder holds only this load, with the
-    loader's columns billing_period, export_run_id, export_dataset_version, source_blob and source_row."""
+    loader's columns billing_period, export_run_id, export_dataset_version, source_blob and source_row, and
+    export_submitted_at when `submitted_at` is given (raw data loaded before the loader kept it has none)."""
     load_id = load_id or new_load_id()
     folder = data_dir / "raw" / "azure_costs" / "focus_costs" / month
     if replace and folder.exists():
@@ -353,6 +354,8 @@ def write_azure_month(data_dir: Path, month: str, table: pa.Table, load_id: str 
                         ("_dlt_load_id", load_id)):
         table = table.append_column(name, pa.array([value] * rows, pa.string()))
     table = table.append_column("source_row", pa.array(range(1, rows + 1), pa.int64()))
+    if submitted_at is not None:
+        table = table.append_column("export_submitted_at", pa.array([submitted_at] * rows, pa.timestamp("us", tz="UTC")))
     write_table(data_dir, "azure_costs", "focus_costs", table, load_id, partition=month)
     write_loads(data_dir, "azure_costs", [load_id], status=0 if completed else 1)
     return load_id

@@ -3,6 +3,7 @@ re-exported month replaces that month only (per-month rebuild = full rebuild), a
 checks hold to the cent and fail naming the month when a layer drifts."""
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pyarrow as pa
@@ -31,8 +32,12 @@ def exact(table: pa.Table, column: str) -> D:
 
 def test_azure_rows_reach_every_model_exactly_and_keep_their_x_columns(data_dir):
     table = focus_month("2026-09", 3, seed=1, billed=[0.1, 0.2, 0.29])
-    write_azure_month(data_dir, "2026-09", table)
+    write_azure_month(data_dir, "2026-09", table, submitted_at=datetime(2026, 10, 2, 3, 4, 5, 678000, tzinfo=UTC))
     run("azure")
+    # the export run's submitted time is when Azure delivered the month (FOCUS BillingPeriodCreated / LastUpdated)
+    assert q("SELECT DISTINCT x_DeliveredAt FROM finops.focus") == [(datetime(2026, 10, 2, 3, 4, 5, 678000),)]
+    assert q("SELECT BillingPeriodCreated, BillingPeriodLastUpdated FROM finops.focus_billing_periods") == [
+        (datetime(2026, 10, 2, 3, 4, 5), datetime(2026, 10, 2, 3, 4, 5))]
 
     assert one("SELECT sum(BilledCost) FROM finops.int_azure__cost_line_items") == D("0.59")
     assert one("SELECT toTypeName(BilledCost) FROM finops.int_azure__cost_line_items LIMIT 1") == "Decimal(38, 10)"
@@ -67,7 +72,7 @@ def test_a_re_exported_month_replaces_that_month_only(data_dir):
         == cents(exact(september, "BilledCost"))
 
     restated = focus_month("2026-09", 450, seed=4)
-    write_azure_month(data_dir, "2026-09", restated)
+    restated_load = write_azure_month(data_dir, "2026-09", restated)
     # a load that failed half way (not completed) next to August's rows is never read
     write_azure_month(data_dir, "2026-08", focus_month("2026-08", 50, seed=5), completed=False, replace=False)
     built = run("azure", periods="changed")
@@ -80,6 +85,9 @@ def test_a_re_exported_month_replaces_that_month_only(data_dir):
         assert one(f"SELECT sum(billed_cost) FROM finops.int_azure__cost_daily WHERE billing_period = '{month}'") == want
         assert one(f"SELECT azure_billed_cost FROM finops.monthly_margin WHERE month = '{month}'") == want
 
+    # raw rows loaded before the loader kept the run's submitted time: delivered at their load's time
+    assert q("SELECT DISTINCT toUnixTimestamp(x_DeliveredAt) FROM finops.focus WHERE x_BillingMonth = '2026-09'") == [
+        (int(float(restated_load)),)]
     per_month = q("SELECT * FROM finops.int_azure__cost_daily ORDER BY ALL")
     run("azure", periods=None)
     assert q("SELECT * FROM finops.int_azure__cost_daily ORDER BY ALL") == per_month

@@ -1,8 +1,9 @@
 """dlt source for Azure Cost Management "Cost and usage details (FOCUS)" exports in Blob Storage
 (csv.gz or parquet partitions with a manifest per run). One raw table, `focus_costs`, keeps every
 column of the export (FOCUS and `x_` columns, named exactly as Microsoft names them) plus `billing_period`
-(YYYY-MM), `export_run_id`, `export_dataset_version` (the manifest's dataVersion), `source_blob` and
-`source_row` (the row's 1-based number in its blob: FOCUS rows carry no id)."""
+(YYYY-MM), `export_run_id`, `export_submitted_at` (the run's runInfo.submittedTime), `export_dataset_version`
+(the manifest's dataVersion), `source_blob` and `source_row` (the row's 1-based number in its blob: FOCUS
+rows carry no id)."""
 
 from __future__ import annotations
 

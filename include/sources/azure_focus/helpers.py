@@ -268,17 +268,21 @@ def conform_column(name: str, column, blob: str, first_row: int):
 
 
 def prepare_batch(batch, run: ExportRun, blob: str, first_row: int) -> pa.Table:
-    """Every column of the file (x_ columns included) conformed, plus the month, run, dataset version,
-    blob and 1-based row number in the blob of each row (FOCUS rows have no id; two identical rows are
-    two charges, and blob + row tells them apart)."""
+    """Every column of the file (x_ columns included) conformed, plus the month, run, the run's submitted time
+    (runInfo.submittedTime: when Azure produced the month's data), dataset version, blob and 1-based row number
+    in the blob of each row (FOCUS rows have no id; two identical rows are two charges, and blob + row tells them
+    apart)."""
     names = list(batch.schema.names)
     columns = [conform_column(name, column, blob, first_row) for name, column in zip(names, batch.columns, strict=True)]
     rows = batch.num_rows
     # the dataset version says which names a column has (1.0's x_InvoiceId is 1.2's InvoiceId)
+    submitted = datetime.fromisoformat(run.submitted_time)
     columns += [pa.repeat(pa.scalar(run.month), rows), pa.repeat(pa.scalar(run.run_id), rows),
+                pa.repeat(pa.scalar(submitted, UTC_MICROS), rows),
                 pa.repeat(pa.scalar(run.data_version, pa.string()), rows), pa.repeat(pa.scalar(blob), rows),
                 pa.array(range(first_row, first_row + rows), pa.int64())]
-    names += ["billing_period", "export_run_id", "export_dataset_version", "source_blob", "source_row"]
+    names += ["billing_period", "export_run_id", "export_submitted_at", "export_dataset_version", "source_blob",
+              "source_row"]
     return pa.Table.from_arrays(columns, names=names)
 
 

@@ -8,8 +8,9 @@
 -- * Azure: Closed once billing_period_closing_days.azure days have passed since the export's BillingPeriodEnd.
 -- BillingPeriodCreated / BillingPeriodLastUpdated: the first and the last delivery of the period's rows as held
 -- (focus.x_DeliveredAt): GCP's export times (corrections are appended: Created stays, LastUpdated moves); AWS and
--- Azure replace a period with each delivery (Replacement), so both are the newest delivery's load. A period none of
--- whose rows has a delivery time (load ids not written by dlt) takes its BillingPeriodStart.
+-- Azure replace a period with each delivery (Replacement), so both are the newest delivery's time: Azure's export run
+-- submitted time, AWS's load (the CUR carries no time). A period none of whose rows has a delivery time (load ids not
+-- written by dlt) takes its BillingPeriodStart.
 -- Columns beyond the spec's six carry the x_ prefix (FOCUS CustomColumnHandling); the grain is finer than the
 -- spec's (BillingPeriodStart, InvoiceIssuerName): a row per billing account and currency, so a join from focus
 -- by x_Provider, BillingAccountId = x_BillingAccountId, BillingPeriodStart and BillingCurrency = x_BillingCurrency finds
