@@ -207,3 +207,16 @@ def test_an_hour_whose_pods_have_no_instance_line_is_not_split(data_dir):
     run("marts")
     assert q("SELECT ResourceId, BilledCost, AllocatedMethodId FROM finops.focus ORDER BY ResourceId") == [
         (POD.format("shop", "cart-1"), D(0), None), (POD.format("shop", "web-1"), D(0), None), ("i-node1", D(1), None)]
+
+
+def test_an_allocated_charge_always_has_a_resource_name(data_dir):
+    """FOCUS: AllocatedResourceName MUST NOT be null when AllocatedResourceId is not; a pod id that is not an ARN of
+    the usual shape names itself."""
+    write_aws_period(data_dir, PERIOD, [instance("i-node1", 1.0),
+                                        pod("i-node1", 0.6, 0.0, eks("shop", "web"), "pod/short"),
+                                        pod("i-node1", 0.4, 0.0, {}, "arn:aws:ecs:us-east-1:111111111111:task/ecs-main/")])
+    run("aws")
+    run("marts")
+    assert q("SELECT AllocatedResourceId, AllocatedResourceName, BilledCost FROM finops.focus ORDER BY BilledCost") == [
+        ("arn:aws:ecs:us-east-1:111111111111:task/ecs-main/", "arn:aws:ecs:us-east-1:111111111111:task/ecs-main/", D("0.4")),
+        ("pod/short", "short", D("0.6"))]

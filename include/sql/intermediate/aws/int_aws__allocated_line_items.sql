@@ -9,7 +9,7 @@
 -- largest share, so the allocated charges add up to the origin to the last digit. Allocation columns:
 --   allocated_method_id        'aws-eks-split-cost-allocation' / 'aws-ecs-split-cost-allocation' (include/sql/README.md)
 --   allocated_resource_id      the pod / task ARN; '' on the unused-capacity charge (the unallocated portion)
---   allocated_resource_name    the pod name (…:pod/<cluster>/<namespace>/<pod>/<uid>) or task id from the ARN
+--   allocated_resource_name    the pod name (…:pod/<cluster>/<namespace>/<pod>/<uid>) or task id from the ARN, else the id
 --   allocated_tags             the pod's / task's tags that the instance's line does not carry (FOCUS AllocatedTags)
 --   allocated_method_details   {"Elements": [{"AllocatedRatio", "UsageUnit", "UsageQuantity"}, ...]}: one element per
 --                              split record (vCPU and memory); the ratios of an origin's charges add up to exactly 1
@@ -113,9 +113,10 @@ SELECT
     origin_id                                                           AS origin_line_item_id,
     concat('aws-', platform, '-split-cost-allocation')                 AS allocated_method_id,
     pod_resource_id                                                     AS allocated_resource_id,
-    multiIf(pod_resource_id = '', '',
-            position(pod_resource_id, ':pod/') > 0, splitByChar('/', pod_resource_id)[4],
-            splitByChar('/', pod_resource_id)[-1])                      AS allocated_resource_name,
+    {#- FOCUS: the name MUST NOT be null when the id is not; an id of another shape names itself -#}
+    if(pod_resource_id = '', '',
+       coalesce(nullIf(if(position(pod_resource_id, ':pod/') > 0, splitByChar('/', pod_resource_id)[4],
+                          splitByChar('/', pod_resource_id)[-1]), ''), pod_resource_id)) AS allocated_resource_name,
     mapFilter((k, v) -> NOT (mapContains(resource_tags, k) AND resource_tags[k] = v), pod_tags) AS allocated_tags,
     concat('{"Elements":[', arrayStringConcat(arrayMap((e, ratio, i) -> concat(
         '{"AllocatedRatio":', toString(toDecimal128(ratio + if(share_rank = 1 AND i = 1, toDecimal128(1, 10) - shared_ratio, {{ zero }}), 10)),
