@@ -43,9 +43,8 @@
 {%- set aws_effective = "multiIf(" ~ unused ~ ", net_amortized_cost, " ~ fee ~ ", " ~ zero ~ ", net_amortized_cost)" %}
 {#- Split cost allocation (FOCUS 1.3+): int_aws__allocated_line_items re-cuts an EC2 instance line the pods / tasks of
     its hour split into allocated charges; they replace the instance line and the pods' own zero-cost records. -#}
-{%- set allocated = "allocated_method_id != ''" %}
 {%- set aws = {
-    'AllocatedMethodDetails': "if(" ~ allocated ~ ", allocated_method_details, NULL)",
+    'AllocatedMethodDetails': "nullIf(allocated_method_details, '')",
     'AllocatedMethodId': "nullIf(allocated_method_id, '')",
     'AllocatedResourceId': "nullIf(allocated_resource_id, '')",
     'AllocatedResourceName': "nullIf(allocated_resource_name, '')",

@@ -26,7 +26,7 @@ SELECT
     BillingPeriodEnd,
     x_BillingMonth,
     toDateTime(ifNull(min(x_DeliveredAt), BillingPeriodStart), 'UTC') AS BillingPeriodCreated,
-    greatest(toDateTime(ifNull(max(x_DeliveredAt), BillingPeriodStart), 'UTC'), BillingPeriodCreated) AS BillingPeriodLastUpdated,
+    toDateTime(ifNull(max(x_DeliveredAt), BillingPeriodStart), 'UTC') AS BillingPeriodLastUpdated,
     any(BillingAccountName)                                   AS x_BillingAccountName,
     min(HostProviderName)                                     AS x_HostProviderName,
     min(InvoiceIssuerName)                                    AS InvoiceIssuerName,

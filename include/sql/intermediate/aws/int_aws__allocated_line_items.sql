@@ -28,7 +28,7 @@ WITH
                if(product_code = 'AmazonEKS' OR startsWith(operation, 'EKSPod') OR position(resource_id, ':pod/') > 0,
                   'eks', 'ecs') AS platform,
                resource_tags, split_cost, split_unused_cost, split_usage,
-               if(match(usage_type, '(vCPU|GB)-Hours$'), extract(usage_type, '(?:vCPU|GB)-Hours$'), usage_type) AS usage_unit
+               coalesce(nullIf(extract(usage_type, '(?:vCPU|GB)-Hours$'), ''), usage_type) AS usage_unit
         FROM {{ ref('int_aws__cost_line_items') }}
         WHERE {{ in_periods('billing_period') }}
           AND split_parent_resource_id != ''
@@ -79,6 +79,8 @@ WITH
               AND product_code = 'AmazonEC2' AND split_parent_resource_id = ''
               AND line_item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage')
               AND match(usage_type, '(BoxUsage|SpotUsage|DedicatedUsage|HostUsage)')
+              -- before the join as well: a filter the engine can apply while reading (PREWHERE), so only the split
+              -- instances' lines have all their columns read
               AND (billing_period, resource_id, usage_start) IN (SELECT billing_period, parent_resource_id, usage_start FROM hours)
         ) AS o
         INNER JOIN charges AS c

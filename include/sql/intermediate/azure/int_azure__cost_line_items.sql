@@ -28,11 +28,7 @@ SELECT
     ifNull(r.export_run_id, '')                                     AS export_run_id,
     ifNull({{ raw('export_dataset_version', "''") }}, '')           AS export_dataset_version,
     {#- when Azure produced the run (its manifest's submittedTime); raw tables loaded before it was kept: the load -#}
-    {%- if has_column(view, 'export_submitted_at') %}
-    coalesce(toDateTime64(r.export_submitted_at, 6, 'UTC'), {{ load_time('r._dlt_load_id') }}) AS delivered_at,
-    {%- else %}
-    {{ load_time('r._dlt_load_id') }}                    AS delivered_at,
-    {%- endif %}
+    coalesce(toDateTime64({{ raw('export_submitted_at') }}, 6, 'UTC'), {{ load_time('r._dlt_load_id') }}) AS delivered_at,
     {#- blob + row number identify a row of the load (two identical rows are two charges); raw tables written
         before the loader recorded source_row fall back to a hash of the row's identifying columns -#}
     {%- if has_column(view, 'source_row') %}
