@@ -151,21 +151,22 @@ def run_pyarrow_floor(pages: Path, workdir: Path, rows: int) -> int:
 
 def run_transformation(pages: Path, workdir: Path, rows: int) -> int:
     """The source's page transformation alone (include.sources.gcp_billing.raw_table.to_raw_table: checks,
-    flattening, credits, row keys), then parquet as the floor writes it: what the issue compares with the floor."""
-    import pyarrow as pa
+    flattening, credits, row keys, on the source's page threads), then parquet as the floor writes it: what the
+    issue compares with the floor."""
     import pyarrow.parquet as pq
 
+    from include.sources.gcp_billing.pages import transformed
     from include.sources.gcp_billing.raw_table import to_raw_table
     from include.sources.gcp_billing.schema import arrow_schema
 
     schema, seen, total, writer = arrow_schema("detailed"), {}, 0, None
-    with pa.OSFile(str(pages)) as source:
-        for batch in pa.ipc.open_stream(source):
-            table = to_raw_table(batch, "detailed", schema, None, seen, TABLE)
-            if writer is None:
-                writer = pq.ParquetWriter(workdir / "billing_export.parquet", table.schema)
-            writer.write_table(table)
-            total += table.num_rows
+    # the pages are read as the source reads the client's: opened when the first is asked for
+    for table in transformed(_Pages(pages, rows).to_arrow_iterable(),
+                             lambda batch: to_raw_table(batch, "detailed", schema, None, seen, TABLE)):
+        if writer is None:
+            writer = pq.ParquetWriter(workdir / "billing_export.parquet", table.schema)
+        writer.write_table(table)
+        total += table.num_rows
     if writer is not None:
         writer.close()
     return total

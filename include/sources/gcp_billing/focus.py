@@ -37,7 +37,8 @@ import pyarrow.compute as pc
 
 from include.sources.gcp_billing import json_text
 from include.sources.gcp_billing.errors import BillingExportError
-from include.sources.gcp_billing.raw_table import row_keys, without_loaded_batches
+from include.sources.gcp_billing.raw_table import without_loaded_batches
+from include.sources.gcp_billing.row_key import row_keys
 
 RESOURCE_NAME = "focus_export"
 FOCUS = "focus"

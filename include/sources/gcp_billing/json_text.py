@@ -83,8 +83,8 @@ def float_repr(values: pa.Array) -> pa.Array:
     Arrow and Python both write the shortest digits that read back to the same double; they differ
     in notation: Python switches to an exponent below 1e-4 and from 1e16 (`1e-05`, `1e+16`) and
     writes `1.0`; Arrow has other thresholds (`0.00001`, `1e+15`) and writes `1`, `1e-5`. Where both
-    use plain notation or both an exponent the text is rewritten, an exponent Python writes plain is
-    expanded, and Arrow's plain text of what Python writes with an exponent is written by Python.
+    use plain notation or both an exponent the text is rewritten (".0" added, two exponent digits at
+    least); where only one of them uses an exponent, Python writes the value.
     """
     values = pc.cast(values, pa.float64())
     text = pc.cast(values, pa.string())
@@ -92,38 +92,14 @@ def float_repr(values: pa.Array) -> pa.Array:
     finite = pc.fill_null(pc.is_finite(values), False)
     python_exponent = pc.and_(finite, pc.or_(pc.greater_equal(magnitude, 1e16),
                                              pc.and_(pc.less(magnitude, 1e-4), pc.not_equal(magnitude, 0.0))))
-    arrow_exponent = pc.match_substring(text, "e")
-    text = pc.replace_substring_regex(text, r"^(-?\d+)$", r"\1.0")  # plain integral: Python adds ".0"
-    if pc.any(arrow_exponent).as_py():
+    arrow_exponent = pc.fill_null(pc.match_substring(text, "e"), False)
+    integral = pc.and_(pc.and_(finite, pc.equal(values, pc.trunc(values))), pc.invert(arrow_exponent))
+    if pc.any(integral).as_py():  # plain integral: Python adds ".0"
+        text = pc.replace_with_mask(text, integral, _concat(text.filter(integral), ".0"))
+    if pc.any(pc.and_(arrow_exponent, python_exponent)).as_py():
         text = pc.replace_substring_regex(text, r"e([+-])(\d)$", r"e\10\2")  # two exponent digits at least
-    to_plain = pc.fill_null(pc.and_(pc.and_(finite, arrow_exponent), pc.invert(python_exponent)), False)
-    if pc.any(to_plain).as_py():
-        text = pc.replace_with_mask(text, to_plain, _exponent_to_plain(text.filter(to_plain)))
-    differs = pc.fill_null(pc.and_(pc.and_(finite, python_exponent), pc.invert(arrow_exponent)), False)
+    differs = pc.fill_null(pc.and_(finite, pc.not_equal(python_exponent, arrow_exponent)), False)
     return _patch(text, differs.to_numpy(zero_copy_only=False), values, repr)
-
-
-def _exponent_to_plain(text: pa.Array) -> pa.Array:
-    """'-1.2369505812480001e+14' -> '-123695058124800.01', '1.5e+03' -> '1500.0', '2.5e-04' -> '0.00025':
-    the plain notation of the same digits, for one exponent at a time (there are few)."""
-    parts = pc.extract_regex(text, r"^(?P<sign>-?)(?P<lead>\d)(?:\.(?P<frac>\d+))?e(?P<exp>[+-]\d+)$")
-    sign = pc.struct_field(parts, "sign")
-    digits = pc.binary_join_element_wise(pc.struct_field(parts, "lead"), pc.struct_field(parts, "frac"), "")
-    exponents = pc.cast(pc.replace_substring(pc.struct_field(parts, "exp"), "+", ""), pa.int32())
-    positions, pieces = [], []
-    for exponent in pc.unique(exponents).to_pylist():
-        rows = pc.equal(exponents, exponent)
-        group, group_sign = digits.filter(rows), sign.filter(rows)
-        if exponent >= 0:
-            head = pc.utf8_rpad(pc.utf8_slice_codeunits(group, 0, exponent + 1), exponent + 1, "0")
-            tail = pc.utf8_slice_codeunits(group, exponent + 1, 1 << 20)
-            tail = pc.if_else(pc.equal(tail, ""), "0", tail)
-            pieces.append(_concat(group_sign, head, ".", tail))
-        else:
-            pieces.append(_concat(group_sign, "0." + "0" * (-exponent - 1), group))
-        positions.append(np.flatnonzero(rows.to_numpy(zero_copy_only=False)))
-    order = np.argsort(np.concatenate(positions), kind="stable")
-    return pa.concat_arrays(pieces).take(pa.array(order))
 
 
 def _timestamp_text(values: pa.Array, separator: str) -> pa.Array | None:

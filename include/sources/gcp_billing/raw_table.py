@@ -4,13 +4,12 @@ The page has the columns of `query.build_query` (export fields, `row_occurrence`
 `export_batch_rows`); the raw table is `schema.arrow_schema`. Per row, as README-contract.md says:
 repeated / nested fields as JSON text, `credits_amount` = math.fsum of the credit amounts, and
 `row_key` = the first 32 hex digits of SHA-256 over the canonical JSON list of the row's values and
-its occurrence. Everything but the SHA-256 itself is Arrow compute; values whose text Arrow cannot
-write like Python are written by Python (see json_text), so the keys never change.
+its occurrence (row_key.py). Everything but the SHA-256 itself is Arrow compute; values whose text Arrow
+cannot write like Python are written by Python (see json_text), so the keys never change.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 from datetime import UTC, datetime
 
@@ -18,11 +17,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from include.sources.gcp_billing import json_text
+from include.sources.gcp_billing import distinct, json_text
 from include.sources.gcp_billing.errors import BillingExportError
+from include.sources.gcp_billing.row_key import row_keys
 from include.sources.gcp_billing.schema import export_columns
-
-KEY_HEX_DIGITS = 32
 
 
 def batch_key(export_time: datetime | None) -> str:
@@ -102,17 +100,6 @@ def credits_total(credits: pa.Array) -> pa.Array:
     return pa.array(total, pa.float64())
 
 
-def row_keys(columns: list[pa.Array], occurrence: pa.Array) -> pa.Array:
-    """sha256(json.dumps([canonical(v) for v in values + [occurrence]]))[:32] of each row."""
-    parts = [json_text.canonical_json(column) for column in columns] + [json_text.canonical_json(occurrence)]
-    parts[0] = pc.binary_join_element_wise("[", parts[0], "")  # brackets on the small parts, not the whole text
-    parts[-1] = pc.binary_join_element_wise(parts[-1], "]", "")
-    text = pc.binary_join_element_wise(*parts, ",")
-    sha256 = hashlib.sha256
-    digests = [sha256(row).hexdigest()[:KEY_HEX_DIGITS] for row in pc.cast(text, pa.binary()).to_pylist()]
-    return pa.array(digests, pa.string())
-
-
 def batch_counts(page: pa.RecordBatch, export_time: str = "export_time") -> dict[str, int]:
     """Row count of each export batch in the page: {batch_key(export time): export_batch_rows}."""
     times = pc.dictionary_encode(page.column(export_time), null_encoding="encode")
@@ -154,10 +141,12 @@ def to_raw_table(page: pa.RecordBatch, export_type: str, schema: pa.Schema, skip
     for name, _, kind, _ in export_columns(export_type):
         column = page.column(name)
         if kind == "kv":
-            column = json_text.kv_object_json(column)
+            column = distinct.written_per_distinct(column, json_text.kv_object_json)
         elif kind == "array":
-            column = json_text.array_json(column)
-        values.append(column)
+            column = distinct.written_per_distinct(column, json_text.array_json)
+        values.append(column)  # the row key reuses a dictionary array's distinct texts
+        if pa.types.is_dictionary(column.type):
+            column = column.dictionary_decode()
         out[name] = pc.cast(column, schema.field(name).type)
     occurrence = pc.cast(page.column("row_occurrence"), pa.int64())
     out["credits_amount"] = credits_total(page.column("credits"))

@@ -5,3 +5,4 @@ DEFAULT_LOOKBACK_DAYS = 5  # incremental runs re-read this far before the newest
 DEFAULT_PARTITION_SLACK_DAYS = 1  # the partition filter starts this many days before the export-time window
 DEFAULT_MONTH_TAIL_DAYS = 40  # invoice-month reloads read exports this long after month end
 DEFAULT_PAGE_SIZE = 20_000  # rows per result page, i.e. per Arrow batch transformed and yielded
+PAGE_THREADS = 2  # result pages transformed side by side (Arrow compute releases the GIL)

@@ -1,0 +1,80 @@
+"""Which rows of an Arrow array hold the same value, so text is written once per distinct value.
+
+Billing rows repeat most of their values (services, SKUs, projects, label sets, hours). `codes` numbers
+each row's value exactly: two rows get the same number only when their values are equal bit for bit
+(a float's 0.0 and -0.0, whose texts differ, stay apart; so do a null and an empty list), including
+lists of records, compared item by item and field by field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def _encoded(values: pa.Array) -> np.ndarray | None:
+    """Dense numbers (0, 1, ... in order of first appearance), null numbered like a value."""
+    try:
+        encoded = pc.dictionary_encode(values, null_encoding="encode")
+    except pa.ArrowNotImplementedError:
+        return None
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def combine(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """One number per distinct (first, second) pair (both non-negative; the result need not be dense)."""
+    width = int(second.max()) + 1 if len(second) else 1
+    if len(first) and int(first.max()) >= (1 << 62) // width:  # keep first * width + second in int64
+        first = _encoded(pa.array(first))
+    return first * width + second
+
+
+def codes(values: pa.Array) -> np.ndarray | None:
+    """A non-negative number for each row's value, equal numbers exactly for equal values; None for a type
+    without a rule here."""
+    kind = values.type
+    if pa.types.is_floating(kind):
+        return _encoded(pc.cast(values, pa.float64()).view(pa.int64()))
+    if pa.types.is_struct(kind):
+        result = _encoded(values.is_valid()) if values.null_count else np.zeros(len(values), np.int64)
+        for child in values.flatten():
+            child_codes = codes(child)
+            if child_codes is None:
+                return None
+            result = combine(result, child_codes)
+        return result
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return _list_codes(values)
+    if pa.types.is_nested(kind) or pa.types.is_dictionary(kind):
+        return None
+    return _encoded(values)
+
+
+def _list_codes(values: pa.Array) -> np.ndarray | None:
+    """A list's number from its items' numbers: the items of each row as one binary value (4 bytes an item)."""
+    items = codes(values.flatten())
+    if items is None:
+        return None
+    if len(items) and int(items.max()) > np.iinfo(np.int32).max:
+        items = _encoded(pa.array(items))
+    lengths = pc.fill_null(pc.list_value_length(values), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths) * 4]).astype(np.int64)
+    sequences = pa.Array.from_buffers(pa.large_binary(), len(values),
+                                      [None, pa.py_buffer(offsets), pa.py_buffer(items.astype(np.int32))])
+    result = _encoded(sequences)
+    return combine(_encoded(values.is_valid()), result) if values.null_count else result
+
+
+def written_per_distinct(values: pa.Array, write: Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """`write(values)` computed once per distinct value, as a dictionary array (write(distinct values), row codes);
+    `write(values)` itself when the type has no rule here or too many values are distinct to gain."""
+    row_codes = codes(values) if len(values) >= 64 else None
+    if row_codes is None:
+        return write(values)
+    _, first, inverse = np.unique(row_codes, return_index=True, return_inverse=True)
+    if len(first) > len(values) // 4:
+        return write(values)
+    return pa.DictionaryArray.from_arrays(pa.array(inverse.astype(np.int32)), write(values.take(pa.array(first))))

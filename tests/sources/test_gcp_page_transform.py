@@ -1,0 +1,146 @@
+"""The GCP page transformation's parts: exact value identity, row keys from distinct texts, and pages on threads.
+
+The whole transformation is compared with the row-by-row reference in test_gcp_billing.py; these tests pin
+the parts on the inputs that break a careless version: 0.0 and -0.0, NaN, null beside empty, slices, keys
+built from one run of columns or from many, and the order and errors of pages transformed side by side.
+"""
+
+import math
+import random
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pyarrow as pa
+import pytest
+
+from bench.gcp_billing_rowwise import row_content_hash
+from include.sources.gcp_billing import distinct, json_text, row_key
+from include.sources.gcp_billing.pages import transformed
+
+
+def same_groups(codes) -> list[list[int]]:
+    """The rows grouped by equal code, in row order: what two numberings must agree on."""
+    groups: dict[int, list[int]] = {}
+    for row, code in enumerate(list(codes)):
+        groups.setdefault(code, []).append(row)
+    return sorted(groups.values())
+
+
+def test_float_codes_follow_bits_not_equality():
+    values = pa.array([0.0, -0.0, math.nan, None, 1.5, 1.5, 0.0, None, -0.0])
+    assert same_groups(distinct.codes(values)) == [[0, 6], [1, 8], [2], [3, 7], [4, 5]]
+
+
+LABEL = pa.list_(pa.struct([("key", pa.string()), ("value", pa.string())]))
+
+
+def test_list_codes_tell_null_empty_and_null_fields_apart():
+    rows = [None, [], [{"key": "a", "value": None}], [{"key": "a", "value": ""}], [None],
+            [{"key": "a", "value": None}], [], None, [{"key": "a", "value": ""}, {"key": "b", "value": "x"}],
+            [{"key": "a", "value": ""}, {"key": "b", "value": "x"}], [{"key": "b", "value": "x"}],
+            [{"key": None, "value": None}]]
+    values = pa.array(rows, LABEL)
+    assert same_groups(distinct.codes(values)) == [[0, 7], [1, 6], [2, 5], [3], [4], [8, 9], [10], [11]]
+    for start in (1, 3, 5):  # a slice: offsets into the parent's buffers
+        assert same_groups(distinct.codes(values.slice(start))) == same_groups(
+            distinct.codes(pa.array(rows[start:], LABEL)))
+
+
+def test_written_per_distinct_equals_writing_every_row():
+    rng = random.Random(5)
+    sets = [[{"key": f"k{i}", "value": rng.choice(["a", "b", None, 'q"\\\n'])} for i in range(rng.randint(0, 3))]
+            for _ in range(12)] + [None]
+    values = pa.array([rng.choice(sets) for _ in range(400)], LABEL)
+    once = distinct.written_per_distinct(values, json_text.kv_object_json)
+    assert pa.types.is_dictionary(once.type) and len(once.dictionary) <= len(sets)
+    assert once.dictionary_decode().equals(json_text.kv_object_json(values))
+    mostly_distinct = pa.array([[{"key": str(n), "value": "v"}] for n in range(400)], LABEL)
+    assert distinct.written_per_distinct(mostly_distinct, json_text.kv_object_json).type == pa.string()
+
+
+def _page(rows: int, seed: int) -> tuple[list[pa.Array], pa.Array]:
+    """Columns of every type the key writes, few or many distinct values, the awkward ones included."""
+    rng = random.Random(seed)
+    hour = datetime(2026, 9, 1, tzinfo=UTC)
+    floats = [0.0, -0.0, 1e16, 1e-5, 123456789012345.67, 2.5, math.inf, -math.inf, math.nan, None, 1e22, 7.0]
+    columns = [
+        pa.array([rng.choice(["acct-1", "acct-2"]) for _ in range(rows)]),
+        pa.array([rng.choice(["Compute", 'Quote "q"', "ü\\x", "tab\t", "", None]) for _ in range(rows)]),
+        pa.array([hour + timedelta(hours=rng.randrange(24)) for _ in range(rows)], pa.timestamp("us", tz="UTC")),
+        pa.array([rng.choice(floats) for _ in range(rows)], pa.float64()),
+        pa.array([rng.uniform(-1e6, 1e6) for _ in range(rows)], pa.float64()),  # mostly distinct
+        pa.array([rng.choice([Decimal("0.1"), Decimal("1E-9"), None]) for _ in range(rows)], pa.decimal128(38, 9)),
+        pa.array([rng.choice([None, "[]", '[{"name":"x"}]']) for _ in range(rows)]).dictionary_encode(),
+        pa.array([rng.choice([1, 2, None]) for _ in range(rows)], pa.int64()),
+        pa.nulls(rows, pa.string()),
+    ]
+    occurrence = pa.array([rng.choice([1, 1, 2]) for _ in range(rows)], pa.int64())
+    return columns, occurrence
+
+
+@pytest.mark.parametrize("combine_up_to", [0.0, 0.25, 1.0], ids=["every column a run", "default", "one run"])
+def test_row_keys_equal_the_python_formula(monkeypatch, combine_up_to):
+    monkeypatch.setattr(row_key, "_COMBINE_UP_TO", combine_up_to)
+    columns, occurrence = _page(600, seed=11)
+    keys = row_key.row_keys(columns, occurrence).to_pylist()
+    python_rows = [column.to_pylist() for column in columns] + [occurrence.to_pylist()]
+    expected = [row_content_hash(list(values))[:32] for values in zip(*python_rows, strict=True)]
+    assert keys == expected
+    sliced = row_key.row_keys([column.slice(100, 50) for column in columns], occurrence.slice(100, 50))
+    assert sliced.to_pylist() == expected[100:150]
+
+
+def test_row_keys_of_no_rows():
+    columns, occurrence = _page(0, seed=1)
+    assert row_key.row_keys(columns, occurrence).to_pylist() == []
+
+
+def test_pages_on_threads_keep_their_order_and_stay_bounded():
+    pulled, in_flight, most = [0], [0], [0]
+    lock = threading.Lock()
+
+    def pages():
+        for number in range(12):
+            pulled[0] += 1
+            yield number
+
+    def to_table(number):
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        time.sleep(0.02 * (number % 3 == 0))  # later pages finish first
+        with lock:
+            in_flight[0] -= 1
+        return number
+
+    out = []
+    for table in transformed(pages(), to_table, threads=2):
+        assert pulled[0] <= len(out) + 3  # at most threads + 1 pages read ahead
+        out.append(table)
+    assert out == list(range(12)) and most[0] <= 2
+
+
+def test_a_failing_page_fails_after_the_pages_before_it():
+    def to_table(number):
+        if number == 4:
+            raise ValueError("page 4 is bad")
+        return number
+
+    out = []
+    with pytest.raises(ValueError, match="page 4 is bad"):
+        for table in transformed(iter(range(10)), to_table, threads=2):
+            out.append(table)
+    assert out == [0, 1, 2, 3]
+
+
+def test_one_thread_transforms_in_the_callers_thread():
+    threads = list(transformed(iter(range(3)), lambda _: threading.get_ident(), threads=1))
+    assert set(threads) == {threading.get_ident()}
+
+
+def test_a_type_without_a_rule_is_written_row_by_row():
+    values = pa.array([[(1, 2)]] * 100, pa.map_(pa.int64(), pa.int64()))
+    assert distinct.codes(values) is None
+    assert distinct.written_per_distinct(values, lambda v: pa.array(["x"] * len(v))).type == pa.string()
