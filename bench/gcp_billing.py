@@ -1,6 +1,6 @@
 """`make bench`: GCP billing export load speed and memory, columnar vs row by row, beside a pyarrow floor.
 
-For each size (default 200K and 1M rows of the detailed resource-level export) it writes the pages the
+For each size (default 1M and 5M rows of the detailed resource-level export) it writes the pages the
 BigQuery client would yield for the source's query (Arrow record batches of 20K rows, as
 `standins.sample_data.gcp.billing_result_page` builds them from the sample generator's rows, repeated
 with shifted times and costs to reach the size) to an Arrow IPC file, then measures, each approach in a
@@ -203,8 +203,8 @@ def measure(approach: str, pages: Path, rows: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="200000,1000000", help="rows per size, comma separated")
-    parser.add_argument("--rowwise-max", type=int, default=200_000,
+    parser.add_argument("--sizes", default="1000000,5000000", help="rows per size, comma separated")
+    parser.add_argument("--rowwise-max", type=int, default=1_000_000,
                         help="measure the row-by-row path only on sizes up to this many rows")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--run", choices=sorted(APPROACHES), help=argparse.SUPPRESS)
