@@ -72,24 +72,22 @@ def _runs(columns: list[Coded], rows: int) -> list[Coded]:
     """Neighbouring columns' texts joined by ',' per distinct combination of their values, as (texts, index
     per row). A run grows while its combinations stay few; its text is then joined in one pass."""
     limit = max(1, int(rows * _COMBINE_UP_TO))
-    bounds, codes = [0], columns[0][1]
+    spans = []  # (first column, end column, each row's combination)
+    first, codes = 0, columns[0][1]
     for number, (text, next_codes) in enumerate(columns[1:], start=1):
         combined = _indices(pc.dictionary_encode(pa.array(codes * len(text) + next_codes)))  # < rows²: no overflow
         if combined.max() >= limit:
-            bounds.append(number)
-            combined = next_codes
+            spans.append((first, number, codes))
+            first, combined = number, next_codes
         codes = combined
-    bounds.append(len(columns))
+    spans.append((first, len(columns), codes))
     runs = []
-    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+    for start, end, codes in spans:
         if end - start == 1:
             runs.append(columns[start])
             continue
-        codes = columns[start][1]
-        for _, next_codes in columns[start + 1:end]:
-            codes = _indices(pc.dictionary_encode(pa.array(codes * (int(next_codes.max()) + 1) + next_codes)))
-        _, first = np.unique(codes, return_index=True)  # a row of each combination, in combination order
-        parts = [text.take(pa.array(column_codes[first])) for text, column_codes in columns[start:end]]
+        _, row = np.unique(codes, return_index=True)  # a row of each combination, in combination order
+        parts = [text.take(pa.array(column_codes[row])) for text, column_codes in columns[start:end]]
         runs.append((pc.binary_join_element_wise(*parts, ","), codes))
     return runs
 
