@@ -229,9 +229,10 @@ def main(argv: list[str] | None = None) -> int:
             "columnar and rowwise call include.loaders.gcp.load (full refresh, filesystem destination) with a "
             "client serving the query's result pages from an Arrow IPC file; they differ only in the page "
             "transformation. pyarrow_floor copies the same pages to parquet with nothing but pyarrow; "
-            "transformation runs the source's page transformation (to_raw_table) on them and writes parquet the "
-            "same way, without dlt: the issue's target compares it with the floor; columnar (the whole load task, "
-            "dlt's extract, normalize and load included) is reported beside it.",
+            "transformation runs the source's page transformation (to_raw_table, on the source's two page threads: "
+            "include.sources.gcp_billing.pages.transformed) on them and writes parquet the same way, without dlt: "
+            "the issue's target compares it with the floor; columnar (the whole load task, dlt's extract, "
+            "normalize and load included) is reported beside it.",
             "rowwise is measured only on sizes up to --rowwise-max rows; larger sizes compare with its rate there.",
         ],
         "sizes": {},
