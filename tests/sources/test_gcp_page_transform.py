@@ -144,3 +144,24 @@ def test_a_type_without_a_rule_is_written_row_by_row():
     values = pa.array([[(1, 2)]] * 100, pa.map_(pa.int64(), pa.int64()))
     assert distinct.codes(values) is None
     assert distinct.written_per_distinct(values, lambda v: pa.array(["x"] * len(v))).type == pa.string()
+
+
+def test_page_threads_allocate_from_jemalloc_unless_the_environment_chose(monkeypatch):
+    from include.sources.gcp_billing.pages import use_jemalloc
+
+    before = pa.default_memory_pool()
+    try:
+        pa.set_memory_pool(pa.mimalloc_memory_pool())
+        monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "mimalloc")
+        use_jemalloc()
+        assert pa.default_memory_pool().backend_name == "mimalloc"
+        monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL")
+        list(transformed(iter(range(3)), lambda number: number, threads=2))
+        try:
+            pa.jemalloc_memory_pool()
+            expected = "jemalloc"
+        except NotImplementedError:  # a pyarrow built without it keeps its default
+            expected = "mimalloc"
+        assert pa.default_memory_pool().backend_name == expected
+    finally:
+        pa.set_memory_pool(before)
