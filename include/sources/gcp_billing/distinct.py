@@ -15,20 +15,30 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
-def _encoded(values: pa.Array) -> np.ndarray | None:
-    """Dense numbers (0, 1, ... in order of first appearance), null numbered like a value."""
+def dictionary(values: pa.Array) -> tuple[pa.Array, np.ndarray] | None:
+    """(each distinct value, the index of each row's value in them, numbered in order of first appearance);
+    null counts as a value, floats are compared by their bits. None for a type without a hash kernel."""
+    by_bits = pa.types.is_floating(values.type)
     try:
-        encoded = pc.dictionary_encode(values, null_encoding="encode")
+        encoded = pc.dictionary_encode(pc.cast(values, pa.float64()).view(pa.int64()) if by_bits else values,
+                                       null_encoding="encode")
     except pa.ArrowNotImplementedError:
         return None
-    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    distinct = encoded.dictionary.view(pa.float64()) if by_bits else encoded.dictionary
+    return distinct, encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def dense_codes(values: pa.Array) -> np.ndarray | None:
+    """Each row's index in `dictionary(values)`; None for a type without a hash kernel."""
+    found = dictionary(values)
+    return None if found is None else found[1]
 
 
 def combine(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """One number per distinct (first, second) pair (both non-negative; the result need not be dense)."""
     width = int(second.max()) + 1 if len(second) else 1
     if len(first) and int(first.max()) >= (1 << 62) // width:  # keep first * width + second in int64
-        first = _encoded(pa.array(first))
+        first = dense_codes(pa.array(first))
     return first * width + second
 
 
@@ -36,10 +46,8 @@ def codes(values: pa.Array) -> np.ndarray | None:
     """A non-negative number for each row's value, equal numbers exactly for equal values; None for a type
     without a rule here."""
     kind = values.type
-    if pa.types.is_floating(kind):
-        return _encoded(pc.cast(values, pa.float64()).view(pa.int64()))
     if pa.types.is_struct(kind):
-        result = _encoded(values.is_valid()) if values.null_count else np.zeros(len(values), np.int64)
+        result = dense_codes(values.is_valid()) if values.null_count else np.zeros(len(values), np.int64)
         for child in values.flatten():
             child_codes = codes(child)
             if child_codes is None:
@@ -50,7 +58,7 @@ def codes(values: pa.Array) -> np.ndarray | None:
         return _list_codes(values)
     if pa.types.is_nested(kind) or pa.types.is_dictionary(kind):
         return None
-    return _encoded(values)
+    return dense_codes(values)
 
 
 def _list_codes(values: pa.Array) -> np.ndarray | None:
@@ -59,13 +67,13 @@ def _list_codes(values: pa.Array) -> np.ndarray | None:
     if items is None:
         return None
     if len(items) and int(items.max()) > np.iinfo(np.int32).max:
-        items = _encoded(pa.array(items))
+        items = dense_codes(pa.array(items))
     lengths = pc.fill_null(pc.list_value_length(values), 0).to_numpy(zero_copy_only=False).astype(np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths) * 4]).astype(np.int64)
     sequences = pa.Array.from_buffers(pa.large_binary(), len(values),
                                       [None, pa.py_buffer(offsets), pa.py_buffer(items.astype(np.int32))])
-    result = _encoded(sequences)
-    return combine(_encoded(values.is_valid()), result) if values.null_count else result
+    result = dense_codes(sequences)
+    return combine(dense_codes(values.is_valid()), result) if values.null_count else result
 
 
 def written_per_distinct(values: pa.Array, write: Callable[[pa.Array], pa.Array]) -> pa.Array:

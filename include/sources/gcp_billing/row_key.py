@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from include.sources.gcp_billing import json_text
+from include.sources.gcp_billing import distinct, json_text
 
 KEY_HEX_DIGITS = 32
 # A run of columns is joined per distinct combination while there are at most this share of the
@@ -29,27 +29,16 @@ _COMBINE_UP_TO = 0.25
 Coded = tuple[pa.Array, np.ndarray]  # (distinct values or their texts, the index of each row's value in them)
 
 
-def _indices(encoded: pa.DictionaryArray) -> np.ndarray:
-    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-
-
-def distinct_values(values: pa.Array) -> Coded:
-    """(each distinct value, the index of each row's value). Values are the same when their bits are:
-    a float's 0.0 and -0.0, whose texts differ, stay apart. A dictionary array (e.g. distinct.written_per_distinct's)
-    keeps its own dictionary."""
-    kind = values.type
-    if pa.types.is_dictionary(kind) and not values.indices.null_count:
-        return values.dictionary, _indices(values)
-    if pa.types.is_dictionary(kind):
-        values, kind = values.dictionary_decode(), kind.value_type
-    if pa.types.is_floating(kind):
-        encoded = pc.dictionary_encode(pc.cast(values, pa.float64()).view(pa.int64()), null_encoding="encode")
-        return encoded.dictionary.view(pa.float64()), _indices(encoded)
-    try:
-        encoded = pc.dictionary_encode(values, null_encoding="encode")
-    except pa.ArrowNotImplementedError:  # a type without a hash kernel: every row its own value
-        return values, np.arange(len(values), dtype=np.int64)
-    return encoded.dictionary, _indices(encoded)
+def coded(values: pa.Array) -> Coded:
+    """(each distinct value, the index of each row's value): `distinct.dictionary`, so a float's 0.0 and -0.0,
+    whose texts differ, stay apart. A dictionary array (e.g. distinct.written_per_distinct's) keeps its own
+    dictionary; a type without a hash kernel is one value per row."""
+    if pa.types.is_dictionary(values.type):
+        if not values.indices.null_count:
+            return values.dictionary, values.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        values = values.dictionary_decode()
+    found = distinct.dictionary(values)
+    return found if found is not None else (values, np.arange(len(values), dtype=np.int64))
 
 
 def canonical_texts(arrays: list[pa.Array]) -> list[pa.Array]:
@@ -75,7 +64,7 @@ def _runs(columns: list[Coded], rows: int) -> list[Coded]:
     spans = []  # (first column, end column, each row's combination)
     first, codes = 0, columns[0][1]
     for number, (text, next_codes) in enumerate(columns[1:], start=1):
-        combined = _indices(pc.dictionary_encode(pa.array(codes * len(text) + next_codes)))  # < rows²: no overflow
+        combined = distinct.dense_codes(pa.array(codes * len(text) + next_codes))  # < rows²: no overflow
         if combined.max() >= limit:
             spans.append((first, number, codes))
             first, combined = number, next_codes
@@ -117,9 +106,9 @@ def row_keys(columns: list[pa.Array], occurrence: pa.Array) -> pa.Array:
     rows = len(occurrence)
     if not rows:
         return pa.array([], pa.string())
-    coded = [distinct_values(column) for column in [*columns, occurrence]]
-    texts = canonical_texts([values for values, _ in coded])
-    (head, head_codes), *rest = _runs([(text, codes) for text, (_, codes) in zip(texts, coded, strict=True)], rows)
+    encoded = [coded(column) for column in [*columns, occurrence]]
+    texts = canonical_texts([values for values, _ in encoded])
+    (head, head_codes), *rest = _runs([(text, codes) for text, (_, codes) in zip(texts, encoded, strict=True)], rows)
     # '[' + head + (',' + the rest's texts joined by ',') + ']': the rest per row, the head per distinct value
     head = pc.binary_join_element_wise("[", head, "")
     tails = [text.take(pa.array(codes)) for text, codes in rest]
