@@ -80,9 +80,11 @@ def _page(rows: int, seed: int) -> tuple[list[pa.Array], pa.Array]:
     return columns, occurrence
 
 
+@pytest.mark.parametrize("table_up_to", [0, 4, 10**6], ids=["counted by hash", "default", "counted by table"])
 @pytest.mark.parametrize("combine_up_to", [0.0, 0.25, 1.0], ids=["every column a run", "default", "one run"])
-def test_row_keys_equal_the_python_formula(monkeypatch, combine_up_to):
+def test_row_keys_equal_the_python_formula(monkeypatch, combine_up_to, table_up_to):
     monkeypatch.setattr(row_key, "_COMBINE_UP_TO", combine_up_to)
+    monkeypatch.setattr(row_key, "_TABLE_UP_TO", table_up_to)
     columns, occurrence = _page(600, seed=11)
     keys = row_key.row_keys(columns, occurrence).to_pylist()
     python_rows = [column.to_pylist() for column in columns] + [occurrence.to_pylist()]
@@ -90,6 +92,22 @@ def test_row_keys_equal_the_python_formula(monkeypatch, combine_up_to):
     assert keys == expected
     sliced = row_key.row_keys([column.slice(100, 50) for column in columns], occurrence.slice(100, 50))
     assert sliced.to_pylist() == expected[100:150]
+
+
+def test_first_rows_are_where_each_value_first_appears():
+    values = pa.array(["b", "a", "b", None, "c", "a", None, "c", "d"])
+    _, codes = distinct.dictionary(values)
+    assert distinct.first_rows(codes).tolist() == [0, 1, 3, 4, 8]
+    assert distinct.first_rows(distinct.dictionary(pa.array([], pa.string()))[1]).tolist() == []
+
+
+def test_rows_text_joins_each_rows_parts_in_one_piece():
+    parts = [(pa.array(["x", "yy"]), pa.array([1, 0, 1]).to_numpy()),
+             (pa.array(["", "zzz", "ü"]), pa.array([2, 1, 0]).to_numpy())]
+    written, offsets = row_key.rows_text(parts, "[", ",", "]")
+    body = written.buffers()[2].to_pybytes()
+    assert [body[start:end].decode() for start, end in zip(offsets[:-1], offsets[1:], strict=True)] == [
+        "[yy,ü]", "[x,zzz]", "[yy,]"]
 
 
 def test_row_keys_of_no_rows():

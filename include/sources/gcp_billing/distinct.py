@@ -34,6 +34,15 @@ def dense_codes(values: pa.Array) -> np.ndarray | None:
     return None if found is None else found[1]
 
 
+def first_rows(dense: np.ndarray) -> np.ndarray:
+    """The row where each value first appears, given `dictionary`'s codes (numbered in order of first appearance):
+    the rows whose code is above every code before it."""
+    if not len(dense):
+        return np.zeros(0, np.int64)
+    highest = np.maximum.accumulate(dense)
+    return np.flatnonzero(np.concatenate([[True], highest[1:] > highest[:-1]]))
+
+
 def combine(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """One number per distinct (first, second) pair (both non-negative; the result need not be dense)."""
     width = int(second.max()) + 1 if len(second) else 1
@@ -82,7 +91,8 @@ def written_per_distinct(values: pa.Array, write: Callable[[pa.Array], pa.Array]
     row_codes = codes(values) if len(values) >= 64 else None
     if row_codes is None:
         return write(values)
-    _, first, inverse = np.unique(row_codes, return_index=True, return_inverse=True)
+    row_codes = dense_codes(pa.array(row_codes))
+    first = first_rows(row_codes)
     if len(first) > len(values) // 4:
         return write(values)
-    return pa.DictionaryArray.from_arrays(pa.array(inverse.astype(np.int32)), write(values.take(pa.array(first))))
+    return pa.DictionaryArray.from_arrays(pa.array(row_codes.astype(np.int32)), write(values.take(pa.array(first))))

@@ -25,6 +25,7 @@ KEY_HEX_DIGITS = 32
 # A run of columns is joined per distinct combination while there are at most this share of the
 # page's rows; past it, joining per combination costs about what joining per row does.
 _COMBINE_UP_TO = 0.25
+_TABLE_UP_TO = 4  # combinations are counted with a table of flags while that has at most this many per row
 
 Coded = tuple[pa.Array, np.ndarray]  # (distinct values or their texts, the index of each row's value in them)
 
@@ -57,43 +58,78 @@ def canonical_texts(arrays: list[pa.Array]) -> list[pa.Array]:
     return texts
 
 
+def _renumbered(codes: np.ndarray, width: int) -> tuple[np.ndarray, int]:
+    """The codes (each below `width`) renumbered 0..n-1, equal codes to equal numbers, and n: with a table of
+    which numbers occur while `width` is small enough for one (cheaper than hashing), else by a hash."""
+    if width > _TABLE_UP_TO * len(codes):
+        dense = distinct.dense_codes(pa.array(codes))
+        return dense, int(dense.max()) + 1
+    occurs = np.zeros(width, dtype=bool)
+    occurs[codes] = True
+    numbers = np.cumsum(occurs) - 1
+    return numbers[codes], int(numbers[-1]) + 1
+
+
 def _runs(columns: list[Coded], rows: int) -> list[Coded]:
     """Neighbouring columns' texts joined by ',' per distinct combination of their values, as (texts, index
     per row). A run grows while its combinations stay few; its text is then joined in one pass."""
     limit = max(1, int(rows * _COMBINE_UP_TO))
-    spans = []  # (first column, end column, each row's combination)
-    first, codes = 0, columns[0][1]
+    spans = []  # (first column, end column, a number per row's combination below `width`)
+    first, codes, width = 0, columns[0][1], len(columns[0][0])
     for number, (text, next_codes) in enumerate(columns[1:], start=1):
-        combined = distinct.dense_codes(pa.array(codes * len(text) + next_codes))  # < rows²: no overflow
-        if combined.max() >= limit:
+        combined, combined_width = codes * len(text) + next_codes, width * len(text)  # < rows²: no overflow
+        if combined_width > limit:  # more combinations are possible than allowed: count those there are
+            combined, combined_width = _renumbered(combined, combined_width)
+        if combined_width > limit:
             spans.append((first, number, codes))
-            first, combined = number, next_codes
-        codes = combined
+            first, combined, combined_width = number, next_codes, len(text)
+        codes, width = combined, combined_width
     spans.append((first, len(columns), codes))
     runs = []
     for start, end, codes in spans:
         if end - start == 1:
             runs.append(columns[start])
             continue
-        _, row = np.unique(codes, return_index=True)  # a row of each combination, in combination order
+        codes = distinct.dense_codes(pa.array(codes))
+        row = distinct.first_rows(codes)  # a row of each combination, in combination order
         parts = [text.take(pa.array(column_codes[row])) for text, column_codes in columns[start:end]]
         runs.append((pc.binary_join_element_wise(*parts, ","), codes))
     return runs
 
 
-def hex_sha256_prefixes(heads: pa.Array, head_codes: np.ndarray, tails: pa.Array) -> pa.Array:
+def rows_text(parts: list[Coded], opening: str, separator: str, closing: str) -> tuple[pa.Array, np.ndarray]:
+    """Each row's text opening + part texts joined by separator + closing, written in one take: the bytes of all
+    rows, one after another (a binary array holding each row's pieces in row order), and each row's offset
+    into them (rows + 1 offsets)."""
+    rows, last = len(parts[0][1]), len(parts) - 1
+    pieces, bases, base = [], [], 0
+    for number, (text, _) in enumerate(parts):  # the separators go into the few distinct texts, not the rows
+        before, after = (opening if number == 0 else separator), (closing if number == last else "")
+        pieces.append(pc.cast(pc.binary_join_element_wise(before, text, after, ""), pa.large_binary()))
+        bases.append(base)
+        base += len(text)
+    order = np.empty((rows, len(parts)), dtype=np.int64)
+    for number, ((_, codes), piece_base) in enumerate(zip(parts, bases, strict=True)):
+        order[:, number] = codes + piece_base
+    written = pa.concat_arrays(pieces).take(pa.array(order.ravel()))
+    offsets = np.frombuffer(written.buffers()[1], dtype=np.int64, count=len(written) + 1,
+                            offset=written.offset * 8)[::len(parts)]
+    return written, offsets
+
+
+def hex_sha256_prefixes(heads: pa.Array, head_codes: np.ndarray, tails: pa.Array, offsets: np.ndarray) -> pa.Array:
     """The first KEY_HEX_DIGITS lowercase hex digits of SHA-256 over each row's text: its head
-    (heads[head_codes[row]], hashed once per distinct head) then its tail (tails[row]); UTF-8 bytes."""
-    rows = len(tails)
-    tails = pc.cast(tails, pa.large_binary())
+    (heads[head_codes[row]], hashed once per distinct head) then its tail (the bytes of `tails`' data from
+    offsets[row] to offsets[row + 1]); UTF-8 bytes."""
+    rows = len(head_codes)
     if tails.null_count or heads.null_count:
         raise ValueError("a row key text is null")
-    offsets = np.frombuffer(tails.buffers()[1], dtype=np.int64, count=rows + 1, offset=tails.offset * 8).tolist()
     body = memoryview(tails.buffers()[2] or b"")
     states = [hashlib.sha256(head) for head in pc.cast(heads, pa.binary()).to_pylist()]
     size, digests = KEY_HEX_DIGITS // 2, []
     append = digests.append
-    for code, start, end in zip(head_codes.tolist(), offsets[:-1], offsets[1:], strict=True):
+    bounds = offsets.tolist()
+    for code, start, end in zip(head_codes.tolist(), bounds[:-1], bounds[1:], strict=True):
         state = states[code].copy()
         state.update(body[start:end])
         append(state.digest()[:size])
@@ -109,9 +145,10 @@ def row_keys(columns: list[pa.Array], occurrence: pa.Array) -> pa.Array:
     encoded = [coded(column) for column in [*columns, occurrence]]
     texts = canonical_texts([values for values, _ in encoded])
     (head, head_codes), *rest = _runs([(text, codes) for text, (_, codes) in zip(texts, encoded, strict=True)], rows)
-    # '[' + head + (',' + the rest's texts joined by ',') + ']': the rest per row, the head per distinct value
+    # '[' + head + (',' + each of the rest's texts) + ']': the rest per row, the head per distinct value
     head = pc.binary_join_element_wise("[", head, "")
-    tails = [text.take(pa.array(codes)) for text, codes in rest]
-    tail = pc.binary_join_element_wise("", *tails, ",") if tails else pa.array([""] * rows, pa.string())
-    tail = pc.binary_join_element_wise(tail, "]", "")
-    return hex_sha256_prefixes(head, head_codes, tail)
+    if not rest:
+        return hex_sha256_prefixes(pc.binary_join_element_wise(head, "]", ""), head_codes,
+                                   pa.array([b""], pa.large_binary()), np.zeros(rows + 1, np.int64))
+    tails, offsets = rows_text(rest, ",", ",", "]")
+    return hex_sha256_prefixes(head, head_codes, tails, offsets)
