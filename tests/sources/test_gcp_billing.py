@@ -3,10 +3,12 @@
 import glob
 import json
 import logging
+import math
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -637,7 +639,13 @@ def test_float_and_decimal_text_equal_python_repr_and_str():
     rng = random.Random(3)
     floats = [rng.uniform(-1, 1) * 10 ** rng.randint(-12, 22) for _ in range(20_000)]
     floats += [round(rng.uniform(0, 50), rng.randint(0, 9)) for _ in range(5_000)] + [0.0, -0.0, 1e-4, 1e16, 9.999e15]
+    floats += [sign * 10.0 ** power * digits for power in range(-9, 24) for digits in (1, 1.5, 3.25)
+               for sign in (1, -1)] + [5e-324, 1.7976931348623157e308, 2.0 ** 53, 2.0 ** 53 + 2]
     assert float_repr(pa.array(floats)).to_pylist() == [repr(v) for v in floats]
+    special = [None, math.nan, math.inf, -math.inf, 3e-05, None, 7.0, 1e22]
+    assert float_repr(pa.array(special, pa.float64())).to_pylist() == [None if v is None else repr(v) for v in special]
+    assert float_repr(pa.array(floats[:300], pa.float32())).to_pylist() == [  # widened to float64 first
+        repr(float(np.float32(v))) for v in floats[:300]]
     decimals = [Decimal(rng.randint(-10**12, 10**12)).scaleb(-9) for _ in range(5_000)] + [Decimal("0E-9")]
     assert pc.cast(pa.array(decimals, pa.decimal128(38, 9)), pa.string()).to_pylist() == [str(d) for d in decimals]
 

@@ -110,6 +110,20 @@ def test_rows_text_joins_each_rows_parts_in_one_piece():
         "[yy,ü]", "[x,zzz]", "[yy,]"]
 
 
+def test_escape_writes_what_json_dumps_writes_inside_quotes():
+    rng = random.Random(8)
+    alphabet = [chr(code) for code in range(40)] + ['"', "\\", "ü", "€", "a", "/", "\x7f"]
+    strings = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6))) for _ in range(300)] + [None]
+    expected = [None if text is None else json_text.dumps(text)[1:-1] for text in strings]
+    for kind in (pa.string(), pa.large_string()):
+        values = pa.array(strings, kind)
+        assert json_text.escape(values).to_pylist() == expected
+        assert json_text.escape(values.slice(7, 50)).to_pylist() == expected[7:57]
+    plain = pa.array(["plain", "text"])  # nothing to escape: nothing replaced
+    assert json_text.escape(plain).to_pylist() == ["plain", "text"]
+    assert json_text.escape(pa.array(['a"b', "tab\t"]).slice(1)).to_pylist() == ["tab\\t"]
+
+
 def test_row_keys_of_no_rows():
     columns, occurrence = _page(0, seed=1)
     assert row_key.row_keys(columns, occurrence).to_pylist() == []

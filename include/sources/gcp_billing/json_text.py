@@ -14,6 +14,7 @@ the text is always identical (tests/sources/test_gcp_billing.py compares both on
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import numpy as np
@@ -62,12 +63,30 @@ def per_distinct(values: pa.Array, write) -> pa.Array:
     return write(encoded.dictionary).take(encoded.indices)
 
 
+def _escaped_bytes(strings: pa.Array) -> set[int]:
+    """Which bytes json.dumps escapes occur in the strings' text: backslash, quote, the C0 controls (in UTF-8 these
+    bytes are never part of another character)."""
+    _, offset_buffer, data = strings.buffers()
+    if data is None or not len(strings):
+        return set()
+    width = 8 if pa.types.is_large_string(strings.type) else 4
+    offsets = np.frombuffer(offset_buffer, dtype=np.int64 if width == 8 else np.int32, count=len(strings) + 1,
+                            offset=strings.offset * width)
+    text = np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]]
+    present = set(np.unique(text[text < 32]).tolist())
+    return present | {byte for byte in (ord('"'), ord("\\")) if (text == byte).any()}
+
+
 def escape(strings: pa.Array) -> pa.Array:
-    """The inside of a JSON string literal, as json.dumps(ensure_ascii=False) writes it."""
-    out = pc.replace_substring(strings, "\\", "\\\\")
-    out = pc.replace_substring(out, '"', '\\"')
-    if pc.any(pc.match_substring_regex(out, "[\\x00-\\x1f]")).as_py():
-        for char, escaped in _CONTROL_ESCAPES:
+    """The inside of a JSON string literal, as json.dumps(ensure_ascii=False) writes it: only the characters
+    that occur are replaced (the backslash first, as the others' escapes add backslashes)."""
+    strings = pc.cast(strings, pa.string())
+    present = _escaped_bytes(strings)
+    out = pc.replace_substring(strings, "\\", "\\\\") if ord("\\") in present else strings
+    if ord('"') in present:
+        out = pc.replace_substring(out, '"', '\\"')
+    for char, escaped in _CONTROL_ESCAPES:
+        if ord(char) in present:
             out = pc.replace_substring(out, char, escaped)
     return out
 
@@ -84,22 +103,35 @@ def float_repr(values: pa.Array) -> pa.Array:
     in notation: Python switches to an exponent below 1e-4 and from 1e16 (`1e-05`, `1e+16`) and
     writes `1.0`; Arrow has other thresholds (`0.00001`, `1e+15`) and writes `1`, `1e-5`. Where both
     use plain notation or both an exponent the text is rewritten (".0" added, two exponent digits at
-    least); where only one of them uses an exponent, Python writes the value.
+    least); where only one of them uses an exponent, Python writes the value. Each rewrite works on its
+    own values only, and one take puts the texts together.
     """
     values = pc.cast(values, pa.float64())
     text = pc.cast(values, pa.string())
-    magnitude = pc.abs(values)
-    finite = pc.fill_null(pc.is_finite(values), False)
-    python_exponent = pc.and_(finite, pc.or_(pc.greater_equal(magnitude, 1e16),
-                                             pc.and_(pc.less(magnitude, 1e-4), pc.not_equal(magnitude, 0.0))))
-    arrow_exponent = pc.fill_null(pc.match_substring(text, "e"), False)
-    integral = pc.and_(pc.and_(finite, pc.equal(values, pc.trunc(values))), pc.invert(arrow_exponent))
-    if pc.any(integral).as_py():  # plain integral: Python adds ".0"
-        text = pc.replace_with_mask(text, integral, _concat(text.filter(integral), ".0"))
-    if pc.any(pc.and_(arrow_exponent, python_exponent)).as_py():
-        text = pc.replace_substring_regex(text, r"e([+-])(\d)$", r"e\10\2")  # two exponent digits at least
-    differs = pc.fill_null(pc.and_(finite, pc.not_equal(python_exponent, arrow_exponent)), False)
-    return _patch(text, differs.to_numpy(zero_copy_only=False), values, repr)
+    numbers = pc.fill_null(values, math.nan).to_numpy(zero_copy_only=False)
+    finite = np.isfinite(numbers)
+    magnitude = np.abs(numbers)
+    python_exponent = finite & ((magnitude >= 1e16) | ((magnitude < 1e-4) & (magnitude != 0.0)))
+    arrow_exponent = pc.fill_null(pc.match_substring(text, "e"), False).to_numpy(zero_copy_only=False)
+    differs = finite & (python_exponent != arrow_exponent)
+    rewrites = [  # (rows, their new text from their Arrow text and values): disjoint
+        (finite & ~arrow_exponent & ~differs & (numbers == np.trunc(numbers)),  # plain integral: Python adds ".0"
+         lambda old, _: _concat(old, ".0")),
+        (arrow_exponent & python_exponent,  # two exponent digits at least
+         lambda old, _: pc.replace_substring_regex(old, r"e([+-])(\d)$", r"e\10\2")),
+        (differs, lambda _, source: pa.array([repr(v) for v in source.to_pylist()], pa.string())),
+    ]
+    parts, index = [text], None
+    for mask, rewrite in rewrites:
+        rows = np.flatnonzero(mask)
+        if not len(rows):
+            continue
+        if index is None:
+            index = np.arange(len(text), dtype=np.int64)
+        index[rows] = sum(map(len, parts)) + np.arange(len(rows))
+        taken = pa.array(rows)
+        parts.append(rewrite(text.take(taken), values.take(taken)))
+    return text if index is None else pa.concat_arrays(parts).take(pa.array(index))
 
 
 def _timestamp_text(values: pa.Array, separator: str) -> pa.Array | None:
