@@ -101,13 +101,15 @@ def test_first_rows_are_where_each_value_first_appears():
     assert distinct.first_rows(distinct.dictionary(pa.array([], pa.string()))[1]).tolist() == []
 
 
-def test_rows_text_joins_each_rows_parts_in_one_piece():
-    parts = [(pa.array(["x", "yy"]), pa.array([1, 0, 1]).to_numpy()),
-             (pa.array(["", "zzz", "ü"]), pa.array([2, 1, 0]).to_numpy())]
-    written, offsets = row_key.rows_text(parts, "[", ",", "]")
-    body = written.buffers()[2].to_pybytes()
-    assert [body[start:end].decode() for start, end in zip(offsets[:-1], offsets[1:], strict=True)] == [
-        "[yy,ü]", "[x,zzz]", "[yy,]"]
+@pytest.mark.parametrize("chunk_bytes", [None, 1, 9], ids=["one chunk", "a row a chunk", "chunks of rows"])
+def test_rows_text_joins_each_rows_parts_in_chunks_of_rows(chunk_bytes):
+    parts = [(pa.array(["x", "yy"]), pa.array([1, 0, 1, 0, 0]).to_numpy()),
+             (pa.array(["", "zzz", "ü"]), pa.array([2, 1, 0, 0, 2]).to_numpy())]
+    rows = []
+    for written, offsets in row_key.rows_text(parts, "[", ",", "]", chunk_bytes=chunk_bytes):
+        body = written.buffers()[2].to_pybytes()
+        rows += [body[start:end].decode() for start, end in zip(offsets[:-1], offsets[1:], strict=True)]
+    assert rows == ["[yy,ü]", "[x,zzz]", "[yy,]", "[x,]", "[x,ü]"]
 
 
 def test_escape_writes_what_json_dumps_writes_inside_quotes():

@@ -14,6 +14,7 @@ Only the rest of each row's text, and the end of its hash, are per row.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -25,6 +26,7 @@ KEY_HEX_DIGITS = 32
 # A run of columns is joined per distinct combination while there are at most this share of the
 # page's rows; past it, joining per combination costs about what joining per row does.
 _COMBINE_UP_TO = 0.25
+_CHUNK_BYTES = 4 << 20  # row key text written per chunk of rows of about this size (see rows_text)
 _TABLE_UP_TO = 4  # combinations are counted with a table of flags while that has at most this many per row
 
 Coded = tuple[pa.Array, np.ndarray]  # (distinct values or their texts, the index of each row's value in them)
@@ -77,9 +79,12 @@ def _runs(columns: list[Coded], rows: int) -> list[Coded]:
     spans = []  # (first column, end column, a number per row's combination below `width`)
     first, codes, width = 0, columns[0][1], len(columns[0][0])
     for number, (text, next_codes) in enumerate(columns[1:], start=1):
-        combined, combined_width = codes * len(text) + next_codes, width * len(text)  # < rows²: no overflow
-        if combined_width > limit:  # more combinations are possible than allowed: count those there are
-            combined, combined_width = _renumbered(combined, combined_width)
+        if max(width, len(text)) > limit:  # a column of that many values already (a cost, an id) joins no run
+            combined_width = limit + 1
+        else:
+            combined, combined_width = codes * len(text) + next_codes, width * len(text)  # < rows²: no overflow
+            if combined_width > limit:  # more combinations are possible than allowed: count those there are
+                combined, combined_width = _renumbered(combined, combined_width)
         if combined_width > limit:
             spans.append((first, number, codes))
             first, combined, combined_width = number, next_codes, len(text)
@@ -97,44 +102,50 @@ def _runs(columns: list[Coded], rows: int) -> list[Coded]:
     return runs
 
 
-def rows_text(parts: list[Coded], opening: str, separator: str, closing: str) -> tuple[pa.Array, np.ndarray]:
-    """Each row's text opening + part texts joined by separator + closing, written in one take: the bytes of all
-    rows, one after another (a binary array holding each row's pieces in row order), and each row's offset
-    into them (rows + 1 offsets)."""
-    rows, last = len(parts[0][1]), len(parts) - 1
-    pieces, bases, base = [], [], 0
-    for number, (text, _) in enumerate(parts):  # the separators go into the few distinct texts, not the rows
-        before, after = (opening if number == 0 else separator), (closing if number == last else "")
-        pieces.append(pc.cast(pc.binary_join_element_wise(before, text, after, ""), pa.large_binary()))
-        bases.append(base)
-        base += len(text)
-    order = np.empty((rows, len(parts)), dtype=np.int64)
-    for number, ((_, codes), piece_base) in enumerate(zip(parts, bases, strict=True)):
-        order[:, number] = codes + piece_base
-    written = pa.concat_arrays(pieces).take(pa.array(order.ravel()))
-    offsets = np.frombuffer(written.buffers()[1], dtype=np.int64, count=len(written) + 1,
-                            offset=written.offset * 8)[::len(parts)]
-    return written, offsets
+def _pieces(parts: list[Coded], opening: str, separator: str, closing: str) -> tuple[pa.Array, np.ndarray]:
+    """The parts' distinct texts with their separators (opening before the first part's, separator before each
+    other's, closing after the last's), in one binary array, and where each part's texts start in it."""
+    last = len(parts) - 1
+    pieces = [pc.cast(pc.binary_join_element_wise(opening if number == 0 else separator, text,
+                                                  closing if number == last else "", ""), pa.large_binary())
+              for number, (text, _) in enumerate(parts)]
+    return pa.concat_arrays(pieces), np.cumsum([0] + [len(text) for text, _ in parts[:-1]])
 
 
-def hex_sha256_prefixes(heads: pa.Array, head_codes: np.ndarray, tails: pa.Array, offsets: np.ndarray) -> pa.Array:
-    """The first KEY_HEX_DIGITS lowercase hex digits of SHA-256 over each row's text: its head
-    (heads[head_codes[row]], hashed once per distinct head) then its tail (the bytes of `tails`' data from
-    offsets[row] to offsets[row + 1]); UTF-8 bytes."""
-    rows = len(head_codes)
-    if tails.null_count or heads.null_count:
-        raise ValueError("a row key text is null")
+def rows_text(parts: list[Coded], opening: str, separator: str, closing: str,
+              chunk_bytes: int | None = None) -> Iterator[tuple[pa.Array, np.ndarray]]:
+    """Each row's text opening + part texts joined by separator + closing, written with one take per chunk of
+    rows: (a binary array holding the chunk's pieces in row order, each of its rows' offsets into that array's
+    data, rows + 1 of them). A chunk holds about `chunk_bytes` of text (_CHUNK_BYTES): small enough for the
+    allocator to reuse the memory of the chunk before instead of faulting in fresh pages."""
+    pieces, bases = _pieces(parts, opening, separator, closing)
+    rows, width = len(parts[0][1]), len(parts)
+    order = np.empty((rows, width), dtype=np.int64)
+    for number, ((_, codes), base) in enumerate(zip(parts, bases, strict=True)):
+        order[:, number] = codes + base
+    lengths = pc.binary_length(pieces).to_numpy(zero_copy_only=False).astype(np.int64)
+    ends = np.cumsum(lengths[order].sum(axis=1))
+    bounds = np.searchsorted(ends, np.arange(chunk_bytes or _CHUNK_BYTES, int(ends[-1]), chunk_bytes or _CHUNK_BYTES))
+    for start, stop in zip([0, *bounds.tolist()], [*bounds.tolist(), rows], strict=True):
+        if start == stop:
+            continue
+        written = pieces.take(pa.array(order[start:stop].ravel()))
+        offsets = np.frombuffer(written.buffers()[1], dtype=np.int64, count=len(written) + 1,
+                                offset=written.offset * 8)[::width]
+        yield written, offsets
+
+
+def _digests(states: list, head_codes: np.ndarray, tails: pa.Array, offsets: np.ndarray, out: list) -> None:
+    """Appends to `out` the first KEY_HEX_DIGITS // 2 bytes of SHA-256 of each row: a copy of its head's state
+    (states[head_codes[row]]) updated with its tail (the bytes of `tails`' data from offsets[row] to
+    offsets[row + 1])."""
     body = memoryview(tails.buffers()[2] or b"")
-    states = [hashlib.sha256(head) for head in pc.cast(heads, pa.binary()).to_pylist()]
-    size, digests = KEY_HEX_DIGITS // 2, []
-    append = digests.append
+    size, append = KEY_HEX_DIGITS // 2, out.append
     bounds = offsets.tolist()
     for code, start, end in zip(head_codes.tolist(), bounds[:-1], bounds[1:], strict=True):
         state = states[code].copy()
         state.update(body[start:end])
         append(state.digest()[:size])
-    positions = np.arange(0, KEY_HEX_DIGITS * (rows + 1), KEY_HEX_DIGITS, dtype=np.int32)
-    return pa.StringArray.from_buffers(rows, pa.py_buffer(positions), pa.py_buffer(b"".join(digests).hex().encode()))
 
 
 def row_keys(columns: list[pa.Array], occurrence: pa.Array) -> pa.Array:
@@ -146,9 +157,19 @@ def row_keys(columns: list[pa.Array], occurrence: pa.Array) -> pa.Array:
     texts = canonical_texts([values for values, _ in encoded])
     (head, head_codes), *rest = _runs([(text, codes) for text, (_, codes) in zip(texts, encoded, strict=True)], rows)
     # '[' + head + (',' + each of the rest's texts) + ']': the rest per row, the head per distinct value
-    head = pc.binary_join_element_wise("[", head, "")
+    head = pc.binary_join_element_wise("[", head, "]" if not rest else "", "")
+    if head.null_count:
+        raise ValueError("a row key text is null")
+    states = [hashlib.sha256(text) for text in pc.cast(head, pa.binary()).to_pylist()]
+    digests: list[bytes] = []
     if not rest:
-        return hex_sha256_prefixes(pc.binary_join_element_wise(head, "]", ""), head_codes,
-                                   pa.array([b""], pa.large_binary()), np.zeros(rows + 1, np.int64))
-    tails, offsets = rows_text(rest, ",", ",", "]")
-    return hex_sha256_prefixes(head, head_codes, tails, offsets)
+        _digests(states, head_codes, pa.array([b""], pa.large_binary()), np.zeros(rows + 1, np.int64), digests)
+    start = 0
+    for tails, offsets in rows_text(rest, ",", ",", "]") if rest else ():
+        if tails.null_count:
+            raise ValueError("a row key text is null")
+        stop = start + len(offsets) - 1
+        _digests(states, head_codes[start:stop], tails, offsets, digests)
+        start = stop
+    positions = np.arange(0, KEY_HEX_DIGITS * (rows + 1), KEY_HEX_DIGITS, dtype=np.int32)
+    return pa.StringArray.from_buffers(rows, pa.py_buffer(positions), pa.py_buffer(b"".join(digests).hex().encode()))
