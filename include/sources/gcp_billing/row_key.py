@@ -8,7 +8,7 @@ of their values (accounts, services, SKUs, projects, labels, hours), so:
 * runs of neighbouring columns are joined once per distinct combination of their values;
 * the hash of the first run's text is computed once per distinct first run and continued per row.
 
-Only the rest of each row's text, and the end of its hash, are per row.
+Only the rest of each row's text (written a chunk of rows at a time), and the end of its hash, are per row.
 """
 
 from __future__ import annotations
@@ -124,8 +124,9 @@ def rows_text(parts: list[Coded], opening: str, separator: str, closing: str,
     for number, ((_, codes), base) in enumerate(zip(parts, bases, strict=True)):
         order[:, number] = codes + base
     lengths = pc.binary_length(pieces).to_numpy(zero_copy_only=False).astype(np.int64)
-    ends = np.cumsum(lengths[order].sum(axis=1))
-    bounds = np.searchsorted(ends, np.arange(chunk_bytes or _CHUNK_BYTES, int(ends[-1]), chunk_bytes or _CHUNK_BYTES))
+    ends = np.cumsum(lengths[order].sum(axis=1))  # where each row's text ends
+    step = chunk_bytes or _CHUNK_BYTES
+    bounds = np.searchsorted(ends, np.arange(step, int(ends[-1]), step))
     for start, stop in zip([0, *bounds.tolist()], [*bounds.tolist(), rows], strict=True):
         if start == stop:
             continue
@@ -162,13 +163,13 @@ def row_keys(columns: list[pa.Array], occurrence: pa.Array) -> pa.Array:
         raise ValueError("a row key text is null")
     states = [hashlib.sha256(text) for text in pc.cast(head, pa.binary()).to_pylist()]
     digests: list[bytes] = []
-    if not rest:
+    if not rest:  # one run: each row's text is its head
         _digests(states, head_codes, pa.array([b""], pa.large_binary()), np.zeros(rows + 1, np.int64), digests)
     start = 0
     for tails, offsets in rows_text(rest, ",", ",", "]") if rest else ():
         if tails.null_count:
             raise ValueError("a row key text is null")
-        stop = start + len(offsets) - 1
+        stop = start + len(offsets) - 1  # this chunk's rows
         _digests(states, head_codes[start:stop], tails, offsets, digests)
         start = stop
     positions = np.arange(0, KEY_HEX_DIGITS * (rows + 1), KEY_HEX_DIGITS, dtype=np.int32)
