@@ -80,7 +80,6 @@ def _escaped_bytes(strings: pa.Array) -> set[int]:
 def escape(strings: pa.Array) -> pa.Array:
     """The inside of a JSON string literal, as json.dumps(ensure_ascii=False) writes it: only the characters
     that occur are replaced (the backslash first, as the others' escapes add backslashes)."""
-    strings = pc.cast(strings, pa.string())
     present = _escaped_bytes(strings)
     out = pc.replace_substring(strings, "\\", "\\\\") if ord("\\") in present else strings
     if ord('"') in present:
