@@ -16,7 +16,7 @@ import pyarrow as pa
 import pytest
 
 from bench.gcp_billing_rowwise import row_content_hash
-from include.sources.gcp_billing import distinct, json_text, row_key
+from include.sources.gcp_billing import distinct, json_text, raw_table, row_key
 from include.sources.gcp_billing.pages import transformed
 
 
@@ -124,6 +124,23 @@ def test_escape_writes_what_json_dumps_writes_inside_quotes():
     plain = pa.array(["plain", "text"])  # nothing to escape: nothing replaced
     assert json_text.escape(plain).to_pylist() == ["plain", "text"]
     assert json_text.escape(pa.array(['a"b', "tab\t"]).slice(1)).to_pylist() == ["tab\\t"]
+
+
+CREDITS = pa.list_(pa.struct([("name", pa.string()), ("amount", pa.float64())]))
+
+
+def test_credits_total_is_fsum_of_each_rows_amounts():
+    rng = random.Random(4)
+    amounts = [1e16, 1.0, -1e16, 0.1, 0.2, -0.0, None, math.nan, 3.5, -2.25, 1e-300]
+    rows = [None if rng.random() < 0.05 else
+            [{"name": "c", "amount": rng.choice(amounts)} for _ in range(rng.randint(0, 5))] for _ in range(500)]
+    rows += [[{"name": "c", "amount": a} for a in (1e16, 1.0, -1e16)], [{"name": "c", "amount": -0.0}] * 3]
+    expected = [math.fsum(item["amount"] or 0.0 for item in row or []) for row in rows]
+    values = pa.array(rows, CREDITS)
+    for got, want in [(raw_table.credits_total(values).to_pylist(), expected),
+                      (raw_table.credits_total(values.slice(123, 300)).to_pylist(), expected[123:423])]:
+        assert [repr(v) for v in got] == [repr(v) for v in want]  # bit for bit: -0.0 and NaN too
+    assert repr(raw_table.credits_total(values)[-2].as_py()) == "1.0"
 
 
 def test_row_keys_of_no_rows():

@@ -197,7 +197,7 @@ def to_raw_table(page: pa.RecordBatch, schema: pa.Schema, skip: dict[str, int] |
         out[name] = pc.cast(column, schema.field(name).type)
     occurrence = pc.cast(page.column("row_occurrence"), pa.int64())
     out["invoice_month"] = invoice_months(page.column("BillingPeriodStart"))
-    out["export_type"] = pa.array(np.full(page.num_rows, FOCUS), pa.string())
+    out["export_type"] = pa.repeat(pa.scalar(FOCUS, pa.string()), page.num_rows)
     out["row_occurrence"] = occurrence
     out["row_key"] = row_keys(values, occurrence)
     return pa.Table.from_pydict(out, schema=schema)

@@ -157,7 +157,7 @@ def value_json(values: pa.Array) -> pa.Array:
     """`dumps(v)` of each value of an array; null gives 'null'."""
     kind = values.type
     if pa.types.is_null(kind):
-        return pa.array([NULL] * len(values), pa.string())
+        return pa.repeat(pa.scalar(NULL, pa.string()), len(values))
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         return _or_null(quoted(values))
     if pa.types.is_boolean(kind):
@@ -188,7 +188,7 @@ def struct_json(values: pa.StructArray) -> pa.Array:
     for number, (field, child) in enumerate(zip(values.type, children, strict=True)):
         parts += [("," if number else "") + dumps(field.name) + ":", value_json(child)]
     parts.append("}")
-    text = _concat(*parts) if children else pa.array(["{}"] * len(values), pa.string())
+    text = _concat(*parts) if children else pa.repeat(pa.scalar("{}", pa.string()), len(values))
     return pc.if_else(values.is_valid(), text, pa.scalar(None, pa.string()))
 
 

@@ -77,7 +77,8 @@ def credits_total(credits: pa.Array) -> pa.Array:
     """math.fsum of each row's credit amounts (NULL amounts count 0; 0.0 without credits).
 
     A sum of one or two doubles rounded once is what fsum returns, so those are summed in numpy
-    (+ 0.0, as fsum never returns -0.0); rows with more credits, or non-float amounts, use fsum.
+    (+ 0.0, as fsum never returns -0.0); rows with more credits use fsum over the page's amounts as one
+    list, and non-float amounts fsum over each row's records.
     """
     n = len(credits)
     if pa.types.is_null(credits.type):
@@ -93,9 +94,13 @@ def credits_total(credits: pa.Array) -> pa.Array:
         total[one] = flat[starts[one]]
         total[two] += flat[starts[two] + 1]
         total += 0.0
-    else:
-        by_python[:] = lengths > 0
-    for row in np.flatnonzero(by_python):
+        rows = np.flatnonzero(by_python)
+        if len(rows):  # fsum of the row's amounts (nulls as 0.0; a zero's sign never shows in fsum's result)
+            exact = flat.tolist()
+            for row, start, length in zip(rows.tolist(), starts[rows].tolist(), lengths[rows].tolist(), strict=True):
+                total[row] = math.fsum(exact[start:start + length])
+        return pa.array(total, pa.float64())
+    for row in np.flatnonzero(lengths > 0):
         total[row] = math.fsum(item["amount"] or 0.0 for item in credits[int(row)].as_py())
     return pa.array(total, pa.float64())
 
@@ -150,7 +155,7 @@ def to_raw_table(page: pa.RecordBatch, export_type: str, schema: pa.Schema, skip
         out[name] = pc.cast(column, schema.field(name).type)
     occurrence = pc.cast(page.column("row_occurrence"), pa.int64())
     out["credits_amount"] = credits_total(page.column("credits"))
-    out["export_type"] = pa.array(np.full(page.num_rows, export_type), pa.string())
+    out["export_type"] = pa.repeat(pa.scalar(export_type, pa.string()), page.num_rows)
     out["row_occurrence"] = occurrence
     out["row_key"] = row_keys(values, occurrence)
     return pa.Table.from_pydict(out, schema=schema)
