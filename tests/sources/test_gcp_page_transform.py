@@ -80,11 +80,13 @@ def _page(rows: int, seed: int) -> tuple[list[pa.Array], pa.Array]:
     return columns, occurrence
 
 
+@pytest.mark.parametrize("chunk_bytes", [4 << 20, 1000], ids=["one chunk", "chunks of a few rows"])
 @pytest.mark.parametrize("table_up_to", [0, 4, 10**6], ids=["counted by hash", "default", "counted by table"])
 @pytest.mark.parametrize("combine_up_to", [0.0, 0.25, 1.0], ids=["every column a run", "default", "one run"])
-def test_row_keys_equal_the_python_formula(monkeypatch, combine_up_to, table_up_to):
+def test_row_keys_equal_the_python_formula(monkeypatch, combine_up_to, table_up_to, chunk_bytes):
     monkeypatch.setattr(row_key, "_COMBINE_UP_TO", combine_up_to)
     monkeypatch.setattr(row_key, "_TABLE_UP_TO", table_up_to)
+    monkeypatch.setattr(row_key, "_CHUNK_BYTES", chunk_bytes)  # a page's key text past it is written in chunks
     columns, occurrence = _page(600, seed=11)
     keys = row_key.row_keys(columns, occurrence).to_pylist()
     python_rows = [column.to_pylist() for column in columns] + [occurrence.to_pylist()]
