@@ -79,15 +79,15 @@ def _runs(columns: list[Coded], rows: int) -> list[Coded]:
     spans = []  # (first column, end column, a number per row's combination below `width`)
     first, codes, width = 0, columns[0][1], len(columns[0][0])
     for number, (text, next_codes) in enumerate(columns[1:], start=1):
-        if max(width, len(text)) > limit:  # a column of that many values already (a cost, an id) joins no run
-            combined_width = limit + 1
-        else:
+        too_many = max(width, len(text)) > limit  # a column of that many values already (a cost, an id) joins no run
+        if not too_many:
             combined, combined_width = codes * len(text) + next_codes, width * len(text)  # < rows²: no overflow
             if combined_width > limit:  # more combinations are possible than allowed: count those there are
                 combined, combined_width = _renumbered(combined, combined_width)
-        if combined_width > limit:
+            too_many = combined_width > limit
+        if too_many:
             spans.append((first, number, codes))
-            first, combined, combined_width = number, next_codes, len(text)
+            combined, combined_width, first = next_codes, len(text), number
         codes, width = combined, combined_width
     spans.append((first, len(columns), codes))
     runs = []
@@ -165,12 +165,13 @@ def row_keys(columns: list[pa.Array], occurrence: pa.Array) -> pa.Array:
     digests: list[bytes] = []
     if not rest:  # one run: each row's text is its head
         _digests(states, head_codes, pa.array([b""], pa.large_binary()), np.zeros(rows + 1, np.int64), digests)
-    start = 0
-    for tails, offsets in rows_text(rest, ",", ",", "]") if rest else ():
-        if tails.null_count:
-            raise ValueError("a row key text is null")
-        stop = start + len(offsets) - 1  # this chunk's rows
-        _digests(states, head_codes[start:stop], tails, offsets, digests)
-        start = stop
+    else:
+        start = 0
+        for tails, offsets in rows_text(rest, ",", ",", "]"):
+            if tails.null_count:
+                raise ValueError("a row key text is null")
+            stop = start + len(offsets) - 1  # this chunk's rows
+            _digests(states, head_codes[start:stop], tails, offsets, digests)
+            start = stop
     positions = np.arange(0, KEY_HEX_DIGITS * (rows + 1), KEY_HEX_DIGITS, dtype=np.int32)
     return pa.StringArray.from_buffers(rows, pa.py_buffer(positions), pa.py_buffer(b"".join(digests).hex().encode()))
