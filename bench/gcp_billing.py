@@ -181,6 +181,7 @@ def measure(approach: str, pages: Path, rows: int) -> dict:
     """Run one approach in a fresh process; wall time, rows and that process's peak RSS."""
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-gcp-{approach}-"))
     try:
+        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.monotonic()
         child = subprocess.Popen(
             [sys.executable, "-m", "bench.gcp_billing", "--run", approach, "--pages", str(pages),
@@ -190,12 +191,16 @@ def measure(approach: str, pages: Path, rows: int) -> dict:
         stdout = child.stdout.read()
         status = child.wait()
         seconds = time.monotonic() - started
+        children_after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the child is the only one waited for since
+        cpu_seconds = (children_after.ru_utime - children_before.ru_utime
+                       + children_after.ru_stime - children_before.ru_stime)
         if status != 0:
             raise RuntimeError(f"{approach} failed (status {status}); rerun with --run {approach} to see why")
         loaded, peak_kib = (int(v) for v in stdout.strip().splitlines()[-1].split())
         if loaded != rows:
             raise RuntimeError(f"{approach} loaded {loaded} rows of {rows}")
         return {"rows": loaded, "seconds": round(seconds, 2), "rows_per_s": round(loaded / seconds),
+                "cpu_seconds": round(cpu_seconds, 2), "cores_busy": round(cpu_seconds / seconds, 2),
                 "peak_rss_mib": round(peak_kib * 1024 / MIB)}
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -206,6 +211,7 @@ def median_run(runs: list[dict]) -> dict:
     seconds beside it and the highest peak RSS of them all."""
     middle = sorted(runs, key=lambda run: run["seconds"])[len(runs) // 2]
     return {**middle, "seconds_of_each_run": [run["seconds"] for run in runs],
+            "cpu_seconds_of_each_run": [run["cpu_seconds"] for run in runs],
             "peak_rss_mib": max(run["peak_rss_mib"] for run in runs)}
 
 
@@ -246,6 +252,10 @@ def main(argv: list[str] | None = None) -> int:
             "rowwise is measured only on sizes up to --rowwise-max rows; larger sizes compare with its rate there.",
             "Every approach but rowwise (once) ran --repeat times, the approaches alternating; each figure is the "
             "run with the median time (seconds_of_each_run lists them all), its peak RSS the highest of the runs.",
+            "cpu_seconds is the process's user + system CPU time (all its threads), cores_busy that over its wall "
+            "seconds: the floor runs on one thread; the transformation's page threads and its writer share the "
+            "machine's cores. transformation_cpu_vs_pyarrow_floor_cpu compares the work done, apart from how it "
+            "was spread over cores.",
         ],
         "sizes": {},
     }
@@ -271,7 +281,9 @@ def main(argv: list[str] | None = None) -> int:
             pages.unlink()
             mine, floor = size["columnar"], size["pyarrow_floor"]["rows_per_s"]
             size["ratios"] = {"vs_pyarrow_floor": round(mine["rows_per_s"] / floor, 2),
-                              "transformation_vs_pyarrow_floor": round(size["transformation"]["rows_per_s"] / floor, 2)}
+                              "transformation_vs_pyarrow_floor": round(size["transformation"]["rows_per_s"] / floor, 2),
+                              "transformation_cpu_vs_pyarrow_floor_cpu": round(
+                                  size["transformation"]["cpu_seconds"] / size["pyarrow_floor"]["cpu_seconds"], 2)}
             if "rowwise" in size:
                 size["ratios"]["vs_rowwise"] = round(mine["rows_per_s"] / size["rowwise"]["rows_per_s"], 1)
             size["targets_met"] = {
@@ -285,15 +297,16 @@ def main(argv: list[str] | None = None) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     print()
-    print(f"{'rows':>10} | {'approach':<14} | {'measured on':>11} | {'seconds':>8} | {'rows/s':>9} | {'peak RSS MiB':>12}")
-    print("-" * 80)
+    print(f"{'rows':>10} | {'approach':<14} | {'measured on':>11} | {'seconds':>8} | {'rows/s':>9} | {'CPU s':>7} | "
+          f"{'peak RSS MiB':>12}")
+    print("-" * 90)
     for rows, size in results["sizes"].items():
         for approach in APPROACHES:
             if approach not in size:
                 continue
             m = size[approach]
             print(f"{int(rows):>10,} | {approach:<14} | {m['rows']:>11,} | {m['seconds']:>8} | {m['rows_per_s']:>9,} | "
-                  f"{m['peak_rss_mib']:>12}")
+                  f"{m['cpu_seconds']:>7} | {m['peak_rss_mib']:>12}")
         print(f"{'':>10} | ratios: {size['ratios']}  targets met: {size['targets_met']}")
     print(f"\nwritten to {args.output}")
     return 0
