@@ -151,17 +151,17 @@ def run_pyarrow_floor(pages: Path, workdir: Path, rows: int) -> int:
 
 def run_transformation(pages: Path, workdir: Path, rows: int) -> int:
     """The source's page transformation alone (include.sources.gcp_billing.raw_table.to_raw_table: checks,
-    flattening, credits, row keys, on the source's page threads), then parquet as the floor writes it: what the
-    issue compares with the floor."""
+    flattening, credits, row keys; the pages joined in the source's batches, on its page threads), then parquet as
+    the floor writes it: what the issue compares with the floor."""
     import pyarrow.parquet as pq
 
-    from include.sources.gcp_billing.pages import transformed
+    from include.sources.gcp_billing.pages import batches, transformed
     from include.sources.gcp_billing.raw_table import to_raw_table
     from include.sources.gcp_billing.schema import arrow_schema
 
     schema, seen, total, writer = arrow_schema("detailed"), {}, 0, None
     # the pages are read as the source reads the client's: opened when the first is asked for
-    for table in transformed(_Pages(pages, rows).to_arrow_iterable(),
+    for table in transformed(batches(_Pages(pages, rows).to_arrow_iterable()),
                              lambda batch: to_raw_table(batch, "detailed", schema, None, seen, TABLE)):
         if writer is None:
             writer = pq.ParquetWriter(workdir / "billing_export.parquet", table.schema)
@@ -245,8 +245,9 @@ def main(argv: list[str] | None = None) -> int:
             "columnar and rowwise call include.loaders.gcp.load (full refresh, filesystem destination) with a "
             "client serving the query's result pages from an Arrow IPC file; they differ only in the page "
             "transformation. pyarrow_floor copies the same pages to parquet with nothing but pyarrow; "
-            "transformation runs the source's page transformation (to_raw_table, on the source's two page threads: "
-            "include.sources.gcp_billing.pages.transformed) on them and writes parquet the same way, without dlt: "
+            "transformation runs the source's page transformation (to_raw_table, on the pages joined in the source's "
+            "batches (at least settings.BATCH_ROWS rows) and on its two page threads: include.sources.gcp_billing.pages.batches and "
+            "transformed) on them and writes parquet the same way, without dlt: "
             "the issue's target compares it with the floor; columnar (the whole load task, dlt's extract, "
             "normalize and load included) is reported beside it.",
             "rowwise is measured only on sizes up to --rowwise-max rows; larger sizes compare with its rate there.",

@@ -5,6 +5,7 @@ the parts on the inputs that break a careless version: 0.0 and -0.0, NaN, null b
 built from one run of columns or from many, and the order and errors of pages transformed side by side.
 """
 
+import itertools
 import math
 import random
 import threading
@@ -17,7 +18,7 @@ import pytest
 
 from bench.gcp_billing_rowwise import row_content_hash
 from include.sources.gcp_billing import distinct, json_text, raw_table, row_key
-from include.sources.gcp_billing.pages import transformed
+from include.sources.gcp_billing.pages import batches, transformed
 
 
 def same_groups(codes) -> list[list[int]]:
@@ -186,6 +187,34 @@ def test_a_failing_page_fails_after_the_pages_before_it():
         for table in transformed(iter(range(10)), to_table, threads=2):
             out.append(table)
     assert out == [0, 1, 2, 3]
+
+
+def test_pages_join_into_batches_of_at_least_the_given_rows():
+    sizes = [3, 4, 10, 0, 2, 2, 1]
+    start = [0, *itertools.accumulate(sizes)]
+    pages = [pa.record_batch({"n": pa.array(range(a, a + size), pa.int64())})
+             for a, size in zip(start[:-1], sizes, strict=True)]
+    out = list(batches(iter(pages), 6))
+    assert [batch.num_rows for batch in out] == [7, 10, 5]  # the last holds what is left
+    assert out[1] is pages[2]  # a page with enough rows goes as it is, not copied
+    assert pa.Table.from_batches(out).column("n").to_pylist() == list(range(sum(sizes)))
+    assert list(batches(iter([]), 6)) == []
+
+
+def test_a_batch_of_pages_transforms_as_its_pages_do():
+    """Joining pages changes no row: the raw table and the export batches' row counts of a batch are those of its
+    pages (row keys hash each row's own values and occurrence)."""
+    from include.sources.gcp_billing.schema import arrow_schema
+    from standins.sample_data.gcp import billing_result_page, generate_billing_rows
+
+    page = billing_result_page(generate_billing_rows(["2026-09"], rows_per_month=300, seed=29), detailed=True)
+    pages = [page.slice(0, 250), page.slice(250, 1), page.slice(251)]
+    schema = arrow_schema("detailed")
+    seen_pages, seen_batch = {}, {}
+    each = [raw_table.to_raw_table(part, "detailed", schema, None, seen_pages, "t") for part in pages]
+    (batch,) = batches(iter(pages), page.num_rows)
+    whole = raw_table.to_raw_table(batch, "detailed", schema, None, seen_batch, "t")
+    assert whole.equals(pa.concat_tables(each)) and seen_batch == seen_pages
 
 
 def test_one_thread_transforms_in_the_callers_thread():

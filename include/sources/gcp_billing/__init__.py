@@ -2,10 +2,10 @@
 
     gcp_billing_source(client, "project.dataset.gcp_billing_export_v1_XXXXXX_XXXXXX_XXXXXX")
 
-One resource, `billing_export`, yields pyarrow tables (one per result page) of the flat raw table
-described in `schema.py` and `include/sql/staging/gcp/README-contract.md`, built column by column
+One resource, `billing_export`, yields pyarrow tables (one per batch of consecutive result pages) of the flat raw
+table described in `schema.py` and `include/sql/staging/gcp/README-contract.md`, built column by column
 (`raw_table.py`; row keys in `row_key.py`, text written once per distinct value via `distinct.py`), two
-pages at a time on threads (`pages.py`). Reads the standard export (`gcp_billing_export_v1_*`) or the detailed resource-level
+batches at a time on threads (`pages.py`). Reads the standard export (`gcp_billing_export_v1_*`) or the detailed resource-level
 export (`gcp_billing_export_resource_v1_*`), never both: the export type is part of the resource state
 and switching tables reloads from scratch.
 

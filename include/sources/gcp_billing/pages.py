@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import dlt
 import pyarrow as pa
 
-from include.sources.gcp_billing.settings import PAGE_THREADS
+from include.sources.gcp_billing.settings import BATCH_ROWS, PAGE_THREADS
 
 
 def use_jemalloc() -> None:
@@ -23,6 +23,22 @@ def use_jemalloc() -> None:
         pa.set_memory_pool(pa.jemalloc_memory_pool())
     except NotImplementedError:  # a pyarrow built without jemalloc
         pass
+
+
+def batches(pages: Iterable[pa.RecordBatch], rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+    """Consecutive result pages joined into batches of at least `rows` rows (the last may hold fewer): a page's
+    transformation has a cost per column and call that more rows share. BigQuery caps a page at 10-20 MB, so a
+    detailed export's pages hold 20K rows or fewer whatever page size is asked for."""
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for page in pages:
+        pending.append(page)
+        count += page.num_rows
+        if count >= rows:
+            yield pending[0] if len(pending) == 1 else pa.concat_batches(pending)
+            pending, count = [], 0
+    if pending:
+        yield pending[0] if len(pending) == 1 else pa.concat_batches(pending)
 
 
 def transformed(pages: Iterable[pa.RecordBatch], to_table: Callable[[pa.RecordBatch], pa.Table],
@@ -54,7 +70,7 @@ def page_tables(rows, to_table: Callable[[pa.RecordBatch], pa.Table], schema: pa
     loaded before, and an empty export still replaces it (with an empty table). Returns the rows emitted
     (`emitted = yield from page_tables(...)`)."""
     replace, emitted = full, 0
-    for table in transformed(rows.to_arrow_iterable(), to_table):
+    for table in transformed(batches(rows.to_arrow_iterable()), to_table):
         if table.num_rows == 0 and not replace:
             continue
         emitted += table.num_rows
