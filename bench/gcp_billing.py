@@ -191,7 +191,8 @@ def measure(approach: str, pages: Path, rows: int) -> dict:
         stdout = child.stdout.read()
         status = child.wait()
         seconds = time.monotonic() - started
-        children_after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the child is the only one waited for since
+        # the only child waited for in between, so the children's CPU time grew by this child's
+        children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu_seconds = (children_after.ru_utime - children_before.ru_utime
                        + children_after.ru_stime - children_before.ru_stime)
         if status != 0:
@@ -245,9 +246,9 @@ def main(argv: list[str] | None = None) -> int:
             "columnar and rowwise call include.loaders.gcp.load (full refresh, filesystem destination) with a "
             "client serving the query's result pages from an Arrow IPC file; they differ only in the page "
             "transformation. pyarrow_floor copies the same pages to parquet with nothing but pyarrow; "
-            "transformation runs the source's page transformation (to_raw_table, on the pages joined in the source's "
-            "batches (at least settings.BATCH_ROWS rows) and on its two page threads: include.sources.gcp_billing.pages.batches and "
-            "transformed) on them and writes parquet the same way, without dlt: "
+            "transformation runs the source's page transformation (to_raw_table on the pages joined in the "
+            "source's batches of at least settings.BATCH_ROWS rows, on its two page threads: "
+            "include.sources.gcp_billing.pages.batches and transformed) and writes parquet the same way, without dlt: "
             "the issue's target compares it with the floor; columnar (the whole load task, dlt's extract, "
             "normalize and load included) is reported beside it.",
             "rowwise is measured only on sizes up to --rowwise-max rows; larger sizes compare with its rate there.",

@@ -27,8 +27,8 @@ def use_jemalloc() -> None:
 
 def batches(pages: Iterable[pa.RecordBatch], rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
     """Consecutive result pages joined into batches of at least `rows` rows (the last may hold fewer): a page's
-    transformation has a cost per column and call that more rows share. BigQuery caps a page at 10-20 MB, so a
-    detailed export's pages hold 20K rows or fewer whatever page size is asked for."""
+    transformation has a cost per column and kernel call that more rows share, and asking BigQuery for bigger pages
+    does not make them: it caps a result page at 10 MB (20 MB for jobs.getQueryResults) whatever the page size."""
     pending: list[pa.RecordBatch] = []
     count = 0
     for page in pages:
