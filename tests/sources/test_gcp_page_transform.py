@@ -201,6 +201,14 @@ def test_pages_join_into_batches_of_at_least_the_given_rows():
     assert list(batches(iter([]), 6)) == []
 
 
+def test_wide_pages_join_into_batches_of_at_most_about_the_given_bytes():
+    """Rows with many labels are wide: a batch stops at its bytes before it reaches its rows, so memory stays bounded."""
+    pages = [pa.record_batch({"text": pa.array(["x" * 1000] * 10)}) for _ in range(7)]  # about 10 KB each
+    out = list(batches(iter(pages), rows=1_000, size=25_000))
+    assert [batch.num_rows for batch in out] == [30, 30, 10]
+    assert pa.Table.from_batches(out).equals(pa.Table.from_batches(pages))
+
+
 def test_a_batch_of_pages_transforms_as_its_pages_do():
     """Joining pages changes no row: the raw table and the export batches' row counts of a batch are those of its
     pages (row keys hash each row's own values and occurrence)."""

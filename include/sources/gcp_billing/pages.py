@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import dlt
 import pyarrow as pa
 
-from include.sources.gcp_billing.settings import BATCH_ROWS, PAGE_THREADS
+from include.sources.gcp_billing.settings import BATCH_BYTES, BATCH_ROWS, PAGE_THREADS
 
 
 def use_jemalloc() -> None:
@@ -25,18 +25,21 @@ def use_jemalloc() -> None:
         pass
 
 
-def batches(pages: Iterable[pa.RecordBatch], rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
-    """Consecutive result pages joined into batches of at least `rows` rows (the last may hold fewer): a page's
-    transformation has a cost per column and kernel call that more rows share, and asking BigQuery for bigger pages
-    does not make them: it caps a result page at 10 MB (20 MB for jobs.getQueryResults) whatever the page size."""
+def batches(pages: Iterable[pa.RecordBatch], rows: int = BATCH_ROWS,
+            size: int = BATCH_BYTES) -> Iterator[pa.RecordBatch]:
+    """Consecutive result pages joined into batches of at least `rows` rows or `size` bytes of Arrow data, whichever
+    comes first (the last may hold less): a page's transformation has a cost per column and kernel call that more
+    rows share, and asking BigQuery for bigger pages does not make them: it caps a result page at 10 MB (20 MB for
+    jobs.getQueryResults) whatever the page size. The bytes bound memory where rows are wide (many labels)."""
     pending: list[pa.RecordBatch] = []
-    count = 0
+    count = held = 0
     for page in pages:
         pending.append(page)
         count += page.num_rows
-        if count >= rows:
+        held += page.nbytes
+        if count >= rows or held >= size:
             yield pending[0] if len(pending) == 1 else pa.concat_batches(pending)
-            pending, count = [], 0
+            pending, count, held = [], 0, 0
     if pending:
         yield pending[0] if len(pending) == 1 else pa.concat_batches(pending)
 
