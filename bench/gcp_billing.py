@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
             "client serving the query's result pages from an Arrow IPC file; they differ only in the page "
             "transformation. pyarrow_floor copies the same pages to parquet with nothing but pyarrow; "
             "transformation runs the source's page transformation (to_raw_table on the pages joined in the "
-            "source's batches of at least settings.BATCH_ROWS rows, on its two page threads: "
+            "source's batches (settings.BATCH_ROWS rows or BATCH_BYTES), on its two page threads: "
             "include.sources.gcp_billing.pages.batches and transformed) and writes parquet the same way, without dlt: "
             "the issue's target compares it with the floor; columnar (the whole load task, dlt's extract, "
             "normalize and load included) is reported beside it.",
