@@ -31,6 +31,9 @@ def batches(pages: Iterable[pa.RecordBatch], rows: int = BATCH_ROWS,
     comes first (the last may hold less): a page's transformation has a cost per column and kernel call that more
     rows share, and asking BigQuery for bigger pages does not make them: it caps a result page at 10 MB (20 MB for
     jobs.getQueryResults) whatever the page size. The bytes bound memory where rows are wide (many labels)."""
+    def joined(pending: list[pa.RecordBatch]) -> pa.RecordBatch:
+        return pending[0] if len(pending) == 1 else pa.concat_batches(pending)  # a page alone is not copied
+
     pending: list[pa.RecordBatch] = []
     count = held = 0
     for page in pages:
@@ -38,10 +41,10 @@ def batches(pages: Iterable[pa.RecordBatch], rows: int = BATCH_ROWS,
         count += page.num_rows
         held += page.nbytes
         if count >= rows or held >= size:
-            yield pending[0] if len(pending) == 1 else pa.concat_batches(pending)
+            yield joined(pending)
             pending, count, held = [], 0, 0
     if pending:
-        yield pending[0] if len(pending) == 1 else pa.concat_batches(pending)
+        yield joined(pending)
 
 
 def transformed(pages: Iterable[pa.RecordBatch], to_table: Callable[[pa.RecordBatch], pa.Table],
