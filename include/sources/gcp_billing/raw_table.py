@@ -85,16 +85,15 @@ def credits_total(credits: pa.Array) -> pa.Array:
         return pa.array(np.zeros(n))
     amounts = pc.struct_field(credits.flatten(), "amount")
     lengths = json_text._lengths(credits)
-    by_python = lengths > 2
     total = np.zeros(n)
     if pa.types.is_floating(amounts.type):
         flat = pc.fill_null(pc.cast(amounts, pa.float64()), 0.0).to_numpy(zero_copy_only=False)
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-        one, two = (lengths >= 1) & ~by_python, (lengths == 2)
+        one, two = (lengths == 1) | (lengths == 2), (lengths == 2)
         total[one] = flat[starts[one]]
         total[two] += flat[starts[two] + 1]
         total += 0.0
-        rows = np.flatnonzero(by_python)
+        rows = np.flatnonzero(lengths > 2)
         if len(rows):  # fsum of the row's amounts (nulls as 0.0; a zero's sign never shows in fsum's result)
             exact = flat.tolist()
             for row, start, length in zip(rows.tolist(), starts[rows].tolist(), lengths[rows].tolist(), strict=True):
