@@ -63,14 +63,12 @@ def gcp_costs():
 
     @task(outlets=[PROVIDER_ASSETS["gcp"]], pool=SQL_POOL)
     def build_cost_tables() -> dict:
-        from include.run_intent import from_context
+        from include.run_intent import from_context, gcp_build_periods
         from include.transform import run_transformations
 
         context = get_current_context()
         intent = from_context(context, "gcp_costs").intent
-        # The reloaded invoice months (emptied if they came back empty), else the months changed loads touched.
-        periods = None if context["params"]["full_refresh"] else (intent.periods or "changed")
-        return run_transformations("gcp", periods=periods)
+        return run_transformations("gcp", periods=gcp_build_periods(intent, context["params"]["full_refresh"]))
 
     @task(pool=SQL_POOL, **CHECK_TASK_CALLBACKS)
     def check_figures() -> dict:

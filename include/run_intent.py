@@ -75,6 +75,17 @@ def gcp_invoice_month(day: date) -> str:
     return f"{day.year:04d}{day.month:02d}"
 
 
+def gcp_build_periods(intent: RunIntent, full_refresh: bool) -> list[str] | str | None:
+    """What `gcp_costs`' SQL build rebuilds after its load: everything after a full refresh; the invoice months
+    the run reloaded, as the build's YYYY-MM months (a month that came back empty is emptied; no later "changed"
+    build would see it, as no row is newer); else the months of the rows changed loads wrote."""
+    if full_refresh:
+        return None
+    if intent.periods:
+        return [f"{month[:4]}-{month[4:]}" for month in intent.periods]
+    return "changed"
+
+
 def previous_dag_runs(context) -> Iterator[Any]:
     """The DAG runs before this one by logical date (any state, any type), newest first, asked one
     at a time from the Airflow API server (the task SDK's own "previous DAG run" request)."""

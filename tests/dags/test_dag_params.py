@@ -166,3 +166,26 @@ def test_the_load_request_is_resolved_once_from_the_context():
 def test_a_request_outside_airflow_resolves_like_a_dag_run(dataset, params, run_type, periods, force):
     request = request_for(dataset, params, run_date=pendulum.date(2026, 8, 10), run_type=run_type)
     assert (request.intent.run_type, request.intent.periods, request.intent.force_reload) == (run_type, periods, force)
+
+
+@pytest.mark.parametrize("kind,params,periods", [
+    (SdkRunType.MANUAL, {"invoice_months": ["202603", "202512"], "full_refresh": False}, ["2025-12", "2026-03"]),
+    (SdkRunType.BACKFILL, {"invoice_months": [], "full_refresh": False}, ["2026-09"]),  # the month's owner
+    (SdkRunType.SCHEDULED, {"invoice_months": [], "full_refresh": False}, "changed"),
+    (SdkRunType.MANUAL, {"invoice_months": ["202603"], "full_refresh": True}, None),
+], ids=["manual-months", "backfill-owner", "scheduled", "full-refresh"])
+def test_gcp_builds_the_invoice_months_its_load_reloaded(dag_bag, monkeypatch, kind, params, periods):
+    """gcp_costs' build task, run on a DAG run's context: the invoice months the load reloaded (YYYYMM) reach
+    the SQL build as the YYYY-MM months it takes (it refused YYYYMM: every reload's build failed, and a
+    month that came back empty kept its old figures)."""
+    import include.transform
+    from include.transform.config import parse_periods
+
+    build = dag_bag.dags["gcp_costs"].get_task("build_cost_tables").python_callable
+    ctx = {**context(kind), "params": params}
+    monkeypatch.setitem(build.__globals__, "get_current_context", lambda: ctx)
+    asked = []
+    monkeypatch.setattr(include.transform, "run_transformations",
+                        lambda target, periods=None: asked.append((target, parse_periods(periods))) or {})
+    build()
+    assert asked == [("gcp", periods)]
