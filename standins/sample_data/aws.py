@@ -317,10 +317,12 @@ def to_legacy_csv_table(table: pa.Table) -> tuple[pa.Table, list[dict]]:
 
 
 def write_legacy_period(s3_client, bucket: str, prefix: str, report_name: str, period: str, table: pa.Table,
-                        rows_per_file: int = 250_000, assembly_id: str | None = None) -> list[str]:
-    """Deliver one billing period like legacy CUR with "create new report versions": csv.gz files
-    in a new assembly folder, then the period's manifest naming that assembly."""
+                        rows_per_file: int = 250_000, assembly_id: str | None = None,
+                        compression: str = "GZIP") -> list[str]:
+    """Deliver one billing period like legacy CUR with "create new report versions": csv.gz files (csv.zip with
+    compression="ZIP") in a new assembly folder, then the period's manifest naming that assembly."""
     import gzip
+    import zipfile
 
     import pyarrow.csv as pacsv
 
@@ -332,15 +334,21 @@ def write_legacy_period(s3_client, bucket: str, prefix: str, report_name: str, p
     for number, offset in enumerate(range(0, max(legacy.num_rows, 1), rows_per_file), start=1):
         buffer = io.BytesIO()
         pacsv.write_csv(legacy.slice(offset, rows_per_file), buffer)
-        key = f"{folder}/{assembly_id}/{report_name}-{number}.csv.gz"
-        s3_client.put_object(Bucket=bucket, Key=key, Body=gzip.compress(buffer.getvalue()))
+        if compression == "ZIP":
+            key, body = f"{folder}/{assembly_id}/{report_name}-{number}.csv.zip", io.BytesIO()
+            with zipfile.ZipFile(body, "w", zipfile.ZIP_DEFLATED) as archive:
+                archive.writestr(f"{report_name}-{number}.csv", buffer.getvalue())
+            body = body.getvalue()
+        else:
+            key, body = f"{folder}/{assembly_id}/{report_name}-{number}.csv.gz", gzip.compress(buffer.getvalue())
+        s3_client.put_object(Bucket=bucket, Key=key, Body=body)
         keys.append(key)
     manifest = {
         "assemblyId": assembly_id,
         "account": PAYER[0],
         "columns": manifest_columns,
         "charset": "UTF-8",
-        "compression": "GZIP",
+        "compression": compression,
         "contentType": "text/csv",
         "reportId": uuid.uuid5(uuid.NAMESPACE_URL, report_name).hex,
         "reportName": report_name,

@@ -202,6 +202,49 @@ def test_legacy_csv_cur_loads_into_the_same_raw_table_with_cur2_names(s3_server,
     assert str(rows[0][3]).startswith("2026-08-01")
 
 
+def test_legacy_csv_columns_are_read_as_their_manifest_types_not_guessed(s3_server, aws_airflow, monkeypatch):
+    """Account ids with leading zeros and tag values that look like numbers or like arrow's null spellings stay
+    the text the CSV holds; a column empty in the file's first blocks and filled later loads; so do ZIP files."""
+    import pyarrow as pa
+
+    from include.sources.aws_cur import legacy
+    from standins.sample_data.aws import write_legacy_period
+
+    monkeypatch.setenv("AIRFLOW_VAR_AWS_COSTS_CONFIG",
+                       json.dumps({"bucket": aws_airflow.bucket, "prefix": "legacy", "export_name": "cur"}))
+    monkeypatch.setattr(legacy, "CSV_BLOCK_BYTES", 64 << 10)  # many blocks from a small file
+    client = s3_server.client()
+
+    def text(table, name, values):
+        return table.set_column(table.schema.get_field_index(name), name, pa.array(values, pa.string()))
+
+    rows = 1200
+    september = generate_cur2_month("2026-09", rows)
+    september = text(september, "bill_payer_account_id", ["000999999999"] * rows)
+    september = text(september, "line_item_usage_account_id", ["012345678901", "210987654321"] * (rows // 2))
+    arn = "arn:aws:ec2:us-east-1:012345678901:reserved-instances/r-1"
+    september = text(september, "reservation_reservation_a_r_n", [""] * (rows - 3) + [arn] * 3)
+    tags = pa.array([[("user:cost_center", ["0042", "NA", "null"][i % 3])] for i in range(rows)],
+                    pa.map_(pa.string(), pa.string()))
+    september = september.set_column(september.schema.get_field_index("resource_tags"), "resource_tags", tags)
+    write_legacy_period(client, aws_airflow.bucket, "legacy", "cur", "2026-09", september, rows_per_file=700)
+    august = generate_cur2_month("2026-08", 500)
+    write_legacy_period(client, aws_airflow.bucket, "legacy", "cur", "2026-08", august, compression="ZIP")
+
+    loaded = aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period()
+    assert loaded == {"2026-08": 500, "2026-09": rows}
+    assert sql_totals() == {"2026-08": expected(august), "2026-09": expected(september)}
+    _, found = transform.query(
+        "SELECT DISTINCT bill_payer_account_id, line_item_usage_account_id, "
+        "JSONExtractString(resource_tags, 'user:cost_center') FROM finops.stg_aws__cur_line_items "
+        "WHERE billing_period = '2026-09' ORDER BY 2, 3")
+    assert found == sorted({("000999999999", ["012345678901", "210987654321"][i % 2], ["0042", "NA", "null"][i % 3])
+                            for i in range(rows)}, key=lambda r: r[1:])
+    _, arns = transform.query("SELECT count() FROM finops.stg_aws__cur_line_items "
+                              f"WHERE reservation_reservation_a_r_n = '{arn}'")
+    assert arns == [(3,)]
+
+
 def test_flat_tag_columns_become_json_with_one_value_per_row():
     import pyarrow as pa
 

@@ -5,12 +5,13 @@ same raw table `cur_line_items`."""
 from __future__ import annotations
 
 import re
+import zipfile
 from collections.abc import Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .columns import conform_column, flat_columns_to_json
+from .columns import conform_column, expected_kind, flat_columns_to_json
 from .deliveries import BillingPeriodDelivery, list_folders, read_manifest
 from .errors import CurInputError
 from .reading import BATCH_ROWS
@@ -24,6 +25,8 @@ LEGACY_TYPES = {
     "OptionalBigDecimal": pa.float64(),
     "DateTime": pa.timestamp("ms", tz="UTC"),
 }
+KIND_TYPES = {"number": pa.float64(), "timestamp": pa.timestamp("ms", tz="UTC")}
+CSV_BLOCK_BYTES = 8 << 20  # a CSV file is read (and checked) this much at a time
 MAP_CATEGORIES = {"resourceTags": "resource_tags", "costCategory": "cost_category"}
 _CAMEL_BOUNDARY = re.compile(r"(?<!^)(?=[A-Z])")
 
@@ -37,6 +40,17 @@ def legacy_column_name(header: str) -> str:
     if name:
         parts.append(_CAMEL_BOUNDARY.sub("_", name).lower().replace(":", "_"))
     return "_".join(p for p in parts if p)
+
+
+def csv_column_type(header: str, manifest_type: str | None = None) -> pa.DataType:
+    """The arrow type a legacy CSV column is read as: its manifest type's (money, amounts, dates), else the kind
+    its CUR 2.0 name has, else text. Never guessed from the values: a guess reads account ids and tag values
+    as numbers (012345678901 -> 12345678901), and fixes a column's type from the first block of the file."""
+    if manifest_type in LEGACY_TYPES:
+        return LEGACY_TYPES[manifest_type]
+    if "/" in header and header.partition("/")[0] not in MAP_CATEGORIES:
+        return KIND_TYPES.get(expected_kind(legacy_column_name(header)), pa.string())
+    return pa.string()
 
 
 def discover_legacy_deliveries(filesystem, bucket: str, prefix: str, report_name: str) -> list[BillingPeriodDelivery]:
@@ -67,9 +81,8 @@ def discover_legacy_deliveries(filesystem, bucket: str, prefix: str, report_name
                 data_files=[f"{manifest.get('bucket') or bucket}/{key}" for key in keys],
                 manifest_mtime=mtime,
                 column_types={
-                    f"{c['category']}/{c['name']}": LEGACY_TYPES[c.get("type")]
+                    f"{c['category']}/{c['name']}": csv_column_type(f"{c['category']}/{c['name']}", c.get("type"))
                     for c in manifest.get("columns", [])
-                    if c.get("type") in LEGACY_TYPES
                 },
             )
         )
@@ -124,8 +137,36 @@ def _checked(batches, billing_period: str, source_file: str) -> Iterator[pa.Tabl
         yield table
 
 
+def _csv_header(open_csv_bytes) -> list[str]:
+    import csv
+    import io
+
+    with open_csv_bytes() as raw:
+        first_line = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="").readline()
+    return next(csv.reader([first_line]), [])
+
+
+def _zip_member(filesystem, path: str):
+    """A function opening the CSV inside a legacy CUR .zip file (one member), as a binary stream."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def open_member():
+        with filesystem.open_input_file(path) as handle, zipfile.ZipFile(handle) as archive:
+            members = [info for info in archive.infolist() if not info.is_dir()]
+            if len(members) != 1:
+                raise CurInputError(f"CUR data file s3://{path}: a zip of {len(members)} files, expected one CSV")
+            with archive.open(members[0]) as member:
+                yield member
+
+    return open_member
+
+
 def stream_legacy_file(filesystem, path: str, billing_period: str, column_types: dict) -> Iterator[pa.Table]:
-    """A legacy CUR data file (csv.gz, or parquet) as CUR 2.0-named arrow tables, block by block."""
+    """A legacy CUR data file (csv.gz, csv.zip, csv or parquet) as CUR 2.0-named arrow tables, block by block.
+
+    Every CSV column is read as the type `column_types` (the manifest's) gives it, or csv_column_type's;
+    only an empty field is null (arrow's default null spellings would make a tag value "NA" or "null" no value)."""
     import pyarrow.csv as pacsv
 
     try:
@@ -134,18 +175,22 @@ def stream_legacy_file(filesystem, path: str, billing_period: str, column_types:
                 batches = pq.ParquetFile(handle).iter_batches(batch_size=BATCH_ROWS)
                 yield from _checked(batches, billing_period, f"s3://{path}")
             return
-        # open_input_stream decompresses by extension (.gz); the CSV is read block by block.
-        with filesystem.open_input_stream(path) as stream:
+        # open_input_stream decompresses by extension (.gz); a zip holds one CSV member.
+        open_csv_bytes = _zip_member(filesystem, path) if path.endswith(".zip") \
+            else (lambda: filesystem.open_input_stream(path))
+        header = _csv_header(open_csv_bytes)
+        types = {name: column_types.get(name) or csv_column_type(name) for name in header}
+        with open_csv_bytes() as stream:
             reader = pacsv.open_csv(
                 stream,
-                read_options=pacsv.ReadOptions(block_size=8 << 20),
+                read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
                 convert_options=pacsv.ConvertOptions(
-                    column_types=column_types, strings_can_be_null=True,
+                    column_types=types, strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True,
                     timestamp_parsers=["%Y-%m-%dT%H:%M:%SZ", pacsv.ISO8601],
                 ),
             )
             yield from _checked(reader, billing_period, f"s3://{path}")
     except FileNotFoundError as exc:
         raise CurInputError(f"CUR data file s3://{path} listed in the manifest does not exist") from exc
-    except (OSError, pa.ArrowException) as exc:
+    except (OSError, pa.ArrowException, UnicodeDecodeError, zipfile.BadZipFile) as exc:
         raise CurInputError(f"cannot read CUR data file s3://{path}: {exc}") from exc
