@@ -14,7 +14,8 @@
 -- subscriptions focus_contract_commitments lists.
 -- GCP: BillingAccountName is the billing account id (the export has no display name); PricingCurrency
 -- is USD (Google's price lists), PricingCurrencyEffectiveCost = net cost / currency_conversion_rate
--- (billing-currency units per USD). The FOCUS 1.2 shape for tools and the FinOps Foundation's validator
+-- (billing-currency units per USD; the rate taken by its shortest text, as money() does: Decimal of the Float64
+-- itself would truncate 0.57 to 0.5699999999). The FOCUS 1.2 shape for tools and the FinOps Foundation's validator
 -- (tests/rill/test_focus_validator.py): marts/focus_1_2.sql.
 {%- from 'focus_columns.jinja' import focus_columns as columns, contract_applied %}
 
@@ -187,7 +188,7 @@
     'PricingCategory': "if(" ~ gcp_usage_row ~ ", if(committed_use_credit_id != '', 'Committed', 'Standard'), NULL)",
     'PricingCurrency': "'USD'",
     'PricingCurrencyContractedUnitPrice': 'NULL',
-    'PricingCurrencyEffectiveCost': div_money('net_cost', 'currency_conversion_rate', if_zero='net_cost'),
+    'PricingCurrencyEffectiveCost': div_money('net_cost', money('currency_conversion_rate'), if_zero='net_cost'),
     'PricingCurrencyListUnitPrice': 'NULL',
     'PricingQuantity': "if(" ~ gcp_usage_row ~ ", toDecimal128(toString(usage_amount_in_pricing_units), 10), NULL)",
     'PricingUnit': "if(" ~ gcp_usage_row ~ ", " ~ focus_unit("nullIf(usage_pricing_unit, '')") ~ ", NULL)",

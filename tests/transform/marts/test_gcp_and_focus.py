@@ -58,6 +58,18 @@ def test_gcp_net_cost_is_cost_plus_credits_summed_by_type(data_dir):
     ]
 
 
+def test_gcp_pricing_currency_cost_divides_by_the_rate_as_written(data_dir):
+    """PricingCurrencyEffectiveCost = net cost / currency_conversion_rate, the rate exactly as the export wrote it:
+    0.57 as a Decimal of its Float64 is 0.5699999999..., 0.92 USD off on three rows of a billion GBP."""
+    from decimal import ROUND_DOWN
+
+    write_gcp_rows(data_dir, [gcp_row("2026-03", 999999999.99, currency="GBP", currency_conversion_rate=0.57, day=day)
+                              for day in (1, 2, 3)])
+    run("gcp")
+    per_row = (D("999999999.99") / D("0.57")).quantize(D("1e-10"), rounding=ROUND_DOWN)
+    assert one("SELECT sum(PricingCurrencyEffectiveCost) FROM finops.focus") == 3 * per_row  # 5263157894.68...
+
+
 def focus_spec() -> list[dict]:
     with FOCUS_COLUMNS.open(newline="") as handle:
         return list(csv.DictReader(handle))
