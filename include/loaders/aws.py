@@ -27,9 +27,10 @@ DEFAULT_CONFIG = {
     "export_format": "auto",  # cur2 | legacy | focus | auto (detected from the bucket layout and columns)
     # Several exports in the bucket and prefix, each {"export_name", "export_format"}: replaces the two above.
     "exports": None,
-    # Scheduled runs re-check this many months (the logical date's month and the ones before it);
-    # older months are loaded once and then left alone.
-    "refresh_months": 2,
+    # None: scheduled runs reload every billing period AWS re-delivered since its last load, however old (with
+    # "refresh closed reports", AWS re-delivers a closed month when it finds late refunds, credits or support
+    # fees). A number N: only the run's month and the N - 1 before it; older months are loaded once, then frozen.
+    "refresh_months": None,
 }
 DATASET = "aws_costs"
 
@@ -93,7 +94,7 @@ def load(request: LoadRequest, config: dict | None = None) -> LoadReport:
             ),
         )
         reports.append(load_periods(request, LoadReport(DATASET, request.intent, unit=request.unit), export,
-                                    int(config["refresh_months"])))
+                                    config["refresh_months"]))
     return reports[0] if len(reports) == 1 else merge_reports(report, reports)
 
 

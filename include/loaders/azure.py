@@ -7,7 +7,7 @@ Configuration: Airflow Variable `azure_costs_config` (JSON), e.g.
      "container": "cost-exports",            # the export's storage container
      "directory": "focus",                   # the export's directory in it ("" for none)
      "export_name": "finops-focus",          # the Cost Management export's name
-     "refresh_months": 2}                    # scheduled runs re-check this many months
+     "refresh_months": null}                 # null: re-check every month; N: only the last N
 
 Each billing period (month) is its own dlt load, which replaces exactly that month's rows
 (include/loaders/period_loads.py): files in `raw/azure_costs/focus_costs/<YYYY-MM>/` on the
@@ -34,9 +34,10 @@ DEFAULT_CONFIG = {
     "container": None,
     "directory": "",
     "export_name": "finops-focus",
-    # Scheduled runs re-check this many months (the run's month and the ones before it); older
-    # months are loaded once and then left alone.
-    "refresh_months": 2,
+    # None: scheduled runs reload every month Azure exported again since its last load, however old (a closed
+    # month changes with late adjustments). A number N: only the run's month and the N - 1 before it; older
+    # months are loaded once, then frozen.
+    "refresh_months": None,
 }
 DATASET = "azure_costs"
 RAW_TABLE = "focus_costs"
@@ -130,4 +131,4 @@ def load(request: LoadRequest, config: dict | None = None) -> LoadReport:
             runs=[run], **how,  # listed once above
         ),
     )
-    return load_periods(request, report, export, int(config["refresh_months"]))
+    return load_periods(request, report, export, config["refresh_months"])

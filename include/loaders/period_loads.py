@@ -136,15 +136,17 @@ def prune_all_periods(table_dir: Path) -> dict[str, int]:
     return removed
 
 
-def load_periods(request: LoadRequest, report: LoadReport, export: PeriodExport, refresh_months: int) -> LoadReport:
+def load_periods(request: LoadRequest, report: LoadReport, export: PeriodExport,
+                 refresh_months: int | None) -> LoadReport:
     """Load the billing periods `request` asks for, each its own dlt load; records in `report` per
     period what was loaded, unchanged or skipped, and returns it.
 
     * the intent's periods (a manual run's `billing_periods`, or a backfill run's own period): exactly
       those, reloaded even when the provider did not re-deliver them; a period without a delivery
       fails the load (a backfill run, which asks for the period of its date, skips it and says so);
-    * no periods (scheduled runs): the refresh window when the provider re-delivered it, plus
-      periods never loaded;
+    * no periods (scheduled runs): every period the provider re-delivered since its last load, and periods
+      never loaded; with `refresh_months` N, only the last N months are re-checked (older ones, once loaded,
+      are frozen);
     * `params.full_refresh`: reload even periods whose delivery did not change.
     """
     from include.pipelines import discard_pending_packages, pipeline_lock, run_pipeline_with_load_id
@@ -164,7 +166,9 @@ def load_periods(request: LoadRequest, report: LoadReport, export: PeriodExport,
         # "to reload": even periods the provider did not re-deliver
         periods, full_refresh = [p for p in requested if p in available], True
     else:
-        periods, refresh_from = available, month_window(request.run_date, refresh_months)[0]
+        periods = available
+        if refresh_months is not None:
+            refresh_from = month_window(request.run_date, int(refresh_months))[0]
 
     destination = settings.destination_name()
     table_dir = settings.raw_dir() / export.dataset / export.raw_table

@@ -99,7 +99,7 @@ def test_redeliveries_replace_the_period_and_totals_equal_the_newest(s3_server, 
     assert read_raw(aws_airflow and transform.run.settings.data_dir()).num_rows == 1_500 + 1_800
 
 
-def test_only_changed_periods_are_reloaded(s3_server, aws_airflow):
+def test_only_changed_periods_are_reloaded(s3_server, aws_airflow, monkeypatch):
     client = s3_server.client()
     months = {p: generate_cur2_month(p, 800) for p in ("2026-07", "2026-08", "2026-09")}
     for period, table in months.items():
@@ -109,9 +109,22 @@ def test_only_changed_periods_are_reloaded(s3_server, aws_airflow):
 
     months["2026-09"] = generate_cur2_month("2026-09", 900, seed=9)
     write_cur2_period(client, aws_airflow, "2026-09", months["2026-09"])
-    # July is re-delivered too, but is outside the two-month refresh window: left alone.
-    write_cur2_period(client, aws_airflow, "2026-07", generate_cur2_month("2026-07", 50, seed=9))
     assert aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 17))).rows_by_period() == {"2026-07": 0, "2026-08": 0, "2026-09": 900}
+    assert sql_totals() == {p: expected(t) for p, t in months.items()}
+
+    # A closed month re-delivered (AWS's "refresh closed reports": late refunds, credits, support fees) is
+    # reloaded however old it is...
+    months["2026-07"] = generate_cur2_month("2026-07", 50, seed=9)
+    write_cur2_period(client, aws_airflow, "2026-07", months["2026-07"])
+    assert aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 18))).rows_by_period() == {"2026-07": 50, "2026-08": 0, "2026-09": 0}
+    assert sql_totals() == {p: expected(t) for p, t in months.items()}
+    # ... unless refresh_months freezes the months before the last N once loaded.
+    monkeypatch.setenv("AIRFLOW_VAR_AWS_COSTS_CONFIG", json.dumps(
+        {"bucket": aws_airflow.bucket, "prefix": "cur", "export_name": "finops", "refresh_months": 2}))
+    write_cur2_period(client, aws_airflow, "2026-07", generate_cur2_month("2026-07", 70, seed=10))
+    frozen = aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 19)))
+    assert frozen.rows_by_period() == {"2026-07": 0, "2026-08": 0, "2026-09": 0}
+    assert frozen.summary()["periods"]["2026-07"]["reason"] == "loaded before and older than the refresh window (from 2026-08)"
     assert sql_totals() == {p: expected(t) for p, t in months.items()}
 
 

@@ -205,12 +205,14 @@ def test_params_and_backfill_choose_the_months(azurite_server, azure_airflow):
         load({"billing_periods": ["2026-05"]}, run_type="manual")
     # a backfill run reloads the month of its date (include/run_intent.py picks which run of the backfill)
     assert load(day=date(2026, 7, 10), run_type="backfill") == {"2026-07": 200}
-    # a scheduled run loads the window's month never loaded and leaves the others as they are
+    # a scheduled run loads the month never loaded and leaves the others as they are
     scheduled = azure_loader.load(request_for("azure_costs", run_date=date(2026, 9, 30))).summary()["periods"]
     assert {month: entry["status"] for month, entry in scheduled.items()} == {
         "2026-07": "unchanged", "2026-08": "unchanged", "2026-09": "loaded"}
-    assert scheduled["2026-07"]["reason"] == "loaded before and older than the refresh window (from 2026-08)"
-    assert scheduled["2026-08"]["reason"] == "Azure did not re-deliver it since its last load"
+    assert scheduled["2026-07"]["reason"] == "Azure did not re-deliver it since its last load"
+    # a closed month Azure exported again is reloaded, however old
+    write_run(azurite_server, azure_airflow, "2026-07", generate_focus_month("2026-07", 150, seed=5), hours_after=1)
+    assert load() == {"2026-07": 150, "2026-08": 0, "2026-09": 0}
     # a month Azure never exported is skipped by its backfill run, with the reason, not failed
     backfill = azure_loader.load(request_for("azure_costs", run_date=date(2026, 5, 10), run_type="backfill"))
     assert backfill.rows_by_period() == {}

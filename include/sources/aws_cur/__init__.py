@@ -93,7 +93,7 @@ def aws_cur_source(
 
     A period whose newest delivery (manifest execution id) was already loaded is skipped unless
     `full_refresh`. With `refresh_from` (YYYY-MM), periods before it are loaded only if they were
-    never loaded: AWS stops changing a month a few weeks after it closes. The delivery loaded for each period is kept in the resource state, which dlt
+    never loaded (a caller's choice: by default every period AWS re-delivers is loaded again). The delivery loaded for each period is kept in the resource state, which dlt
     commits together with the data.
 
     `export_format`: `cur2`, `legacy`, `focus` or `auto` (detected from the bucket layout and columns).
