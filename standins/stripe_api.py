@@ -4,7 +4,8 @@ It serves read-only list and retrieve endpoints from an in-memory store, with St
 semantics: newest first by `created`, `limit` (1..100, default 10), `starting_after` /
 `ending_before` cursors, `has_more`, `created[gte|gt|lte|lt]` filters, the subscriptions' `status`
 filter (canceled ones are left out unless asked for), the events' `types[]` filter, expandable fields
-(a subscription's `discounts` are ids and a price's `tiers` absent unless `expand[]` asks for them),
+(a subscription's and its items' `discounts` are ids, a price's `tiers` and `currency_options` and a
+coupon's `applies_to` absent unless `expand[]` asks for them),
 Bearer authentication and Stripe-shaped error bodies. Faults (429 rate limits, 5xx) can be injected for the next N requests.
 
     with StripeApiServer() as server:
@@ -431,12 +432,28 @@ class StripeApiServer:
 
     def _embed(self, object_type: str, obj: dict, expand: frozenset[str] = frozenset()) -> dict:
         """The object as the API returns it: invoice lines cut to the first page; expandable fields
-        (a subscription's discounts, a price's tiers) only when asked for with `expand`."""
+        (a subscription's and its items' discounts, a price's tiers and currency_options, a coupon's
+        applies_to) only when asked for with `expand`; a subscription item's price never has its
+        currency_options (Stripe expands four levels at most)."""
         obj = copy.deepcopy(obj)
-        if object_type == "subscriptions" and "discounts" not in expand and isinstance(obj.get("discounts"), list):
-            obj["discounts"] = [d.get("id") if isinstance(d, dict) else d for d in obj["discounts"]]
-        if object_type == "prices" and "tiers" not in expand:
-            obj.pop("tiers", None)
+
+        def ids(discounts: Any) -> Any:
+            return [d.get("id") if isinstance(d, dict) else d for d in discounts] if isinstance(discounts, list) else discounts
+
+        if object_type == "subscriptions":
+            if "discounts" not in expand and "discounts" in obj:
+                obj["discounts"] = ids(obj["discounts"])
+            for item in (obj.get("items") or {}).get("data") or []:
+                if "items.data.discounts" not in expand and "discounts" in item:
+                    item["discounts"] = ids(item["discounts"])
+                if isinstance(item.get("price"), dict):
+                    item["price"].pop("currency_options", None)
+        if object_type == "prices":
+            for field in ("tiers", "currency_options"):
+                if field not in expand:
+                    obj.pop(field, None)
+        if object_type == "coupons" and "applies_to" not in expand:
+            obj.pop("applies_to", None)
         lines = obj.get("lines") if object_type == "invoices" else None
         if isinstance(lines, dict) and len(lines.get("data") or []) > self.EMBEDDED_LIST_LIMIT:
             lines["data"] = lines["data"][: self.EMBEDDED_LIST_LIMIT]

@@ -833,3 +833,67 @@ def test_a_later_load_never_changes_a_closed_month_and_months_replay_from_snapsh
     assert flags == {"2026-07": True, "2026-08": False, "2026-09": False, "2026-10": False, "2026-11": False}
     assert query("SELECT month, reconstructed_subscriptions FROM finops.int_stripe__mrr_monthly "
                  "WHERE currency = 'usd' ORDER BY month")[1][:2] == [("2026-07", 1), ("2026-08", 0)]
+
+
+def test_currency_options_applies_to_and_item_discounts_are_loaded_and_valued(stripe_api, stripe_client, filesystem_env):
+    """The stand-in serves what Stripe does: a price's currency_options, a coupon's applies_to and a
+    subscription item's discounts only when expanded, and never a currency option on the price a
+    subscription item embeds. The source asks for them, so September's MRR is right: a JPY subscription on
+    a USD 10.00 price with a JPY 1,500 option is 1,500 JPY (not 1,000); prod_a 100.00 + prod_b 50.00 with
+    a 50 % coupon restricted to prod_a is 100.00 (not 75.00); prod_a 100.00 with its own 50 % item
+    discount + prod_b 50.00 is 100.00 (not 150.00)."""
+    from include.transform import query, run_transformations
+
+    def ts(day):
+        return int(datetime.fromisoformat(day + "T00:00:00+00:00").timestamp())
+
+    def price(price_id, amount, product, **extra):
+        return {"id": price_id, "object": "price", "active": True, "currency": "usd", "unit_amount": amount,
+                "unit_amount_decimal": str(amount), "billing_scheme": "per_unit", "type": "recurring",
+                "product": product, "created": ts("2026-01-01"),
+                "recurring": {"interval": "month", "interval_count": 1, "usage_type": "licensed"}, **extra}
+
+    multi = price("price_multi", 1_000, "prod_m", currency_options={"jpy": {"unit_amount": 1_500,
+                                                                           "unit_amount_decimal": "1500"}})
+    pa, pb = price("price_a", 10_000, "prod_a"), price("price_b", 5_000, "prod_b")
+    half_a = {"id": "co_half_a", "object": "coupon", "percent_off": 50, "amount_off": None, "duration": "forever",
+              "duration_in_months": None, "created": ts("2026-01-01"), "valid": True,
+              "applies_to": {"products": ["prod_a"]}}
+    half = {"id": "co_half", "object": "coupon", "percent_off": 50, "amount_off": None, "duration": "forever",
+            "duration_in_months": None, "created": ts("2026-01-01"), "valid": True}
+
+    def discount(discount_id, coupon, item=None):
+        return {"id": discount_id, "object": "discount", "start": ts("2026-09-01"), "end": None,
+                "coupon": {k: v for k, v in coupon.items() if k != "applies_to"}, "subscription_item": item}
+
+    def sub(sub_id, currency, items, discounts=()):
+        return {"id": sub_id, "object": "subscription", "customer": f"cus_{sub_id}", "currency": currency,
+                "status": "active", "start_date": ts("2026-09-01"), "created": ts("2026-09-01"), "ended_at": None,
+                "trial_end": None, "discounts": list(discounts), "items": {"object": "list", "data": [
+                    {"id": i, "object": "subscription_item", "quantity": 1, "price": p, "discounts": d}
+                    for i, p, d in items]}}
+
+    stripe_api.add("prices", [multi, pa, pb])
+    stripe_api.add("coupons", [half_a, half])
+    stripe_api.add("balance_transactions", [{"id": "txn_1", "object": "balance_transaction", "type": "charge",
+                                             "reporting_category": "charge", "amount": 10_000, "fee": 320,
+                                             "net": 9_680, "currency": "usd", "created": ts("2026-09-01")}])
+    stripe_api.add("subscriptions", [
+        sub("sub_jpy", "jpy", [("si_jpy", multi, [])]),
+        sub("sub_restricted", "usd", [("si_ra", pa, []), ("si_rb", pb, [])], [discount("di_restricted", half_a)]),
+        sub("sub_item", "usd", [("si_ia", pa, [discount("di_item", half, "si_ia")]), ("si_ib", pb, [])]),
+    ])
+    _run(stripe_client, loaded_at=datetime(2026, 9, 20, 6, tzinfo=UTC),
+         resources=["subscriptions", "prices", "coupons", "balance_transactions"])
+
+    prices = {r["id"]: r for r in _read(filesystem_env, "prices")}
+    assert json.loads(prices["price_multi"]["currency_options"])["jpy"]["unit_amount"] == 1_500
+    coupons = {r["id"]: r for r in _read(filesystem_env, "coupons")}
+    assert json.loads(coupons["co_half_a"]["applies_to"]) == {"products": ["prod_a"]}
+    items = {s["id"]: json.loads(s["items"]) for s in _read(filesystem_env, "subscriptions")}
+    assert items["sub_item"][0]["discounts"][0]["id"] == "di_item"  # the object, not its id
+
+    run_transformations("stripe", periods=None, config={})
+    got = dict(query("SELECT subscription, toFloat64(mrr) FROM finops.int_stripe__subscription_mrr "
+                     "WHERE month = '2026-09'")[1])
+    assert got == {"sub_jpy": 1_500.0, "sub_restricted": 100.0, "sub_item": 100.0}

@@ -248,6 +248,9 @@ PRICE_COLUMNS: list[Column] = [
     ("tiers", "json", "tiers"),
     ("transform_quantity_divide_by", "int", "transform_quantity.divide_by"),
     ("transform_quantity_round", "str", "transform_quantity.round"),
+    # multi-currency prices (listed with expand[]=data.currency_options): {currency: {unit_amount,
+    # unit_amount_decimal, tiers, ...}}, what a subscription in another currency than `currency` pays
+    ("currency_options", "json", "currency_options"),
     LOADED_AT,
 ]
 
@@ -261,7 +264,7 @@ COUPON_COLUMNS: list[Column] = [
     ("currency_exponent", "int", _exponent),
     ("duration", "str", "duration"),
     ("duration_in_months", "int", "duration_in_months"),
-    ("applies_to", "json", "applies_to"),
+    ("applies_to", "json", "applies_to"),  # {products: [...]} (listed with expand[]=data.applies_to)
     ("valid", "bool", "valid"),
     ("metadata", "json", "metadata"),
     ("livemode", "bool", "livemode"),

@@ -13,7 +13,14 @@
 --     amount) and `graduated` (each tier's units at its price, plus the flat amount of every tier
 --     reached); metered items are not MRR;
 --   * discounts: `forever` coupons always, `repeating` ones while they apply (start < month end <= end),
---     `once` never; percent_off, then amount_off (per billing period) in order, never below 0;
+--     `once` never. Each applies to its items only: an item's own discount (items.data[].discounts) to
+--     that item, a coupon restricted to products (`applies_to.products`) to the items of those products,
+--     any other to every item. Item discounts first, then the subscription's (Stripe applies subscription
+--     item discounts before subscription discounts); within each, percent_off, then amount_off (per
+--     billing period, shared among its items in proportion to what is left of them) in order; an
+--     item never below 0;
+--   * each item in the subscription's currency: a multi-currency price gives its `currency_options`
+--     amount (and tiers) for that currency;
 --   * normalised to a month: year / 12, week * 52 / 12, day * 365 / 12, / interval_count; major units.
 --
 -- History that later loads never rewrite. The subscription states come from:
@@ -36,6 +43,13 @@
 -- mrr_source_id names the object that set the figure (load id of the snapshot, event id, invoice ids).
 -- The states are int_stripe__subscription_states, the invoice figures int_stripe__invoice_mrr.
 {%- set far_future = "toDateTime64('2200-01-01 00:00:00', 6, 'UTC')" %}
+{#- Inside the discount fold (acc: what is left of each item; mask: the items a discount applies to, bit i-1
+    for item i; amt: an amount_off per billing period, minor units): what is left of its items, their sum,
+    and the running sum of the amount's shares (the last one is the amount taken, at most their sum). -#}
+{%- set masked = "arrayMap((x, i) -> if(bitTest(mask, i - 1), x, toDecimal128(0, 10)), acc, arrayEnumerate(acc))" %}
+{%- set masked_sum = "arraySum(" ~ masked ~ ")" %}
+{%- set taken = "least(toDecimal128(amt * period_to_month / intExp10(exponent), 10), " ~ masked_sum ~ ")" %}
+{%- set shares = "arrayMap(running -> if(" ~ masked_sum ~ " = 0, toDecimal128(0, 10), toDecimal128(" ~ taken ~ " * running / " ~ masked_sum ~ ", 10)), arrayCumSum(" ~ masked ~ "))" %}
 WITH
     seen_states AS (
         SELECT * FROM {{ ref('int_stripe__subscription_states') }} WHERE kind IN ('snapshot', 'event')
@@ -106,7 +120,7 @@ WITH
             if(take_seen, a.source_id, b.source_id) AS state_source_id,
             if(take_seen, a.status, b.status) AS state_status,
             if(take_seen, a.trial_end, b.trial_end) AS state_trial_end,
-            if(take_seen, a.base_mrr, b.base_mrr) AS state_base_mrr,
+            if(take_seen, a.item_mrr, b.item_mrr) AS item_mrr,
             if(take_seen, a.period_to_month, b.period_to_month) AS period_to_month,
             if(take_seen, a.exponent, b.exponent) AS exponent,
             if(take_seen, a.percent_off, b.percent_off) AS percent_off,
@@ -114,6 +128,7 @@ WITH
             if(take_seen, a.once, b.once) AS once,
             if(take_seen, a.starts, b.starts) AS starts,
             if(take_seen, a.ends, b.ends) AS ends,
+            if(take_seen, a.discount_items, b.discount_items) AS discount_items,
             im.mrr AS invoice_mrr,
             im.invoice_ids AS invoice_ids
         FROM subscription_months AS sm
@@ -124,14 +139,20 @@ WITH
     valued AS (
         SELECT
             *,
-            -- discounts in force at the month's end: percent_off, then amount_off per billing period
-            arrayFold((acc, pct, no, since, till) ->
-                          if(NOT no AND since < month_end AND till >= month_end, toDecimal128(acc * (100 - pct) / 100, 10), acc),
-                      percent_off, once, starts, ends, state_base_mrr) AS after_percent,
-            arraySum(arrayMap((amt, no, since, till) ->
-                                  if(NOT no AND since < month_end AND till >= month_end,
-                                     toDecimal128(amt * period_to_month / intExp10(exponent), 10), toDecimal128(0, 10)),
-                              amount_off, once, starts, ends)) AS amount_discount,
+            -- the discounts in force at the month's end, in the order the states keep them, each on the items
+            -- it applies to: percent_off takes its share of each; amount_off (per billing period, at most what
+            -- is left of its items) is shared among them in proportion to what is left of each, through the
+            -- running sum so that the shares add up to the amount exactly
+            arrayFold((acc, pct, amt, no, since, till, mask) ->
+                          multiIf(no OR NOT (since < month_end AND till >= month_end), acc,
+                                  pct != 0,
+                                  arrayMap((x, i) -> if(bitTest(mask, i - 1), toDecimal128(x * (100 - pct) / 100, 10), x),
+                                           acc, arrayEnumerate(acc)),
+                                  amt != 0,
+                                  arrayMap((x, taken, taken_before) -> toDecimal128(x - (taken - taken_before), 10),
+                                           acc, {{ shares }}, arrayPushFront(arrayPopBack({{ shares }}), toDecimal128(0, 10))),
+                                  acc),
+                      percent_off, amount_off, once, starts, ends, discount_items, item_mrr) AS after_discounts,
             -- a cancelled state whose end is still to come was live at this instant
             if(state_status = 'canceled', 'active', state_status) AS live_status,
             start_date < month_end AND (ended_at IS NULL OR ended_at >= month_end) AS live,
@@ -141,7 +162,7 @@ WITH
                live_status IN ('active', 'past_due')
                    OR (live_status = 'trialing' AND state_trial_end IS NOT NULL AND state_trial_end < month_end)) AS counted,
             if(use_invoice, ifNull(invoice_mrr, toDecimal128(0, 10)),
-               toDecimal128(greatest(after_percent - amount_discount, toDecimal128(0, 10)), 10)) AS month_end_mrr
+               toDecimal128(greatest(arraySum(after_discounts), toDecimal128(0, 10)), 10)) AS month_end_mrr
         FROM chosen
     ),
     flagged AS (

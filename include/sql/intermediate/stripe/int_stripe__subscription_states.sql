@@ -3,10 +3,15 @@
 --   * snapshot: the subscription as a completed load saw it (`at` = _loaded_at, source_id = load id);
 --   * event: the subscription right after a customer.subscription.* event (`at` = created, source_id =
 --     event id), and event_before: right before an `updated` event (previous_attributes put back).
--- base_mrr is the monthly amount of its licensed items before discounts (major units); the discounts
--- are kept as arrays (percent_off, amount_off per billing period in minor units, once, start, end), since
--- whether a repeating coupon still applies depends on the instant. events_since is the oldest event
--- loaded (2200-01-01 without events): from then on every change is dated.
+-- item_mrr is the monthly amount of each licensed item before discounts (major units, in the
+-- subscription's currency: a multi-currency price gives its `currency_options` amount), base_mrr their
+-- sum. The discounts are kept as arrays (percent_off, amount_off per billing period in minor units, once,
+-- start, end, discount_items), since whether a repeating coupon still applies depends on the instant:
+-- the items' own discounts (items.data[].discounts) first, then the subscription's (Stripe applies
+-- subscription item discounts before subscription discounts), percent_off before amount_off within each,
+-- in their order; discount_items says which items each applies to (bit i-1 = item i of item_mrr): its
+-- item, and only the products of the coupon's `applies_to` (none loaded: every item). events_since is
+-- the oldest event loaded (2200-01-01 without events): from then on every change is dated.
 {%- set has_subscriptions = has_column('stripe_revenue__subscriptions', 'items') %}
 {%- set has_events = has_column('stripe_revenue__events', 'object') %}
 {%- set has_prices = has_column('stripe_revenue__prices', 'recurring_interval') %}
@@ -18,6 +23,15 @@
 coalesce(toDecimal128OrNull(nullIf(JSONExtractString({{ json }}, '{{ decimal_key }}'), ''), 10),
          toDecimal128OrNull(nullIf(nullIf(JSONExtractRaw({{ json }}, '{{ decimal_key }}'), 'null'), ''), 10),
          toDecimal128(JSONExtractInt({{ json }}, '{{ integer_key }}'), 10))
+{%- endmacro %}
+
+{#- A multi-currency price's amounts in the subscription's currency: the entry of its `currency_options`
+    (the embedded price's if it has them, else the prices table's, listed with expand[]=data.currency_options)
+    for that currency; '' when the price is in that currency or no option is known (then its own amounts). -#}
+{% macro currency_option(options_json) -%}
+if(i.currency != '' AND price_currency != '' AND i.currency != price_currency,
+   ifNull(arrayFirst(kv -> lower(kv.1) = i.currency, JSONExtractKeysAndValuesRaw(ifNull({{ options_json }}, '{}'))).2, ''),
+   '')
 {%- endmacro %}
 
 {% macro json_ts(json, key) -%}
@@ -83,44 +97,57 @@ WITH
     ),
 {%- if has_prices %}
     prices AS (
-        SELECT {{ "id, billing_scheme, tiers_mode, unit_amount, unit_amount_decimal, recurring_interval, recurring_interval_count, recurring_usage_type, " ~ column_or('stripe_revenue__prices', 'tiers', 'NULL') ~ " AS tiers, " ~ column_or('stripe_revenue__prices', 'transform_quantity_divide_by', 'NULL') ~ " AS divide_by, " ~ column_or('stripe_revenue__prices', 'transform_quantity_round', 'NULL') ~ " AS round" }} FROM {{ ref('stg_stripe__prices') }}
+        SELECT {{ "id, lower(currency) AS currency, " ~ column_or('stripe_revenue__prices', 'currency_options', 'NULL') ~ " AS currency_options, billing_scheme, tiers_mode, unit_amount, unit_amount_decimal, recurring_interval, recurring_interval_count, recurring_usage_type, " ~ column_or('stripe_revenue__prices', 'tiers', 'NULL') ~ " AS tiers, " ~ column_or('stripe_revenue__prices', 'transform_quantity_divide_by', 'NULL') ~ " AS divide_by, " ~ column_or('stripe_revenue__prices', 'transform_quantity_round', 'NULL') ~ " AS round" }} FROM {{ ref('stg_stripe__prices') }}
     ),
 {%- endif %}
     items AS (
         -- one row per item of every state, with its price as the API embedded it (the prices table adds
-        -- the tiers, which the subscription does not embed)
+        -- the tiers and currency options, which the subscription does not embed)
         SELECT
             s.state_key AS state_key,
             s.currency AS currency,
+            n AS position,
+            JSONExtractString(item, 'id') AS item_id,
             JSONExtractRaw(item, 'price') AS price_json,
             JSONExtractString(price_json, 'id') AS price_id,
+            if(JSONType(price_json, 'product') = 'Object', JSONExtractString(price_json, 'product', 'id'),
+               JSONExtractString(price_json, 'product')) AS product,
             toInt64(ifNull(JSONExtract(item, 'quantity', 'Nullable(Int64)'), 1)) AS quantity
         FROM states AS s
-        ARRAY JOIN JSONExtractArrayRaw(s.items) AS item
+        ARRAY JOIN JSONExtractArrayRaw(s.items) AS item, arrayEnumerate(JSONExtractArrayRaw(s.items)) AS n
     ),
     priced_items AS (
         SELECT
             i.state_key AS state_key,
             i.currency AS currency,
+            i.position AS position,
+            i.item_id AS item_id,
+            i.product AS product,
             i.quantity AS quantity,
             {%- if has_prices %}
+            lower(coalesce(nullIf(p.currency, ''), JSONExtractString(i.price_json, 'currency'))) AS price_currency,
+            {{ currency_option("coalesce(nullIf(nullIf(JSONExtractRaw(i.price_json, 'currency_options'), ''), 'null'), p.currency_options)") }} AS price_option,
             coalesce(nullIf(p.billing_scheme, ''), nullIf(JSONExtractString(i.price_json, 'billing_scheme'), ''), 'per_unit') AS scheme,
             coalesce(nullIf(p.tiers_mode, ''), nullIf(JSONExtractString(i.price_json, 'tiers_mode'), '')) AS tiers_mode,
-            JSONExtractArrayRaw(ifNull(coalesce(nullIf(nullIf(p.tiers, ''), 'null'), nullIf(JSONExtractRaw(i.price_json, 'tiers'), '')), '[]')) AS tiers,
+            if(JSONLength(price_option, 'tiers') > 0, JSONExtractArrayRaw(price_option, 'tiers'),
+               JSONExtractArrayRaw(ifNull(coalesce(nullIf(nullIf(p.tiers, ''), 'null'), nullIf(JSONExtractRaw(i.price_json, 'tiers'), '')), '[]'))) AS tiers,
             coalesce(p.recurring_interval, nullIf(JSONExtractString(i.price_json, 'recurring', 'interval'), '')) AS interval,
             coalesce(p.recurring_interval_count, JSONExtract(i.price_json, 'recurring', 'interval_count', 'Nullable(Int64)')) AS interval_count,
             coalesce(p.recurring_usage_type, nullIf(JSONExtractString(i.price_json, 'recurring', 'usage_type'), ''), 'licensed') AS usage_type,
-            coalesce(toDecimal128OrNull(p.unit_amount_decimal, 10), {{ json_decimal('i.price_json', 'unit_amount_decimal', 'unit_amount') }}) AS unit,
+            if(price_option != '', {{ json_decimal('price_option', 'unit_amount_decimal', 'unit_amount') }},
+               coalesce(toDecimal128OrNull(p.unit_amount_decimal, 10), {{ json_decimal('i.price_json', 'unit_amount_decimal', 'unit_amount') }})) AS unit,
             coalesce(p.divide_by, JSONExtract(i.price_json, 'transform_quantity', 'divide_by', 'Nullable(Int64)'), 0) AS divide_by,
             coalesce(nullIf(p.round, ''), nullIf(JSONExtractString(i.price_json, 'transform_quantity', 'round'), ''), 'up') AS round
             {%- else %}
+            lower(JSONExtractString(i.price_json, 'currency')) AS price_currency,
+            {{ currency_option("JSONExtractRaw(i.price_json, 'currency_options')") }} AS price_option,
             coalesce(nullIf(JSONExtractString(i.price_json, 'billing_scheme'), ''), 'per_unit') AS scheme,
             nullIf(JSONExtractString(i.price_json, 'tiers_mode'), '') AS tiers_mode,
-            JSONExtractArrayRaw(i.price_json, 'tiers') AS tiers,
+            if(JSONLength(price_option, 'tiers') > 0, JSONExtractArrayRaw(price_option, 'tiers'), JSONExtractArrayRaw(i.price_json, 'tiers')) AS tiers,
             nullIf(JSONExtractString(i.price_json, 'recurring', 'interval'), '') AS interval,
             JSONExtract(i.price_json, 'recurring', 'interval_count', 'Nullable(Int64)') AS interval_count,
             coalesce(nullIf(JSONExtractString(i.price_json, 'recurring', 'usage_type'), ''), 'licensed') AS usage_type,
-            {{ json_decimal('i.price_json', 'unit_amount_decimal', 'unit_amount') }} AS unit,
+            {{ json_decimal("if(price_option != '', price_option, i.price_json)", 'unit_amount_decimal', 'unit_amount') }} AS unit,
             ifNull(JSONExtract(i.price_json, 'transform_quantity', 'divide_by', 'Nullable(Int64)'), 0) AS divide_by,
             coalesce(nullIf(JSONExtractString(i.price_json, 'transform_quantity', 'round'), ''), 'up') AS round
             {%- endif %}
@@ -133,6 +160,9 @@ WITH
         SELECT
             state_key,
             currency,
+            position,
+            item_id,
+            product,
             interval,
             interval_count,
             -- tier bounds (the last tier's up_to is null: no bound), unit and flat amounts
@@ -154,10 +184,15 @@ WITH
         FROM priced_items
         WHERE usage_type = 'licensed'
     ),
-    state_base AS (
+    state_items AS (
+        -- each state's licensed items in their order: id, product and monthly amount
         SELECT
             a.state_key AS state_key,
-            sum({{ monthly('a.period_amount', 'a.interval', 'a.interval_count', 'if(e.currency = \'\', 2, e.exponent_or_2)') | indent(16) }}) AS base_mrr,
+            arraySort(groupArray((a.position, a.item_id, a.product,
+                toDecimal128({{ monthly('a.period_amount', 'a.interval', 'a.interval_count', 'if(e.currency = \'\', 2, e.exponent_or_2)') | indent(16) }}, 10)))) AS sorted,
+            arrayMap(x -> x.2, sorted) AS item_ids,
+            arrayMap(x -> x.3, sorted) AS products,
+            arrayMap(x -> x.4, sorted) AS item_mrr,
             -- how much a month is of one billing period, for amount_off coupons (per period)
             any({{ monthly('1', 'a.interval', 'a.interval_count', '0') }}) AS period_to_month,
             any(if(e.currency = '', 2, e.exponent_or_2)) AS exponent
@@ -166,6 +201,22 @@ WITH
             ON e.currency = a.currency
         GROUP BY a.state_key
     ),
+    discount_refs AS (
+        -- every discount of every state (an id, or the object when expanded): the subscription's
+        -- (item_id '') and each item's own (items.data[].discounts, item_id set)
+        SELECT state_key, 1 AS level, '' AS item_id, 0 AS position, n, d
+        FROM states
+        ARRAY JOIN JSONExtractArrayRaw(discounts) AS d, arrayEnumerate(JSONExtractArrayRaw(discounts)) AS n
+        UNION ALL
+        SELECT state_key, 0, JSONExtractString(item, 'id'), k, n, d
+        FROM
+        (
+            SELECT state_key, item, k
+            FROM states
+            ARRAY JOIN JSONExtractArrayRaw(items) AS item, arrayEnumerate(JSONExtractArrayRaw(items)) AS k
+        )
+        ARRAY JOIN JSONExtractArrayRaw(item, 'discounts') AS d, arrayEnumerate(JSONExtractArrayRaw(item, 'discounts')) AS n
+    ),
     discount_objects AS (
         -- every discount object any state embedded, with its coupon (embedded, or from `coupons`)
         SELECT
@@ -173,14 +224,15 @@ WITH
             coalesce(nullIf(JSONExtractRaw(d, 'coupon'), ''), nullIf(JSONExtractRaw(d, 'source', 'coupon'), ''), 'null') AS coupon,
             {{ json_ts('d', 'start') }} AS start,
             {{ json_ts('d', 'end') }} AS end
-        FROM states
-        ARRAY JOIN JSONExtractArrayRaw(discounts) AS d
+        FROM discount_refs
         WHERE JSONType(d) = 'Object'
         LIMIT 1 BY discount_id
     ),
 {%- if has_coupons %}
     coupons AS (
-        SELECT id, percent_off, amount_off, duration, duration_in_months FROM {{ ref('stg_stripe__coupons') }}
+        SELECT id, percent_off, amount_off, duration, duration_in_months,
+               {{ column_or('stripe_revenue__coupons', 'applies_to', 'NULL') }} AS applies_to
+        FROM {{ ref('stg_stripe__coupons') }}
     ),
 {%- endif %}
     discount_terms AS (
@@ -194,11 +246,16 @@ WITH
             if(embedded, JSONExtract(o.coupon, 'amount_off', 'Nullable(Int64)'), c.amount_off) AS amount_off,
             if(embedded, JSONExtractString(o.coupon, 'duration'), c.duration) AS duration,
             if(embedded, JSONExtract(o.coupon, 'duration_in_months', 'Nullable(Int64)'), c.duration_in_months) AS duration_in_months,
+            -- the products the coupon is restricted to (`applies_to`, expandable: the embedded coupon's when
+            -- it has it, else the coupons table's; none: every product)
+            JSONExtract(ifNull(if(embedded AND JSONHas(o.coupon, 'applies_to'), JSONExtractRaw(o.coupon, 'applies_to'), c.applies_to), ''),
+                        'products', 'Array(String)') AS applies_to_products,
             {%- else %}
             toDecimal128OrNull(nullIf(JSONExtractRaw(o.coupon, 'percent_off'), 'null'), 10) AS percent_off,
             JSONExtract(o.coupon, 'amount_off', 'Nullable(Int64)') AS amount_off,
             JSONExtractString(o.coupon, 'duration') AS duration,
             JSONExtract(o.coupon, 'duration_in_months', 'Nullable(Int64)') AS duration_in_months,
+            JSONExtract(JSONExtractRaw(o.coupon, 'applies_to'), 'products', 'Array(String)') AS applies_to_products,
             {%- endif %}
             o.start AS start,
             coalesce(o.end, if(duration = 'repeating' AND o.start IS NOT NULL,
@@ -209,21 +266,43 @@ WITH
         {%- endif %}
     ),
     state_discounts AS (
-        -- a state's discounts (ids or objects) in order, with their terms
+        -- a state's discounts with their terms and the items each applies to, in the order they apply:
+        -- item discounts, then the subscription's; percent_off before amount_off; then as listed
         SELECT
             state_key,
-            groupArray(toDecimal128(ifNull(t.percent_off, 0), 10)) AS percent_off,
-            groupArray(toDecimal128(ifNull(t.amount_off, 0), 10)) AS amount_off,
-            groupArray(ifNull(t.duration, 'once') = 'once') AS once,
-            groupArray(ifNull(t.start, toDateTime64(0, 6, 'UTC'))) AS starts,
-            groupArray(ifNull(t.end, {{ far_future }})) AS ends
+            arraySort(groupArray((level, ifNull(d_amount_off, 0) != 0, position, n,
+                                  toDecimal128(ifNull(d_percent_off, 0), 10), toDecimal128(ifNull(d_amount_off, 0), 10),
+                                  ifNull(d_duration, 'once') = 'once', ifNull(d_start, toDateTime64(0, 6, 'UTC')),
+                                  ifNull(d_end, {{ far_future }}), items_mask))) AS sorted,
+            arrayMap(x -> x.5, sorted) AS percent_off,
+            arrayMap(x -> x.6, sorted) AS amount_off,
+            arrayMap(x -> x.7, sorted) AS once,
+            arrayMap(x -> x.8, sorted) AS starts,
+            arrayMap(x -> x.9, sorted) AS ends,
+            arrayMap(x -> x.10, sorted) AS discount_items
         FROM
         (
-            SELECT state_key, if(JSONType(d) = 'String', JSONExtractString(d), JSONExtractString(d, 'id')) AS discount_id, n
-            FROM states
-            ARRAY JOIN JSONExtractArrayRaw(discounts) AS d, arrayEnumerate(JSONExtractArrayRaw(discounts)) AS n
-        ) AS sd
-        LEFT JOIN discount_terms AS t ON t.discount_id = sd.discount_id
+            SELECT
+                sd.state_key AS state_key, sd.level AS level, sd.position AS position, sd.n AS n,
+                t.percent_off AS d_percent_off, t.amount_off AS d_amount_off, t.duration AS d_duration,
+                t.start AS d_start, t.end AS d_end,
+                -- bit i-1 set: the discount applies to licensed item i (an item discount to its own item; a
+                -- coupon with `applies_to` to the items of those products only)
+                arraySum(arrayMap((id, product, i) ->
+                                      if((sd.item_id = '' OR id = sd.item_id)
+                                             AND (empty(t.applies_to_products) OR has(t.applies_to_products, product)),
+                                         toUInt64(bitShiftLeft(toUInt64(1), i - 1)), toUInt64(0)),
+                                  si.item_ids, si.products, arrayEnumerate(si.item_ids))) AS items_mask
+            FROM
+            (
+                SELECT
+                    state_key, level, position, n, item_id,
+                    if(JSONType(d) = 'String', JSONExtractString(d), JSONExtractString(d, 'id')) AS discount_id
+                FROM discount_refs
+            ) AS sd
+            LEFT JOIN discount_terms AS t ON t.discount_id = sd.discount_id
+            LEFT JOIN state_items AS si ON si.state_key = sd.state_key
+        )
         GROUP BY state_key
     ),
     valued_states AS (
@@ -238,32 +317,35 @@ WITH
             s.start_date AS start_date,
             s.trial_end AS trial_end,
             s.ended_at AS ended_at,
-            ifNull(b.base_mrr, toDecimal128(0, 10)) AS base_mrr,
+            arraySum(b.item_mrr) AS base_mrr,
+            b.item_mrr AS item_mrr,
             ifNull(b.period_to_month, toDecimal128(1, 10)) AS period_to_month,
             ifNull(b.exponent, 2) AS exponent,
             d.percent_off AS percent_off,
             d.amount_off AS amount_off,
             d.once AS once,
             d.starts AS starts,
-            d.ends AS ends
+            d.ends AS ends,
+            d.discount_items AS discount_items
         FROM states AS s
-        LEFT JOIN state_base AS b ON b.state_key = s.state_key
+        LEFT JOIN state_items AS b ON b.state_key = s.state_key
         LEFT JOIN state_discounts AS d ON d.state_key = s.state_key
     )
 SELECT
     v.subscription AS subscription, v.at AS at, v.kind AS kind, v.source_id AS source_id,
     ifNull(v.customer, '') AS customer, ifNull(v.currency, '') AS currency, ifNull(v.status, '') AS status,
     v.start_date AS start_date, v.trial_end AS trial_end, v.ended_at AS ended_at,
-    v.base_mrr AS base_mrr, v.period_to_month AS period_to_month, toUInt8(v.exponent) AS exponent,
-    v.percent_off AS percent_off, v.amount_off AS amount_off, v.once AS once, v.starts AS starts, v.ends AS ends,
-    c.coverage_start AS events_since
+    v.base_mrr AS base_mrr, v.item_mrr AS item_mrr, v.period_to_month AS period_to_month,
+    toUInt8(v.exponent) AS exponent, v.percent_off AS percent_off, v.amount_off AS amount_off, v.once AS once,
+    v.starts AS starts, v.ends AS ends, v.discount_items AS discount_items, c.coverage_start AS events_since
 FROM valued_states AS v
 CROSS JOIN coverage AS c
 {%- else %}
 SELECT '' AS subscription, toDateTime64(0, 6, 'UTC') AS at, '' AS kind, '' AS source_id, '' AS customer,
        '' AS currency, '' AS status, NULL AS start_date, NULL AS trial_end, NULL AS ended_at,
-       toDecimal128(0, 10) AS base_mrr, toDecimal128(1, 10) AS period_to_month, toUInt8(2) AS exponent,
-       [] AS percent_off, [] AS amount_off, [] AS once, [] AS starts, [] AS ends,
+       toDecimal128(0, 10) AS base_mrr, CAST([], 'Array(Decimal(38, 10))') AS item_mrr,
+       toDecimal128(1, 10) AS period_to_month, toUInt8(2) AS exponent,
+       [] AS percent_off, [] AS amount_off, [] AS once, [] AS starts, [] AS ends, CAST([], 'Array(UInt64)') AS discount_items,
        {{ far_future }} AS events_since
 WHERE 0
 {%- endif %}
