@@ -89,11 +89,14 @@ ALL_RESOURCES: tuple[str, ...] = (*INCREMENTAL_RESOURCES, *MUTABLE_RESOURCES)
 # current one) and events older than 30 days. A full refresh keeps these tables.
 HISTORY_RESOURCES: tuple[str, ...] = ("subscriptions", "events")
 # Extra list parameters per resource: cancelled subscriptions too, with their discounts and their items'
-# discounts as objects; prices with their tiers and their amounts in other currencies; coupons with the
-# products they are restricted to; only the events the MRR history reads. (Stripe expands at most four
-# levels: a subscription item's price cannot bring its currency_options, the prices table does.)
+# discounts as objects; invoices with their discounts as objects (a deleted one keeps its coupon:
+# int_stripe__invoice_mrr leaves `once` coupons out of MRR); prices with their tiers and their amounts in
+# other currencies; coupons with the products they are restricted to; only the events the MRR history reads.
+# (Stripe expands at most four levels: a subscription item's price cannot bring its currency_options, the
+# prices table does.)
 _LIST_PARAMS: dict[str, dict[str, Any]] = {
     "subscriptions": {"status": "all", "expand": ["data.discounts", "data.items.data.discounts"]},
+    "invoices": {"expand": ["data.discounts"]},
     "prices": {"expand": ["data.tiers", "data.currency_options"]},
     "coupons": {"expand": ["data.applies_to"]},
     "events": {"types": list(EVENT_TYPES)},

@@ -36,7 +36,8 @@
 --                                                               -> 'snapshot' / 'event'
 --   3. otherwise (a first load's past months, or history without events) reconstructed, and flagged
 --      `reconstructed`: the invoice lines that billed T (subscription lines less their
---      discount_amounts, plus proration lines at their full price with the sign of their amount)
+--      discount_amounts but those of `once` coupons, plus proration lines at their price with the sign
+--      of their amount, less their percent coupons; int_stripe__invoice_mrr)
 --                                                               -> 'invoice'
 --      else the latest state seen before T, else the earliest one after it -> 'snapshot' / 'event'
 -- So a closed month changes only when Stripe restates it (an event or invoice for that period), and
