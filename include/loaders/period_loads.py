@@ -5,8 +5,13 @@ include/loaders/azure.py), each giving it its deliveries and a factory of its dl
 * filesystem: a period's files live in `raw/<dataset>/<table>/<YYYY-MM>/`; after the new load is
   committed the older loads' files of that period are deleted;
 * clickhouse: dlt's delete-insert merge on `billing_period` in the same load.
-The SQL layer reads only the newest completed load of each period, so a failed or half-pruned
-load never double counts and never hides the previous good data.
+Every load of a period also writes one row to the raw table's period ledger, `<table>_period_loads`
+(billing_period, delivery_id, row_count; period_load_record), in the same dlt load as the rows. The
+SQL layer reads only the newest completed load of each period, the ledger included, so a failed or
+half-pruned load never double counts and never hides the previous good data, and a newer delivery
+with no rows at all reads as an empty period (it has no data rows to say it is the newest). After
+such a load the period's older rows are removed: their files on the filesystem, their rows on
+ClickHouse (where delete-insert deletes only the periods rows arrive for).
 
 Runs take turns (the pipeline's lock). A run first discards the load packages a killed run left
 (dlt rewinds its state to before them), since a package does not say which period's folder it was
@@ -31,6 +36,24 @@ from include.run_intent import BACKFILL, LoadRequest
 log = logging.getLogger(__name__)
 
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+LEDGER_SUFFIX = "_period_loads"
+
+
+def ledger_table(raw_table: str) -> str:
+    """The period ledger of a raw table: one row per load of a period, written with its rows."""
+    return f"{raw_table}{LEDGER_SUFFIX}"
+
+
+def period_load_record(raw_table: str, period: str, delivery_id: str, rows: int):
+    """The ledger row a source yields after it read a period's delivery (however many rows it had),
+    in the same dlt load as those rows: it says this load holds the period, even with no row."""
+    import dlt
+    import pyarrow as pa
+
+    record = pa.table({"billing_period": pa.array([period], pa.string()),
+                       "delivery_id": pa.array([str(delivery_id)], pa.string()),
+                       "row_count": pa.array([int(rows)], pa.int64())})
+    return dlt.mark.with_table_name(record, ledger_table(raw_table))
 
 
 @dataclass(frozen=True)
@@ -101,18 +124,46 @@ def file_load_id(path: Path) -> str:
     return ".".join(path.name.split(".")[:2])
 
 
-def newest_completed_load(period_dir: Path, completed: set[str]) -> str | None:
-    """The newest completed load that wrote files of this period (the one the SQL reads)."""
-    loads = {file_load_id(p) for p in period_dir.glob("*") if p.is_file()} & completed
+def newest_completed_load(period_dir: Path, completed: set[str], *more_dirs: Path) -> str | None:
+    """The newest completed load that wrote files of this period (the one the SQL reads); with
+    `more_dirs` (the period's ledger folder), the newest over those folders too."""
+    loads = {file_load_id(p) for folder in (period_dir, *more_dirs) for p in folder.glob("*") if p.is_file()}
+    loads &= completed
     return max(loads, key=float) if loads else None
 
 
-def prune_period(period_dir: Path, completed: set[str]) -> int:
+def ledger_dir(table_dir: Path, period: str) -> Path:
+    """The folder of a period's ledger rows, beside the raw table's (filesystem)."""
+    return table_dir.parent / ledger_table(table_dir.name) / period
+
+
+def newest_period_load(table_dir: Path, period: str, completed: set[str]) -> str | None:
+    """The newest completed load of a period, data and ledger together: the load the SQL reads."""
+    return newest_completed_load(table_dir / period, completed, ledger_dir(table_dir, period))
+
+
+def period_is_present(table_dir: Path, period: str, completed: set[str]) -> bool:
+    """The period's newest completed load is on disk: its data files, or its ledger row saying it had
+    no rows (an emptied period). A ledger row of a load with rows whose files are gone is a lost folder."""
+    import pyarrow.parquet as pq
+
+    newest = newest_period_load(table_dir, period, completed)
+    if newest is None:
+        return False
+    if any((table_dir / period).glob(f"{newest}.*")):
+        return True
+    records = sorted(ledger_dir(table_dir, period).glob(f"{newest}.*.parquet"))
+    return bool(records) and sum(pq.read_table(records, columns=["row_count"])["row_count"].to_pylist()) == 0
+
+
+def prune_period(period_dir: Path, completed: set[str], newest: str | None = None) -> int:
     """Delete the files of a billing period that no reader counts, given the completed loads:
-    files of older loads, superseded by the period's newest completed load, and files of loads that
-    never completed (a killed or failed run). Only call it while holding the pipeline's lock with
-    no package pending: then no load that is still running can own a file here."""
-    newest = newest_completed_load(period_dir, completed)
+    files of older loads, superseded by the period's newest completed load (`newest`, default the
+    newest that wrote files here; an emptied period's newest load wrote none), and files of loads
+    that never completed (a killed or failed run). Only call it while holding the pipeline's lock
+    with no package pending: then no load that is still running can own a file here."""
+    if newest is None:
+        newest = newest_completed_load(period_dir, completed)
     removed = 0
     for path in period_dir.glob("*"):
         if not path.is_file():
@@ -125,15 +176,39 @@ def prune_period(period_dir: Path, completed: set[str]) -> int:
     return removed
 
 
+def prune_whole_period(table_dir: Path, period: str, completed: set[str]) -> int:
+    """prune_period of a period's data and ledger folders, against their newest completed load."""
+    newest = newest_period_load(table_dir, period, completed)
+    return sum(prune_period(folder, completed, newest)
+               for folder in (table_dir / period, ledger_dir(table_dir, period)) if folder.is_dir())
+
+
 def prune_all_periods(table_dir: Path) -> dict[str, int]:
-    """prune_period for every billing period folder; returns files removed per period."""
+    """prune_whole_period for every billing period (data or ledger folder); returns files removed per period."""
     completed = completed_load_ids(table_dir.parent)
+    periods = {p.name for folder in (table_dir, table_dir.parent / ledger_table(table_dir.name))
+               for p in folder.glob("*") if p.is_dir() and PERIOD.match(p.name)}
     removed = {}
-    for period_dir in sorted(p for p in table_dir.glob("*") if p.is_dir() and PERIOD.match(p.name)):
-        count = prune_period(period_dir, completed)
+    for period in sorted(periods):
+        count = prune_whole_period(table_dir, period, completed)
         if count:
-            removed[period_dir.name] = count
+            removed[period] = count
     return removed
+
+
+def delete_superseded_rows(dataset: str, raw_table: str, period: str, load_id: str, destination: str) -> None:
+    """ClickHouse: delete a period's rows of loads other than `load_id` (a load that brought no rows:
+    dlt's delete-insert deletes only periods that rows arrived for). The SQL already reads the period
+    as `load_id` has it (the ledger); this removes what it no longer counts."""
+    from include.pipelines import open_pipeline
+    from include.transform.literals import quote_string
+
+    pipeline = open_pipeline(dataset, destination)
+    with pipeline.sql_client() as client:
+        table = client.make_qualified_table_name(raw_table)
+        # lightweight DELETE, as dlt's own delete-insert on ClickHouse
+        client.execute_sql(f"DELETE FROM {table} WHERE billing_period = {quote_string(period)} "
+                           f"AND _dlt_load_id != {quote_string(load_id)}")
 
 
 def load_periods(request: LoadRequest, report: LoadReport, export: PeriodExport,
@@ -182,7 +257,7 @@ def load_periods(request: LoadRequest, report: LoadReport, export: PeriodExport,
             if removed:
                 log.info("removed files no reader counts (superseded or never completed loads): %s", removed)
             completed = completed_load_ids(table_dir.parent)
-            on_disk = {p.name for p in table_dir.glob("*") if p.is_dir() and newest_completed_load(p, completed)}
+            on_disk = {period for period in periods if period_is_present(table_dir, period, completed)}
         for index, period in enumerate(periods, 1):
             delivery = by_period[period]
             report.progress(period, index, len(periods), files=delivery.files, delivery=delivery.delivery_id)
@@ -196,22 +271,28 @@ def load_periods(request: LoadRequest, report: LoadReport, export: PeriodExport,
                 partition=period if destination == "filesystem" else None,
             )
             rows = counts.get(export.raw_table, 0)
-            if rows or full_refresh or folder_lost:
+            # the ledger row: the source read the delivery (a delivery without rows included)
+            read = counts.get(ledger_table(export.raw_table), 0) > 0
+            if rows or read or full_refresh or folder_lost:
                 report.loaded(period, rows, load_id, delivery=delivery.delivery_id, files=delivery.files,
-                              tables=counts)
+                              tables={t: n for t, n in counts.items() if not t.endswith(LEDGER_SUFFIX)})
             else:
                 report.unchanged(period, f"loaded before and older than the refresh window (from {refresh_from})"
                                  if refresh_from and period < refresh_from
                                  else f"{export.provider} did not re-deliver it since its last load",
                                  delivery=delivery.delivery_id)
-            if rows and destination == "filesystem":
+            if (rows or read) and destination == "filesystem":
                 period_dir = table_dir / period
                 completed = completed_load_ids(table_dir.parent)
-                if newest_completed_load(period_dir, completed) != load_id:
+                if newest_period_load(table_dir, period, completed) != load_id:
                     raise RuntimeError(
                         f"billing period {period}: load {load_id} is not the newest completed load in {period_dir}"
                     )
-                removed_files = prune_period(period_dir, completed)
+                removed_files = prune_whole_period(table_dir, period, completed)
                 log.info("billing period %s: %d rows (load %s, delivery %s), %d superseded files removed",
                          period, rows, load_id, delivery.delivery_id, removed_files)
+            elif read and not rows and destination == "clickhouse":
+                delete_superseded_rows(export.dataset, export.raw_table, period, load_id, destination)
+                log.info("billing period %s: delivery %s has no rows (load %s): the period's older rows deleted",
+                         period, delivery.delivery_id, load_id)
     return report

@@ -37,6 +37,9 @@ PROVIDER_SOURCES = {
             "concat(substring(ifNull(invoice_month, ''), 1, 4), '-', substring(ifNull(invoice_month, ''), 5, 2))"),
     "stripe": ("stripe_revenue", "balance_transactions", "formatDateTime(toDate(created, 'UTC'), '%Y-%m')"),
 }
+# The period ledger of a raw table loaded one billing period at a time (include/loaders/period_loads.py: one row
+# per load of a period, even a load without rows), `<table>_period_loads`.
+PERIOD_LEDGER_SUFFIX = "_period_loads"
 # Other raw tables of a provider's dataset whose loads change its derived tables (same shape).
 MORE_PROVIDER_SOURCES = {
     "aws": [("aws_costs", "focus_export", "billing_period")],  # the Data Exports FOCUS 1.2 export
@@ -95,9 +98,12 @@ def _completed_loads(dataset: str) -> str:
 
 
 def changed_periods(client, provider: str, columns: dict, built: str) -> list[str]:
-    """Months of the rows written by completed loads newer than load `built` (the provider's last build)."""
+    """Months of the rows written by completed loads newer than load `built` (the provider's last build), and of
+    the period ledger rows (`<table>_period_loads`) they wrote: a delivery with no rows changes its month too."""
     months = set()
-    for dataset, table, month in provider_sources(provider):
+    sources = [*provider_sources(provider)]
+    sources += [(dataset, f"{table}{PERIOD_LEDGER_SUFFIX}", "billing_period") for dataset, table, _ in sources]
+    for dataset, table, month in sources:
         if "_dlt_load_id" not in columns.get(f"{dataset}__{table}", {}):
             continue
         rows = client.query(

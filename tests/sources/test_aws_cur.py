@@ -69,7 +69,8 @@ def test_source_reads_every_period_and_keeps_tags_as_json(s3_server, cur_bucket,
         totals[period] = expected(table)
 
     source = aws_cur_source(cur_bucket, "cur", "finops", s3_server.credentials(), replace_by_period=False)
-    assert run_pipeline("aws_costs", source) == {"cur_line_items": 6_000}
+    # and one period ledger row per billing period read (include/loaders/period_loads.py)
+    assert run_pipeline("aws_costs", source) == {"cur_line_items": 6_000, "cur_line_items_period_loads": 2}
 
     raw = read_raw(local_data)
     for period, (rows, total) in totals.items():
@@ -140,6 +141,28 @@ def test_new_tag_key_in_a_later_month_loads_without_ddl(s3_server, aws_airflow):
         "GROUP BY 1 ORDER BY 1"
     )
     assert rows == [("2026-08", 0), ("2026-09", 500)]
+
+
+def test_a_redelivered_period_without_line_items_empties_the_period(s3_server, aws_airflow):
+    client = s3_server.client()
+    august, september = generate_cur2_month("2026-08", 600, seed=1), generate_cur2_month("2026-09", 700, seed=2)
+    write_cur2_period(client, aws_airflow, "2026-08", august)
+    write_cur2_period(client, aws_airflow, "2026-09", september)
+    assert aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period() == {
+        "2026-08": 600, "2026-09": 700}
+    assert sql_totals() == {"2026-08": expected(august), "2026-09": expected(september)}
+
+    # AWS re-delivers September with no line item left (its one data file has none)
+    write_cur2_period(client, aws_airflow, "2026-09", september.slice(0, 0))
+    report = aws_loader.load(request_for("aws_costs", run_date=date(2026, 10, 1)))
+    assert report.rows_by_period() == {"2026-08": 0, "2026-09": 0}
+    assert report.summary()["periods"]["2026-09"]["status"] == "loaded"
+    assert sql_totals() == {"2026-08": expected(august)}
+    assert read_raw(transform.run.settings.data_dir()).num_rows == 600  # September's older files are pruned
+    # loaded once: a later run finds it unchanged
+    later = aws_loader.load(request_for("aws_costs", run_date=date(2026, 10, 2)))
+    assert later.summary()["periods"]["2026-09"]["status"] == "unchanged"
+    assert sql_totals() == {"2026-08": expected(august)}
 
 
 def test_corrupt_file_fails_naming_it_and_keeps_the_previous_data(s3_server, aws_airflow):

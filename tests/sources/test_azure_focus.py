@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from include import transform
 from include.loaders import azure as azure_loader
 from include.loaders.period_loads import completed_load_ids, newest_completed_load
 from include.pipelines import LoadError, root_cause
@@ -118,6 +119,81 @@ def test_an_export_that_overwrites_its_previous_run_replaces_the_month(azurite_s
     write_run(azurite_server, azure_airflow, "2026-09", restated, hours_after=24, overwrite_previous=True)
     assert load() == {"2026-09": 650}
     assert raw_totals(local_data) == {"2026-09": expected(restated)}
+
+
+def sql_month_totals() -> dict[str, tuple[int, Decimal]]:
+    """Per month: (FOCUS rows, BilledCost to the cent) as the SQL layer counts them after the build the Azure DAG
+    runs after a load (the months changed since its last build)."""
+    transform.run_transformations("azure", periods="changed")
+    _, rows = transform.query(
+        "SELECT billing_period, count(), sum(BilledCost) FROM finops.int_azure__cost_line_items GROUP BY 1"
+    )
+    return {month: (int(n), Decimal(cost).quantize(Decimal("0.01"))) for month, n, cost in rows}
+
+
+def write_run_without_blobs(azurite_server, export, month: str, hours_after: int, **counts) -> str:
+    """A run of `month` as Cost Management writes one with no cost rows: a manifest listing no blob."""
+    run_id = f"empty-run-{hours_after}"
+    submitted = SEPTEMBER_RUN_TIME + timedelta(hours=hours_after)
+    manifest = {"manifestVersion": "2024-04-01", "byteCount": 0, "blobCount": 0, "dataRowCount": 0, **counts,
+                "exportConfig": {"exportName": export.export_name, "dataVersion": "1.2-preview", "type": "FocusCost",
+                                 "timeFrame": "MonthToDate"},
+                "runInfo": {"submittedTime": submitted.strftime("%Y-%m-%dT%H:%M:%S.0000000Z"), "runId": run_id},
+                "blobs": []}
+    name = f"{export.month_folder(month)}/{run_id}/manifest.json"
+    azurite_server.service_client().get_container_client(export.container).upload_blob(
+        name, json.dumps(manifest).encode(), overwrite=True)
+    return name
+
+
+def assert_september_emptied(local_data, august: pa.Table, report) -> None:
+    assert report.rows_by_period() == {"2026-08": 0, "2026-09": 0}
+    assert report.summary()["periods"]["2026-09"]["status"] == "loaded"
+    assert report.summary()["periods"]["2026-08"]["status"] == "unchanged"
+    # on disk: September's newest completed load has no rows and the older run's files are gone
+    assert raw_totals(local_data) == {"2026-08": expected(august)}
+    assert not list((local_data / "raw" / "azure_costs" / "focus_costs" / "2026-09").glob("*.parquet"))
+    # in SQL: September counts nothing, August is untouched
+    assert sql_month_totals() == {"2026-08": expected(august)[:2]}
+    # and the emptied month is not reloaded by every later run
+    assert load(day=date(2026, 10, 6)) == {"2026-08": 0, "2026-09": 0}
+    assert sql_month_totals() == {"2026-08": expected(august)[:2]}
+
+
+def test_a_newer_run_whose_blob_has_no_rows_empties_the_month(azurite_server, azure_airflow, local_data):
+    august, september = generate_focus_month("2026-08", 100, seed=1), generate_focus_month("2026-09", 100, seed=2)
+    write_run(azurite_server, azure_airflow, "2026-08", august)
+    write_run(azurite_server, azure_airflow, "2026-09", september)
+    assert load() == {"2026-08": 100, "2026-09": 100}
+    assert sql_month_totals() == {"2026-08": expected(august)[:2], "2026-09": expected(september)[:2]}
+
+    # Azure exports September again and now has no row for it: the run's one partition is a header-only CSV
+    write_run(azurite_server, azure_airflow, "2026-09", september.slice(0, 0), "csv", hours_after=24)
+    report = azure_loader.load(request_for("azure_costs", None, run_date=date(2026, 10, 5), run_type="scheduled"))
+    assert_september_emptied(local_data, august, report)
+
+
+def test_a_run_manifest_without_blobs_is_a_month_without_rows(azurite_server, azure_airflow, local_data):
+    august, september = generate_focus_month("2026-08", 100, seed=1), generate_focus_month("2026-09", 100, seed=2)
+    write_run(azurite_server, azure_airflow, "2026-08", august)
+    write_run(azurite_server, azure_airflow, "2026-09", september)
+    assert load() == {"2026-08": 100, "2026-09": 100}
+
+    # blobCount 0, dataRowCount 0, blobs []: a normal run without rows (it used to fail every month's load)
+    write_run_without_blobs(azurite_server, azure_airflow, "2026-09", hours_after=24)
+    report = azure_loader.load(request_for("azure_costs", None, run_date=date(2026, 10, 5), run_type="scheduled"))
+    assert_september_emptied(local_data, august, report)
+
+
+def test_a_manifest_listing_no_blobs_but_counting_rows_fails_naming_it(azurite_server, azure_airflow, local_data):
+    september = generate_focus_month("2026-09", 100, seed=2)
+    write_run(azurite_server, azure_airflow, "2026-09", september)
+    load()
+    name = write_run_without_blobs(azurite_server, azure_airflow, "2026-09", hours_after=24, blobCount=2,
+                                   dataRowCount=40)
+    with pytest.raises(FocusExportError, match=rf"manifest az://{azure_airflow.container}/{name} lists no blobs"):
+        load()
+    assert raw_totals(local_data) == {"2026-09": expected(september)}
 
 
 def test_corrupt_blob_fails_naming_it_and_keeps_the_previous_data(azurite_server, azure_airflow, local_data):

@@ -12,7 +12,7 @@ import pytest
 from include.reconciliation import ReconciliationError, run_checks
 from standins.sample_data.azure import generate_focus_month
 from tests.helpers.transform import cents, one, q, run
-from tests.transform.raw import write_azure_month
+from tests.transform.raw import azure_rows, new_load_id, write_azure_month, write_loads, write_table
 
 D = Decimal
 
@@ -92,6 +92,103 @@ def test_a_re_exported_month_replaces_that_month_only(data_dir):
     run("azure", periods=None)
     assert q("SELECT * FROM finops.int_azure__cost_daily ORDER BY ALL") == per_month
     assert run_checks("azure")["failed"] == 0 and run_checks("marts")["failed"] == 0
+
+
+def write_period_ledger(data_dir, month: str, rows: int, load_id: str | None = None, completed: bool = True) -> str:
+    """The period ledger row the loader writes with each load of a month (focus_costs_period_loads), alone: a newer
+    run of the month that had no rows."""
+    load_id = load_id or new_load_id()
+    record = pa.table({"billing_period": [month], "delivery_id": [f"run-{load_id}"], "row_count": [rows],
+                       "_dlt_load_id": [load_id]})
+    write_table(data_dir, "azure_costs", "focus_costs_period_loads", record, load_id, partition=month)
+    write_loads(data_dir, "azure_costs", [load_id], status=0 if completed else 1)
+    return load_id
+
+
+def test_a_newer_load_of_a_month_without_rows_empties_the_month(data_dir):
+    august, september = focus_month("2026-08", 40, seed=2), focus_month("2026-09", 50, seed=3)
+    for month, table in (("2026-08", august), ("2026-09", september)):
+        load_id = write_azure_month(data_dir, month, table)
+        write_period_ledger(data_dir, month, table.num_rows, load_id)
+    run("azure", periods="changed")
+    assert one("SELECT azure_billed_cost FROM finops.monthly_margin WHERE month = '2026-09'") == exact(
+        september, "BilledCost")
+
+    # a load that failed half way says nothing
+    write_period_ledger(data_dir, "2026-09", 0, completed=False)
+    assert run("azure", periods="changed")["periods"] == []
+    assert one("SELECT count() FROM finops.stg_azure__focus_costs WHERE billing_period = '2026-09'") == 50
+
+    # September's newest completed load brought no row; its older rows are still there (on ClickHouse until the
+    # loader deletes them, on files until they are pruned): the month reads empty, August is untouched
+    write_period_ledger(data_dir, "2026-09", 0)
+    assert run("azure", periods="changed")["periods"] == ["2026-09"]
+    assert one("SELECT count() FROM finops.stg_azure__focus_costs WHERE billing_period = '2026-09'") == 0
+    assert q("SELECT billing_period, count(), sum(BilledCost) FROM finops.int_azure__cost_line_items GROUP BY 1") == [
+        ("2026-08", 40, exact(august, "BilledCost"))]
+    assert one("SELECT count() FROM finops.int_azure__cost_daily WHERE billing_period = '2026-09'") == 0
+    assert q("SELECT azure_billed_cost FROM finops.monthly_margin WHERE month = '2026-09' AND azure_billed_cost != 0") \
+        == []
+    assert run_checks("azure")["failed"] == 0 and run_checks("marts")["failed"] == 0
+
+    # Azure exports September again with rows: they count again
+    restated = focus_month("2026-09", 30, seed=4)
+    load_id = write_azure_month(data_dir, "2026-09", restated)
+    write_period_ledger(data_dir, "2026-09", 30, load_id)
+    run("azure", periods="changed")
+    assert one("SELECT sum(BilledCost) FROM finops.int_azure__cost_line_items WHERE billing_period = '2026-09'") == \
+        exact(restated, "BilledCost")
+
+
+def test_pricing_currency_effective_cost_converts_billing_to_pricing_currency_exactly(data_dir):
+    rows = [
+        # EUR billing of USD prices: Microsoft's rate converts USD into EUR, so the USD figure is 92 / 0.92
+        dict(EffectiveCost=92.0, BillingCurrency="EUR", PricingCurrency="USD", x_BillingExchangeRate=0.92),
+        # 0.57 is 0.5699999999... as a float: exact only through money()
+        dict(EffectiveCost=5.7, BillingCurrency="GBP", PricingCurrency="USD", x_BillingExchangeRate=0.57),
+        dict(EffectiveCost=30.0, BillingCurrency="USD", PricingCurrency="USD", x_BillingExchangeRate=1.0),
+        # no rate, or a zero rate: unknown
+        dict(EffectiveCost=40.0, BillingCurrency="EUR", PricingCurrency="USD", x_BillingExchangeRate=None),
+        dict(EffectiveCost=50.0, BillingCurrency="EUR", PricingCurrency="USD", x_BillingExchangeRate=0.0),
+    ]
+    write_azure_month(data_dir, "2026-09", azure_rows("2026-09", rows))
+    run("azure")
+    assert q("SELECT EffectiveCost, PricingCurrencyEffectiveCost FROM finops.focus WHERE x_Provider = 'azure' "
+             "ORDER BY EffectiveCost") == [(D(5.7).quantize(D("0.1")), D(10)), (D(30), D(30)), (D(40), None),
+                                           (D(50), None), (D(92), D(100))]
+
+
+def test_a_focus_1_0_month_keeps_its_pricing_currency_and_invoice_id(data_dir):
+    table = azure_rows("2026-08", [dict(BilledCost=10.0, BillingCurrency="USD")])
+    table = table.drop_columns([c for c in ("InvoiceId", "PricingCurrency") if c in table.column_names])
+    for name, value in (("x_InvoiceId", "G123456789"), ("x_PricingCurrency", "USD"), ("x_InvoiceIssuerId", "ms-1")):
+        if name in table.column_names:
+            table = table.drop_columns([name])
+        table = table.append_column(name, pa.array([value]))
+    write_azure_month(data_dir, "2026-08", table)
+    run("azure")
+    assert q("SELECT PricingCurrency, InvoiceId, PricingCurrencyEffectiveCost, "
+             "JSONExtractString(x_ProviderColumns, 'x_InvoiceId'), JSONExtractString(x_ProviderColumns, 'x_PricingCurrency'), "
+             "JSONExtractString(x_ProviderColumns, 'x_InvoiceIssuerId') FROM finops.focus WHERE x_Provider = 'azure'") == [
+        ("USD", "G123456789", D(10), "G123456789", "USD", "ms-1")]
+
+
+def test_one_reservation_whose_id_differs_in_case_between_rows_is_one_commitment(data_dir):
+    reservation = "/subscriptions/S1/providers/Microsoft.Capacity/reservationOrders/O1/reservations/R1"
+    rows = [
+        dict(ChargeCategory="Usage", BilledCost=0.0, EffectiveCost=60.0, ListCost=90.0,
+             CommitmentDiscountId=reservation, CommitmentDiscountStatus="Used", CommitmentDiscountType="Reservation",
+             CommitmentDiscountCategory="Usage", PricingCategory="Committed"),
+        dict(ChargeCategory="Usage", BilledCost=0.0, EffectiveCost=40.0, ListCost=60.0,
+             CommitmentDiscountId=reservation.lower(), CommitmentDiscountStatus="Unused",
+             CommitmentDiscountType="Reservation", CommitmentDiscountCategory="Usage", PricingCategory="Committed"),
+    ]
+    write_azure_month(data_dir, "2026-09", azure_rows("2026-09", rows))
+    run("azure")
+    assert q("SELECT DISTINCT CommitmentDiscountId FROM finops.int_azure__cost_line_items "
+             "WHERE CommitmentDiscountId IS NOT NULL") == [(reservation.lower(),)]
+    assert q("SELECT commitment_id, sum(commitment_cost) FROM finops.commitment_utilization_daily "
+             "WHERE provider = 'azure' GROUP BY 1") == [(reservation.lower(), D(100))]
 
 
 def test_reconciliation_fails_naming_the_month_when_a_layer_drifts(data_dir):

@@ -10,6 +10,8 @@ from collections.abc import Iterator, Sequence
 
 import dlt
 
+from include.loaders.period_loads import period_load_record
+
 from . import cur2, focus
 from .deliveries import BillingPeriodDelivery, discover_cur2_deliveries, s3_filesystem
 from .errors import CurInputError
@@ -129,7 +131,12 @@ def aws_cur_source(
             if not full_refresh and previous is not None:
                 if previous == delivery.key or (refresh_from and delivery.billing_period < refresh_from):
                     continue
-            yield from prefetch(read_delivery(filesystem, delivery, detected))
+            rows = 0
+            for table in prefetch(read_delivery(filesystem, delivery, detected)):
+                rows += table.num_rows
+                yield table
+            # in the same load as the rows: this delivery now holds the period, even one without line items
+            yield period_load_record(RAW_TABLES[detected], delivery.billing_period, delivery.execution_id or delivery.key, rows)
             loaded[delivery.billing_period] = delivery.key
 
     return line_items

@@ -3,7 +3,8 @@
 column of the export (FOCUS and `x_` columns, named exactly as Microsoft names them) plus `billing_period`
 (YYYY-MM), `export_run_id`, `export_submitted_at` (the run's runInfo.submittedTime), `export_dataset_version`
 (the manifest's dataVersion), `source_blob` and `source_row` (the row's 1-based number in its blob: FOCUS
-rows carry no id)."""
+rows carry no id). Each month read also writes its row to `focus_costs_period_loads` (the month, run id and
+row count: include/loaders/period_loads.py), so a run with no rows still replaces the month."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import logging
 from collections.abc import Iterator, Sequence
 
 import dlt
+
+from include.loaders.period_loads import period_load_record
 
 from .errors import FocusExportError
 from .helpers import ExportRun, blob_filesystem, blob_url, discover_runs, list_runs, read_run
@@ -76,6 +79,8 @@ def azure_focus_source(
                 yield table
             log.info("month %s: run %s read, %d rows in %d blobs (%s)", run.month, run.run_id, rows, len(run.blobs),
                      blob_url(run.manifest_path))
+            # in the same load as the rows: this run now holds the month, even a run without rows
+            yield period_load_record(RAW_TABLE, run.month, run.run_id, rows)
             loaded[run.month] = run.key
 
     return focus_costs

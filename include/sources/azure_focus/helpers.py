@@ -150,7 +150,9 @@ def read_manifest(filesystem, path: str, container: str, month: str) -> tuple[da
             "(a Cost and usage details (FOCUS) export)"
         )
     blobs = manifest.get("blobs")
-    check_manifest_blobs(url, blobs if isinstance(blobs, list) else [])
+    if not isinstance(blobs, list):
+        raise FocusExportError(f"manifest {url}: `blobs` is {blobs!r}, expected the list of the run's blobs")
+    check_manifest_blobs(url, blobs, manifest)
     run_info = manifest.get("runInfo") or {}
     submitted = _parse_submitted(run_info.get("submittedTime"), url)
     run = ExportRun(

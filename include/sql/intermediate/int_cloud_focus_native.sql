@@ -11,7 +11,9 @@
 {#- Azure's Cost Management FOCUS export: the FOCUS columns as Microsoft wrote them; only the columns its
     dataset version lacks are NULL. Units: Microsoft writes a block of one as '1 GB/Month', which FOCUS's Unit
     Format does not allow ('<quantity> <unit>' takes no rate): a block of one is the unit itself
-    ('GB/Month', 'Hour'); other block sizes ('100 Hours') stay as written. -#}
+    ('GB/Month', 'Hour'); other block sizes ('100 Hours') stay as written. PricingCurrencyEffectiveCost: EffectiveCost
+    when billed in the pricing currency, else EffectiveCost / x_BillingExchangeRate (Microsoft's rate converts the
+    pricing currency into the billing currency), exact; NULL only when that rate is missing or zero. -#}
 {%- set azure_unit_of_one = "'^1 ', ''" %}
 {%- set azure_same = ['BilledCost', 'BillingAccountId', 'BillingAccountName', 'BillingAccountType', 'BillingCurrency',
     'BillingPeriodEnd', 'BillingPeriodStart', 'CapacityReservationId', 'CapacityReservationStatus', 'ChargeCategory',
@@ -33,7 +35,8 @@
     'ConsumedUnit': 'replaceRegexpOne(ConsumedUnit, ' ~ azure_unit_of_one ~ ')',
     'PricingUnit': 'replaceRegexpOne(PricingUnit, ' ~ azure_unit_of_one ~ ')',
     'PricingCurrencyContractedUnitPrice': 'NULL',
-    'PricingCurrencyEffectiveCost': "if(PricingCurrency = BillingCurrency, EffectiveCost, NULL)",
+    'PricingCurrencyEffectiveCost': "if(PricingCurrency = BillingCurrency, EffectiveCost, "
+                                    ~ div_money('EffectiveCost', 'ifNull(billing_exchange_rate, 0)') ~ ")",
     'PricingCurrencyListUnitPrice': 'NULL',
     'Tags': 'toJSONString(tags)',
     'x_Provider': "'azure'",
@@ -67,6 +70,7 @@ UNION ALL
 {%- set aws_native = dict(azure, ConsumedUnit='ConsumedUnit', PricingUnit='PricingUnit', x_Provider="'aws'",
     x_Operation="nullIf(x_columns['x_Operation'], '')", x_UsageType="nullIf(x_columns['x_UsageType'], '')",
     x_ExportType="'FOCUS_1_2_AWS'",
+    PricingCurrencyEffectiveCost="if(PricingCurrency = BillingCurrency, EffectiveCost, NULL)",
     ContractApplied=contract_applied('CommitmentDiscountId', 'CommitmentDiscountId', 'ChargeCategory', 'BilledCost',
                                      'EffectiveCost')) %}
 SELECT

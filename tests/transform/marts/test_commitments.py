@@ -87,6 +87,8 @@ def write_gcp_month(data_dir):
 
 
 AZURE_RES = "/providers/Microsoft.Capacity/reservationOrders/o-1/reservations/res-1"
+# as the marts name it: int_azure__cost_line_items lower-cases Azure's case-insensitive CommitmentDiscountId
+AZURE_ID = AZURE_RES.lower()
 AZURE_ROWS = [
     dict(ChargeCategory="Purchase", ChargeFrequency="One-Time", BilledCost=100.0, EffectiveCost=0.0, ListCost=100.0,
          CommitmentDiscountId=AZURE_RES, CommitmentDiscountType="Reservation", CommitmentDiscountCategory="Usage"),
@@ -139,15 +141,15 @@ def test_utilization_unused_and_savings_per_commitment_and_month(month):
              "fee_cost, covered_on_demand_cost, covered_effective_cost, realized_savings, net_savings, purchase_term, "
              "payment_option, billing_account_id FROM finops.commitment_utilization_monthly ORDER BY commitment_id")
     by_id = {r[0]: r[1:] for r in rows}
-    assert set(by_id) == {SP, RI, GCP_POOL, AZURE_RES}
+    assert set(by_id) == {SP, RI, GCP_POOL, AZURE_ID}
     assert by_id[SP] == ("Savings Plan", D(48), D(42), D(6), pytest.approx(0.875), D(48), D(70), D(42), D(28), D(22),
                          "1yr", "No Upfront", "999999999999")
     assert by_id[RI] == ("Reserved Instance", D(30), D(27), D(3), pytest.approx(0.9), D(250), D(45), D(27), D(18),
                          D(15), "1yr", "Partial Upfront", "999999999999")
     assert by_id[GCP_POOL] == ("Committed Use Discount", D(20), None, None, None, D(20), D(25), D(20), D(5), D(5),
                                "", "", "01A2B3-C4D5E6-F7A8B9")
-    assert by_id[AZURE_RES][:10] == ("Reservation", D(100), D(60), D(40), pytest.approx(0.6), D(100), D(90), D(60),
-                                     D(30), D(-10))
+    assert by_id[AZURE_ID][:10] == ("Reservation", D(100), D(60), D(40), pytest.approx(0.6), D(100), D(90), D(60),
+                                    D(30), D(-10))
 
 
 def test_daily_rows_add_up_to_the_month(month):
@@ -262,6 +264,6 @@ def test_focus_contract_applied_names_the_commitment_and_its_applied_cost(month)
         key = (commitment, "Purchase" if category == "Purchase" else "applied")
         applied[key] = applied.get(key, D(0)) + element["ContractCommitmentAppliedCost"]
     assert applied == {(SP, "Purchase"): D(48), (SP, "applied"): D(48), (RI, "Purchase"): D(250), (RI, "applied"): D(30),
-                       (AZURE_RES, "Purchase"): D(100), (AZURE_RES, "applied"): D(100)}
+                       (AZURE_ID, "Purchase"): D(100), (AZURE_ID, "applied"): D(100)}
     contracts = dict(q("SELECT ContractCommitmentId, ContractId FROM finops.focus_contract_commitments"))
     assert contracts == {SP: SP, RI: RI}

@@ -3,6 +3,10 @@
 -- Microsoft's x_ columns kept as a map. Partitioned by billing period; a run with `periods` rebuilds
 -- only those months. A FOCUS export has no line item id: line_item_key hashes the row's blob and row
 -- number in the load, so a row keeps its key across rebuilds and identical rows stay two rows.
+-- FOCUS 1.0 months read InvoiceId and PricingCurrency from x_InvoiceId and x_PricingCurrency (kept in x_columns with
+-- x_InvoiceIssuerId). CommitmentDiscountId is lower-cased: Azure resource ids are case-insensitive and Cost
+-- Management writes one reservation's id in more than one casing (Microsoft's FinOps toolkit lower-cases it too), so
+-- every model downstream groups a commitment's rows as one.
 {%- from 'focus_export_columns.jinja' import focus_export_columns %}
 {%- set view = 'azure_costs__focus_costs' %}
 {%- set x_columns = [
@@ -10,7 +14,8 @@
     'x_BilledUnitPrice', 'x_BillingAccountId', 'x_BillingAccountName', 'x_BillingExchangeRate',
     'x_BillingExchangeRateDate', 'x_BillingProfileId', 'x_BillingProfileName', 'x_ContractedCostInUsd',
     'x_CostAllocationRuleName', 'x_CostCenter', 'x_CustomerId', 'x_CustomerName', 'x_EffectiveCostInUsd',
-    'x_EffectiveUnitPrice', 'x_InvoiceSectionId', 'x_InvoiceSectionName', 'x_ListCostInUsd',
+    'x_EffectiveUnitPrice', 'x_InvoiceId', 'x_InvoiceIssuerId', 'x_InvoiceSectionId', 'x_InvoiceSectionName',
+    'x_ListCostInUsd',
     'x_PartnerCreditApplied', 'x_PartnerCreditRate', 'x_PricingBlockSize', 'x_PricingCurrency',
     'x_PricingSubcategory', 'x_PricingUnitDescription', 'x_PublisherCategory', 'x_PublisherId', 'x_ResellerId',
     'x_ResellerName', 'x_ResourceGroupName', 'x_ResourceType', 'x_ServiceModel', 'x_ServicePeriodEnd',
@@ -40,6 +45,8 @@ SELECT
                    {{ raw('ConsumedQuantity') }}, {{ raw('Tags') }}))))
     {%- endif %}
                                                                     AS line_item_key,
-    {{ focus_export_columns(raw, x_columns, 'Microsoft', 'Azure') }}
+    {#- the rate that converts the pricing currency into the billing currency (Microsoft: billing = pricing * rate) -#}
+    if({{ raw('x_BillingExchangeRate') }} IS NULL, NULL, {{ money(raw('x_BillingExchangeRate')) }}) AS billing_exchange_rate,
+    {{ focus_export_columns(raw, x_columns, 'Microsoft', 'Azure', lower_commitment_ids=True) }}
 FROM {{ ref('stg_azure__focus_costs') }} AS r
 WHERE {{ in_periods('r.billing_period') }}
