@@ -6,7 +6,7 @@ include/loaders/azure.py), each giving it its deliveries and a factory of its dl
   committed the older loads' files of that period are deleted;
 * clickhouse: dlt's delete-insert merge on `billing_period` in the same load.
 Every load of a period also writes one row to the raw table's period ledger, `<table>_period_loads`
-(billing_period, delivery_id, row_count; period_load_record), in the same dlt load as the rows. The
+(billing_period, delivery_id, row_count; include/sources/period_ledger.py), in the same dlt load as the rows. The
 SQL layer reads only the newest completed load of each period, the ledger included, so a failed or
 half-pruned load never double counts and never hides the previous good data, and a newer delivery
 with no rows at all reads as an empty period (it has no data rows to say it is the newest). After
@@ -32,28 +32,11 @@ from typing import Any
 from include import settings
 from include.load_summary import LoadReport
 from include.run_intent import BACKFILL, LoadRequest
+from include.sources.period_ledger import LEDGER_SUFFIX, ledger_table
 
 log = logging.getLogger(__name__)
 
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-LEDGER_SUFFIX = "_period_loads"
-
-
-def ledger_table(raw_table: str) -> str:
-    """The period ledger of a raw table: one row per load of a period, written with its rows."""
-    return f"{raw_table}{LEDGER_SUFFIX}"
-
-
-def period_load_record(raw_table: str, period: str, delivery_id: str, rows: int):
-    """The ledger row a source yields after it read a period's delivery (however many rows it had),
-    in the same dlt load as those rows: it says this load holds the period, even with no row."""
-    import dlt
-    import pyarrow as pa
-
-    record = pa.table({"billing_period": pa.array([period], pa.string()),
-                       "delivery_id": pa.array([str(delivery_id)], pa.string()),
-                       "row_count": pa.array([int(rows)], pa.int64())})
-    return dlt.mark.with_table_name(record, ledger_table(raw_table))
 
 
 @dataclass(frozen=True)

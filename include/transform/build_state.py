@@ -21,6 +21,7 @@ import json
 from collections.abc import Iterable
 
 from include import settings
+from include.sources.period_ledger import ledger_table
 from include.transform.config import PERIOD
 from include.transform.literals import quote_string
 from include.transform.table_engine import SINGLE_NODE, TableEngine
@@ -37,9 +38,6 @@ PROVIDER_SOURCES = {
             "concat(substring(ifNull(invoice_month, ''), 1, 4), '-', substring(ifNull(invoice_month, ''), 5, 2))"),
     "stripe": ("stripe_revenue", "balance_transactions", "formatDateTime(toDate(created, 'UTC'), '%Y-%m')"),
 }
-# The period ledger of a raw table loaded one billing period at a time (include/loaders/period_loads.py: one row
-# per load of a period, even a load without rows), `<table>_period_loads`.
-PERIOD_LEDGER_SUFFIX = "_period_loads"
 # Other raw tables of a provider's dataset whose loads change its derived tables (same shape).
 MORE_PROVIDER_SOURCES = {
     "aws": [("aws_costs", "focus_export", "billing_period")],  # the Data Exports FOCUS 1.2 export
@@ -102,7 +100,7 @@ def changed_periods(client, provider: str, columns: dict, built: str) -> list[st
     the period ledger rows (`<table>_period_loads`) they wrote: a delivery with no rows changes its month too."""
     months = set()
     sources = [*provider_sources(provider)]
-    sources += [(dataset, f"{table}{PERIOD_LEDGER_SUFFIX}", "billing_period") for dataset, table, _ in sources]
+    sources += [(dataset, ledger_table(table), "billing_period") for dataset, table, _ in sources]
     for dataset, table, month in sources:
         if "_dlt_load_id" not in columns.get(f"{dataset}__{table}", {}):
             continue

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 
 import dlt
 
-from include.loaders.period_loads import period_load_record
+from include.sources.period_ledger import period_load_record
 
 from . import cur2, focus
 from .deliveries import BillingPeriodDelivery, discover_cur2_deliveries, s3_filesystem

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 
 import dlt
 
-from include.loaders.period_loads import period_load_record
+from include.sources.period_ledger import period_load_record
 
 from .errors import FocusExportError
 from .helpers import ExportRun, blob_filesystem, blob_url, discover_runs, list_runs, read_run
