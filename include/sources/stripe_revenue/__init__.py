@@ -89,9 +89,11 @@ ALL_RESOURCES: tuple[str, ...] = (*INCREMENTAL_RESOURCES, *MUTABLE_RESOURCES)
 # current one) and events older than 30 days. A full refresh keeps these tables.
 HISTORY_RESOURCES: tuple[str, ...] = ("subscriptions", "events")
 # Extra list parameters per resource: cancelled subscriptions too, with their discounts as objects;
-# prices with their tiers; only the events the MRR history reads.
+# prices with their tiers; invoices with their payments (the charge that links an invoice to its balance
+# transaction, hence its settlement currency); only the events the MRR history reads.
 _LIST_PARAMS: dict[str, dict[str, Any]] = {
     "subscriptions": {"status": "all", "expand": ["data.discounts"]},
+    "invoices": {"expand": ["data.payments"]},
     "prices": {"expand": ["data.tiers"]},
     "events": {"types": list(EVENT_TYPES)},
 }
