@@ -90,13 +90,14 @@ ALL_RESOURCES: tuple[str, ...] = (*INCREMENTAL_RESOURCES, *MUTABLE_RESOURCES)
 HISTORY_RESOURCES: tuple[str, ...] = ("subscriptions", "events")
 # Extra list parameters per resource: cancelled subscriptions too, with their discounts and their items'
 # discounts as objects; invoices with their discounts as objects (a deleted one keeps its coupon:
-# int_stripe__invoice_mrr leaves `once` coupons out of MRR); prices with their tiers and their amounts in
-# other currencies; coupons with the products they are restricted to; only the events the MRR history reads.
+# int_stripe__invoice_mrr leaves `once` coupons out of MRR) and their payments (the charge that links an
+# invoice to its balance transaction, hence its settlement currency); prices with their tiers and their amounts
+# in other currencies; coupons with the products they are restricted to; only the events the MRR history reads.
 # (Stripe expands at most four levels: a subscription item's price cannot bring its currency_options, the
 # prices table does.)
 _LIST_PARAMS: dict[str, dict[str, Any]] = {
     "subscriptions": {"status": "all", "expand": ["data.discounts", "data.items.data.discounts"]},
-    "invoices": {"expand": ["data.discounts"]},
+    "invoices": {"expand": ["data.discounts", "data.payments"]},
     "prices": {"expand": ["data.tiers", "data.currency_options"]},
     "coupons": {"expand": ["data.applies_to"]},
     "events": {"types": list(EVENT_TYPES)},

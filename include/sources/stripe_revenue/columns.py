@@ -26,6 +26,22 @@ def _invoice_subscription(obj: dict) -> Any:
     return object_id(obj.get("subscription")) or get_path(obj, "parent.subscription_details.subscription")
 
 
+def _invoice_payments(obj: dict) -> list[dict] | None:
+    """What paid the invoice through Stripe, as [{charge, payment_intent, status, amount_paid}]: the invoice's
+    `payments` (Invoice Payment objects, listed with expand[]=data.payments on current API versions) or, on API
+    versions before 2025-03-31, its top-level `charge` / `payment_intent`. None when the object has neither
+    (not expanded): the SQL then cannot tell the settlement currency."""
+    payments = get_path(obj, "payments.data")
+    if payments is not None:
+        return [{"charge": object_id(get_path(p, "payment.charge")),
+                 "payment_intent": object_id(get_path(p, "payment.payment_intent")),
+                 "status": p.get("status"), "amount_paid": p.get("amount_paid")} for p in payments]
+    charge, intent = object_id(obj.get("charge")), object_id(obj.get("payment_intent"))
+    if charge is None and intent is None:
+        return None
+    return [{"charge": charge, "payment_intent": intent, "status": "paid", "amount_paid": obj.get("amount_paid")}]
+
+
 LOADED_AT: Column = ("_loaded_at", "ts", lambda o: None)  # filled per run through `extra`
 
 # --------------------------------------------------------------------------------------- table columns
@@ -135,6 +151,9 @@ INVOICE_COLUMNS: list[Column] = [
     ("metadata", "json", "metadata"),
     ("livemode", "bool", "livemode"),
     ("created", "ts", "created"),
+    # added later (older rows read NULL): how the invoice was paid
+    ("paid_out_of_band", "bool", "paid_out_of_band"),
+    ("payments", "json", _invoice_payments),
     LOADED_AT,
 ]
 

@@ -7,8 +7,10 @@
 --   refunds          refund, refund_failure (a failed refund gives the money back), partial_capture_reversal
 --   failed_payments  charge_failure (an ACH/SEPA debit that succeeded, then failed; its fee stays charged)
 --   platform_earnings platform_earning, platform_earning_refund (Connect application fees: revenue)
---   sales_tax        VAT / sales tax on paid invoices (stripe_revenue_recognition): collected for the
---                    state, not revenue, though the charge includes it
+--   sales_tax        VAT / sales tax on invoices paid through Stripe (int_stripe__revenue_recognition, in
+--                    the currency the invoice settled in): collected for the state, not revenue, though the
+--                    charge includes it. A month and currency with sales tax but no ledger row is kept (its
+--                    revenue is negative) rather than the tax being dropped
 --   processing_fees  the `fee` of every revenue transaction (card, ACH, dispute fees)
 --   stripe_fees      Stripe's own fees (`fee`), the tax Stripe charges on them (`tax`) and network costs
 --   fees = processing_fees + stripe_fees; net = revenue - fees
@@ -43,21 +45,29 @@ WITH
         SELECT month, upper(currency) AS currency, sum(sales_tax) AS sales_tax
         FROM {{ ref('int_stripe__revenue_recognition') }}
         GROUP BY month, currency
+        HAVING sales_tax != 0
+    ),
+    keys AS
+    (
+        SELECT month, currency FROM ledger
+        UNION DISTINCT
+        SELECT month, currency FROM tax
     )
 SELECT
-    l.month                                                                      AS month,
-    l.currency                                                                   AS currency,
-    toDecimal128(l.gross_volume, 10)                                             AS gross_volume,
-    toDecimal128(l.refunds, 10)                                                  AS refunds,
-    toDecimal128(l.failed_payments, 10)                                          AS failed_payments,
-    toDecimal128(l.disputes, 10)                                                 AS disputes,
-    toDecimal128(l.platform_earnings, 10)                                        AS platform_earnings,
-    toDecimal128(l.other, 10)                                                    AS other,
+    k.month                                                                      AS month,
+    k.currency                                                                   AS currency,
+    toDecimal128(ifNull(l.gross_volume, 0), 10)                                  AS gross_volume,
+    toDecimal128(ifNull(l.refunds, 0), 10)                                       AS refunds,
+    toDecimal128(ifNull(l.failed_payments, 0), 10)                               AS failed_payments,
+    toDecimal128(ifNull(l.disputes, 0), 10)                                      AS disputes,
+    toDecimal128(ifNull(l.platform_earnings, 0), 10)                             AS platform_earnings,
+    toDecimal128(ifNull(l.other, 0), 10)                                         AS other,
     toDecimal128(ifNull(t.sales_tax, 0), 10)                                     AS sales_tax,
     gross_volume + refunds + failed_payments + disputes + platform_earnings + other - sales_tax AS revenue,
-    toDecimal128(l.processing_fees, 10)                                          AS processing_fees,
-    toDecimal128(l.stripe_fees, 10)                                              AS stripe_fees,
+    toDecimal128(ifNull(l.processing_fees, 0), 10)                               AS processing_fees,
+    toDecimal128(ifNull(l.stripe_fees, 0), 10)                                   AS stripe_fees,
     processing_fees + stripe_fees                                                AS fees,
     revenue - fees                                                               AS net
-FROM ledger AS l
-LEFT JOIN tax AS t ON t.month = l.month AND t.currency = l.currency
+FROM keys AS k
+LEFT JOIN ledger AS l ON l.month = k.month AND l.currency = k.currency
+LEFT JOIN tax AS t ON t.month = k.month AND t.currency = k.currency

@@ -1,24 +1,97 @@
--- Invoiced revenue per month and currency, for recognised revenue and sales tax:
--- finops.int_stripe__revenue_recognition (month × currency, major units), from paid invoices.
+-- Invoiced revenue per month and settlement currency, for recognised revenue and sales tax:
+-- finops.int_stripe__revenue_recognition (month × currency, major units), from invoices paid through Stripe.
 --   invoiced_paid  what the paid invoices billed, excluding tax (total_excluding_tax), in the month of
 --                  paid_at: the cash side of those invoices
 --   recognised     the same amounts spread over the service periods of their lines, by the second (an
 --                  annual plan paid up front: 1/365 a day). Each line's share of the invoice is its
 --                  amount less its discount_amounts; a line without a period counts when it starts
 --   sales_tax      total - total_excluding_tax (VAT / sales tax collected, not revenue), when paid
+-- Currency: the ledger's. An invoice is billed in its own currency, but its money reaches the ledger in the
+-- currency of the balance transaction of the charge that paid it (the invoice's `payments` -> charge ->
+-- balance_transaction), converted at that transaction's exchange_rate (invoice amount x exchange_rate =
+-- settlement amount, Stripe's definition). All three amounts are converted the same way, so the VAT and the
+-- deferral sit in the same currency as the cash they correct. An invoice whose payment cannot be linked to a
+-- balance transaction (no payments loaded, a charge not loaded, paid from the customer balance) stays in its
+-- own currency. A linked transaction in another currency without an exchange_rate fails the build.
+-- Invoices marked paid outside Stripe (paid_out_of_band) are left out: their money, VAT included, never
+-- reached the Stripe ledger (NULL, on rows loaded before the column existed, counts as paid through Stripe).
 -- Rebuilt in full: a paid invoice's spread reaches months on both sides of the month it was paid in.
 {%- set has_invoices = has_column('stripe_revenue__invoices', 'total_excluding_tax') and has_column('stripe_revenue__invoices', 'lines') %}
+{%- set has_out_of_band = has_column('stripe_revenue__invoices', 'paid_out_of_band') %}
+{%- set has_payments = has_column('stripe_revenue__invoices', 'payments') and has_column('stripe_revenue__charges', 'balance_transaction') %}
 {%- if has_invoices %}
 WITH
-    invoices AS (
+    paid AS (
         SELECT *
-        FROM (SELECT id, status, lower(currency) AS currency, currency_exponent, total, total_excluding_tax, paid_at, lines FROM {{ ref('stg_stripe__invoices') }})
-        WHERE status = 'paid' AND paid_at IS NOT NULL
+        FROM (SELECT id, status, lower(currency) AS currency, currency_exponent, total, total_excluding_tax, paid_at, lines,
+                     {{ 'paid_out_of_band' if has_out_of_band else 'CAST(NULL, \'Nullable(Bool)\')' }} AS paid_out_of_band,
+                     {{ 'payments' if has_payments else 'CAST(NULL, \'Nullable(String)\')' }} AS payments
+              FROM {{ ref('stg_stripe__invoices') }})
+        WHERE status = 'paid' AND paid_at IS NOT NULL AND NOT ifNull(paid_out_of_band, false)
+    ),
+{%- if has_payments %}
+    payment_refs AS (
+        -- the invoice's successful payments: a charge, or a PaymentIntent (its succeeded charge)
+        SELECT id AS invoice, JSONExtractString(p, 'charge') AS charge, JSONExtractString(p, 'payment_intent') AS payment_intent
+        FROM paid
+        ARRAY JOIN JSONExtractArrayRaw(ifNull(payments, '[]')) AS p
+        WHERE JSONExtractString(p, 'status') = 'paid'
+    ),
+    charges AS (
+        SELECT id, ifNull(payment_intent, '') AS payment_intent, balance_transaction
+        FROM ({{ stripe_current('charges') }})
+        WHERE status = 'succeeded' AND ifNull(balance_transaction, '') != ''
+    ),
+    linked AS (
+        SELECT r.invoice AS invoice, c.balance_transaction AS balance_transaction
+        FROM payment_refs AS r INNER JOIN charges AS c ON c.id = r.charge
+        WHERE r.charge != ''
+        UNION ALL
+        SELECT r.invoice, c.balance_transaction
+        FROM payment_refs AS r INNER JOIN charges AS c ON c.payment_intent = r.payment_intent
+        WHERE r.charge = '' AND r.payment_intent != ''
+    ),
+    settlement AS (
+        -- one settlement per invoice (its first balance transaction, by id, when several charges paid it)
+        SELECT l.invoice AS invoice,
+               argMin((lower(ifNull(b.currency, '')), b.exchange_rate), b.id) AS settled
+        FROM linked AS l INNER JOIN {{ ref('stg_stripe__balance_transactions') }} AS b ON b.id = l.balance_transaction
+        GROUP BY l.invoice
+    ),
+{%- endif %}
+    invoices AS (
+        SELECT
+            p.id AS id,
+            {%- if has_payments %}
+            ifNull(s.invoice, '') != '' AS is_linked,
+            is_linked AND tupleElement(s.settled, 1) != p.currency AS is_converted,
+            if(is_linked, tupleElement(s.settled, 1), p.currency) AS currency,
+            -- invoice currency -> settlement currency; a conversion without a rate is an error, not a guess
+            -- (the throwIf condition holds on its own, whatever rows the if() evaluates it on)
+            if(is_converted,
+               {{ money('tupleElement(s.settled, 2)') }}
+                   + toDecimal128(throwIf(is_converted AND ifNull(tupleElement(s.settled, 2), 0) <= 0,
+                                          'int_stripe__revenue_recognition: a paid invoice settled in another currency by a balance transaction without an exchange_rate'), 10),
+               toDecimal128(1, 10)) AS rate,
+            {%- else %}
+            p.currency AS currency,
+            toDecimal128(1, 10) AS rate,
+            {%- endif %}
+            p.currency_exponent AS currency_exponent,
+            p.total AS total,
+            p.total_excluding_tax AS total_excluding_tax,
+            p.paid_at AS paid_at,
+            p.lines AS lines
+        FROM paid AS p
+        {%- if has_payments %}
+        LEFT JOIN settlement AS s ON s.invoice = p.id
+        {%- endif %}
     ),
     lines AS (
         SELECT
             id,
             currency,
+            rate,
             intExp10(ifNull(currency_exponent, 2)) AS divisor,
             ifNull(total_excluding_tax, total) AS invoice_amount,
             paid_at,
@@ -35,6 +108,7 @@ WITH
         -- the weights are all 0: the whole amount at the first line's start, or when paid)
         SELECT
             currency,
+            rate,
             divisor,
             period_start,
             period_end,
@@ -50,7 +124,7 @@ WITH
             FROM lines
         )
         UNION ALL
-        SELECT currency, intExp10(ifNull(currency_exponent, 2)), paid_at, paid_at,
+        SELECT currency, rate, intExp10(ifNull(currency_exponent, 2)), paid_at, paid_at,
                toDecimal128(ifNull(total_excluding_tax, total), 10)
         FROM invoices
         WHERE JSONLength(ifNull(lines, '[]')) = 0
@@ -59,17 +133,25 @@ WITH
         SELECT
             currency,
             month_start,
-            if(period_end = period_start,
-               amount,
-               amount * toInt64(dateDiff('second',
-                                         greatest(period_start, toDateTime64(month_start, 6, 'UTC')),
-                                         least(period_end, toDateTime64(addMonths(month_start, 1), 6, 'UTC'))))
-                      / toInt64(dateDiff('second', period_start, period_end))) / divisor AS recognised
-        FROM shares
-        ARRAY JOIN arrayMap(n -> addMonths(toStartOfMonth(toDate(period_start, 'UTC')), toInt32(n)),
-                            range(toUInt32(dateDiff('month', toDate(period_start, 'UTC'),
-                                                    toDate(period_end - toIntervalMicrosecond(1), 'UTC'))) + 1)) AS month_start
-        WHERE period_end = period_start OR toDateTime64(month_start, 6, 'UTC') < period_end
+            {{ mul_money('recognised_invoice', 'rate') }} AS recognised
+        FROM
+        (
+            SELECT
+                currency,
+                rate,
+                month_start,
+                if(period_end = period_start,
+                   amount,
+                   amount * toInt64(dateDiff('second',
+                                             greatest(period_start, toDateTime64(month_start, 6, 'UTC')),
+                                             least(period_end, toDateTime64(addMonths(month_start, 1), 6, 'UTC'))))
+                          / toInt64(dateDiff('second', period_start, period_end))) / divisor AS recognised_invoice
+            FROM shares
+            ARRAY JOIN arrayMap(n -> addMonths(toStartOfMonth(toDate(period_start, 'UTC')), toInt32(n)),
+                                range(toUInt32(dateDiff('month', toDate(period_start, 'UTC'),
+                                                        toDate(period_end - toIntervalMicrosecond(1), 'UTC'))) + 1)) AS month_start
+            WHERE period_end = period_start OR toDateTime64(month_start, 6, 'UTC') < period_end
+        )
     ),
     rows AS (
         SELECT formatDateTime(month_start, '%Y-%m') AS month, currency,
@@ -77,9 +159,9 @@ WITH
         FROM spread
         UNION ALL
         SELECT formatDateTime(toDate(paid_at, 'UTC'), '%Y-%m'), currency,
-               toDecimal128(ifNull(total_excluding_tax, total), 10) / intExp10(ifNull(currency_exponent, 2)),
+               {{ mul_money('toDecimal128(ifNull(total_excluding_tax, total), 10) / intExp10(ifNull(currency_exponent, 2))', 'rate') }},
                toDecimal128(0, 10),
-               toDecimal128(ifNull(total, 0) - ifNull(total_excluding_tax, total), 10) / intExp10(ifNull(currency_exponent, 2))
+               {{ mul_money('toDecimal128(ifNull(total, 0) - ifNull(total_excluding_tax, total), 10) / intExp10(ifNull(currency_exponent, 2))', 'rate') }}
         FROM invoices
     )
 SELECT month, ifNull(currency, '') AS currency, sum(invoiced_paid) AS invoiced_paid, sum(recognised) AS recognised,

@@ -1,0 +1,159 @@
+"""VAT and deferrals of Stripe invoices against the ledger's cash: in the currency the invoice settled in
+(multi-currency accounts), and only for invoices paid through Stripe (not paid out of band). Every expected
+figure is worked out by hand with Decimal in the comments."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from tests.helpers.transform import q, run
+from tests.transform.raw import write_stripe_objects
+
+D = Decimal
+
+
+def ts(day: str) -> int:
+    if "T" not in day:
+        day += "T00:00:00"
+    return int(datetime.fromisoformat(day + "+00:00").timestamp())
+
+
+def txn(txn_id, amount, currency, day, source=None, exchange_rate=None, category="charge", fee=0):
+    return {"id": txn_id, "object": "balance_transaction", "type": category, "reporting_category": category,
+            "amount": amount, "fee": fee, "net": amount - fee, "currency": currency, "exchange_rate": exchange_rate,
+            "source": source, "created": ts(day)}
+
+
+def charge(charge_id, amount, currency, day, balance_transaction, payment_intent=None):
+    return {"id": charge_id, "object": "charge", "amount": amount, "amount_captured": amount, "currency": currency,
+            "status": "succeeded", "paid": True, "captured": True, "balance_transaction": balance_transaction,
+            "payment_intent": payment_intent, "invoice": None, "created": ts(day)}
+
+
+def invoice(invoice_id, currency, subtotal, tax, paid_on, lines, **extra):
+    obj = {"id": invoice_id, "object": "invoice", "customer": "cus_1", "currency": currency, "status": "paid",
+           "created": ts(paid_on), "total": subtotal + tax, "subtotal": subtotal, "total_excluding_tax": subtotal,
+           "amount_due": subtotal + tax, "amount_paid": subtotal + tax, "amount_remaining": 0,
+           "status_transitions": {"paid_at": ts(paid_on), "finalized_at": ts(paid_on)},
+           "lines": {"object": "list", "has_more": False, "data": lines}}
+    obj.update(extra)
+    return obj
+
+
+def paid_by(payment_intent=None, charge_id=None, amount=0, currency="eur"):
+    """The invoice's `payments` (expand[]=data.payments): one paid Invoice Payment."""
+    kind = "payment_intent" if payment_intent else "charge"
+    return {"object": "list", "has_more": False, "data": [
+        {"id": "inpay_1", "object": "invoice_payment", "amount_paid": amount, "amount_requested": amount,
+         "currency": currency, "is_default": True, "status": "paid",
+         "payment": {"type": kind, "payment_intent": payment_intent, "charge": charge_id}}]}
+
+
+def line(amount, start, end=None):
+    return {"object": "line_item", "amount": amount, "period": {"start": ts(start), "end": ts(end or start)},
+            "discount_amounts": []}
+
+
+def revenue(month, currency):
+    rows = q("SELECT gross_volume, sales_tax, revenue FROM finops.monthly_revenue "
+             f"WHERE month = '{month}' AND currency = '{currency}'")
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+@pytest.mark.parametrize("link", ["payment_intent", "charge", "legacy_charge"])
+def test_vat_of_an_invoice_settled_in_another_currency_is_taken_in_the_settlement_currency(data_dir, link):
+    """A USD-settled account bills 100.00 EUR + 20.00 EUR VAT; the charge of 120.00 EUR settles as USD 139.20
+    (exchange_rate 1.16). Revenue excludes the VAT in USD: 139.20 - 20.00 x 1.16 = 116.00 USD (the VAT was
+    dropped before: it was keyed on EUR, which has no ledger row). The invoice links to its balance transaction
+    through its payments (a PaymentIntent or a charge) or, on old API versions, its top-level charge."""
+    loaded = datetime(2026, 10, 5, tzinfo=UTC)
+    ledger = [txn("txn_1", 13_920, "usd", "2026-09-03T10:00:00", source="ch_1", exchange_rate=1.16)]
+    charges = [charge("ch_1", 12_000, "eur", "2026-09-03T10:00:00", "txn_1", payment_intent="pi_1")]
+    how = {"payment_intent": {"payments": paid_by(payment_intent="pi_1", amount=12_000)},
+           "charge": {"payments": paid_by(charge_id="ch_1", amount=12_000)},
+           "legacy_charge": {"charge": "ch_1"}}[link]
+    inv = invoice("in_eur", "eur", 10_000, 2_000, "2026-09-03T10:00:00", [line(10_000, "2026-09-03T10:00:00")], **how)
+    write_stripe_objects(data_dir, {"balance_transactions": ledger, "charges": charges, "invoices": [inv]}, loaded)
+    run("stripe")
+    assert revenue("2026-09", "USD") == (D("139.20"), D("20.00") * D("1.16"), D("139.20") - D("20.00") * D("1.16"))
+    assert q("SELECT count() FROM finops.monthly_revenue WHERE currency = 'EUR'") == [(0,)]
+    # a one-off line: recognised when paid, so recognised = cash revenue = 116.00 USD
+    assert q("SELECT currency, recognised_revenue FROM finops.monthly_recognised_revenue WHERE month = '2026-09'") == [
+        ("USD", D("116.00"))]
+
+
+def test_annual_invoice_in_another_currency_is_deferred_in_the_settlement_currency(data_dir):
+    """An annual plan of 1,200.00 EUR (no tax) paid 2026-01-01, settled as USD 1,392.00 (exchange_rate 1.16).
+    The deferral runs in USD like the cash: January recognises 1,392 x 31/365 = 118.2246575342 USD and no EUR
+    row exists (before: EUR -1,098.08 and USD 1,392.00 in January)."""
+    loaded = datetime(2026, 12, 5, tzinfo=UTC)
+    ledger = [txn("txn_annual", 139_200, "usd", "2026-01-01T10:00:00", source="ch_annual", exchange_rate=1.16),
+              txn("txn_fee", -100, "usd", "2026-11-30", category="fee")]
+    charges = [charge("ch_annual", 120_000, "eur", "2026-01-01T10:00:00", "txn_annual", payment_intent="pi_annual")]
+    inv = invoice("in_annual", "eur", 120_000, 0, "2026-01-01T10:00:00", [line(120_000, "2026-01-01", "2027-01-01")],
+                  payments=paid_by(payment_intent="pi_annual", amount=120_000))
+    write_stripe_objects(data_dir, {"balance_transactions": ledger, "charges": charges, "invoices": [inv]}, loaded)
+    run("stripe")
+    rows = q("SELECT month, currency, revenue FROM finops.unit_economics_by_currency ORDER BY month, currency")
+    assert {r[1] for r in rows} == {"USD"}, rows
+    by_month = {r[0]: r[2] for r in rows}
+    assert abs(by_month["2026-01"] - D(1392) * 31 / 365) < D("0.0000001")
+    assert abs(by_month["2026-02"] - D(1392) * 28 / 365) < D("0.0000001")
+    recognised = q("SELECT sum(recognised), sum(invoiced_paid) FROM finops.int_stripe__revenue_recognition "
+                   "WHERE currency = 'usd'")[0]
+    assert abs(recognised[0] - D(1392)) < D("0.000001") and recognised[1] == D(1392)
+
+
+def test_vat_of_an_invoice_paid_out_of_band_is_not_taken_from_stripe_cash(data_dir):
+    """September: a card charge of 50.00 and an invoice of 100.00 + 20.00 VAT marked paid out of band (a bank
+    transfer outside Stripe: no charge, no balance transaction). Stripe's cash holds none of that invoice, nor
+    its VAT: revenue 50.00, recognised 50.00 (before: 50 - 20 = 30)."""
+    loaded = datetime(2026, 10, 5, tzinfo=UTC)
+    ledger = [txn("txn_card", 5_000, "usd", "2026-09-02T10:00:00")]
+    inv = invoice("in_oob", "usd", 10_000, 2_000, "2026-09-05T10:00:00", [line(10_000, "2026-09-20T10:00:00")],
+                  paid_out_of_band=True)
+    write_stripe_objects(data_dir, {"balance_transactions": ledger, "invoices": [inv]}, loaded)
+    run("stripe")
+    assert revenue("2026-09", "USD") == (D(50), D(0), D(50))
+    assert q("SELECT recognised_revenue FROM finops.monthly_recognised_revenue WHERE month = '2026-09' "
+             "AND currency = 'USD'") == [(D(50),)]
+
+
+def test_vat_of_an_invoice_paid_through_stripe_is_still_taken_when_paid_out_of_band_is_false_or_missing(data_dir):
+    """paid_out_of_band false, and a row without the column's value (loaded before it existed: NULL), are
+    paid through Stripe: 120.00 + 120.00 cash less 2 x 20.00 VAT = 200.00."""
+    loaded = datetime(2026, 10, 5, tzinfo=UTC)
+    ledger = [txn("txn_a", 12_000, "usd", "2026-09-02T10:00:00"), txn("txn_b", 12_000, "usd", "2026-09-03T10:00:00")]
+    invoices = [invoice("in_a", "usd", 10_000, 2_000, "2026-09-02T10:00:00", [line(10_000, "2026-09-02")],
+                        paid_out_of_band=False),
+                invoice("in_b", "usd", 10_000, 2_000, "2026-09-03T10:00:00", [line(10_000, "2026-09-03")])]
+    write_stripe_objects(data_dir, {"balance_transactions": ledger, "invoices": invoices}, loaded)
+    run("stripe")
+    assert revenue("2026-09", "USD") == (D(240), D(40), D(200))
+
+
+def test_vat_of_an_invoice_not_linked_to_the_ledger_is_kept_in_its_currency_not_dropped(data_dir):
+    """An EUR invoice whose payment is not loaded (no payments, no charge): its settlement currency is unknown,
+    so its VAT stays in EUR, as a row of its own, instead of vanishing for want of an EUR ledger row."""
+    loaded = datetime(2026, 10, 5, tzinfo=UTC)
+    ledger = [txn("txn_1", 13_920, "usd", "2026-09-03T10:00:00", exchange_rate=1.16)]
+    inv = invoice("in_eur", "eur", 10_000, 2_000, "2026-09-03T10:00:00", [line(10_000, "2026-09-03")])
+    write_stripe_objects(data_dir, {"balance_transactions": ledger, "invoices": [inv]}, loaded)
+    run("stripe")
+    assert revenue("2026-09", "USD") == (D("139.20"), D(0), D("139.20"))
+    assert revenue("2026-09", "EUR") == (D(0), D(20), D(-20))
+
+
+def test_a_conversion_without_an_exchange_rate_fails_the_build(data_dir):
+    """A balance transaction in USD settling an EUR invoice must carry Stripe's exchange_rate; without it the
+    VAT cannot be converted, and the build says so instead of guessing."""
+    loaded = datetime(2026, 10, 5, tzinfo=UTC)
+    ledger = [txn("txn_1", 13_920, "usd", "2026-09-03T10:00:00", source="ch_1")]
+    charges = [charge("ch_1", 12_000, "eur", "2026-09-03T10:00:00", "txn_1", payment_intent="pi_1")]
+    inv = invoice("in_eur", "eur", 10_000, 2_000, "2026-09-03T10:00:00", [line(10_000, "2026-09-03")],
+                  payments=paid_by(payment_intent="pi_1", amount=12_000))
+    write_stripe_objects(data_dir, {"balance_transactions": ledger, "charges": charges, "invoices": [inv]}, loaded)
+    with pytest.raises(Exception, match="without an exchange_rate"):
+        run("stripe")
