@@ -3,7 +3,8 @@
 It serves read-only list and retrieve endpoints from an in-memory store, with Stripe's real list
 semantics: newest first by `created`, `limit` (1..100, default 10), `starting_after` /
 `ending_before` cursors, `has_more`, `created[gte|gt|lte|lt]` filters, the subscriptions' `status`
-filter (canceled ones are left out unless asked for), the events' `types[]` filter, expandable fields
+filter (canceled ones are left out unless asked for), the events' `types[]` filter, the credit notes'
+`invoice` and `customer` filters, expandable fields
 (a subscription's and its items' `discounts` are ids, a price's `tiers` and `currency_options` and a
 coupon's `applies_to` absent unless `expand[]` asks for them),
 Bearer authentication and Stripe-shaped error bodies. Faults (429 rate limits, 5xx) can be injected for the next N requests.
@@ -45,6 +46,7 @@ OBJECT_TYPES: dict[str, str] = {
     "prices": "price",
     "events": "event",
     "coupons": "coupon",
+    "credit_notes": "credit_note",
 }
 
 # List filters (besides limit, cursors, created and expand) each endpoint accepts, as equality
@@ -61,6 +63,7 @@ _EQUALITY_FILTERS: dict[str, dict[str, str]] = {
     "prices": {"active": "active", "product": "product", "currency": "currency", "type": "type"},
     "events": {},
     "coupons": {},
+    "credit_notes": {"customer": "customer", "invoice": "invoice"},
 }
 _SPECIAL_FILTERS: dict[str, set[str]] = {
     "subscriptions": {"status", "price"},

@@ -11,7 +11,7 @@ columns.py and include/sql/staging/stripe/README-contract.md; the API client and
   month's MRR never depends on what a later load found (their discounts are expanded);
 * other objects that change after creation, reloaded in full on every run and replaced, so the table
   is the current state: `invoices`, `customers`, `disputes`, `products`, `prices` (with their tiers),
-  `coupons`.
+  `coupons`, `credit_notes` (a credit note can be voided after it was issued).
 
 Incremental state (per resource, in the dlt pipeline state): the newest `created` loaded and the ids
 at that second. The next run asks for `created[gte]` that second and skips those ids. A run with
@@ -40,6 +40,7 @@ from include.sources.stripe_revenue.columns import (
     BALANCE_TRANSACTION_COLUMNS,
     CHARGE_COLUMNS,
     COUPON_COLUMNS,
+    CREDIT_NOTE_COLUMNS,
     CUSTOMER_COLUMNS,
     CUSTOMER_PII_COLUMNS,
     DISPUTE_COLUMNS,
@@ -83,6 +84,9 @@ MUTABLE_RESOURCES: dict[str, list[Column]] = {
     "products": PRODUCT_COLUMNS,
     "prices": PRICE_COLUMNS,
     "coupons": COUPON_COLUMNS,
+    # replaced, not appended on `created`: a credit note can be voided after it was issued, and only a full
+    # listing sees that (an incremental load never reads an old credit note again)
+    "credit_notes": CREDIT_NOTE_COLUMNS,
 }
 ALL_RESOURCES: tuple[str, ...] = (*INCREMENTAL_RESOURCES, *MUTABLE_RESOURCES)
 # What Stripe cannot serve again: the subscription states earlier loads saw (the API has only the

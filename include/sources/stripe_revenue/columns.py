@@ -157,6 +157,51 @@ INVOICE_COLUMNS: list[Column] = [
     LOADED_AT,
 ]
 
+def _credit_note_total_excluding_tax(obj: dict) -> Any:
+    """The credit note's total less all its taxes (inclusive and exclusive), as Stripe's invoice defines
+    total_excluding_tax: the API's `total_excluding_tax` when the object has it, else `total` less the
+    amounts of `total_taxes` (API versions from 2025-03-31) or of `tax_amounts` (earlier ones). None when the
+    object has neither (its tax is then unknown, not 0)."""
+    if obj.get("total_excluding_tax") is not None:
+        return obj["total_excluding_tax"]
+    total = obj.get("total")
+    for field in ("total_taxes", "tax_amounts"):
+        taxes = obj.get(field)
+        if total is not None and isinstance(taxes, list):
+            return total - sum(int(t.get("amount") or 0) for t in taxes)
+    return None
+
+
+# Credit notes: what a credit note gives back on an invoice, before it was paid (pre_payment_amount: the
+# invoice collects less) or after (post_payment_amount = refunded + credited to the customer balance +
+# out_of_band_amount). The SQL gives the VAT of the non-void ones back (int_stripe__revenue_recognition).
+CREDIT_NOTE_COLUMNS: list[Column] = [
+    ("id", "str", "id"),
+    ("number", "str", "number"),
+    ("invoice", "str", lambda o: object_id(o.get("invoice"))),
+    ("customer", "str", lambda o: object_id(o.get("customer"))),
+    ("status", "str", "status"),
+    ("type", "str", "type"),
+    ("reason", "str", "reason"),
+    ("currency", "str", "currency"),
+    ("currency_exponent", "int", _exponent),
+    ("amount", "int", "amount"),
+    ("subtotal", "int", "subtotal"),
+    ("subtotal_excluding_tax", "int", "subtotal_excluding_tax"),
+    ("total", "int", "total"),
+    ("total_excluding_tax", "int", _credit_note_total_excluding_tax),
+    ("pre_payment_amount", "int", "pre_payment_amount"),
+    ("post_payment_amount", "int", "post_payment_amount"),
+    ("out_of_band_amount", "int", "out_of_band_amount"),
+    ("refunds", "json", "refunds"),  # [{amount_refunded, refund}]: the refunds the credit note made
+    ("metadata", "json", "metadata"),
+    ("livemode", "bool", "livemode"),
+    ("effective_at", "ts", "effective_at"),
+    ("voided_at", "ts", "voided_at"),
+    ("created", "ts", "created"),
+    LOADED_AT,
+]
+
 SUBSCRIPTION_COLUMNS: list[Column] = [
     ("id", "str", "id"),
     ("customer", "str", "customer"),
