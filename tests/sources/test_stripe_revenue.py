@@ -897,3 +897,74 @@ def test_currency_options_applies_to_and_item_discounts_are_loaded_and_valued(st
     got = dict(query("SELECT subscription, toFloat64(mrr) FROM finops.int_stripe__subscription_mrr "
                      "WHERE month = '2026-09'")[1])
     assert got == {"sub_jpy": 1_500.0, "sub_restricted": 100.0, "sub_item": 100.0}
+
+
+def test_credit_notes_are_listed_loaded_replaced_and_give_their_vat_back(stripe_api, stripe_client, filesystem_env):
+    """The stand-in serves /v1/credit_notes with Stripe's list semantics (newest first, cursors, the `invoice`
+    filter); the source loads them with a fixed schema (total_excluding_tax from `total_taxes` on API versions
+    without the field) and replaces the table on every run, so a credit note voided after a first load reads
+    void. Invoice 100.00 + 20.00 VAT paid 2026-09-03 and refunded in full by a post-payment credit note: revenue
+    120 - 120 - (20 - 20) = 0; once that credit note is void (and a partial one of 30.00 + 6.00 refunded), 120 -
+    36 - (20 - 6) = 70 (the ledger keeps the first refund: this only checks the VAT follows the status)."""
+    from tests.helpers.transform import q, run
+
+    def ts(day):
+        return int(datetime.fromisoformat(day + "+00:00").timestamp())
+
+    def note(note_id, subtotal, tax, day, **extra):
+        return {"id": note_id, "object": "credit_note", "invoice": "in_1", "customer": "cus_1", "currency": "usd",
+                "status": "issued", "type": "post_payment", "amount": subtotal + tax, "subtotal": subtotal,
+                "subtotal_excluding_tax": subtotal, "total": subtotal + tax,
+                "total_taxes": [{"amount": tax, "tax_behavior": "exclusive"}], "pre_payment_amount": 0,
+                "post_payment_amount": subtotal + tax, "out_of_band_amount": 0,
+                "refunds": [{"amount_refunded": subtotal + tax, "refund": f"re_{note_id}"}],
+                "effective_at": ts(day), "created": ts(day), "livemode": False, **extra}
+
+    stripe_api.add("balance_transactions", [
+        {"id": "txn_ch", "object": "balance_transaction", "type": "charge", "reporting_category": "charge",
+         "amount": 12_000, "fee": 0, "net": 12_000, "currency": "usd", "created": ts("2026-09-03T10:00:00")},
+        {"id": "txn_re", "object": "balance_transaction", "type": "refund", "reporting_category": "refund",
+         "amount": -12_000, "fee": 0, "net": -12_000, "currency": "usd", "created": ts("2026-09-10T10:00:00")}])
+    stripe_api.add("invoices", [{
+        "id": "in_1", "object": "invoice", "customer": "cus_1", "currency": "usd", "status": "paid",
+        "created": ts("2026-09-03T10:00:00"), "total": 12_000, "subtotal": 10_000, "total_excluding_tax": 10_000,
+        "amount_due": 12_000, "amount_paid": 12_000, "amount_remaining": 0,
+        "status_transitions": {"paid_at": ts("2026-09-03T10:00:00")},
+        "lines": {"object": "list", "has_more": False, "data": [
+            {"id": "il_1", "object": "line_item", "amount": 10_000, "discount_amounts": [],
+             "period": {"start": ts("2026-09-03T10:00:00"), "end": ts("2026-09-03T10:00:00")}}]}}])
+    stripe_api.add("credit_notes", [note("cn_full", 10_000, 2_000, "2026-09-10T10:00:00")])
+    stripe_api.add("credit_notes", [note(f"cn_other_{i}", 100, 20, "2026-08-01T00:00:00", invoice=f"in_x{i}")
+                                    for i in range(3)])
+
+    status, page, _ = _get(stripe_api, "/v1/credit_notes", limit=2)
+    assert status == 200 and page["url"] == "/v1/credit_notes" and page["has_more"] is True
+    assert page["data"][0]["id"] == "cn_full" and page["data"][0]["object"] == "credit_note"
+    _, by_invoice, _ = _get(stripe_api, "/v1/credit_notes", invoice="in_1")
+    assert [o["id"] for o in by_invoice["data"]] == ["cn_full"] and not by_invoice["has_more"]
+    assert _get(stripe_api, "/v1/credit_notes", bogus=1)[0] == 400
+
+    resources = ["balance_transactions", "invoices", "credit_notes"]
+    _run(stripe_client, loaded_at=datetime(2026, 9, 20, 6, tzinfo=UTC), resources=resources, page_size=2)
+    assert len(stripe_api.requests_to("/v1/credit_notes")) >= 2  # paged: 4 credit notes, 2 a page
+    rows = {r["id"]: r for r in _read(filesystem_env, "credit_notes")}
+    assert set(rows) == {"cn_full", "cn_other_0", "cn_other_1", "cn_other_2"}
+    full = rows["cn_full"]
+    assert (full["invoice"], full["status"], full["type"], full["total"], full["total_excluding_tax"],
+            full["post_payment_amount"], full["out_of_band_amount"]) == ("in_1", "issued", "post_payment", 12_000,
+                                                                         10_000, 12_000, 0)
+    assert json.loads(full["refunds"]) == [{"amount_refunded": 12_000, "refund": "re_cn_full"}]
+    assert str(_schema(filesystem_env, "credit_notes").field("effective_at").type) == "timestamp[us, tz=UTC]"
+    run("stripe")
+    sep = "SELECT sales_tax, revenue FROM finops.monthly_revenue WHERE month = '2026-09'"
+    assert q(sep) == [(0, 0)]
+
+    stripe_api.update_object("credit_notes", "cn_full", status="void", voided_at=ts("2026-09-21T00:00:00"))
+    stripe_api.add("credit_notes", [note("cn_part", 3_000, 600, "2026-09-22T10:00:00")])
+    _run(stripe_client, loaded_at=datetime(2026, 9, 25, 6, tzinfo=UTC), resources=resources)
+    rows = {r["id"]: r for r in _read(filesystem_env, "credit_notes")}
+    assert len(_read(filesystem_env, "credit_notes")) == 5  # replaced, not appended
+    assert (rows["cn_full"]["status"], rows["cn_part"]["status"]) == ("void", "issued")
+    run("stripe")
+    # ledger: 120 - 120 (the first refund stays in this replay); VAT 20 - 6 (the void note gives none back)
+    assert q(sep) == [(14, -14)]

@@ -8,7 +8,8 @@
 --   failed_payments  charge_failure (an ACH/SEPA debit that succeeded, then failed; its fee stays charged)
 --   platform_earnings platform_earning, platform_earning_refund (Connect application fees: revenue)
 --   sales_tax        VAT / sales tax on invoices paid through Stripe (int_stripe__revenue_recognition, in
---                    the currency the invoice settled in): collected for the state, not revenue, though the
+--                    the currency the invoice settled in; less the VAT their credit notes give back, a refund's
+--                    in the month it takes effect): collected for the state, not revenue, though the
 --                    charge includes it. A month and currency with sales tax but no ledger row is kept (its
 --                    revenue is negative) rather than the tax being dropped
 --   processing_fees  the `fee` of every revenue transaction (card, ACH, dispute fees)

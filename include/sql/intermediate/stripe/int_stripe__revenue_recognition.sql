@@ -5,7 +5,12 @@
 --   recognised     the same amounts spread over the service periods of their lines, by the second (an
 --                  annual plan paid up front: 1/365 a day). Each line's share of the invoice is its
 --                  amount less its discount_amounts; a line without a period counts when it starts
---   sales_tax      total - total_excluding_tax (VAT / sales tax collected, not revenue), when paid
+--   sales_tax      total - total_excluding_tax (VAT / sales tax collected, not revenue), when paid, less the
+--                  VAT its credit notes give back. A credit note (not void) holds VAT total - total_excluding_tax;
+--                  its pre-payment part (that VAT x pre_payment_amount / total) was never collected: less VAT in
+--                  the month the invoice was paid; its post-payment part less what was credited out of band (that
+--                  VAT x (post_payment_amount - out_of_band_amount) / total) is given back: less VAT in the month
+--                  of its effective_at (else created). Converted at the rate of its invoice's settlement.
 -- Currency: the ledger's. An invoice is billed in its own currency, but its money reaches the ledger in the
 -- currency of the balance transaction of the charge that paid it (the invoice's `payments` -> charge ->
 -- balance_transaction), converted at that transaction's exchange_rate (invoice amount x exchange_rate =
@@ -14,11 +19,13 @@
 -- balance transaction (no payments loaded, a charge not loaded, paid from the customer balance) stays in its
 -- own currency. A linked transaction in another currency without an exchange_rate fails the build.
 -- Invoices marked paid outside Stripe (paid_out_of_band) are left out: their money, VAT included, never
--- reached the Stripe ledger (NULL, on rows loaded before the column existed, counts as paid through Stripe).
+-- reached the Stripe ledger (NULL, on rows loaded before the column existed, counts as paid through Stripe);
+-- so are their credit notes, and those of invoices not paid.
 -- Rebuilt in full: a paid invoice's spread reaches months on both sides of the month it was paid in.
 {%- set has_invoices = has_column('stripe_revenue__invoices', 'total_excluding_tax') and has_column('stripe_revenue__invoices', 'lines') %}
 {%- set has_out_of_band = has_column('stripe_revenue__invoices', 'paid_out_of_band') %}
 {%- set has_payments = has_column('stripe_revenue__invoices', 'payments') and has_column('stripe_revenue__charges', 'balance_transaction') %}
+{%- set has_credit_notes = has_column('stripe_revenue__credit_notes', 'total_excluding_tax') and has_column('stripe_revenue__credit_notes', 'post_payment_amount') %}
 {%- if has_invoices %}
 WITH
     paid AS (
@@ -87,6 +94,24 @@ WITH
         LEFT JOIN settlement AS s ON s.invoice = p.id
         {%- endif %}
     ),
+{%- if has_credit_notes %}
+    credit_notes AS (
+        -- the non-void credit notes of the invoices above, in their invoice's settlement currency and rate
+        SELECT
+            i.currency AS currency,
+            i.rate AS rate,
+            intExp10(ifNull(i.currency_exponent, 2)) AS divisor,
+            i.paid_at AS paid_at,
+            ifNull(c.effective_at, c.created) AS effective_at,
+            ifNull(c.total, 0) AS note_total,
+            ifNull(c.total, 0) - ifNull(c.total_excluding_tax, c.total) AS note_tax,
+            ifNull(c.pre_payment_amount, 0) AS pre_payment,
+            ifNull(c.post_payment_amount, 0) - ifNull(c.out_of_band_amount, 0) AS post_payment
+        FROM {{ ref('stg_stripe__credit_notes') }} AS c
+        INNER JOIN invoices AS i ON i.id = c.invoice
+        WHERE ifNull(c.status, '') != 'void'
+    ),
+{%- endif %}
     lines AS (
         SELECT
             id,
@@ -163,6 +188,20 @@ WITH
                toDecimal128(0, 10),
                {{ mul_money('toDecimal128(ifNull(total, 0) - ifNull(total_excluding_tax, total), 10) / intExp10(ifNull(currency_exponent, 2))', 'rate') }}
         FROM invoices
+{%- if has_credit_notes %}
+        -- VAT a credit note gives back: its pre-payment share when the invoice was paid, its post-payment share
+        -- (less what was credited out of band) when it took effect
+        UNION ALL
+        SELECT formatDateTime(toDate(paid_at, 'UTC'), '%Y-%m'), currency, toDecimal128(0, 10), toDecimal128(0, 10),
+               -{{ mul_money(mul_div('note_tax', 'pre_payment', 'note_total', 'toDecimal128(0, 10)') ~ ' / divisor', 'rate') }}
+        FROM credit_notes
+        WHERE pre_payment != 0
+        UNION ALL
+        SELECT formatDateTime(toDate(effective_at, 'UTC'), '%Y-%m'), currency, toDecimal128(0, 10), toDecimal128(0, 10),
+               -{{ mul_money(mul_div('note_tax', 'post_payment', 'note_total', 'toDecimal128(0, 10)') ~ ' / divisor', 'rate') }}
+        FROM credit_notes
+        WHERE post_payment != 0
+{%- endif %}
     )
 SELECT month, ifNull(currency, '') AS currency, sum(invoiced_paid) AS invoiced_paid, sum(recognised) AS recognised,
        sum(sales_tax) AS sales_tax
