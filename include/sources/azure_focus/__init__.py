@@ -4,7 +4,7 @@ column of the export (FOCUS and `x_` columns, named exactly as Microsoft names t
 (YYYY-MM), `export_run_id`, `export_submitted_at` (the run's runInfo.submittedTime), `export_dataset_version`
 (the manifest's dataVersion), `source_blob` and `source_row` (the row's 1-based number in its blob: FOCUS
 rows carry no id). Each month read also writes its row to `focus_costs_period_loads` (the month, run id and
-row count: include/loaders/period_loads.py), so a run with no rows still replaces the month."""
+row count: include/sources/period_ledger.py), so a run with no rows still replaces the month."""
 
 from __future__ import annotations
 

@@ -75,16 +75,16 @@ WITH
             JSONType(o.coupon) = 'Object' AS embedded,
             {%- if has_coupons %}
             if(embedded, JSONExtractString(o.coupon, 'duration'), ifNull(c.duration, '')) AS duration,
-            if(embedded, toDecimal128OrNull(nullIf(JSONExtractRaw(o.coupon, 'percent_off'), 'null'), 10),
+            if(embedded, {{ stripe_coupon_percent_off('o.coupon') }},
                toDecimal128OrNull(c.percent_off, 10)) AS percent_off,
             {%- else %}
             JSONExtractString(o.coupon, 'duration') AS duration,
-            toDecimal128OrNull(nullIf(JSONExtractRaw(o.coupon, 'percent_off'), 'null'), 10) AS percent_off,
+            {{ stripe_coupon_percent_off('o.coupon') }} AS percent_off,
             {%- endif %}
             toUInt8(duration != '') AS known
         FROM discount_objects AS o
         {%- if has_coupons %}
-        LEFT JOIN coupons AS c ON c.id = if(JSONType(o.coupon) = 'Object', JSONExtractString(o.coupon, 'id'), JSONExtractString(o.coupon))
+        LEFT JOIN coupons AS c ON c.id = {{ stripe_coupon_id('o.coupon') }}
         {%- endif %}
     ),
     line_discounts AS (

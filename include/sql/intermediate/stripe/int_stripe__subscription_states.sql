@@ -239,9 +239,9 @@ WITH
         SELECT
             o.discount_id AS discount_id,
             JSONType(o.coupon) = 'Object' AS embedded,
-            if(embedded, JSONExtractString(o.coupon, 'id'), JSONExtractString(o.coupon)) AS coupon_id,
+            {{ stripe_coupon_id('o.coupon') }} AS coupon_id,
             {%- if has_coupons %}
-            if(embedded, toDecimal128OrNull(nullIf(JSONExtractRaw(o.coupon, 'percent_off'), 'null'), 10),
+            if(embedded, {{ stripe_coupon_percent_off('o.coupon') }},
                toDecimal128OrNull(c.percent_off, 10)) AS percent_off,
             if(embedded, JSONExtract(o.coupon, 'amount_off', 'Nullable(Int64)'), c.amount_off) AS amount_off,
             if(embedded, JSONExtractString(o.coupon, 'duration'), c.duration) AS duration,
@@ -251,7 +251,7 @@ WITH
             JSONExtract(ifNull(if(embedded AND JSONHas(o.coupon, 'applies_to'), JSONExtractRaw(o.coupon, 'applies_to'), c.applies_to), ''),
                         'products', 'Array(String)') AS applies_to_products,
             {%- else %}
-            toDecimal128OrNull(nullIf(JSONExtractRaw(o.coupon, 'percent_off'), 'null'), 10) AS percent_off,
+            {{ stripe_coupon_percent_off('o.coupon') }} AS percent_off,
             JSONExtract(o.coupon, 'amount_off', 'Nullable(Int64)') AS amount_off,
             JSONExtractString(o.coupon, 'duration') AS duration,
             JSONExtract(o.coupon, 'duration_in_months', 'Nullable(Int64)') AS duration_in_months,
@@ -262,7 +262,7 @@ WITH
                                addMonths(o.start, toInt32(ifNull(duration_in_months, 0))), NULL)) AS end
         FROM discount_objects AS o
         {%- if has_coupons %}
-        LEFT JOIN coupons AS c ON c.id = if(JSONType(o.coupon) = 'Object', JSONExtractString(o.coupon, 'id'), JSONExtractString(o.coupon))
+        LEFT JOIN coupons AS c ON c.id = {{ stripe_coupon_id('o.coupon') }}
         {%- endif %}
     ),
     state_discounts AS (
