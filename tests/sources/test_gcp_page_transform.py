@@ -169,10 +169,11 @@ def test_pages_on_threads_keep_their_order_and_stay_bounded():
             in_flight[0] -= 1
         return number
 
-    out = []
-    for table in transformed(pages(), to_table, threads=2):
-        assert pulled[0] <= len(out) + 3  # at most threads + 1 pages read ahead
+    out, pulled_most = [], 0
+    for table in transformed(pages(), to_table, threads=2, ahead=2):
+        pulled_most = max(pulled_most, pulled[0] - len(out))
         out.append(table)
+    assert pulled_most == 4  # at most threads + ahead pages read beyond those yielded before
     assert out == list(range(12)) and most[0] <= 2
 
 

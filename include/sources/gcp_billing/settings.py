@@ -8,3 +8,4 @@ DEFAULT_PAGE_SIZE = 20_000  # rows per result page asked of BigQuery (which also
 BATCH_ROWS = 40_000  # result pages are transformed and yielded in batches of at least this many rows (pages.batches)
 BATCH_BYTES = 48 << 20  # ... or of this much Arrow data, whichever comes first (40K rows of the bench's pages: 34 MiB)
 PAGE_THREADS = 2  # batches of result pages transformed side by side (Arrow compute releases the GIL)
+PAGES_AHEAD = 2  # ... with this many more queued for them (pages.transformed)
