@@ -704,7 +704,7 @@ def _parsed_from_text(kind) -> bool:
 
 def _arrow_column(values: list, kind):
     """JSON-able export values as an Arrow array of `kind`: timestamps and NUMERICs parsed from their text by
-    Arrow, a whole column at once (a year of the benchmark's rows one value at a time took an hour)."""
+    Arrow, a whole column at once (one value at a time, a year of bench.full_year's pages took half an hour)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
