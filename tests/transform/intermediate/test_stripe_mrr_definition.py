@@ -23,16 +23,13 @@ from decimal import Decimal
 
 import pytest
 
+from tests.helpers.stripe_objects import ts
 from tests.helpers.transform import q, run
 from tests.transform.raw import write_stripe_objects
 
 D = Decimal
 LOADED_AT = datetime(2026, 11, 20, 6, tzinfo=UTC)
 _events = iter(range(1, 10_000))
-
-
-def ts(day: str) -> int:
-    return int(datetime.fromisoformat(day + "T00:00:00+00:00").timestamp())
 
 
 def price(price_id, amount=None, interval="month", **extra):

@@ -13,15 +13,12 @@ import copy
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from tests.helpers.stripe_objects import ts
 from tests.helpers.transform import q, run
 from tests.transform.raw import write_stripe_objects
 
 D = Decimal
 LOADED_AT = datetime(2026, 9, 20, 6, tzinfo=UTC)
-
-
-def ts(day: str) -> int:
-    return int(datetime.fromisoformat(day + "T00:00:00+00:00").timestamp())
 
 
 LEDGER = [{"id": "txn_1", "object": "balance_transaction", "type": "charge", "reporting_category": "charge",

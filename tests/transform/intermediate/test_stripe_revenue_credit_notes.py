@@ -6,34 +6,11 @@ currency. Every expected figure is worked out by hand with Decimal in the docstr
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from tests.helpers.stripe_objects import charge, invoice, paid_by, ts, txn
 from tests.helpers.transform import q, run
 from tests.transform.raw import write_stripe_objects
 
 D = Decimal
-
-
-def ts(day: str) -> int:
-    if "T" not in day:
-        day += "T00:00:00"
-    return int(datetime.fromisoformat(day + "+00:00").timestamp())
-
-
-def txn(txn_id, amount, currency, day, source=None, exchange_rate=None, category="charge"):
-    return {"id": txn_id, "object": "balance_transaction", "type": category, "reporting_category": category,
-            "amount": amount, "fee": 0, "net": amount, "currency": currency, "exchange_rate": exchange_rate,
-            "source": source, "created": ts(day)}
-
-
-def invoice(invoice_id, currency, subtotal, tax, paid_on, **extra):
-    obj = {"id": invoice_id, "object": "invoice", "customer": "cus_1", "currency": currency, "status": "paid",
-           "created": ts(paid_on), "total": subtotal + tax, "subtotal": subtotal, "total_excluding_tax": subtotal,
-           "amount_due": subtotal + tax, "amount_paid": subtotal + tax, "amount_remaining": 0,
-           "status_transitions": {"paid_at": ts(paid_on), "finalized_at": ts(paid_on)},
-           "lines": {"object": "list", "has_more": False, "data": [
-               {"object": "line_item", "amount": subtotal, "period": {"start": ts(paid_on), "end": ts(paid_on)},
-                "discount_amounts": []}]}}
-    obj.update(extra)
-    return obj
 
 
 def credit_note(note_id, invoice_id, subtotal, tax, day, pre=0, post=0, out_of_band=0, status="issued",
@@ -141,13 +118,9 @@ def test_a_credit_note_in_another_currency_than_settlement_is_converted_at_its_i
     loaded = datetime(2026, 11, 5, tzinfo=UTC)
     ledger = [txn("txn_1", 13_920, "usd", "2026-09-03T10:00:00", source="ch_1", exchange_rate=1.16),
               txn("txn_re", -6_960, "usd", "2026-10-10T10:00:00", category="refund", exchange_rate=1.16)]
-    charges = [{"id": "ch_1", "object": "charge", "amount": 12_000, "amount_captured": 12_000, "currency": "eur",
-                "status": "succeeded", "paid": True, "captured": True, "balance_transaction": "txn_1",
-                "payment_intent": "pi_1", "invoice": None, "created": ts("2026-09-03T10:00:00")}]
-    payments = {"object": "list", "has_more": False, "data": [
-        {"id": "inpay_1", "object": "invoice_payment", "amount_paid": 12_000, "currency": "eur", "status": "paid",
-         "payment": {"type": "payment_intent", "payment_intent": "pi_1"}}]}
-    inv = invoice("in_eur", "eur", 10_000, 2_000, "2026-09-03T10:00:00", payments=payments)
+    charges = [charge("ch_1", 12_000, "eur", "2026-09-03T10:00:00", "txn_1", payment_intent="pi_1")]
+    inv = invoice("in_eur", "eur", 10_000, 2_000, "2026-09-03T10:00:00",
+                  payments=paid_by(payment_intent="pi_1", amount=12_000))
     note = credit_note("cn_eur", "in_eur", 5_000, 1_000, "2026-10-10T10:00:00", post=6_000, currency="eur")
     write_stripe_objects(data_dir, {"balance_transactions": ledger, "charges": charges, "invoices": [inv],
                                     "credit_notes": [note]}, loaded)

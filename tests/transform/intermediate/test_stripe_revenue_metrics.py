@@ -5,14 +5,11 @@ service period. Every expected figure is worked out by hand in the comments."""
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from tests.helpers.stripe_objects import ts
 from tests.helpers.transform import q, run
 from tests.transform.raw import write_stripe, write_stripe_objects
 
 D = Decimal
-
-
-def ts(day: str) -> int:
-    return int(datetime.fromisoformat(day + "T00:00:00+00:00").timestamp())
 
 
 def revenue_row(month: str = "2026-09", currency: str = "USD") -> dict:

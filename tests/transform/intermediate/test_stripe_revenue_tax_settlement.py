@@ -7,52 +7,11 @@ from decimal import Decimal
 
 import pytest
 
+from tests.helpers.stripe_objects import charge, invoice, line, paid_by, txn
 from tests.helpers.transform import q, run
 from tests.transform.raw import write_stripe_objects
 
 D = Decimal
-
-
-def ts(day: str) -> int:
-    if "T" not in day:
-        day += "T00:00:00"
-    return int(datetime.fromisoformat(day + "+00:00").timestamp())
-
-
-def txn(txn_id, amount, currency, day, source=None, exchange_rate=None, category="charge", fee=0):
-    return {"id": txn_id, "object": "balance_transaction", "type": category, "reporting_category": category,
-            "amount": amount, "fee": fee, "net": amount - fee, "currency": currency, "exchange_rate": exchange_rate,
-            "source": source, "created": ts(day)}
-
-
-def charge(charge_id, amount, currency, day, balance_transaction, payment_intent=None):
-    return {"id": charge_id, "object": "charge", "amount": amount, "amount_captured": amount, "currency": currency,
-            "status": "succeeded", "paid": True, "captured": True, "balance_transaction": balance_transaction,
-            "payment_intent": payment_intent, "invoice": None, "created": ts(day)}
-
-
-def invoice(invoice_id, currency, subtotal, tax, paid_on, lines, **extra):
-    obj = {"id": invoice_id, "object": "invoice", "customer": "cus_1", "currency": currency, "status": "paid",
-           "created": ts(paid_on), "total": subtotal + tax, "subtotal": subtotal, "total_excluding_tax": subtotal,
-           "amount_due": subtotal + tax, "amount_paid": subtotal + tax, "amount_remaining": 0,
-           "status_transitions": {"paid_at": ts(paid_on), "finalized_at": ts(paid_on)},
-           "lines": {"object": "list", "has_more": False, "data": lines}}
-    obj.update(extra)
-    return obj
-
-
-def paid_by(payment_intent=None, charge_id=None, amount=0, currency="eur"):
-    """The invoice's `payments` (expand[]=data.payments): one paid Invoice Payment."""
-    kind = "payment_intent" if payment_intent else "charge"
-    return {"object": "list", "has_more": False, "data": [
-        {"id": "inpay_1", "object": "invoice_payment", "amount_paid": amount, "amount_requested": amount,
-         "currency": currency, "is_default": True, "status": "paid",
-         "payment": {"type": kind, "payment_intent": payment_intent, "charge": charge_id}}]}
-
-
-def line(amount, start, end=None):
-    return {"object": "line_item", "amount": amount, "period": {"start": ts(start), "end": ts(end or start)},
-            "discount_amounts": []}
 
 
 def revenue(month, currency):
