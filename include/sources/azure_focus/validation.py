@@ -27,13 +27,12 @@ REQUIRED_COLUMNS = {
 }
 
 
-def check_manifest_blobs(manifest_url: str, blobs: list[dict], manifest: dict | None = None) -> None:
+def check_manifest_blobs(manifest_url: str, blobs: list[dict], manifest: dict) -> None:
     """A manifest lists its partitions, each by name and once (a repeated one would load twice). A run
     without rows lists none (`blobs: []`, `blobCount: 0`, `dataRowCount: 0`, as Cost Management writes a
     month with no cost, and Microsoft's FinOps toolkit reads it): the month is then empty. A manifest that
     lists none but counts blobs or rows is not that: it fails."""
     if not blobs:
-        manifest = manifest or {}
         counts = {name: manifest.get(name) for name in ("blobCount", "dataRowCount") if manifest.get(name) is not None}
         if any(not isinstance(v, int) or isinstance(v, bool) or v != 0 for v in counts.values()):
             raise FocusExportError(f"manifest {manifest_url} lists no blobs but says {counts}")
