@@ -642,6 +642,9 @@ def test_float_and_decimal_text_equal_python_repr_and_str():
     floats += [sign * 10.0 ** power * digits for power in range(-9, 24) for digits in (1, 1.5, 3.25)
                for sign in (1, -1)] + [5e-324, 1.7976931348623157e308, 2.0 ** 53, 2.0 ** 53 + 2]
     assert float_repr(pa.array(floats)).to_pylist() == [repr(v) for v in floats]
+    bits = np.random.default_rng(3).integers(-2 ** 63, 2 ** 63 - 1, 100_000, dtype=np.int64).view(np.float64)
+    anywhere = bits[np.isfinite(bits)].tolist()  # every exponent, all 17 digits
+    assert float_repr(pa.array(anywhere)).to_pylist() == [repr(v) for v in anywhere]
     special = [None, math.nan, math.inf, -math.inf, 3e-05, None, 7.0, 1e22]
     assert float_repr(pa.array(special, pa.float64())).to_pylist() == [None if v is None else repr(v) for v in special]
     assert float_repr(pa.array(floats[:300], pa.float32())).to_pylist() == [  # widened to float64 first

@@ -8,6 +8,7 @@ built from one run of columns or from many, and the order and errors of pages tr
 import itertools
 import math
 import random
+import struct
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -47,6 +48,54 @@ def test_list_codes_tell_null_empty_and_null_fields_apart():
     for start in (1, 3, 5):  # a slice: offsets into the parent's buffers
         assert same_groups(distinct.codes(values.slice(start))) == same_groups(
             distinct.codes(pa.array(rows[start:], LABEL)))
+
+
+def _identity(value):
+    """A Python value with floats by their bits, so 0.0 and -0.0 differ, as the codes tell them apart."""
+    if isinstance(value, float):
+        return ("float", struct.pack("<d", value))
+    if isinstance(value, dict):
+        return tuple((name, _identity(item)) for name, item in value.items())
+    if isinstance(value, list):
+        return ("list", tuple(_identity(item) for item in value))
+    return value
+
+
+CREDIT = pa.list_(pa.struct([("name", pa.string()), ("amount", pa.float64()), ("flag", pa.bool_()),
+                             ("at", pa.timestamp("us", "UTC")), ("cents", pa.decimal128(12, 2)),
+                             ("tags", pa.list_(pa.string()))]))
+FLAT_CREDIT = pa.list_(pa.struct([field for field in CREDIT.value_type if field.name != "tags"]))
+
+
+@pytest.mark.parametrize("nulls", [True, False])
+@pytest.mark.parametrize("kind", [LABEL, CREDIT, FLAT_CREDIT], ids=["labels", "records_with_a_list", "records"])
+def test_list_codes_group_exactly_the_equal_lists(kind, nulls):
+    """Random lists of records (-0.0, strings that join to the same text, nulls at every level or none, a list in the
+    records, repeated rows, slices): rows share a code exactly when their values are equal."""
+    rng = random.Random(11)
+
+    def pick(*choices):
+        return rng.choice([*choices, None] if nulls else choices)
+
+    def item():
+        if nulls and rng.random() < 0.05:
+            return None
+        if kind == LABEL:
+            return {"key": pick("a", "", "aa"), "value": pick("", "a", "aa")}
+        return {"name": pick("x", "xx", ""), "amount": pick(0.0, -0.0, 1.5), "flag": pick(True, False),
+                "cents": pick(Decimal("1.20"), Decimal("-0.05")), "at": pick(datetime(2026, 9, 1, tzinfo=UTC)),
+                **({"tags": pick([], ["t"], ["t", "t"])} if kind == CREDIT else {})}
+
+    distinct_rows = [None if nulls and rng.random() < 0.1 else [item() for _ in range(rng.randint(0, 3))]
+                     for _ in range(80)]
+    rows = [rng.choice(distinct_rows) for _ in range(800)]
+    values = pa.array(rows, kind)
+    for start in (0, 7):
+        part = values.slice(start)
+        expected: dict = {}
+        for row, value in enumerate(part.to_pylist()):
+            expected.setdefault(_identity(value), []).append(row)
+        assert same_groups(distinct.codes(part)) == sorted(expected.values())
 
 
 def test_written_per_distinct_equals_writing_every_row():

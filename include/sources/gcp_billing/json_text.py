@@ -95,6 +95,75 @@ def quoted(strings: pa.Array) -> pa.Array:
     return per_distinct(pc.cast(strings, pa.string()), lambda distinct: _concat('"', escape(distinct), '"'))
 
 
+def _in_row_order(parts: list[tuple[np.ndarray, pa.Array]], rows: int) -> pa.Array:
+    """Texts written for disjoint sets of rows (which together are all `rows`), put in row order with one take."""
+    index = np.empty(rows, dtype=np.int64)
+    start = 0
+    for where, _ in parts:
+        index[where] = start + np.arange(len(where))
+        start += len(where)
+    return pa.concat_arrays([pc.cast(text, pa.string()) for _, text in parts]).take(pa.array(index))
+
+
+def _text_lengths(strings: pa.Array) -> np.ndarray:
+    return pc.utf8_length(strings).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _shortest_digits(unsigned: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """(digits, point) of finite non-zero float texts without a sign as Arrow writes them, plain ('1500', '0.00015')
+    or scientific ('1.5e+16'), both with the shortest digits that read back to the double: the value is
+    0.<digits> x 10^point, the digits without leading or trailing zeros."""
+    split = pc.split_pattern(unsigned, "e", max_splits=1)  # [mantissa] or [mantissa, exponent]
+    items = split.flatten()
+    starts = split.offsets.to_numpy()[:-1]
+    mantissa = items.take(pa.array(starts))
+    exponent = np.zeros(len(unsigned), np.int64)
+    scientific = np.flatnonzero(pc.list_value_length(split).to_numpy(zero_copy_only=False) == 2)
+    if len(scientific):
+        written = pc.utf8_ltrim(items.take(pa.array(starts[scientific] + 1)), characters="+")
+        exponent[scientific] = pc.cast(written, pa.int64()).to_numpy(zero_copy_only=False)
+    figures = pc.replace_substring(mantissa, ".", "")
+    significant = pc.utf8_ltrim(figures, characters="0")
+    dot = pc.find_substring(mantissa, ".").to_numpy(zero_copy_only=False).astype(np.int64)
+    dot = np.where(dot < 0, _text_lengths(mantissa), dot)  # digits before the point in the mantissa
+    point = dot - (_text_lengths(figures) - _text_lengths(significant)) + exponent  # '0.00015': 1 - 4 = -3
+    return pc.utf8_rtrim(significant, characters="0"), point
+
+
+def python_float_text(text: pa.Array) -> pa.Array:
+    """`repr(float)` of finite non-zero floats from Arrow's text of them (the same shortest digits, another notation):
+    Python writes an exponent when the decimal exponent is below -4 or from 16 on, at least two exponent digits, and
+    '.0' after an integral value; the digits are moved by Arrow compute, a group of equal decimal points at a time."""
+    negative = pc.starts_with(text, "-")
+    digits, point = _shortest_digits(pc.utf8_ltrim(text, characters="-"))
+    count = pc.utf8_length(digits).to_numpy(zero_copy_only=False).astype(np.int64)
+    exponent = point - 1
+    scientific = (exponent < -4) | (exponent >= 16)
+    parts = []
+    rows = np.flatnonzero(scientific)  # 1.5e+16, 1e-05
+    if len(rows):
+        taken, many = digits.take(pa.array(rows)), count[rows] > 1
+        mantissa = pc.if_else(many, _concat(pc.utf8_slice_codeunits(taken, 0, 1), ".", pc.utf8_slice_codeunits(taken, 1)),
+                              taken)
+        power = pc.utf8_lpad(pc.cast(pa.array(np.abs(exponent[rows])), pa.string()), 2, "0")
+        parts.append((rows, _concat(mantissa, pc.if_else(pa.array(exponent[rows] < 0), "e-", "e+"), power)))
+    rows = np.flatnonzero(~scientific & (point <= 0))  # 0.00015
+    if len(rows):
+        zeros = pc.binary_repeat("0", pa.array(-point[rows]))
+        parts.append((rows, _concat("0.", zeros, digits.take(pa.array(rows)))))
+    rows = np.flatnonzero(~scientific & (point >= count))  # 1500.0
+    if len(rows):
+        zeros = pc.binary_repeat("0", pa.array(point[rows] - count[rows]))
+        parts.append((rows, _concat(digits.take(pa.array(rows)), zeros, ".0")))
+    inside = ~scientific & (point > 0) & (point < count)  # 12.5: a slice at the point, the same for the whole group
+    for at in np.unique(point[inside]).tolist():
+        rows = np.flatnonzero(inside & (point == at))
+        taken = digits.take(pa.array(rows))
+        parts.append((rows, _concat(pc.utf8_slice_codeunits(taken, 0, at), ".", pc.utf8_slice_codeunits(taken, at))))
+    unsigned = _in_row_order(parts, len(text))
+    return pc.if_else(negative, _concat("-", unsigned), unsigned)
+
+
 def float_repr(values: pa.Array) -> pa.Array:
     """`repr(float)` of each value (null stays null).
 
@@ -102,8 +171,9 @@ def float_repr(values: pa.Array) -> pa.Array:
     in notation: Python switches to an exponent below 1e-4 and from 1e16 (`1e-05`, `1e+16`) and
     writes `1.0`; Arrow has other thresholds (`0.00001`, `1e+15`) and writes `1`, `1e-5`. Where both
     use plain notation or both an exponent the text is rewritten (".0" added, two exponent digits at
-    least); where only one of them uses an exponent, Python writes the value. Each rewrite works on its
-    own values only, and one take puts the texts together.
+    least); where only one of them uses an exponent, python_float_text moves the digits (usage amounts
+    in byte-seconds, 1e10 to 1e17, are often those). Each rewrite works on its own values only, and one
+    take puts the texts together.
     """
     values = pc.cast(values, pa.float64())
     text = pc.cast(values, pa.string())
@@ -118,7 +188,7 @@ def float_repr(values: pa.Array) -> pa.Array:
          lambda old, _: _concat(old, ".0")),
         (arrow_exponent & python_exponent,  # two exponent digits at least
          lambda old, _: pc.replace_substring_regex(old, r"e([+-])(\d)$", r"e\10\2")),
-        (differs, lambda _, source: pa.array([repr(v) for v in source.to_pylist()], pa.string())),
+        (differs, lambda old, _: python_float_text(old)),
     ]
     parts, index = [text], None
     for mask, rewrite in rewrites:

@@ -137,16 +137,17 @@ def rows_text(parts: list[Coded], opening: str, separator: str, closing: str,
 
 
 def _digests(states: list, head_codes: np.ndarray, tails: pa.Array, offsets: np.ndarray, out: list) -> None:
-    """Appends to `out` the first KEY_HEX_DIGITS // 2 bytes of SHA-256 of each row: a copy of its head's state
-    (states[head_codes[row]]) updated with its tail (the bytes of `tails`' data from offsets[row] to
-    offsets[row + 1])."""
+    """Appends to `out` the SHA-256 digest of each row: a copy of its head's state (states[head_codes[row]]) updated
+    with its tail (the bytes of `tails`' data from offsets[row] to offsets[row + 1]). The loop holds the GIL (hashlib
+    releases it only for updates of 2 KiB and more), so it does no more per row than it must."""
     body = memoryview(tails.buffers()[2] or b"")
-    size, append = KEY_HEX_DIGITS // 2, out.append
+    append = out.append
     bounds = offsets.tolist()
-    for code, start, end in zip(head_codes.tolist(), bounds[:-1], bounds[1:], strict=True):
-        state = states[code].copy()
+    heads = [states[code] for code in head_codes.tolist()]
+    for head, start, end in zip(heads, bounds[:-1], bounds[1:], strict=True):
+        state = head.copy()
         state.update(body[start:end])
-        append(state.digest()[:size])
+        append(state.digest())
 
 
 def row_keys(columns: list[pa.Array], occurrence: pa.Array) -> pa.Array:
@@ -173,5 +174,6 @@ def row_keys(columns: list[pa.Array], occurrence: pa.Array) -> pa.Array:
             stop = start + len(offsets) - 1  # this chunk's rows
             _digests(states, head_codes[start:stop], tails, offsets, digests)
             start = stop
+    leading = np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(rows, -1)[:, :KEY_HEX_DIGITS // 2]
     positions = np.arange(0, KEY_HEX_DIGITS * (rows + 1), KEY_HEX_DIGITS, dtype=np.int32)
-    return pa.StringArray.from_buffers(rows, pa.py_buffer(positions), pa.py_buffer(b"".join(digests).hex().encode()))
+    return pa.StringArray.from_buffers(rows, pa.py_buffer(positions), pa.py_buffer(leading.tobytes().hex().encode()))
