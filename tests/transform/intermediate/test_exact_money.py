@@ -89,3 +89,19 @@ def test_fx_conversion_of_monthly_totals_up_to_1e13_is_exact(data_dir):
     run("gcp", config={"fx_rates": rates})  # reporting in USD: amount * rate / 1
     assert dict(q("SELECT month, gcp_billed_cost FROM finops.unit_economics_monthly")) == {
         month: exact(total * eur) for month, (total, eur, _) in totals.items()}
+
+
+def test_a_gcp_focus_credit_amount_is_read_as_written_and_a_missing_one_counts_zero():
+    """x_Credits' Amount as NUMERIC text, as a JSON number, null, or absent (a credit struct without the field)."""
+    import chdb
+    import jinja2
+
+    from include.transform.models import SQL_DIR
+
+    macros = jinja2.Environment(loader=jinja2.FileSystemLoader(str(SQL_DIR))).get_template("macros.jinja").module
+    credits = ['{"Amount":"-1234567890.0123456789","Type":"X"}', '{"Amount":-0.25}', '{"Amount":null}',
+               '{"Name":"no amount"}', '{"Amount":"0"}']
+    values = ", ".join("'" + credit.replace("'", "''") + "'" for credit in credits)
+    rows = chdb.query(f"SELECT toString({macros.gcp_credit_amount('c')}) FROM (SELECT arrayJoin([{values}]) AS c)",
+                      "CSV").bytes().decode().split()
+    assert [D(row.strip('"')) for row in rows] == [D("-1234567890.0123456789"), D("-0.25"), 0, 0, 0]
