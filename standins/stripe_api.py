@@ -6,7 +6,7 @@ semantics: newest first by `created`, `limit` (1..100, default 10), `starting_af
 filter (canceled ones are left out unless asked for), the events' `types[]` filter, the credit notes'
 `invoice` and `customer` filters, expandable fields
 (a subscription's and its items' `discounts` are ids, a price's `tiers` and `currency_options` and a
-coupon's `applies_to` absent unless `expand[]` asks for them),
+coupon's `applies_to` and `currency_options` absent unless `expand[]` asks for them),
 Bearer authentication and Stripe-shaped error bodies. Faults (429 rate limits, 5xx) can be injected for the next N requests.
 
     with StripeApiServer() as server:
@@ -436,7 +436,7 @@ class StripeApiServer:
     def _embed(self, object_type: str, obj: dict, expand: frozenset[str] = frozenset()) -> dict:
         """The object as the API returns it: invoice lines cut to the first page; expandable fields
         (a subscription's and its items' discounts, a price's tiers and currency_options, a coupon's
-        applies_to) only when asked for with `expand`; a subscription item's price never has its
+        applies_to and currency_options) only when asked for with `expand`; a subscription item's price never has its
         currency_options (Stripe expands four levels at most)."""
         obj = copy.deepcopy(obj)
 
@@ -455,8 +455,10 @@ class StripeApiServer:
             for field in ("tiers", "currency_options"):
                 if field not in expand:
                     obj.pop(field, None)
-        if object_type == "coupons" and "applies_to" not in expand:
-            obj.pop("applies_to", None)
+        if object_type == "coupons":
+            for field in ("applies_to", "currency_options"):
+                if field not in expand:
+                    obj.pop(field, None)
         lines = obj.get("lines") if object_type == "invoices" else None
         if isinstance(lines, dict) and len(lines.get("data") or []) > self.EMBEDDED_LIST_LIMIT:
             lines["data"] = lines["data"][: self.EMBEDDED_LIST_LIMIT]

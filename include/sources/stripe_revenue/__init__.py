@@ -96,14 +96,15 @@ HISTORY_RESOURCES: tuple[str, ...] = ("subscriptions", "events")
 # discounts as objects; invoices with their discounts as objects (a deleted one keeps its coupon:
 # int_stripe__invoice_mrr leaves `once` coupons out of MRR) and their payments (the charge that links an
 # invoice to its balance transaction, hence its settlement currency); prices with their tiers and their amounts
-# in other currencies; coupons with the products they are restricted to; only the events the MRR history reads.
+# in other currencies; coupons with the products they are restricted to and their amount_off in other currencies;
+# only the events the MRR history reads.
 # (Stripe expands at most four levels: a subscription item's price cannot bring its currency_options, the
 # prices table does.)
 _LIST_PARAMS: dict[str, dict[str, Any]] = {
     "subscriptions": {"status": "all", "expand": ["data.discounts", "data.items.data.discounts"]},
     "invoices": {"expand": ["data.discounts", "data.payments"]},
     "prices": {"expand": ["data.tiers", "data.currency_options"]},
-    "coupons": {"expand": ["data.applies_to"]},
+    "coupons": {"expand": ["data.applies_to", "data.currency_options"]},
     "events": {"types": list(EVENT_TYPES)},
 }
 

@@ -329,6 +329,9 @@ COUPON_COLUMNS: list[Column] = [
     ("duration", "str", "duration"),
     ("duration_in_months", "int", "duration_in_months"),
     ("applies_to", "json", "applies_to"),  # {products: [...]} (listed with expand[]=data.applies_to)
+    # an amount_off coupon's amount in other currencies (listed with expand[]=data.currency_options):
+    # {currency: {amount_off}}, what a subscription in another currency than `currency` gets off
+    ("currency_options", "json", "currency_options"),
     ("valid", "bool", "valid"),
     ("metadata", "json", "metadata"),
     ("livemode", "bool", "livemode"),

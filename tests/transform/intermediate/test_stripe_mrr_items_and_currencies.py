@@ -1,10 +1,10 @@
-"""MRR of multi-currency prices, coupons restricted to products and subscription item discounts, on
+"""MRR of multi-currency prices and coupons, coupons restricted to products and subscription item discounts, on
 hand-computed subscriptions (raw tables written through the source's own flattening).
 
 The objects are shaped as the loader gets them: a subscription item embeds its price without
 `currency_options` (Stripe expands four levels at most, so they come from the prices table, listed with
-expand[]=data.currency_options); a discount embeds its coupon without `applies_to` (the coupons table has
-it, listed with expand[]=data.applies_to); an item's discounts are objects in a load (expanded with
+expand[]=data.currency_options); a discount embeds its coupon without `applies_to` and `currency_options` (the
+coupons table has them, listed with expand[]=data.applies_to and data.currency_options); an item's discounts are objects in a load (expanded with
 expand[]=data.items.data.discounts) and ids in events. Amounts in minor units: USD 100.00 = 10000,
 JPY 1,500 = 1500, KWD 3.080 = 3080.
 """
@@ -46,18 +46,22 @@ def item(item_id, p, qty=1, discounts=None):
     return obj
 
 
-def coupon(coupon_id, percent=None, amount=None, products=None):
+def coupon(coupon_id, percent=None, amount=None, products=None, currency_options=None):
     obj = {"id": coupon_id, "object": "coupon", "percent_off": percent, "amount_off": amount,
            "currency": "usd" if amount else None, "duration": "forever", "duration_in_months": None,
            "created": ts("2026-01-01"), "valid": True}
     if products is not None:
         obj["applies_to"] = {"products": products}
+    if currency_options is not None:
+        obj["currency_options"] = currency_options
     return obj
 
 
 def discount(discount_id, c, start="2026-09-01", subscription_item=None):
-    """A Discount object: its coupon embedded as Stripe embeds it (applies_to is expandable: not there)."""
-    return {"id": discount_id, "object": "discount", "coupon": {k: v for k, v in c.items() if k != "applies_to"},
+    """A Discount object: its coupon embedded as Stripe embeds it (applies_to and currency_options are expandable:
+    not there)."""
+    return {"id": discount_id, "object": "discount",
+            "coupon": {k: v for k, v in c.items() if k not in ("applies_to", "currency_options")},
             "start": ts(start), "end": None, "subscription_item": subscription_item}
 
 
@@ -143,6 +147,35 @@ def test_a_coupon_restricted_to_products_discounts_only_their_items(data_dir):
     run("stripe")
     assert {s: m for s, (_, m) in mrr().items()} == {"sub_pct": D(100), "sub_amt": D(100), "sub_all": D(75),
                                                      "sub_none": D(150)}
+
+
+def test_an_amount_off_coupon_takes_its_amount_in_the_subscription_currency(data_dir):
+    """USD 10.00 off forever with options EUR 9.00 and JPY 1,500 (the coupons table has them; the discount embeds
+    the coupon without): on USD 100.00 a month 90.00, on EUR 100.00 91.00 (not 90.00: the USD amount read in
+    euro cents), on JPY 4,400 2,900 (not 3,400). A coupons table loaded before currency_options was a column
+    keeps the coupon's own amount_off."""
+    ten = coupon("co_ten", amount=1_000, currency_options={"eur": {"amount_off": 900}, "jpy": {"amount_off": 1_500}})
+    eur, yen = price("price_eur", 10_000, currency="eur"), price("price_yen", 4_400, currency="jpy")
+    subs = [sub("sub_usd", [item("si_usd", PROD_A)], discounts=[discount("di_usd", ten)]),
+            sub("sub_eur", [item("si_eur", eur)], currency="eur", discounts=[discount("di_eur", ten)]),
+            sub("sub_jpy", [item("si_jpy", yen)], currency="jpy", discounts=[discount("di_jpy", ten)])]
+    write_stripe_objects(data_dir, {"balance_transactions": LEDGER, "subscriptions": subs,
+                                    "prices": [PROD_A, eur, yen], "coupons": [ten]}, LOADED_AT)
+    run("stripe")
+    assert mrr() == {"sub_usd": ("usd", D(90)), "sub_eur": ("eur", D(91)), "sub_jpy": ("jpy", D(2_900))}
+
+
+def test_an_amount_off_coupon_loaded_before_currency_options_was_a_column_keeps_its_amount(data_dir, monkeypatch):
+    from include.sources.stripe_revenue import MUTABLE_RESOURCES
+
+    monkeypatch.setitem(MUTABLE_RESOURCES, "coupons",
+                        [c for c in MUTABLE_RESOURCES["coupons"] if c[0] != "currency_options"])
+    ten = coupon("co_ten", amount=1_000)
+    subs = [sub("sub_usd", [item("si_usd", PROD_A)], discounts=[discount("di_usd", ten)])]
+    write_stripe_objects(data_dir, {"balance_transactions": LEDGER, "subscriptions": subs, "prices": [PROD_A],
+                                    "coupons": [ten]}, LOADED_AT)
+    run("stripe")
+    assert mrr() == {"sub_usd": ("usd", D(90))}
 
 
 # ------------------------------------------------------------------------------------------- bug 6

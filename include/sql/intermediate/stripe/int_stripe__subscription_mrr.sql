@@ -17,8 +17,8 @@
 --     that item, a coupon restricted to products (`applies_to.products`) to the items of those products,
 --     any other to every item. Item discounts first, then the subscription's (Stripe applies subscription
 --     item discounts before subscription discounts); within each, percent_off, then amount_off (per
---     billing period, shared among its items in proportion to what is left of them) in order; an
---     item never below 0;
+--     billing period, in the subscription's currency: a coupon's `currency_options` amount for it,
+--     shared among its items in proportion to what is left of them) in order; an item never below 0;
 --   * each item in the subscription's currency: a multi-currency price gives its `currency_options`
 --     amount (and tiers) for that currency;
 --   * normalised to a month: year / 12, week * 52 / 12, day * 365 / 12, / interval_count; major units.

@@ -10,7 +10,8 @@
 -- the items' own discounts (items.data[].discounts) first, then the subscription's (Stripe applies
 -- subscription item discounts before subscription discounts), percent_off before amount_off within each,
 -- in their order; discount_items says which items each applies to (bit i-1 = item i of item_mrr): its
--- item, and only the products of the coupon's `applies_to` (none loaded: every item). events_since is
+-- item, and only the products of the coupon's `applies_to` (none loaded: every item). An amount_off coupon in
+-- another currency than the subscription's gives its `currency_options` amount for it. events_since is
 -- the oldest event loaded (2200-01-01 without events): from then on every change is dated.
 {%- set has_subscriptions = has_column('stripe_revenue__subscriptions', 'items') %}
 {%- set has_events = has_column('stripe_revenue__events', 'object') %}
@@ -204,14 +205,14 @@ WITH
     discount_refs AS (
         -- every discount of every state (an id, or the object when expanded): the subscription's
         -- (item_id '') and each item's own (items.data[].discounts, item_id set)
-        SELECT state_key, 1 AS level, '' AS item_id, 0 AS position, n, d
+        SELECT state_key, currency, 1 AS level, '' AS item_id, 0 AS position, n, d
         FROM states
         ARRAY JOIN JSONExtractArrayRaw(discounts) AS d, arrayEnumerate(JSONExtractArrayRaw(discounts)) AS n
         UNION ALL
-        SELECT state_key, 0, JSONExtractString(item, 'id'), k, n, d
+        SELECT state_key, currency, 0, JSONExtractString(item, 'id'), k, n, d
         FROM
         (
-            SELECT state_key, item, k
+            SELECT state_key, currency, item, k
             FROM states
             ARRAY JOIN JSONExtractArrayRaw(items) AS item, arrayEnumerate(JSONExtractArrayRaw(items)) AS k
         )
@@ -230,8 +231,9 @@ WITH
     ),
 {%- if has_coupons %}
     coupons AS (
-        SELECT id, percent_off, amount_off, duration, duration_in_months,
-               {{ column_or('stripe_revenue__coupons', 'applies_to', 'NULL') }} AS applies_to
+        SELECT id, percent_off, amount_off, lower(ifNull(currency, '')) AS currency, duration, duration_in_months,
+               {{ column_or('stripe_revenue__coupons', 'applies_to', 'NULL') }} AS applies_to,
+               {{ column_or('stripe_revenue__coupons', 'currency_options', 'NULL') }} AS currency_options
         FROM {{ ref('stg_stripe__coupons') }}
     ),
 {%- endif %}
@@ -244,6 +246,11 @@ WITH
             if(embedded, {{ stripe_coupon_percent_off('o.coupon') }},
                toDecimal128OrNull(c.percent_off, 10)) AS percent_off,
             if(embedded, JSONExtract(o.coupon, 'amount_off', 'Nullable(Int64)'), c.amount_off) AS amount_off,
+            if(embedded, lower(JSONExtractString(o.coupon, 'currency')), c.currency) AS amount_currency,
+            -- amount_off in other currencies (expandable: the embedded coupon's when it has them, else the
+            -- coupons table's, listed with expand[]=data.currency_options)
+            if(embedded AND JSONType(o.coupon, 'currency_options') = 'Object', JSONExtractRaw(o.coupon, 'currency_options'),
+               c.currency_options) AS currency_options,
             if(embedded, JSONExtractString(o.coupon, 'duration'), c.duration) AS duration,
             if(embedded, JSONExtract(o.coupon, 'duration_in_months', 'Nullable(Int64)'), c.duration_in_months) AS duration_in_months,
             -- the products the coupon is restricted to (`applies_to`, expandable: the embedded coupon's when
@@ -253,6 +260,8 @@ WITH
             {%- else %}
             {{ stripe_coupon_percent_off('o.coupon') }} AS percent_off,
             JSONExtract(o.coupon, 'amount_off', 'Nullable(Int64)') AS amount_off,
+            lower(JSONExtractString(o.coupon, 'currency')) AS amount_currency,
+            if(JSONType(o.coupon, 'currency_options') = 'Object', JSONExtractRaw(o.coupon, 'currency_options'), NULL) AS currency_options,
             JSONExtractString(o.coupon, 'duration') AS duration,
             JSONExtract(o.coupon, 'duration_in_months', 'Nullable(Int64)') AS duration_in_months,
             JSONExtract(JSONExtractRaw(o.coupon, 'applies_to'), 'products', 'Array(String)') AS applies_to_products,
@@ -284,7 +293,16 @@ WITH
         (
             SELECT
                 sd.state_key AS state_key, sd.level AS level, sd.position AS position, sd.n AS n,
-                t.percent_off AS d_percent_off, t.amount_off AS d_amount_off, t.duration AS d_duration,
+                t.percent_off AS d_percent_off,
+                -- amount_off in the subscription's currency: a coupon in another currency gives its
+                -- currency_options entry for it (Stripe applies an amount_off coupon only in those currencies)
+                if(t.amount_off IS NULL OR t.amount_currency = '' OR sd.currency = '' OR t.amount_currency = sd.currency,
+                   t.amount_off,
+                   coalesce(JSONExtract(ifNull(arrayFirst(kv -> lower(kv.1) = sd.currency,
+                                                          JSONExtractKeysAndValuesRaw(ifNull(t.currency_options, '{}'))).2, ''),
+                                        'amount_off', 'Nullable(Int64)'),
+                            t.amount_off)) AS d_amount_off,
+                t.duration AS d_duration,
                 t.start AS d_start, t.end AS d_end,
                 -- bit i-1 set: the discount applies to licensed item i (an item discount to its own item; a
                 -- coupon with `applies_to` to the items of those products only)
@@ -296,7 +314,7 @@ WITH
             FROM
             (
                 SELECT
-                    state_key, level, position, n, item_id,
+                    state_key, currency, level, position, n, item_id,
                     if(JSONType(d) = 'String', JSONExtractString(d), JSONExtractString(d, 'id')) AS discount_id
                 FROM discount_refs
             ) AS sd
