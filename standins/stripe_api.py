@@ -5,7 +5,7 @@ semantics: newest first by `created`, `limit` (1..100, default 10), `starting_af
 `ending_before` cursors, `has_more`, `created[gte|gt|lte|lt]` filters, the subscriptions' `status`
 filter (canceled ones are left out unless asked for), the events' `types[]` filter, the credit notes'
 `invoice` and `customer` filters, expandable fields
-(a subscription's and its items' `discounts` are ids, a price's `tiers` and `currency_options` and a
+(a subscription's and its items' `discounts` are ids, a price's `tiers`, `currency_options` and each option's `tiers`, a
 coupon's `applies_to` and `currency_options` absent unless `expand[]` asks for them),
 Bearer authentication and Stripe-shaped error bodies. Faults (429 rate limits, 5xx) can be injected for the next N requests.
 
@@ -412,7 +412,7 @@ class StripeApiServer:
                 )
             object_type = segments[1]
             if len(segments) == 3:
-                body = self._retrieve(object_type, segments[2])
+                body = self._retrieve(object_type, segments[2], query)
             else:
                 body = self._list(object_type, query)
             status = 200
@@ -422,21 +422,27 @@ class StripeApiServer:
         entry["status"] = status
         return status, body, response_headers
 
-    def _retrieve(self, object_type: str, object_id: str) -> dict:
+    def _retrieve(self, object_type: str, object_id: str, query: list[tuple[str, str]]) -> dict:
+        expand = set()
+        for key, value in query:
+            if key.split("[", 1)[0] != "expand":
+                raise StripeError(400, f"Received unknown parameter: {key}", code="parameter_unknown", param=key)
+            expand.add(value)
         with self._lock:
             obj = self._store[object_type].get(object_id)
             if obj is None:
                 raise StripeError(
                     404, f"No such {OBJECT_TYPES[object_type]}: '{object_id}'", code="resource_missing", param="id"
                 )
-            return self._embed(object_type, obj)
+            return self._embed(object_type, obj, frozenset(expand))
 
     EMBEDDED_LIST_LIMIT = 10  # Stripe embeds the first 10 entries of an invoice's lines
 
     def _embed(self, object_type: str, obj: dict, expand: frozenset[str] = frozenset()) -> dict:
         """The object as the API returns it: invoice lines cut to the first page; expandable fields
-        (a subscription's and its items' discounts, a price's tiers and currency_options, a coupon's
-        applies_to and currency_options) only when asked for with `expand`; a subscription item's price never has its
+        (a subscription's and its items' discounts, a price's tiers, currency_options and each option's tiers
+        (`currency_options.<currency>.tiers`), a coupon's applies_to and currency_options) only when asked for
+        with `expand`; a subscription item's price never has its
         currency_options (Stripe expands four levels at most)."""
         obj = copy.deepcopy(obj)
 
@@ -455,6 +461,9 @@ class StripeApiServer:
             for field in ("tiers", "currency_options"):
                 if field not in expand:
                     obj.pop(field, None)
+            for currency, option in (obj.get("currency_options") or {}).items():  # each option's tiers likewise
+                if isinstance(option, dict) and f"currency_options.{currency}.tiers" not in expand:
+                    option.pop("tiers", None)
         if object_type == "coupons":
             for field in ("applies_to", "currency_options"):
                 if field not in expand:

@@ -836,12 +836,14 @@ def test_a_later_load_never_changes_a_closed_month_and_months_replay_from_snapsh
 
 
 def test_currency_options_applies_to_and_item_discounts_are_loaded_and_valued(stripe_api, stripe_client, filesystem_env):
-    """The stand-in serves what Stripe does: a price's currency_options, a coupon's applies_to and a
-    subscription item's discounts only when expanded, and never a currency option on the price a
-    subscription item embeds. The source asks for them, so September's MRR is right: a JPY subscription on
-    a USD 10.00 price with a JPY 1,500 option is 1,500 JPY (not 1,000); prod_a 100.00 + prod_b 50.00 with
-    a 50 % coupon restricted to prod_a is 100.00 (not 75.00); prod_a 100.00 with its own 50 % item
-    discount + prod_b 50.00 is 100.00 (not 150.00)."""
+    """The stand-in serves what Stripe does: a price's currency_options (and each option's tiers), a coupon's
+    applies_to and currency_options and a subscription item's discounts only when expanded, and never a currency
+    option on the price a subscription item embeds. The source asks for them (a tiered price's option tiers by
+    retrieving that price), so September's MRR is right: a JPY subscription on a USD 10.00 price with a JPY 1,500
+    option is 1,500 JPY (not 1,000); 12 seats of volume tiers USD 10.00 / 8.00 above 10 with JPY tiers
+    1,500 / 1,200 are 14,400 JPY (not 9,600 on the USD tiers); prod_a 100.00 + prod_b 50.00 with a 50 % coupon
+    restricted to prod_a is 100.00 (not 75.00); prod_a 100.00 with its own 50 % item discount + prod_b 50.00
+    is 100.00 (not 150.00); EUR 100.00 with a USD 10.00 off coupon whose EUR option is 9.00 is 91.00."""
     from include.transform import query, run_transformations
 
     def ts(day):
@@ -855,7 +857,18 @@ def test_currency_options_applies_to_and_item_discounts_are_loaded_and_valued(st
 
     multi = price("price_multi", 1_000, "prod_m", currency_options={"jpy": {"unit_amount": 1_500,
                                                                            "unit_amount_decimal": "1500"}})
+    tiered = price("price_tiered", None, "prod_t", billing_scheme="tiered", tiers_mode="volume",
+                   unit_amount_decimal=None,
+                   tiers=[{"up_to": 10, "unit_amount": 1_000, "unit_amount_decimal": "1000", "flat_amount": None},
+                          {"up_to": None, "unit_amount": 800, "unit_amount_decimal": "800", "flat_amount": None}],
+                   currency_options={"jpy": {"unit_amount": None, "unit_amount_decimal": None, "tiers": [
+                       {"up_to": 10, "unit_amount": 1_500, "unit_amount_decimal": "1500", "flat_amount": None},
+                       {"up_to": None, "unit_amount": 1_200, "unit_amount_decimal": "1200", "flat_amount": None}]}})
     pa, pb = price("price_a", 10_000, "prod_a"), price("price_b", 5_000, "prod_b")
+    euro = dict(price("price_euro", 10_000, "prod_e"), currency="eur")
+    ten_off = {"id": "co_ten", "object": "coupon", "percent_off": None, "amount_off": 1_000, "currency": "usd",
+               "duration": "forever", "duration_in_months": None, "created": ts("2026-01-01"), "valid": True,
+               "currency_options": {"eur": {"amount_off": 900}}}
     half_a = {"id": "co_half_a", "object": "coupon", "percent_off": 50, "amount_off": None, "duration": "forever",
               "duration_in_months": None, "created": ts("2026-01-01"), "valid": True,
               "applies_to": {"products": ["prod_a"]}}
@@ -864,17 +877,18 @@ def test_currency_options_applies_to_and_item_discounts_are_loaded_and_valued(st
 
     def discount(discount_id, coupon, item=None):
         return {"id": discount_id, "object": "discount", "start": ts("2026-09-01"), "end": None,
-                "coupon": {k: v for k, v in coupon.items() if k != "applies_to"}, "subscription_item": item}
+                "coupon": {k: v for k, v in coupon.items() if k not in ("applies_to", "currency_options")},
+                "subscription_item": item}
 
-    def sub(sub_id, currency, items, discounts=()):
+    def sub(sub_id, currency, items, discounts=(), quantity=1):
         return {"id": sub_id, "object": "subscription", "customer": f"cus_{sub_id}", "currency": currency,
                 "status": "active", "start_date": ts("2026-09-01"), "created": ts("2026-09-01"), "ended_at": None,
                 "trial_end": None, "discounts": list(discounts), "items": {"object": "list", "data": [
-                    {"id": i, "object": "subscription_item", "quantity": 1, "price": p, "discounts": d}
+                    {"id": i, "object": "subscription_item", "quantity": quantity, "price": p, "discounts": d}
                     for i, p, d in items]}}
 
-    stripe_api.add("prices", [multi, pa, pb])
-    stripe_api.add("coupons", [half_a, half])
+    stripe_api.add("prices", [multi, tiered, pa, pb, euro])
+    stripe_api.add("coupons", [half_a, half, ten_off])
     stripe_api.add("balance_transactions", [{"id": "txn_1", "object": "balance_transaction", "type": "charge",
                                              "reporting_category": "charge", "amount": 10_000, "fee": 320,
                                              "net": 9_680, "currency": "usd", "created": ts("2026-09-01")}])
@@ -882,21 +896,28 @@ def test_currency_options_applies_to_and_item_discounts_are_loaded_and_valued(st
         sub("sub_jpy", "jpy", [("si_jpy", multi, [])]),
         sub("sub_restricted", "usd", [("si_ra", pa, []), ("si_rb", pb, [])], [discount("di_restricted", half_a)]),
         sub("sub_item", "usd", [("si_ia", pa, [discount("di_item", half, "si_ia")]), ("si_ib", pb, [])]),
+        sub("sub_jpy_tiered", "jpy", [("si_jt", tiered, [])], quantity=12),
+        sub("sub_eur", "eur", [("si_eur", euro, [])], [discount("di_eur", ten_off)]),
     ])
+    stripe_api.fail_next(1, status=429, path_prefix="/v1/prices/price_tiered")  # the retrieve is retried too
     _run(stripe_client, loaded_at=datetime(2026, 9, 20, 6, tzinfo=UTC),
          resources=["subscriptions", "prices", "coupons", "balance_transactions"])
 
+    assert [r["status"] for r in stripe_api.requests_to("/v1/prices/price_tiered")] == [429, 200]
     prices = {r["id"]: r for r in _read(filesystem_env, "prices")}
     assert json.loads(prices["price_multi"]["currency_options"])["jpy"]["unit_amount"] == 1_500
+    assert json.loads(prices["price_tiered"]["currency_options"])["jpy"]["tiers"][1]["unit_amount"] == 1_200
     coupons = {r["id"]: r for r in _read(filesystem_env, "coupons")}
     assert json.loads(coupons["co_half_a"]["applies_to"]) == {"products": ["prod_a"]}
+    assert json.loads(coupons["co_ten"]["currency_options"]) == {"eur": {"amount_off": 900}}
     items = {s["id"]: json.loads(s["items"]) for s in _read(filesystem_env, "subscriptions")}
     assert items["sub_item"][0]["discounts"][0]["id"] == "di_item"  # the object, not its id
 
     run_transformations("stripe", periods=None, config={})
     got = dict(query("SELECT subscription, toFloat64(mrr) FROM finops.int_stripe__subscription_mrr "
                      "WHERE month = '2026-09'")[1])
-    assert got == {"sub_jpy": 1_500.0, "sub_restricted": 100.0, "sub_item": 100.0}
+    assert got == {"sub_jpy": 1_500.0, "sub_restricted": 100.0, "sub_item": 100.0, "sub_jpy_tiered": 14_400.0,
+                   "sub_eur": 91.0}
 
 
 def test_credit_notes_are_listed_loaded_replaced_and_give_their_vat_back(stripe_api, stripe_client, filesystem_env):

@@ -35,6 +35,7 @@ from include.sources.stripe_revenue.client import (
     RetryPolicy,
     StripeLoadError,
     iter_stripe_list,
+    retrieve,
 )
 from include.sources.stripe_revenue.columns import (
     BALANCE_TRANSACTION_COLUMNS,
@@ -99,7 +100,8 @@ HISTORY_RESOURCES: tuple[str, ...] = ("subscriptions", "events")
 # in other currencies; coupons with the products they are restricted to and their amount_off in other currencies;
 # only the events the MRR history reads.
 # (Stripe expands at most four levels: a subscription item's price cannot bring its currency_options, the
-# prices table does.)
+# prices table does; a currency option's tiers are expanded per currency, so a tiered price with options is
+# retrieved again: _with_option_tiers.)
 _LIST_PARAMS: dict[str, dict[str, Any]] = {
     "subscriptions": {"status": "all", "expand": ["data.discounts", "data.items.data.discounts"]},
     "invoices": {"expand": ["data.discounts", "data.payments"]},
@@ -261,6 +263,8 @@ def _snapshot(
         objects = iter_stripe_list(_list_fn(client, name), name, _LIST_PARAMS.get(name), retry, page_size)
         if name == "invoices" and expand_invoice_lines:
             objects = _with_all_invoice_lines(client, objects, retry, page_size)
+        if name == "prices":
+            objects = _with_option_tiers(client, objects, retry)
         yield from batched_tables(objects, columns, {"_loaded_at": loaded_at}, batch_rows)
 
     gen.__name__ = name
@@ -284,6 +288,20 @@ def _with_all_invoice_lines(client: Any, invoices: Iterator[dict], retry: RetryP
             )
             invoice = dict(invoice, lines=dict(lines, data=all_lines, has_more=False))
         yield invoice
+
+
+def _with_option_tiers(client: Any, prices: Iterator[dict], retry: RetryPolicy):
+    """A tiered price's currency options come listed without their tiers (`currency_options.<currency>.tiers` is
+    expanded one currency at a time, which a listing of many prices cannot name): such a price is retrieved again
+    with them, so a subscription in another currency is valued on its own tiers, not the default currency's."""
+    for price in prices:
+        options = price.get("currency_options") or {}
+        missing = sorted(c for c, option in options.items() if isinstance(option, dict) and option.get("tiers") is None)
+        if price.get("billing_scheme") == "tiered" and missing:
+            expand = ["currency_options", *(f"currency_options.{currency}.tiers" for currency in missing)]
+            found = retrieve(client.v1.prices.retrieve, "prices", price["id"], {"expand": expand}, retry)
+            price = dict(price, currency_options={**options, **(found.get("currency_options") or {})})
+        yield price
 
 
 def _subscriptions(client: Any, loaded_at: datetime, retry: RetryPolicy, page_size: int, batch_rows: int):

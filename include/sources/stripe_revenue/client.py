@@ -114,6 +114,53 @@ def _retry_after(exc: BaseException) -> float | None:
     return seconds if seconds is not None and seconds >= 0 and seconds == seconds else None
 
 
+def _with_retries(call: Callable[[], Any], object_type: str, cursor: str | None, params: dict, retry: RetryPolicy) -> Any:
+    """`call()`, again after a backoff (honouring Retry-After up to the policy's cap) when it fails after the
+    SDK's retries with a retryable error; StripeLoadError when it is not retryable or after `retry.attempts`."""
+    import stripe
+
+    stripe_error = stripe.StripeError  # bound now: the SDK resolves its names lazily
+    failures = 0
+    while True:
+        try:
+            return call()
+        except stripe_error as exc:
+            failures += 1
+            asked = _retry_after(exc)
+            capped = asked is not None and asked > retry.max_retry_after_seconds
+            note = (
+                f"; the server asked to wait {asked:g}s (Retry-After), more than the "
+                f"{retry.max_retry_after_seconds:g}s this loader waits"
+                if capped
+                else ""
+            )
+            if not _retryable(exc) or failures > retry.attempts:
+                raise StripeLoadError(object_type, cursor, params, exc, note) from exc
+            delay = min(retry.backoff_seconds * 2 ** (failures - 1), retry.max_backoff_seconds)
+            if asked is not None:
+                delay = max(delay, min(asked, retry.max_retry_after_seconds))
+            log.warning(
+                "Stripe %s: %s (HTTP %s); again from %s in %.1fs (attempt %d/%d)%s",
+                object_type,
+                type(exc).__name__,
+                getattr(exc, "http_status", None),
+                cursor,
+                delay,
+                failures,
+                retry.attempts,
+                note,
+            )
+            retry.sleep(delay)
+
+
+def retrieve(retrieve_fn: Callable[..., Any], object_type: str, object_id: str, params: dict,
+             retry: RetryPolicy | None = None) -> dict:
+    """One object (`retrieve_fn` is e.g. `client.v1.prices.retrieve`) as a plain dict, with the listing's retries."""
+    found = _with_retries(lambda: retrieve_fn(object_id, params=params), f"{object_type}/{object_id}", None, params,
+                          retry or RetryPolicy())
+    return found.to_dict(recursive=True, for_json=True)
+
+
 def iter_stripe_list(
     list_fn: Callable[..., Any],
     object_type: str,
@@ -129,48 +176,14 @@ def iter_stripe_list(
     raised. Pages that cannot be followed raise StripePagingError: a page whose last id was already a
     cursor of this listing (the server repeats itself) and `has_more` with an empty page.
     """
-    import stripe
-
-    stripe_error = stripe.StripeError  # bound now: the SDK resolves its names lazily
     retry = retry or RetryPolicy()
     base = {k: v for k, v in (params or {}).items() if v is not None}
     base["limit"] = page_size
     cursor: str | None = base.pop("starting_after", None)
     requested: set[str | None] = set()  # cursors of pages already fetched: one per page, not per object
-    failures = 0
     while True:
         request = dict(base, starting_after=cursor) if cursor else dict(base)
-        try:
-            page = list_fn(params=request)
-        except stripe_error as exc:
-            failures += 1
-            asked = _retry_after(exc)
-            capped = asked is not None and asked > retry.max_retry_after_seconds
-            note = (
-                f"; the server asked to wait {asked:g}s (Retry-After), more than the "
-                f"{retry.max_retry_after_seconds:g}s this loader waits"
-                if capped
-                else ""
-            )
-            if not _retryable(exc) or failures > retry.attempts:
-                raise StripeLoadError(object_type, cursor, base, exc, note) from exc
-            delay = min(retry.backoff_seconds * 2 ** (failures - 1), retry.max_backoff_seconds)
-            if asked is not None:
-                delay = max(delay, min(asked, retry.max_retry_after_seconds))
-            log.warning(
-                "Stripe %s list: %s (HTTP %s); resuming after %s in %.1fs (attempt %d/%d)%s",
-                object_type,
-                type(exc).__name__,
-                getattr(exc, "http_status", None),
-                cursor,
-                delay,
-                failures,
-                retry.attempts,
-                note,
-            )
-            retry.sleep(delay)
-            continue
-        failures = 0
+        page = _with_retries(lambda request=request: list_fn(params=request), object_type, cursor, base, retry)
         requested.add(cursor)
         data = list(page.data or [])
         for obj in data:
