@@ -116,3 +116,38 @@ def test_a_conversion_without_an_exchange_rate_fails_the_build(data_dir):
     write_stripe_objects(data_dir, {"balance_transactions": ledger, "charges": charges, "invoices": [inv]}, loaded)
     with pytest.raises(Exception, match="without an exchange_rate"):
         run("stripe")
+
+
+def _payments(*paid: tuple[str, int]) -> dict:
+    """The invoice's `payments`: one paid Invoice Payment per (PaymentIntent, amount paid in the invoice's currency)."""
+    return {"object": "list", "has_more": False, "data": [
+        {"id": f"inpay_{number}", "object": "invoice_payment", "amount_paid": amount, "amount_requested": amount,
+         "currency": "eur", "is_default": number == 1, "status": "paid",
+         "payment": {"type": "payment_intent", "payment_intent": intent, "charge": None}}
+        for number, (intent, amount) in enumerate(paid, start=1)]}
+
+
+def test_an_invoice_paid_in_parts_takes_each_parts_rate(data_dir):
+    """100.00 EUR + 20.00 EUR VAT paid in two halves of 60.00 EUR: on 09-03 settled as USD 69.60 (1.16), on 09-10
+    as USD 72.00 (1.20). The invoice's rate is (60 x 1.16 + 60 x 1.20) / 120 = 1.18: VAT 20 x 1.18 = 23.60 USD,
+    revenue 141.60 - 23.60 = 118.00 USD = 100 EUR x 1.18 (the first payment's rate alone: VAT 23.20, recognised
+    116.00 against 118.40 cash revenue). A second invoice the same, its halves settled as USD 69.60 (1.16) and
+    GBP 51.60 (0.86): USD takes 60/120 of it at 1.16 (VAT 11.60, revenue 58.00), GBP 60/120 at 0.86 (VAT 8.60,
+    revenue 51.60 - 8.60 = 43.00). USD in all: cash 211.20, VAT 35.20, revenue 176.00."""
+    loaded = datetime(2026, 10, 5, tzinfo=UTC)
+    ledger = [txn("txn_1", 6_960, "usd", "2026-09-03T10:00:00", source="ch_1", exchange_rate=1.16),
+              txn("txn_2", 7_200, "usd", "2026-09-10T10:00:00", source="ch_2", exchange_rate=1.20),
+              txn("txn_3", 6_960, "usd", "2026-09-03T11:00:00", source="ch_3", exchange_rate=1.16),
+              txn("txn_4", 5_160, "gbp", "2026-09-10T11:00:00", source="ch_4", exchange_rate=0.86)]
+    charges = [charge(f"ch_{n}", 6_000, "eur", "2026-09-03T10:00:00", f"txn_{n}", payment_intent=f"pi_{n}")
+               for n in range(1, 5)]
+    invoices = [invoice("in_usd", "eur", 10_000, 2_000, "2026-09-10T10:00:00", [line(10_000, "2026-09-10T10:00:00")],
+                        payments=_payments(("pi_1", 6_000), ("pi_2", 6_000))),
+                invoice("in_mixed", "eur", 10_000, 2_000, "2026-09-10T11:00:00", [line(10_000, "2026-09-10T11:00:00")],
+                        payments=_payments(("pi_3", 6_000), ("pi_4", 6_000)))]
+    write_stripe_objects(data_dir, {"balance_transactions": ledger, "charges": charges, "invoices": invoices}, loaded)
+    run("stripe")
+    assert revenue("2026-09", "USD") == (D("211.20"), D("35.20"), D("176.00"))
+    assert revenue("2026-09", "GBP") == (D("51.60"), D("8.60"), D("43.00"))
+    assert dict(q("SELECT currency, recognised_revenue FROM finops.monthly_recognised_revenue "
+                  "WHERE month = '2026-09'")) == {"USD": D("176.00"), "GBP": D("43.00")}

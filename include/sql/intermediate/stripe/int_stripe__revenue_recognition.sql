@@ -14,8 +14,9 @@
 -- Currency: the ledger's. An invoice is billed in its own currency, but its money reaches the ledger in the
 -- currency of the balance transaction of the charge that paid it (the invoice's `payments` -> charge ->
 -- balance_transaction), converted at that transaction's exchange_rate (invoice amount x exchange_rate =
--- settlement amount, Stripe's definition). All three amounts are converted the same way, so the VAT and the
--- deferral sit in the same currency as the cash they correct. An invoice whose payment cannot be linked to a
+-- settlement amount, Stripe's definition); an invoice paid in parts, each part (its payment's amount_paid over
+-- what all its payments paid) at its own payment's rate and in its currency. All three amounts are converted
+-- the same way, so the VAT and the deferral sit in the same currency as the cash they correct. An invoice whose payment cannot be linked to a
 -- balance transaction (no payments loaded, a charge not loaded, paid from the customer balance) stays in its
 -- own currency. A linked transaction in another currency without an exchange_rate fails the build.
 -- Invoices marked paid outside Stripe (paid_out_of_band) are left out: their money, VAT included, never
@@ -38,8 +39,11 @@ WITH
     ),
 {%- if has_payments %}
     payment_refs AS (
-        -- the invoice's successful payments: a charge, or a PaymentIntent (its succeeded charge)
-        SELECT id AS invoice, JSONExtractString(p, 'charge') AS charge, JSONExtractString(p, 'payment_intent') AS payment_intent
+        -- the invoice's successful payments: a charge, or a PaymentIntent (its succeeded charge), and how much of
+        -- the invoice each paid (amount_paid, in the invoice's currency)
+        SELECT id AS invoice, currency AS invoice_currency, JSONExtractString(p, 'charge') AS charge,
+               JSONExtractString(p, 'payment_intent') AS payment_intent,
+               JSONExtract(p, 'amount_paid', 'Nullable(Int64)') AS amount_paid
         FROM paid
         ARRAY JOIN JSONExtractArrayRaw(ifNull(payments, '[]')) AS p
         WHERE JSONExtractString(p, 'status') = 'paid'
@@ -50,36 +54,59 @@ WITH
         WHERE status = 'succeeded' AND ifNull(balance_transaction, '') != ''
     ),
     linked AS (
-        SELECT r.invoice AS invoice, c.balance_transaction AS balance_transaction
+        SELECT r.invoice AS invoice, r.invoice_currency AS invoice_currency, r.amount_paid AS amount_paid,
+               c.balance_transaction AS balance_transaction
         FROM payment_refs AS r INNER JOIN charges AS c ON c.id = r.charge
         WHERE r.charge != ''
         UNION ALL
-        SELECT r.invoice, c.balance_transaction
+        SELECT r.invoice, r.invoice_currency, r.amount_paid, c.balance_transaction
         FROM payment_refs AS r INNER JOIN charges AS c ON c.payment_intent = r.payment_intent
         WHERE r.charge = '' AND r.payment_intent != ''
     ),
-    settlement AS (
-        -- one settlement per invoice (its first balance transaction, by id, when several charges paid it)
-        SELECT l.invoice AS invoice,
-               argMin((lower(ifNull(b.currency, '')), b.exchange_rate), b.id) AS settled
+    settled_payments AS (
+        -- each linked payment in its balance transaction's currency, at its rate (invoice currency -> settlement
+        -- currency; a conversion without a rate is an error, not a guess: the throwIf condition holds on its own,
+        -- whatever rows the if() evaluates it on), with what it paid of the invoice
+        SELECT
+            l.invoice AS invoice,
+            lower(ifNull(b.currency, '')) AS currency,
+            currency != l.invoice_currency AS is_converted,
+            if(is_converted,
+               {{ money('b.exchange_rate') }}
+                   + toDecimal128(throwIf(is_converted AND ifNull(b.exchange_rate, 0) <= 0,
+                                          'int_stripe__revenue_recognition: a paid invoice settled in another currency by a balance transaction without an exchange_rate'), 10),
+               toDecimal128(1, 10)) AS rate,
+            toDecimal128(ifNull(l.amount_paid, 0), 10) AS amount_paid
         FROM linked AS l INNER JOIN {{ ref('stg_stripe__balance_transactions') }} AS b ON b.id = l.balance_transaction
-        GROUP BY l.invoice
+    ),
+    settlement AS (
+        -- the part of each invoice settled in each currency, as one factor: (what those payments paid x their
+        -- rates) / (what all its payments paid). One payment: its rate; several (partial payments settle on
+        -- different days, at different rates): each its share at its own rate; each weighs 1 when no
+        -- amount_paid is known
+        SELECT invoice, currency,
+               {{ div_money('sum(' ~ mul_money('weight', 'rate') ~ ')', 'any(invoice_weight)') }} AS rate
+        FROM
+        (
+            SELECT *, sum(weight) OVER (PARTITION BY invoice) AS invoice_weight
+            FROM
+            (
+                SELECT invoice, currency, rate,
+                       if(sum(amount_paid) OVER (PARTITION BY invoice) > 0, amount_paid, toDecimal128(1, 10)) AS weight
+                FROM settled_payments
+            )
+        )
+        GROUP BY invoice, currency
     ),
 {%- endif %}
     invoices AS (
         SELECT
             p.id AS id,
             {%- if has_payments %}
+            -- one row per settlement currency of the invoice (one, unless its payments settled in several)
             ifNull(s.invoice, '') != '' AS is_linked,
-            is_linked AND tupleElement(s.settled, 1) != p.currency AS is_converted,
-            if(is_linked, tupleElement(s.settled, 1), p.currency) AS currency,
-            -- invoice currency -> settlement currency; a conversion without a rate is an error, not a guess
-            -- (the throwIf condition holds on its own, whatever rows the if() evaluates it on)
-            if(is_converted,
-               {{ money('tupleElement(s.settled, 2)') }}
-                   + toDecimal128(throwIf(is_converted AND ifNull(tupleElement(s.settled, 2), 0) <= 0,
-                                          'int_stripe__revenue_recognition: a paid invoice settled in another currency by a balance transaction without an exchange_rate'), 10),
-               toDecimal128(1, 10)) AS rate,
+            if(is_linked, s.currency, p.currency) AS currency,
+            if(is_linked, s.rate, toDecimal128(1, 10)) AS rate,
             {%- else %}
             p.currency AS currency,
             toDecimal128(1, 10) AS rate,
@@ -144,8 +171,8 @@ WITH
         (
             SELECT
                 *,
-                sum(weight) OVER (PARTITION BY id) AS total_weight,
-                row_number() OVER (PARTITION BY id ORDER BY period_start, weight) AS line_number
+                sum(weight) OVER (PARTITION BY id, currency) AS total_weight,
+                row_number() OVER (PARTITION BY id, currency ORDER BY period_start, weight) AS line_number
             FROM lines
         )
         UNION ALL
