@@ -140,11 +140,11 @@ def _with_retries(call: Callable[[], Any], object_type: str, cursor: str | None,
             if asked is not None:
                 delay = max(delay, min(asked, retry.max_retry_after_seconds))
             log.warning(
-                "Stripe %s: %s (HTTP %s); again from %s in %.1fs (attempt %d/%d)%s",
+                "Stripe %s: %s (HTTP %s); retrying%s in %.1fs (attempt %d/%d)%s",
                 object_type,
                 type(exc).__name__,
                 getattr(exc, "http_status", None),
-                cursor,
+                f" from starting_after={cursor}" if cursor else "",
                 delay,
                 failures,
                 retry.attempts,
