@@ -6,7 +6,7 @@ currency. Every expected figure is worked out by hand with Decimal in the docstr
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from tests.helpers.stripe_objects import charge, invoice, paid_by, ts, txn
+from tests.helpers.stripe_objects import charge, invoice, line, paid_by, ts, txn
 from tests.helpers.transform import q, run
 from tests.transform.raw import write_stripe_objects
 
@@ -164,3 +164,23 @@ def test_the_staging_view_documents_its_columns(data_dir):
     assert {n: built.get(n) for n in documented} == documented
     assert q("SELECT id, status, total, total_excluding_tax FROM finops.stg_stripe__credit_notes") == [
         ("cn_1", "void", 12_000, 10_000)]
+
+
+def test_a_pre_payment_credit_note_lowers_what_the_invoice_defers(data_dir):
+    """An annual plan of 1,200.00 + 240.00 VAT from 2026-01-01; before it is paid, a pre-payment credit note of
+    600.00 + 120.00 VAT; the invoice then collects 720.00 on 2026-01-01 (600.00 revenue + 120.00 VAT). The year
+    recognises 600.00, a day's share each month: January 600 x 31/365 = 50.9589041096, February 600 x 28/365
+    (before: January 600 - 1,200 + 1,200 x 31/365 = -498.08, the credit moved to the first month)."""
+    loaded = datetime(2026, 12, 5, tzinfo=UTC)
+    ledger = [txn("txn_charge", 72_000, "usd", "2026-01-01T10:00:00"),
+              txn("txn_fee", -100, "usd", "2026-11-30", category="fee")]
+    inv = invoice("in_1", "usd", 120_000, 24_000, "2026-01-01T10:00:00", [line(120_000, "2026-01-01", "2027-01-01")],
+                  amount_due=72_000, amount_paid=72_000, pre_payment_credit_notes_amount=72_000)
+    note = credit_note("cn_1", "in_1", 60_000, 12_000, "2025-12-28T10:00:00", pre=72_000)
+    write_stripe_objects(data_dir, {"balance_transactions": ledger, "invoices": [inv], "credit_notes": [note]}, loaded)
+    run("stripe")
+    recognised = dict(q("SELECT month, recognised_revenue FROM finops.monthly_recognised_revenue "
+                        "WHERE currency = 'USD' AND month < '2026-12'"))
+    assert abs(recognised["2026-01"] - D(600) * 31 / 365) < D("0.000001")
+    assert abs(recognised["2026-02"] - D(600) * 28 / 365) < D("0.000001")
+    assert abs(sum(recognised.values()) - D(600) * 334 / 365) < D("0.000001")  # January to November

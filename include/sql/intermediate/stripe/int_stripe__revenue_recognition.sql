@@ -1,7 +1,8 @@
 -- Invoiced revenue per month and settlement currency, for recognised revenue and sales tax:
 -- finops.int_stripe__revenue_recognition (month × currency, major units), from invoices paid through Stripe.
---   invoiced_paid  what the paid invoices billed, excluding tax (total_excluding_tax), in the month of
---                  paid_at: the cash side of those invoices
+--   invoiced_paid  what the paid invoices billed, excluding tax (total_excluding_tax), less what their
+--                  pre-payment credit notes took off before payment (excluding their VAT: x pre_payment_amount /
+--                  total), in the month of paid_at: the cash side of those invoices
 --   recognised     the same amounts spread over the service periods of their lines, by the second (an
 --                  annual plan paid up front: 1/365 a day). Each line's share of the invoice is its
 --                  amount less its discount_amounts; a line without a period counts when it starts
@@ -99,6 +100,17 @@ WITH
         GROUP BY invoice, currency
     ),
 {%- endif %}
+{%- if has_credit_notes %}
+    credited_before_payment AS (
+        -- what the pre-payment credit notes of each invoice took off it before it was paid, less their VAT (minor
+        -- units of the invoice's currency): the invoice collected that much less, so it defers that much less
+        SELECT invoice,
+               sum({{ mul_div('ifNull(pre_payment_amount, 0)', 'ifNull(total_excluding_tax, total)', 'total', 'toDecimal128(0, 10)') }}) AS amount
+        FROM {{ ref('stg_stripe__credit_notes') }}
+        WHERE ifNull(status, '') != 'void' AND ifNull(pre_payment_amount, 0) != 0 AND ifNull(total, 0) != 0
+        GROUP BY invoice
+    ),
+{%- endif %}
     invoices AS (
         SELECT
             p.id AS id,
@@ -114,11 +126,17 @@ WITH
             p.currency_exponent AS currency_exponent,
             p.total AS total,
             p.total_excluding_tax AS total_excluding_tax,
+            -- what the invoice bills and collected, excluding tax (minor units): what its lines defer
+            toDecimal128(ifNull(p.total_excluding_tax, p.total), 10)
+                {%- if has_credit_notes %} - ifNull(cbp.amount, toDecimal128(0, 10)){% endif %} AS amount_excluding_tax,
             p.paid_at AS paid_at,
             p.lines AS lines
         FROM paid AS p
         {%- if has_payments %}
         LEFT JOIN settlement AS s ON s.invoice = p.id
+        {%- endif %}
+        {%- if has_credit_notes %}
+        LEFT JOIN credited_before_payment AS cbp ON cbp.invoice = p.id
         {%- endif %}
     ),
 {%- if has_credit_notes %}
@@ -145,7 +163,7 @@ WITH
             currency,
             rate,
             intExp10(ifNull(currency_exponent, 2)) AS divisor,
-            ifNull(total_excluding_tax, total) AS invoice_amount,
+            amount_excluding_tax AS invoice_amount,
             paid_at,
             JSONExtractInt(line, 'amount')
                 - arraySum(arrayMap(d -> JSONExtractInt(d, 'amount'),
@@ -176,8 +194,7 @@ WITH
             FROM lines
         )
         UNION ALL
-        SELECT currency, rate, intExp10(ifNull(currency_exponent, 2)), paid_at, paid_at,
-               toDecimal128(ifNull(total_excluding_tax, total), 10)
+        SELECT currency, rate, intExp10(ifNull(currency_exponent, 2)), paid_at, paid_at, amount_excluding_tax
         FROM invoices
         WHERE JSONLength(ifNull(lines, '[]')) = 0
     ),
@@ -211,7 +228,7 @@ WITH
         FROM spread
         UNION ALL
         SELECT formatDateTime(toDate(paid_at, 'UTC'), '%Y-%m'), currency,
-               {{ mul_money('toDecimal128(ifNull(total_excluding_tax, total), 10) / intExp10(ifNull(currency_exponent, 2))', 'rate') }},
+               {{ mul_money('amount_excluding_tax / intExp10(ifNull(currency_exponent, 2))', 'rate') }},
                toDecimal128(0, 10),
                {{ mul_money('toDecimal128(ifNull(total, 0) - ifNull(total_excluding_tax, total), 10) / intExp10(ifNull(currency_exponent, 2))', 'rate') }}
         FROM invoices
