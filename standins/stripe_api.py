@@ -5,8 +5,8 @@ semantics: newest first by `created`, `limit` (1..100, default 10), `starting_af
 `ending_before` cursors, `has_more`, `created[gte|gt|lte|lt]` filters, the subscriptions' `status`
 filter (canceled ones are left out unless asked for), the events' `types[]` filter, the credit notes'
 `invoice` and `customer` filters, expandable fields
-(a subscription's and its items' `discounts` are ids, a price's `tiers`, `currency_options` and each option's `tiers`, a
-coupon's `applies_to` and `currency_options` absent unless `expand[]` asks for them),
+(a subscription's and its items' `discounts` are ids; a price's `tiers`, `currency_options` and each option's
+`tiers`, a coupon's `applies_to` and `currency_options` absent unless `expand[]` asks for them),
 Bearer authentication and Stripe-shaped error bodies. Faults (429 rate limits, 5xx) can be injected for the next N requests.
 
     with StripeApiServer() as server:
@@ -437,13 +437,13 @@ class StripeApiServer:
             return self._embed(object_type, obj, frozenset(expand))
 
     EMBEDDED_LIST_LIMIT = 10  # Stripe embeds the first 10 entries of an invoice's lines
+    EXPANDABLE = {"prices": ("tiers", "currency_options"), "coupons": ("applies_to", "currency_options")}  # top-level
 
     def _embed(self, object_type: str, obj: dict, expand: frozenset[str] = frozenset()) -> dict:
         """The object as the API returns it: invoice lines cut to the first page; expandable fields
-        (a subscription's and its items' discounts, a price's tiers, currency_options and each option's tiers
-        (`currency_options.<currency>.tiers`), a coupon's applies_to and currency_options) only when asked for
-        with `expand`; a subscription item's price never has its
-        currency_options (Stripe expands four levels at most)."""
+        (a subscription's and its items' discounts, EXPANDABLE, each price option's tiers:
+        `currency_options.<currency>.tiers`) only when asked for with `expand`; a subscription item's price never
+        has its currency_options (Stripe expands four levels at most)."""
         obj = copy.deepcopy(obj)
 
         def ids(discounts: Any) -> Any:
@@ -457,17 +457,13 @@ class StripeApiServer:
                     item["discounts"] = ids(item["discounts"])
                 if isinstance(item.get("price"), dict):
                     item["price"].pop("currency_options", None)
+        for field in self.EXPANDABLE.get(object_type, ()):
+            if field not in expand:
+                obj.pop(field, None)
         if object_type == "prices":
-            for field in ("tiers", "currency_options"):
-                if field not in expand:
-                    obj.pop(field, None)
             for currency, option in (obj.get("currency_options") or {}).items():  # each option's tiers likewise
                 if isinstance(option, dict) and f"currency_options.{currency}.tiers" not in expand:
                     option.pop("tiers", None)
-        if object_type == "coupons":
-            for field in ("applies_to", "currency_options"):
-                if field not in expand:
-                    obj.pop(field, None)
         lines = obj.get("lines") if object_type == "invoices" else None
         if isinstance(lines, dict) and len(lines.get("data") or []) > self.EMBEDDED_LIST_LIMIT:
             lines["data"] = lines["data"][: self.EMBEDDED_LIST_LIMIT]

@@ -136,7 +136,7 @@ def python_float_text(text: pa.Array) -> pa.Array:
     '.0' after an integral value; the digits are moved by Arrow compute, a group of equal decimal points at a time."""
     negative = pc.starts_with(text, "-")
     digits, point = _shortest_digits(pc.utf8_ltrim(text, characters="-"))
-    count = pc.utf8_length(digits).to_numpy(zero_copy_only=False).astype(np.int64)
+    count = _text_lengths(digits)
     exponent = point - 1
     scientific = (exponent < -4) | (exponent >= 16)
     parts = []

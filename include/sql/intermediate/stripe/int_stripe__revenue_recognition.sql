@@ -17,9 +17,9 @@
 -- balance_transaction), converted at that transaction's exchange_rate (invoice amount x exchange_rate =
 -- settlement amount, Stripe's definition); an invoice paid in parts, each part (its payment's amount_paid over
 -- what all its payments paid) at its own payment's rate and in its currency. All three amounts are converted
--- the same way, so the VAT and the deferral sit in the same currency as the cash they correct. An invoice whose payment cannot be linked to a
--- balance transaction (no payments loaded, a charge not loaded, paid from the customer balance) stays in its
--- own currency. A linked transaction in another currency without an exchange_rate fails the build.
+-- the same way, so the VAT and the deferral sit in the same currency as the cash they correct. An invoice whose
+-- payment cannot be linked to a balance transaction (no payments loaded, a charge not loaded, paid from the
+-- customer balance) stays in its own currency. A linked transaction in another currency without an exchange_rate fails the build.
 -- Invoices marked paid outside Stripe (paid_out_of_band) are left out: their money, VAT included, never
 -- reached the Stripe ledger (NULL, on rows loaded before the column existed, counts as paid through Stripe);
 -- so are their credit notes, and those of invoices not paid.

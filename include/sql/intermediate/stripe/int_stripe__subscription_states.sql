@@ -26,12 +26,13 @@ coalesce(toDecimal128OrNull(nullIf(JSONExtractString({{ json }}, '{{ decimal_key
          toDecimal128(JSONExtractInt({{ json }}, '{{ integer_key }}'), 10))
 {%- endmacro %}
 
-{#- A multi-currency price's amounts in the subscription's currency: the entry of its `currency_options`
-    (the embedded price's if it has them, else the prices table's, listed with expand[]=data.currency_options)
-    for that currency; '' when the price is in that currency or no option is known (then its own amounts). -#}
-{% macro currency_option(options_json) -%}
-if(i.currency != '' AND price_currency != '' AND i.currency != price_currency,
-   ifNull(arrayFirst(kv -> lower(kv.1) = i.currency, JSONExtractKeysAndValuesRaw(ifNull({{ options_json }}, '{}'))).2, ''),
+{#- A multi-currency price's (or amount_off coupon's) amounts in the subscription's currency (`currency`): the entry
+    of its `currency_options` (the embedded object's if it has them, else the loaded table's, listed with
+    expand[]=data.currency_options) for that currency; '' when the object is in that currency (`own_currency`) or
+    no option is known (then its own amounts). -#}
+{% macro currency_option(options_json, currency='i.currency', own_currency='price_currency') -%}
+if({{ currency }} != '' AND {{ own_currency }} != '' AND {{ currency }} != {{ own_currency }},
+   ifNull(arrayFirst(kv -> lower(kv.1) = {{ currency }}, JSONExtractKeysAndValuesRaw(ifNull({{ options_json }}, '{}'))).2, ''),
    '')
 {%- endmacro %}
 
@@ -296,10 +297,8 @@ WITH
                 t.percent_off AS d_percent_off,
                 -- amount_off in the subscription's currency: a coupon in another currency gives its
                 -- currency_options entry for it (Stripe applies an amount_off coupon only in those currencies)
-                if(t.amount_off IS NULL OR t.amount_currency = '' OR sd.currency = '' OR t.amount_currency = sd.currency,
-                   t.amount_off,
-                   coalesce(JSONExtract(ifNull(arrayFirst(kv -> lower(kv.1) = sd.currency,
-                                                          JSONExtractKeysAndValuesRaw(ifNull(t.currency_options, '{}'))).2, ''),
+                if(t.amount_off IS NULL, NULL,
+                   coalesce(JSONExtract({{ currency_option('t.currency_options', 'sd.currency', 't.amount_currency') }},
                                         'amount_off', 'Nullable(Int64)'),
                             t.amount_off)) AS d_amount_off,
                 t.duration AS d_duration,
