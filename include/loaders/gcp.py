@@ -15,7 +15,7 @@ Configuration: Airflow Variable `gcp_costs_config` (JSON), e.g.
      "export_type": "standard",          # billing export: or "detailed"; default: from the table name
      "lookback_days": 5,                 # incremental re-read window on export_time
      "month_tail_days": 40,              # invoice-month reload: export window after month end
-     "start_month": null,                # YYYYMM: full loads read rows exported from then on only
+     "start_month": null,                # YYYYMM: load that invoice month and later ones only
      "partition_slack_days": 1,          # partition filter starts this many days before the window
      "maximum_bytes_billed": null,       # optional per-query BigQuery guard rail
      "location": null,                   # optional BigQuery location for the jobs

@@ -501,15 +501,27 @@ def test_permission_error_while_querying_keeps_data(bigquery_client, billing_dat
     assert load(bigquery_client, table_id) == {"billing_export": 10}  # the state did not move either
 
 
-def test_start_month_bounds_the_first_load(bigquery_client, billing_dataset, local_data):
+def test_start_month_bounds_the_loads_to_its_invoice_months(bigquery_client, billing_dataset, local_data):
     rows = generate_billing_rows(["2026-08", "2026-09", "2026-10"], rows_per_month=40, seed=14)
+    # September's last hours (and its late rows) are exported from October 1 on: read, they would make September a
+    # month of a few rows that looks loaded
+    september = next(r for r in rows if r["invoice"]["month"] == "202609")
+    rows.append(dict(september, usage_start_time="2026-10-01T05:00:00Z", usage_end_time="2026-10-01T06:00:00Z",
+                     export_time="2026-10-01T09:12:00.000000Z"))
     table_id = seed_bigquery(bigquery_client, billing_dataset, STANDARD_TABLE, rows)
-    gcp_loader.load(request_for("gcp_costs"), config={"billing_table": table_id, "start_month": "202610"},
-                    client=bigquery_client)
-    floor = datetime(2026, 9, 30, tzinfo=UTC)
-    expected = [r for r in rows if ts(r["export_time"]) >= floor]
+    config = {"billing_table": table_id, "start_month": "202610"}
+    gcp_loader.load(request_for("gcp_costs"), config=config, client=bigquery_client)
+    expected = [r for r in rows if r["invoice"]["month"] >= "202610"]
     assert 0 < len(expected) < len(rows)
     assert dedup_totals() == expected_totals(expected)
+
+    # a September correction exported in November is not read by the incremental loads either
+    correction = dict(next(r for r in rows if r["invoice"]["month"] == "202609"),
+                       cost=-12.5, credits=[], cost_type="adjustment", export_time="2026-11-03T04:17:00.000000Z")
+    late = dict(expected[-1], cost=3.25, export_time="2026-11-03T04:17:00.000000Z")
+    seed_bigquery(bigquery_client, billing_dataset, STANDARD_TABLE, [correction, late])
+    gcp_loader.load(request_for("gcp_costs"), config=config, client=bigquery_client)
+    assert dedup_totals() == expected_totals([*expected, late])
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -333,3 +333,15 @@ def test_an_invoice_month_reload_replaces_exactly_that_month_of_the_focus_table(
     run(invoice_months=["202609"])
     assert raw_rows() == {"202608": sum(r["invoice"]["month"] == "202608" for r in rows),
                           "202609": sum(r["invoice"]["month"] == "202609" for r in rows) - taxes}
+
+
+def test_start_month_keeps_the_focus_table_to_its_billing_periods(bigquery_client, billing_dataset, local_data):
+    rows = generate_billing_rows(["2026-09"], rows_per_month=40, seed=15, detailed=True)
+    # August's last hour, exported on September 1: not a part of what start_month 2026-09 loads
+    august = dict(rows[0], usage_start_time="2026-09-01T05:00:00Z", usage_end_time="2026-09-01T06:00:00Z",
+                  export_time="2026-09-01T09:12:00.000000Z", invoice={"month": "202608"})
+    seed(bigquery_client, billing_dataset, [*rows, august], billing=False)
+    table = f"{bigquery_client.project}.{billing_dataset}.{FOCUS_TABLE}"
+    report = gcp_loader.load(request_for("gcp_costs", run_date=date(2026, 10, 20)), client=bigquery_client,
+                             config={"billing_table": table, "export_format": "focus", "start_month": "202609"})
+    assert report.tables == {"focus_export": len(rows)}  # August's row not among them

@@ -42,7 +42,7 @@ from include.sources.gcp_billing.errors import BillingExportError, wrap_error
 from include.sources.gcp_billing.load_state import choose_mode, remember_batches
 from include.sources.gcp_billing.pages import page_tables
 from include.sources.gcp_billing.periods import month_start, month_window, normalize_invoice_months
-from include.sources.gcp_billing.query import mode_filter, partition_expression, run_query
+from include.sources.gcp_billing.query import invoice_month_floor, mode_filter, partition_expression, run_query
 from include.sources.gcp_billing.raw_table import to_raw_table
 from include.sources.gcp_billing.schema import (
     DETAILED,
@@ -96,7 +96,8 @@ def gcp_billing_source(
     loaded export_time each incremental run re-reads. `invoice_months`: reload exactly these months
     (YYYYMM). `full_refresh`: reload the whole table (replace). `maximum_bytes_billed`: per-query
     BigQuery guard rail. `start_month` (YYYYMM): full loads read only rows exported from that month on
-    (partition-pruned) instead of the whole table.
+    (partition-pruned) instead of the whole table, and full and incremental loads only rows of that invoice month and
+    later ones (an earlier month's rows exported since are a part of it, not the month).
 
     The table and its schema are checked when the source is created: a missing table, missing
     expected fields or a permission error raise `BillingExportError` naming the table.
@@ -111,7 +112,8 @@ def gcp_billing_source(
     if table.count(".") != 2:
         raise ValueError(f"billing table {table!r} must be 'project.dataset.table'")
     months = normalize_invoice_months(invoice_months)
-    export_floor = month_start(normalize_invoice_months([start_month])[0]) - timedelta(days=1) if start_month else None
+    first_month = normalize_invoice_months([start_month])[0] if start_month else None
+    export_floor = month_start(first_month) - timedelta(days=1) if first_month else None
     if lookback_days < 0:
         raise ValueError("lookback_days must be >= 0")
 
@@ -142,7 +144,8 @@ def gcp_billing_source(
         if mode == "incremental":
             export_from = datetime.fromisoformat(state["cursor"]) - timedelta(days=lookback_days)
         where, params = mode_filter(mode, partition_expr, partition_slack_days, export_floor=export_floor,
-                                    months=months, month_tail_days=month_tail_days, export_from=export_from)
+                                    months=months, month_tail_days=month_tail_days, export_from=export_from,
+                                    first_months=invoice_month_floor(first_month) if first_month else None)
         skip = dict(state.get("batches") or {}) if mode == "incremental" else None
 
         rows = run_query(client, table, export_columns(export_type), present, where, params, mode, page_size,

@@ -56,6 +56,15 @@ def billing_period_condition(months: Sequence[str]) -> tuple[str, list]:
     return "(" + " OR ".join(parts) + ")", params
 
 
+def billing_period_floor(month: str) -> tuple[str, list]:
+    """The rows of the billing period of `month` (YYYYMM) and later ones: BillingPeriodStart from that month's first
+    midnight on (Pacific midnight is after UTC's)."""
+    from google.cloud import bigquery
+
+    return "t.BillingPeriodStart >= @first_period_start", [
+        bigquery.ScalarQueryParameter("first_period_start", "TIMESTAMP", month_start(month))]
+
+
 @dlt.source(name="gcp_billing", max_table_nesting=0)
 def gcp_focus_source(
     client: Any,
@@ -80,7 +89,8 @@ def gcp_focus_source(
     if lookback_days < 0:
         raise ValueError("lookback_days must be >= 0")
     months = normalize_invoice_months(invoice_months)
-    export_floor = month_start(normalize_invoice_months([start_month])[0]) - timedelta(days=1) if start_month else None
+    first_month = normalize_invoice_months([start_month])[0] if start_month else None
+    export_floor = month_start(first_month) - timedelta(days=1) if first_month else None
     try:
         bq_table = client.get_table(table)
     except gexc.GoogleAPICallError as exc:
@@ -100,7 +110,8 @@ def gcp_focus_source(
             export_from = datetime.fromisoformat(state["cursor"]) - timedelta(days=lookback_days)
         where, params = mode_filter(mode, partition_expr, partition_slack_days, export_floor=export_floor,
                                     months=months, month_tail_days=month_tail_days, export_from=export_from,
-                                    export_time=export_time, month_condition=billing_period_condition)
+                                    export_time=export_time, month_condition=billing_period_condition,
+                                    first_months=billing_period_floor(first_month) if first_month else None)
         skip = dict(state.get("batches") or {}) if mode == "incremental" else None
         rows = run_query(client, table, columns, {name for name, *_ in columns}, where, params, mode, page_size,
                          maximum_bytes_billed, export_time=EXPORT_TIME)

@@ -70,21 +70,34 @@ def invoice_month_condition(months: Sequence[str]) -> tuple[str, list]:
         bigquery.ArrayQueryParameter("invoice_months", "STRING", list(months))]
 
 
+def invoice_month_floor(month: str) -> tuple[str, list]:
+    """The billing export's rows of invoice month `month` (YYYYMM) and later ones."""
+    from google.cloud import bigquery
+
+    return "t.invoice.month >= @first_invoice_month", [
+        bigquery.ScalarQueryParameter("first_invoice_month", "STRING", month)]
+
+
 def mode_filter(mode: str, partition_expr: str | None, slack_days: int, *, export_floor: datetime | None = None,
                 months: Sequence[str] = (), month_tail_days: int = 0,
                 export_from: datetime | None = None, export_time: str = "t.export_time",
                 month_condition: Callable[[Sequence[str]], tuple[str, list]] = invoice_month_condition,
-                ) -> tuple[str, list]:
+                first_months: tuple[str, list] | None = None) -> tuple[str, list]:
     """WHERE clause and query parameters of a `full`, `months` or `incremental` (from `export_from`) read.
-    `export_time`: the table's export-time column; `month_condition`: the rows of some invoice months."""
+    `export_time`: the table's export-time column; `month_condition`: the rows of some invoice months;
+    `first_months`: the condition of the rows of the first invoice month loaded (start_month) and later ones, which
+    full and incremental reads keep to: an earlier month's rows exported after `export_floor` (its last hours, late
+    rows, corrections, tax) would make it a month of a few rows that looks loaded."""
     from google.cloud import bigquery
 
     def timestamp(name: str, value: datetime):
         return bigquery.ScalarQueryParameter(name, "TIMESTAMP", value)
 
+    floor, floor_params = (f" AND {first_months[0]}", first_months[1]) if first_months else ("", [])
     if mode == "full" and export_floor:
         pfilter, params = _partition_filter(partition_expr, export_floor, slack_days)
-        return pfilter + f"{export_time} >= @export_from", params + [timestamp("export_from", export_floor)]
+        return (pfilter + f"{export_time} >= @export_from" + floor,
+                params + [timestamp("export_from", export_floor), *floor_params])
     if mode == "full":
         return "TRUE", []
     if mode == "months":
@@ -94,7 +107,8 @@ def mode_filter(mode: str, partition_expr: str | None, slack_days: int, *, expor
         where = pfilter + f"{export_time} >= @export_from AND {export_time} < @export_to AND {in_months}"
         return where, params + [timestamp("export_from", start), timestamp("export_to", end), *month_params]
     pfilter, params = _partition_filter(partition_expr, export_from, slack_days)
-    return pfilter + f"{export_time} >= @export_from", params + [timestamp("export_from", export_from)]
+    return pfilter + f"{export_time} >= @export_from" + floor, params + [timestamp("export_from", export_from),
+                                                                        *floor_params]
 
 
 def run_query(client: Any, table: str, columns: Sequence[Column], present: set[str], where: str, params: list,
