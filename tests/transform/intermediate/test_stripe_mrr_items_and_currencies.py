@@ -178,6 +178,18 @@ def test_an_amount_off_coupon_loaded_before_currency_options_was_a_column_keeps_
     assert mrr() == {"sub_usd": ("usd", D(90))}
 
 
+def test_an_amount_off_coupon_on_a_large_subscription_takes_exactly_its_amount(data_dir):
+    """1,000,000.00 a month less 100,000.00 off forever: 900,000.00 (not 1,000,043.0158747559: the coupon's share of
+    the item, taken x running sum / sum, overflowed silently in plain Decimal(38, 10) arithmetic)."""
+    big = price("price_big", 100_000_000)
+    off = coupon("co_big", amount=10_000_000)
+    subs = [sub("sub_big", [item("si_big", big)], discounts=[discount("di_big", off)])]
+    write_stripe_objects(data_dir, {"balance_transactions": LEDGER, "subscriptions": subs, "prices": [big],
+                                    "coupons": [off]}, LOADED_AT)
+    run("stripe")
+    assert mrr() == {"sub_big": ("usd", D(900_000))}
+
+
 # ------------------------------------------------------------------------------------------- bug 6
 def test_item_discounts_apply_to_their_item_before_the_subscription_discounts(data_dir):
     """prod_a 100.00 with its own 50 % forever discount + prod_b 50.00:

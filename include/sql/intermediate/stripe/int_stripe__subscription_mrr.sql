@@ -46,11 +46,12 @@
 {%- set far_future = "toDateTime64('2200-01-01 00:00:00', 6, 'UTC')" %}
 {#- Inside the discount fold (acc: what is left of each item; mask: the items a discount applies to, bit i-1
     for item i; amt: an amount_off per billing period, minor units): what is left of its items, their sum,
-    and the running sum of the amount's shares (the last one is the amount taken, at most their sum). -#}
+    and the running sum of the amount's shares (the last one is the amount taken, at most their sum).
+    Products of two Decimals go through mul_div: a plain product / Decimal overflows silently past 1.7e8. -#}
 {%- set masked = "arrayMap((x, i) -> if(bitTest(mask, i - 1), x, toDecimal128(0, 10)), acc, arrayEnumerate(acc))" %}
 {%- set masked_sum = "arraySum(" ~ masked ~ ")" %}
-{%- set taken = "least(toDecimal128(amt * period_to_month / intExp10(exponent), 10), " ~ masked_sum ~ ")" %}
-{%- set shares = "arrayMap(running -> if(" ~ masked_sum ~ " = 0, toDecimal128(0, 10), toDecimal128(" ~ taken ~ " * running / " ~ masked_sum ~ ", 10)), arrayCumSum(" ~ masked ~ "))" %}
+{%- set taken = "least(" ~ mul_div('amt', 'period_to_month', 'intExp10(exponent)', if_zero='toDecimal128(0, 10)') ~ ", " ~ masked_sum ~ ")" %}
+{%- set shares = "arrayMap(running -> " ~ mul_div(taken, 'running', masked_sum, if_zero='toDecimal128(0, 10)') ~ ", arrayCumSum(" ~ masked ~ "))" %}
 WITH
     seen_states AS (
         SELECT * FROM {{ ref('int_stripe__subscription_states') }} WHERE kind IN ('snapshot', 'event')
@@ -147,7 +148,7 @@ WITH
             arrayFold((acc, pct, amt, no, since, till, mask) ->
                           multiIf(no OR NOT (since < month_end AND till >= month_end), acc,
                                   pct != 0,
-                                  arrayMap((x, i) -> if(bitTest(mask, i - 1), toDecimal128(x * (100 - pct) / 100, 10), x),
+                                  arrayMap((x, i) -> if(bitTest(mask, i - 1), {{ mul_div('x', 'toDecimal128(100, 10) - pct', '100', if_zero='x') }}, x),
                                            acc, arrayEnumerate(acc)),
                                   amt != 0,
                                   arrayMap((x, taken, taken_before) -> toDecimal128(x - (taken - taken_before), 10),
