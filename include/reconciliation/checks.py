@@ -135,12 +135,22 @@ GCP_CHECKS = [
 GCP_FOCUS_EXPORT_CHECKS = focus_export_checks("stg_gcp__focus_export", "invoice_period", "int_gcp__focus_line_items",
                                               "invoice_month", "completed loads, one row per row_key")
 
+# A commitment discount's Purchase row of the Azure export, whose EffectiveCost int_azure__cost_line_items zeroes
+# (focus_export_columns.jinja: Cost Management also amortizes it onto the Used / Unused rows). A month's raw
+# rows may lack CommitmentDiscountId or x_AmortizationClass: COLUMNS() expands to the column when there is one.
+AZURE_COMMITMENT_PURCHASE = (
+    "ChargeCategory = 'Purchase' AND (arrayExists(v -> ifNull(toString(v), '') != '', "
+    "['', COLUMNS('^CommitmentDiscountId$')]) OR has(['', COLUMNS('^x_AmortizationClass$')], 'Principal'))")
+
 AZURE_CHECKS = [
     Check("raw_vs_line_items_billed", "FOCUS export BilledCost (newest completed load) = int_azure__cost_line_items",
           _sum_by(f"{F}.stg_azure__focus_costs", "billing_period", _money("BilledCost"), currency="BillingCurrency"),
           _sum_by(f"{F}.int_azure__cost_line_items", "billing_period", "BilledCost", currency="BillingCurrency")),
-    Check("raw_vs_line_items_effective", "FOCUS export EffectiveCost (newest completed load) = int_azure__cost_line_items",
-          _sum_by(f"{F}.stg_azure__focus_costs", "billing_period", _money("EffectiveCost"), currency="BillingCurrency"),
+    Check("raw_vs_line_items_effective", "FOCUS export EffectiveCost (newest completed load; 0 on a commitment's "
+          "Purchase row) = int_azure__cost_line_items",
+          _sum_by(f"{F}.stg_azure__focus_costs", "billing_period",
+                  f"if({AZURE_COMMITMENT_PURCHASE}, toDecimal128(0, 10), {_money('EffectiveCost')})",
+                  currency="BillingCurrency"),
           _sum_by(f"{F}.int_azure__cost_line_items", "billing_period", "EffectiveCost", currency="BillingCurrency")),
     Check("line_items_vs_daily_billed", "int_azure__cost_line_items = int_azure__cost_daily, BilledCost",
           _sum_by(f"{F}.int_azure__cost_line_items", "billing_period", "BilledCost", currency="BillingCurrency"),

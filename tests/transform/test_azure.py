@@ -191,6 +191,46 @@ def test_one_reservation_whose_id_differs_in_case_between_rows_is_one_commitment
              "WHERE provider = 'azure' GROUP BY 1") == [(reservation.lower(), D(100))]
 
 
+def test_a_savings_plan_purchase_is_not_counted_twice_in_effective_cost(data_dir):
+    """Cost Management writes a savings plan's Purchase row with EffectiveCost = BilledCost and amortizes the same
+    cost onto its Used / Unused rows (microsoft/finops-toolkit#1092, toolkit error InvalidEffectiveCost)."""
+    plan = "/providers/Microsoft.BillingBenefits/savingsPlanOrders/spo1/savingsPlans/sp1"
+    commitment = dict(CommitmentDiscountId=plan, CommitmentDiscountType="Savings Plan",
+                      CommitmentDiscountCategory="Spend", CommitmentDiscountName="sp1")
+    rows = [
+        dict(ChargeCategory="Purchase", BilledCost=1000.0, EffectiveCost=1000.0, ContractedCost=1000.0,
+             ListCost=1000.0, ChargeFrequency="Recurring", PricingCategory="Standard",
+             x_AmortizationClass="Principal", **commitment),
+        # the same 1,000 amortized onto the usage it covered and its unused part
+        dict(ChargeCategory="Usage", BilledCost=0.0, EffectiveCost=900.0, ListCost=1300.0,
+             CommitmentDiscountStatus="Used", PricingCategory="Committed", **commitment),
+        dict(ChargeCategory="Usage", BilledCost=0.0, EffectiveCost=100.0, ListCost=0.0,
+             CommitmentDiscountStatus="Unused", PricingCategory="Committed", **commitment),
+        dict(BilledCost=50.0, EffectiveCost=50.0),
+    ]
+    write_azure_month(data_dir, "2026-09", azure_rows("2026-09", rows))
+    # a month whose export file has neither CommitmentDiscountId nor x_AmortizationClass (both read when present)
+    write_azure_month(data_dir, "2026-08", azure_rows("2026-08", [dict(BilledCost=10.0)]).drop_columns(
+        ["CommitmentDiscountId", "x_AmortizationClass"]))
+    run("azure")
+    # billed: the payment + on-demand = 1,050; effective: the amortized 1,000 + on-demand = 1,050, not 2,050
+    september = "billing_period = '2026-09'"
+    assert one(f"SELECT sum(BilledCost) FROM finops.int_azure__cost_line_items WHERE {september}") == D(1050)
+    assert one(f"SELECT sum(effective_cost) FROM finops.int_azure__cost_daily WHERE {september}") == D(1050)
+    assert one("SELECT sum(effective_cost) FROM finops.int_cloud_cost_daily WHERE provider = 'azure' "
+               "AND month = '2026-09'") == D(1050)
+    # FOCUS: EffectiveCost is 0 on a Purchase that covers future charges
+    assert q("SELECT ChargeCategory, sum(BilledCost), sum(EffectiveCost) FROM finops.focus "
+             "WHERE x_Provider = 'azure' AND x_BillingMonth = '2026-09' GROUP BY 1 ORDER BY 1") == [
+        ("Purchase", D(1000), D(0)), ("Usage", D(50), D(1050))]
+    assert one("SELECT sum(EffectiveCost) FROM finops.focus WHERE x_BillingMonth = '2026-08'") == D(10)
+    # the raw side of the reconciliation zeroes the same rows (and reads a month without the columns)
+    assert run_checks("azure")["failed"] == 0
+    assert q("SELECT period, expected, actual FROM finops.reconciliation_checks "
+             "WHERE check_name = 'raw_vs_line_items_effective' ORDER BY period") == [
+        ("2026-08", D(10), D(10)), ("2026-09", D(1050), D(1050))]
+
+
 def test_reconciliation_fails_naming_the_month_when_a_layer_drifts(data_dir):
     write_azure_month(data_dir, "2026-08", focus_month("2026-08", 60, seed=6))
     write_azure_month(data_dir, "2026-09", focus_month("2026-09", 60, seed=7))
