@@ -151,3 +151,21 @@ def test_an_invoice_paid_in_parts_takes_each_parts_rate(data_dir):
     assert revenue("2026-09", "GBP") == (D("51.60"), D("8.60"), D("43.00"))
     assert dict(q("SELECT currency, recognised_revenue FROM finops.monthly_recognised_revenue "
                   "WHERE month = '2026-09'")) == {"USD": D("176.00"), "GBP": D("43.00")}
+
+
+def test_an_invoice_paid_in_parts_converts_each_part_exactly(data_dir):
+    """EUR 3,000,000,000.00 (no VAT) paid as EUR 1e9 at 1.16 (USD 1,160,000,000.00) and EUR 2e9 at 1.20
+    (USD 2,400,000,000.00): USD 3,560,000,000.00 exactly, the ledger's sum (the blended rate 3.56 / 3 truncated to
+    1.1866666666 before it multiplied: 3,559,999,999.80)."""
+    loaded = datetime(2026, 10, 5, tzinfo=UTC)
+    ledger = [txn("txn_1", 116_000_000_000, "usd", "2026-09-03T10:00:00", source="ch_1", exchange_rate=1.16),
+              txn("txn_2", 240_000_000_000, "usd", "2026-09-03T11:00:00", source="ch_2", exchange_rate=1.20)]
+    charges = [charge("ch_1", 100_000_000_000, "eur", "2026-09-03T10:00:00", "txn_1", payment_intent="pi_1"),
+               charge("ch_2", 200_000_000_000, "eur", "2026-09-03T11:00:00", "txn_2", payment_intent="pi_2")]
+    inv = invoice("in_big", "eur", 300_000_000_000, 0, "2026-09-03T11:00:00",
+                  [line(300_000_000_000, "2026-09-03T11:00:00")],
+                  payments=_payments(("pi_1", 100_000_000_000), ("pi_2", 200_000_000_000)))
+    write_stripe_objects(data_dir, {"balance_transactions": ledger, "charges": charges, "invoices": [inv]}, loaded)
+    run("stripe")
+    assert q("SELECT currency, invoiced_paid, recognised FROM finops.int_stripe__revenue_recognition "
+             "WHERE month = '2026-09'") == [("usd", D(3_560_000_000), D(3_560_000_000))]

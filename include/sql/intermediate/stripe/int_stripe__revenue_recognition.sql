@@ -28,6 +28,11 @@
 {%- set has_out_of_band = has_column('stripe_revenue__invoices', 'paid_out_of_band') %}
 {%- set has_payments = has_column('stripe_revenue__invoices', 'payments') and has_column('stripe_revenue__charges', 'balance_transaction') %}
 {%- set has_credit_notes = has_column('stripe_revenue__credit_notes', 'total_excluding_tax') and has_column('stripe_revenue__credit_notes', 'post_payment_amount') %}
+{#- An amount (Decimal) in the settlement currency: x rate_numerator / rate_denominator, the settlement's rate kept
+    as a fraction and divided once, so that a blended rate (1.1866666666...) is never truncated before it multiplies. -#}
+{% macro settled(amount) -%}
+{{ mul_div(amount, 'rate_numerator', 'rate_denominator', if_zero='toDecimal128(0, 10)') }}
+{%- endmacro %}
 {%- if has_invoices %}
 WITH
     paid AS (
@@ -82,11 +87,12 @@ WITH
     ),
     settlement AS (
         -- the part of each invoice settled in each currency, as one factor: (what those payments paid x their
-        -- rates) / (what all its payments paid). One payment: its rate; several (partial payments settle on
-        -- different days, at different rates): each its share at its own rate; each weighs 1 when no
-        -- amount_paid is known
+        -- rates) / (what all its payments paid), kept as that fraction. One payment: its rate; several (partial
+        -- payments settle on different days, at different rates): each its share at its own rate; each weighs 1
+        -- when no amount_paid is known
         SELECT invoice, currency,
-               {{ div_money('sum(' ~ mul_money('weight', 'rate') ~ ')', 'any(invoice_weight)') }} AS rate
+               sum({{ mul_money('weight', 'rate') }}) AS rate_numerator,
+               toDecimal128(any(invoice_weight), 10) AS rate_denominator
         FROM
         (
             SELECT *, sum(weight) OVER (PARTITION BY invoice) AS invoice_weight
@@ -118,10 +124,12 @@ WITH
             -- one row per settlement currency of the invoice (one, unless its payments settled in several)
             ifNull(s.invoice, '') != '' AS is_linked,
             if(is_linked, s.currency, p.currency) AS currency,
-            if(is_linked, s.rate, toDecimal128(1, 10)) AS rate,
+            if(is_linked, s.rate_numerator, toDecimal128(1, 10)) AS rate_numerator,
+            if(is_linked, s.rate_denominator, toDecimal128(1, 10)) AS rate_denominator,
             {%- else %}
             p.currency AS currency,
-            toDecimal128(1, 10) AS rate,
+            toDecimal128(1, 10) AS rate_numerator,
+            toDecimal128(1, 10) AS rate_denominator,
             {%- endif %}
             p.currency_exponent AS currency_exponent,
             p.total AS total,
@@ -144,7 +152,8 @@ WITH
         -- the non-void credit notes of the invoices above, in their invoice's settlement currency and rate
         SELECT
             i.currency AS currency,
-            i.rate AS rate,
+            i.rate_numerator AS rate_numerator,
+            i.rate_denominator AS rate_denominator,
             intExp10(ifNull(i.currency_exponent, 2)) AS divisor,
             i.paid_at AS paid_at,
             ifNull(c.effective_at, c.created) AS effective_at,
@@ -161,7 +170,8 @@ WITH
         SELECT
             id,
             currency,
-            rate,
+            rate_numerator,
+            rate_denominator,
             intExp10(ifNull(currency_exponent, 2)) AS divisor,
             amount_excluding_tax AS invoice_amount,
             paid_at,
@@ -178,7 +188,8 @@ WITH
         -- the weights are all 0: the whole amount at the first line's start, or when paid)
         SELECT
             currency,
-            rate,
+            rate_numerator,
+            rate_denominator,
             divisor,
             period_start,
             period_end,
@@ -194,7 +205,8 @@ WITH
             FROM lines
         )
         UNION ALL
-        SELECT currency, rate, intExp10(ifNull(currency_exponent, 2)), paid_at, paid_at, amount_excluding_tax
+        SELECT currency, rate_numerator, rate_denominator, intExp10(ifNull(currency_exponent, 2)), paid_at, paid_at,
+               amount_excluding_tax
         FROM invoices
         WHERE JSONLength(ifNull(lines, '[]')) = 0
     ),
@@ -202,12 +214,13 @@ WITH
         SELECT
             currency,
             month_start,
-            {{ mul_money('recognised_invoice', 'rate') }} AS recognised
+            {{ settled('recognised_invoice') }} AS recognised
         FROM
         (
             SELECT
                 currency,
-                rate,
+                rate_numerator,
+                rate_denominator,
                 month_start,
                 if(period_end = period_start,
                    amount,
@@ -228,21 +241,21 @@ WITH
         FROM spread
         UNION ALL
         SELECT formatDateTime(toDate(paid_at, 'UTC'), '%Y-%m'), currency,
-               {{ mul_money('amount_excluding_tax / intExp10(ifNull(currency_exponent, 2))', 'rate') }},
+               {{ settled('amount_excluding_tax / intExp10(ifNull(currency_exponent, 2))') }},
                toDecimal128(0, 10),
-               {{ mul_money('toDecimal128(ifNull(total, 0) - ifNull(total_excluding_tax, total), 10) / intExp10(ifNull(currency_exponent, 2))', 'rate') }}
+               {{ settled('toDecimal128(ifNull(total, 0) - ifNull(total_excluding_tax, total), 10) / intExp10(ifNull(currency_exponent, 2))') }}
         FROM invoices
 {%- if has_credit_notes %}
         -- VAT a credit note gives back: its pre-payment share when the invoice was paid, its post-payment share
         -- (less what was credited out of band) when it took effect
         UNION ALL
         SELECT formatDateTime(toDate(paid_at, 'UTC'), '%Y-%m'), currency, toDecimal128(0, 10), toDecimal128(0, 10),
-               -{{ mul_money(mul_div('note_tax', 'pre_payment', 'note_total', 'toDecimal128(0, 10)') ~ ' / divisor', 'rate') }}
+               -{{ settled(mul_div('note_tax', 'pre_payment', 'note_total', 'toDecimal128(0, 10)') ~ ' / divisor') }}
         FROM credit_notes
         WHERE pre_payment != 0
         UNION ALL
         SELECT formatDateTime(toDate(effective_at, 'UTC'), '%Y-%m'), currency, toDecimal128(0, 10), toDecimal128(0, 10),
-               -{{ mul_money(mul_div('note_tax', 'post_payment', 'note_total', 'toDecimal128(0, 10)') ~ ' / divisor', 'rate') }}
+               -{{ settled(mul_div('note_tax', 'post_payment', 'note_total', 'toDecimal128(0, 10)') ~ ' / divisor') }}
         FROM credit_notes
         WHERE post_payment != 0
 {%- endif %}
