@@ -4,8 +4,9 @@
 --   actual_cost    billed cost to date in scope: the matching line items (int_cloud_cost_allocated.budgets), or
 --                  for a cost center budget its showback (direct + its share of the shared pools)
 --   forecast_cost  month-end forecast: each (provider, service, currency) part of the actual scaled by that
---                  series' forecast / cost to date in cost_forecast (by provider for a cost center's
---                  showback); the actual where cost_forecast has nothing to scale by
+--                  series' billed forecast / billed cost to date in cost_forecast (by provider for a cost center's
+--                  showback); the actual where cost_forecast has nothing to scale by. Billed, not effective: the
+--                  actual is billed cost, and a commitment's fees bill and amortize on different days
 --   status         'over' once actual > budget, 'at risk' when the forecast is above it, else 'on track'
 {%- set budgets = config.budgets %}
 WITH
@@ -29,7 +30,8 @@ WITH
     ),
     service_forecast AS
     (
-        SELECT provider, month, service_name, currency, sum(cost_to_date) AS to_date, sum(forecast) AS month_end
+        SELECT provider, month, service_name, currency, sum(billed_cost_to_date) AS to_date,
+               sum(billed_forecast) AS month_end
         FROM {{ ref('cost_forecast') }}
         GROUP BY provider, month, service_name, currency
     ),

@@ -11,8 +11,33 @@
 --   trend_forecast     to date + the rest of a least-squares line through the projected cost of the
 --                      complete elapsed days (days without cost count as 0; never below 0)
 --   forecast           trend_forecast once forecast.min_trend_days days have elapsed, else run rate
+--   billed_cost_to_date, billed_forecast  the same for the billed cost, its series projected on their own billed
+--                  days (budget_status forecasts billed cost: a fully used Savings Plan's hourly fee is billed
+--                  every day but amortizes to 0; an RI fee is billed once on the 1st but amortizes into usage);
+--                  one-time purchases (upfront fees, Azure purchases) count as they are on any day
 -- A complete month's forecast equals its actual cost.
 {%- from 'cost_inputs.jinja' import counted_input %}
+{#- One method for the effective and the billed cost (`p` = '' or 'billed_'): the least-squares line through a
+    basis' projected daily cost (sum_y, sum_xy) and the cost it still adds; run rate, trend and the forecast. -#}
+{%- macro trend_line(p) %}
+            if(n < 2, 0., (n * {{ p }}sum_xy - sum_x * {{ p }}sum_y) / (n * sum_xx - sum_x * sum_x)) AS {{ p }}slope,
+            if(n < 1, 0., ({{ p }}sum_y - {{ p }}slope * sum_x) / n) AS {{ p }}intercept,
+            -- the rest of the partial day, then the remaining whole days, on the fitted line
+            if(n >= m, 0., greatest(({{ p }}intercept + {{ p }}slope * (n + 1)) * (1 - partial_fraction)
+                     + if(m > n + 1, {{ p }}slope * ((m * (m + 1) - (n + 1) * (n + 2)) / 2) + {{ p }}intercept * (m - n - 1), 0.), 0.))
+                                                                             AS {{ p }}remaining_trend
+{%- endmacro %}
+{%- macro run_rate(to_date, projected) -%}
+{{ to_date }} + {{ mul_div(projected, 'toDecimal128(month_seconds - elapsed_seconds, 0)',
+                              'toDecimal128(elapsed_seconds, 0)', if_zero='toDecimal128(0, 10)') }}
+{%- endmacro %}
+{%- macro trend(to_date, run_rate_, remaining) -%}
+if(complete_days < 1 OR elapsed_seconds >= month_seconds, {{ run_rate_ }},
+       {{ to_date }} + toDecimal128(round({{ remaining }}, 6), 10))
+{%- endmacro %}
+{%- macro chosen(trend_, run_rate_) -%}
+if(elapsed_seconds / 86400. >= {{ lit(config.forecast.min_trend_days) }}, {{ trend_ }}, {{ run_rate_ }})
+{%- endmacro %}
 {#- Every input of every provider: its line items, month, and charge period columns; each read only where
     int_cloud_cost_inputs counts it, as int_cloud_cost_daily reads them (a month loaded only from a FOCUS export
     has its as-of too). -#}
@@ -84,7 +109,7 @@ WITH
     (
         SELECT d.provider AS provider, d.month AS month, d.service_name AS service_name, d.currency AS currency,
                d.charge_type AS charge_type, d.charge_category AS charge_category, d.usage_date AS usage_date,
-               sum(d.effective_cost) AS cost,
+               sum(d.effective_cost) AS cost, sum(d.billed_cost) AS billed,
                any(b.month_start) AS month_start, any(b.as_of_date) AS as_of_date
         FROM {{ ref('int_cloud_cost_daily') }} AS d
         INNER JOIN bounds AS b ON b.provider = d.provider AND b.month = d.month
@@ -94,11 +119,18 @@ WITH
     series AS
     (
         -- one charge series (service, charge type and category, currency) of a month: recurring or a lump sum?
-        -- (one charge type can hold two categories: GCP's regular rows are Usage, and Purchase for commitment fees)
+        -- (one charge type can hold two categories: GCP's regular rows are Usage, and Purchase for commitment fees);
+        -- billed and effective cost apart: a series can recur in one and be a lump sum (or 0) in the other
         SELECT provider, month, service_name, currency, charge_type, charge_category,
+               charge_category = 'Usage' AND any(as_of_date) = toDate(any(month_start)) AS first_day_usage,
                uniqExactIf(usage_date, cost != 0 AND usage_date > toDate(month_start) AND usage_date <= as_of_date) > 0
-                   OR (charge_category = 'Usage' AND any(as_of_date) = toDate(any(month_start)))
-                   AS projected
+                   OR first_day_usage AS projected,
+               -- one-time purchases bill on their purchase day, also after the 1st, and amortize to 0 in effective
+               -- cost: the CUR's upfront fees (Fee, SavingsPlanUpfrontFee) and Azure's Purchase rows (a reservation or
+               -- savings plan bought, or its monthly payment on the purchase day) count as they are
+               NOT (charge_type IN ('Fee', 'SavingsPlanUpfrontFee') OR (provider = 'azure' AND charge_category = 'Purchase'))
+               AND (uniqExactIf(usage_date, billed != 0 AND usage_date > toDate(month_start) AND usage_date <= as_of_date) > 0
+                    OR first_day_usage) AS billed_projected
         FROM daily
         GROUP BY provider, month, service_name, currency, charge_type, charge_category
     ),
@@ -117,7 +149,15 @@ WITH
                   AND toStartOfMonth(d.usage_date) = toDate(b.month_start)) AS sum_y,
             sumIf(toFloat64(d.cost) * toDayOfMonth(d.usage_date), s.projected
                   AND toDayOfMonth(d.usage_date) <= b.complete_days
-                  AND toStartOfMonth(d.usage_date) = toDate(b.month_start)) AS sum_xy
+                  AND toStartOfMonth(d.usage_date) = toDate(b.month_start)) AS sum_xy,
+            toDecimal128(sum(d.billed), 10) AS billed_to_date,
+            toDecimal128(sumIf(d.billed, s.billed_projected AND toStartOfMonth(d.usage_date) = toDate(b.month_start)
+                                         AND d.usage_date <= b.as_of_date), 10) AS billed_projected_to_date,
+            sumIf(toFloat64(d.billed), s.billed_projected AND toDayOfMonth(d.usage_date) <= b.complete_days
+                  AND toStartOfMonth(d.usage_date) = toDate(b.month_start)) AS billed_sum_y,
+            sumIf(toFloat64(d.billed) * toDayOfMonth(d.usage_date), s.billed_projected
+                  AND toDayOfMonth(d.usage_date) <= b.complete_days
+                  AND toStartOfMonth(d.usage_date) = toDate(b.month_start)) AS billed_sum_xy
         FROM daily AS d
         INNER JOIN series AS s ON s.provider = d.provider AND s.month = d.month AND s.service_name = d.service_name
                               AND s.currency = d.currency AND s.charge_type = d.charge_type
@@ -133,12 +173,10 @@ WITH
             toFloat64(intDiv(month_seconds, 86400))                          AS m,
             n * (n + 1) / 2                                                  AS sum_x,
             n * (n + 1) * (2 * n + 1) / 6                                    AS sum_xx,
-            if(n < 2, 0., (n * sum_xy - sum_x * sum_y) / (n * sum_xx - sum_x * sum_x)) AS slope,
-            if(n < 1, 0., (sum_y - slope * sum_x) / n)                       AS intercept,
-            -- the rest of the partial day, then the remaining whole days, on the fitted line
-            if(n >= m, 0., greatest((intercept + slope * (n + 1)) * (1 - partial_fraction)
-                     + if(m > n + 1, slope * ((m * (m + 1) - (n + 1) * (n + 2)) / 2) + intercept * (m - n - 1), 0.), 0.))
-                                                                             AS remaining_trend
+            {{- trend_line('') }},
+            {{- trend_line('billed_') }},
+            {{ run_rate('billed_to_date', 'billed_projected_to_date') }} AS billed_run_rate,
+            {{ trend('billed_to_date', 'billed_run_rate', 'billed_remaining_trend') }} AS billed_trend
         FROM sums
     )
 SELECT
@@ -150,10 +188,10 @@ SELECT
     round(elapsed_seconds / 86400., 4)                                       AS elapsed_days,
     toUInt8(intDiv(month_seconds, 86400))                                    AS days_in_month,
     cost_to_date,
-    cost_to_date + {{ mul_div('projected_to_date', 'toDecimal128(month_seconds - elapsed_seconds, 0)',
-                              'toDecimal128(elapsed_seconds, 0)', if_zero='toDecimal128(0, 10)') }} AS run_rate_forecast,
-    if(complete_days < 1 OR elapsed_seconds >= month_seconds, run_rate_forecast,
-       cost_to_date + toDecimal128(round(remaining_trend, 6), 10))           AS trend_forecast,
-    if(elapsed_seconds / 86400. >= {{ lit(config.forecast.min_trend_days) }}, trend_forecast, run_rate_forecast) AS forecast,
-    round(slope, 6)                                                          AS daily_trend
+    {{ run_rate('cost_to_date', 'projected_to_date') }} AS run_rate_forecast,
+    {{ trend('cost_to_date', 'run_rate_forecast', 'remaining_trend') }}           AS trend_forecast,
+    {{ chosen('trend_forecast', 'run_rate_forecast') }} AS forecast,
+    round(slope, 6)                                                          AS daily_trend,
+    billed_to_date                                                           AS billed_cost_to_date,
+    {{ chosen('billed_trend', 'billed_run_rate') }} AS billed_forecast
 FROM fitted
