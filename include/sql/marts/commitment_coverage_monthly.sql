@@ -18,7 +18,9 @@
 -- a commitment whose x_UsageType is eligible, as the CUR's. Google: the same credits (x_Credits of type
 -- COMMITTED_USAGE_DISCOUNT*), services and machine series (x_SystemLabels) as its billing export rows.
 -- A table partitioned by month, each input read for the months rebuilt (in_periods).
--- Azure (FOCUS export): covered = ListCost of the rows a reservation or savings plan covered (status Used);
+-- Azure (FOCUS export): covered = ListCost of the rows a reservation or savings plan covered (status Used), or,
+-- where Azure writes none (0 on EA / MCA reservation usage, Microsoft's FOCUS conformance summary), ContractedCost,
+-- else EffectiveCost (Microsoft's FinOps toolkit's fallback; the same expression as commitment_utilization_daily's);
 -- eligible = those plus the ListCost of Standard-priced Usage rows without a commitment of the Compute and Databases
 -- service categories (what Azure reservations and savings plans cover). No instance family ('').
 {%- from 'cost_inputs.jinja' import counted_input %}
@@ -118,7 +120,9 @@ WITH
             CAST(ifNull(RegionId, '') AS String) AS region_,
             '' AS instance_family,
             CAST(BillingCurrency AS String) AS currency_,
-            if(CommitmentDiscountStatus = 'Used', ListCost, toDecimal128(0, 10)) AS covered_,
+            if(CommitmentDiscountStatus = 'Used',
+               if(ListCost != 0, ListCost, if(ContractedCost != 0, ContractedCost, EffectiveCost)),
+               toDecimal128(0, 10)) AS covered_,
             if(CommitmentDiscountStatus = 'Used', toDecimal128(0, 10), ListCost) AS on_demand_
         FROM {{ ref('int_azure__cost_line_items') }}
         WHERE (CommitmentDiscountStatus = 'Used'

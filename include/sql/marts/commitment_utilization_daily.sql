@@ -11,7 +11,10 @@
 -- ChargeCategory is Usage MUST equal the sum of BilledCost where ChargeCategory is Purchase", per
 -- CommitmentDiscountId; FOCUS 1.2 effectivecost.md): purchased = EffectiveCost of the Used and Unused rows, unused =
 -- that of the Unused rows, fees = BilledCost of the Purchase rows, covered usage at on-demand = ListCost of the Used
--- rows. AWS's FOCUS amounts are net of discounts (EffectiveCost is the net amortized cost, BilledCost the net
+-- rows. Azure writes ListCost 0 on EA / MCA reservation usage and ContractedCost 0 on MCA's (Microsoft's FOCUS
+-- conformance summary): a Used row without a ListCost takes its ContractedCost, without either its EffectiveCost
+-- (Microsoft's FinOps toolkit's fallback; the same expression as commitment_coverage_monthly's), so its savings are
+-- unknown (0), not minus its cost. AWS's FOCUS amounts are net of discounts (EffectiveCost is the net amortized cost, BilledCost the net
 -- unblended cost), the CUR formulas' gross: the two inputs agree where the bill has no discount.
 -- GCP (int_gcp__commitment_line_items from the billing export, int_gcp__focus_commitment_line_items from the FOCUS
 -- table): per commitment pool, purchased = the commitment fees, covered on-demand cost = -(CUD credits), and the
@@ -20,8 +23,8 @@
 -- on-demand terms.
 {%- from 'cost_inputs.jinja' import counted_input %}
 {#- A FOCUS export's commitments per day: purchased = EffectiveCost of the Used and Unused rows, unused = the Unused
-    rows', fees = the Purchase rows' BilledCost, covered usage = the Used rows (ListCost at on-demand). -#}
-{%- macro focus_commitments(provider, relation, commitment_type, where) %}
+    rows', fees = the Purchase rows' BilledCost, covered usage = the Used rows (`covered_on_demand` at on-demand). -#}
+{%- macro focus_commitments(provider, relation, commitment_type, where, covered_on_demand='ListCost') %}
         SELECT
             {{ lit(provider) }} AS provider_,
             billing_period, usage_date,
@@ -31,7 +34,7 @@
             sumIf(EffectiveCost, CommitmentDiscountStatus IN ('Used', 'Unused')) AS commitment_cost_,
             sumIf(EffectiveCost, CommitmentDiscountStatus = 'Unused') AS unused_cost_,
             sumIf(BilledCost, ChargeCategory = 'Purchase') AS fee_cost_,
-            sumIf(ListCost, CommitmentDiscountStatus = 'Used') AS covered_on_demand_cost_,
+            sumIf({{ covered_on_demand }}, CommitmentDiscountStatus = 'Used') AS covered_on_demand_cost_,
             sumIf(EffectiveCost, CommitmentDiscountStatus = 'Used') AS covered_effective_cost_
         FROM {{ relation }}
         WHERE ifNull(CommitmentDiscountId, '') != ''{{ where }}
@@ -72,7 +75,8 @@ WITH
     focus_daily AS
     (
         {{- focus_commitments('azure', ref('int_azure__cost_line_items'),
-                              "if(CommitmentDiscountType = 'Savings Plan', 'Savings Plan', 'Reservation')", '') }}
+                              "if(CommitmentDiscountType = 'Savings Plan', 'Savings Plan', 'Reservation')", '',
+                              'if(ListCost != 0, ListCost, if(ContractedCost != 0, ContractedCost, EffectiveCost))') }}
         UNION ALL
         {#- AWS writes CommitmentDiscountType 'Savings Plan' or 'Reserved Instance'; a Savings Plan is a Spend commitment -#}
         {{- focus_commitments('aws', ref('int_aws__focus_line_items'),
