@@ -41,13 +41,13 @@ def install(point: str) -> None:
     original_prepare = cur2.prepare_batch
     seen = {"batches": 0}
 
-    def prepare_batch(batch, billing_period, source_file):
+    def prepare_batch(batch, billing_period, source_file, *rest):
         current["period"] = billing_period
         if point == "download" and armed():
             seen["batches"] += 1
             if seen["batches"] == 2:  # the second file of the delivery: the first one is already extracted
                 die(point)
-        return original_prepare(batch, billing_period, source_file)
+        return original_prepare(batch, billing_period, source_file, *rest)
 
     cur2.prepare_batch = prepare_batch
 

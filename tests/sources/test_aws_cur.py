@@ -302,11 +302,11 @@ def test_a_column_with_the_wrong_type_fails_naming_file_and_column(s3_server, aw
     before = sql_totals()
 
     bad = generate_cur2_month("2026-09", 500, seed=4)
-    costs = pc.cast(bad["line_item_unblended_cost"], pa.string())
-    bad = bad.set_column(bad.schema.get_field_index("line_item_unblended_cost"), "line_item_unblended_cost", costs)
+    bad = bad.set_column(bad.schema.get_field_index("line_item_unblended_cost"), "line_item_unblended_cost",
+                         bad["line_item_usage_start_date"])
     keys = write_cur2_period(client, aws_airflow, "2026-09", bad)
     with pytest.raises(LoadError, match=f"s3://{aws_airflow.bucket}/{keys[0]}: column line_item_unblended_cost has "
-                                        "type string, expected a number"):
+                                        r"type timestamp\[.*\], expected a number"):
         aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period()
     assert sql_totals() == before
 
@@ -319,6 +319,59 @@ def test_a_column_with_the_wrong_type_fails_naming_file_and_column(s3_server, aw
     assert aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period() == {"2026-09": 500}
     assert sql_totals()["2026-09"][1] == cents(pc.cast(as_decimal, pa.float64()).to_pylist())
 
+
+
+def _as_aws_text(table, name):
+    """A double column as AWS writes a `string` one: the number's text, '' where there is none."""
+    import pyarrow as pa
+
+    text = pc.if_else(pc.is_null(table[name]), "", pc.cast(table[name], pa.string()))
+    return table.set_column(table.schema.get_field_index(name), name, text)
+
+
+# AWS's CUR 2.0 table dictionary types these `string` (table-dictionary-cur2-line-item.html, -pricing.html,
+# -reservation.html), and AWS writes them as text in the parquet files.
+CUR2_TEXT_NUMBERS = ("line_item_blended_rate", "line_item_unblended_rate", "line_item_net_unblended_rate",
+                     "pricing_public_on_demand_rate")
+
+
+def test_a_cur2_delivery_with_the_rates_as_text_loads_them_as_numbers(s3_server, aws_airflow, local_data):
+    """A CUR 2.0 file typed as AWS's table dictionary types it (rates and reserved units `string`) loads: the
+    rates are read as the numbers they spell, '' as no value; the costs are untouched."""
+    import pyarrow as pa
+
+    table = generate_cur2_month("2026-09", 400)
+    rates = table["pricing_public_on_demand_rate"].to_pylist()
+    for name in CUR2_TEXT_NUMBERS:
+        table = _as_aws_text(table, name)
+    units = pa.array(["", " 2.5 "] * 200, pa.string())  # spaces around a number are no harm either
+    table = table.append_column("reservation_total_reserved_units", units)
+    table = table.append_column("reservation_total_reserved_normalized_units", pa.array([""] * 400, pa.string()))
+    write_cur2_period(s3_server.client(), aws_airflow, "2026-09", table)
+
+    assert aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period() == {"2026-09": 400}
+    assert sql_totals() == {"2026-09": expected(table)}
+    raw = read_raw(local_data)
+    assert raw.schema.field("pricing_public_on_demand_rate").type == "double"
+    assert raw["pricing_public_on_demand_rate"].to_pylist() == rates
+    assert raw["reservation_total_reserved_units"].to_pylist() == [None, 2.5] * 200
+    assert raw["reservation_total_reserved_normalized_units"].null_count == 400
+
+
+def test_legacy_athena_parquet_rates_as_text_are_read_as_numbers():
+    """Legacy CUR's Athena parquet types the rates string too; its batches go through the same conversion."""
+    import pyarrow as pa
+
+    from include.sources.aws_cur.legacy import prepare_legacy_batch
+
+    batch = pa.record_batch({"line_item_unblended_rate": pa.array(["0.0104", "", None]),
+                             "line_item_unblended_cost": pa.array([1.04, 0.0, 0.0])})
+    table = prepare_legacy_batch(batch, "2026-09", "s3://b/cur.parquet", 65_537)
+    assert table["line_item_unblended_rate"].to_pylist() == [0.0104, None, None]
+    bad = pa.record_batch({"line_item_unblended_rate": pa.array(["0.0104", "N/A"])})
+    with pytest.raises(CurInputError, match=r"^CUR data file s3://b/cur.parquet: column line_item_unblended_rate "
+                                            r"row 65538 is 'N/A', expected a number$"):
+        prepare_legacy_batch(bad, "2026-09", "s3://b/cur.parquet", 65_537)
 
 
 def test_a_new_column_in_a_later_legacy_month_loads_without_breaking_earlier_months(s3_server, aws_airflow,
@@ -378,6 +431,10 @@ BAD_DELIVERIES = {
         r"2026-09"),
     "an empty usage date": (lambda t: _with_value(t, "line_item_usage_start_date", 4, None),
                             r"{key}: column line_item_usage_start_date row 5 is empty"),
+    "a rate that is not a number": (
+        lambda t: _with_value(_as_aws_text(t, "pricing_public_on_demand_rate"), "pricing_public_on_demand_rate", 6,
+                              "0.0104 USD"),
+        r"{key}: column pricing_public_on_demand_rate row 7 is '0.0104 USD', expected a number"),
 }
 
 

@@ -1,5 +1,6 @@
 """Columns of CUR and FOCUS files in the raw tables' form: tag and cost category maps as JSON object
-text, money and amounts as float64, dates as UTC timestamps; a column of another kind is bad input."""
+text, money and amounts as float64 (from numbers or number text), dates as UTC timestamps; a column of
+another kind, or text that is not a number, is bad input."""
 
 from __future__ import annotations
 
@@ -99,15 +100,35 @@ def expected_kind(name: str) -> str | None:
     return None
 
 
-def conform_column(name: str, column: pa.Array, source_file: str) -> pa.Array:
+def conform_column(name: str, column: pa.Array, source_file: str, first_row: int = 1) -> pa.Array:
     """Money and amounts as float64, dates as UTC timestamps, whatever the file wrote; a column of
-    another kind (text in a cost column, say) is bad input, named with its file."""
-    return conform_to_kind(name, column, expected_kind(name), f"CUR data file {source_file}")
+    another kind (a date in a cost column, say) is bad input, named with its file."""
+    return conform_to_kind(name, column, expected_kind(name), f"CUR data file {source_file}", first_row)
 
 
-def conform_to_kind(name: str, column: pa.Array, expected: str | None, where: str) -> pa.Array:
+def _text_to_number(name: str, column: pa.Array, where: str, first_row: int) -> pa.Array:
+    """Number text as float64: AWS types some number columns `string` (CUR 2.0's rates and reserved units:
+    `0.0104`, or '' where there is none). Text that is not a number is bad input, named with its row."""
+    trimmed = pc.utf8_trim_whitespace(column)
+    text = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, column.type), trimmed)
+    try:
+        return pc.cast(text, pa.float64())
+    except pa.ArrowInvalid:
+        pass
+    for row, value in enumerate(text.to_pylist()):  # the rare path: find the value to name
+        try:
+            pc.cast(pa.array([value], column.type), pa.float64())
+        except pa.ArrowInvalid:
+            raise CurInputError(f"{where}: column {name} row {first_row + row} is "
+                                f"{column[row].as_py()!r}, expected a number") from None
+    raise CurInputError(f"{where}: column {name} cannot be read as numbers")
+
+
+def conform_to_kind(name: str, column: pa.Array, expected: str | None, where: str, first_row: int = 1) -> pa.Array:
     """`column` as the `expected` kind ("number": float64, "timestamp": UTC; None: as it is); a column of
-    another kind is bad input, named with `where` (the file) and the column. CUR and FOCUS files share it."""
+    another kind is bad input, named with `where` (the file) and the column (and the row of a value that is
+    not a number). `first_row`: the 1-based row in the file of the column's first value. CUR and FOCUS files
+    share it."""
     kind = column.type
     if expected is None or pa.types.is_null(kind):
         return column
@@ -116,6 +137,8 @@ def conform_to_kind(name: str, column: pa.Array, expected: str | None, where: st
             return column
         if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
             return pc.cast(column, pa.float64())
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            return _text_to_number(name, column, where, first_row)
     elif pa.types.is_timestamp(kind):
         return column if kind.tz in ("UTC", "+00:00") else pc.cast(column, pa.timestamp(kind.unit, tz="UTC"))
     raise CurInputError(f"{where}: column {name} has type {kind}, expected a {expected}")

@@ -13,14 +13,15 @@ from .reading import BATCH_ROWS
 from .validation import check_batch
 
 
-def prepare_batch(batch: pa.RecordBatch, billing_period: str, source_file: str) -> pa.Table:
-    """Maps to JSON strings, types checked, plus the billing period and source file of every row."""
+def prepare_batch(batch: pa.RecordBatch, billing_period: str, source_file: str, first_row: int = 1) -> pa.Table:
+    """Maps to JSON strings, types checked, plus the billing period and source file of every row. `first_row`:
+    the 1-based row in the file of the batch's first row (for the message of a value that is not a number)."""
     columns, names = [], []
     for name, column in zip(batch.schema.names, batch.columns, strict=True):
         if pa.types.is_map(column.type):
             column = map_to_json(column)
         else:
-            column = conform_column(name, column, source_file)
+            column = conform_column(name, column, source_file, first_row)
         columns.append(column)
         names.append(name)
     rows = batch.num_rows
@@ -36,7 +37,7 @@ def stream_parquet(filesystem, path: str, billing_period: str) -> Iterator[pa.Ta
             parquet = pq.ParquetFile(handle)
             first_row = 1
             for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
-                table = prepare_batch(batch, billing_period, f"s3://{path}")
+                table = prepare_batch(batch, billing_period, f"s3://{path}", first_row)
                 check_batch(table, billing_period, f"s3://{path}", first_row)
                 first_row += table.num_rows
                 yield table

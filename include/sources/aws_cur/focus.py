@@ -75,12 +75,13 @@ def _kind(name: str) -> str | None:
     return None
 
 
-def conform_column(name: str, column: pa.Array, source_file: str) -> pa.Array:
-    """Money and quantities as float64, periods as UTC timestamps, maps as JSON text; another kind
-    (text in a cost column) is bad input, named with its file and column."""
+def conform_column(name: str, column: pa.Array, source_file: str, first_row: int = 1) -> pa.Array:
+    """Money and quantities as float64 (from numbers or number text), periods as UTC timestamps, maps as
+    JSON text; another kind (a date in a cost column, text that is not a number) is bad input, named with
+    its file and column."""
     if pa.types.is_map(column.type):
         return map_to_json(column)
-    return conform_to_kind(name, column, _kind(name), f"FOCUS data file {source_file}")
+    return conform_to_kind(name, column, _kind(name), f"FOCUS data file {source_file}", first_row)
 
 
 def _first(mask) -> int | None:
@@ -122,7 +123,7 @@ def prepare_batch(batch: pa.RecordBatch, billing_period: str, source_file: str, 
     """The batch conformed, plus each row's billing period, file and 1-based row in the file: a FOCUS
     row has no line item id, so (file, row) is its identity and two identical rows stay two charges."""
     names = list(batch.schema.names)
-    columns = [conform_column(name, column, source_file) for name, column in zip(names, batch.columns, strict=True)]
+    columns = [conform_column(name, column, source_file, first_row) for name, column in zip(names, batch.columns, strict=True)]
     rows = batch.num_rows
     columns += [pa.repeat(pa.scalar(billing_period), rows), pa.repeat(pa.scalar(source_file), rows),
                 pa.array(range(first_row, first_row + rows), pa.int64())]

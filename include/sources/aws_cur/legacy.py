@@ -103,9 +103,10 @@ def discover_legacy_deliveries(filesystem, bucket: str, prefix: str, report_name
     return deliveries
 
 
-def prepare_legacy_batch(batch: pa.RecordBatch, billing_period: str, source_file: str) -> pa.Table:
+def prepare_legacy_batch(batch: pa.RecordBatch, billing_period: str, source_file: str, first_row: int = 1) -> pa.Table:
     """A legacy CUR batch with CUR 2.0 column names; resourceTags/* and costCategory/* become the
-    JSON map columns `resource_tags` and `cost_category` (so new tag keys never change the schema)."""
+    JSON map columns `resource_tags` and `cost_category` (so new tag keys never change the schema).
+    `first_row`: the 1-based row in the file of the batch's first row (for error messages)."""
     flat: dict[str, pa.Array] = {}
     maps: dict[str, dict[str, pa.Array]] = {target: {} for target in MAP_CATEGORIES.values()}
     for header, column in zip(batch.schema.names, batch.columns, strict=True):
@@ -119,7 +120,7 @@ def prepare_legacy_batch(batch: pa.RecordBatch, billing_period: str, source_file
             maps[target][rest.replace("_", ":", 1) if rest.startswith(("user_", "aws_")) else rest] = column
         else:
             name = legacy_column_name(header) if "/" in header else header
-            flat[name] = conform_column(name, column, source_file)
+            flat[name] = conform_column(name, column, source_file, first_row)
     for target, columns in maps.items():
         flat[target] = flat_columns_to_json(columns) if columns else pa.repeat(pa.scalar("{}"), batch.num_rows)
     flat["billing_period"] = pa.repeat(pa.scalar(billing_period), batch.num_rows)
@@ -131,7 +132,7 @@ def _checked(batches, billing_period: str, source_file: str) -> Iterator[pa.Tabl
     """Legacy batches with CUR 2.0 names, each checked (validation.check_batch)."""
     first_row = 1
     for batch in batches:
-        table = prepare_legacy_batch(batch, billing_period, source_file)
+        table = prepare_legacy_batch(batch, billing_period, source_file, first_row)
         check_batch(table, billing_period, source_file, first_row)
         first_row += table.num_rows
         yield table
