@@ -76,13 +76,14 @@ def _values(client, sql: str, query_settings: dict | None = None) -> dict[tuple[
 
 def unmatched_tag_keys(client, provider: str, periods: list[str] | None = None) -> list[dict]:
     """Warnings: configured tag keys that match no line item of a month (finops.tag_key_coverage); only of
-    `periods` when given (the view reads the daily rollup by tag: the month filter is pushed into it)."""
+    `periods` when given (the view reads the daily rollup by tag: the month filter is pushed into it). The view has a
+    row per currency: a key is unmatched when it matches nothing in any of them."""
     if provider not in ("aws", "gcp", "azure") or (periods is not None and not periods):
         return []
     in_periods = "" if periods is None else " AND month IN {periods:Array(String)}"
     rows = client.query(
-        f"SELECT month, tag_key, total_line_items FROM {F}.tag_key_coverage WHERE provider = {{p:String}} AND matched = 0"
-        f"{in_periods}",
+        f"SELECT month, tag_key, sum(total_line_items) FROM {F}.tag_key_coverage WHERE provider = {{p:String}}"
+        f"{in_periods} GROUP BY month, tag_key HAVING max(matched) = 0 ORDER BY month, tag_key",
         parameters={"p": provider} if periods is None else {"p": provider, "periods": list(periods)},
     ).result_rows
     return [{"check_name": "tag_key_matched", "period": month, "currency": "", "expected": Decimal(1),

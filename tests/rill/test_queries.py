@@ -211,9 +211,9 @@ def test_revenue_breakdown_per_month_equals_the_sql_layer_and_the_generated_data
 
 
 def test_money_of_several_currencies_is_never_added_under_one_label(engine, clickhouse):
-    """Revenue and MRR measures are empty when more than one currency is in scope (here: a second one
-    added to the rows the measure reads), and the figure itself when one is."""
-    for view, column in (("stripe_revenue", "revenue"), ("stripe_mrr", "mrr")):
+    """Revenue, MRR and tag coverage measures are empty when more than one currency is in scope (here: a second
+    one added to the rows the measure reads), and the figure itself when one is."""
+    for view, column in (("stripe_revenue", "revenue"), ("stripe_mrr", "mrr"), ("tag_coverage", "tagged_cost")):
         metrics = rill.spec(view)
         measure = next(m for m in metrics["measures"] if f"sum({column})" in m["expression"])
         table = engine.table(metrics["model"])

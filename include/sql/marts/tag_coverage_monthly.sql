@@ -1,7 +1,8 @@
 -- finops.tag_coverage_monthly: per provider, month, configured tag key and account / project, how much of the
 -- billed cost carries the key (tagged_cost / total_cost). Every charge counts, also those that cannot carry a
--- tag (tax, support, commitment fees): the untagged part is what allocation must share out.
-SELECT provider, month, tag_key, account_id,
+-- tag (tax, support, commitment fees): the untagged part is what allocation must share out. Per billing currency:
+-- amounts of two currencies are never added.
+SELECT provider, month, tag_key, account_id, currency,
        sumIf(billed_cost, tag_value != '') AS tagged_cost,
        sumIf(billed_cost, tag_value = '') AS untagged_cost,
        sum(billed_cost) AS total_cost,
@@ -9,4 +10,4 @@ SELECT provider, month, tag_key, account_id,
        sumIf(line_items, tag_value != '') AS tagged_line_items,
        sum(line_items) AS total_line_items
 FROM {{ ref('int_cloud_cost_by_tag_key') }}
-GROUP BY provider, month, tag_key, account_id
+GROUP BY provider, month, tag_key, account_id, currency
