@@ -35,6 +35,10 @@
     * ContractedCost of covered usage is its cost at the negotiated on-demand price: net unblended for Savings
       Plans; public on-demand for RIs (the CUR has no negotiated rate there; "If negotiated discounts are not
       applicable, the Contracted Cost defaults to the List Cost"). -#}
+{#- ListCost: a Credit line (a promotional credit, unrelated to other charges) is its BilledCost (listcost.md: "The
+    ListCost of a charge unrelated to other charges (e.g., when the ChargeCategory is "Credit") MUST match the
+    BilledCost"); the *Discount lines are 0: the list price is the price before them, so ListCost - EffectiveCost
+    counts them as savings. -#}
 {%- set unused = "focus_row = 'unused'" %}
 {%- set fee = "line_item_type IN ('SavingsPlanRecurringFee', 'RIFee')" %}
 {%- set zero = "toDecimal128(0, 10)" %}
@@ -85,6 +89,7 @@
     'InvoiceId': "nullIf(invoice_id, '')",
     'InvoiceIssuerName': "if(invoicing_entity = '' OR match(invoicing_entity, '^(Amazon|AWS)'), 'AWS', invoicing_entity)",
     'ListCost': "multiIf(" ~ unused ~ ", " ~ zero ~ ", " ~ usage_row ~ ", public_on_demand_cost, "
+                ~ "line_item_type = 'Credit', net_unblended_cost, "
                 ~ aws_charge_category('line_item_type') ~ " = 'Credit', toDecimal128(0, 10), unblended_cost)",
     'ListUnitPrice': "if(" ~ usage_row ~ ", public_on_demand_rate, NULL)",
     'PricingCategory': "if(" ~ usage_row ~ " OR " ~ unused ~ ", multiIf(line_item_type != 'Usage', 'Committed', pricing_term = 'OnDemand', 'Standard', "

@@ -4,7 +4,7 @@ credits and refunds (the AWS CUR query library's amortization rules)."""
 from decimal import Decimal
 
 from tests.helpers.transform import one, q, run
-from tests.transform.raw import aws_line, write_aws_period
+from tests.transform.raw import aws_line, numbered_aws_lines, write_aws_period
 
 SP = "arn:aws:savingsplans::999999999999:savingsplan/sp-1"
 RI = "arn:aws:ec2:us-east-1:999999999999:reserved-instances/ri-1"
@@ -89,9 +89,30 @@ def test_amortized_and_net_amortized_cost_follow_the_cur_library_rules(data_dir)
     assert focus["Usage:"] == ("Usage", "Usage-Based", None, None, "Standard")
     # Refunds give money back for a charge: Adjustment, not Credit (the old expectation was wrong).
     assert focus["Tax:"][0] == "Tax" and focus["Credit:"][0] == "Credit" and focus["Refund:"][0] == "Adjustment"
-    # Credits and discounts have no list price: ListCost 0, not their (negative) billed amount.
+    # A credit is unrelated to other charges: its ListCost is its BilledCost (FOCUS listcost.md), not 0, which
+    # counted it as a rate saving (ListCost - EffectiveCost).
     assert dict(q("SELECT x_ChargeType, ListCost FROM finops.focus WHERE x_ChargeType IN ('Credit', 'Tax')")) == {
-        "Credit": D("0"), "Tax": D("2")}
+        "Credit": D("-1.5"), "Tax": D("2")}
+
+
+def test_focus_list_cost_of_an_aws_credit_matches_its_billed_cost(data_dir):
+    """FOCUS listcost.md (1.2): "The ListCost of a charge unrelated to other charges (e.g., when the ChargeCategory
+    is "Credit") MUST match the BilledCost". A promotional credit (line item type Credit) has no ListUnitPrice, so
+    its ListCost is its BilledCost (-30): with 0 the month's ListCost was 130, not 100, and ListCost - EffectiveCost
+    counted the credit as a rate saving. A discount (EdpDiscount) is off the list price: its ListCost stays 0."""
+    write_aws_period(data_dir, "2026-09", numbered_aws_lines("2026-09", [
+        ("Usage", dict(cost=130.0, pricing_public_on_demand_cost=130.0, line_item_unblended_rate=1.3,
+                       pricing_public_on_demand_rate=1.3, line_item_usage_amount=100.0)),
+        ("Credit", dict(cost=-30.0, line_item_product_code="AmazonEC2", line_item_usage_type="",
+                        line_item_resource_id="", pricing_unit="")),
+        ("EdpDiscount", dict(cost=-6.5, line_item_product_code="AmazonEC2")),
+    ]))
+    run("aws")
+    assert q("SELECT x_ChargeType, ListUnitPrice, BilledCost, ListCost FROM finops.focus "
+             "WHERE ChargeCategory = 'Credit' ORDER BY 1") == [
+        ("Credit", None, D("-30"), D("-30")), ("EdpDiscount", None, D("-6.5"), D("0"))]
+    assert q("SELECT sum(ListCost), sum(BilledCost) FROM finops.focus WHERE x_Provider = 'aws'") == [
+        (D("100"), D("93.5"))]
 
 
 def test_missing_net_and_commitment_columns_fall_back_to_gross(data_dir):
