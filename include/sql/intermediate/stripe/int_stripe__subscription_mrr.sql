@@ -44,6 +44,7 @@
 -- mrr_source_id names the object that set the figure (load id of the snapshot, event id, invoice ids).
 -- The states are int_stripe__subscription_states, the invoice figures int_stripe__invoice_mrr.
 {%- set far_future = "toDateTime64('2200-01-01 00:00:00', 6, 'UTC')" %}
+{%- set has_trial_start = has_column('stripe_revenue__subscriptions', 'trial_start') %}
 {#- Inside the discount fold (acc: what is left of each item; mask: the items a discount applies to, bit i-1
     for item i; amt: an amount_off per billing period, minor units): what is left of its items, their sum,
     and the running sum of the amount's shares (the last one is the amount taken, at most their sum).
@@ -84,6 +85,17 @@ WITH
     invoice_mrr AS (
         SELECT * FROM {{ ref('int_stripe__invoice_mrr') }}
     ),
+    trial_starts AS (
+        -- when the newest trial a load saw began (a trial can be added to a subscription long after it started)
+        {%- if has_trial_start %}
+        SELECT id AS subscription, argMax(trial_start, _loaded_at) AS trial_start
+        FROM {{ ref('stg_stripe__subscriptions') }}
+        GROUP BY id
+        {%- else %}
+        SELECT '' AS subscription, CAST(NULL, 'Nullable(DateTime64(6, \'UTC\'))') AS trial_start
+        WHERE 0
+        {%- endif %}
+    ),
     subscription_months AS (
         SELECT
             l.*,
@@ -108,6 +120,7 @@ WITH
             sm.start_date AS start_date,
             sm.ended_at AS ended_at,
             sm.trial_end AS latest_trial_end,
+            ts.trial_start AS latest_trial_start,
             sm.month_start AS month_start,
             sm.month_end AS month_end,
             sm.month_end > sm.last_load AS running,
@@ -137,6 +150,7 @@ WITH
         ASOF LEFT JOIN seen_states AS a ON a.subscription = sm.subscription AND sm.month_end > a.at
         ASOF LEFT JOIN next_states AS b ON b.subscription = sm.subscription AND sm.month_end <= b.at
         LEFT JOIN invoice_mrr AS im ON im.subscription = sm.subscription AND im.month_start = sm.month_start
+        LEFT JOIN trial_starts AS ts ON ts.subscription = sm.subscription
     ),
     valued AS (
         SELECT
@@ -158,9 +172,12 @@ WITH
             -- a cancelled state whose end is still to come was live at this instant
             if(state_status = 'canceled', 'active', state_status) AS live_status,
             start_date < month_end AND (ended_at IS NULL OR ended_at >= month_end) AS live,
+            -- invoices: not inside the newest trial (trial_start < month_end <= trial_end; from the start when its
+            -- trial_start is unknown); earlier paid months count what they billed (a trial's lines are 0.00)
             if(use_invoice,
                latest_status NOT IN ('incomplete', 'incomplete_expired')
-                   AND (latest_trial_end IS NULL OR latest_trial_end < month_end),
+                   AND (latest_trial_end IS NULL OR latest_trial_end < month_end
+                        OR ifNull(latest_trial_start >= month_end, false)),
                live_status IN ('active', 'past_due')
                    OR (live_status = 'trialing' AND state_trial_end IS NOT NULL AND state_trial_end < month_end)) AS counted,
             if(use_invoice, ifNull(invoice_mrr, toDecimal128(0, 10)),
