@@ -3,7 +3,9 @@
 It serves read-only list and retrieve endpoints from an in-memory store, with Stripe's real list
 semantics: newest first by `created`, `limit` (1..100, default 10), `starting_after` /
 `ending_before` cursors, `has_more`, `created[gte|gt|lte|lt]` filters, the subscriptions' `status`
-filter (canceled ones are left out unless asked for), the events' `types[]` filter, the credit notes'
+filter (canceled ones are left out unless asked for), the prices' `active` filter (archived ones are left
+out unless `active=false` is passed, which lists only them; inline prices, added with `inline=True`, are never
+listed but can be retrieved), the events' `types[]` filter, the credit notes'
 `invoice` and `customer` filters, expandable fields
 (a subscription's and its items' `discounts` are ids; a price's `tiers`, `currency_options` and each option's
 `tiers`, a coupon's `applies_to` and `currency_options` absent unless `expand[]` asks for them),
@@ -167,6 +169,7 @@ class StripeApiServer:
         self._lock = threading.RLock()
         self._store: dict[str, dict[str, dict]] = {name: {} for name in OBJECT_TYPES}
         self._seq: dict[str, int] = {}
+        self._inline: set[str] = set()  # prices created with price_data: retrievable, never listed
         self._counter = itertools.count()
         self._faults: list[_Fault] = []
         self.requests: list[dict[str, Any]] = []
@@ -216,9 +219,12 @@ class StripeApiServer:
         if object_type not in OBJECT_TYPES:
             raise KeyError(f"unknown Stripe object type {object_type!r}; expected one of {sorted(OBJECT_TYPES)}")
 
-    def add(self, object_type: str, objects: list[dict]) -> None:
-        """Add objects (each with `id` and `created`); an existing id is replaced in place."""
+    def add(self, object_type: str, objects: list[dict], inline: bool = False) -> None:
+        """Add objects (each with `id` and `created`); an existing id is replaced in place. `inline`: prices
+        created inline (`price_data`), which Stripe's price list never returns."""
         self._check_type(object_type)
+        if inline and object_type != "prices":
+            raise ValueError(f"only prices can be inline, not {object_type}")
         with self._lock:
             for obj in objects:
                 if "id" not in obj or "created" not in obj:
@@ -227,6 +233,8 @@ class StripeApiServer:
                 obj.setdefault("object", OBJECT_TYPES[object_type])
                 if obj["id"] not in self._store[object_type]:
                     self._seq[obj["id"]] = next(self._counter)
+                if object_type == "prices":
+                    (self._inline.add if inline else self._inline.discard)(obj["id"])
                 self._store[object_type][obj["id"]] = obj
 
     def add_all(self, data: dict[str, list[dict]]) -> None:
@@ -275,6 +283,8 @@ class StripeApiServer:
         self._check_type(object_type)
         with self._lock:
             del self._store[object_type][object_id]
+            if object_type == "prices":
+                self._inline.discard(object_id)
 
     def get(self, object_type: str, object_id: str) -> dict:
         self._check_type(object_type)
@@ -295,6 +305,7 @@ class StripeApiServer:
         with self._lock:
             for objects in self._store.values():
                 objects.clear()
+            self._inline.clear()
 
     # ----------------------------------------------------------------------------- faults / log
     def fail_next(
@@ -566,6 +577,9 @@ class StripeApiServer:
                         400, f"No such {OBJECT_TYPES[object_type]}: '{cursor_id}'", code="resource_missing", param=param
                     )
                 cursor_key = (cursor_obj["created"], self._seq.get(cursor_id, 0))
+            if object_type == "prices":
+                params.setdefault("active", "true")  # Stripe lists active prices unless asked for inactive ones
+                ordered = [o for o in ordered if o["id"] not in self._inline]
             selected = [o for o in ordered if self._matches(object_type, o, params, multi, created)]
 
             def order(o: dict) -> tuple[int, int]:

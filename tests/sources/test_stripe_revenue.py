@@ -989,3 +989,64 @@ def test_credit_notes_are_listed_loaded_replaced_and_give_their_vat_back(stripe_
     run("stripe")
     # ledger: 120 - 120 (the first refund stays in this replay); VAT 20 - 6 (the void note gives none back)
     assert q(sep) == [(14, -14)]
+
+
+# ------------------------------------------------------------------ archived and inline prices
+def test_the_prices_load_keeps_archived_prices_that_subscriptions_still_bill(stripe_api, stripe_client, filesystem_env):
+    """Stripe lists active prices unless `active=false` is passed (then only the inactive ones) and never lists the
+    inline ones (`price_data`), which can still be retrieved (https://docs.stripe.com/api/prices/list); the
+    stand-in does the same. The source lists both and retrieves the inline prices that a subscription item or an
+    invoice line bills (and no other), each once, with their tiers and currency options, even when it loads the
+    prices alone: the archived graduated and multi-currency prices keep what the SQL values them on."""
+
+    def ts(day):
+        return int(datetime.fromisoformat(day + "T00:00:00+00:00").timestamp())
+
+    def price(price_id, amount, active=True, **extra):
+        return {"id": price_id, "object": "price", "active": active, "currency": "usd", "unit_amount": amount,
+                "unit_amount_decimal": None if amount is None else str(amount), "billing_scheme": "per_unit",
+                "type": "recurring", "product": "prod_" + price_id, "created": ts("2026-01-01"),
+                "recurring": {"interval": "month", "interval_count": 1, "usage_type": "licensed"}, **extra}
+
+    tiers = [{"up_to": 10, "unit_amount": 1_000, "unit_amount_decimal": "1000", "flat_amount": 2_000},
+             {"up_to": None, "unit_amount": 500, "unit_amount_decimal": "500", "flat_amount": None}]
+    current = price("price_current", 10_000)
+    tiered = price("price_legacy_tiered", None, active=False, billing_scheme="tiered", tiers_mode="graduated",
+                   tiers=tiers)
+    multi = price("price_legacy_multi", 10_000, active=False,
+                  currency_options={"eur": {"unit_amount": 9_000, "unit_amount_decimal": "9000"}})
+    inline_item, inline_line, inline_other = (price(f"price_inline_{n}", 5_000, active=False)
+                                              for n in ("item", "line", "other"))
+    stripe_api.add("prices", [current, tiered, multi])
+    stripe_api.add("prices", [inline_item, inline_line, inline_other], inline=True)
+    stripe_api.add("subscriptions", [
+        {"id": f"sub_{n}", "object": "subscription", "customer": f"cus_{n}", "currency": "usd", "status": status,
+         "created": ts("2026-09-01"), "items": {"object": "list", "data": [
+             {"id": f"si_{n}", "object": "subscription_item", "quantity": 1,
+              "price": {k: v for k, v in p.items() if k not in ("tiers", "currency_options")}}]}}
+        for n, p, status in (("a", tiered, "active"), ("b", multi, "active"), ("c", inline_item, "canceled"))])
+    stripe_api.add("invoices", [
+        {"id": "in_1", "object": "invoice", "customer": "cus_a", "currency": "usd", "status": "paid",
+         "created": ts("2026-09-01"), "lines": {"object": "list", "has_more": False, "data": [
+             {"id": f"il_{n}", "object": "line_item", "amount": 5_000,
+              "pricing": {"type": "price_details", "price_details": {"price": p["id"]}}}
+             for n, p in enumerate((current, inline_line))]}}])
+
+    _, listed, _ = _get(stripe_api, "/v1/prices")
+    _, active, _ = _get(stripe_api, "/v1/prices", active="true")
+    _, archived, _ = _get(stripe_api, "/v1/prices", active="false")
+    assert [p["id"] for p in listed["data"]] == [p["id"] for p in active["data"]] == ["price_current"]
+    assert {p["id"] for p in archived["data"]} == {"price_legacy_tiered", "price_legacy_multi"}
+    assert _get(stripe_api, "/v1/prices/price_inline_other")[1]["id"] == "price_inline_other"
+    stripe_api.clear_requests()
+
+    _run(stripe_client, loaded_at=datetime(2026, 9, 20, 6, tzinfo=UTC), resources=["prices"])
+
+    prices = {r["id"]: r for r in _read(filesystem_env, "prices")}
+    assert sorted(prices) == ["price_current", "price_inline_item", "price_inline_line", "price_legacy_multi",
+                              "price_legacy_tiered"]
+    assert json.loads(prices["price_legacy_tiered"]["tiers"]) == tiers
+    assert json.loads(prices["price_legacy_multi"]["currency_options"])["eur"]["unit_amount"] == 9_000
+    assert prices["price_inline_line"]["unit_amount"] == 5_000
+    assert [r["path"] for r in stripe_api.requests if r["path"].startswith("/v1/prices/")] == [
+        "/v1/prices/price_inline_item", "/v1/prices/price_inline_line"]

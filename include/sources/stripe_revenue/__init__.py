@@ -10,8 +10,10 @@ columns.py and include/sql/staging/stripe/README-contract.md; the API client and
   **appended**: every state a run has seen stays, with the time it was seen (`_loaded_at`), so a past
   month's MRR never depends on what a later load found (their discounts are expanded);
 * other objects that change after creation, reloaded in full on every run and replaced, so the table
-  is the current state: `invoices`, `customers`, `disputes`, `products`, `prices` (with their tiers),
-  `coupons`, `credit_notes` (a credit note can be voided after it was issued).
+  is the current state: `invoices`, `customers`, `disputes`, `products`, `prices` (with their tiers;
+  active and archived ones, and the inline prices that subscription items and invoice lines bill, which
+  Stripe never lists: each retrieved, so the prices resource lists the subscriptions and invoices too), `coupons`,
+  `credit_notes` (a credit note can be voided after it was issued).
 
 Incremental state (per resource, in the dlt pipeline state): the newest `created` loaded and the ids
 at that second. The next run asks for `created[gte]` that second and skips those ids. A run with
@@ -23,7 +25,8 @@ not move the state unless it runs up to now (no end_date). Appended tables can h
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,7 +59,18 @@ from include.sources.stripe_revenue.columns import (
     subscription_items,
 )
 from include.sources.stripe_revenue.currency import currency_exponent
-from include.sources.stripe_revenue.flatten import BATCH_ROWS, Column, batched_tables, flatten, to_arrow, to_epoch
+from include.sources.stripe_revenue.flatten import (
+    BATCH_ROWS,
+    Column,
+    batched_tables,
+    flatten,
+    get_path,
+    object_id,
+    to_arrow,
+    to_epoch,
+)
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "stripe_revenue_source",
@@ -97,7 +111,7 @@ HISTORY_RESOURCES: tuple[str, ...] = ("subscriptions", "events")
 # discounts as objects; invoices with their discounts as objects (a deleted one keeps its coupon:
 # int_stripe__invoice_mrr leaves `once` coupons out of MRR) and their payments (the charge that links an
 # invoice to its balance transaction, hence its settlement currency); prices with their tiers and their amounts
-# in other currencies; coupons with the products they are restricted to and their amount_off in other currencies;
+# in other currencies (listed once with active=true and once with active=false: _all_prices); coupons with the products they are restricted to and their amount_off in other currencies;
 # only the events the MRR history reads.
 # (Stripe expands at most four levels: a subscription item's price cannot bring its currency_options, the
 # prices table does; a currency option's tiers are expanded per currency, so a tiered price with options is
@@ -191,6 +205,7 @@ def stripe_revenue_source(
                     page_size,
                     batch_rows,
                     expand_invoice_lines=expand_invoice_lines,
+                    price_references=(lambda: _price_references(client, retry, page_size)) if name == "prices" else None,
                 ),
                 name=name,
                 write_disposition="replace",
@@ -258,13 +273,15 @@ def _snapshot(
     page_size: int,
     batch_rows: int,
     expand_invoice_lines: bool = True,
+    price_references: Callable[[], Iterable[str | None]] | None = None,
 ):
     def gen() -> Iterator[Any]:
-        objects = iter_stripe_list(_list_fn(client, name), name, _LIST_PARAMS.get(name), retry, page_size)
+        if name == "prices":
+            objects = _with_option_tiers(client, _all_prices(client, retry, page_size, price_references), retry)
+        else:
+            objects = iter_stripe_list(_list_fn(client, name), name, _LIST_PARAMS.get(name), retry, page_size)
         if name == "invoices" and expand_invoice_lines:
             objects = _with_all_invoice_lines(client, objects, retry, page_size)
-        if name == "prices":
-            objects = _with_option_tiers(client, objects, retry)
         yield from batched_tables(objects, columns, {"_loaded_at": loaded_at}, batch_rows)
 
     gen.__name__ = name
@@ -288,6 +305,48 @@ def _with_all_invoice_lines(client: Any, invoices: Iterator[dict], retry: RetryP
             )
             invoice = dict(invoice, lines=dict(lines, data=all_lines, has_more=False))
         yield invoice
+
+
+def _all_prices(
+    client: Any, retry: RetryPolicy, page_size: int, references: Callable[[], Iterable[str | None]] | None = None
+) -> Iterator[dict]:
+    """Every price a subscription or invoice can bill. Stripe lists only active prices unless `active=false` is
+    passed, and never lists inline ones (`price_data`): archived (grandfathered) prices are listed as well, and a
+    price that `references()` names but neither listing returned is retrieved, with the same expands, so a
+    subscription item keeps its tiers and currency options and an invoice line its amount and interval."""
+    seen: set[str] = set()
+    for active in (True, False):
+        params = dict(_LIST_PARAMS["prices"], active=active)
+        for price in iter_stripe_list(_list_fn(client, "prices"), "prices", params, retry, page_size):
+            if price["id"] not in seen:  # archived between the two listings: listed twice
+                seen.add(price["id"])
+                yield price
+    if references is None:
+        return
+    expand = [e.removeprefix("data.") for e in _LIST_PARAMS["prices"]["expand"]]
+    for price_id in sorted({r for r in references() if r} - seen):
+        try:
+            yield retrieve(client.v1.prices.retrieve, "prices", price_id, {"expand": expand}, retry)
+        except StripeLoadError as exc:
+            if getattr(exc.__cause__, "http_status", None) != 404:
+                raise
+            # Stripe does not delete prices; should one be gone, one price must not stop the load (the SQL
+            # values a subscription item on the price it embeds)
+            log.warning("Stripe price %s is referenced but cannot be retrieved (404); not loaded", price_id)
+
+
+def _price_references(client: Any, retry: RetryPolicy, page_size: int) -> Iterator[str | None]:
+    """The price ids that subscription items and invoice lines bill (a line's `pricing.price_details.price`, or its
+    `price` in older API versions)."""
+    subscriptions = iter_stripe_list(_list_fn(client, "subscriptions"), "subscriptions", {"status": "all"}, retry,
+                                     page_size)
+    for sub in subscriptions:
+        for item in subscription_items(sub):
+            yield object_id(item.get("price"))
+    invoices = iter_stripe_list(_list_fn(client, "invoices"), "invoices", None, retry, page_size)
+    for invoice in _with_all_invoice_lines(client, invoices, retry, page_size):
+        for line in get_path(invoice, "lines.data") or []:
+            yield object_id(get_path(line, "pricing.price_details.price") or line.get("price"))
 
 
 def _with_option_tiers(client: Any, prices: Iterator[dict], retry: RetryPolicy):

@@ -172,11 +172,15 @@ WITH
             arrayMap(t -> {{ json_decimal('t', 'unit_amount_decimal', 'unit_amount') }}, tiers) AS tier_unit,
             arrayMap(t -> {{ json_decimal('t', 'flat_amount_decimal', 'flat_amount') }}, tiers) AS tier_flat,
             multiIf(
+                -- each tier's lower bound (0, then the previous up_to), as many as the tiers even with none (a
+                -- tiered price missing from the prices table: the item embeds no tiers), so such an item counts 0,
+                -- as a volume one does, instead of failing the whole build
                 scheme = 'tiered' AND tiers_mode = 'graduated',
                 arraySum(arrayMap((bound, below, price, flat) ->
                                       toDecimal128(greatest(least(quantity, bound) - below, 0), 10) * price
                                       + if(least(quantity, bound) > below, flat, toDecimal128(0, 10)),
-                                  up_to, arrayPushFront(arrayPopBack(up_to), 0), tier_unit, tier_flat)),
+                                  up_to, arrayMap(k -> if(k = 1, 0, up_to[k - 1]), arrayEnumerate(up_to)), tier_unit,
+                                  tier_flat)),
                 scheme = 'tiered',
                 toDecimal128(quantity, 10) * arrayElement(tier_unit, arrayFirstIndex(bound -> quantity <= bound, up_to))
                     + arrayElement(tier_flat, arrayFirstIndex(bound -> quantity <= bound, up_to)),
