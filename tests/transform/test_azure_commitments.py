@@ -10,7 +10,10 @@ Loaded months 2026-07, 2026-08 and 2026-09 of one billing account (usage rows of
 * r3: paid upfront on 2026-07-20 (1,200, 12 months), refunded in full on 2026-09-02: Canceled, cost 0;
 * r4: paid upfront on 2026-07-01 for 1 month (x_SkuTerm 'P1M'): ended 2026-08-01, Expired, '1 Month';
 * r5: a purchase without x_SkuTerm: left out (no term, no end);
-* r6: a refund on 2026-08-20 of a reservation bought before the loaded data: left out (its start is unknown).
+* r6: a refund on 2026-08-20 of a reservation bought before the loaded data: left out (its start is unknown);
+* sp2: a savings plan paid monthly as a FOCUS 1.0 export writes it, ChargeFrequency Usage-Based (FinOps hubs
+  Costs_transform_v1_2: "BUG: ChargeFrequency shows "Usage-Based" for monthly recurring savings plan purchases"), 50 on
+  2026-08-12 and 2026-09-12, x_SkuTerm 12: Recurring, cost 50 x 12 = 600 (not the 100 of its two loaded payments).
 """
 
 from datetime import datetime
@@ -26,7 +29,7 @@ from tests.transform import raw
 D = Decimal
 ORDERS = "/providers/Microsoft.Capacity/reservationOrders"
 R1, R2, R3, R4, R5, R6 = (f"{ORDERS}/o{n}/reservations/r{n}" for n in range(1, 7))
-SP1 = "/providers/Microsoft.BillingBenefits/savingsPlanOrders/spo1/savingsPlans/sp1"
+SP1, SP2 = (f"/providers/Microsoft.BillingBenefits/savingsPlanOrders/spo{n}/savingsPlans/sp{n}" for n in (1, 2))
 
 
 def purchase(commitment: str, order: str, day: datetime, cost: float, term: str | None, recurring: bool = False,
@@ -40,6 +43,10 @@ def purchase(commitment: str, order: str, day: datetime, cost: float, term: str 
             "x_SkuTerm": term}
 
 
+def focus_1_0_monthly_payment(commitment: str, order: str, day: datetime, cost: float, term: str) -> dict:
+    return {**purchase(commitment, order, day, cost, term, kind="Savings Plan"), "ChargeFrequency": "Usage-Based"}
+
+
 PURCHASES = {
     "2026-07": [purchase(R2, "o2", datetime(2026, 7, 3), 50.0, "12", recurring=True),
                 purchase(R3, "o3", datetime(2026, 7, 20), 1200.0, "12"),
@@ -47,11 +54,13 @@ PURCHASES = {
     "2026-08": [purchase(R1, "o1", datetime(2026, 8, 10), 3650.0, "12"),
                 purchase(SP1, "spo1", datetime(2026, 8, 5), 100.0, "3Years", recurring=True, kind="Savings Plan"),
                 purchase(R2, "o2", datetime(2026, 8, 3), 50.0, "12", recurring=True),
-                purchase(R6, "o6", datetime(2026, 8, 20), -500.0, "36", correction=True)],
+                purchase(R6, "o6", datetime(2026, 8, 20), -500.0, "36", correction=True),
+                focus_1_0_monthly_payment(SP2, "spo2", datetime(2026, 8, 12), 50.0, "12")],
     "2026-09": [purchase(SP1, "spo1", datetime(2026, 9, 5), 100.0, "3Years", recurring=True, kind="Savings Plan"),
                 purchase(R2, "o2", datetime(2026, 9, 3), 50.0, "12", recurring=True),
                 purchase(R3, "o3", datetime(2026, 9, 2), -1200.0, "12", correction=True),
-                purchase(R5, "o5", datetime(2026, 9, 9), 75.0, None)],
+                purchase(R5, "o5", datetime(2026, 9, 9), 75.0, None),
+                focus_1_0_monthly_payment(SP2, "spo2", datetime(2026, 9, 12), 50.0, "12")],
 }
 
 
@@ -88,14 +97,24 @@ def test_each_purchased_commitment_with_its_term_cost_payment_and_status(commitm
                                    "One-Time", D(1), "Expired", "USD", "Microsoft")
 
 
+def test_a_focus_1_0_monthly_savings_plan_is_not_an_upfront_purchase(commitments):
+    assert commitments[SP2.lower()] == ("spo2", "Savings Plan", "Spend", D(600), datetime(2026, 8, 12),
+                                        datetime(2027, 8, 12), "1 Year", "No Upfront", "Monthly", D(0), "Active", "USD",
+                                        "Microsoft")
+    # the payments are Recurring in the line items (and so in finops.focus); an upfront purchase stays One-Time
+    assert q("SELECT CommitmentDiscountId, groupUniqArray(ChargeFrequency) FROM finops.int_azure__cost_line_items "
+             f"WHERE CommitmentDiscountId IN ('{SP2.lower()}', '{R1.lower()}') GROUP BY 1 ORDER BY 1") == [
+        (SP2.lower(), ["Recurring"]), (R1.lower(), ["One-Time"])]
+
+
 def test_a_commitment_without_a_known_start_or_term_is_left_out(commitments):
     # r2's first payment precedes the loaded months; r5 has no x_SkuTerm; r6's purchase precedes them
     # CommitmentDiscountId is lower-cased for Azure (its ids are case-insensitive: int_azure__cost_line_items)
-    assert set(commitments) == {c.lower() for c in (R1, SP1, R3, R4)}
+    assert set(commitments) == {c.lower() for c in (R1, SP1, R3, R4, SP2)}
 
 
 def test_azure_commitments_keep_the_dataset_unique_and_non_nullable_columns_filled(commitments):
-    assert q("SELECT count(), uniqExact(ContractCommitmentId) FROM finops.focus_contract_commitments") == [(4, 4)]
+    assert q("SELECT count(), uniqExact(ContractCommitmentId) FROM finops.focus_contract_commitments") == [(5, 5)]
     nulls = q("SELECT countIf(ContractCommitmentCreated IS NULL OR ContractCommitmentLastUpdated IS NULL "
               "OR ContractPeriodStart IS NULL OR ContractPeriodEnd IS NULL) FROM finops.focus_contract_commitments")
     assert nulls == [(0,)]

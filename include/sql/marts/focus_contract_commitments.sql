@@ -193,7 +193,8 @@ UNION ALL
 -- * paid upfront (ChargeFrequency One-Time): All Upfront, One-Time, 1; start = the purchase's ChargePeriodStart;
 --   ContractCommitmentCost = the purchase rows' BilledCost (a refund, a Purchase correction, nets against it); a
 --   refund whose purchase is not in the loaded data gives no row (no start);
--- * paid monthly (Recurring): No Upfront, Monthly, 0; start = the first payment, ContractCommitmentCost = the first
+-- * paid monthly (Recurring; also a FOCUS 1.0 export's monthly savings plan payment, written Usage-Based:
+--   int_azure__cost_line_items): No Upfront, Monthly, 0; start = the first payment, ContractCommitmentCost = the first
 --   payment x the months of the term. A monthly commitment is listed only when its first payment is in the loaded
 --   data: the month before it is loaded for that billing account and has no payment of it (else the start is unknown);
 -- * end = start + term; LifecycleStatus as of LastUpdated (the newest charge period end of the account's loaded

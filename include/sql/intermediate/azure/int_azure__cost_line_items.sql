@@ -8,7 +8,8 @@
 -- Management writes one reservation's id in more than one casing (Microsoft's FinOps toolkit lower-cases it too), so
 -- every model downstream groups a commitment's rows as one. A commitment's Purchase row has EffectiveCost 0 (FOCUS;
 -- Cost Management writes savings plan purchases with their billed cost there although it amortizes them onto the
--- Used / Unused rows too: microsoft/finops-toolkit#1092), so the commitment is counted once.
+-- Used / Unused rows too: microsoft/finops-toolkit#1092), so the commitment is counted once; one written Usage-Based
+-- (FOCUS 1.0 exports' monthly savings plan payments) is Recurring.
 {%- from 'focus_export_columns.jinja' import focus_export_columns %}
 {%- set view = 'azure_costs__focus_costs' %}
 {%- set x_columns = [
@@ -50,6 +51,7 @@ SELECT
     {#- the rate that converts the pricing currency into the billing currency (Microsoft: billing = pricing * rate) -#}
     if({{ raw('x_BillingExchangeRate') }} IS NULL, NULL, {{ money(raw('x_BillingExchangeRate')) }}) AS billing_exchange_rate,
     {{ focus_export_columns(raw, x_columns, 'Microsoft', 'Azure', lower_commitment_ids=True,
-                            zero_commitment_purchase_effective_cost=True) }}
+                            zero_commitment_purchase_effective_cost=True,
+                            recurring_usage_based_commitment_purchases=True) }}
 FROM {{ ref('stg_azure__focus_costs') }} AS r
 WHERE {{ in_periods('r.billing_period') }}
