@@ -34,6 +34,12 @@ def subscription(sub_id, p, start, *, status="active", qty=1, trial_start=None, 
                                                   "subscription": sub_id, "quantity": qty, "price": embedded}]}}
 
 
+def event(event_id, kind, obj, day):
+    return {"id": event_id, "object": "event", "type": f"customer.subscription.{kind}", "created": ts(day),
+            "data": {"object": obj}, "api_version": "2026-10-28.endive", "livemode": False,
+            "request": {"id": None, "idempotency_key": None}}
+
+
 def line(sub_id, p, qty, start, end, amount, proration=False):
     """An invoice line in the current API's shape (`parent`, `pricing`): a subscription line, or a proration."""
     parent = ({"type": "invoice_item_details",
@@ -82,3 +88,20 @@ def test_a_trial_added_later_does_not_erase_the_months_paid_before_it(data_dir):
     assert subscription_mrr("sub_r") == {"2026-01": D(100), "2026-02": D(100), "2026-03": D(100), "2026-04": D(100),
                                          "2026-05": D(100), "2026-06": D(0), "2026-07": D(100)}
 
+
+def test_a_trial_cancelled_at_its_end_is_not_mrr_in_the_month_before_the_first_load(data_dir):
+    """sub_t: 100.00/month, trialing Oct 1 - Nov 10, cancelled at its trial end (a deleted event on Nov 10, which
+    has no state before it). The first load (Nov 20) has events from Oct 25 (another subscription's), so October's
+    end takes the state right after it: the cancelled snapshot, trialing at Oct 31 (trial_end Nov 10 after it).
+    MRR 0 both months, never new, never churned (not 100.00 in October: the cancelled state read as active)."""
+    trial = subscription("sub_t", BASIC, "2026-10-01", status="canceled", trial_start="2026-10-01",
+                         trial_end="2026-11-10", ended="2026-11-10")
+    other = subscription("sub_x", BASIC, "2026-10-25")
+    events = [event("evt_1", "created", other, "2026-10-25"), event("evt_2", "deleted", trial, "2026-11-10")]
+    write_stripe_objects(data_dir, {"subscriptions": [trial, other], "events": events, "prices": [BASIC],
+                                    "balance_transactions": [txn("txn_1", 10_000, "usd", "2026-10-25")]},
+                         datetime(2026, 11, 20, 6, tzinfo=UTC))
+    run("stripe")
+    assert subscription_mrr("sub_t") == {"2026-10": D(0), "2026-11": D(0)}
+    assert q("SELECT countIf(started), countIf(ended) FROM finops.int_stripe__subscription_mrr "
+             "WHERE subscription = 'sub_t'") == [(0, 0)]

@@ -169,8 +169,11 @@ WITH
                                            acc, {{ shares }}, arrayPushFront(arrayPopBack({{ shares }}), toDecimal128(0, 10))),
                                   acc),
                       percent_off, amount_off, once, starts, ends, discount_items, item_mrr) AS after_discounts,
-            -- a cancelled state whose end is still to come was live at this instant
-            if(state_status = 'canceled', 'active', state_status) AS live_status,
+            -- a cancelled state whose end is still to come was live at this instant: in its trial when that ends
+            -- at or after it (a deletion has no state before it; any other change after the instant would), else active
+            multiIf(ifNull(state_status, '') != 'canceled', state_status,
+                    ifNull(state_trial_end >= month_end, false), 'trialing',
+                    'active') AS live_status,
             start_date < month_end AND (ended_at IS NULL OR ended_at >= month_end) AS live,
             -- invoices: not inside the newest trial (trial_start < month_end <= trial_end; from the start when its
             -- trial_start is unknown); earlier paid months count what they billed (a trial's lines are 0.00)
