@@ -8,7 +8,9 @@
 -- embed: the coupon embedded, or its id in `coupons`. A discount of an unknown coupon counts.
 --   * a subscription line counts its amount less its counted discount_amounts (the period's price, 0 in
 --     a trial);
---   * a proration line counts its price * quantity with the sign of its amount, so "unused time on" the
+--   * a proration line counts its price for its quantity with the sign of its amount (per unit, or per package
+--     of a `transform_quantity` price: quantity / divide_by rounded up or down; the `currency_options` amount
+--     for the invoice's currency of a multi-currency price), so "unused time on" the
 --     old plan (-old) and "remaining time on" the new one (+new) move the MRR from old to new at the
 --     instant of the change, at the discounted price: each counted percent_off coupon it lists scales the
 --     price by (100 - percent_off) / 100 in turn (Stripe lists it with its amount when proration
@@ -22,21 +24,34 @@
 {%- set has_subscriptions = has_column('stripe_revenue__subscriptions', 'discounts') %}
 {%- set has_prices = has_column('stripe_revenue__prices', 'recurring_interval') %}
 {%- set has_coupons = has_column('stripe_revenue__coupons', 'duration') %}
+{#- A JSON price (or currency option)'s unit amount as Decimal(38, 10): unit_amount_decimal (sub-cent prices), else
+    unit_amount; NULL when it has neither (a tiered price). -#}
+{% macro json_unit(json) -%}
+coalesce(toDecimal128OrNull(nullIf(JSONExtractString({{ json }}, 'unit_amount_decimal'), ''), 10),
+         toDecimal128OrNull(nullIf(nullIf(JSONExtractRaw({{ json }}, 'unit_amount_decimal'), 'null'), ''), 10),
+         toDecimal128OrNull(nullIf(nullIf(JSONExtractRaw({{ json }}, 'unit_amount'), 'null'), ''), 10))
+{%- endmacro %}
 {%- if has_invoices %}
 WITH
     invoices AS (
-        SELECT id, subscription, currency_exponent, ifNull(lines, '[]') AS lines_json,
+        SELECT id, subscription, lower(ifNull(currency, '')) AS currency, currency_exponent, ifNull(lines, '[]') AS lines_json,
                {{ "ifNull(discounts, '[]')" if has_invoice_discounts else "'[]'" }} AS discounts_json
         FROM {{ ref('stg_stripe__invoices') }}
         WHERE status NOT IN ('draft', 'void')
     ),
     {%- if has_prices %}
     invoice_prices AS (
-        SELECT id, unit_amount, recurring_interval, recurring_interval_count, recurring_usage_type FROM {{ ref('stg_stripe__prices') }}
+        SELECT id, lower(ifNull(currency, '')) AS currency, billing_scheme, unit_amount, unit_amount_decimal,
+               recurring_interval, recurring_interval_count, recurring_usage_type,
+               {{ column_or('stripe_revenue__prices', 'currency_options', 'NULL') }} AS currency_options,
+               {{ column_or('stripe_revenue__prices', 'transform_quantity_divide_by', 'NULL') }} AS divide_by,
+               {{ column_or('stripe_revenue__prices', 'transform_quantity_round', 'NULL') }} AS round
+        FROM {{ ref('stg_stripe__prices') }}
     ),
     {%- endif %}
     invoice_lines AS (
-        SELECT id AS invoice_id, subscription AS invoice_subscription, currency_exponent AS invoice_exponent,
+        SELECT id AS invoice_id, subscription AS invoice_subscription, currency AS invoice_currency,
+               currency_exponent AS invoice_exponent,
                line, line_no
         FROM invoices
         ARRAY JOIN JSONExtractArrayRaw(lines_json) AS line, arrayEnumerate(JSONExtractArrayRaw(lines_json)) AS line_no
@@ -133,8 +148,16 @@ WITH
             JSONExtract(il.line, 'quantity', 'Nullable(Int64)') AS quantity,
             toDateTime64(JSONExtractInt(il.line, 'period', 'start'), 6, 'UTC') AS period_start,
             toDateTime64(JSONExtractInt(il.line, 'period', 'end'), 6, 'UTC') AS period_end,
+            il.invoice_currency AS invoice_currency,
             il.invoice_exponent AS invoice_exponent,
-            JSONExtract(il.line, 'price', 'unit_amount', 'Nullable(Int64)') AS line_unit_amount,
+            -- the line's price as older API versions expand it (current ones name it only: the prices table)
+            JSONExtractRaw(il.line, 'price') AS line_price,
+            {{ json_unit('line_price') }} AS line_unit,
+            lower(JSONExtractString(il.line, 'price', 'currency')) AS line_price_currency,
+            nullIf(nullIf(JSONExtractRaw(il.line, 'price', 'currency_options'), ''), 'null') AS line_currency_options,
+            nullIf(JSONExtractString(il.line, 'price', 'billing_scheme'), '') AS line_billing_scheme,
+            JSONExtract(il.line, 'price', 'transform_quantity', 'divide_by', 'Nullable(Int64)') AS line_divide_by,
+            nullIf(JSONExtractString(il.line, 'price', 'transform_quantity', 'round'), '') AS line_round,
             nullIf(JSONExtractString(il.line, 'price', 'recurring', 'interval'), '') AS line_interval,
             JSONExtract(il.line, 'price', 'recurring', 'interval_count', 'Nullable(Int64)') AS line_interval_count,
             nullIf(JSONExtractString(il.line, 'price', 'recurring', 'usage_type'), '') AS line_usage_type
@@ -151,18 +174,39 @@ WITH
             coalesce(p.recurring_interval, l.line_interval) AS interval,
             coalesce(p.recurring_interval_count, l.line_interval_count) AS interval_count,
             coalesce(p.recurring_usage_type, l.line_usage_type, 'licensed') AS usage_type,
-            coalesce(p.unit_amount, l.line_unit_amount) AS unit_amount,
+            coalesce(nullIf(p.currency, ''), l.line_price_currency) AS price_currency,
+            coalesce(nullIf(p.currency_options, ''), l.line_currency_options) AS currency_options,
+            coalesce(nullIf(p.billing_scheme, ''), l.line_billing_scheme, 'per_unit') AS scheme,
+            coalesce(toDecimal128OrNull(p.unit_amount_decimal, 10), toDecimal128OrNull(toString(p.unit_amount), 10),
+                     l.line_unit) AS own_unit,
+            coalesce(p.divide_by, l.line_divide_by, 0) AS divide_by,
+            coalesce(nullIf(p.round, ''), l.line_round, 'up') AS round,
             {%- else %}
             l.line_interval AS interval,
             l.line_interval_count AS interval_count,
             ifNull(l.line_usage_type, 'licensed') AS usage_type,
-            l.line_unit_amount AS unit_amount,
+            l.line_price_currency AS price_currency,
+            l.line_currency_options AS currency_options,
+            ifNull(l.line_billing_scheme, 'per_unit') AS scheme,
+            l.line_unit AS own_unit,
+            ifNull(l.line_divide_by, 0) AS divide_by,
+            ifNull(l.line_round, 'up') AS round,
             {%- endif %}
+            -- a multi-currency price's unit amount in the invoice's currency (its own without such an option)
+            if(l.invoice_currency != '' AND price_currency != '' AND l.invoice_currency != price_currency,
+               ifNull(arrayFirst(kv -> lower(kv.1) = l.invoice_currency,
+                                 JSONExtractKeysAndValuesRaw(ifNull(currency_options, '{}'))).2, ''),
+               '') AS price_option,
+            if(price_option != '', {{ json_unit('price_option') }}, own_unit) AS unit_amount,
+            -- what it bills the quantity for: units, or packages of divide_by rounded up or down
+            if(divide_by > 0,
+               if(round = 'down', intDiv(ifNull(l.quantity, 1), divide_by), intDiv(ifNull(l.quantity, 1) + divide_by - 1, divide_by)),
+               ifNull(l.quantity, 1)) AS billed_quantity,
             -- A regular line bills the whole period (its amount less its counted discounts is the
             -- period's price, 0 in a trial); a proration line bills part of one, so it counts its full
             -- price with the sign of its amount, less its percent coupons in turn, less the share of
             -- unknown coupons (minor units per billing period).
-            toDecimal128(sign(l.amount) * ifNull(unit_amount, 0) * ifNull(l.quantity, 1), 10) AS full_price,
+            toDecimal128(if(scheme = 'tiered', 0, sign(l.amount) * billed_quantity) * ifNull(unit_amount, toDecimal128(0, 10)), 10) AS full_price,
             arrayFold((acc, pct) -> {{ mul_div('acc', 'toDecimal128(100, 10) - pct', '100', if_zero='acc') }},
                       l.percents_off, full_price) AS after_percents,
             if(l.proration,
