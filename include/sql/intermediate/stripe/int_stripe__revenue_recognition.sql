@@ -184,8 +184,9 @@ WITH
         ARRAY JOIN JSONExtractArrayRaw(ifNull(lines, '[]')) AS line
     ),
     shares AS (
-        -- the invoice's amount excluding tax split over its lines by weight (one line per invoice when
-        -- the weights are all 0: the whole amount at the first line's start, or when paid)
+        -- the invoice's amount excluding tax split over its lines by weight; when the weights add up to 0 (prorations
+        -- that net a renewal to 0.00), each line its own weight and the first line what the invoice differs from
+        -- their sum (all weights 0: the whole amount at the first line's start, or when paid)
         SELECT
             currency,
             rate_numerator,
@@ -194,7 +195,7 @@ WITH
             period_start,
             period_end,
             if(total_weight = 0,
-               if(line_number = 1, toDecimal128(invoice_amount, 10), toDecimal128(0, 10)),
+               toDecimal128(weight, 10) + if(line_number = 1, toDecimal128(invoice_amount, 10), toDecimal128(0, 10)),
                toDecimal128(invoice_amount, 10) * weight / total_weight) AS amount
         FROM
         (
