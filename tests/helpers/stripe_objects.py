@@ -20,6 +20,16 @@ def txn(txn_id, amount, currency, day, source=None, exchange_rate=None, category
             "source": source, "created": ts(day)}
 
 
+def monthly_price(price_id, amount, active=True, **extra):
+    """A licensed USD price of `amount` a month (per unit; None: no unit_amount), `extra` fields overriding."""
+    obj = {"id": price_id, "object": "price", "active": active, "currency": "usd", "unit_amount": amount,
+           "unit_amount_decimal": None if amount is None else str(amount), "type": "recurring",
+           "billing_scheme": "per_unit", "product": "prod_" + price_id, "created": ts("2026-01-01"),
+           "recurring": {"interval": "month", "interval_count": 1, "usage_type": "licensed"}}
+    obj.update(extra)
+    return obj
+
+
 def charge(charge_id, amount, currency, day, balance_transaction, payment_intent=None):
     """A succeeded, captured charge settled by `balance_transaction`."""
     return {"id": charge_id, "object": "charge", "amount": amount, "amount_captured": amount, "currency": currency,

@@ -10,21 +10,13 @@ the objects the load kept. USD 100.00 = 10000 minor units; MRR at each month end
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from tests.helpers.stripe_objects import monthly_price as price
 from tests.helpers.stripe_objects import ts, txn
 from tests.helpers.transform import q, run
 from tests.transform.raw import write_stripe_objects
 
 D = Decimal
 LOADED_AT = datetime(2026, 11, 20, 6, tzinfo=UTC)
-
-
-def price(price_id, amount, active=True, **extra):
-    obj = {"id": price_id, "object": "price", "active": active, "currency": "usd", "unit_amount": amount,
-           "unit_amount_decimal": None if amount is None else str(amount), "type": "recurring",
-           "billing_scheme": "per_unit", "product": "prod_" + price_id, "created": ts("2026-01-01"),
-           "recurring": {"interval": "month", "interval_count": 1, "usage_type": "licensed"}}
-    obj.update(extra)
-    return obj
 
 
 def subscription(sub_id, p, currency="usd", qty=1):

@@ -4,20 +4,12 @@ after them (events cover the month end), on hand-computed subscriptions. USD 100
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from tests.helpers.stripe_objects import monthly_price as price
 from tests.helpers.stripe_objects import ts, txn
 from tests.helpers.transform import q, run
 from tests.transform.raw import write_stripe_objects
 
 D = Decimal
-
-
-def price(price_id, amount, **extra):
-    obj = {"id": price_id, "object": "price", "active": True, "currency": "usd", "unit_amount": amount,
-           "unit_amount_decimal": None if amount is None else str(amount), "type": "recurring",
-           "billing_scheme": "per_unit", "product": "prod_" + price_id, "created": ts("2026-01-01"),
-           "recurring": {"interval": "month", "interval_count": 1, "usage_type": "licensed"}}
-    obj.update(extra)
-    return obj
 
 
 BASIC = price("price_basic", 10_000)
