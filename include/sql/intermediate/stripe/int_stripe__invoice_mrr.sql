@@ -193,10 +193,7 @@ WITH
             ifNull(l.line_round, 'up') AS round,
             {%- endif %}
             -- a multi-currency price's unit amount in the invoice's currency (its own without such an option)
-            if(l.invoice_currency != '' AND price_currency != '' AND l.invoice_currency != price_currency,
-               ifNull(arrayFirst(kv -> lower(kv.1) = l.invoice_currency,
-                                 JSONExtractKeysAndValuesRaw(ifNull(currency_options, '{}'))).2, ''),
-               '') AS price_option,
+            {{ currency_option('currency_options', 'l.invoice_currency', 'price_currency') }} AS price_option,
             if(price_option != '', {{ json_unit('price_option') }}, own_unit) AS unit_amount,
             -- what it bills the quantity for: units, or packages of divide_by rounded up or down
             if(divide_by > 0,

@@ -26,16 +26,6 @@ coalesce(toDecimal128OrNull(nullIf(JSONExtractString({{ json }}, '{{ decimal_key
          toDecimal128(JSONExtractInt({{ json }}, '{{ integer_key }}'), 10))
 {%- endmacro %}
 
-{#- A multi-currency price's (or amount_off coupon's) amounts in the subscription's currency (`currency`): the entry
-    of its `currency_options` (the embedded object's if it has them, else the loaded table's, listed with
-    expand[]=data.currency_options) for that currency; '' when the object is in that currency (`own_currency`) or
-    no option is known (then its own amounts). -#}
-{% macro currency_option(options_json, currency='i.currency', own_currency='price_currency') -%}
-if({{ currency }} != '' AND {{ own_currency }} != '' AND {{ currency }} != {{ own_currency }},
-   ifNull(arrayFirst(kv -> lower(kv.1) = {{ currency }}, JSONExtractKeysAndValuesRaw(ifNull({{ options_json }}, '{}'))).2, ''),
-   '')
-{%- endmacro %}
-
 {% macro json_ts(json, key) -%}
 if(JSONExtractInt({{ json }}, '{{ key }}') = 0, NULL, toDateTime64(JSONExtractInt({{ json }}, '{{ key }}'), 6, 'UTC'))
 {%- endmacro %}
