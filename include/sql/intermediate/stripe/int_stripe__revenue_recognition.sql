@@ -1,11 +1,15 @@
 -- Invoiced revenue per month and settlement currency, for recognised revenue and sales tax:
 -- finops.int_stripe__revenue_recognition (month × currency, major units), from invoices paid through Stripe.
---   invoiced_paid  what the paid invoices billed, excluding tax (total_excluding_tax), less what their
---                  pre-payment credit notes took off before payment (excluding their VAT: x pre_payment_amount /
---                  total), in the month of paid_at: the cash side of those invoices
+--   invoiced_paid  what the paid invoices' payments collected, excluding tax: the invoice's total_excluding_tax less
+--                  what its pre-payment credit notes took off before payment (excluding their VAT: x
+--                  pre_payment_amount / total), x amount_paid / what was due before the customer balance (total
+--                  less those credit notes), in the month of paid_at: the cash side of those invoices
 --   recognised     the same amounts spread over the service periods of their lines, by the second (an
---                  annual plan paid up front: 1/365 a day). Each line's share of the invoice is its
---                  amount less its discount_amounts; a line without a period counts when it starts
+--                  annual plan paid up front: 1/365 a day), and the part paid from the customer balance, in the
+--                  invoice's currency: a credit an invoice left on the balance (total < 0) always, a use of it as
+--                  far as credit left by the customer's earlier invoices covers it (balance_recognised). Each
+--                  line's share of the invoice is its amount less its discount_amounts; a line without a period
+--                  counts when it starts
 --   sales_tax      total - total_excluding_tax (VAT / sales tax collected, not revenue), when paid, less the
 --                  VAT its credit notes give back. A credit note (not void) holds VAT total - total_excluding_tax;
 --                  its pre-payment part (that VAT x pre_payment_amount / total) was never collected: less VAT in
@@ -37,7 +41,8 @@
 WITH
     paid AS (
         SELECT *
-        FROM (SELECT id, status, lower(currency) AS currency, currency_exponent, total, total_excluding_tax, paid_at, lines,
+        FROM (SELECT id, customer, status, lower(currency) AS currency, currency_exponent, total, total_excluding_tax,
+                     amount_paid, paid_at, lines,
                      {{ 'paid_out_of_band' if has_out_of_band else 'CAST(NULL, \'Nullable(Bool)\')' }} AS paid_out_of_band,
                      {{ 'payments' if has_payments else 'CAST(NULL, \'Nullable(String)\')' }} AS payments
               FROM {{ ref('stg_stripe__invoices') }})
@@ -111,15 +116,67 @@ WITH
         -- what the pre-payment credit notes of each invoice took off it before it was paid, less their VAT (minor
         -- units of the invoice's currency): the invoice collected that much less, so it defers that much less
         SELECT invoice,
-               sum({{ mul_div('ifNull(pre_payment_amount, 0)', 'ifNull(total_excluding_tax, total)', 'total', 'toDecimal128(0, 10)') }}) AS amount
+               sum({{ mul_div('ifNull(pre_payment_amount, 0)', 'ifNull(total_excluding_tax, total)', 'total', 'toDecimal128(0, 10)') }}) AS amount,
+               sum(toDecimal128(ifNull(pre_payment_amount, 0), 10)) AS amount_with_tax
         FROM {{ ref('stg_stripe__credit_notes') }}
         WHERE ifNull(status, '') != 'void' AND ifNull(pre_payment_amount, 0) != 0 AND ifNull(total, 0) != 0
         GROUP BY invoice
     ),
 {%- endif %}
-    invoices AS (
+    funding AS (
+        -- how each invoice was paid (minor units, excluding tax): `cash`, by its payments (what reached the ledger):
+        -- amount_paid of what was due before the customer balance (total less pre-payment credit notes);
+        -- `from_balance`, the rest, by the customer balance: negative for an invoice whose credit went to the
+        -- balance (a downgrade's proration credit, total < 0). Nothing due, or amount_paid unknown: all cash.
         SELECT
             p.id AS id,
+            ifNull(p.customer, '') AS customer,
+            p.currency AS currency,
+            p.paid_at AS paid_at,
+            toDecimal128(ifNull(p.total_excluding_tax, p.total), 10)
+                {%- if has_credit_notes %} - ifNull(cbp.amount, toDecimal128(0, 10)){% endif %} AS billed,
+            toDecimal128(ifNull(p.total, 0), 10)
+                {%- if has_credit_notes %} - ifNull(cbp.amount_with_tax, toDecimal128(0, 10)){% endif %} AS due,
+            multiIf(p.amount_paid IS NULL OR due = 0, billed,
+                    due < 0, toDecimal128(0, 10),
+                    {{ mul_div('billed', 'least(greatest(p.amount_paid, 0), due)', 'due') }}) AS cash,
+            billed - cash AS from_balance
+        FROM paid AS p
+        {%- if has_credit_notes %}
+        LEFT JOIN credited_before_payment AS cbp ON cbp.invoice = p.id
+        {%- endif %}
+    ),
+    balance_recognised AS (
+        -- what of each invoice's from_balance is recognised over its lines, per customer and currency in order of
+        -- payment (credits first within a second): a credit left on the balance always (it lowers what its lines
+        -- earn); a use of the balance as far as credit left by earlier invoices covers it. The rest (a credit granted
+        -- outside invoices, a concession; a too-small invoice carried to the balance) is neither recognised nor
+        -- counted as paid: it earns nothing but the cash that later pays it. Uncovered use so far = -min(0, lowest
+        -- running credit), the running credit being -(running sum of from_balance).
+        SELECT id, from_balance - (uncovered - lagInFrame(uncovered, 1, toDecimal128(0, 10)) OVER by_payment) AS recognised
+        FROM
+        (
+            SELECT *,
+                   -least(toDecimal128(0, 10), min(credit) OVER by_payment) AS uncovered
+            FROM
+            (
+                SELECT *, -sum(from_balance) OVER by_payment AS credit
+                FROM funding
+                WINDOW by_payment AS (PARTITION BY customer, currency ORDER BY paid_at, from_balance, id
+                                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+            )
+            WINDOW by_payment AS (PARTITION BY customer, currency ORDER BY paid_at, from_balance, id
+                                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+        )
+        WINDOW by_payment AS (PARTITION BY customer, currency ORDER BY paid_at, from_balance, id
+                              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    ),
+    invoices AS (
+        -- the cash part of each invoice, one row per settlement currency (is_cash), and the recognised part paid from
+        -- the customer balance, in the invoice's own currency (the balance's)
+        SELECT
+            p.id AS id,
+            true AS is_cash,
             {%- if has_payments %}
             -- one row per settlement currency of the invoice (one, unless its payments settled in several)
             ifNull(s.invoice, '') != '' AS is_linked,
@@ -134,18 +191,24 @@ WITH
             p.currency_exponent AS currency_exponent,
             p.total AS total,
             p.total_excluding_tax AS total_excluding_tax,
-            -- what the invoice bills and collected, excluding tax (minor units): what its lines defer
-            toDecimal128(ifNull(p.total_excluding_tax, p.total), 10)
-                {%- if has_credit_notes %} - ifNull(cbp.amount, toDecimal128(0, 10)){% endif %} AS amount_excluding_tax,
+            f.billed AS whole_amount,
+            -- what the payments of the invoice collected, excluding tax (minor units): what its lines defer
+            f.cash AS amount_excluding_tax,
             p.paid_at AS paid_at,
             p.lines AS lines
         FROM paid AS p
+        INNER JOIN funding AS f ON f.id = p.id
         {%- if has_payments %}
         LEFT JOIN settlement AS s ON s.invoice = p.id
         {%- endif %}
-        {%- if has_credit_notes %}
-        LEFT JOIN credited_before_payment AS cbp ON cbp.invoice = p.id
-        {%- endif %}
+        UNION ALL
+        SELECT p.id, false,{% if has_payments %} false,{% endif %} p.currency, toDecimal128(1, 10), toDecimal128(1, 10),
+               p.currency_exponent, p.total,
+               p.total_excluding_tax, f.billed, b.recognised, p.paid_at, p.lines
+        FROM paid AS p
+        INNER JOIN funding AS f ON f.id = p.id
+        INNER JOIN balance_recognised AS b ON b.id = p.id
+        WHERE b.recognised != 0
     ),
 {%- if has_credit_notes %}
     credit_notes AS (
@@ -163,17 +226,19 @@ WITH
             ifNull(c.post_payment_amount, 0) - ifNull(c.out_of_band_amount, 0) AS post_payment
         FROM {{ ref('stg_stripe__credit_notes') }} AS c
         INNER JOIN invoices AS i ON i.id = c.invoice
-        WHERE ifNull(c.status, '') != 'void'
+        WHERE ifNull(c.status, '') != 'void' AND i.is_cash
     ),
 {%- endif %}
     lines AS (
         SELECT
             id,
+            is_cash,
             currency,
             rate_numerator,
             rate_denominator,
             intExp10(ifNull(currency_exponent, 2)) AS divisor,
             amount_excluding_tax AS invoice_amount,
+            whole_amount,
             paid_at,
             JSONExtractInt(line, 'amount')
                 - arraySum(arrayMap(d -> JSONExtractInt(d, 'amount'),
@@ -184,9 +249,10 @@ WITH
         ARRAY JOIN JSONExtractArrayRaw(ifNull(lines, '[]')) AS line
     ),
     shares AS (
-        -- the invoice's amount excluding tax split over its lines by weight; when the weights add up to 0 (prorations
-        -- that net a renewal to 0.00), each line its own weight and the first line what the invoice differs from
-        -- their sum (all weights 0: the whole amount at the first line's start, or when paid)
+        -- each part of the invoice's amount excluding tax split over its lines by weight; when the weights add up to 0
+        -- (prorations that net a renewal to 0.00), each line its own weight (a part its share of it) and the first
+        -- line what the part differs from their sum (all weights 0: the whole part at the first line's start, or when
+        -- paid)
         SELECT
             currency,
             rate_numerator,
@@ -195,14 +261,15 @@ WITH
             period_start,
             period_end,
             if(total_weight = 0,
-               toDecimal128(weight, 10) + if(line_number = 1, toDecimal128(invoice_amount, 10), toDecimal128(0, 10)),
+               {{ mul_div('weight', 'invoice_amount', 'whole_amount', if_zero='toDecimal128(weight, 10)') }}
+                   + if(line_number = 1, toDecimal128(invoice_amount, 10), toDecimal128(0, 10)),
                toDecimal128(invoice_amount, 10) * weight / total_weight) AS amount
         FROM
         (
             SELECT
                 *,
-                sum(weight) OVER (PARTITION BY id, currency) AS total_weight,
-                row_number() OVER (PARTITION BY id, currency ORDER BY period_start, weight) AS line_number
+                sum(weight) OVER (PARTITION BY id, currency, is_cash) AS total_weight,
+                row_number() OVER (PARTITION BY id, currency, is_cash ORDER BY period_start, weight) AS line_number
             FROM lines
         )
         UNION ALL
@@ -246,6 +313,7 @@ WITH
                toDecimal128(0, 10),
                {{ settled('toDecimal128(ifNull(total, 0) - ifNull(total_excluding_tax, total), 10) / intExp10(ifNull(currency_exponent, 2))') }}
         FROM invoices
+        WHERE is_cash
 {%- if has_credit_notes %}
         -- VAT a credit note gives back: its pre-payment share when the invoice was paid, its post-payment share
         -- (less what was credited out of band) when it took effect
