@@ -220,6 +220,32 @@ def write_gcp_rows(data_dir: Path, rows: list[dict], load_id: str | None = None,
     return load_id
 
 
+def write_gcp_focus_rows(data_dir: Path, rows: list[dict], load_id: str | None = None) -> str:
+    """Rows of Google's FOCUS export as include/sources/gcp_billing/focus.py lands them ({FOCUS name: value}: money as
+    a str / Decimal, times as datetimes, x_Credits as JSON text; the other columns NULL), one completed load."""
+    from decimal import Decimal
+
+    from include.sources.gcp_billing.focus import arrow_schema
+
+    load_id = load_id or new_load_id()
+    schema = arrow_schema()
+    columns = {}
+    for field in schema:
+        values = [row.get(field.name) for row in rows]
+        if pa.types.is_decimal(field.type):
+            values = [None if v is None else Decimal(str(v)) for v in values]
+        columns[_snake(field.name)] = pa.array(values, field.type)
+    columns["_dlt_load_id"] = pa.array([load_id] * len(rows), pa.string())
+    write_table(data_dir, "gcp_costs", "focus_export", pa.table(columns), load_id)
+    write_loads(data_dir, "gcp_costs", [load_id])
+    return load_id
+
+
+def _snake(name: str) -> str:
+    """dlt's snake_case of a FOCUS name (BilledCost -> billed_cost, x_ExportTime -> x_export_time)."""
+    return "".join(("_" if ch.isupper() and i and name[i - 1] != "_" else "") + ch.lower() for i, ch in enumerate(name))
+
+
 # Google's CUD metadata export, as include/sources/gcp_billing/cud_source.py lands it (one snapshot per load).
 CUD_STRINGS = ["billing_account_id", "cud_product_id", "cud_product_display_name", "cud_product_type",
                "consumption_model_id", "consumption_model_description", "subscription_entitlement_scope",

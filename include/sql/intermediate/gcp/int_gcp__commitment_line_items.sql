@@ -1,24 +1,21 @@
 -- The GCP billing export rows of committed use discounts (CUDs), one row per export row that is a commitment fee
 -- (a `Commitment ...` SKU, e.g. "Commitment v1: Cpu in Americas for 1 Year", "Commitment - dollar based v1: GCE
--- for 1 year") or carries CUD credits (credits of type COMMITTED_USAGE_DISCOUNT, resource-based, and
--- COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE, spend-based), from int_gcp__cost_line_items.
+-- for 1 year") and per program of the CUD credits a row carries (credits of type COMMITTED_USAGE_DISCOUNT,
+-- resource-based, and COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE, spend-based: usage covered by both carries both, each
+-- to its own pool), from int_gcp__cost_line_items.
 -- In the credit model the credits offset the on-demand cost of the covered usage, and the fee is what the
 -- commitment costs (Google's "Sample queries for the new CUDs data model", KPI "CUD cost plus CUD savings":
 -- savings = -(credits) - fee; "Commitment savings: cost of resources at on-demand rates - cost of resources with
 -- commitment discounts"). The export does not say which commitment a credit came from, nor the commitment's
 -- amount, start or end (those are in the separate CUD metadata export, `cud_subscriptions_export`, not loaded),
 -- so commitments are pooled per billing account and program (include/sql/gcp_cud_pools.jinja).
-{%- from 'gcp_cud_pools.jinja' import cud_category, cud_pool_columns %}
+{%- from 'gcp_cud_pools.jinja' import cud_programs, cud_pool_columns %}
 WITH
     rows_ AS
     (
         SELECT
             *,
-            startsWith(sku_description, 'Commitment') AS is_fee_,
-            mapContains(credits_by_type, 'COMMITTED_USAGE_DISCOUNT') AS resource_credit_,
-            mapContains(credits_by_type, 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE') AS spend_credit_,
-            ifNull(credits_by_type['COMMITTED_USAGE_DISCOUNT'], toDecimal128(0, 10))
-                + ifNull(credits_by_type['COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE'], toDecimal128(0, 10)) AS cud_credits_
+            startsWith(sku_description, 'Commitment') AS is_fee_
         FROM {{ ref('int_gcp__cost_line_items') }}
         WHERE {{ in_periods('invoice_month') }}
           AND (startsWith(sku_description, 'Commitment')
@@ -29,8 +26,14 @@ WITH
     (
         SELECT
             *,
-            {{ cud_category('is_fee_', 'sku_description', 'spend_credit_', 'resource_credit_') }} AS category_
+            program_.1 AS category_,
+            program_.2 AS cud_credits_
         FROM rows_
+        ARRAY JOIN {{ cud_programs('is_fee_', 'sku_description',
+                                   "mapContains(credits_by_type, 'COMMITTED_USAGE_DISCOUNT')",
+                                   "ifNull(credits_by_type['COMMITTED_USAGE_DISCOUNT'], toDecimal128(0, 10))",
+                                   "mapContains(credits_by_type, 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE')",
+                                   "ifNull(credits_by_type['COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE'], toDecimal128(0, 10))") }} AS program_
     )
 SELECT
     invoice_month,

@@ -2,11 +2,12 @@
 -- billing export (the same pools, row kinds and amounts), so commitment utilization reads whichever input
 -- int_cloud_cost_inputs counts for the billing account and month: commitment fee rows (ChargeDescription, the SKU's
 -- description, 'Commitment ...'; Google writes them as ChargeCategory Purchase) and rows with CUD credits in
--- x_Credits (Type COMMITTED_USAGE_DISCOUNT, resource-based, or COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE, spend-based).
+-- x_Credits (Type COMMITTED_USAGE_DISCOUNT, resource-based, or COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE, spend-based),
+-- one row per program of the credits a row carries.
 -- fee_cost is ContractedCost, the billing export's cost before credits. Google's FOCUS rows name no commitment
 -- behind a CUD credit either (CommitmentDiscountCategory and Name only), so the pools are the billing export's.
 -- Partitioned by invoice month; a run with `periods` rebuilds only those.
-{%- from 'gcp_cud_pools.jinja' import cud_category, cud_credit_types, cud_pool_columns %}
+{%- from 'gcp_cud_pools.jinja' import cud_programs, cud_credit_types, cud_pool_columns %}
 WITH
     rows_ AS
     (
@@ -23,11 +24,17 @@ WITH
     (
         SELECT
             *,
-            toDecimal128(arraySum(arrayMap(c -> {{ gcp_credit_amount('c') }}, cud_credit_list_)), 10) AS cud_credits_,
-            CAST(ifNull(RegionId, '') AS String) AS region_,
-            {{ cud_category('is_fee_', "ifNull(ChargeDescription, '')", "has(cud_types_, 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE')",
-                            "has(cud_types_, 'COMMITTED_USAGE_DISCOUNT')") }} AS category_
+            program_.1 AS category_,
+            program_.2 AS cud_credits_,
+            CAST(ifNull(RegionId, '') AS String) AS region_
         FROM rows_
+        ARRAY JOIN {{ cud_programs('is_fee_', "ifNull(ChargeDescription, '')",
+                                   "has(cud_types_, 'COMMITTED_USAGE_DISCOUNT')",
+                                   "arraySum(arrayMap(c -> if(JSONExtractString(c, 'Type') = 'COMMITTED_USAGE_DISCOUNT', "
+                                   ~ gcp_credit_amount('c') ~ ", toDecimal128(0, 10)), cud_credit_list_))",
+                                   "has(cud_types_, 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE')",
+                                   "arraySum(arrayMap(c -> if(JSONExtractString(c, 'Type') = 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE', "
+                                   ~ gcp_credit_amount('c') ~ ", toDecimal128(0, 10)), cud_credit_list_))") }} AS program_
         WHERE is_fee_ OR notEmpty(cud_credit_list_)
     )
 SELECT
