@@ -96,7 +96,7 @@
                        ~ "pricing_term = 'Spot', 'Dynamic', 'Other'), NULL)",
     'PricingCurrency': "nullIf(pricing_currency, '')",
     'PricingCurrencyContractedUnitPrice': 'NULL',
-    'PricingCurrencyEffectiveCost': "if(pricing_currency IN ('', currency), " ~ aws_effective ~ ", NULL)",
+    'PricingCurrencyEffectiveCost': "if(pricing_currency = '' OR pricing_currency = currency, " ~ aws_effective ~ ", NULL)",
     'PricingCurrencyListUnitPrice': 'NULL',
     'PricingQuantity': "if(" ~ usage_row ~ ", toDecimal128(toString(usage_amount), 10), NULL)",
     'PricingUnit': "if(" ~ usage_row ~ ", " ~ focus_unit("nullIf(pricing_unit, '')") ~ ", NULL)",
