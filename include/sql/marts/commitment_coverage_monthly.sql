@@ -121,7 +121,7 @@ WITH
             '' AS instance_family,
             CAST(BillingCurrency AS String) AS currency_,
             if(CommitmentDiscountStatus = 'Used',
-               if(ListCost != 0, ListCost, if(ContractedCost != 0, ContractedCost, EffectiveCost)),
+               {{ azure_covered_on_demand() }},
                toDecimal128(0, 10)) AS covered_,
             if(CommitmentDiscountStatus = 'Used', toDecimal128(0, 10), ListCost) AS on_demand_
         FROM {{ ref('int_azure__cost_line_items') }}

@@ -76,7 +76,7 @@ WITH
     (
         {{- focus_commitments('azure', ref('int_azure__cost_line_items'),
                               "if(CommitmentDiscountType = 'Savings Plan', 'Savings Plan', 'Reservation')", '',
-                              'if(ListCost != 0, ListCost, if(ContractedCost != 0, ContractedCost, EffectiveCost))') }}
+                              azure_covered_on_demand()) }}
         UNION ALL
         {#- AWS writes CommitmentDiscountType 'Savings Plan' or 'Reserved Instance'; a Savings Plan is a Spend commitment -#}
         {{- focus_commitments('aws', ref('int_aws__focus_line_items'),
