@@ -1,6 +1,7 @@
 -- Revenue as recognised (accrual): cash revenue (monthly_revenue.revenue) moved to the service periods
 -- of what was invoiced: + the paid invoices' amounts (excluding tax) spread over their lines' periods,
--- - the same invoices' amounts in the month they were paid, both in the currency the invoices settled in
+-- - what their payments collected in the month they were paid (what the customer balance paid is spread only,
+-- int_stripe__revenue_recognition), both in the currency the invoices settled in
 -- (int_stripe__revenue_recognition converts them at their balance transaction's exchange_rate), so the
 -- adjustment lands on the same currency as the cash. An annual plan paid up front counts a twelfth a month;
 -- charges without an invoice, and invoices paid out of band (never in the ledger), stay out of it.
