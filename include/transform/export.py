@@ -167,12 +167,24 @@ def _fingerprint(rows: int, row_hash, columns: list) -> str:
     return json.dumps({"rows": rows, "row_hash": str(row_hash), "columns": columns}, sort_keys=True)
 
 
+def _row_hash(client) -> str:
+    """The expression that hashes a whole row, asked once per client: cityHash64(tuple(*)) (tuple(*): a NULL column
+    would make cityHash64(*) NULL and sum() would skip the row); where the engine cannot hash a tuple holding a NULL
+    (ClickHouse 24.x: "Method getDataAt is not supported for Nullable"), the hash of the row's text."""
+    if getattr(client, "_finops_row_hash", None) is None:
+        try:
+            client.query("SELECT cityHash64(tuple(CAST(NULL, 'Nullable(UInt8)')))")
+            client._finops_row_hash = "cityHash64(tuple(*))"
+        except Exception:  # clickhouse-connect raises several types; the engine answered that it cannot
+            client._finops_row_hash = "cityHash64(toString(tuple(*)))"
+    return client._finops_row_hash
+
+
 def table_fingerprint(client, table: str, database: str = settings.MART_DATABASE) -> str:
     """The row count, the sum of a hash of every row and a hash of the columns' names and types of
     `database.table`: equal fingerprints mean the same rows (as a multiset) in the same structure."""
     columns = _columns(client, table, database)
-    # tuple(*): a NULL column would make cityHash64(*) NULL and sum() would skip the row.
-    rows, row_hash = client.query(f"SELECT count(), sum(cityHash64(tuple(*))) FROM `{database}`.`{table}`").result_rows[0]
+    rows, row_hash = client.query(f"SELECT count(), sum({_row_hash(client)}) FROM `{database}`.`{table}`").result_rows[0]
     return _fingerprint(rows, row_hash, columns)
 
 
@@ -185,7 +197,7 @@ def month_fingerprints(client, table: str, month_column: str, months: list[str] 
     columns = _columns(client, table, database)
     where = "1 = 1" if months is None else f"`{month_column}` IN ({', '.join(quote_string(m) for m in months)})"
     rows = client.query(
-        f"SELECT toString(`{month_column}`), count(), sum(cityHash64(tuple(*))) FROM `{database}`.`{table}` "
+        f"SELECT toString(`{month_column}`), count(), sum({_row_hash(client)}) FROM `{database}`.`{table}` "
         f"WHERE {where} GROUP BY 1").result_rows
     if bad := sorted(str(month) for month, _, _ in rows if not MONTH.match(str(month)))[:5]:
         raise ValueError(f"{database}.{table}: {month_column} is not 'YYYY-MM' in every row: {bad}; the table "
