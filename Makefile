@@ -29,9 +29,14 @@ FOCUS_VALIDATOR_PYTHON ?= $(shell for p in python3.12 python3.13 $$HOME/.pyenv/v
 	$$p -c 'import sys; assert sys.version_info >= (3, 12)' >/dev/null 2>&1 && command -v $$p && break; done)
 FOCUS_VALIDATOR_STAMP := $(FOCUS_VALIDATOR_DIR)/.venv/.installed-lock
 
+# chdb 2.1.1 (ClickHouse 24.8, the oldest server the SQL supports), pinned with hashes in
+# tools/clickhouse_24/requirements.txt, in its own venv: `make compat` replays the SQL tests' statements on it.
+CLICKHOUSE_24_DIR := tools/clickhouse_24
+CLICKHOUSE_24_STAMP := $(CLICKHOUSE_24_DIR)/.venv/.installed-lock
+
 export RUNTIME__DLTHUB_TELEMETRY := false
 
-.PHONY: help setup demo dashboards anonymize test test-integration lint actionlint azurite focus-validator clickhouse-setup airflow bench lock clean
+.PHONY: help setup demo dashboards anonymize test test-integration compat lint actionlint azurite focus-validator clickhouse-setup airflow bench lock clean
 
 help:
 	@echo "make demo      set up and run the three DAGs on local stand-ins; print cost, revenue, margin"
@@ -43,6 +48,7 @@ help:
 	@echo "               BENCH_SCALE=0.1 runs a tenth of the full-year sizes)"
 	@echo "make lint      ruff and actionlint"
 	@echo "make test-integration  the suite against a real ClickHouse (CLICKHOUSE_* settings, see README)"
+	@echo "make compat    the SQL tests' statements replayed on ClickHouse 24.8 (chdb 2.1.1; about 40 minutes)"
 	@echo "make clickhouse-setup  databases, loader and dashboard users on a ClickHouse server (see README)"
 	@echo "make lock      re-resolve requirements.lock from requirements-dev.in"
 
@@ -105,6 +111,19 @@ test: setup $(ACTIONLINT_STAMP) $(AZURITE_STAMP) $(FOCUS_VALIDATOR_STAMP)
 # without CLICKHOUSE_HOST. Point it at a throwaway server: see tests/integration/test_clickhouse.py.
 test-integration: setup
 	$(PY) -m pytest -m integration
+
+$(CLICKHOUSE_24_STAMP): $(CLICKHOUSE_24_DIR)/requirements.txt $(STAMP)
+	@test -x $(CLICKHOUSE_24_DIR)/.venv/bin/python || $(UV) venv --quiet --python $(PY) $(CLICKHOUSE_24_DIR)/.venv
+	$(UV) pip install --python $(CLICKHOUSE_24_DIR)/.venv/bin/python --quiet --require-hashes -r $(CLICKHOUSE_24_DIR)/requirements.txt
+	@touch $(CLICKHOUSE_24_STAMP)
+
+# The SQL tests (tests/transform) on chdb 4.4 with every statement logged (tests/helpers/statement_log.py), then
+# those statements on ClickHouse 24.8 (tools/clickhouse_24/replay.py): fails if 24.8 refuses one.
+compat: setup $(CLICKHOUSE_24_STAMP)
+	rm -rf .compat && mkdir -p .compat/statements
+	FINOPS_STATEMENT_LOG=$(CURDIR)/.compat/statements $(PY) -m pytest -q -n auto -p tests.helpers.statement_log \
+		--basetemp=.compat/data tests/transform
+	$(CLICKHOUSE_24_DIR)/.venv/bin/python $(CLICKHOUSE_24_DIR)/replay.py .compat/statements
 
 lint: setup actionlint
 	$(PY) -m ruff check .
