@@ -12,7 +12,8 @@ settings a build adds only when the engine has them (ENGINE_DEPENDENT_SETTINGS) 
 statements the build sends to the embedded engine only (EMBEDDED_ONLY), and those that failed on chdb 4.4 too (a
 test of an error), are not replayed; where the build chose a form by asking the engine (CAPABILITY_PROBES), the
 form it would choose on 24.8 is replayed; a DROP TABLE drops at once (SYNC: see for_server). Every error is printed with its
-test and statement; the exit status is 1 if there was one.
+test and statement; the exit status is 1 if there was one. A crash of chdb 2.1.1 itself (seen on some DROP TABLE
+sequences a server runs) is reported as CRASH, inconclusive from that statement on, and does not fail the run.
 """
 
 from __future__ import annotations
@@ -188,17 +189,24 @@ def main(argv: list[str] | None = None) -> int:
             started = done.stderr.split()
             number = int(started[-1]) if started and started[-1].isdigit() else 0
             sql = statements(log)[number - 1]["sql"][:400] if number else ""
-            return log, [{"statement": number, "error": f"the engine crashed (exit status {done.returncode})", "sql": sql}]
+            return log, [{"statement": number, "crash": True, "sql": sql,
+                          "error": f"chdb 2.1.1 crashed (exit status {done.returncode}): inconclusive from here on"}]
         return log, json.loads(done.stdout.strip().splitlines()[-1])
 
-    failed = 0
+    failed = crashed = 0
     with ThreadPoolExecutor(args.jobs) as pool:
         for log, errors in pool.map(worker, chosen):
-            print(f"{'FAIL' if errors else 'ok  '} {log.stem} ({len(statements(log))} statements)", flush=True)
+            refused = [error for error in errors if not error.get("crash")]
+            state = "FAIL" if refused else "CRASH" if errors else "ok  "
+            print(f"{state} {log.stem} ({len(statements(log))} statements)", flush=True)
             for error in errors:
                 print(f"     statement {error['statement']}: {error['error']}\n       {error['sql'][:300]}")
-            failed += bool(errors)
-    print(f"{failed} of {len(chosen)} replayed tests had a statement ClickHouse 24.8 refused")
+            failed += bool(refused)
+            crashed += bool(errors) and not refused
+    # a crash of the embedded engine (chdb 2.1.1 has crashed on DROP TABLE sequences a server runs) is not a refusal:
+    # reported, not failed; the statements after it in that test were not checked
+    print(f"{failed} of {len(chosen)} replayed tests had a statement ClickHouse 24.8 refused; "
+          f"{crashed} stopped early where chdb 2.1.1 crashed (inconclusive)")
     return 1 if failed else 0
 
 
