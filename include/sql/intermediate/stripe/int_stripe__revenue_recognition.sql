@@ -32,6 +32,8 @@
 {%- set has_out_of_band = has_column('stripe_revenue__invoices', 'paid_out_of_band') %}
 {%- set has_payments = has_column('stripe_revenue__invoices', 'payments') and has_column('stripe_revenue__charges', 'balance_transaction') %}
 {%- set has_credit_notes = has_column('stripe_revenue__credit_notes', 'total_excluding_tax') and has_column('stripe_revenue__credit_notes', 'post_payment_amount') %}
+{#- each customer's invoices in order of payment, credits first within a second (balance_recognised's three levels) -#}
+{%- set by_payment = 'PARTITION BY customer, currency ORDER BY paid_at, from_balance, id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW' %}
 {#- An amount (Decimal) in the settlement currency: x rate_numerator / rate_denominator, the settlement's rate kept
     as a fraction and divided once, so that a blended rate (1.1866666666...) is never truncated before it multiplies. -#}
 {% macro settled(amount) -%}
@@ -162,14 +164,11 @@ WITH
             (
                 SELECT *, -sum(from_balance) OVER by_payment AS credit
                 FROM funding
-                WINDOW by_payment AS (PARTITION BY customer, currency ORDER BY paid_at, from_balance, id
-                                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+                WINDOW by_payment AS ({{ by_payment }})
             )
-            WINDOW by_payment AS (PARTITION BY customer, currency ORDER BY paid_at, from_balance, id
-                                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+            WINDOW by_payment AS ({{ by_payment }})
         )
-        WINDOW by_payment AS (PARTITION BY customer, currency ORDER BY paid_at, from_balance, id
-                              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+        WINDOW by_payment AS ({{ by_payment }})
     ),
     invoices AS (
         -- the cash part of each invoice, one row per settlement currency (is_cash), and the recognised part paid from
