@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -107,10 +107,11 @@ def parse_periods(periods: Any) -> list[str] | str | None:
     return sorted(set(periods))
 
 
-# finops.fx_rates holds rates as Decimal(38, 10), and amounts are multiplied by them: a rate that
-# rounds to 0 at 10 decimals would turn every amount into 0 (or a division by zero), and one above
-# this bound (no currency unit is worth a million USD) would overflow the products.
-FX_RATE_SCALE = Decimal("1e-10")
+# finops.fx_rates holds rates as Decimal(38, 18) (macros.jinja FX_RATE_SCALE), and amounts are multiplied by
+# them: a rate that rounds to 0 at 18 decimals would turn every amount into 0 (or a division by zero), and one
+# above this bound (no currency unit is worth a million USD) would overflow the products. A rate written with
+# more decimals is rounded to 18 here, not cut off by ClickHouse's cast.
+FX_RATE_SCALE = Decimal("1e-18")
 FX_RATE_MAX = Decimal("1e6")
 
 
@@ -123,9 +124,10 @@ def _decimal(value: Any, what: str) -> Decimal:
         raise SqlConfigError(f"{what}: {value!r} must be a positive number")
     if number > FX_RATE_MAX:
         raise SqlConfigError(f"{what}: {value!r} is above {FX_RATE_MAX:,f} USD per unit and would overflow amounts")
-    if number.quantize(FX_RATE_SCALE) == 0:
-        raise SqlConfigError(f"{what}: {value!r} rounds to 0 at the 10 decimals rates are kept with (underflow)")
-    return number
+    kept = number.quantize(FX_RATE_SCALE, rounding=ROUND_HALF_EVEN)
+    if kept == 0:
+        raise SqlConfigError(f"{what}: {value!r} rounds to 0 at the 18 decimals rates are kept with (underflow)")
+    return kept if number.as_tuple().exponent < -18 else number
 
 
 def fx_rates(overrides: Iterable[Mapping] = (), seed: Path = SEEDS_DIR / "fx_rates.csv") -> list[tuple[str, str, str]]:
@@ -148,7 +150,7 @@ def fx_rates(overrides: Iterable[Mapping] = (), seed: Path = SEEDS_DIR / "fx_rat
             raise SqlConfigError(f"fx_rates overrides must be objects, got {row!r}")
         add(row, f"Variable {CONFIG_VARIABLE} fx_rates")
     rates.setdefault(("1970-01", "USD"), Decimal(1))
-    return [(month, currency, str(rate)) for (month, currency), rate in sorted(rates.items())]
+    return [(month, currency, format(rate, "f")) for (month, currency), rate in sorted(rates.items())]
 
 
 def service_categories(seed: Path = SEEDS_DIR / "service_categories.csv") -> list[tuple[str, str, str, str]]:

@@ -72,11 +72,11 @@ WITH
     (
         SELECT i.budget_name AS budget_name, i.month AS month, i.cost_currency AS cost_currency,
                b.currency AS budget_currency,
-               multiIf(r.rate > 0, r.rate, i.cost_currency = 'USD', toDecimal128(1, 10), toDecimal128(0, 10)) AS rate,
-               multiIf(q.rate > 0, q.rate, b.currency = 'USD', toDecimal128(1, 10), toDecimal128(0, 10)) AS budget_rate,
+               {{ fx_rate('r.rate', 'i.cost_currency') }} AS rate,
+               {{ fx_rate('q.rate', 'b.currency') }} AS budget_rate,
                i.cost_currency = b.currency OR (rate > 0 AND budget_rate > 0) AS convertible,
-               if(i.cost_currency = b.currency, i.actual, {{ mul_div('i.actual', 'rate', 'budget_rate', 'toDecimal128(0, 10)') }}) AS actual_converted,
-               if(i.cost_currency = b.currency, i.projected, {{ mul_div('i.projected', 'rate', 'budget_rate', 'toDecimal128(0, 10)') }}) AS projected_converted
+               if(i.cost_currency = b.currency, i.actual, {{ fx_convert('i.actual', 'rate', 'budget_rate', 'toDecimal128(0, 10)') }}) AS actual_converted,
+               if(i.cost_currency = b.currency, i.projected, {{ fx_convert('i.projected', 'rate', 'budget_rate', 'toDecimal128(0, 10)') }}) AS projected_converted
         FROM in_scope AS i
         INNER JOIN budget_list AS b ON b.budget_name = i.budget_name AND b.month = i.month
         LEFT JOIN rates AS r ON r.month = i.month AND r.currency = i.cost_currency

@@ -75,9 +75,9 @@ WITH
             if(stddev_28 > 1e-9, (toFloat64(cost) - toFloat64(mean_28)) / stddev_28, NULL) AS z,
             ifNull(p.first_cost, toDecimal128(0, 10))                       AS previous_first,
             toDayOfMonth(w.usage_date) = 1 AND previous_first > 0           AS monthly_posting,
-            if(rate = 0 OR reporting_rate = 0, NULL, {{ mul_div('jump_amount', 'rate', 'reporting_rate') }}) AS jump_reporting,
+            if(rate = 0 OR reporting_rate = 0, NULL, {{ fx_convert('jump_amount', 'rate', 'reporting_rate') }}) AS jump_reporting,
             if(rate = 0 OR reporting_rate = 0, cost - previous_first,
-               {{ mul_div('cost - previous_first', 'rate', 'reporting_rate') }}) AS monthly_jump_reporting
+               {{ fx_convert('cost - previous_first', 'rate', 'reporting_rate') }}) AS monthly_jump_reporting
         FROM windows AS w
         LEFT JOIN fx ON fx.fx_currency = upper(w.currency) AND fx.fx_month = toStartOfMonth(w.usage_date)
         LEFT JOIN reporting_fx AS rf ON rf.reporting_month = toStartOfMonth(w.usage_date)

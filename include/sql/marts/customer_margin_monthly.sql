@@ -32,9 +32,9 @@ WITH
     (
         SELECT
             a.month AS month, a.customer_id AS customer_id, a.part AS part, a.currency AS currency,
-            multiIf(r.rate > 0, r.rate, a.currency = 'USD', toDecimal128(1, 10), toDecimal128(0, 10)) AS rate,
-            multiIf(q.rate > 0, q.rate, {{ lit(config.reporting_currency) }} = 'USD', toDecimal128(1, 10), toDecimal128(0, 10)) AS reporting_rate,
-            if(rate = 0 OR reporting_rate = 0, NULL, {{ mul_div('a.amount', 'rate', 'reporting_rate') }}) AS converted
+            {{ fx_rate('r.rate', 'a.currency') }} AS rate,
+            {{ fx_rate('q.rate', lit(config.reporting_currency)) }} AS reporting_rate,
+            if(rate = 0 OR reporting_rate = 0, NULL, {{ fx_convert('a.amount', 'rate', 'reporting_rate') }}) AS converted
         FROM amounts AS a
         LEFT JOIN rates AS r ON r.month = a.month AND r.currency = a.currency
         LEFT JOIN rates AS q ON q.month = a.month AND q.currency = {{ lit(config.reporting_currency) }}

@@ -12,7 +12,7 @@
 --                    with MRR > 0 (free, trialing, unpaid and paused customers are not paying). Distinct
 --                    customers, never a sum over currencies; per currency: unit_economics_by_currency
 -- Conversion: one rate per currency and month (finops.fx_rates), amount × rate(C, M) / rate(R, M),
--- exact (multiplyDecimal/divideDecimal at scale 10). A month with no rate for a currency is NOT filled
+-- exact (multiplyDecimal/divideDecimal: rates at 18 decimals, amounts truncated at 10). A month with no rate for a currency is NOT filled
 -- from another month: that currency's amounts are left out of the month and the month lists it in
 -- missing_fx (USD is 1 when it has no row).
 WITH
@@ -41,10 +41,10 @@ WITH
             a.month AS month,
             a.source AS source,
             a.currency AS currency,
-            multiIf(r.rate > 0, r.rate, a.currency = 'USD', toDecimal128(1, 10), toDecimal128(0, 10)) AS rate,
-            multiIf(q.rate > 0, q.rate, {{ lit(config.reporting_currency) }} = 'USD', toDecimal128(1, 10), toDecimal128(0, 10)) AS reporting_rate,
+            {{ fx_rate('r.rate', 'a.currency') }} AS rate,
+            {{ fx_rate('q.rate', lit(config.reporting_currency)) }} AS reporting_rate,
             -- exact at any magnitude (a plain Decimal a * b / c overflows near 1.7e8): macros.jinja
-            if(rate = 0 OR reporting_rate = 0, NULL, {{ mul_div('a.amount', 'rate', 'reporting_rate') }}) AS converted
+            if(rate = 0 OR reporting_rate = 0, NULL, {{ fx_convert('a.amount', 'rate', 'reporting_rate') }}) AS converted
         FROM amounts AS a
         LEFT JOIN rates AS r ON r.month = a.month AND r.currency = a.currency
         LEFT JOIN rates AS q ON q.month = a.month AND q.currency = {{ lit(config.reporting_currency) }}

@@ -91,6 +91,31 @@ def test_fx_conversion_of_monthly_totals_up_to_1e13_is_exact(data_dir):
         month: exact(total * eur) for month, (total, eur, _) in totals.items()}
 
 
+def test_fx_rates_of_low_value_currencies_keep_18_decimals(data_dir):
+    """A rate finance computes as 1 / (units per USD), e.g. 1 / 25,400 VND: at 10 decimals it kept 6 significant
+    digits, off by up to 0.0001 % (USD 400 on a VND 1e13 month); kept to 18 decimals, the conversion is exact."""
+    rng = random.Random(1818)
+    months = [f"2026-{m:02d}" for m in range(1, 13)]
+    rates, totals, rows = [], {}, []
+    for month in months:
+        with localcontext() as ctx:
+            ctx.prec = 50
+            vnd = (1 / (D(rng.randint(2_400_000, 2_600_000)) / 100)).quantize(D("1e-18"))  # 1 / 25,400.00
+            idr = (1 / (D(rng.randint(1_500_000, 1_700_000)) / 100)).quantize(D("1e-18"))  # 1 / 16,420.00
+        rates += [{"month": month, "currency": "VND", "rate_to_usd": str(vnd)},
+                  {"month": month, "currency": "IDR", "rate_to_usd": str(idr)}]
+        total = amount(rng, 9, 13)  # a month's GCP cost in VND
+        rows.append(gcp_row(month, float(total), currency="VND"))
+        totals[month] = (total, vnd, idr)
+    write_gcp_rows(data_dir, rows)
+    run("gcp", config={"fx_rates": rates})
+    assert dict(q("SELECT month, gcp_billed_cost FROM finops.unit_economics_monthly")) == {
+        month: exact(total * vnd) for month, (total, vnd, _) in totals.items()}
+    run("gcp", config={"fx_rates": rates, "reporting_currency": "IDR"})
+    assert dict(q("SELECT month, gcp_billed_cost FROM finops.unit_economics_monthly")) == {
+        month: mul_div(total, vnd, idr) for month, (total, vnd, idr) in totals.items()}
+
+
 def test_a_gcp_focus_credit_amount_is_read_as_written_and_a_missing_one_counts_zero():
     """x_Credits' Amount as NUMERIC text, as a JSON number, null, or absent (a credit struct without the field)."""
     import chdb
