@@ -9,6 +9,11 @@ Like the real export, rows are appended in export batches that share one `export
 every 4 hours); about 6% of rows arrive late, 1 to 5 days after their usage ended. A few rows are
 exact duplicates of another row (the export has no id column and identical rows do occur).
 
+The fields Google added on 2025-07-15 for its spend-based committed use discounts are filled as Google fills them
+for usage without such a CUD: every usage row `consumption_model` {id 7754-699E-0EBF, description Default} and
+`cost_at_effective_price_default` = `cost` (the sample's CUDs are of the legacy credit model); NULL on tax and
+adjustment rows (an assumption: they have no SKU price); `subscription` (detailed export only) NULL.
+
 The real tables are ingestion-time partitioned by day (`_PARTITIONTIME` / `_PARTITIONDATE`);
 `seed_bigquery` creates the table that way. bqemulator accepts the partitioning spec, but it has no
 real ingestion-time partitions: it rewrites `_PARTITIONTIME` to `CURRENT_TIMESTAMP()` (every row
@@ -31,6 +36,9 @@ DETAILED_TABLE = "gcp_billing_export_resource_v1_" + BILLING_ACCOUNT_ID.replace(
 DEFAULT_MONTHS = ["2026-08", "2026-09", "2026-10"]
 CUD_TABLE = "cud_subscriptions_export"
 EXPORT_EVERY_HOURS = 4
+# consumption_model of usage billed at Google's default prices (export fields added on 2025-07-15 for the
+# spend-based CUD model)
+DEFAULT_CONSUMPTION_MODEL = {"id": "7754-699E-0EBF", "description": "Default"}
 
 _ORG = ("organizations/418527963051", "example.com")
 _FOLDERS = {
@@ -189,7 +197,7 @@ def _struct(name: str, fields: list, mode: str = "NULLABLE"):
 
 
 def billing_export_schema(detailed: bool = False) -> list:
-    """The Cloud Billing export table schema (standard, or detailed with `resource`)."""
+    """The Cloud Billing export table schema (standard, or detailed with `resource` and `subscription`)."""
     from google.cloud import bigquery
 
     F = bigquery.SchemaField
@@ -265,9 +273,13 @@ def billing_export_schema(detailed: bool = False) -> list:
                 F("pricing_unit_quantity", "NUMERIC"),
             ],
         ),
+        # added by Google on 2025-07-15 for the spend-based CUD model
+        _struct("consumption_model", [F("id", "STRING"), F("description", "STRING")]),
+        F("cost_at_effective_price_default", "FLOAT"),
     ]
     if detailed:
         schema.append(_struct("resource", [F("name", "STRING"), F("global_name", "STRING")]))
+        schema.append(_struct("subscription", [F("instance_id", "STRING")]))  # detailed export only
     return schema
 
 
@@ -354,6 +366,9 @@ def generate_billing_rows(
                 "system_labels": [],
                 "tags": [],
                 "credits": [],
+                # set on usage rows below; NULL on tax and adjustment rows (assumed: no SKU price, no model)
+                "consumption_model": None,
+                "cost_at_effective_price_default": None,
             }
             if roll < 0.03:  # tax on the month's usage (cost_type tax, no usage, no SKU price)
                 row.update(
@@ -458,6 +473,11 @@ def generate_billing_rows(
                     },
                     cost=cost,
                     cost_at_list=list_cost,
+                    # every usage row is billed on Google's default consumption model; the sample's CUDs are of the
+                    # legacy credit model (COMMITTED_USAGE_DISCOUNT credits beside the cost), none of the new
+                    # spend-based model, so the cost at the default model's effective price is the cost
+                    consumption_model=dict(DEFAULT_CONSUMPTION_MODEL),
+                    cost_at_effective_price_default=cost,
                 )
                 for ctype, share in credits:
                     cname, cfull = _CREDIT_TYPES[ctype]
@@ -509,9 +529,12 @@ def _split_per_resource(rows: list[dict], rng: random.Random) -> list[dict]:
                 if kind
                 else {"name": None, "global_name": None}
             )
+            part["subscription"] = None  # no usage of the sample is under a spend-based CUD of the new model
             if parts > 1:
                 last = n == parts - 1
-                for key in ("cost", "cost_at_list"):
+                for key in ("cost", "cost_at_list", "cost_at_effective_price_default"):
+                    if row.get(key) is None:
+                        continue
                     part[key] = (
                         _split_value(row[key], shares, n)
                         if not last
@@ -718,15 +741,16 @@ def _arrow_column(values: list, kind):
 def billing_result_page(rows: list[dict], detailed: bool = False):
     """`rows` as the Arrow record batch the BigQuery client yields for the GCP source's export query
     (flattened columns of include.sources.gcp_billing.query.build_query, with `row_occurrence` and
-    `export_batch_rows` computed as the query does). For tests and the benchmark, without an emulator."""
+    `export_batch_rows` computed as the query does: rows equal in every keyed column are numbered in the order of
+    their unkeyed columns' JSON text, `schema.UNKEYED_COLUMNS`). For tests and the benchmark, without an emulator."""
     import json
 
     import pyarrow as pa
 
-    from include.sources.gcp_billing.schema import DETAILED, STANDARD, export_columns
+    from include.sources.gcp_billing.schema import DETAILED, STANDARD, UNKEYED_COLUMNS, export_columns
 
     by_name = {f.name: f for f in billing_export_schema(detailed=detailed)}
-    columns, fields = {}, []
+    columns, fields, keyed, unkeyed = {}, [], [], []
     for name, expression, _, _ in export_columns(DETAILED if detailed else STANDARD):
         path = expression.removeprefix("t.").split(".")
         field = by_name[path[0]]
@@ -736,14 +760,21 @@ def billing_result_page(rows: list[dict], detailed: bool = False):
         values = [row.get(path[0]) for row in rows]
         for part in path[1:]:
             values = [(value or {}).get(part) for value in values]
+        (unkeyed if name in UNKEYED_COLUMNS else keyed).append((name, values))
         columns[name] = _arrow_column(values, kind)
         fields.append(pa.field(name, kind))
-    occurrence, batch_rows, seen = [], {}, {}
-    for row in rows:
-        content = json.dumps(row, sort_keys=True, default=str)
-        seen[content] = seen.get(content, 0) + 1
-        occurrence.append(seen[content])
+    groups: dict[str, list[tuple[bytes, int]]] = {}
+    batch_rows: dict = {}
+    for number, row in enumerate(rows):
+        content = json.dumps([values[number] for _, values in keyed], sort_keys=True, default=str)
+        loose = json.dumps({name: values[number] for name, values in unkeyed}, separators=(",", ":"),
+                           ensure_ascii=False, default=str)
+        groups.setdefault(content, []).append((loose.encode("utf-8"), number))
         batch_rows[row.get("export_time")] = batch_rows.get(row.get("export_time"), 0) + 1
+    occurrence = [0] * len(rows)
+    for members in groups.values():
+        for nth, (_, number) in enumerate(sorted(members), start=1):  # ORDER BY _unkeyed (bytes), then as read
+            occurrence[number] = nth
     columns["row_occurrence"] = pa.array(occurrence, pa.int64())
     columns["export_batch_rows"] = pa.array([batch_rows[row.get("export_time")] for row in rows], pa.int64())
     fields += [pa.field("row_occurrence", pa.int64()), pa.field("export_batch_rows", pa.int64())]

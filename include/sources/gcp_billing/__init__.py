@@ -47,6 +47,7 @@ from include.sources.gcp_billing.raw_table import to_raw_table
 from include.sources.gcp_billing.schema import (
     DETAILED,
     EXPORT_TYPES,
+    UNKEYED_COLUMNS,
     arrow_schema,
     detect_export_type,
     export_columns,
@@ -149,7 +150,7 @@ def gcp_billing_source(
         skip = dict(state.get("batches") or {}) if mode == "incremental" else None
 
         rows = run_query(client, table, export_columns(export_type), present, where, params, mode, page_size,
-                         maximum_bytes_billed)
+                         maximum_bytes_billed, unkeyed=UNKEYED_COLUMNS)
         seen: dict[str, int] = {}
         emitted = yield from page_tables(rows, lambda page: to_raw_table(page, export_type, schema, skip, seen, table),
                                          schema, mode == "full")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,22 +28,30 @@ def partition_expression(bq_table: Any) -> str | None:
 
 
 def build_query(table: str, columns: Sequence[Column], where: str = "TRUE", present: set[str] | None = None,
-                export_time: str = "export_time") -> str:
+                export_time: str = "export_time", unkeyed: Collection[str] = ()) -> str:
     """SELECT of the flattened export `columns` plus `row_occurrence` (n-th identical row) and
     `export_batch_rows` (rows sharing this row's export time, output column `export_time`, in the result).
-    Columns not in `present` (optional fields the table does not have; default: all present) are read as NULL."""
+    Columns not in `present` (optional fields the table does not have; default: all present) are read as NULL.
+
+    Rows are identical when equal in every column but those named in `unkeyed` (columns the row key does not
+    cover: schema.UNKEYED_COLUMNS). When `columns` has some, identical rows are numbered in the order of their
+    unkeyed values (as JSON text), so every read gives the same occurrence, hence the same key, to the same values;
+    without any, the SQL is what it was before unkeyed columns existed."""
     cols = [
         (name, expr if present is None or name in present else f"CAST(NULL AS {NULL_TYPES[type_]})", kind, type_)
         for name, expr, kind, type_ in columns
     ]
     inner = ",\n    ".join(f"{expr} AS {name}" for name, expr, _, _ in cols)
-    content = ", ".join(f"{expr} AS {name}" for name, expr, _, _ in cols)
+    content = ", ".join(f"{expr} AS {name}" for name, expr, _, _ in cols if name not in unkeyed)
+    loose = ", ".join(f"{expr} AS {name}" for name, expr, _, _ in cols if name in unkeyed)
     outer = ", ".join(name for name, _, _, _ in cols)
+    order = " ORDER BY _unkeyed" if loose else ""
+    unkeyed_json = f",\n    TO_JSON_STRING(STRUCT({loose})) AS _unkeyed" if loose else ""
     return (
         f"SELECT {outer},\n"
-        f"  ROW_NUMBER() OVER (PARTITION BY _content) AS row_occurrence,\n"
+        f"  ROW_NUMBER() OVER (PARTITION BY _content{order}) AS row_occurrence,\n"
         f"  COUNT(*) OVER (PARTITION BY {export_time}) AS export_batch_rows\n"
-        f"FROM (\n  SELECT\n    {inner},\n    TO_JSON_STRING(STRUCT({content})) AS _content\n"
+        f"FROM (\n  SELECT\n    {inner},\n    TO_JSON_STRING(STRUCT({content})) AS _content{unkeyed_json}\n"
         f"  FROM `{table}` AS t\n  WHERE {where}\n)"
     )
 
@@ -112,7 +120,8 @@ def mode_filter(mode: str, partition_expr: str | None, slack_days: int, *, expor
 
 
 def run_query(client: Any, table: str, columns: Sequence[Column], present: set[str], where: str, params: list,
-              purpose: str, page_size: int, maximum_bytes_billed: int | None = None, export_time: str = "export_time"):
+              purpose: str, page_size: int, maximum_bytes_billed: int | None = None, export_time: str = "export_time",
+              unkeyed: Collection[str] = ()):
     """Run the query job of `build_query`; its result rows (paged), with the job's bytes logged."""
     from google.api_core import exceptions as gexc
     from google.cloud import bigquery
@@ -120,7 +129,7 @@ def run_query(client: Any, table: str, columns: Sequence[Column], present: set[s
     config = bigquery.QueryJobConfig(query_parameters=params, use_legacy_sql=False)
     if maximum_bytes_billed:
         config.maximum_bytes_billed = int(maximum_bytes_billed)
-    sql = build_query(table, columns, where, present, export_time)
+    sql = build_query(table, columns, where, present, export_time, unkeyed)
     log.info("BigQuery %s query on %s: WHERE %s %s", purpose, table, where,
              {p.name: getattr(p, "value", getattr(p, "values", None)) for p in params})
     try:

@@ -3,9 +3,10 @@
 The page has the columns of `query.build_query` (export fields, `row_occurrence`,
 `export_batch_rows`); the raw table is `schema.arrow_schema`. Per row, as README-contract.md says:
 repeated / nested fields as JSON text, `credits_amount` = math.fsum of the credit amounts, and
-`row_key` = the first 32 hex digits of SHA-256 over the canonical JSON list of the row's values and
-its occurrence (row_key.py). Everything but the SHA-256 itself is Arrow compute; values whose text Arrow
-cannot write like Python are written by Python (see json_text), so the keys never change.
+`row_key` = the first 32 hex digits of SHA-256 over the canonical JSON list of the row's values of the
+keyed columns (every export column but `schema.UNKEYED_COLUMNS`, in their order) and its occurrence
+(row_key.py). Everything but the SHA-256 itself is Arrow compute; values whose text Arrow cannot write
+like Python are written by Python (see json_text), so the keys never change.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pyarrow.compute as pc
 from include.sources.gcp_billing import distinct, json_text
 from include.sources.gcp_billing.errors import BillingExportError
 from include.sources.gcp_billing.row_key import row_keys
-from include.sources.gcp_billing.schema import export_columns
+from include.sources.gcp_billing.schema import UNKEYED_COLUMNS, export_columns
 
 
 def batch_key(export_time: datetime | None) -> str:
@@ -148,7 +149,8 @@ def to_raw_table(page: pa.RecordBatch, export_type: str, schema: pa.Schema, skip
             column = distinct.written_per_distinct(column, json_text.kv_object_json)
         elif kind == "array":
             column = distinct.written_per_distinct(column, json_text.array_json)
-        values.append(column)  # the row key reuses a dictionary array's distinct texts
+        if name not in UNKEYED_COLUMNS:  # written, not keyed: the keys stay those computed before they existed
+            values.append(column)  # the row key reuses a dictionary array's distinct texts
         if pa.types.is_dictionary(column.type):
             column = column.dictionary_decode()
         out[name] = pc.cast(column, schema.field(name).type)

@@ -58,11 +58,30 @@ _COLUMNS: list[tuple[str, str, str, str]] = [
     ("price_tier_start_amount", "t.price.tier_start_amount", "scalar", "decimal"),
     ("price_unit", "t.price.unit", "scalar", "string"),
     ("price_pricing_unit_quantity", "t.price.pricing_unit_quantity", "scalar", "decimal"),
+    # added by Google on 2025-07-15 for the spend-based CUD model (UNKEYED_COLUMNS)
+    ("consumption_model_id", "t.consumption_model.id", "scalar", "string"),
+    ("consumption_model_description", "t.consumption_model.description", "scalar", "string"),
+    ("cost_at_effective_price_default", "t.cost_at_effective_price_default", "scalar", "float64"),
 ]
 _DETAILED_COLUMNS: list[tuple[str, str, str, str]] = [
     ("resource_name", "t.resource.name", "scalar", "string"),
     ("resource_global_name", "t.resource.global_name", "scalar", "string"),
+    # added by Google on 2025-07-15 for the spend-based CUD model (UNKEYED_COLUMNS)
+    ("subscription_instance_id", "t.subscription.instance_id", "scalar", "string"),
 ]
+# Export columns the row key does not cover (README-contract.md, "Exactly-once"): the fields Google added on 2025-07-15
+# for its spend-based committed use discount model, after the row key was defined. Raw tables hold keys computed
+# without them, and an export batch that grew is appended again and deduplicated on its keys: keying these columns
+# would change the key of every row, so re-read rows would no longer match the copies already loaded and would be
+# counted twice. They are still read and written to the raw table; the query numbers rows identical in every keyed
+# column in the order of these columns' values (query.build_query), so every read gives a key the same values of
+# them (README-contract.md says when copies of a key may still differ in them).
+UNKEYED_COLUMNS: frozenset[str] = frozenset({
+    "consumption_model_id",
+    "consumption_model_description",
+    "cost_at_effective_price_default",
+    "subscription_instance_id",
+})
 # Columns added by the source (not in the export): total credits of the row, which export it came
 # from, and the row key (see README-contract.md).
 DERIVED_COLUMNS: list[tuple[str, str]] = [
@@ -100,6 +119,11 @@ def detect_export_type(table: str) -> str:
 
 def export_columns(export_type: str) -> list[tuple[str, str, str, str]]:
     return _COLUMNS + (_DETAILED_COLUMNS if export_type == DETAILED else [])
+
+
+def keyed_columns(export_type: str) -> list[tuple[str, str, str, str]]:
+    """The export columns the row key covers, in their order: all but UNKEYED_COLUMNS."""
+    return [column for column in export_columns(export_type) if column[0] not in UNKEYED_COLUMNS]
 
 
 def required_fields(export_type: str) -> dict[str, tuple[str, ...]]:
