@@ -129,7 +129,7 @@ FROM
     FROM
     (
         SELECT 'gcp' AS provider, invoice_month AS month, project_id AS account_id, service_description AS service_name,
-               {{ gcp_charge_category('cost_type', 'sku_description') }} AS charge_category, cost_type AS charge_type,
+               {{ gcp_charge_category('cost_type', 'is_commitment_fee') }} AS charge_category, cost_type AS charge_type,
                upper(currency) AS currency, net_cost AS billed_cost, '' AS cluster_name, '' AS namespace, '' AS workload
                {%- for name, key in config.tags.gcp %},
                if(mapContains(labels, {{ lit(key) }}), labels[{{ lit(key) }}], project_labels[{{ lit(key) }}]) AS tag_{{ ident(name) }}

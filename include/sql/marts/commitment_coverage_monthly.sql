@@ -7,7 +7,9 @@
 -- user guide "Savings Plans types"; "Reserved Instances" per service). Spot usage, storage, requests and data
 -- transfer are not eligible. Instance family: the usage type's instance type without its size
 -- ('BoxUsage:m5.large' -> 'm5', 'InstanceUsage:db.r6g.large' -> 'db.r6g'; '' for Fargate / Lambda).
--- GCP: covered = -(CUD credits) of a row (they offset the on-demand cost of the covered usage); eligible = the cost
+-- GCP: covered = -(CUD credits) of a row (they offset the on-demand cost of the covered usage), or, for usage billed
+-- under a CUD consumption model (Google's new spend-based model), the row's cost at the Default model
+-- (cost_at_effective_price_default); eligible = the cost
 -- of regular usage rows of the services CUDs cover (Compute Engine, Kubernetes Engine, Cloud Run, Cloud SQL,
 -- AlloyDB, Spanner, Bigtable, BigQuery, Memorystore, Dataflow, Firestore, VMware Engine: Google Cloud "Committed
 -- use discounts" overview), and any row with CUD credits. Instance family: the machine series of the VM's
@@ -32,6 +34,8 @@ extract({{ usage_type }}, ':([a-z0-9.-]+)\\.[a-z0-9]+$')
 {%- endmacro %}
 {%- set gcp_services = "('Compute Engine', 'Kubernetes Engine', 'Cloud Run', 'Cloud SQL', 'AlloyDB for PostgreSQL', 'Cloud Spanner', 'Spanner', 'Cloud Bigtable', 'Bigtable', 'BigQuery', 'Cloud Memorystore for Redis', 'Memorystore', 'Dataflow', 'Cloud Firestore', 'Firestore', 'VMware Engine')" %}
 {%- from 'gcp_cud_pools.jinja' import cud_credit_types %}
+{%- set gcp_credit_covered = "-(ifNull(credits_by_type['COMMITTED_USAGE_DISCOUNT'], toDecimal128(0, 10)) "
+                             ~ "+ ifNull(credits_by_type['COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE'], toDecimal128(0, 10)))" %}
 WITH
     usage AS
     (
@@ -78,12 +82,12 @@ WITH
             CAST(region AS String) AS region_,
             splitByChar('-', system_labels['compute.googleapis.com/machine_spec'])[1] AS instance_family,
             CAST(currency AS String) AS currency_,
-            -(ifNull(credits_by_type['COMMITTED_USAGE_DISCOUNT'], toDecimal128(0, 10))
-              + ifNull(credits_by_type['COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE'], toDecimal128(0, 10))) AS covered_,
-            cost - covered_ AS on_demand_
+            -- usage billed under a new-model CUD's consumption model is covered whole, at its Default-model cost
+            if(is_cud_consumption_model, cost_at_default_price, {{ gcp_credit_covered }}) AS covered_,
+            if(is_cud_consumption_model, toDecimal128(0, 10), cost - {{ gcp_credit_covered }}) AS on_demand_
         FROM {{ ref('int_gcp__cost_line_items') }}
         WHERE (covered_ != 0
-               OR (cost_type = 'regular' AND NOT startsWith(sku_description, 'Commitment')
+               OR (cost_type = 'regular' AND NOT is_commitment_fee
                    AND service_description IN {{ gcp_services }}))
           AND {{ counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'billing_export', 'billing_account_id', 'invoice_month') }}
           AND {{ in_periods('invoice_month') }}

@@ -20,7 +20,12 @@
 -- table): per commitment pool, purchased = the commitment fees, covered on-demand cost = -(CUD credits), and the
 -- covered usage's effective cost = the fees, so realized savings = -(credits) - fees, Google's "CUD savings", net of
 -- any unused part; used, unused and utilization are NULL: neither export carries the commitment's amount in
--- on-demand terms.
+-- on-demand terms. Google's new spend-based model (cud_model 'consumption'): the fee's FEE_UTILIZATION_OFFSET credits
+-- are minus its used part, so a pool and day of that model alone has used = -offsets, unused = fees + offsets and
+-- utilization = used / fees (Google's "cud_utilization_percent"); fee_cost is the fees as billed (fees + offsets),
+-- covered on-demand cost the covered usage's cost at the Default model, its effective cost the covered usage's billed
+-- cost plus the unused fee, so realized savings = Google's "commitment_savings" (with the sign of a saving), again
+-- net of the unused part. A day with rows of both models (the migration) keeps used and unused NULL.
 {%- from 'cost_inputs.jinja' import counted_input %}
 {#- A FOCUS export's commitments per day: purchased = EffectiveCost of the Used and Unused rows, unused = the Unused
     rows', fees = the Purchase rows' BilledCost, covered usage = the Used rows (`covered_on_demand` at on-demand). -#}
@@ -59,14 +64,20 @@ WITH
         SELECT
             invoice_month, usage_date, commitment_id, currency,
             sum(fee_cost) AS fee_cost_,
-            sum(covered_on_demand_cost) AS covered_on_demand_cost_
+            sum(fee_utilization_offset) AS fee_offset_,
+            sum(covered_cost) AS covered_cost_,
+            sum(covered_on_demand_cost) AS covered_on_demand_cost_,
+            -- used and unused are known where every row of the pool and day is of the new model
+            countIf(cud_model = 'credit') = 0 AS offsets_known_
         FROM
         (
-            SELECT invoice_month, usage_date, commitment_id, currency, fee_cost, covered_on_demand_cost
+            SELECT invoice_month, usage_date, commitment_id, currency, cud_model, fee_cost, fee_utilization_offset,
+                   covered_cost, covered_on_demand_cost
             FROM {{ ref('int_gcp__commitment_line_items') }}
             WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'billing_export', 'billing_account_id', 'invoice_month') }}
             UNION ALL
-            SELECT invoice_month, usage_date, commitment_id, currency, fee_cost, covered_on_demand_cost
+            SELECT invoice_month, usage_date, commitment_id, currency, cud_model, fee_cost, fee_utilization_offset,
+                   covered_cost, covered_on_demand_cost
             FROM {{ ref('int_gcp__focus_commitment_line_items') }}
             WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'focus_export', 'billing_account_id', 'invoice_month') }}
         )
@@ -111,13 +122,13 @@ SELECT
     'Committed Use Discount'                           AS commitment_type,
     currency,
     fee_cost_                                          AS commitment_cost,
-    CAST(NULL AS Nullable(Decimal(38, 10)))            AS used_commitment,
-    CAST(NULL AS Nullable(Decimal(38, 10)))            AS unused_cost,
-    CAST(NULL AS Nullable(Float64))                    AS utilization,
-    fee_cost_                                          AS fee_cost,
+    CAST(if(offsets_known_, -fee_offset_, NULL) AS Nullable(Decimal(38, 10))) AS used_commitment,
+    CAST(if(offsets_known_, fee_cost_ + fee_offset_, NULL) AS Nullable(Decimal(38, 10))) AS unused_cost,
+    if(offsets_known_, toFloat64({{ div_money('-fee_offset_', 'fee_cost_') }}), NULL) AS utilization,
+    fee_cost_ + fee_offset_                            AS fee_cost,
     covered_on_demand_cost_                            AS covered_on_demand_cost,
-    fee_cost_                                          AS covered_effective_cost,
-    covered_on_demand_cost_ - fee_cost_                AS realized_savings
+    fee_cost_ + fee_offset_ + covered_cost_            AS covered_effective_cost,
+    covered_on_demand_cost_ - covered_effective_cost   AS realized_savings
 FROM gcp_daily
 UNION ALL
 SELECT

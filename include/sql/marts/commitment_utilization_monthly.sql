@@ -129,7 +129,9 @@ SELECT
     m.covered_on_demand_cost_                           AS covered_on_demand_cost,
     m.covered_effective_cost_                           AS covered_effective_cost,
     m.covered_on_demand_cost_ - m.covered_effective_cost_ AS realized_savings,
-    m.covered_on_demand_cost_ - m.covered_effective_cost_ - ifNull(m.unused_cost_, toDecimal128(0, 10)) AS net_savings,
+    -- GCP's realized savings are net of the unused commitment already (its covered usage's effective cost has it)
+    m.covered_on_demand_cost_ - m.covered_effective_cost_
+        - if(m.provider = 'gcp', toDecimal128(0, 10), ifNull(m.unused_cost_, toDecimal128(0, 10))) AS net_savings,
     if(m.provider = 'aws', i.start_, NULL)              AS commitment_start,
     if(m.provider = 'aws', i.end_, NULL)                AS commitment_end,
     multiIf(m.provider = 'gcp',

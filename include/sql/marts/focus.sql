@@ -145,7 +145,11 @@
 {%- set aws = dict(aws, ContractApplied=contract_applied(aws['CommitmentDiscountId'], aws['CommitmentDiscountId'],
                                                         aws['ChargeCategory'], aws['BilledCost'], aws['EffectiveCost'])) %}
 
-{%- set gcp_usage_row = "(cost_type = 'regular' AND NOT startsWith(sku_description, 'Commitment'))" %}
+{%- set gcp_usage_row = "(cost_type = 'regular' AND NOT is_commitment_fee)" %}
+{#- a row a committed use discount covered: CUD credits (credit model) or a CUD consumption model (new spend-based
+    model, gcp_cud_pools.jinja), whose id is the subscription's (detailed export) or else the consumption model's -#}
+{%- set gcp_cud_id = "multiIf(committed_use_credit_id != '', committed_use_credit_id, is_cud_consumption_model, "
+                     ~ "if(subscription_instance_id != '', subscription_instance_id, consumption_model_id), '')" %}
 {#- GCP invoice months run on Pacific time (like invoice.month): the billing period starts at midnight
     America/Los_Angeles (07:00 or 08:00 UTC). -#}
 {%- set gcp_period_start = "toTimeZone(toDateTime(concat(invoice_month, '-01 00:00:00'), 'America/Los_Angeles'), 'UTC')" %}
@@ -167,30 +171,30 @@
     'BillingPeriodStart': gcp_period_start,
     'CapacityReservationId': 'NULL',
     'CapacityReservationStatus': 'NULL',
-    'ChargeCategory': gcp_charge_category('cost_type', 'sku_description'),
+    'ChargeCategory': gcp_charge_category('cost_type', 'is_commitment_fee'),
     'ChargeClass': "if(cost_type = 'adjustment' AND usage_start < " ~ gcp_period_start ~ ", 'Correction', NULL)",
     'ChargeDescription': "nullIf(sku_description, '')",
-    'ChargeFrequency': "multiIf(startsWith(sku_description, 'Commitment'), 'Recurring', cost_type = 'regular', 'Usage-Based', 'One-Time')",
+    'ChargeFrequency': "multiIf(is_commitment_fee, 'Recurring', cost_type = 'regular', 'Usage-Based', 'One-Time')",
     'ChargePeriodEnd': "toDateTime(usage_end, 'UTC')",
     'ChargePeriodStart': "toDateTime(usage_start, 'UTC')",
-    'CommitmentDiscountCategory': "if(committed_use_credit_id = '', NULL, "
-                                  ~ "if(mapContains(credits_by_type, 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE'), 'Spend', 'Usage'))",
-    'CommitmentDiscountId': "nullIf(committed_use_credit_id, '')",
+    'CommitmentDiscountCategory': "if(" ~ gcp_cud_id ~ " = '', NULL, "
+                                  ~ "if(is_cud_consumption_model OR mapContains(credits_by_type, 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE'), 'Spend', 'Usage'))",
+    'CommitmentDiscountId': "nullIf(" ~ gcp_cud_id ~ ", '')",
     'CommitmentDiscountName': 'NULL',
     'CommitmentDiscountQuantity': 'NULL',
-    'CommitmentDiscountStatus': "if(committed_use_credit_id != '' AND " ~ gcp_usage_row ~ ", 'Used', NULL)",
-    'CommitmentDiscountType': "if(committed_use_credit_id = '', NULL, 'Committed Use Discount')",
+    'CommitmentDiscountStatus': "if(" ~ gcp_cud_id ~ " != '' AND " ~ gcp_usage_row ~ ", 'Used', NULL)",
+    'CommitmentDiscountType': "if(" ~ gcp_cud_id ~ " = '', NULL, 'Committed Use Discount')",
     'CommitmentDiscountUnit': 'NULL',
     'ConsumedQuantity': "if(" ~ gcp_usage_row ~ ", toDecimal128(toString(usage_amount), 10), NULL)",
     'ConsumedUnit': "if(" ~ gcp_usage_row ~ ", " ~ focus_unit("nullIf(usage_unit, '')") ~ ", NULL)",
-    'ContractedCost': 'cost',
-    'ContractedUnitPrice': "if(" ~ gcp_usage_row ~ ", price_effective_price, NULL)",
+    'ContractedCost': 'cost_at_default_price',
+    'ContractedUnitPrice': "if(" ~ gcp_usage_row ~ " AND NOT is_cud_consumption_model, price_effective_price, NULL)",
     'EffectiveCost': 'net_cost',
     'InvoiceId': 'NULL',
     'InvoiceIssuerName': "'Google Cloud'",
     'ListCost': 'cost_at_list',
     'ListUnitPrice': 'NULL',
-    'PricingCategory': "if(" ~ gcp_usage_row ~ ", if(committed_use_credit_id != '', 'Committed', 'Standard'), NULL)",
+    'PricingCategory': "if(" ~ gcp_usage_row ~ ", if(" ~ gcp_cud_id ~ " != '', 'Committed', 'Standard'), NULL)",
     'PricingCurrency': "'USD'",
     'PricingCurrencyContractedUnitPrice': 'NULL',
     'PricingCurrencyEffectiveCost': div_money('net_cost', money('currency_conversion_rate'), if_zero='net_cost'),

@@ -16,7 +16,7 @@ SELECT
     sum(cost_at_list)       AS cost_at_list,
     sumMap(credits_by_type) AS credits_by_type,
     any(project_name)       AS project_name,
-    {{ gcp_charge_category('cost_type', 'sku_description') }} AS charge_category
+    {{ gcp_charge_category('cost_type', 'is_commitment_fee') }} AS charge_category
 FROM {{ ref('int_gcp__cost_line_items') }}
 WHERE {{ in_periods('invoice_month') }}
 GROUP BY invoice_month, usage_date, billing_account_id, project_id, service_description, region, cost_type, currency,

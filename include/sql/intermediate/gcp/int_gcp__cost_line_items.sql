@@ -1,8 +1,15 @@
 -- One row per GCP billing export row (stg_gcp__billing_export: deduplicated on row_key, completed loads), normalized:
 -- Decimal money, credits summed in total and by type, net cost = cost + credits, labels as maps.
+-- Committed use discounts (include/sql/gcp_cud_pools.jinja): is_commitment_fee marks a commitment's fee rows, in the
+-- credit model a `Commitment ...` SKU, in Google's new spend-based model (is_cud_consumption_model: usage billed at
+-- the CUD price) a fee row carrying a FEE_UTILIZATION_OFFSET credit, or a Default-model row without CUD credits of a
+-- subscription that the same months' rows show to be a CUD (covered usage or an offset under its id: the detailed
+-- export's subscription.instance_id; a fee row of a CUD unused all month in the standard export is not told apart).
 -- Partitioned by invoice month ('YYYY-MM'); a run with `periods` rebuilds only those months.
+{%- from 'gcp_cud_pools.jinja' import cud_credit_types, cud_consumption_model %}
 {%- set raw = 'gcp_costs__billing_export' %}
 {%- macro col(name, default="''") -%}{{ column_or(raw, name, default) }}{%- endmacro %}
+{%- set has_subscription = has_column(raw, 'subscription_instance_id') %}
 WITH
     export_rows AS
     (
@@ -19,10 +26,28 @@ WITH
             {{ tag_map('labels') }} AS labels_,
             {{ tag_map(col('project_labels', 'NULL')) }} AS project_labels_,
             {{ tag_map(col('system_labels', 'NULL')) }} AS system_labels_,
-            ifNull({{ col('tags', 'NULL') }}, '[]') AS tags_
+            ifNull({{ col('tags', 'NULL') }}, '[]') AS tags_,
+            ifNull({{ col('consumption_model_id') }}, '') AS consumption_model_id_,
+            ifNull({{ col('consumption_model_description') }}, '') AS consumption_model_description_,
+            ifNull({{ col('subscription_instance_id') }}, '') AS subscription_instance_id_,
+            {{ cud_consumption_model('consumption_model_id_', 'consumption_model_description_') }} AS is_cud_consumption_model_,
+            {{ money('coalesce(' ~ col('cost_at_effective_price_default', 'NULL') ~ ', cost)') }} AS cost_at_default_price_
         FROM {{ ref('stg_gcp__billing_export') }}
         WHERE {{ in_periods('invoice_period') }}
-    )
+    ){% if has_subscription %},
+    -- the subscriptions the rows show to be CUDs of the new model: usage under a CUD consumption model, or an offset
+    -- (a set of ids: read from the completed loads without the staging view's dedup, which it does not need)
+    cud_subscriptions AS
+    (
+        SELECT DISTINCT subscription_instance_id
+        FROM {{ source('gcp_costs', 'billing_export') }}
+        WHERE {{ completed_loads('gcp_costs') }}
+          AND {{ in_periods("concat(substring(ifNull(invoice_month, ''), 1, 4), '-', substring(ifNull(invoice_month, ''), 5, 2))") }}
+          AND ifNull(subscription_instance_id, '') != ''
+          AND ({{ cud_consumption_model("ifNull(" ~ col('consumption_model_id') ~ ", '')",
+                                        "ifNull(" ~ col('consumption_model_description') ~ ", '')") }}
+               OR position(ifNull(credits, ''), 'FEE_UTILIZATION_OFFSET') > 0)
+    ){% endif %}
 SELECT
     invoice_period                                              AS invoice_month,
     row_key,
@@ -64,6 +89,18 @@ SELECT
           arrayMap(t -> arraySum(arrayMap(x -> x.2, arrayFilter(x -> x.1 = t, credit_list_))), credit_types_)),
          'Map(String, Decimal(38, 10))')                        AS credits_by_type,
     tupleElement(arrayFirst(x -> startsWith(x.1, 'COMMITTED_USAGE_DISCOUNT'), credit_list_), 3) AS committed_use_credit_id,
+    consumption_model_id_                                       AS consumption_model_id,
+    consumption_model_description_                              AS consumption_model_description,
+    subscription_instance_id_                                   AS subscription_instance_id,
+    cost_at_default_price_                                      AS cost_at_default_price,
+    is_cud_consumption_model_                                   AS is_cud_consumption_model,
+    (has(credit_types_, 'FEE_UTILIZATION_OFFSET')
+     {%- if has_subscription %}
+     OR (subscription_instance_id_ != '' AND NOT is_cud_consumption_model_
+         AND NOT arrayExists(t -> t IN {{ cud_credit_types }}, credit_types_)
+         AND subscription_instance_id_ IN (SELECT subscription_instance_id FROM cud_subscriptions))
+     {%- endif %})                                              AS is_consumption_model_cud_fee,
+    startsWith(sku_description, 'Commitment') OR is_consumption_model_cud_fee AS is_commitment_fee,
     ifNull({{ col('adjustment_info_type') }}, '')               AS adjustment_type,
     ifNull({{ col('adjustment_info_description') }}, '')        AS adjustment_description,
     ifNull({{ col('transaction_type') }}, '')                   AS transaction_type,
