@@ -4,7 +4,8 @@
 -- credit model a `Commitment ...` SKU, in Google's new spend-based model (is_cud_consumption_model: usage billed at
 -- the CUD price) a fee row carrying a FEE_UTILIZATION_OFFSET credit, or a Default-model row without CUD credits of a
 -- subscription that the same months' rows show to be a CUD (covered usage or an offset under its id: the detailed
--- export's subscription.instance_id; a fee row of a CUD unused all month in the standard export is not told apart).
+-- export's subscription.instance_id). A fee row without an offset (the unused part) is told apart only that way: not in
+-- the standard export, nor for a CUD nothing used in the months read.
 -- Partitioned by invoice month ('YYYY-MM'); a run with `periods` rebuilds only those months.
 {%- from 'gcp_cud_pools.jinja' import cud_credit_types, cud_consumption_model %}
 {%- set raw = 'gcp_costs__billing_export' %}
