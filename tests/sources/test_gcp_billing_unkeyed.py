@@ -79,15 +79,21 @@ def _rows_with_new_fields(detailed: bool) -> list[dict]:
                 row["subscription"] = {"instance_id": f"sub-{number % 4}"}
     base = next(row for row in rows if row["cost_type"] == "regular" and row["consumption_model"]["id"] != CUD_MODEL["id"]
                 and sum(other == row for other in rows) == 1)
-    for subscription in ("sub-b", "sub-a"):
+    return rows + _twins(base, detailed)
+
+
+def _twins(base: dict, detailed: bool) -> list[dict]:
+    """Copies of `base` that differ from it only in the new fields: under a CUD model with subscriptions sub-b and
+    sub-a (the reverse of their order in the query) in the detailed export; one under a CUD model in the standard export
+    (no subscription there: the pair differs in consumption_model only)."""
+    twins = []
+    for subscription in ("sub-b", "sub-a") if detailed else (None,):
         twin = copy.deepcopy(base)
         twin["consumption_model"] = dict(CUD_MODEL)
         if detailed:
             twin["subscription"] = {"instance_id": subscription}
-        rows.append(twin)
-        if not detailed:
-            break  # the standard export: the pair differs in consumption_model only
-    return rows
+        twins.append(twin)
+    return twins
 
 
 @pytest.mark.parametrize("detailed", [False, True], ids=["standard", "detailed"])
@@ -251,15 +257,7 @@ def test_new_fields_load_and_rows_differing_only_in_them_keep_one_key_each(bigqu
     table_name = DETAILED_TABLE if detailed else STANDARD_TABLE
     rows = generate_billing_rows(["2026-09"], rows_per_month=60, seed=43, detailed=detailed)
     base = next(r for r in rows if r["cost_type"] == "regular" and sum(x == r for x in rows) == 1)
-    twins = []
-    for subscription in ("sub-b", "sub-a"):  # inserted in the reverse of their order in the query
-        twin = copy.deepcopy(base)
-        twin["consumption_model"] = dict(CUD_MODEL)
-        if detailed:
-            twin["subscription"] = {"instance_id": subscription}
-        twins.append(twin)
-    if not detailed:
-        twins = twins[:1]  # the standard export has no subscription: the pair differs in consumption_model.id
+    twins = _twins(base, detailed)
     rows += twins
     table_id = seed_bigquery(bigquery_client, billing_dataset, table_name, rows)
 
