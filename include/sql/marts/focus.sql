@@ -146,10 +146,13 @@
                                                         aws['ChargeCategory'], aws['BilledCost'], aws['EffectiveCost'])) %}
 
 {%- set gcp_usage_row = "(cost_type = 'regular' AND NOT is_commitment_fee)" %}
-{#- a row a committed use discount covered: CUD credits (credit model) or a CUD consumption model (new spend-based
-    model, gcp_cud_pools.jinja), whose id is the subscription's (detailed export) or else the consumption model's -#}
-{%- set gcp_cud_id = "multiIf(committed_use_credit_id != '', committed_use_credit_id, is_cud_consumption_model, "
-                     ~ "if(subscription_instance_id != '', subscription_instance_id, consumption_model_id), '')" %}
+{#- the committed use discount of a row: the CUD credit's id (credit model); in the new spend-based model
+    (gcp_cud_pools.jinja) the subscription (detailed export) of covered usage or of a fee row, else covered usage's
+    consumption model. The credit model's fee rows name no commitment. -#}
+{%- set gcp_cud_id = "multiIf(committed_use_credit_id != '', committed_use_credit_id, "
+                     ~ "is_cud_consumption_model OR is_consumption_model_cud_fee, "
+                     ~ "if(subscription_instance_id != '', subscription_instance_id, "
+                     ~ "if(is_cud_consumption_model, consumption_model_id, '')), '')" %}
 {#- GCP invoice months run on Pacific time (like invoice.month): the billing period starts at midnight
     America/Los_Angeles (07:00 or 08:00 UTC). -#}
 {%- set gcp_period_start = "toTimeZone(toDateTime(concat(invoice_month, '-01 00:00:00'), 'America/Los_Angeles'), 'UTC')" %}
@@ -178,7 +181,8 @@
     'ChargePeriodEnd': "toDateTime(usage_end, 'UTC')",
     'ChargePeriodStart': "toDateTime(usage_start, 'UTC')",
     'CommitmentDiscountCategory': "if(" ~ gcp_cud_id ~ " = '', NULL, "
-                                  ~ "if(is_cud_consumption_model OR mapContains(credits_by_type, 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE'), 'Spend', 'Usage'))",
+                                  ~ "if(is_cud_consumption_model OR is_consumption_model_cud_fee "
+                                  ~ "OR mapContains(credits_by_type, 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE'), 'Spend', 'Usage'))",
     'CommitmentDiscountId': "nullIf(" ~ gcp_cud_id ~ ", '')",
     'CommitmentDiscountName': 'NULL',
     'CommitmentDiscountQuantity': 'NULL',

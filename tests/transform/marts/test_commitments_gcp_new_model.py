@@ -78,9 +78,11 @@ def test_new_model_cud_utilization_and_savings_are_googles_kpis(data_dir):
 def test_new_model_fees_are_purchases_and_covered_usage_is_committed_in_focus(data_dir):
     raw.write_gcp_rows(data_dir, GOOGLE_EXAMPLE)
     run("gcp")
-    purchases = q("SELECT count(), sum(BilledCost), sum(EffectiveCost) FROM finops.focus "
-                  "WHERE ChargeCategory = 'Purchase' AND BillingAccountId = '" + ACCOUNT + "'")
-    assert purchases == [(5, D("0.0230071"), D("0.0230071"))]  # the fees net of their offsets: the unused part
+    purchases = q("SELECT CommitmentDiscountId, CommitmentDiscountCategory, CommitmentDiscountStatus, count(), "
+                  "sum(BilledCost), sum(EffectiveCost) FROM finops.focus WHERE ChargeCategory = 'Purchase' "
+                  "GROUP BY 1, 2, 3")
+    # the fees net of their offsets (the unused part), of the CUD's subscription; a Purchase has no status
+    assert purchases == [(SUBSCRIPTION, "Spend", None, 5, D("0.0230071"), D("0.0230071"))]
     covered = q("SELECT CommitmentDiscountId, CommitmentDiscountCategory, CommitmentDiscountStatus, PricingCategory, "
                 "sum(ContractedCost), sum(EffectiveCost) FROM finops.focus WHERE CommitmentDiscountStatus = 'Used' "
                 "GROUP BY 1, 2, 3, 4")
