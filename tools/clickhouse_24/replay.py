@@ -107,13 +107,13 @@ def statements(log: Path) -> list[dict]:
     return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
 
 
-def covering_logs(logs: list[Path]) -> list[Path]:
+def covering_logs(logged: dict[Path, list[dict]]) -> list[Path]:
     """The fewest logs (greedy) holding every distinct statement (literals aside) that changes something."""
     def shapes(log: Path) -> set[str]:
-        return {re.sub(r"\s+", " ", _LITERAL.sub("?", s["sql"])) for s in statements(log)
+        return {re.sub(r"\s+", " ", _LITERAL.sub("?", s["sql"])) for s in logged[log]
                 if not s["sql"].lstrip().upper().startswith(("SELECT", "SHOW", "DESCRIBE", "EXISTS", "EXPLAIN"))}
 
-    remaining = {log: shapes(log) for log in logs}
+    remaining = {log: shapes(log) for log in logged}
     chosen: list[Path] = []
     covered: set[str] = set()
     while remaining:
@@ -177,9 +177,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     import chdb
 
-    chosen = logs if args.all else covering_logs(logs)
+    logged = {log: statements(log) for log in logs}  # each log read once here (a worker reads its own)
+    chosen = logs if args.all else covering_logs(logged)
     print(f"chdb {chdb.__version__}: replaying {len(chosen)} of {len(logs)} tests' statements "
-          f"({sum(len(statements(log)) for log in chosen)} statements)", flush=True)
+          f"({sum(len(logged[log]) for log in chosen)} statements)", flush=True)
 
     def worker(log: Path) -> tuple[Path, list[dict]]:
         # a process per log: chdb holds one session per process
@@ -188,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         if done.returncode:
             started = done.stderr.split()
             number = int(started[-1]) if started and started[-1].isdigit() else 0
-            sql = statements(log)[number - 1]["sql"][:400] if number else ""
+            sql = logged[log][number - 1]["sql"][:400] if number else ""
             return log, [{"statement": number, "crash": True, "sql": sql,
                           "error": f"chdb 2.1.1 crashed (exit status {done.returncode}): inconclusive from here on"}]
         return log, json.loads(done.stdout.strip().splitlines()[-1])
@@ -198,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         for log, errors in pool.map(worker, chosen):
             refused = [error for error in errors if not error.get("crash")]
             state = "FAIL" if refused else "CRASH" if errors else "ok  "
-            print(f"{state} {log.stem} ({len(statements(log))} statements)", flush=True)
+            print(f"{state} {log.stem} ({len(logged[log])} statements)", flush=True)
             for error in errors:
                 print(f"     statement {error['statement']}: {error['error']}\n       {error['sql'][:300]}")
             failed += bool(refused)
