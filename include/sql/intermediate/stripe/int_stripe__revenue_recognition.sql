@@ -155,7 +155,7 @@ WITH
         -- outside invoices, a concession; a too-small invoice carried to the balance) is neither recognised nor
         -- counted as paid: it earns nothing but the cash that later pays it. Uncovered use so far = -min(0, lowest
         -- running credit), the running credit being -(running sum of from_balance).
-        SELECT id, from_balance - (uncovered - lagInFrame(uncovered, 1, toDecimal128(0, 10)) OVER by_payment) AS recognised
+        SELECT id, billed, from_balance - (uncovered - lagInFrame(uncovered, 1, toDecimal128(0, 10)) OVER by_payment) AS recognised
         FROM
         (
             SELECT *,
@@ -203,9 +203,8 @@ WITH
         UNION ALL
         SELECT p.id, false,{% if has_payments %} false,{% endif %} p.currency, toDecimal128(1, 10), toDecimal128(1, 10),
                p.currency_exponent, p.total,
-               p.total_excluding_tax, f.billed, b.recognised, p.paid_at, p.lines
+               p.total_excluding_tax, b.billed, b.recognised, p.paid_at, p.lines
         FROM paid AS p
-        INNER JOIN funding AS f ON f.id = p.id
         INNER JOIN balance_recognised AS b ON b.id = p.id
         WHERE b.recognised != 0
     ),
