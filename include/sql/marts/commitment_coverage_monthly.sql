@@ -18,7 +18,8 @@
 -- billing export rows count; never both): AWS covered = ListCost (public on-demand cost) of the Usage rows a Savings
 -- Plan or RI covered (CommitmentDiscountStatus Used); eligible adds the ListCost of Standard-priced Usage rows without
 -- a commitment whose x_UsageType is eligible, as the CUR's. Google: the same credits (x_Credits of type
--- COMMITTED_USAGE_DISCOUNT*), services and machine series (x_SystemLabels) as its billing export rows.
+-- COMMITTED_USAGE_DISCOUNT*), consumption models (x_ConsumptionModelId, x_CostAtEffectivePriceDefault), new-model fee
+-- rows, services and machine series (x_SystemLabels) as its billing export rows.
 -- A table partitioned by month, each input read for the months rebuilt (in_periods).
 -- Azure (FOCUS export): covered = ListCost of the rows a reservation or savings plan covered (status Used), or,
 -- where Azure writes none (0 on EA / MCA reservation usage, Microsoft's FOCUS conformance summary), ContractedCost,
@@ -33,7 +34,7 @@ match({{ usage_type }}, '(BoxUsage|DedicatedUsage|HostUsage|InstanceUsage|NodeUs
 extract({{ usage_type }}, ':([a-z0-9.-]+)\\.[a-z0-9]+$')
 {%- endmacro %}
 {%- set gcp_services = "('Compute Engine', 'Kubernetes Engine', 'Cloud Run', 'Cloud SQL', 'AlloyDB for PostgreSQL', 'Cloud Spanner', 'Spanner', 'Cloud Bigtable', 'Bigtable', 'BigQuery', 'Cloud Memorystore for Redis', 'Memorystore', 'Dataflow', 'Cloud Firestore', 'Firestore', 'VMware Engine')" %}
-{%- from 'gcp_cud_pools.jinja' import cud_credit_types %}
+{%- from 'gcp_cud_pools.jinja' import cud_credit_types, focus_cud_consumption, focus_cud_fee %}
 {%- set gcp_credit_covered = "-(ifNull(credits_by_type['COMMITTED_USAGE_DISCOUNT'], toDecimal128(0, 10)) "
                              ~ "+ ifNull(credits_by_type['COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE'], toDecimal128(0, 10)))" %}
 WITH
@@ -102,17 +103,20 @@ WITH
                 p -> JSONExtractString(p, 'Key') = 'compute.googleapis.com/machine_spec',
                 JSONExtractArrayRaw(x_columns['x_SystemLabels'])), 'Value'))[1] AS instance_family,
             CAST(BillingCurrency AS String) AS currency_,
-            -- the CUD credits of the row
-            toDecimal128(-arraySum(arrayMap(
-                c -> if(JSONExtractString(c, 'Type') IN {{ cud_credit_types }}, {{ gcp_credit_amount('c') }},
-                        toDecimal128(0, 10)),
-                JSONExtractArrayRaw(x_columns['x_Credits']))), 10) AS covered_,
+            -- the CUD credits of the row, or its cost at the Default model when billed under a CUD consumption model
+            if({{ focus_cud_consumption }},
+               ifNull(toDecimal128OrNull(nullIf(x_columns['x_CostAtEffectivePriceDefault'], ''), 10), ContractedCost),
+               toDecimal128(-arraySum(arrayMap(
+                   c -> if(JSONExtractString(c, 'Type') IN {{ cud_credit_types }}, {{ gcp_credit_amount('c') }},
+                           toDecimal128(0, 10)),
+                   JSONExtractArrayRaw(x_columns['x_Credits']))), 10)) AS covered_,
             -- the cost before credits (BilledCost is after them, as the billing export's cost + credits)
-            BilledCost - credits - covered_ AS on_demand_
+            if({{ focus_cud_consumption }}, toDecimal128(0, 10), BilledCost - credits - covered_) AS on_demand_
         FROM {{ ref('int_gcp__focus_line_items') }}
         WHERE (covered_ != 0
                OR (x_columns['x_CostType'] = 'regular' AND ChargeCategory = 'Usage'
-                   AND NOT startsWith(ifNull(ChargeDescription, ''), 'Commitment') AND ServiceName IN {{ gcp_services }}))
+                   AND NOT startsWith(ifNull(ChargeDescription, ''), 'Commitment') AND NOT {{ focus_cud_fee() }}
+                   AND ServiceName IN {{ gcp_services }}))
           AND {{ counted_input(ref('int_cloud_cost_inputs'), 'gcp', 'focus_export', 'BillingAccountId', 'invoice_month') }}
           AND {{ in_periods('invoice_month') }}
     ),

@@ -14,6 +14,8 @@ Google's KPIs ("Sample KPI queries using the new data model"): utilization = |of
 fees + offsets + sum(cost - cost_at_effective_price_default) of the covered usage (negative when saving).
 """
 
+import json
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from tests.helpers.transform import q, run
@@ -115,3 +117,38 @@ def test_a_subscription_that_is_no_cud_is_not_a_commitment_fee(data_dir):
     assert fees == {"apigee": 0, "d2-fee-unused": 1, "d1-fee-ram": 1, "d1-ram-covered": 0}
     assert q("SELECT ChargeCategory FROM finops.focus WHERE ChargeDescription = 'Apigee Subscription Standard'") == [
         ("Usage",)]
+
+
+def _focus_row(export_row: dict) -> dict:
+    """The billing export row as Google's FOCUS export has it: BilledCost = EffectiveCost = cost + credits,
+    ContractedCost = cost, the detailed export's new fields as x_ columns, ChargeCategory Usage (Google's FOCUS
+    export is said not to write Purchase)."""
+    cost = D(str(export_row["cost"]))
+    credits = json.loads(export_row["credits"])
+    billed = cost + sum(D(str(c["amount"])) for c in credits)
+    start = export_row["usage_start_time"]
+    return {"row_key": export_row["row_key"], "invoice_month": "202609", "BillingAccountId": ACCOUNT,
+            "BillingCurrency": "USD", "BillingPeriodStart": datetime(2026, 9, 1, tzinfo=UTC),
+            "BillingPeriodEnd": datetime(2026, 10, 1, tzinfo=UTC), "ChargePeriodStart": start,
+            "ChargePeriodEnd": export_row["usage_end_time"], "ChargeCategory": "Usage",
+            "ChargeDescription": export_row["sku_description"], "ServiceName": "Compute Engine",
+            "RegionId": "us-central1", "SubAccountId": "shop-prod", "BilledCost": billed, "ContractedCost": cost,
+            "EffectiveCost": billed, "ListCost": cost, "x_ExportTime": export_row["export_time"], "x_CostType": "regular",
+            "x_Credits": json.dumps([{"Amount": str(c["amount"]), "Type": c["type"], "Name": c["name"]} for c in credits]),
+            "x_ConsumptionModelId": export_row["consumption_model_id"],
+            "x_ConsumptionModelDescription": export_row["consumption_model_description"],
+            "x_SubscriptionInstanceId": export_row["subscription_instance_id"],
+            "x_CostAtEffectivePriceDefault": D(str(export_row["cost_at_effective_price_default"]))}
+
+
+def test_googles_focus_export_gives_the_new_model_pools_and_coverage_the_billing_export_gives(data_dir):
+    raw.write_gcp_rows(data_dir, GOOGLE_EXAMPLE)
+    run("gcp")
+    by_billing_export = daily(), q("SELECT covered_on_demand_cost, on_demand_cost FROM finops.commitment_coverage_monthly "
+                                   "WHERE provider = 'gcp'")
+    raw.write_gcp_focus_rows(data_dir, [_focus_row(r) for r in GOOGLE_EXAMPLE])
+    run("gcp", config={"cost_inputs": {"gcp": "focus_export"}})  # the same bill, read from the FOCUS table
+    assert q("SELECT DISTINCT input FROM finops.int_cloud_cost_inputs WHERE counted") == [("focus_export",)]
+    assert daily() == by_billing_export[0]
+    assert q("SELECT covered_on_demand_cost, on_demand_cost FROM finops.commitment_coverage_monthly "
+             "WHERE provider = 'gcp'") == by_billing_export[1]
