@@ -34,7 +34,7 @@ match({{ usage_type }}, '(BoxUsage|DedicatedUsage|HostUsage|InstanceUsage|NodeUs
 extract({{ usage_type }}, ':([a-z0-9.-]+)\\.[a-z0-9]+$')
 {%- endmacro %}
 {%- set gcp_services = "('Compute Engine', 'Kubernetes Engine', 'Cloud Run', 'Cloud SQL', 'AlloyDB for PostgreSQL', 'Cloud Spanner', 'Spanner', 'Cloud Bigtable', 'Bigtable', 'BigQuery', 'Cloud Memorystore for Redis', 'Memorystore', 'Dataflow', 'Cloud Firestore', 'Firestore', 'VMware Engine')" %}
-{%- from 'gcp_cud_pools.jinja' import cud_credit_types, focus_cud_consumption, focus_cud_fee %}
+{%- from 'gcp_cud_pools.jinja' import cud_credit_types, focus_cud_consumption, focus_cud_fee, focus_cost_at_default %}
 {%- set gcp_credit_covered = "-(ifNull(credits_by_type['COMMITTED_USAGE_DISCOUNT'], toDecimal128(0, 10)) "
                              ~ "+ ifNull(credits_by_type['COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE'], toDecimal128(0, 10)))" %}
 WITH
@@ -105,7 +105,7 @@ WITH
             CAST(BillingCurrency AS String) AS currency_,
             -- the CUD credits of the row, or its cost at the Default model when billed under a CUD consumption model
             if({{ focus_cud_consumption }},
-               ifNull(toDecimal128OrNull(nullIf(x_columns['x_CostAtEffectivePriceDefault'], ''), 10), ContractedCost),
+               {{ focus_cost_at_default }},
                toDecimal128(-arraySum(arrayMap(
                    c -> if(JSONExtractString(c, 'Type') IN {{ cud_credit_types }}, {{ gcp_credit_amount('c') }},
                            toDecimal128(0, 10)),

@@ -10,7 +10,8 @@
 -- x_SubscriptionInstanceId, x_CostAtEffectivePriceDefault; FEE_UTILIZATION_OFFSET in x_Credits): as the billing
 -- export's rows (gcp_cud_pools.jinja), covered usage at its ContractedCost (the cost before credits).
 -- Partitioned by invoice month; a run with `periods` rebuilds only those.
-{%- from 'gcp_cud_pools.jinja' import cud_programs, cud_credit_types, cud_pool_columns, focus_cud_consumption, focus_cud_fee %}
+{%- from 'gcp_cud_pools.jinja' import cud_programs, cud_credit_types, cud_pool_columns, focus_cud_consumption, focus_cud_fee,
+    focus_cost_at_default %}
 WITH
     rows_ AS
     (
@@ -26,7 +27,7 @@ WITH
             toDecimal128(arraySum(arrayMap(
                 c -> if(JSONExtractString(c, 'Type') = 'FEE_UTILIZATION_OFFSET', {{ gcp_credit_amount('c') }}, toDecimal128(0, 10)),
                 JSONExtractArrayRaw(x_columns['x_Credits']))), 10) AS fee_offset_,
-            ifNull(toDecimal128OrNull(nullIf(x_columns['x_CostAtEffectivePriceDefault'], ''), 10), ContractedCost) AS cost_at_default_
+            {{ focus_cost_at_default }} AS cost_at_default_
         FROM {{ ref('int_gcp__focus_line_items') }}
         WHERE {{ in_periods('invoice_month') }}
     ),
