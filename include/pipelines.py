@@ -162,6 +162,30 @@ def remove_loaded_packages(pipeline) -> int:
     return removed
 
 
+# The folders of a dlt working directory that hold only load packages (one directory each).
+PACKAGE_FOLDERS = ("normalize/extracted", "load/new", "load/normalized", "load/loaded")
+
+
+def remove_interrupted_writes(pipeline) -> list[str]:
+    """Delete the temporary files of dlt writes a killed run left half done; returns their names.
+
+    dlt writes a package's state and job files atomically: a temporary file at the root of the package
+    folder, then a rename into the package. A run killed between the two leaves the temporary file,
+    which no package owns and nothing ever removes. Call it under the pipeline lock (no run writing)."""
+    import pathlib
+
+    removed = []
+    for folder in PACKAGE_FOLDERS:
+        root = pathlib.Path(pipeline.working_dir) / folder
+        for entry in root.iterdir() if root.is_dir() else ():
+            if not entry.is_dir():
+                entry.unlink(missing_ok=True)
+                removed.append(f"{folder}/{entry.name}")
+    if removed:
+        log.warning("dataset %s: removed files of writes an interrupted run left: %s", pipeline.dataset_name, removed)
+    return removed
+
+
 def run_pipeline(
     dataset_name: str, data: Any, destination: str | None = None, partition: str | None = None, **run_kwargs: Any
 ) -> dict:
@@ -209,5 +233,6 @@ def run_pipeline_with_load_id(
         }
         load_id = info.loads_ids[-1] if info.loads_ids else None
         remove_loaded_packages(pipeline)
+        remove_interrupted_writes(pipeline)
     log.info("dlt loaded %s into dataset %s: %s", pipeline.destination.destination_name, dataset_name, row_counts)
     return row_counts, load_id

@@ -2,7 +2,8 @@
 
     python -m tests.faults.child <aws|gcp|stripe|sql-aws> <point>
 
-Points: none, download, extract, normalize, load (the data file half written), commit (jobs done and
+Points: none, download, extract, normalize, load (the data file half written), rename (a state file of
+the package written, not yet renamed into it), commit (jobs done and
 `_dlt_loads` written, the package not yet moved to loaded), prune (after the first file removed),
 sql (the FAULT_STATEMENT-th SQL statement). `FAULT_PERIOD` limits the AWS points to one billing period.
 The kill is the real thing (SIGKILL: no cleanup, no finally blocks), as when a worker is OOM-killed.
@@ -89,6 +90,18 @@ def install(point: str) -> None:
                 die(point)
 
         FilesystemLoadJob.run = run
+    elif point == "rename":
+        from dlt.common.storages import file_storage
+
+        original_replace = os.replace
+
+        def replace(source, destination, *args, **kwargs):
+            # dlt's atomic save: the temporary file is written at the root of the package folder
+            if armed() and pathlib.Path(source).parent.name == "normalized":
+                die(point)
+            return original_replace(source, destination, *args, **kwargs)
+
+        file_storage.os.replace = replace
     elif point == "commit":
         from dlt.common.storages.load_storage import LoadStorage
 

@@ -23,7 +23,7 @@ def assert_clean_working_folder(data_dir) -> None:
         assert not folder.exists() or not any(folder.iterdir()), f"{stage} still holds {list(folder.iterdir())}"
 
 
-@pytest.mark.parametrize("point", ["download", "extract", "normalize", "load", "commit", "prune"])
+@pytest.mark.parametrize("point", ["download", "extract", "normalize", "load", "rename", "commit", "prune"])
 def test_a_load_killed_at_any_stage_loses_and_doubles_nothing(point, s3_server, aws_airflow, local_data):
     deliver(s3_server, aws_airflow, seed=1, rows={"2026-08": 300, "2026-09": 360})
     aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period()
