@@ -169,18 +169,22 @@ PACKAGE_FOLDERS = ("normalize/extracted", "load/new", "load/normalized", "load/l
 def remove_interrupted_writes(pipeline) -> list[str]:
     """Delete the temporary files of dlt writes a killed run left half done; returns their names.
 
-    dlt writes a package's state and job files atomically: a temporary file at the root of the package
-    folder, then a rename into the package. A run killed between the two leaves the temporary file,
+    dlt writes a package's state and job files, the pipeline state and schemas atomically: a temporary
+    file at the root of their folder, then a rename. A run killed between the two leaves the temporary file,
     which no package owns and nothing ever removes. Call it under the pipeline lock (no run writing)."""
     import pathlib
+    import re
 
+    # dlt names its temporary files uniq_id(8): 16 hex digits. In a package folder any file is one
+    # (packages are directories); beside the pipeline's state and schemas only those names are.
+    temporary_name = re.compile(r"[0-9a-f]{16}")
     removed = []
-    for folder in PACKAGE_FOLDERS:
+    for folder in (*PACKAGE_FOLDERS, ".", "schemas"):
         root = pathlib.Path(pipeline.working_dir) / folder
         for entry in root.iterdir() if root.is_dir() else ():
-            if not entry.is_dir():
+            if entry.is_file() and (folder in PACKAGE_FOLDERS or temporary_name.fullmatch(entry.name)):
                 entry.unlink(missing_ok=True)
-                removed.append(f"{folder}/{entry.name}")
+                removed.append(str(entry.relative_to(pipeline.working_dir)))
     if removed:
         log.warning("dataset %s: removed files of writes an interrupted run left: %s", pipeline.dataset_name, removed)
     return removed

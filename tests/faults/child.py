@@ -3,7 +3,7 @@
     python -m tests.faults.child <aws|gcp|stripe|sql-aws> <point>
 
 Points: none, download, extract, normalize, load (the data file half written), rename (a state file of
-the package written, not yet renamed into it), commit (jobs done and
+the package, or with FAULT_RENAME_FOLDER of another folder, written and not yet renamed), commit (jobs done and
 `_dlt_loads` written, the package not yet moved to loaded), prune (after the first file removed),
 sql (the FAULT_STATEMENT-th SQL statement). `FAULT_PERIOD` limits the AWS points to one billing period.
 The kill is the real thing (SIGKILL: no cleanup, no finally blocks), as when a worker is OOM-killed.
@@ -97,7 +97,8 @@ def install(point: str) -> None:
 
         def replace(source, destination, *args, **kwargs):
             # dlt's atomic save: the temporary file is written at the root of the package folder
-            if armed() and pathlib.Path(source).parent.name == "normalized":
+            folder = os.environ.get("FAULT_RENAME_FOLDER", "normalized")
+            if armed() and pathlib.Path(source).parent.name == folder:
                 die(point)
             return original_replace(source, destination, *args, **kwargs)
 

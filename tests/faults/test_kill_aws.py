@@ -21,6 +21,8 @@ def assert_clean_working_folder(data_dir) -> None:
     for stage in ("normalize/extracted", "load/new", "load/normalized", "load/loaded"):
         folder = pipeline_dir / stage
         assert not folder.exists() or not any(folder.iterdir()), f"{stage} still holds {list(folder.iterdir())}"
+    for folder in (pipeline_dir, pipeline_dir / "schemas"):
+        assert sorted(p.name for p in folder.iterdir() if p.is_file() and len(p.name) == 16) == [], folder
 
 
 @pytest.mark.parametrize("point", ["download", "extract", "normalize", "load", "rename", "commit", "prune"])
@@ -55,3 +57,13 @@ def test_a_killed_first_load_of_a_period_is_loaded_by_the_rerun(s3_server, aws_a
     assert_killed(run_child("aws", "normalize", FAULT_PERIOD="2026-08"), "normalize")
     assert aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period() == {"2026-08": 300, "2026-09": 300}
     assert aws_period_totals(local_data) == newest
+
+
+def test_a_load_killed_while_saving_the_pipeline_state_leaves_nothing_behind(s3_server, aws_airflow, local_data):
+    deliver(s3_server, aws_airflow, seed=5, rows={"2026-08": 300, "2026-09": 300})
+    aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period()
+    newest = deliver(s3_server, aws_airflow, seed=6, rows={"2026-09": 320})
+    assert_killed(run_child("aws", "rename", FAULT_PERIOD="2026-09", FAULT_RENAME_FOLDER="aws_costs"), "rename")
+    assert aws_loader.load(request_for("aws_costs", run_date=date(2026, 9, 30))).rows_by_period() == {"2026-08": 0, "2026-09": 320}
+    assert aws_period_totals(local_data)["2026-09"] == newest["2026-09"]
+    assert_clean_working_folder(local_data)
