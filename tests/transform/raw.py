@@ -183,6 +183,21 @@ def write_aws_table(data_dir: Path, period: str, table: pa.Table, load_id: str |
     return load_id
 
 
+def write_aws_focus_period(data_dir: Path, period: str, table: pa.Table, load_id: str | None = None) -> str:
+    """One billing period of AWS's Data Exports FOCUS 1.2 export (a table with AWS's FOCUS column names, e.g.
+    standins.sample_data.aws_focus.focus_table) as the AWS loader lands it: conformed by the loader's own
+    prepare_batch (maps as JSON, billing period, file and row), under dlt's snake_case names."""
+    from include.sources.aws_cur.focus import prepare_batch
+
+    load_id = load_id or new_load_id()
+    landed = prepare_batch(table.combine_chunks().to_batches()[0], period, f"s3://bucket/focus/{period}.parquet", 1)
+    landed = landed.rename_columns([_snake(name) for name in landed.column_names])
+    landed = landed.append_column("_dlt_load_id", pa.array([load_id] * landed.num_rows, pa.string()))
+    write_table(data_dir, "aws_costs", "focus_export", landed, load_id, partition=period)
+    write_loads(data_dir, "aws_costs", [load_id])
+    return load_id
+
+
 # ------------------------------------------------------------------------------------------- GCP
 def gcp_row(month: str, cost: float, credits: list[tuple[str, float]] = (), day: int = 1, **columns) -> dict:
     """One flattened billing export row of invoice month `month` (YYYY-MM)."""

@@ -21,8 +21,11 @@
 -- amortized upfront fees) and the inventory columns (start, end, term, ...) are on the fee lines only, and carrying
 -- them would add a dozen mostly empty columns to every line item and its Rill export. The amounts both models
 -- compute are defined once, in aws_cur_commitment_amounts.jinja.
+-- Skipped while no CUR is loaded (an AWS deployment on the FOCUS export only): the table stays empty, and the
+-- commitment marts read the FOCUS export's commitment rows instead.
 {%- from 'aws_cur_commitment_amounts.jinja' import net_or_gross, ri_unused, sp_commitment, sp_net_commitment %}
 {%- set raw = 'aws_costs__cur_line_items' %}
+{%- set cur_loaded = source('aws_costs', 'cur_line_items') %}{# only a FOCUS export loaded: skipped, the table stays empty #}
 {%- macro col(name, default="''") -%}{{ column_or(raw, name, default) }}{%- endmacro %}
 {%- macro num(name) -%}{{ money(column_or(raw, name, '0')) }}{%- endmacro %}
 {%- macro time_col(name) -%}parseDateTime64BestEffortOrNull(nullIf(toString({{ column_or(raw, name, 'NULL') }}), ''), 3, 'UTC'){%- endmacro %}
