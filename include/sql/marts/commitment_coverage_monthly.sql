@@ -1,12 +1,16 @@
 -- Commitment coverage per month x provider x service x region x instance family (cost based, at public on-demand
 -- prices): covered = the on-demand cost of the usage a Savings Plan or RI covered (SavingsPlanCoveredUsage,
 -- DiscountedUsage); eligible = covered + the on-demand cost of eligible usage that ran at the on-demand rate
--- (line type Usage, pricing term OnDemand). Eligible usage is what AWS's Savings Plans and RIs can cover: instance
--- hours (EC2 BoxUsage / DedicatedUsage / HostUsage, RDS / ElastiCache / Redshift / OpenSearch InstanceUsage and
--- NodeUsage, Multi-AZ), Fargate vCPU / GB hours, Lambda GB-seconds and SageMaker ML instances (AWS Savings Plans
+-- (line type Usage, pricing term OnDemand). Eligible usage is what AWS's Savings Plans and RIs can cover, by the
+-- usage type of each service's instance hours: EC2 BoxUsage / DedicatedUsage / HostUsage:<type>, RDS (Aurora,
+-- DocumentDB, Neptune) InstanceUsage[IOOptimized] / Multi-AZUsage / Multi-AZClusterUsage:db.<type>, ElastiCache and
+-- MemoryDB NodeUsage:cache.<type> / db.<type>, Redshift Node:<type> ('APS1-Node:dc2.large'), OpenSearch
+-- ESInstance:<type>.search; Fargate vCPU / GB hours, Lambda GB-seconds and SageMaker ML instances (AWS Savings Plans
 -- user guide "Savings Plans types"; "Reserved Instances" per service). Spot usage, storage, requests and data
--- transfer are not eligible. Instance family: the usage type's instance type without its size
--- ('BoxUsage:m5.large' -> 'm5', 'InstanceUsage:db.r6g.large' -> 'db.r6g'; '' for Fargate / Lambda).
+-- transfer are not eligible. Instance family: the usage type's instance type without its size and OpenSearch's
+-- '.search' suffix ('BoxUsage:m5.large' -> 'm5', 'InstanceUsage:db.r6g.large' -> 'db.r6g', 'Node:ra3.xlplus' -> 'ra3',
+-- 'ESInstance:r6g.large.search' -> 'r6g'); a Dedicated Host's type is its family ('HostUsage:m5' -> 'm5');
+-- '' for Fargate / Lambda.
 -- GCP: covered = -(CUD credits) of a row (they offset the on-demand cost of the covered usage), or, for usage billed
 -- under a CUD consumption model (Google's new spend-based model), the row's cost at the Default model
 -- (cost_at_effective_price_default); eligible = the cost
@@ -27,11 +31,14 @@
 -- eligible = those plus the ListCost of Standard-priced Usage rows without a commitment of the Compute and Databases
 -- service categories (what Azure reservations and savings plans cover). No instance family ('').
 {%- from 'cost_inputs.jinja' import counted_input %}
+{#- Redshift's 'Node:' and OpenSearch's 'ESInstance:' whole (at the start or after the region prefix), not as the end of
+    another usage type's name. -#}
 {%- macro eligible_usage(usage_type) -%}
-match({{ usage_type }}, '(BoxUsage|DedicatedUsage|HostUsage|InstanceUsage|NodeUsage|Multi-AZUsage|Fargate-vCPU-Hours|Fargate-GB-Hours|Lambda-GB-Second|ml\\.)')
+match({{ usage_type }}, '(BoxUsage|DedicatedUsage|HostUsage|InstanceUsage|NodeUsage|Multi-AZUsage|Multi-AZClusterUsage|(^|-)Node:|(^|-)ESInstance:|Fargate-vCPU-Hours|Fargate-GB-Hours|Lambda-GB-Second|ml\\.)')
 {%- endmacro %}
 {%- macro instance_family(usage_type) -%}
-extract({{ usage_type }}, ':([a-z0-9.-]+)\\.[a-z0-9]+$')
+if(match({{ usage_type }}, 'HostUsage:[a-z0-9-]+$'), extract({{ usage_type }}, 'HostUsage:([a-z0-9-]+)$'),
+   extract(replaceRegexpOne({{ usage_type }}, '\\.(search|elasticsearch)$', ''), ':([a-z0-9.-]+)\\.[a-z0-9]+$'))
 {%- endmacro %}
 {%- set gcp_services = "('Compute Engine', 'Kubernetes Engine', 'Cloud Run', 'Cloud SQL', 'AlloyDB for PostgreSQL', 'Cloud Spanner', 'Spanner', 'Cloud Bigtable', 'Bigtable', 'BigQuery', 'Cloud Memorystore for Redis', 'Memorystore', 'Dataflow', 'Cloud Firestore', 'Firestore', 'VMware Engine')" %}
 {%- from 'gcp_cud_pools.jinja' import cud_credit_types, focus_cud_consumption, focus_cud_fee, focus_cost_at_default %}

@@ -267,3 +267,41 @@ def test_focus_contract_applied_names_the_commitment_and_its_applied_cost(month)
                        (AZURE_ID, "Purchase"): D(100), (AZURE_ID, "applied"): D(100)}
     contracts = dict(q("SELECT ContractCommitmentId, ContractId FROM finops.focus_contract_commitments"))
     assert contracts == {SP: SP, RI: RI}
+
+
+def test_coverage_counts_on_demand_instance_hours_of_every_reservable_aws_service(data_dir):
+    """Each service's usage type for instance hours (Redshift 'Node:', OpenSearch 'ESInstance:...search', ElastiCache
+    'NodeUsage:cache.', RDS 'InstanceUsage:db.' / 'Multi-AZUsage:db.', a Dedicated Host 'HostUsage:'): half or less
+    of it RI-covered, the rest on demand, which makes it eligible and uncovered."""
+    usage = [  # (product, usage type, covered on-demand cost, on-demand cost)
+        ("AmazonRedshift", "APS1-Node:dc2.large", 10.0, 10.0),
+        ("AmazonRedshift", "Node:ra3.xlplus", 0.0, 5.0),
+        ("AmazonES", "USE1-ESInstance:r6g.large.search", 10.0, 30.0),
+        ("AmazonElastiCache", "USE1-NodeUsage:cache.r6g.large", 8.0, 8.0),
+        ("AmazonRDS", "USE1-InstanceUsage:db.r6g.large", 6.0, 2.0),
+        ("AmazonRDS", "USE1-Multi-AZUsage:db.m6g.xlarge", 0.0, 4.0),
+        ("AmazonEC2", "USE1-HostUsage:m5", 0.0, 3.0),
+    ]
+    rows = []
+    for product, usage_type, covered, on_demand in usage:
+        if covered:
+            rows.append(raw.aws_line("2026-09", "DiscountedUsage", 0.0, line_item_product_code=product,
+                                     line_item_usage_type=usage_type, pricing_term="Reserved",
+                                     pricing_public_on_demand_cost=covered, reservation_reservation_a_r_n=RI,
+                                     reservation_effective_cost=covered * 0.6))
+        rows.append(raw.aws_line("2026-09", "Usage", on_demand, line_item_product_code=product,
+                                 line_item_usage_type=usage_type, pricing_public_on_demand_cost=on_demand))
+    raw.write_aws_period(data_dir, "2026-09", rows)
+    run("aws")
+    coverage = {r[:2]: r[2:] for r in q(
+        "SELECT service, instance_family, covered_on_demand_cost, eligible_on_demand_cost, coverage "
+        "FROM finops.commitment_coverage_monthly WHERE provider = 'aws'")}
+    assert coverage == {
+        ("AmazonRedshift", "dc2"): (D(10), D(20), pytest.approx(0.5)),
+        ("AmazonRedshift", "ra3"): (D(0), D(5), pytest.approx(0.0)),
+        ("AmazonES", "r6g"): (D(10), D(40), pytest.approx(0.25)),
+        ("AmazonElastiCache", "cache.r6g"): (D(8), D(16), pytest.approx(0.5)),
+        ("AmazonRDS", "db.r6g"): (D(6), D(8), pytest.approx(0.75)),
+        ("AmazonRDS", "db.m6g"): (D(0), D(4), pytest.approx(0.0)),
+        ("AmazonEC2", "m5"): (D(0), D(3), pytest.approx(0.0)),
+    }
