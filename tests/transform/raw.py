@@ -183,6 +183,36 @@ def write_aws_table(data_dir: Path, period: str, table: pa.Table, load_id: str |
     return load_id
 
 
+def aws_focus_row(period: str, charge_category: str = "Usage", billed: float = 0.0, effective: float | None = None,
+                  **columns) -> dict:
+    """One row of AWS's FOCUS 1.2 export of `period` ({FOCUS name: value}) with sensible defaults, for
+    aws_focus_table; `columns` override them."""
+    start, end = month_bounds(period)
+    row = {
+        "BillingAccountId": "999999999999", "BillingAccountName": "payer", "BillingCurrency": "USD",
+        "BillingPeriodStart": start, "BillingPeriodEnd": end, "SubAccountId": "111111111111", "SubAccountName": "prod",
+        "ChargeCategory": charge_category, "ChargeFrequency": "Usage-Based" if charge_category == "Usage" else "One-Time",
+        "ChargePeriodStart": start, "ChargePeriodEnd": start + timedelta(hours=1),
+        "BilledCost": billed, "EffectiveCost": billed if effective is None else effective,
+        "ListCost": billed if charge_category == "Usage" else 0.0, "ContractedCost": billed,
+        "ServiceName": "Amazon Elastic Compute Cloud", "RegionId": "us-east-1", "Tags": "{}",
+        "PricingCategory": "Standard" if charge_category == "Usage" else None, "CommitmentDiscountId": None,
+        "CommitmentDiscountStatus": None, "x_ServiceCode": "AmazonEC2", "x_UsageType": "USE1-BoxUsage:m5.large",
+    }
+    row.update(columns)
+    return row
+
+
+def aws_focus_table(rows: list[dict]) -> pa.Table:
+    """aws_focus_row rows as the export's parquet holds them (times UTC, costs float64, the rest text)."""
+    def kind(name: str) -> pa.DataType:
+        if name.startswith(("BillingPeriod", "ChargePeriod")):
+            return pa.timestamp("ms", tz="UTC")
+        return pa.float64() if name.endswith("Cost") else pa.string()
+
+    return pa.table({name: pa.array([row.get(name) for row in rows], kind(name)) for name in rows[0]})
+
+
 def write_aws_focus_period(data_dir: Path, period: str, table: pa.Table, load_id: str | None = None) -> str:
     """One billing period of AWS's Data Exports FOCUS 1.2 export (a table with AWS's FOCUS column names, e.g.
     standins.sample_data.aws_focus.focus_table) as the AWS loader lands it: conformed by the loader's own

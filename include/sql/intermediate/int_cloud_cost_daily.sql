@@ -1,6 +1,8 @@
 -- The conformed daily cost of the clouds, in one vocabulary (= FOCUS): one row per provider, day,
 -- billing account, account (AWS usage account / GCP project / Azure subscription), service, region, charge type and
 -- currency. Every cross-provider mart reads this model instead of unioning the providers itself.
+--   charge_frequency  FOCUS ChargeFrequency: the FOCUS exports' own; the CUR's and GCP billing export's as the focus
+--                     mart maps them (aws_charge_frequency / gcp_charge_frequency)
 --   billed_cost     AWS net unblended cost; GCP cost + credits; Azure BilledCost     (= FOCUS BilledCost)
 --   effective_cost  AWS net amortized cost; GCP cost + credits; Azure EffectiveCost  (= FOCUS EffectiveCost)
 --   list_cost       AWS public on-demand cost; GCP cost at list; Azure ListCost
@@ -20,6 +22,7 @@ SELECT
     region,
     {{ aws_charge_category('line_item_type') }}             AS charge_category,
     line_item_type                                          AS charge_type,
+    {{ aws_charge_frequency('line_item_type') }}            AS charge_frequency,
     upper(currency)                                         AS currency,
     net_unblended_cost                                      AS billed_cost,
     net_amortized_cost                                      AS effective_cost,
@@ -41,6 +44,7 @@ SELECT
     ifNull(RegionId, ''),
     ChargeCategory,
     ChargeCategory,
+    ChargeFrequency,
     BillingCurrency,
     sum(BilledCost),
     sum(EffectiveCost),
@@ -62,6 +66,7 @@ SELECT
     region,
     charge_category,
     cost_type,
+    {{ gcp_charge_frequency('cost_type', "charge_category = 'Purchase'") }},
     upper(currency),
     net_cost,
     net_cost,
@@ -82,6 +87,7 @@ SELECT
     ifNull(RegionId, ''),
     ChargeCategory,
     ifNull(x_columns['x_CostType'], ''),
+    ChargeFrequency,
     BillingCurrency,
     sum(BilledCost),
     sum(EffectiveCost),
@@ -103,6 +109,7 @@ SELECT
     region,
     charge_category,
     charge_category,
+    charge_frequency,
     upper(currency),
     billed_cost,
     effective_cost,

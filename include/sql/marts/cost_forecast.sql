@@ -14,7 +14,8 @@
 --   billed_cost_to_date, billed_forecast  the same for the billed cost, its series projected on their own billed
 --                  days (budget_status forecasts billed cost: a fully used Savings Plan's hourly fee is billed
 --                  every day but amortizes to 0; an RI fee is billed once on the 1st but amortizes into usage);
---                  one-time purchases (upfront fees, Azure purchases) count as they are on any day
+--                  one-time purchases (ChargeCategory Purchase, ChargeFrequency One-Time: the CUR's upfront fees, the
+--                  FOCUS exports' One-Time Purchase rows) and Azure's purchases count as they are on any day
 -- A complete month's forecast equals its actual cost.
 {%- from 'cost_inputs.jinja' import counted_input %}
 {#- One method for the effective and the billed cost (`p` = '' or 'billed_'): the least-squares line through a
@@ -108,31 +109,33 @@ WITH
     daily AS
     (
         SELECT d.provider AS provider, d.month AS month, d.service_name AS service_name, d.currency AS currency,
-               d.charge_type AS charge_type, d.charge_category AS charge_category, d.usage_date AS usage_date,
+               d.charge_type AS charge_type, d.charge_category AS charge_category,
+               d.charge_frequency AS charge_frequency, d.usage_date AS usage_date,
                sum(d.effective_cost) AS cost, sum(d.billed_cost) AS billed,
                any(b.month_start) AS month_start, any(b.as_of_date) AS as_of_date
         FROM {{ ref('int_cloud_cost_daily') }} AS d
         INNER JOIN bounds AS b ON b.provider = d.provider AND b.month = d.month
         WHERE {{ in_periods('d.month') }}
-        GROUP BY provider, month, service_name, currency, charge_type, charge_category, usage_date
+        GROUP BY provider, month, service_name, currency, charge_type, charge_category, charge_frequency, usage_date
     ),
     series AS
     (
         -- one charge series (service, charge type and category, currency) of a month: recurring or a lump sum?
         -- (one charge type can hold two categories: GCP's regular rows are Usage, and Purchase for commitment fees);
         -- billed and effective cost apart: a series can recur in one and be a lump sum (or 0) in the other
-        SELECT provider, month, service_name, currency, charge_type, charge_category,
+        SELECT provider, month, service_name, currency, charge_type, charge_category, charge_frequency,
                charge_category = 'Usage' AND any(as_of_date) = toDate(any(month_start)) AS first_day_usage,
                uniqExactIf(usage_date, cost != 0 AND usage_date > toDate(month_start) AND usage_date <= as_of_date) > 0
                    OR first_day_usage AS projected,
                -- one-time purchases bill on their purchase day, also after the 1st, and amortize to 0 in effective
-               -- cost: the CUR's upfront fees (Fee, SavingsPlanUpfrontFee) and Azure's Purchase rows (a reservation or
-               -- savings plan bought, or its monthly payment on the purchase day) count as they are
-               NOT (charge_type IN ('Fee', 'SavingsPlanUpfrontFee') OR (provider = 'azure' AND charge_category = 'Purchase'))
+               -- cost: count them as they are, by FOCUS's ChargeFrequency whichever input holds them (the CUR's upfront
+               -- Fee / SavingsPlanUpfrontFee, an RI or Savings Plan bought upfront in AWS's FOCUS export); Azure's
+               -- Recurring Purchase rows too (a reservation's monthly payment on its purchase day, not a daily fee)
+               NOT (charge_category = 'Purchase' AND (charge_frequency = 'One-Time' OR provider = 'azure'))
                AND (uniqExactIf(usage_date, billed != 0 AND usage_date > toDate(month_start) AND usage_date <= as_of_date) > 0
                     OR first_day_usage) AS billed_projected
         FROM daily
-        GROUP BY provider, month, service_name, currency, charge_type, charge_category
+        GROUP BY provider, month, service_name, currency, charge_type, charge_category, charge_frequency
     ),
     sums AS
     (
@@ -161,7 +164,7 @@ WITH
         FROM daily AS d
         INNER JOIN series AS s ON s.provider = d.provider AND s.month = d.month AND s.service_name = d.service_name
                               AND s.currency = d.currency AND s.charge_type = d.charge_type
-                              AND s.charge_category = d.charge_category
+                              AND s.charge_category = d.charge_category AND s.charge_frequency = d.charge_frequency
         INNER JOIN bounds AS b ON b.provider = d.provider AND b.month = d.month
         GROUP BY d.provider, d.month, d.service_name, d.currency
     ),

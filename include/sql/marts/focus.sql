@@ -68,9 +68,7 @@
     'ChargeCategory': "if(" ~ unused ~ ", 'Usage', " ~ aws_charge_category('line_item_type') ~ ")",
     'ChargeClass': "if(usage_start < billing_period_start, 'Correction', NULL)",
     'ChargeDescription': "nullIf(description, '')",
-    'ChargeFrequency': "multiIf(" ~ unused ~ ", 'Usage-Based', line_item_type IN ('RIFee', 'SavingsPlanRecurringFee'), 'Recurring', "
-                       ~ "line_item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage', 'SavingsPlanNegation'), "
-                       ~ "'Usage-Based', 'One-Time')",
+    'ChargeFrequency': "if(" ~ unused ~ ", 'Usage-Based', " ~ aws_charge_frequency('line_item_type') ~ ")",
     'ChargePeriodEnd': "toDateTime(usage_end, 'UTC')",
     'ChargePeriodStart': "toDateTime(usage_start, 'UTC')",
     'CommitmentDiscountCategory': "multiIf(commitment_type = 'Savings Plan', 'Spend', commitment_type = 'Reserved Instance', 'Usage', NULL)",
@@ -177,7 +175,7 @@
     'ChargeCategory': gcp_charge_category('cost_type', 'is_commitment_fee'),
     'ChargeClass': "if(cost_type = 'adjustment' AND usage_start < " ~ gcp_period_start ~ ", 'Correction', NULL)",
     'ChargeDescription': "nullIf(sku_description, '')",
-    'ChargeFrequency': "multiIf(is_commitment_fee, 'Recurring', cost_type = 'regular', 'Usage-Based', 'One-Time')",
+    'ChargeFrequency': gcp_charge_frequency('cost_type', 'is_commitment_fee'),
     'ChargePeriodEnd': "toDateTime(usage_end, 'UTC')",
     'ChargePeriodStart': "toDateTime(usage_start, 'UTC')",
     'CommitmentDiscountCategory': "if(" ~ gcp_cud_id ~ " = '', NULL, "

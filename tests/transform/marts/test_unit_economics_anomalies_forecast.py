@@ -9,9 +9,12 @@ from include.reconciliation import run_checks
 from include.transform import SqlConfigError
 from tests.helpers.transform import one, q, run
 from tests.transform.raw import (
+    aws_focus_row,
+    aws_focus_table,
     aws_line,
     azure_rows,
     gcp_row,
+    write_aws_focus_period,
     write_aws_period,
     write_azure_month,
     write_gcp_rows,
@@ -264,3 +267,30 @@ def test_an_azure_month_has_a_forecast_too(data_dir):
     assert (provider, as_of, elapsed, days_in_month, to_date) == ("azure", date(2026, 9, 15), 15, 30, D("690"))
     assert run_rate == D("1080")  # 390 / 15 * 30 + 300
     assert trend == pytest.approx(D("1530"), abs=D("0.000001")) and forecast == trend and slope == 2
+
+
+@pytest.mark.parametrize("export", ["cur", "focus_export"])
+def test_an_upfront_purchase_mid_month_is_counted_once_from_the_cur_and_from_the_focus_export(data_dir, export):
+    """One bill, delivered as CUR 2.0 or as AWS's FOCUS 1.2 export: usage of 10 a day through the 15th and an RI bought
+    all upfront on the 10th for 1,000 (CUR: a Fee line with the reservation ARN; FOCUS: a Purchase row, ChargeFrequency
+    One-Time, EffectiveCost 0). The purchase is billed once: billed forecast 10 x 30 + 1,000, whichever input counts."""
+    start = datetime(2026, 9, 1, tzinfo=UTC)
+    ri = "arn:aws:ec2:us-east-1:999999999999:reserved-instances/ri-upfront"
+    days = [(start + timedelta(days=d), start + timedelta(days=d + 1)) for d in range(15)]
+    bought, bought_end = start + timedelta(days=9), start + timedelta(days=9, hours=1)
+    if export == "cur":
+        rows = [aws_line("2026-09", "Usage", 10.0, line_item_usage_start_date=s, line_item_usage_end_date=e)
+                for s, e in days]
+        rows.append(aws_line("2026-09", "Fee", 1000.0, line_item_usage_start_date=bought,
+                             line_item_usage_end_date=bought_end, reservation_reservation_a_r_n=ri))
+        write_aws_period(data_dir, "2026-09", rows)
+    else:
+        rows = [aws_focus_row("2026-09", "Usage", 10.0, ChargePeriodStart=s, ChargePeriodEnd=e) for s, e in days]
+        rows.append(aws_focus_row("2026-09", "Purchase", 1000.0, 0.0, ChargePeriodStart=bought,
+                                  ChargePeriodEnd=bought_end, CommitmentDiscountId=ri, x_UsageType=""))
+        write_aws_focus_period(data_dir, "2026-09", aws_focus_table(rows))
+    run("aws")
+    assert q("SELECT input FROM finops.int_cloud_cost_inputs WHERE counted = 1") == [(export,)]
+    assert q("SELECT as_of_date, elapsed_days, cost_to_date, forecast, billed_cost_to_date, billed_forecast "
+             "FROM finops.cost_forecast WHERE provider = 'aws'") == [
+        (date(2026, 9, 15), 15.0, D(150), D(300), D(1150), D(1300))]
