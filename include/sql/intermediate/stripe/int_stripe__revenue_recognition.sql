@@ -3,15 +3,16 @@
 --   invoiced_paid  what the paid invoices' payments collected, excluding tax: the invoice's total_excluding_tax less
 --                  what its pre-payment credit notes took off before payment (excluding their VAT: x
 --                  pre_payment_amount / total), x amount_paid / what was due before the customer balance (total
---                  less those credit notes), in the month of paid_at: the cash side of those invoices
+--                  less those credit notes), in the month its payment reached the ledger (its balance
+--                  transaction's created; paid_at when it cannot be linked): the cash side of those invoices
 --   recognised     the same amounts spread over the service periods of their lines, by the second (an
 --                  annual plan paid up front: 1/365 a day), and the part paid from the customer balance, in the
 --                  invoice's currency: a credit an invoice left on the balance (total < 0) always, a use of it as
 --                  far as credit left by the customer's earlier invoices covers it (balance_recognised). Each
 --                  line's share of the invoice is its amount less its discount_amounts; a line without a period
 --                  counts when it starts
---   sales_tax      total - total_excluding_tax (VAT / sales tax collected, not revenue), when paid, less the
---                  VAT its credit notes give back. A credit note (not void) holds VAT total - total_excluding_tax;
+--   sales_tax      total - total_excluding_tax (VAT / sales tax collected, not revenue), when its payment reached
+--                  the ledger, less the VAT its credit notes give back. A credit note (not void) holds VAT total - total_excluding_tax;
 --                  its pre-payment part (that VAT x pre_payment_amount / total) was never collected: less VAT in
 --                  the month the invoice was paid; its post-payment part less what was credited out of band (that
 --                  VAT x (post_payment_amount - out_of_band_amount) / total) is given back: less VAT in the month
@@ -89,28 +90,31 @@ WITH
                    + toDecimal128(throwIf(is_converted AND ifNull(b.exchange_rate, 0) <= 0,
                                           'int_stripe__revenue_recognition: a paid invoice settled in another currency by a balance transaction without an exchange_rate'), 10),
                toDecimal128(1, 10)) AS rate,
-            toDecimal128(ifNull(l.amount_paid, 0), 10) AS amount_paid
+            toDecimal128(ifNull(l.amount_paid, 0), 10) AS amount_paid,
+            b.created AS settled_at
         FROM linked AS l INNER JOIN {{ ref('stg_stripe__balance_transactions') }} AS b ON b.id = l.balance_transaction
     ),
     settlement AS (
-        -- the part of each invoice settled in each currency, as one factor: (what those payments paid x their
-        -- rates) / (what all its payments paid), kept as that fraction. One payment: its rate; several (partial
-        -- payments settle on different days, at different rates): each its share at its own rate; each weighs 1
-        -- when no amount_paid is known
+        -- the part of each invoice settled in each currency and month, as one factor: (what those payments paid x
+        -- their rates) / (what all its payments paid), kept as that fraction, and when the first of them reached
+        -- the ledger (ledger_at: the cash is counted then, not at the invoice's paid_at, which can fall in the
+        -- next month). One payment: its rate; several (partial payments settle on different days, at different
+        -- rates): each its share at its own rate; each weighs 1 when no amount_paid is known
         SELECT invoice, currency,
                sum({{ mul_money('weight', 'rate') }}) AS rate_numerator,
-               toDecimal128(any(invoice_weight), 10) AS rate_denominator
+               toDecimal128(any(invoice_weight), 10) AS rate_denominator,
+               min(settled_at) AS ledger_at
         FROM
         (
             SELECT *, sum(weight) OVER (PARTITION BY invoice) AS invoice_weight
             FROM
             (
-                SELECT invoice, currency, rate,
+                SELECT invoice, currency, rate, settled_at,
                        if(sum(amount_paid) OVER (PARTITION BY invoice) > 0, amount_paid, toDecimal128(1, 10)) AS weight
                 FROM settled_payments
             )
         )
-        GROUP BY invoice, currency
+        GROUP BY invoice, currency, toStartOfMonth(settled_at, 'UTC')
     ),
 {%- endif %}
 {%- if has_credit_notes %}
@@ -193,7 +197,12 @@ WITH
             f.billed AS whole_amount,
             -- what the payments of the invoice collected, excluding tax (minor units): what its lines defer
             f.cash AS amount_excluding_tax,
-            p.paid_at AS paid_at,
+            {%- if has_payments %}
+            -- when the payment reached the ledger, where the cash revenue it corrects is
+            if(is_linked, toDateTime64(s.ledger_at, 6, 'UTC'), toDateTime64(p.paid_at, 6, 'UTC')) AS paid_at,
+            {%- else %}
+            toDateTime64(p.paid_at, 6, 'UTC') AS paid_at,
+            {%- endif %}
             p.lines AS lines
         FROM paid AS p
         INNER JOIN funding AS f ON f.id = p.id
@@ -203,7 +212,7 @@ WITH
         UNION ALL
         SELECT p.id, false,{% if has_payments %} false,{% endif %} p.currency, toDecimal128(1, 10), toDecimal128(1, 10),
                p.currency_exponent, p.total,
-               p.total_excluding_tax, b.billed, b.recognised, p.paid_at, p.lines
+               p.total_excluding_tax, b.billed, b.recognised, toDateTime64(p.paid_at, 6, 'UTC'), p.lines
         FROM paid AS p
         INNER JOIN balance_recognised AS b ON b.id = p.id
         WHERE b.recognised != 0
@@ -266,8 +275,9 @@ WITH
         (
             SELECT
                 *,
-                sum(weight) OVER (PARTITION BY id, currency, is_cash) AS total_weight,
-                row_number() OVER (PARTITION BY id, currency, is_cash ORDER BY period_start, weight) AS line_number
+                -- per row of `invoices` (an invoice's part settled in one currency and month, or paid from the balance)
+                sum(weight) OVER (PARTITION BY id, currency, is_cash, paid_at) AS total_weight,
+                row_number() OVER (PARTITION BY id, currency, is_cash, paid_at ORDER BY period_start, weight) AS line_number
             FROM lines
         )
         UNION ALL
@@ -297,7 +307,9 @@ WITH
             FROM shares
             ARRAY JOIN arrayMap(n -> addMonths(toStartOfMonth(toDate(period_start, 'UTC')), toInt32(n)),
                                 range(toUInt32(dateDiff('month', toDate(period_start, 'UTC'),
-                                                        toDate(period_end - toIntervalMicrosecond(1), 'UTC'))) + 1)) AS month_start
+                                                        -- a period ends in the month of its last microsecond; an
+                                                        -- instant (a one-off line, paid_at) in its own month
+                                                        toDate(greatest(period_start, period_end - toIntervalMicrosecond(1)), 'UTC'))) + 1)) AS month_start
             WHERE period_end = period_start OR toDateTime64(month_start, 6, 'UTC') < period_end
         )
     ),
