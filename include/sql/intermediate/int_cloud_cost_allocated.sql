@@ -1,5 +1,7 @@
 -- The clouds' billed cost (AWS net unblended, GCP cost + credits, Azure FOCUS BilledCost) per month, account, service, charge
--- type and currency, classified by the allocation rules of finops_sql_config (include/transform/allocation.py),
+-- type and currency (AWS CUR lines through aws_billed_cost: Savings Plan covered usage and its negation bill 0, as in
+-- the focus mart and AWS's FOCUS export; the negation names no resource and has no tags, so the covered resources
+-- would otherwise be charged their on-demand price and 'unallocated' the negative negation), classified by the allocation rules of finops_sql_config (include/transform/allocation.py),
 -- evaluated on every line item with its configured tags (the tag_<name> values of int_*__cost_line_items_tagged,
 -- computed here because those are views of the provider targets and the marts target reads tables only; Azure's
 -- from its FOCUS Tags with config.tags.azure, the keys int_cloud_cost_daily_by_tag uses):
@@ -54,7 +56,7 @@ FROM
             (
                 SELECT 'aws' AS provider, billing_period AS month, usage_account_id AS account_id, product_code AS service_name,
                        {{ aws_charge_category('line_item_type') }} AS charge_category, line_item_type AS charge_type,
-                       upper(currency) AS currency, net_unblended_cost AS billed_cost, resource_id,
+                       upper(currency) AS currency, {{ aws_billed_cost('line_item_type') }} AS billed_cost, resource_id,
                        -- an instance-hour line of an EC2 instance EKS pods / ECS tasks ran on (split cost allocation)
                        product_code = 'AmazonEC2' AND split_parent_resource_id = ''
                            AND match(usage_type, '(BoxUsage|SpotUsage|DedicatedUsage|HostUsage)')

@@ -1,5 +1,7 @@
 -- The clouds' billed cost (AWS net unblended, GCP cost + credits, Azure FOCUS BilledCost) per month, configured
--- tag key (finops_sql_config tag_keys), account and resource, with the key's value ('' = not tagged). AWS keys match
+-- tag key (finops_sql_config tag_keys), account and resource, with the key's value ('' = not tagged). AWS CUR lines
+-- through aws_billed_cost: Savings Plan covered usage (tagged, on-demand cost) and its negation (no resource, no tags)
+-- count 0, as FOCUS BilledCost has them, so tagged cost is not above the bill and untagged cost not below it. AWS keys match
 -- in every spelling (aws_tag_value: CUR 2.0 `user_team`, legacy `user:team`); a GCP key is the resource label,
 -- else the project label, as in int_*__cost_line_items_tagged; Azure keys (config.tags.azure) are looked up in
 -- the FOCUS Tags, as in int_cloud_cost_daily_by_tag. Computed here from the line items rather than read from
@@ -26,7 +28,7 @@ SELECT provider, month, tag_key, account_id, service_name, resource_id, tag_valu
 FROM
 (
     SELECT 'aws' AS provider, billing_period AS month, usage_account_id AS account_id, product_code AS service_name,
-           resource_id, upper(currency) AS currency, net_unblended_cost AS billed_cost,
+           resource_id, upper(currency) AS currency, {{ aws_billed_cost('line_item_type') }} AS billed_cost,
            {{ tag_array(config.tags.aws, aws_tag) }} AS tag_values
     FROM {{ ref('int_aws__cost_line_items') }}
     WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'aws', 'cur', 'payer_account_id', 'billing_period') }}

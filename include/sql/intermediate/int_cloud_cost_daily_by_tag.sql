@@ -3,7 +3,8 @@
 -- AWS and GCP from the input that counts for each billing account and month (int_cloud_cost_inputs), read from the
 -- line items because the daily tag rollups (int_*__cost_daily_by_tag) have no billing account to pick the input by:
 -- the CUR's resource tags (every spelling of a key, aws_tag_value) or the AWS FOCUS export's Tags (AWS's service as
--- the CUR product code, as int_cloud_cost_daily names it); the GCP billing export's labels (the resource label, else
+-- the CUR product code, as int_cloud_cost_daily names it); the CUR's billed cost as FOCUS BilledCost (aws_billed_cost:
+-- Savings Plan covered usage and its negation, which has no tags, 0; their effective cost is the plan's, on the usage); the GCP billing export's labels (the resource label, else
 -- the project label) or its FOCUS table's Tags (the same overlay). Azure from the FOCUS Tags of its line items,
 -- matched with `tag_keys.azure` when the configuration has it, else with the GCP label keys (plain keys such as
 -- `team`, the way Azure resource tags are written; config.tags.azure resolves it).
@@ -16,7 +17,7 @@ CAST([{%- for name, key in pairs %}({{ lit(ident(name)) }}, {{ lit(key) }}){{ ",
 SELECT 'aws' AS provider, billing_period AS month, usage_date, usage_account_id AS account_id,
        product_code AS service_name, CAST(tag.1 AS LowCardinality(String)) AS tag_key,
        {{ aws_tag_value('resource_tags', 'tag.2') }} AS tag_value, upper(currency) AS currency,
-       sum(net_unblended_cost) AS billed_cost, sum(net_amortized_cost) AS effective_cost, count() AS line_items
+       sum({{ aws_billed_cost('line_item_type') }}) AS billed_cost, sum(net_amortized_cost) AS effective_cost, count() AS line_items
 FROM {{ ref('int_aws__cost_line_items') }}
 ARRAY JOIN {{ tag_pairs(config.tags.aws) }} AS tag
 WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'aws', 'cur', 'payer_account_id', 'billing_period') }}

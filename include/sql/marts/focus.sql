@@ -55,7 +55,7 @@
     'AllocatedResourceName': "nullIf(allocated_resource_name, '')",
     'AllocatedTags': "if(allocated_resource_id = '', NULL, toJSONString(allocated_tags))",
     'AvailabilityZone': "nullIf(availability_zone, '')",
-    'BilledCost': "if(" ~ unused ~ " OR line_item_type = 'SavingsPlanCoveredUsage', " ~ zero ~ ", net_unblended_cost)",
+    'BilledCost': "if(" ~ unused ~ ", " ~ zero ~ ", " ~ aws_billed_cost('line_item_type') ~ ")",
     'BillingAccountId': 'payer_account_id',
     'BillingAccountName': "coalesce(nullIf(payer_account_name, ''), payer_account_id)",
     'BillingAccountType': "'Payer Account'",
