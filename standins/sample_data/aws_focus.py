@@ -105,9 +105,11 @@ CUR_TYPES = {"usage": "Usage", "sp_usage": "SavingsPlanCoveredUsage", "sp_fee": 
 
 
 def cur2_table(period: str, charges: list[Charge]) -> pa.Table:
-    """The bill as CUR 2.0 line items (a SavingsPlanNegation beside each covered usage row)."""
+    """The bill as CUR 2.0 line items: a SavingsPlanNegation line per hour, account, operation, usage type and region
+    of covered usage, cancelling their on-demand cost, without resource tags (as AWS writes it)."""
     start, end = _period_bounds(period)
     rows = []
+    negations: dict[tuple, dict] = {}
     for number, c in enumerate(charges):
         product = PRODUCTS[c.product] if c.kind in ("usage", "sp_usage", "ri_usage") else None
         base = {
@@ -148,10 +150,24 @@ def cur2_table(period: str, charges: list[Charge]) -> pa.Table:
             base.update(line_item_unblended_cost=0.0, line_item_net_unblended_cost=0.0)
         rows.append(base)
         if c.kind == "sp_usage":  # cancels the covered usage's on-demand cost on the invoice
-            rows.append({**base, "identity_line_item_id": f"{number:016x}n",
-                         "line_item_line_item_type": "SavingsPlanNegation",
-                         "line_item_unblended_cost": -float(c.cost), "line_item_net_unblended_cost": -float(c.cost),
-                         "pricing_public_on_demand_cost": 0.0, "savings_plan_savings_plan_effective_cost": 0.0})
+            key = (c.account, c.start, base["line_item_operation"], base["line_item_usage_type"], c.region)
+            negation = negations.get(key)
+            if negation is None:
+                # AWS cur-sp.html: negations are "grouped at the hourly level by SavingsPlanARN, Operation, Usage Type,
+                # and Availability Zone", so one may cancel several covered lines: it names no resource, has no tags
+                negation = negations[key] = {
+                    **base, "identity_line_item_id": f"{number:016x}n", "line_item_line_item_type": "SavingsPlanNegation",
+                    "line_item_line_item_description": "SavingsPlanNegation charge", "line_item_usage_amount": D(0),
+                    "line_item_unblended_cost": D(0), "line_item_net_unblended_cost": D(0),
+                    "pricing_public_on_demand_cost": 0.0, "savings_plan_savings_plan_effective_cost": 0.0,
+                    "resource_tags": []}
+                rows.append(negation)
+            negation["line_item_usage_amount"] += c.quantity
+            for column in ("line_item_unblended_cost", "line_item_net_unblended_cost"):
+                negation[column] -= c.cost
+    for row in rows:  # a negation's sums, exact until here
+        for column in ("line_item_usage_amount", "line_item_unblended_cost", "line_item_net_unblended_cost"):
+            row[column] = float(row[column])
     ts = pa.timestamp("ms", tz="UTC")
     types = {name: (ts if name.endswith("_date") and not name.endswith("_to_date") else pa.map_(pa.string(), pa.string()) if name == "resource_tags"
                     else pa.float64() if isinstance(value, float) else pa.string())

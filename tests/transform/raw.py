@@ -132,6 +132,10 @@ def aws_line(period: str, line_type: str = "Usage", cost: float = 0.0, day: int 
         "pricing_public_on_demand_cost": cost if line_type == "Usage" else 0.0,
         "billing_period": period, "source_file": f"s3://bucket/cur/{period}/part-0.parquet",
     }
+    if line_type == "SavingsPlanNegation":
+        # AWS cur-sp.html: grouped "at the hourly level by SavingsPlanARN, Operation, Usage Type, and Availability Zone",
+        # a negation names no resource and carries no resource tags
+        row.update(line_item_resource_id="", resource_tags="{}")
     row.update(columns)
     return row
 
