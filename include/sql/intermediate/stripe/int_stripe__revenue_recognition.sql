@@ -10,9 +10,14 @@
 --                  invoice's currency: a credit an invoice left on the balance (total < 0) always, a use of it as
 --                  far as credit left by the customer's earlier invoices covers it (balance_recognised). Each
 --                  line's share of the invoice is its amount less its discount_amounts; a line without a period
---                  counts when it starts
+--                  counts when it starts. A refund of a payment (not failed or canceled) takes back amount /
+--                  amount_paid of what the payments collected: less invoiced_paid when it reached the ledger, and
+--                  less recognised as the invoice earned it, what fell in months before the refund's in the
+--                  refund's month (a plan refunded in full earns nothing after its refund)
 --   sales_tax      total - total_excluding_tax (VAT / sales tax collected, not revenue), when its payment reached
---                  the ledger, less the VAT its credit notes give back. A credit note (not void) holds VAT total - total_excluding_tax;
+--                  the ledger, less the VAT a refund gives back (its share of what the payments collected, as Stripe
+--                  Tax splits a refund by the invoice's tax rate), less the VAT its credit notes give back (the VAT
+--                  of a refund a credit note made is the credit note's). A credit note (not void) holds VAT total - total_excluding_tax;
 --                  its pre-payment part (that VAT x pre_payment_amount / total) was never collected: less VAT in
 --                  the month the invoice was paid; its post-payment part less what was credited out of band (that
 --                  VAT x (post_payment_amount - out_of_band_amount) / total) is given back: less VAT in the month
@@ -33,6 +38,8 @@
 {%- set has_out_of_band = has_column('stripe_revenue__invoices', 'paid_out_of_band') %}
 {%- set has_payments = has_column('stripe_revenue__invoices', 'payments') and has_column('stripe_revenue__charges', 'balance_transaction') %}
 {%- set has_credit_notes = has_column('stripe_revenue__credit_notes', 'total_excluding_tax') and has_column('stripe_revenue__credit_notes', 'post_payment_amount') %}
+{%- set has_refunds = has_payments and has_column('stripe_revenue__refunds', 'charge') and has_column('stripe_revenue__refunds', 'balance_transaction') %}
+{%- set has_note_refunds = has_refunds and has_credit_notes and has_column('stripe_revenue__credit_notes', 'refunds') %}
 {#- each customer's invoices in order of payment, credits first within a second (balance_recognised's three levels) -#}
 {%- set by_payment = 'PARTITION BY customer, currency ORDER BY paid_at, from_balance, id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW' %}
 {#- An amount (Decimal) in the settlement currency: x rate_numerator / rate_denominator, the settlement's rate kept
@@ -69,11 +76,11 @@ WITH
     ),
     linked AS (
         SELECT r.invoice AS invoice, r.invoice_currency AS invoice_currency, r.amount_paid AS amount_paid,
-               c.balance_transaction AS balance_transaction
+               c.id AS charge, c.balance_transaction AS balance_transaction
         FROM payment_refs AS r INNER JOIN charges AS c ON c.id = r.charge
         WHERE r.charge != ''
         UNION ALL
-        SELECT r.invoice, r.invoice_currency, r.amount_paid, c.balance_transaction
+        SELECT r.invoice, r.invoice_currency, r.amount_paid, c.id, c.balance_transaction
         FROM payment_refs AS r INNER JOIN charges AS c ON c.payment_intent = r.payment_intent
         WHERE r.charge = '' AND r.payment_intent != ''
     ),
@@ -83,6 +90,7 @@ WITH
         -- whatever rows the if() evaluates it on), with what it paid of the invoice
         SELECT
             l.invoice AS invoice,
+            l.charge AS charge,
             lower(ifNull(b.currency, '')) AS currency,
             currency != l.invoice_currency AS is_converted,
             if(is_converted,
@@ -116,6 +124,34 @@ WITH
         )
         GROUP BY invoice, currency, toStartOfMonth(settled_at, 'UTC')
     ),
+{%- if has_refunds %}
+    refunds AS (
+        -- the refunds of the payments above (not failed or canceled: a failed one's money came back), each when it
+        -- reached the ledger, with its amount in the invoice's currency (a refund is in its charge's currency) and
+        -- its payment's settlement currency and rate
+        SELECT r.id AS refund, p.invoice AS invoice, p.currency AS currency, p.rate AS rate,
+               toDecimal128(r.amount, 10) AS amount,
+               toDateTime64(if(ifNull(b.id, '') != '', b.created, r.created), 6, 'UTC') AS refunded_at
+        FROM ({{ stripe_current('refunds') }}) AS r
+        INNER JOIN settled_payments AS p ON p.charge = r.charge
+        LEFT JOIN {{ ref('stg_stripe__balance_transactions') }} AS b ON b.id = r.balance_transaction
+        WHERE ifNull(r.status, '') NOT IN ('failed', 'canceled') AND ifNull(r.amount, 0) > 0
+    ),
+    note_refunds AS (
+        -- the refunds the non-void credit notes made (their `refunds`: [{amount_refunded, refund}], the refund an id
+        -- or, expanded, an object), with what each refunded
+        {%- if has_note_refunds %}
+        SELECT c.id AS note, if(JSONType(x, 'refund') = 'Object', JSONExtractString(x, 'refund', 'id'),
+                               JSONExtractString(x, 'refund')) AS refund,
+               toDecimal128(JSONExtractInt(x, 'amount_refunded'), 10) AS amount
+        FROM {{ ref('stg_stripe__credit_notes') }} AS c
+        ARRAY JOIN JSONExtractArrayRaw(ifNull(c.refunds, '[]')) AS x
+        WHERE ifNull(c.status, '') != 'void'
+        {%- else %}
+        SELECT '' AS note, '' AS refund, toDecimal128(0, 10) AS amount WHERE 0
+        {%- endif %}
+    ),
+{%- endif %}
 {%- endif %}
 {%- if has_credit_notes %}
     credited_before_payment AS (
@@ -175,11 +211,15 @@ WITH
         WINDOW by_payment AS ({{ by_payment }})
     ),
     invoices AS (
-        -- the cash part of each invoice, one row per settlement currency (is_cash), and the recognised part paid from
-        -- the customer balance, in the invoice's own currency (the balance's)
+        -- the cash part of each invoice, one row per settlement currency and month (is_cash); each refund of its
+        -- payments, as a negative cash part (`part`: the refund's id); and the recognised part paid from the customer
+        -- balance, in the invoice's own currency (the balance's). `tax`: the VAT of the amount (minor units, before
+        -- the row's rate); `not_before`: no month before this one's gets any of the row's spread (a refund takes back
+        -- what its invoice had recognised before it in its own month, and the rest as the invoice would have earned it)
         SELECT
             p.id AS id,
             true AS is_cash,
+            '' AS part,
             {%- if has_payments %}
             -- one row per settlement currency of the invoice (one, unless its payments settled in several)
             ifNull(s.invoice, '') != '' AS is_linked,
@@ -192,8 +232,7 @@ WITH
             toDecimal128(1, 10) AS rate_denominator,
             {%- endif %}
             p.currency_exponent AS currency_exponent,
-            p.total AS total,
-            p.total_excluding_tax AS total_excluding_tax,
+            toDecimal128(ifNull(p.total, 0) - ifNull(p.total_excluding_tax, p.total), 10) AS tax,
             f.billed AS whole_amount,
             -- what the payments of the invoice collected, excluding tax (minor units): what its lines defer
             f.cash AS amount_excluding_tax,
@@ -203,16 +242,32 @@ WITH
             {%- else %}
             toDateTime64(p.paid_at, 6, 'UTC') AS paid_at,
             {%- endif %}
+            toDateTime64(0, 6, 'UTC') AS not_before,
             p.lines AS lines
         FROM paid AS p
         INNER JOIN funding AS f ON f.id = p.id
         {%- if has_payments %}
         LEFT JOIN settlement AS s ON s.invoice = p.id
         {%- endif %}
+        {%- if has_refunds %}
         UNION ALL
-        SELECT p.id, false,{% if has_payments %} false,{% endif %} p.currency, toDecimal128(1, 10), toDecimal128(1, 10),
-               p.currency_exponent, p.total,
-               p.total_excluding_tax, b.billed, b.recognised, toDateTime64(p.paid_at, 6, 'UTC'), p.lines
+        -- a refund of `amount` takes back amount / amount_paid of what the payments collected, excluding tax and
+        -- VAT alike (Stripe Tax splits a refund by the invoice's tax rate), at its payment's settlement rate; the
+        -- VAT of a refund a credit note made is the credit note's (credit_notes below)
+        SELECT p.id, true, r.refund, true, r.currency, -{{ mul_money('r.amount', 'r.rate') }},
+               toDecimal128(p.amount_paid, 10), p.currency_exponent,
+               if(r.refund IN (SELECT refund FROM note_refunds), toDecimal128(0, 10),
+                  toDecimal128(p.amount_paid, 10) - f.cash),
+               f.billed, f.cash, r.refunded_at, r.refunded_at, p.lines
+        FROM refunds AS r
+        INNER JOIN paid AS p ON p.id = r.invoice
+        INNER JOIN funding AS f ON f.id = p.id
+        WHERE ifNull(p.amount_paid, 0) > 0
+        {%- endif %}
+        UNION ALL
+        SELECT p.id, false, '',{% if has_payments %} false,{% endif %} p.currency, toDecimal128(1, 10), toDecimal128(1, 10),
+               p.currency_exponent, toDecimal128(0, 10), b.billed, b.recognised, toDateTime64(p.paid_at, 6, 'UTC'),
+               toDateTime64(0, 6, 'UTC'), p.lines
         FROM paid AS p
         INNER JOIN balance_recognised AS b ON b.id = p.id
         WHERE b.recognised != 0
@@ -233,13 +288,14 @@ WITH
             ifNull(c.post_payment_amount, 0) - ifNull(c.out_of_band_amount, 0) AS post_payment
         FROM {{ ref('stg_stripe__credit_notes') }} AS c
         INNER JOIN invoices AS i ON i.id = c.invoice
-        WHERE ifNull(c.status, '') != 'void' AND i.is_cash
+        WHERE ifNull(c.status, '') != 'void' AND i.is_cash AND i.part = ''
     ),
 {%- endif %}
     lines AS (
         SELECT
             id,
             is_cash,
+            part,
             currency,
             rate_numerator,
             rate_denominator,
@@ -247,6 +303,7 @@ WITH
             amount_excluding_tax AS invoice_amount,
             whole_amount,
             paid_at,
+            not_before,
             JSONExtractInt(line, 'amount')
                 - arraySum(arrayMap(d -> JSONExtractInt(d, 'amount'),
                                     JSONExtractArrayRaw(line, 'discount_amounts'))) AS weight,
@@ -267,6 +324,7 @@ WITH
             divisor,
             period_start,
             period_end,
+            not_before,
             if(total_weight = 0,
                {{ mul_div('weight', 'invoice_amount', 'whole_amount', if_zero='toDecimal128(weight, 10)') }}
                    + if(line_number = 1, toDecimal128(invoice_amount, 10), toDecimal128(0, 10)),
@@ -275,21 +333,23 @@ WITH
         (
             SELECT
                 *,
-                -- per row of `invoices` (an invoice's part settled in one currency and month, or paid from the balance)
-                sum(weight) OVER (PARTITION BY id, currency, is_cash, paid_at) AS total_weight,
-                row_number() OVER (PARTITION BY id, currency, is_cash, paid_at ORDER BY period_start, weight) AS line_number
+                -- per row of `invoices` (an invoice's part settled in one currency and month, a refund, or the part
+                -- paid from the balance)
+                sum(weight) OVER (PARTITION BY id, currency, is_cash, part, paid_at) AS total_weight,
+                row_number() OVER (PARTITION BY id, currency, is_cash, part, paid_at ORDER BY period_start, weight) AS line_number
             FROM lines
         )
         UNION ALL
         SELECT currency, rate_numerator, rate_denominator, intExp10(ifNull(currency_exponent, 2)), paid_at, paid_at,
-               amount_excluding_tax
+               not_before, amount_excluding_tax
         FROM invoices
         WHERE JSONLength(ifNull(lines, '[]')) = 0
     ),
     spread AS (
         SELECT
             currency,
-            month_start,
+            -- what a refund takes back of months before its own, in its own month
+            greatest(month_start, toStartOfMonth(toDate(not_before, 'UTC'))) AS month,
             {{ settled('recognised_invoice') }} AS recognised
         FROM
         (
@@ -297,6 +357,7 @@ WITH
                 currency,
                 rate_numerator,
                 rate_denominator,
+                not_before,
                 month_start,
                 if(period_end = period_start,
                    amount,
@@ -314,14 +375,14 @@ WITH
         )
     ),
     rows AS (
-        SELECT formatDateTime(month_start, '%Y-%m') AS month, currency,
+        SELECT formatDateTime(month, '%Y-%m') AS month, currency,
                toDecimal128(0, 10) AS invoiced_paid, recognised, toDecimal128(0, 10) AS sales_tax
         FROM spread
         UNION ALL
         SELECT formatDateTime(toDate(paid_at, 'UTC'), '%Y-%m'), currency,
                {{ settled('amount_excluding_tax / intExp10(ifNull(currency_exponent, 2))') }},
                toDecimal128(0, 10),
-               {{ settled('toDecimal128(ifNull(total, 0) - ifNull(total_excluding_tax, total), 10) / intExp10(ifNull(currency_exponent, 2))') }}
+               {{ settled('tax / intExp10(ifNull(currency_exponent, 2))') }}
         FROM invoices
         WHERE is_cash
 {%- if has_credit_notes %}
