@@ -63,6 +63,9 @@ GCP_TIME = ["usage_start_time", "usage_end_time", "export_time"]
 # read raw files without them, as files landed before the source loaded them are
 GCP_CUD_MODEL_STRING = ["consumption_model_id", "consumption_model_description", "subscription_instance_id"]
 GCP_CUD_MODEL_FLOAT = ["cost_at_effective_price_default"]
+# adjustment_info, flattened as include/sources/gcp_billing/schema.py lands it: written only when a row has it
+GCP_ADJUSTMENT_STRING = ["adjustment_info_id", "adjustment_info_description", "adjustment_info_mode",
+                         "adjustment_info_type"]
 
 
 def new_load_id() -> str:
@@ -266,7 +269,8 @@ def write_gcp_rows(data_dir: Path, rows: list[dict], load_id: str | None = None,
     def present(names: list[str]) -> list[str]:
         return [name for name in names if any(name in row for row in rows)]
 
-    table = _columns(rows, GCP_STRING + present(GCP_CUD_MODEL_STRING), GCP_FLOAT + present(GCP_CUD_MODEL_FLOAT),
+    table = _columns(rows, GCP_STRING + present(GCP_CUD_MODEL_STRING) + present(GCP_ADJUSTMENT_STRING),
+                     GCP_FLOAT + present(GCP_CUD_MODEL_FLOAT),
                      GCP_TIME, "us", {"row_occurrence": pa.int64()})
     table = table.set_column(table.column_names.index("row_occurrence"), "row_occurrence",
                              pa.array([1] * len(rows), pa.int64()))

@@ -173,7 +173,8 @@
     'CapacityReservationId': 'NULL',
     'CapacityReservationStatus': 'NULL',
     'ChargeCategory': gcp_charge_category('cost_type', 'is_commitment_fee'),
-    'ChargeClass': "if(cost_type = 'adjustment' AND usage_start < " ~ gcp_period_start ~ ", 'Correction', NULL)",
+    'ChargeClass': "if((cost_type = 'adjustment' OR adjustment_type != '') AND usage_start < " ~ gcp_period_start
+                   ~ ", 'Correction', NULL)",
     'ChargeDescription': "nullIf(sku_description, '')",
     'ChargeFrequency': gcp_charge_frequency('cost_type', 'is_commitment_fee'),
     'ChargePeriodEnd': "toDateTime(usage_end, 'UTC')",

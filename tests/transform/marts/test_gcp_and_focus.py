@@ -131,3 +131,28 @@ def test_gcp_billing_period_is_pacific_time_and_only_corrections_are_corrections
     assert [(str(a), str(b)) for a, b in periods] == [("2026-09-01 07:00:00", "2026-10-01 07:00:00")]
     assert sorted(q("SELECT x_ChargeType, ChargeClass, BilledCost FROM finops.focus"), key=str) == sorted(
         [("regular", None, D("1")), ("adjustment", "Correction", D("-0.4")), ("regular", None, D("2"))], key=str)
+
+
+def test_a_gcp_correction_without_cost_type_adjustment_is_a_correction(data_dir):
+    """Google corrects usage of a closed invoice month with rows whose adjustment_info says so (type
+    USAGE_CORRECTION, mode COMPLETE_NEGATION_WITH_REMONETIZATION: the negation and the re-priced usage), and these
+    need not have cost_type 'adjustment'. Usage reported late (no adjustment_info) is not a correction."""
+    from datetime import UTC, datetime
+
+    august = datetime(2026, 8, 20, tzinfo=UTC)
+    correction = {"adjustment_info_id": "adj-1", "adjustment_info_type": "USAGE_CORRECTION",
+                  "adjustment_info_mode": "COMPLETE_NEGATION_WITH_REMONETIZATION",
+                  "adjustment_info_description": "Usage correction"}
+    rows = [
+        gcp_row("2026-09", -10.0, usage_start_time=august, usage_amount=-3600.0, usage_amount_in_pricing_units=-1.0,
+                **correction),
+        gcp_row("2026-09", 5.0, usage_start_time=august, **correction),
+        # late usage of August billed in September: not a correction
+        gcp_row("2026-09", 1.0, usage_start_time=datetime(2026, 8, 31, 20, tzinfo=UTC)),
+        gcp_row("2026-09", 2.0, day=5),
+    ]
+    write_gcp_rows(data_dir, rows)
+    run("gcp")
+    assert sorted(q("SELECT ChargeCategory, ChargeClass, BilledCost FROM finops.focus"), key=str) == sorted(
+        [("Usage", "Correction", D("-10")), ("Usage", "Correction", D("5")), ("Usage", None, D("1")),
+         ("Usage", None, D("2"))], key=str)
