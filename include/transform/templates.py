@@ -11,7 +11,8 @@ from include.transform.errors import SqlFileError
 from include.transform.literals import identifier, quote_string, sql_literal
 from include.transform.models import Model
 
-MACROS = ("money", "gcp_credit_amount", "mul_money", "div_money", "mul_div", "focus_unit", "tag_map", "tag_key_norm", "aws_tag_value",
+MACROS = ("money", "gcp_credit_amount", "mul_money", "div_money", "mul_div", "focus_unit", "tag_map", "gcp_resource_manager_tags",
+          "gcp_tag_value", "gcp_tags", "tag_key_norm", "aws_tag_value",
           "aws_charge_category", "gcp_charge_category", "aws_charge_frequency", "gcp_charge_frequency", "aws_billed_cost",
           "completed_loads", "stripe_current", "monthly", "cost_match",
           "load_time", "newest_period_load", "stripe_coupon_id", "stripe_coupon_percent_off",

@@ -134,7 +134,7 @@ FROM
                {{ gcp_charge_category('cost_type', 'is_commitment_fee') }} AS charge_category, cost_type AS charge_type,
                upper(currency) AS currency, net_cost AS billed_cost, '' AS cluster_name, '' AS namespace, '' AS workload
                {%- for name, key in config.tags.gcp %},
-               if(mapContains(labels, {{ lit(key) }}), labels[{{ lit(key) }}], project_labels[{{ lit(key) }}]) AS tag_{{ ident(name) }}
+               {{ gcp_tag_value(lit(key)) }} AS tag_{{ ident(name) }}
                {%- endfor %}
         FROM {{ ref('int_gcp__cost_line_items') }}
         WHERE {{ in_periods('invoice_month') }}

@@ -3,7 +3,7 @@
 -- through aws_billed_cost: Savings Plan covered usage (tagged, on-demand cost) and its negation (no resource, no tags)
 -- count 0, as FOCUS BilledCost has them, so tagged cost is not above the bill and untagged cost not below it. AWS keys match
 -- in every spelling (aws_tag_value: CUR 2.0 `user_team`, legacy `user:team`); a GCP key is the resource label,
--- else the project label, as in int_*__cost_line_items_tagged; Azure keys (config.tags.azure) are looked up in
+-- else the Resource Manager tag, else the project label (gcp_tag_value), as in int_*__cost_line_items_tagged; Azure keys (config.tags.azure) are looked up in
 -- the FOCUS Tags, as in int_cloud_cost_daily_by_tag. Computed here from the line items rather than read from
 -- int_cloud_cost_daily_by_tag: that rollup has no resource, and untagged_cost_top names the resources.
 -- AWS and GCP from the input that counts for the billing account and month (int_cloud_cost_inputs): the CUR / billing
@@ -21,7 +21,7 @@ CAST([], 'Array(Tuple(String, String))')
 {%- endmacro %}
 {%- macro aws_tag(key) %}{{ aws_tag_value('resource_tags', lit(key)) }}{% endmacro %}
 {%- macro aws_focus_tag(key) %}{{ aws_tag_value('tags', lit(key)) }}{% endmacro %}
-{%- macro gcp_label(key) %}if(mapContains(labels, {{ lit(key) }}), labels[{{ lit(key) }}], project_labels[{{ lit(key) }}]){% endmacro %}
+{%- macro gcp_label(key) %}{{ gcp_tag_value(lit(key)) }}{% endmacro %}
 {%- macro focus_tag(key) %}tags[{{ lit(key) }}]{% endmacro %}
 SELECT provider, month, tag_key, account_id, service_name, resource_id, tag_value, currency,
        sum(billed_cost) AS billed_cost, count() AS line_items

@@ -4,8 +4,8 @@
 -- line items because the daily tag rollups (int_*__cost_daily_by_tag) have no billing account to pick the input by:
 -- the CUR's resource tags (every spelling of a key, aws_tag_value) or the AWS FOCUS export's Tags (AWS's service as
 -- the CUR product code, as int_cloud_cost_daily names it); the CUR's billed cost as FOCUS BilledCost (aws_billed_cost:
--- Savings Plan covered usage and its negation, which has no tags, 0; their effective cost is the plan's, on the usage); the GCP billing export's labels (the resource label, else
--- the project label) or its FOCUS table's Tags (the same overlay). Azure from the FOCUS Tags of its line items,
+-- Savings Plan covered usage and its negation, which has no tags, 0; their effective cost is the plan's, on the usage); the GCP billing export's labels and tags (the resource label,
+-- else the Resource Manager tag, else the project label: gcp_tag_value) or its FOCUS table's Tags (the same overlay). Azure from the FOCUS Tags of its line items,
 -- matched with `tag_keys.azure` when the configuration has it, else with the GCP label keys (plain keys such as
 -- `team`, the way Azure resource tags are written; config.tags.azure resolves it).
 {%- from 'cost_inputs.jinja' import counted_input %}
@@ -33,7 +33,7 @@ WHERE {{ counted_input(ref('int_cloud_cost_inputs'), 'aws', 'focus_export', 'Bil
 GROUP BY billing_period, usage_date, SubAccountId, service, key, value, BillingCurrency
 UNION ALL
 SELECT 'gcp', invoice_month, usage_date, project_id, service_description, CAST(tag.1 AS LowCardinality(String)) AS key,
-       if(mapContains(labels, tag.2), labels[tag.2], project_labels[tag.2]) AS value, upper(currency) AS currency_,
+       {{ gcp_tag_value('tag.2') }} AS value, upper(currency) AS currency_,
        sum(net_cost), sum(net_cost), count()
 FROM {{ ref('int_gcp__cost_line_items') }}
 ARRAY JOIN {{ tag_pairs(config.tags.gcp) }} AS tag

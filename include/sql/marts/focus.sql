@@ -224,7 +224,7 @@
     'SubAccountId': "nullIf(project_id, '')",
     'SubAccountName': "nullIf(project_name, '')",
     'SubAccountType': "'Project'",
-    'Tags': 'toJSONString(mapUpdate(project_labels, labels))',
+    'Tags': 'toJSONString(' ~ gcp_tags() ~ ')',
     'x_Provider': "'gcp'",
     'x_BillingMonth': 'invoice_month',
     'x_UsageDate': 'usage_date',

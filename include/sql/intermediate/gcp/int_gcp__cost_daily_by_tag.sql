@@ -1,12 +1,12 @@
--- Daily GCP cost per configured label key and value (tag_keys.gcp: resource label, else project
--- label; '' = not labelled). Each key's rows add up to the full cost.
+-- Daily GCP cost per configured tag key and value (tag_keys.gcp: resource label, else Resource Manager tag, else
+-- project label, gcp_tag_value; '' = none). Each key's rows add up to the full cost.
 SELECT
     invoice_month,
     usage_date,
     project_id,
     service_description,
     tag.1                   AS tag_key,
-    if(mapContains(labels, tag.2), labels[tag.2], project_labels[tag.2]) AS tag_value,
+    {{ gcp_tag_value('tag.2') }} AS tag_value,
     currency,
     sum(cost)               AS cost,
     sum(credits)            AS credits,

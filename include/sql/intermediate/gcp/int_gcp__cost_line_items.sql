@@ -1,5 +1,6 @@
 -- One row per GCP billing export row (stg_gcp__billing_export: deduplicated on row_key, completed loads), normalized:
--- Decimal money, credits summed in total and by type, net cost = cost + credits, labels as maps.
+-- Decimal money, credits summed in total and by type, net cost = cost + credits, labels as maps, the Resource Manager
+-- tags (`tags`) as a map of short key -> value (gcp_resource_manager_tags: attached before inherited, namespace ignored).
 -- Committed use discounts (include/sql/gcp_cud_pools.jinja): is_commitment_fee marks a commitment's fee rows, in the
 -- credit model a `Commitment ...` SKU, in Google's new spend-based model (is_cud_consumption_model: usage billed at
 -- the CUD price) a fee row carrying a FEE_UTILIZATION_OFFSET credit, or a Default-model row without CUD credits of a
@@ -28,6 +29,7 @@ WITH
             {{ tag_map(col('project_labels', 'NULL')) }} AS project_labels_,
             {{ tag_map(col('system_labels', 'NULL')) }} AS system_labels_,
             ifNull({{ col('tags', 'NULL') }}, '[]') AS tags_,
+            {{ gcp_resource_manager_tags('tags_') }} AS resource_manager_tags_,
             ifNull({{ col('consumption_model_id') }}, '') AS consumption_model_id_,
             ifNull({{ col('consumption_model_description') }}, '') AS consumption_model_description_,
             ifNull({{ col('subscription_instance_id') }}, '') AS subscription_instance_id_,
@@ -111,6 +113,7 @@ SELECT
     project_labels_                                             AS project_labels,
     system_labels_                                              AS system_labels,
     tags_                                                       AS tags_json,
+    resource_manager_tags_                                      AS resource_manager_tags,
     ifNull({{ col('resource_name') }}, '')                      AS resource_name,
     ifNull({{ col('resource_global_name') }}, '')               AS resource_global_name,
     _dlt_load_id                                                AS load_id

@@ -1,8 +1,10 @@
 -- Google Cloud's FOCUS export rows (stg_gcp__focus_export: completed loads, one per row_key), typed like
 -- int_aws__focus_line_items: the FOCUS columns under their FOCUS names (money and quantities exact Decimal(38, 10)
 -- through money(), periods DateTime UTC, text '' -> NULL where FOCUS allows null), Google's x_ columns kept as a map
--- (JSON text for the repeated and nested ones, as exported). Tags: project labels overlaid with resource labels, as
--- the billing export's rows (the FOCUS table has no Tags column; x_Tags and x_SystemLabels stay in x_columns).
+-- (JSON text for the repeated and nested ones, as exported). Tags: the table's own when it has them, else as the
+-- billing export's rows (gcp_tags): project labels overlaid with the Resource Manager tags (x_Tags {Key, Value,
+-- x_Inherited, x_Namespace}: attached before inherited, short key, namespace ignored), overlaid with resource labels
+-- (x_Tags and x_SystemLabels also stay in x_columns).
 -- credits = the sum of x_Credits' amounts. Partitioned by invoice month; a run with `periods` rebuilds only those.
 -- Whether these rows or the billing export's count for a billing account and month: int_cloud_cost_inputs.
 {%- from 'focus_export_columns.jinja' import focus_export_columns %}
@@ -24,7 +26,9 @@ CAST(arrayMap(p -> (JSONExtractString(p, 'Key'), JSONExtractString(p, 'Value')),
 {%- set name = snake(column) | replace('__', '_') -%}
 {%- if column == 'Tags' -%}
 {#- the loader writes a `tags` column whether or not Google's table has Tags: NULL (or '') there means none -#}
-{%- set labels = 'toJSONString(mapUpdate(' ~ pairs('r.`x_project_labels`') ~ ', ' ~ pairs('r.`x_labels`') ~ '))' -%}
+{%- set labels = 'toJSONString(' ~ gcp_tags(pairs('r.`x_labels`'),
+                                             gcp_resource_manager_tags('r.`x_tags`', 'Key', 'Value', 'x_Inherited'),
+                                             pairs('r.`x_project_labels`')) ~ ')' -%}
 {{ 'ifNull(nullIf(r.`tags`, \'\'), ' ~ labels ~ ')' if has_column(view, 'tags') else labels }}
 {%- else -%}
 {{ 'r.`' ~ name ~ '`' if has_column(view, name) else default }}
