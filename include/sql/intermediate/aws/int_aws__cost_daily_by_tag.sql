@@ -1,6 +1,10 @@
 -- Daily AWS cost per configured tag key and value (tag_keys.aws, matched in CUR 2.0 `user_team` and legacy
 -- `user:team` spelling; '' = line items without the tag).
 -- Every line item appears once per configured key, so each key's rows add up to the full cost.
+-- (Net) unblended cost as FOCUS BilledCost (aws_billed_cost): Savings Plan covered usage carries its on-demand cost
+-- and its resource's tags, the SavingsPlanNegation that cancels it neither (AWS groups it per hour, plan, operation,
+-- usage type and zone), so as the CUR has them a covered tag got its on-demand price and '' the negative negation.
+-- Both count 0 (rows kept; the plan bills through its fee); each key's total is unchanged. Amortized cost as the CUR.
 SELECT
     billing_period,
     usage_date,
@@ -9,8 +13,8 @@ SELECT
     tag.1                       AS tag_key,
     {{ aws_tag_value('resource_tags', 'tag.2') }} AS tag_value,
     currency,
-    sum(unblended_cost)         AS unblended_cost,
-    sum(net_unblended_cost)     AS net_unblended_cost,
+    sum({{ aws_billed_cost('line_item_type', 'unblended_cost') }}) AS unblended_cost,
+    sum({{ aws_billed_cost('line_item_type') }}) AS net_unblended_cost,
     sum(amortized_cost)         AS amortized_cost,
     sum(net_amortized_cost)     AS net_amortized_cost,
     count()                     AS line_items

@@ -5,6 +5,10 @@
 -- DuckDB. Its measures are sums, ratios of sums and a count of distinct accounts (a dimension here), so they are
 -- the same on these rows; line_item_count counts the line items. Partitioned by billing period; a run with
 -- `periods` rebuilds only those.
+-- (Net) unblended cost as FOCUS BilledCost (aws_billed_cost, billed_cost of the line items): 0 on Savings Plan covered
+-- usage and its SavingsPlanNegation, which has no tags or resource, so a tag cut of the dashboard does not show the
+-- covered resources' on-demand price on their tags and the negation negative on '' (totals unchanged: they cancel).
+-- Covered usage's on-demand price stays in public_on_demand_cost, the plan's cost on it in (net) amortized cost.
 SELECT
     billing_period,
     usage_date,
@@ -22,8 +26,8 @@ SELECT
     commitment_type,
     currency,
     [{% for name, key in config.tags.aws %}{{ 'tag_' ~ ident(name) }}{{ ', ' if not loop.last }}{% endfor %}]::Array(String) AS tag_values,
-    sum(unblended_cost) AS unblended_cost,
-    sum(net_unblended_cost) AS net_unblended_cost,
+    sum({{ aws_billed_cost('line_item_type', 'unblended_cost') }}) AS unblended_cost,
+    sum(billed_cost) AS net_unblended_cost,
     sum(amortized_cost) AS amortized_cost,
     sum(net_amortized_cost) AS net_amortized_cost,
     sum(public_on_demand_cost) AS public_on_demand_cost,
