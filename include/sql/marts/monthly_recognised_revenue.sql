@@ -5,7 +5,8 @@
 -- (int_stripe__revenue_recognition converts them at their balance transaction's exchange_rate), so the
 -- adjustment lands on the same currency as the cash. An annual plan paid up front counts a twelfth a month;
 -- a refund of an invoice's payment takes back its share of what the invoice earns (what it had earned before the
--- refund in the refund's month); charges without an invoice, and invoices paid out of band (never in the
+-- refund in the refund's month), and so does a credit note's credit to the customer balance, which earns again
+-- when a later invoice uses it; charges without an invoice, and invoices paid out of band (never in the
 -- ledger), stay out of it.
 WITH
     deferral AS

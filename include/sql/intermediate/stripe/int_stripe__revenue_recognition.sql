@@ -13,7 +13,12 @@
 --                  counts when it starts. A refund of a payment (not failed or canceled) takes back amount /
 --                  amount_paid of what the payments collected: less invoiced_paid when it reached the ledger, and
 --                  less recognised as the invoice earned it, what fell in months before the refund's in the
---                  refund's month (a plan refunded in full earns nothing after its refund)
+--                  refund's month (a plan refunded in full earns nothing after its refund). What a post-payment
+--                  credit note credits to the customer balance (its post-payment amount less what it refunded and
+--                  credited out of band) takes its amount excluding VAT back the same way, from when it took effect,
+--                  in the invoice's currency, and is a credit on the balance that later invoices' use of it earns
+--                  (as a credit an invoice left there); without the credit notes' `refunds` loaded, it cannot be told
+--                  from a refund and is not taken back
 --   sales_tax      total - total_excluding_tax (VAT / sales tax collected, not revenue), when its payment reached
 --                  the ledger, less the VAT a refund gives back (its share of what the payments collected, as Stripe
 --                  Tax splits a refund by the invoice's tax rate), less the VAT its credit notes give back (the VAT
@@ -39,7 +44,7 @@
 {%- set has_payments = has_column('stripe_revenue__invoices', 'payments') and has_column('stripe_revenue__charges', 'balance_transaction') %}
 {%- set has_credit_notes = has_column('stripe_revenue__credit_notes', 'total_excluding_tax') and has_column('stripe_revenue__credit_notes', 'post_payment_amount') %}
 {%- set has_refunds = has_payments and has_column('stripe_revenue__refunds', 'charge') and has_column('stripe_revenue__refunds', 'balance_transaction') %}
-{%- set has_note_refunds = has_refunds and has_credit_notes and has_column('stripe_revenue__credit_notes', 'refunds') %}
+{%- set has_note_refunds = has_credit_notes and has_column('stripe_revenue__credit_notes', 'refunds') %}
 {#- each customer's invoices in order of payment, credits first within a second (balance_recognised's three levels) -#}
 {%- set by_payment = 'PARTITION BY customer, currency ORDER BY paid_at, from_balance, id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW' %}
 {#- An amount (Decimal) in the settlement currency: x rate_numerator / rate_denominator, the settlement's rate kept
@@ -137,6 +142,20 @@ WITH
         LEFT JOIN {{ ref('stg_stripe__balance_transactions') }} AS b ON b.id = r.balance_transaction
         WHERE ifNull(r.status, '') NOT IN ('failed', 'canceled') AND ifNull(r.amount, 0) > 0
     ),
+{%- endif %}
+{%- endif %}
+{%- if has_credit_notes %}
+    credited_before_payment AS (
+        -- what the pre-payment credit notes of each invoice took off it before it was paid, less their VAT (minor
+        -- units of the invoice's currency): the invoice collected that much less, so it defers that much less
+        SELECT invoice,
+               sum({{ mul_div('ifNull(pre_payment_amount, 0)', 'ifNull(total_excluding_tax, total)', 'total', 'toDecimal128(0, 10)') }}) AS amount,
+               sum(toDecimal128(ifNull(pre_payment_amount, 0), 10)) AS amount_with_tax
+        FROM {{ ref('stg_stripe__credit_notes') }}
+        WHERE ifNull(status, '') != 'void' AND ifNull(pre_payment_amount, 0) != 0 AND ifNull(total, 0) != 0
+        GROUP BY invoice
+    ),
+{%- endif %}
     note_refunds AS (
         -- the refunds the non-void credit notes made (their `refunds`: [{amount_refunded, refund}], the refund an id
         -- or, expanded, an object), with what each refunded
@@ -151,18 +170,20 @@ WITH
         SELECT '' AS note, '' AS refund, toDecimal128(0, 10) AS amount WHERE 0
         {%- endif %}
     ),
-{%- endif %}
-{%- endif %}
-{%- if has_credit_notes %}
-    credited_before_payment AS (
-        -- what the pre-payment credit notes of each invoice took off it before it was paid, less their VAT (minor
-        -- units of the invoice's currency): the invoice collected that much less, so it defers that much less
-        SELECT invoice,
-               sum({{ mul_div('ifNull(pre_payment_amount, 0)', 'ifNull(total_excluding_tax, total)', 'total', 'toDecimal128(0, 10)') }}) AS amount,
-               sum(toDecimal128(ifNull(pre_payment_amount, 0), 10)) AS amount_with_tax
-        FROM {{ ref('stg_stripe__credit_notes') }}
-        WHERE ifNull(status, '') != 'void' AND ifNull(pre_payment_amount, 0) != 0 AND ifNull(total, 0) != 0
-        GROUP BY invoice
+{%- if has_note_refunds %}
+    credited_to_balance AS (
+        -- what each post-payment credit note (not void) of a paid invoice credited to the customer balance: its
+        -- post-payment amount less what it refunded and what it credited out of band (minor units of the invoice's
+        -- currency, with VAT: amount_with_tax), and that less its VAT (x total_excluding_tax / total: amount)
+        SELECT c.id AS note, p.id AS invoice, ifNull(p.customer, '') AS customer, p.currency AS currency,
+               toDateTime64(ifNull(c.effective_at, c.created), 6, 'UTC') AS effective_at,
+               greatest(toDecimal128(ifNull(c.post_payment_amount, 0) - ifNull(c.out_of_band_amount, 0), 10)
+                            - ifNull(r.amount, toDecimal128(0, 10)), toDecimal128(0, 10)) AS amount_with_tax,
+               {{ mul_div('amount_with_tax', 'ifNull(c.total_excluding_tax, c.total)', 'c.total', 'toDecimal128(0, 10)') }} AS amount
+        FROM {{ ref('stg_stripe__credit_notes') }} AS c
+        INNER JOIN paid AS p ON p.id = c.invoice
+        LEFT JOIN (SELECT note, sum(amount) AS amount FROM note_refunds GROUP BY note) AS r ON r.note = c.id
+        WHERE ifNull(c.status, '') != 'void' AND ifNull(c.total, 0) != 0 AND amount_with_tax > 0
     ),
 {%- endif %}
     funding AS (
@@ -188,6 +209,16 @@ WITH
         LEFT JOIN credited_before_payment AS cbp ON cbp.invoice = p.id
         {%- endif %}
     ),
+    balance_movements AS (
+        -- what each invoice took from (or left on) the customer balance, and what credit notes credited to it
+        SELECT id, customer, currency, toDateTime64(paid_at, 6, 'UTC') AS paid_at, billed, from_balance FROM funding
+        {%- if has_note_refunds %}
+        UNION ALL
+        -- a credit note's credit, when it took effect: a credit on the balance as a credit an invoice leaves there
+        -- (taken off its own invoice's revenue in `invoices`, not here: its id matches no invoice's)
+        SELECT note, customer, currency, effective_at, toDecimal128(0, 10), -amount FROM credited_to_balance
+        {%- endif %}
+    ),
     balance_recognised AS (
         -- what of each invoice's from_balance is recognised over its lines, per customer and currency in order of
         -- payment (credits first within a second): a credit left on the balance always (it lowers what its lines
@@ -203,7 +234,7 @@ WITH
             FROM
             (
                 SELECT *, -sum(from_balance) OVER by_payment AS credit
-                FROM funding
+                FROM balance_movements
                 WINDOW by_payment AS ({{ by_payment }})
             )
             WINDOW by_payment AS ({{ by_payment }})
@@ -271,6 +302,17 @@ WITH
         FROM paid AS p
         INNER JOIN balance_recognised AS b ON b.id = p.id
         WHERE b.recognised != 0
+        {%- if has_note_refunds %}
+        UNION ALL
+        -- what a credit note credited to the customer balance takes back of its invoice, excluding VAT, in the
+        -- invoice's currency (the balance's): its share of each line, what fell in months before it in its month
+        SELECT p.id, false, n.note,{% if has_payments %} false,{% endif %} p.currency, toDecimal128(1, 10),
+               toDecimal128(1, 10), p.currency_exponent, toDecimal128(0, 10), f.billed, -n.amount, n.effective_at,
+               n.effective_at, p.lines
+        FROM credited_to_balance AS n
+        INNER JOIN paid AS p ON p.id = n.invoice
+        INNER JOIN funding AS f ON f.id = p.id
+        {%- endif %}
     ),
 {%- if has_credit_notes %}
     credit_notes AS (
