@@ -1,7 +1,7 @@
 -- Stripe revenue per month and currency, from the ledger (balance transactions), in major units.
 -- Every reporting category counts except the ones that only move money between balances, the bank and
--- other accounts (payouts, transfers, top-ups, reserves, advances and financing, Issuing, Climate), so
--- a category Stripe adds later lands in `other` instead of being dropped. Fees are a cost line:
+-- other accounts (payouts, transfers, top-ups, reserves and balance holds, advances and financing, Issuing,
+-- Climate), so a category Stripe adds later lands in `other` instead of being dropped. Fees are a cost line:
 --   revenue          = gross_volume + refunds + failed_payments + disputes + platform_earnings + other
 --                      - sales_tax                          (before any Stripe fee)
 --   refunds          refund, refund_failure (a failed refund gives the money back), partial_capture_reversal
@@ -39,6 +39,11 @@ WITH
              'unreconciled_customer_funds', 'contribution', 'climate_order_purchase', 'climate_order_refund')
           AND NOT startsWith(reporting_category, 'issuing_')
           AND NOT startsWith(reporting_category, 'financing_')
+          -- balance holds and their releases (a payout's minimum balance, reserves): money kept back, whatever
+          -- reporting category they carry; a hold and its release can fall in different months
+          AND type NOT IN ('payout_minimum_balance_hold', 'payout_minimum_balance_release', 'reserve_hold',
+                           'reserve_release', 'payment_network_reserve_hold', 'payment_network_reserve_release',
+                           'reserved_funds', 'reserve_transaction')
         GROUP BY month, currency
     ),
     tax AS

@@ -148,3 +148,30 @@ def test_vat_is_not_revenue_and_an_annual_prepayment_is_recognised_over_its_year
     assert recognised["2026-02"].quantize(D("0.01")) == D("92.05")
     total = q("SELECT sum(recognised) FROM finops.int_stripe__revenue_recognition WHERE currency = 'eur'")[0][0]
     assert abs(total - D(1200)) < D("0.000001")
+
+
+def test_balance_holds_and_their_releases_are_not_revenue_in_any_month(data_dir):
+    """A payout on Sep 30 keeps back the account's minimum balance (payout_minimum_balance_hold -100.00) and
+    releases it with the next payout on Oct 1 (+100.00); a card network reserve holds 50.00 in September and
+    releases it in October. Whatever reporting category Stripe gives them, they are money kept back, not revenue:
+    September and October earn only their charges (1000.00 and 200.00). Before: September 850.00 (1000 - 100 - 50
+    in `other`), October 350.00 (with the releases)."""
+    write_stripe(
+        data_dir,
+        [
+            {"id": "txn_charge", "amount": 100_000, "currency": "usd", "created": date(2026, 9, 3)},
+            {"id": "txn_hold", "amount": -10_000, "currency": "usd", "created": date(2026, 9, 30),
+             "type": "payout_minimum_balance_hold", "reporting_category": "payout_minimum_balance_hold"},
+            {"id": "txn_network_hold", "amount": -5_000, "currency": "usd", "created": date(2026, 9, 12),
+             "type": "payment_network_reserve_hold", "reporting_category": "other_adjustment"},
+            {"id": "txn_release", "amount": 10_000, "currency": "usd", "created": date(2026, 10, 1),
+             "type": "payout_minimum_balance_release", "reporting_category": "payout_minimum_balance_release"},
+            {"id": "txn_network_release", "amount": 5_000, "currency": "usd", "created": date(2026, 10, 12),
+             "type": "payment_network_reserve_release", "reporting_category": "other_adjustment"},
+            {"id": "txn_charge_oct", "amount": 20_000, "currency": "usd", "created": date(2026, 10, 5)},
+        ],
+    )
+    run("stripe")
+    september, october = revenue_row("2026-09"), revenue_row("2026-10")
+    assert (september["other"], september["revenue"]) == (D(0), D(1000))
+    assert (october["other"], october["revenue"]) == (D(0), D(200))
