@@ -34,6 +34,27 @@ def tags(**values) -> dict:
     return {"resource_tags": json.dumps(values)}
 
 
+def covered_instance(resource: str, team: str):
+    """One hour of an instance covered by the Savings Plan: 10 on demand, 7 effective, tagged team=<team>."""
+    return aws_line(
+        MONTH,
+        "SavingsPlanCoveredUsage",
+        10.0,
+        line_item_resource_id=resource,
+        pricing_public_on_demand_cost=10.0,
+        savings_plan_savings_plan_a_r_n=SP,
+        savings_plan_savings_plan_effective_cost=7.0,
+        **tags(user_team=team),
+    )
+
+
+def negation(amount: float):
+    """A SavingsPlanNegation as AWS groups it: no resource, no tags."""
+    return aws_line(
+        MONTH, "SavingsPlanNegation", amount, line_item_resource_id="", savings_plan_savings_plan_a_r_n=SP, **tags()
+    )
+
+
 def write_two_covered_instances(data_dir) -> None:
     """Two instances (team a, team b) covered by one Savings Plan in the same hour: 10 on demand each (effective 7),
     one negation of -20 without resource or tags, the plan's hourly fee 14 (all of it used)."""
@@ -41,34 +62,9 @@ def write_two_covered_instances(data_dir) -> None:
         data_dir,
         MONTH,
         [
-            aws_line(
-                MONTH,
-                "SavingsPlanCoveredUsage",
-                10.0,
-                line_item_resource_id="i-a",
-                pricing_public_on_demand_cost=10.0,
-                savings_plan_savings_plan_a_r_n=SP,
-                savings_plan_savings_plan_effective_cost=7.0,
-                **tags(user_team="a"),
-            ),
-            aws_line(
-                MONTH,
-                "SavingsPlanCoveredUsage",
-                10.0,
-                line_item_resource_id="i-b",
-                pricing_public_on_demand_cost=10.0,
-                savings_plan_savings_plan_a_r_n=SP,
-                savings_plan_savings_plan_effective_cost=7.0,
-                **tags(user_team="b"),
-            ),
-            aws_line(
-                MONTH,
-                "SavingsPlanNegation",
-                -20.0,
-                line_item_resource_id="",
-                savings_plan_savings_plan_a_r_n=SP,
-                **tags(),
-            ),
+            covered_instance("i-a", "a"),
+            covered_instance("i-b", "b"),
+            negation(-20.0),
             aws_line(
                 MONTH,
                 "SavingsPlanRecurringFee",
@@ -153,24 +149,8 @@ def test_a_budget_scoped_by_tag_counts_no_covered_usage(data_dir):
         data_dir,
         MONTH,
         [
-            aws_line(
-                MONTH,
-                "SavingsPlanCoveredUsage",
-                10.0,
-                line_item_resource_id="i-a",
-                pricing_public_on_demand_cost=10.0,
-                savings_plan_savings_plan_a_r_n=SP,
-                savings_plan_savings_plan_effective_cost=7.0,
-                **tags(user_team="a"),
-            ),
-            aws_line(
-                MONTH,
-                "SavingsPlanNegation",
-                -10.0,
-                line_item_resource_id="",
-                savings_plan_savings_plan_a_r_n=SP,
-                **tags(),
-            ),
+            covered_instance("i-a", "a"),
+            negation(-10.0),
             aws_line(
                 MONTH,
                 "SavingsPlanRecurringFee",
