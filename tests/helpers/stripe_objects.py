@@ -37,6 +37,12 @@ def charge(charge_id, amount, currency, day, balance_transaction, payment_intent
             "payment_intent": payment_intent, "invoice": None, "created": ts(day)}
 
 
+def refund(refund_id, charge_id, amount, day, balance_transaction, status="succeeded", currency="usd"):
+    """A refund of `amount` of charge `charge_id`, settled by `balance_transaction`."""
+    return {"id": refund_id, "object": "refund", "amount": amount, "charge": charge_id, "currency": currency,
+            "balance_transaction": balance_transaction, "status": status, "created": ts(day)}
+
+
 def line(amount, start, end=None):
     """An invoice line item for the period start..end (start alone: an instant)."""
     return {"object": "line_item", "amount": amount, "period": {"start": ts(start), "end": ts(end or start)},

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
 
-from tests.helpers.stripe_objects import invoice, line, ts, txn
+from tests.helpers.stripe_objects import charge, invoice, line, paid_by, refund, ts, txn
 from tests.helpers.transform import q, run
 from tests.transform.raw import write_stripe_objects
 
@@ -110,44 +110,12 @@ def test_a_credit_note_partly_refunded_takes_back_only_its_balance_part_here(dat
         txn("txn_charge", 12_000, "usd", "2026-09-01T10:00:00", source="ch_1"),
         txn("txn_re", -6_000, "usd", "2026-09-20T10:00:00", source="re_cn_1", category="refund"),
     ]
-    charges = [
-        {
-            "id": "ch_1",
-            "object": "charge",
-            "amount": 12_000,
-            "currency": "usd",
-            "status": "succeeded",
-            "balance_transaction": "txn_charge",
-            "created": ts("2026-09-01T10:00:00"),
-        }
-    ]
-    payments = {
-        "object": "list",
-        "has_more": False,
-        "data": [
-            {
-                "id": "inpay_1",
-                "object": "invoice_payment",
-                "amount_paid": 12_000,
-                "currency": "usd",
-                "status": "paid",
-                "payment": {"type": "charge", "charge": "ch_1"},
-            }
-        ],
-    }
+    charges = [charge("ch_1", 12_000, "usd", "2026-09-01T10:00:00", "txn_charge")]
+    payments = paid_by(charge_id="ch_1", amount=12_000, currency="usd")
     inv = invoice(
         "in_1", "usd", 10_000, 2_000, "2026-09-01T10:00:00", payments=payments, post_payment_credit_notes_amount=12_000
     )
-    refund = {
-        "id": "re_cn_1",
-        "object": "refund",
-        "amount": 6_000,
-        "charge": "ch_1",
-        "currency": "usd",
-        "balance_transaction": "txn_re",
-        "status": "succeeded",
-        "created": ts("2026-09-20T10:00:00"),
-    }
+    refunded = refund("re_cn_1", "ch_1", 6_000, "2026-09-20T10:00:00", "txn_re")
     note = balance_credit_note("cn_1", "in_1", 10_000, 2_000, "2026-09-20T10:00:00", refunded=6_000)
     write_stripe_objects(
         data_dir,
@@ -156,7 +124,7 @@ def test_a_credit_note_partly_refunded_takes_back_only_its_balance_part_here(dat
             "charges": charges,
             "invoices": [inv],
             "credit_notes": [note],
-            "refunds": [refund],
+            "refunds": [refunded],
         },
         datetime(2026, 10, 5, tzinfo=UTC),
     )

@@ -7,25 +7,12 @@ out by hand in the docstrings."""
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from tests.helpers.stripe_objects import charge, invoice, line, paid_by, ts, txn
+from tests.helpers.stripe_objects import charge, invoice, line, paid_by, refund, ts, txn
 from tests.helpers.transform import q, run
 from tests.transform.raw import write_stripe_objects
 
 D = Decimal
 CLOSE = D("1e-8")  # each month's share of an invoice is cut at 10 decimals
-
-
-def refund(refund_id, charge_id, amount, day, balance_transaction, status="succeeded", currency="usd"):
-    return {
-        "id": refund_id,
-        "object": "refund",
-        "amount": amount,
-        "charge": charge_id,
-        "currency": currency,
-        "balance_transaction": balance_transaction,
-        "status": status,
-        "created": ts(day),
-    }
 
 
 def recognised(currency="USD"):
