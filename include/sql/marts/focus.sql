@@ -15,7 +15,8 @@
 -- GCP: BillingAccountName is the billing account id (the export has no display name); PricingCurrency
 -- is USD (Google's price lists), PricingCurrencyEffectiveCost = net cost / currency_conversion_rate
 -- (billing-currency units per USD; the rate taken by its shortest text, as money() does: Decimal of the Float64
--- itself would truncate 0.57 to 0.5699999999). The FOCUS 1.2 shape for tools and the FinOps Foundation's validator
+-- itself would truncate 0.57 to 0.5699999999; and at 18 decimals, as fx_convert reads finops.fx_rates: money()'s 10 cut
+-- a FLOAT64 rate of 0.9173581399123456 to 0.9173581399, 0.18 USD off on a month of 1.3e10 USD). The FOCUS 1.2 shape for tools and the FinOps Foundation's validator
 -- (tests/rill/test_focus_validator.py): marts/focus_1_2.sql.
 {%- from 'focus_columns.jinja' import focus_columns as columns, contract_applied %}
 
@@ -200,7 +201,7 @@
     'PricingCategory': "if(" ~ gcp_usage_row ~ ", if(" ~ gcp_cud_id ~ " != '', 'Committed', 'Standard'), NULL)",
     'PricingCurrency': "'USD'",
     'PricingCurrencyContractedUnitPrice': 'NULL',
-    'PricingCurrencyEffectiveCost': div_money('net_cost', money('currency_conversion_rate'), if_zero='net_cost'),
+    'PricingCurrencyEffectiveCost': fx_convert('net_cost', '1', 'toString(currency_conversion_rate)', if_zero='net_cost'),
     'PricingCurrencyListUnitPrice': 'NULL',
     'PricingQuantity': "if(" ~ gcp_usage_row ~ ", toDecimal128(toString(usage_amount_in_pricing_units), 10), NULL)",
     'PricingUnit': "if(" ~ gcp_usage_row ~ ", " ~ focus_unit("nullIf(usage_pricing_unit, '')") ~ ", NULL)",
