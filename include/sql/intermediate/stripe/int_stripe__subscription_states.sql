@@ -26,6 +26,36 @@ coalesce(toDecimal128OrNull(nullIf(JSONExtractString({{ json }}, '{{ decimal_key
          toDecimal128(JSONExtractInt({{ json }}, '{{ integer_key }}'), 10))
 {%- endmacro %}
 
+{#- A legacy Plan (the item's `plan`) as the Price JSON it corresponds to. -#}
+{% macro plan_as_price(item) -%}
+{%- set fields = [('id', 'id'), ('product', 'product'), ('currency', 'currency'), ('unit_amount', 'amount'),
+                  ('unit_amount_decimal', 'amount_decimal'), ('billing_scheme', 'billing_scheme'),
+                  ('tiers_mode', 'tiers_mode'), ('tiers', 'tiers'), ('transform_quantity', 'transform_usage')] -%}
+concat('{'
+{%- for name, key in fields %}, '"{{ name }}":', if(JSONHas({{ item }}, 'plan', '{{ key }}'), JSONExtractRaw({{ item }}, 'plan', '{{ key }}'), 'null'), ','{% endfor %},
+       '"recurring":{'
+{%- for key in ['interval', 'interval_count', 'usage_type'] %}, '"{{ key }}":', if(JSONHas({{ item }}, 'plan', '{{ key }}'), JSONExtractRaw({{ item }}, 'plan', '{{ key }}'), 'null'){{ ", ','" if not loop.last }}{% endfor %}, '}}')
+{%- endmacro %}
+
+{#- An event's subscription discounts: `discounts`, or on API versions before it the single legacy `discount` as a
+    list of one (ignoring it overstated MRR), given an id when the oldest versions have none (the subscription's id and
+    the discount's start: discounts are told apart by id). -#}
+{% macro event_discounts(json) -%}
+if(JSONHas({{ json }}, 'discounts'), JSONExtractRaw({{ json }}, 'discounts'),
+   if(JSONType({{ json }}, 'discount') != 'Object', '[]',
+      if(JSONExtractString({{ json }}, 'discount', 'id') != '', concat('[', JSONExtractRaw({{ json }}, 'discount'), ']'),
+         concat('[{"id":"', JSONExtractString(object, 'id'), ':', toString(JSONExtractInt({{ json }}, 'discount', 'start')),
+                '",', substring(JSONExtractRaw({{ json }}, 'discount'), 2), ']'))))
+{%- endmacro %}
+
+{#- An event's subscription currency: on API versions before the subscription had `currency`, its plan's (top-level,
+    else the first item's), else its first item's price's; '' took 2 decimals for every currency (JPY / 100). -#}
+{% macro event_currency(json) -%}
+lower(coalesce(nullIf(JSONExtractString({{ json }}, 'currency'), ''), nullIf(JSONExtractString({{ json }}, 'plan', 'currency'), ''),
+               nullIf(JSONExtractString({{ json }}, 'items', 'data', 1, 'plan', 'currency'), ''),
+               JSONExtractString({{ json }}, 'items', 'data', 1, 'price', 'currency')))
+{%- endmacro %}
+
 {% macro json_ts(json, key) -%}
 if(JSONExtractInt({{ json }}, '{{ key }}') = 0, NULL, toDateTime64(JSONExtractInt({{ json }}, '{{ key }}'), 6, 'UTC'))
 {%- endmacro %}
@@ -49,25 +79,25 @@ WITH
         -- the subscription right after each event
         SELECT
             JSONExtractString(object, 'id') AS subscription, created AS at, 'event' AS kind, id AS source_id,
-            JSONExtractString(object, 'customer') AS customer, lower(JSONExtractString(object, 'currency')) AS currency,
+            JSONExtractString(object, 'customer') AS customer, {{ event_currency('object') }} AS currency,
             JSONExtractString(object, 'status') AS status,
             {{ json_ts('object', 'start_date') }} AS start_date,
             {{ json_ts('object', 'trial_end') }} AS trial_end,
             {{ json_ts('object', 'ended_at') }} AS ended_at,
             JSONExtractRaw(object, 'items', 'data') AS items,
-            JSONExtractRaw(object, 'discounts') AS discounts
+            {{ event_discounts('object') }} AS discounts
         FROM events
         UNION ALL
         -- and right before an update: the attributes it changed, put back
         SELECT
             JSONExtractString(object, 'id'), created, 'event_before', id,
-            JSONExtractString(object, 'customer'), lower(JSONExtractString(object, 'currency')),
+            JSONExtractString(object, 'customer'), {{ event_currency('object') }},
             JSONExtractString(if(JSONHas(previous, 'status'), previous, object), 'status'),
             {{ json_ts("if(JSONHas(previous, 'start_date'), previous, object)", 'start_date') }},
             {{ json_ts("if(JSONHas(previous, 'trial_end'), previous, object)", 'trial_end') }},
             {{ json_ts("if(JSONHas(previous, 'ended_at'), previous, object)", 'ended_at') }},
             JSONExtractRaw(if(JSONHas(previous, 'items'), previous, object), 'items', 'data'),
-            JSONExtractRaw(if(JSONHas(previous, 'discounts'), previous, object), 'discounts')
+            {{ event_discounts("if(JSONHas(previous, 'discounts') OR JSONHas(previous, 'discount'), previous, object)") }}
         FROM events
         WHERE type = 'customer.subscription.updated'
     ),
@@ -100,7 +130,11 @@ WITH
             s.currency AS currency,
             n AS position,
             JSONExtractString(item, 'id') AS item_id,
-            JSONExtractRaw(item, 'price') AS price_json,
+            -- an item without `price` (events keep their API version's shape: before Prices, 2020, an item names
+            -- only its legacy `plan`) takes its plan as the price it is (same id; amount, interval, usage_type,
+            -- transform_usage under the price's names), instead of counting 0
+            if(JSONType(item, 'price') = 'Object', JSONExtractRaw(item, 'price'),
+               {{ plan_as_price('item') }}) AS price_json,
             JSONExtractString(price_json, 'id') AS price_id,
             if(JSONType(price_json, 'product') = 'Object', JSONExtractString(price_json, 'product', 'id'),
                JSONExtractString(price_json, 'product')) AS product,
