@@ -15,9 +15,9 @@
 -- GCP: BillingAccountName is the billing account id (the export has no display name); PricingCurrency
 -- is USD (Google's price lists), PricingCurrencyEffectiveCost = net cost / currency_conversion_rate
 -- (billing-currency units per USD; the rate taken by its shortest text, as money() does: Decimal of the Float64
--- itself would truncate 0.57 to 0.5699999999; and at 18 decimals, as fx_convert reads finops.fx_rates: money()'s 10 cut
--- a FLOAT64 rate of 0.9173581399123456 to 0.9173581399, 0.18 USD off on a month of 1.3e10 USD). The FOCUS 1.2 shape for tools and the FinOps Foundation's validator
--- (tests/rill/test_focus_validator.py): marts/focus_1_2.sql.
+-- itself would truncate 0.57 to 0.5699999999; and at 18 decimals, as fx_convert reads finops.fx_rates: money()'s
+-- 10 cut a FLOAT64 rate of 0.9173581399123456 to 0.9173581399, 0.18 USD off on a month of 1.3e10 USD). The FOCUS
+-- 1.2 shape for tools and the FinOps Foundation's validator (tests/rill/test_focus_validator.py): marts/focus_1_2.sql.
 {%- from 'focus_columns.jinja' import focus_columns as columns, contract_applied %}
 
 {%- set usage_row = "line_item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage')" %}

@@ -31,20 +31,23 @@ coalesce(toDecimal128OrNull(nullIf(JSONExtractString({{ json }}, '{{ decimal_key
 {%- set fields = [('id', 'id'), ('product', 'product'), ('currency', 'currency'), ('unit_amount', 'amount'),
                   ('unit_amount_decimal', 'amount_decimal'), ('billing_scheme', 'billing_scheme'),
                   ('tiers_mode', 'tiers_mode'), ('tiers', 'tiers'), ('transform_quantity', 'transform_usage')] -%}
+{%- macro plan_field(key) -%}
+if(JSONHas({{ item }}, 'plan', '{{ key }}'), JSONExtractRaw({{ item }}, 'plan', '{{ key }}'), 'null')
+{%- endmacro -%}
 concat('{'
-{%- for name, key in fields %}, '"{{ name }}":', if(JSONHas({{ item }}, 'plan', '{{ key }}'), JSONExtractRaw({{ item }}, 'plan', '{{ key }}'), 'null'), ','{% endfor %},
+{%- for name, key in fields %}, '"{{ name }}":', {{ plan_field(key) }}, ','{% endfor %},
        '"recurring":{'
-{%- for key in ['interval', 'interval_count', 'usage_type'] %}, '"{{ key }}":', if(JSONHas({{ item }}, 'plan', '{{ key }}'), JSONExtractRaw({{ item }}, 'plan', '{{ key }}'), 'null'){{ ", ','" if not loop.last }}{% endfor %}, '}}')
+{%- for key in ['interval', 'interval_count', 'usage_type'] %}, '"{{ key }}":', {{ plan_field(key) }}{{ ", ','" if not loop.last }}{% endfor %}, '}}')
 {%- endmacro %}
 
 {#- An event's subscription discounts: `discounts`, or on API versions before it the single legacy `discount` as a
     list of one (ignoring it overstated MRR), given an id when the oldest versions have none (the subscription's id and
     the discount's start: discounts are told apart by id). -#}
-{% macro event_discounts(json) -%}
+{% macro event_discounts(json, subscription_id) -%}
 if(JSONHas({{ json }}, 'discounts'), JSONExtractRaw({{ json }}, 'discounts'),
    if(JSONType({{ json }}, 'discount') != 'Object', '[]',
       if(JSONExtractString({{ json }}, 'discount', 'id') != '', concat('[', JSONExtractRaw({{ json }}, 'discount'), ']'),
-         concat('[{"id":"', JSONExtractString(object, 'id'), ':', toString(JSONExtractInt({{ json }}, 'discount', 'start')),
+         concat('[{"id":"', {{ subscription_id }}, ':', toString(JSONExtractInt({{ json }}, 'discount', 'start')),
                 '",', substring(JSONExtractRaw({{ json }}, 'discount'), 2), ']'))))
 {%- endmacro %}
 
@@ -85,7 +88,7 @@ WITH
             {{ json_ts('object', 'trial_end') }} AS trial_end,
             {{ json_ts('object', 'ended_at') }} AS ended_at,
             JSONExtractRaw(object, 'items', 'data') AS items,
-            {{ event_discounts('object') }} AS discounts
+            {{ event_discounts('object', "JSONExtractString(object, 'id')") }} AS discounts
         FROM events
         UNION ALL
         -- and right before an update: the attributes it changed, put back
@@ -97,7 +100,8 @@ WITH
             {{ json_ts("if(JSONHas(previous, 'trial_end'), previous, object)", 'trial_end') }},
             {{ json_ts("if(JSONHas(previous, 'ended_at'), previous, object)", 'ended_at') }},
             JSONExtractRaw(if(JSONHas(previous, 'items'), previous, object), 'items', 'data'),
-            {{ event_discounts("if(JSONHas(previous, 'discounts') OR JSONHas(previous, 'discount'), previous, object)") }}
+            {{ event_discounts("if(JSONHas(previous, 'discounts') OR JSONHas(previous, 'discount'), previous, object)",
+                             "JSONExtractString(object, 'id')") }}
         FROM events
         WHERE type = 'customer.subscription.updated'
     ),
